@@ -1,0 +1,19 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'reports/', 'scratch/', 'schema/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      'no-console': ['error', { allow: [] }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // The CLI is the one place that prints; everything else uses `debug` or the progress reporter.
+    files: ['src/cli.ts', 'src/cli/**', 'bin/**', 'bench/**', 'tools/**'],
+    rules: { 'no-console': 'off' },
+  },
+);

@@ -1,0 +1,10 @@
+export type { Assessment, Expect } from './assessment.js';
+export { judge, type Judgement } from './judge.js';
+export { assessSteadyState, baselineWindow } from './steady-state.js';
+export { assessDetection } from './detection.js';
+export { assessRto, findStableWindow, stepDurations, type StableWindow, type WindowSearch } from './rto.js';
+export { assessRpo, measureRpo, ledgerMeasurements, type RpoFigures } from './rpo.js';
+export { assessIntegrity, INTEGRITY_CHECKS, type IntegritySubCheck } from './integrity.js';
+export { assessRecoverySteps } from './recovery-steps.js';
+export { analyseLedger, type LedgerAnalysis } from './ledger.js';
+export { idRanges, rangesByEpoch, flattenRanges, describeEpochRanges, type IdRange, type EpochRanges } from './ranges.js';

@@ -1,0 +1,146 @@
+/**
+ * RPO (DESIGN.md section 4) from the canary ledger: the acknowledged writes against the rows read
+ * back from the recovered database. Time is the client's monotonic `tAck` only: server wall-clock
+ * times may be skewed and are never used.
+ */
+import type { CanaryAck, Journal, Measurements } from '../engine/journal-types.js';
+import { formatDuration } from '../scenario/duration.js';
+import { breachWord, plural, type Assessment, type Expect } from './assessment.js';
+import { analyseLedger, type LedgerAnalysis } from './ledger.js';
+import { describeEpochRanges, flattenRanges, rangesByEpoch } from './ranges.js';
+
+export interface RpoFigures {
+  rpoMs: number;
+  /** No write acknowledged before the fault survived: RPO then runs from the first acknowledged write. */
+  everythingLost: boolean;
+  preFaultAcks: number;
+  preFaultLost: number;
+  newestPreFault: CanaryAck;
+  newestSurvivingPreFault?: CanaryAck;
+  /** Writes acknowledged at/after T_fault that did not survive. */
+  lostAfterFault: CanaryAck[];
+}
+
+const newest = (acks: CanaryAck[]): CanaryAck | undefined =>
+  acks.reduce<CanaryAck | undefined>((best, ack) => (best === undefined || ack.tAck > best.tAck ? ack : best), undefined);
+const oldest = (acks: readonly CanaryAck[]): CanaryAck | undefined =>
+  acks.reduce<CanaryAck | undefined>((best, ack) => (best === undefined || ack.tAck < best.tAck ? ack : best), undefined);
+
+/**
+ * RPO = tAck(newest pre-fault ack) - tAck(newest pre-fault ack that survived); 0 when that is the
+ * same write. When no pre-fault ack survived: tAck(newest pre-fault ack) - tAck(first ack).
+ * Undefined when nothing was acknowledged before the fault (RPO cannot be measured).
+ */
+export function measureRpo(acks: readonly CanaryAck[], ledger: LedgerAnalysis, tFault: number): RpoFigures | undefined {
+  const preFault = acks.filter((ack) => ack.tAck < tFault);
+  const newestPreFault = newest(preFault);
+  if (newestPreFault === undefined) return undefined;
+  const newestSurvivingPreFault = newest(preFault.filter((ack) => ledger.survives(ack)));
+  const since = newestSurvivingPreFault ?? oldest(acks)!;
+  return {
+    rpoMs: newestPreFault.tAck - since.tAck,
+    everythingLost: newestSurvivingPreFault === undefined,
+    preFaultAcks: preFault.length,
+    preFaultLost: preFault.filter((ack) => !ledger.survives(ack)).length,
+    newestPreFault,
+    ...(newestSurvivingPreFault ? { newestSurvivingPreFault } : {}),
+    lostAfterFault: ledger.lost.filter((ack) => ack.tAck >= tFault),
+  };
+}
+
+/** The ledger's figures as Measurements stores them (no RPO time). */
+export function ledgerMeasurements(ledger: LedgerAnalysis): Measurements {
+  return {
+    lostWrites: ledger.lost.length,
+    lostRanges: flattenRanges(ledger.lostByEpoch),
+    holes: flattenRanges(ledger.holes),
+  };
+}
+
+const ackDetails = (ack: CanaryAck | undefined): Record<string, unknown> | undefined =>
+  ack && { id: ack.id, epoch: ack.epoch, tAck: ack.tAck };
+
+export function assessRpo(
+  journal: Journal,
+  expect: Pick<Expect, 'rpo' | 'writesLostAfterFault'> = journal.scenario.definition.expect,
+): Assessment {
+  const limit = expect.rpo;
+  const { acks, recovered } = journal.canary;
+  const fail = (message: string, measurements: Measurements = {}, details: Record<string, unknown> = {}): Assessment => ({
+    verdict: { check: 'rpo', status: 'failed', message, limit, details: { acknowledged: acks.length, ...details } },
+    measurements,
+  });
+
+  if (recovered === undefined) {
+    return fail("RPO cannot be measured: the recovered database's ledger was never read");
+  }
+  const ledger = analyseLedger(acks, recovered.rows);
+  const base = ledgerMeasurements(ledger);
+  const ledgerDetails = {
+    recoveredFrom: recovered.instance,
+    recoveredRows: recovered.rows.length,
+    lost: ledger.lostByEpoch,
+    holes: ledger.holes,
+    corrupted: ledger.corrupted,
+  };
+
+  const tFault = journal.marks.tFault?.t;
+  if (tFault === undefined) {
+    return fail('RPO cannot be measured: T_fault was never recorded (the fault was not reported in effect)', base, ledgerDetails);
+  }
+  const figures = measureRpo(acks, ledger, tFault);
+  if (figures === undefined) {
+    const { attempts, failures } = journal.canary;
+    return fail(
+      `RPO cannot be measured: no canary write was acknowledged before T_fault (${plural(attempts, 'attempt')}, ${plural(failures, 'failure')})`,
+      base,
+      ledgerDetails,
+    );
+  }
+
+  const { rpoMs, lostAfterFault } = figures;
+  const lostAfter = lostAfterFault.length;
+  const measurements: Measurements = { rpoMs, ...base, lostAfterFault: lostAfter };
+  const rpoOk = rpoMs < limit;
+  const afterOk = lostAfter === 0 || expect.writesLostAfterFault === 'report';
+  const afterGroups = rangesByEpoch(lostAfterFault);
+
+  const lost = ledger.lost.length;
+  let loss = lost === 0 ? 'no acknowledged write lost' : `${plural(lost, 'acknowledged write')} lost (${describeEpochRanges(ledger.lostByEpoch)})`;
+  if (lostAfter > 0) loss += `, ${lostAfter} of them acknowledged after the fault${afterOk ? ' (reported only)' : ''}`;
+  const rpoPart = rpoOk
+    ? `RPO ${formatDuration(rpoMs)} within ${formatDuration(limit)}: ${loss}`
+    : `RPO ${formatDuration(rpoMs)} ${breachWord(rpoMs, limit)} ${formatDuration(limit)}: ${loss}`;
+  const afterPart = `${plural(lostAfter, 'write')} acknowledged after the fault ${lostAfter === 1 ? 'was' : 'were'} lost (${describeEpochRanges(afterGroups)}): split-brain or a discarded timeline, and writesLostAfterFault is 'fail'`;
+
+  const parts = !afterOk && rpoOk ? [afterPart, rpoPart] : afterOk ? [rpoPart] : [rpoPart, afterPart];
+  if (figures.everythingLost) {
+    parts.push('every write acknowledged before the fault was lost, so RPO is counted from the first acknowledged write');
+  }
+  if (ledger.holeCount > 0) {
+    parts.push(`holes: ${describeEpochRanges(ledger.holes)} missing below a surviving id (an integrity failure)`);
+  }
+
+  return {
+    verdict: {
+      check: 'rpo',
+      status: rpoOk && afterOk ? 'passed' : 'failed',
+      message: parts.join('; '),
+      measured: rpoMs,
+      limit,
+      details: {
+        tFault,
+        acknowledged: acks.length,
+        preFaultAcks: figures.preFaultAcks,
+        preFaultLost: figures.preFaultLost,
+        newestPreFault: ackDetails(figures.newestPreFault),
+        newestSurvivingPreFault: ackDetails(figures.newestSurvivingPreFault) ?? null,
+        everythingLost: figures.everythingLost,
+        lostAfterFault: afterGroups,
+        writesLostAfterFault: expect.writesLostAfterFault,
+        ...ledgerDetails,
+      },
+    },
+    measurements,
+  };
+}

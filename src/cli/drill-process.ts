@@ -1,0 +1,48 @@
+import { spawn } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import path from 'node:path';
+import { PLAN_ENV, runFiles, type RunPlan } from '../engine/run-plan.js';
+import { PACKAGE_ROOT } from './package-root.js';
+
+export interface DrillProcess {
+  pid: number;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Kills the whole process group (vitest and its worker). */
+  kill(signal: NodeJS.Signals): void;
+}
+
+/**
+ * Starts vitest on drills/drill.test.ts for one drill, in its own process group so that a Ctrl-C
+ * at the terminal reaches only the CLI, which then asks the drill to stop and waits for its
+ * teardown instead of having every process die at once. Output goes to the run's runner.log.
+ */
+export function startDrillProcess(plan: RunPlan): DrillProcess {
+  const files = runFiles(plan.runDir);
+  const log = openSync(files.runnerLog, 'a');
+  const child = spawn(
+    process.execPath,
+    [path.join(PACKAGE_ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--config', path.join(PACKAGE_ROOT, 'vitest.drill.config.ts')],
+    {
+      cwd: PACKAGE_ROOT,
+      env: { ...process.env, [PLAN_ENV]: JSON.stringify(plan), FORCE_COLOR: '0' },
+      stdio: ['ignore', log, log],
+      detached: true,
+    },
+  );
+  closeSync(log);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal }));
+    child.on('error', () => resolve({ code: -1, signal: null }));
+  });
+  return {
+    pid: child.pid!,
+    exited,
+    kill(signal) {
+      try {
+        process.kill(-child.pid!, signal);
+      } catch {
+        /* already gone */
+      }
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { formatDuration } from '../scenario/duration.js';
+import type { ProgressListener } from '../engine/journal-recorder.js';
+
+type ProgressEvent = Parameters<ProgressListener>[0];
+
+/**
+ * Follows a run's progress.jsonl and prints a line per phase and step: with a spinner-free
+ * "… running" line rewritten in place on a terminal, plain lines otherwise (CI logs).
+ */
+export class ProgressPrinter {
+  private offset = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly tty = Boolean(process.stdout.isTTY);
+  private pendingLine = false;
+
+  constructor(private readonly file: string, private readonly prefix: string) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.drain(), 200);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.drain();
+    if (this.pendingLine) process.stdout.write('\n');
+    this.pendingLine = false;
+  }
+
+  private drain(): void {
+    if (!existsSync(this.file)) return;
+    const text = readFileSync(this.file, 'utf8');
+    const complete = text.slice(this.offset, text.lastIndexOf('\n') + 1);
+    this.offset += complete.length;
+    for (const line of complete.split('\n').filter(Boolean)) this.print(JSON.parse(line) as ProgressEvent);
+  }
+
+  private print(e: ProgressEvent): void {
+    const at = `+${formatDuration(e.t).padEnd(7)}`;
+    const indent = e.activity === 'step' ? '    ' : '  ';
+    if (e.kind === 'event') return;
+    if (e.kind === 'start') {
+      const line = `${this.prefix} ${at}${indent}${e.title} …`;
+      if (this.tty) {
+        process.stdout.write(`\r\x1b[2K${line}`);
+        this.pendingLine = true;
+      } else {
+        console.log(line);
+      }
+      return;
+    }
+    const mark = e.status === 'passed' ? 'ok' : (e.status ?? '');
+    const line = `${this.prefix} ${at}${indent}${e.title}: ${mark}`;
+    if (this.tty) process.stdout.write(`\r\x1b[2K${line}\n`);
+    else console.log(line);
+    this.pendingLine = false;
+  }
+}

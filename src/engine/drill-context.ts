@@ -1,0 +1,41 @@
+import type { Scenario } from '../scenario/schema.js';
+import type { PgInstance, PostgresDeployment } from '../targets/postgres/types.js';
+import type { CanaryWriter } from '../workload/canary-writer.js';
+import type { DatabaseRouter } from '../workload/database-router.js';
+import type { Clock } from './clock.js';
+import type { JournalRecorder } from './journal-recorder.js';
+import type { TeardownStack } from './teardown-stack.js';
+
+export interface RestorePoint {
+  name: string;
+  lsn: string;
+  t: number;
+}
+
+/**
+ * What injectors and recovery procedures may use. They act on targets and record what they did;
+ * they never judge (assertions do) and never import each other (the scenario composes them).
+ */
+export interface DrillContext {
+  readonly runId: string;
+  readonly scenario: Scenario;
+  readonly clock: Clock;
+  readonly recorder: JournalRecorder;
+  readonly signal: AbortSignal;
+  readonly teardown: TeardownStack;
+  readonly pg: PostgresDeployment;
+  readonly router: DatabaseRouter;
+  readonly writer: CanaryWriter;
+  /** Named points in the WAL that recovery can aim at; injectors add `before-fault`. */
+  readonly restorePoints: Map<string, RestorePoint>;
+  /** Instances created by recovery steps, newest last; `switch-workload` moves traffic to the newest. */
+  readonly recoveredInstances: PgInstance[];
+  /** The runbook's --confirm-data-loss, given on the command line. */
+  readonly confirmDataLoss: boolean;
+}
+
+/** A fault in effect. Disposing it reverts it (or cleans up after it) so teardown cannot forget. */
+export interface FaultHandle extends AsyncDisposable {
+  readonly description: string;
+  readonly details: Record<string, unknown>;
+}

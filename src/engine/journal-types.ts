@@ -1,0 +1,154 @@
+/**
+ * The journal: the self-describing record of one drill run, and the only input of the
+ * assertions (src/assertions) and the reporters (src/report). Times named `t…` are milliseconds
+ * on the run's monotonic clock (0 = drill start); `wall` fields are ISO-8601 wall-clock times.
+ */
+import type { Scenario } from '../scenario/schema.js';
+
+export type RunStatus = 'passed' | 'failed' | 'environment-error' | 'interrupted';
+export type ActivityStatus = 'passed' | 'failed' | 'error' | 'skipped' | 'interrupted';
+
+export interface Stamp {
+  t: number;
+  wall: string;
+}
+
+export interface JournalEvent extends Stamp {
+  kind: string;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+export interface ActivityRecord {
+  /** Phase name (provision, baseline, inject, detect, recover, verify, judge, teardown) or step id. */
+  name: string;
+  title: string;
+  start: Stamp;
+  end?: Stamp;
+  status: ActivityStatus;
+  output?: Record<string, unknown>;
+  error?: { code: string; message: string };
+}
+
+export interface ProbeSample {
+  probe: string;
+  /** Service probes count for RTO, detection and steady state. */
+  service: boolean;
+  t: number;
+  ok: boolean;
+  latencyMs: number;
+  error?: string;
+}
+
+export interface CanaryAck {
+  id: number;
+  /** Increments each time the writer is pointed at another primary (ids continue from what survived there). */
+  epoch: number;
+  /** sha256 of the payload as the writer sent it. */
+  checksum: string;
+  /** When the commit was acknowledged, on the run's monotonic clock. */
+  tAck: number;
+  clientWall: string;
+  /** now() on the server inside the committing transaction; informational (clocks may be skewed). */
+  serverWall: string;
+}
+
+export interface RecoveredCanaryRow {
+  id: number;
+  epoch: number;
+  /** Whether the stored payload still hashes to the stored checksum. */
+  checksumOk: boolean;
+}
+
+export interface RecoveredLedger {
+  readAt: Stamp;
+  instance: string;
+  rows: RecoveredCanaryRow[];
+}
+
+export interface TableFacts {
+  rows: number;
+  /** md5 over the table's rows in primary-key order. */
+  checksum: string;
+}
+
+export interface DatasetSnapshot {
+  takenAt: Stamp;
+  instance: string;
+  /** What the snapshot stands for, e.g. "recovery target: before fault". */
+  label: string;
+  tables: Record<string, TableFacts>;
+}
+
+export interface AmcheckFinding {
+  relation: string;
+  kind: 'heap' | 'btree';
+  block?: number;
+  message: string;
+}
+
+export interface IntegrityFacts {
+  checkedAt: Stamp;
+  instance: string;
+  tables: Record<string, TableFacts>;
+  foreignKeys: Array<{ constraint: string; table: string; violations: number }>;
+  amcheck: AmcheckFinding[];
+  /** Checksum failures PostgreSQL counted (pg_stat_database) plus offline pg_checksums findings. */
+  pageChecksumFailures: number;
+  /** Checks that could not run, with why: an integrity failure, never a silent pass. */
+  errors: Array<{ check: string; message: string }>;
+}
+
+export interface Marks {
+  tFault?: Stamp;
+  tDetected?: Stamp;
+  tRecoveryStart?: Stamp;
+  tRecoveryEnd?: Stamp;
+  tVerified?: Stamp;
+}
+
+export type CheckName = 'steady-state' | 'detection' | 'rto' | 'rpo' | 'integrity' | 'recovery-steps';
+
+export interface Verdict {
+  check: CheckName;
+  status: 'passed' | 'failed';
+  message: string;
+  measured?: number;
+  limit?: number;
+  details?: Record<string, unknown>;
+}
+
+export interface Measurements {
+  detectionLatencyMs?: number;
+  rtoMs?: number;
+  verifiedRecoveryMs?: number;
+  rpoMs?: number;
+  lostWrites?: number;
+  lostRanges?: Array<[number, number]>;
+  holes?: Array<[number, number]>;
+  lostAfterFault?: number;
+  walBytesLost?: number;
+  stepDurationsMs?: Record<string, number>;
+}
+
+export interface Journal {
+  journalVersion: 1;
+  runId: string;
+  harness: { name: string; version: string; node: string; platform: string; arch: string; hostname: string };
+  components: Record<string, string>;
+  scenario: { file: string; sha256: string; definition: Scenario };
+  startedAt: string;
+  endedAt?: string;
+  status?: RunStatus;
+  error?: { code: string; message: string };
+  phases: ActivityRecord[];
+  steps: ActivityRecord[];
+  events: JournalEvent[];
+  probes: ProbeSample[];
+  canary: { acks: CanaryAck[]; attempts: number; failures: number; recovered?: RecoveredLedger };
+  marks: Marks;
+  snapshot?: DatasetSnapshot;
+  integrity?: IntegrityFacts;
+  measurements: Measurements;
+  verdicts: Verdict[];
+}

@@ -1,0 +1,26 @@
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+
+/**
+ * A file in the run directory listing what a drill created outside itself (temp directories,
+ * PostgreSQL data directories). The drill removes them in teardown; if the drill process is killed
+ * before it can, `drill run` reads this file and reaps what is left (src/engine/reaper.ts).
+ */
+export type Resource =
+  | { kind: 'temp-dir'; path: string }
+  | { kind: 'pg-data-dir'; path: string; bindir: string; uid?: number; gid?: number };
+
+export class ResourceLedger {
+  constructor(readonly file: string | undefined) {}
+
+  record(resource: Resource): void {
+    if (this.file) appendFileSync(this.file, `${JSON.stringify(resource)}\n`);
+  }
+}
+
+export function readResources(file: string): Resource[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Resource);
+}

@@ -1,0 +1,242 @@
+import createDebug from 'debug';
+import { findStableWindow, judge } from '../assertions/index.js';
+import { serviceProbeNames, serviceSamples } from '../assertions/probes.js';
+import { inject } from '../injectors/index.js';
+import { PROCEDURE_TITLES, runProcedure } from '../recovery/index.js';
+import type { LoadedScenario } from '../scenario/loader.js';
+import { formatDuration } from '../scenario/duration.js';
+import { CanaryWriter } from '../workload/canary-writer.js';
+import { DatabaseRouter } from '../workload/database-router.js';
+import { collectIntegrityFacts } from '../workload/integrity-facts.js';
+import { readLedger } from '../workload/ledger-reader.js';
+import { tableFacts } from '../workload/dataset.js';
+import { ProbeRunner } from '../workload/probes/probe-runner.js';
+import { startClock, sleep } from './clock.js';
+import type { DrillContext, RestorePoint } from './drill-context.js';
+import { asDrillError, DrillError, EnvironmentError, InterruptedError } from './errors.js';
+import { JournalRecorder, type ActivityWrapper, type ProgressListener } from './journal-recorder.js';
+import type { Journal, RunStatus } from './journal-types.js';
+import { provisionPostgres } from './provision.js';
+import { buildProbes } from './build-probes.js';
+import { ResourceLedger } from './resource-ledger.js';
+import { TeardownStack } from './teardown-stack.js';
+
+const debug = createDebug('drill:engine');
+
+export interface RunDrillOptions {
+  runId: string;
+  /** Where the resource ledger goes (so `drill run` can reap what a killed drill left). */
+  resourceLedgerFile?: string;
+  /** Aborting it interrupts the drill: teardown runs, status `interrupted`. */
+  signal?: AbortSignal;
+  wrap?: ActivityWrapper;
+  progress?: ProgressListener;
+  confirmDataLoss?: boolean;
+}
+
+/**
+ * One drill, DESIGN.md section 3: provision -> baseline -> inject -> detect -> recover -> verify
+ * -> judge, with teardown always. Returns the journal; never throws for a drill that failed,
+ * only records it.
+ */
+export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions): Promise<Journal> {
+  const scenario = loaded.scenario;
+  const clock = startClock();
+  const recorder = new JournalRecorder(clock, options.runId, loaded, options.wrap, options.progress);
+  const journal = recorder.journal;
+  const teardown = new TeardownStack();
+  const abort = new AbortController();
+  const onOuterAbort = () => abort.abort(new InterruptedError());
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (options.signal?.aborted) onOuterAbort();
+  const timeout = setTimeout(
+    () => abort.abort(new EnvironmentError('DRILL_TIMEOUT', `the drill did not finish within its timeout (${formatDuration(scenario.timeout)}); raise \`timeout\` in the scenario or find the step that hangs in the journal`)),
+    scenario.timeout,
+  );
+  const aborted = new Promise<never>((_, reject) => {
+    abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true });
+  });
+  aborted.catch(() => undefined);
+  /** Every await on a target races the abort, so Ctrl-C or the timeout never waits for a hung step. */
+  const guard = <T>(p: Promise<T>): Promise<T> => Promise.race([p, aborted]);
+
+  let status: RunStatus = 'passed';
+  try {
+    const ctx = await guard(recorder.activity('phase', 'provision', 'Provision', async () => {
+      const pg = await provisionPostgres(scenario, {
+        runId: options.runId,
+        clock,
+        ledger: new ResourceLedger(options.resourceLedgerFile),
+        teardown,
+        recorder,
+      });
+      const router = new DatabaseRouter(pg.primary);
+      const writer = new CanaryWriter({
+        router,
+        clock,
+        intervalMs: scenario.workload.canary.interval,
+        onAck: (ack) => journal.canary.acks.push(ack),
+        onFailure: () => undefined,
+      });
+      teardown.push('stop canary writer', () => writer.stop());
+      const context: DrillContext = {
+        runId: options.runId,
+        scenario,
+        clock,
+        recorder,
+        signal: abort.signal,
+        teardown,
+        pg,
+        router,
+        writer,
+        restorePoints: new Map<string, RestorePoint>(),
+        recoveredInstances: [],
+        confirmDataLoss: options.confirmDataLoss ?? false,
+      };
+      return { ctx: context } as Record<string, unknown> & { ctx: DrillContext };
+    })).then((r) => r.ctx);
+    // The context is not journal material.
+    delete journal.phases.at(-1)!.output;
+
+    const probes = new ProbeRunner(buildProbes(scenario, ctx.router), clock, (s) => recorder.probe(s));
+    teardown.push('stop probes', () => probes.stop());
+
+    await guard(recorder.activity('phase', 'baseline', 'Baseline (steady state)', async () => {
+      ctx.writer.start();
+      probes.start();
+      const backupAt = scenario.baseline.backupAfter ?? 0;
+      await sleep(backupAt, abort.signal);
+      const backup = await ctx.pg.takeBaseBackup(ctx.pg.primary);
+      recorder.event('base-backup', `base backup ${backup.id} (${backup.startLsn}..${backup.endLsn})`, { ...backup });
+      await sleep(Math.max(0, scenario.baseline.steadyState - backupAt), abort.signal);
+      journal.snapshot = {
+        takenAt: clock.stamp(),
+        instance: ctx.router.current.name,
+        label: 'before the fault (the data set is static during the drill, so this is also the state at any recovery target after seeding)',
+        tables: await tableFacts(ctx.router.connection),
+      };
+      return { backup: backup.id, acknowledgedWrites: journal.canary.acks.length };
+    }));
+
+    await guard(recorder.activity('phase', 'inject', 'Inject fault', async () => {
+      const injected: string[] = [];
+      for (const fault of scenario.faults) {
+        const handle = await inject(ctx, fault);
+        teardown.push(`revert ${handle.description}`, async () => {
+          await handle[Symbol.asyncDispose]();
+        });
+        if (!journal.marks.tFault) recorder.mark('tFault');
+        recorder.event('fault', handle.description, handle.details);
+        injected.push(handle.description);
+      }
+      return { faults: injected };
+    }));
+
+    await guard(recorder.activity('phase', 'detect', 'Detect', async () => {
+      const tFault = journal.marks.tFault!.t;
+      const deadline = clock.now() + scenario.detect.timeout;
+      while (clock.now() < deadline) {
+        const failing = journal.probes.find((s) => s.service && !s.ok && s.t >= tFault);
+        if (failing) {
+          journal.marks.tDetected = { t: failing.t, wall: clock.wallAt(failing.t) };
+          return { probe: failing.probe, error: failing.error, latencyMs: failing.t - tFault };
+        }
+        await sleep(50, abort.signal);
+      }
+      recorder.event('not-detected', `no service probe failed within ${formatDuration(scenario.detect.timeout)} of the fault`);
+      return { detected: false };
+    }));
+
+    recorder.mark('tRecoveryStart');
+    let recovered = true;
+    await guard(recorder.activity('phase', 'recover', 'Recover (runbook steps)', async () => {
+      for (const [index, step] of scenario.recovery.entries()) {
+        const title = step.title ?? PROCEDURE_TITLES[step.step];
+        if (!recovered) {
+          recorder.skipped('step', step.step, title, 'an earlier step failed');
+          continue;
+        }
+        try {
+          await guard(withTimeout(
+            recorder.activity('step', step.step, title, () => runProcedure(ctx, step)),
+            step.timeout,
+            `recovery[${index}] ${step.step}`,
+          ));
+        } catch (error) {
+          const e = asDrillError(error);
+          if (e.kind === 'interrupted' || e.kind === 'input' || e.code === 'DRILL_TIMEOUT') throw error;
+          recovered = false;
+          recorder.event('step-failed', `${step.step}: ${e.message}`);
+        }
+      }
+      return { recovered };
+    }));
+    recorder.mark('tRecoveryEnd');
+
+    await guard(recorder.activity('phase', 'verify', 'Verify (stability, integrity, ledger)', async () => {
+      const stableAt = await waitForStability(journal, scenario.expect.rto, scenario.expect.stability, clock.now, abort.signal);
+      await ctx.writer.stop();
+      const instance = ctx.router.current;
+      journal.integrity = await collectIntegrityFacts(ctx.router.connection, instance.name, clock.stamp);
+      try {
+        journal.canary.recovered = await readLedger(ctx.router.connection, instance.name, clock.stamp);
+      } catch (error) {
+        recorder.event('ledger-unreadable', `could not read the canary ledger on ${instance.name}: ${asDrillError(error).message}`);
+      }
+      recorder.mark('tVerified');
+      return { instance: instance.name, stableFrom: stableAt, integrityErrors: journal.integrity.errors.length };
+    }));
+
+    await probes.stop();
+    journal.canary.attempts = ctx.writer.attempts;
+    journal.canary.failures = ctx.writer.failures;
+    await recorder.activity('phase', 'judge', 'Judge', async () => {
+      const judgement = judge(journal);
+      journal.verdicts = judgement.verdicts;
+      journal.measurements = judgement.measurements;
+      status = judgement.status;
+      return { status, failed: judgement.verdicts.filter((v) => v.status === 'failed').map((v) => v.check) };
+    });
+  } catch (error) {
+    const e = asDrillError(error);
+    status = e.kind === 'interrupted' ? 'interrupted' : e.kind === 'check' ? 'failed' : 'environment-error';
+    journal.error = { code: e.code, message: e.message };
+    if (e.kind === 'input') journal.error.code = `INPUT:${e.code}`;
+    debug('drill stopped: %s %s', e.code, e.message);
+  } finally {
+    clearTimeout(timeout);
+    options.signal?.removeEventListener('abort', onOuterAbort);
+    const failures = await recorder.activity('phase', 'teardown', 'Teardown', async () => {
+      const failed = await teardown.runAll();
+      return failed.length ? { failures: failed } : { failures: [] };
+    }).catch(() => undefined);
+    if (failures && (failures.failures as unknown[]).length > 0) {
+      recorder.event('teardown-failed', `teardown left problems: ${JSON.stringify(failures.failures)}`);
+    }
+    journal.status = status;
+    journal.endedAt = new Date().toISOString();
+  }
+  return journal;
+}
+
+/** Polls until the service probes have been passing for `stability` after the fault, or RTO has run out. */
+async function waitForStability(journal: Journal, rto: number, stability: number, now: () => number, signal: AbortSignal): Promise<number | undefined> {
+  const tFault = journal.marks.tFault?.t ?? 0;
+  const names = serviceProbeNames(journal);
+  // Past this the RTO has failed whatever happens; waiting longer only delays the report.
+  const giveUpAt = tFault + rto + stability + 1000;
+  while (now() < giveUpAt) {
+    const { window } = findStableWindow(serviceSamples(journal, tFault), names, stability);
+    if (window) return window.start;
+    await sleep(100, signal);
+  }
+  return undefined;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DrillError('STEP_TIMEOUT', `${what} did not finish within ${formatDuration(ms)}`, 'check')), ms);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,29 @@
+import path from 'node:path';
+
+/**
+ * What `drill run` hands to the vitest process that runs one drill, and the files through which
+ * the two talk while it runs: progress lines out, an interrupt request in.
+ */
+export interface RunPlan {
+  runId: string;
+  runDir: string;
+  scenarioFile: string;
+  confirmDataLoss: boolean;
+}
+
+export const PLAN_ENV = 'DRILL_PLAN';
+
+export const runFiles = (runDir: string) => ({
+  journal: path.join(runDir, 'journal.json'),
+  incidentReport: path.join(runDir, 'incident-report.md'),
+  allureResults: path.join(runDir, 'allure-results'),
+  progress: path.join(runDir, 'progress.jsonl'),
+  interrupt: path.join(runDir, 'interrupt-requested'),
+  resources: path.join(runDir, 'resources.jsonl'),
+  runnerLog: path.join(runDir, 'runner.log'),
+});
+
+export function readPlan(env: NodeJS.ProcessEnv = process.env): RunPlan | undefined {
+  const text = env[PLAN_ENV];
+  return text ? (JSON.parse(text) as RunPlan) : undefined;
+}

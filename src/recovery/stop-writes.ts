@@ -1,0 +1,36 @@
+import type { DrillContext } from '../engine/drill-context.js';
+import { StepFailedError } from '../engine/errors.js';
+import { withClient } from '../workload/sql.js';
+
+/**
+ * Runbook "Stop write operations" and "Enable read-only mode", database side: the application's
+ * writer stops, the instance defaults every new transaction to read-only, and open write sessions
+ * are terminated. Postcondition: a write is refused.
+ */
+export async function stopWrites(ctx: DrillContext): Promise<Record<string, unknown>> {
+  await ctx.writer.pause();
+  const instance = ctx.router.current;
+  const terminated = await withClient(ctx.router.connection, async (c) => {
+    await c.query('alter system set default_transaction_read_only = on');
+    await c.query('select pg_reload_conf()');
+    const { rows } = await c.query<{ n: string }>(
+      `select count(*) filter (where pg_terminate_backend(pid))::text as n from pg_stat_activity
+        where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`,
+    );
+    return Number(rows[0]!.n);
+  });
+  // Any CREATE is refused in a read-only transaction, so this touches nothing when the step worked.
+  const refused = await withClient(ctx.router.connection, async (c) => {
+    try {
+      await c.query('create table drill_write_probe(x int)');
+      await c.query('drop table drill_write_probe');
+      return false;
+    } catch (error) {
+      return /read-only transaction/.test(String(error));
+    }
+  });
+  if (!refused) {
+    throw new StepFailedError('WRITES_NOT_STOPPED', `${instance.name} still accepts writes after read-only mode was set`);
+  }
+  return { instance: instance.name, readOnly: true, sessionsTerminated: terminated, writerPaused: true };
+}

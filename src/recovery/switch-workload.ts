@@ -1,0 +1,22 @@
+import type { DrillContext } from '../engine/drill-context.js';
+import { StepFailedError } from '../engine/errors.js';
+import { withClient } from '../workload/sql.js';
+
+/**
+ * Points the application at the newest recovered instance (the runbook's "update application
+ * connection strings" / "update DNS to point to restored instance") and lifts the write stop.
+ * Postcondition: the instance takes a write through the application's path.
+ */
+export async function switchWorkload(ctx: DrillContext): Promise<Record<string, unknown>> {
+  const target = ctx.recoveredInstances.at(-1);
+  if (!target) throw new StepFailedError('NOTHING_TO_SWITCH_TO', 'switch-workload needs a recovered instance; put a restore step before it');
+  const from = ctx.router.current.name;
+  await withClient({ ...target.connection, database: 'drill' }, async (c) => {
+    await c.query('begin; create temporary table drill_switch_probe(x int) on commit drop; insert into drill_switch_probe values (1); commit');
+  }).catch((error: unknown) => {
+    throw new StepFailedError('SWITCH_TARGET_NOT_WRITABLE', `${target.name} does not accept writes: ${String(error)}`);
+  });
+  ctx.router.switchTo(target);
+  await ctx.writer.retarget();
+  return { from, to: target.name, port: target.connection.port };
+}

@@ -1,0 +1,22 @@
+/** Human durations as scenario files write them: `500ms`, `30s`, `15m`, `1h`, `1m30s`. */
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+export const DURATION_PATTERN = '^(\\d+(\\.\\d+)?(ms|s|m|h))+$';
+
+/** Milliseconds for a duration string, or undefined when it is not one. */
+export function parseDuration(text: string): number | undefined {
+  if (!new RegExp(DURATION_PATTERN).test(text)) return undefined;
+  let total = 0;
+  for (const [, amount, unit] of text.matchAll(PART)) total += Number(amount) * UNIT_MS[unit!]!;
+  return total;
+}
+
+/** The inverse, for messages and reports: 61500 -> "1m1.5s". */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const s = Math.round(((ms % 60_000) / 1000) * 10) / 10;
+  return [h ? `${h}h` : '', m ? `${m}m` : '', s ? `${s}s` : ''].join('') || '0s';
+}

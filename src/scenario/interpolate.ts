@@ -1,0 +1,66 @@
+import type { PathIssue } from './issues.js';
+import type { KeyPath } from './yaml-locate.js';
+
+/**
+ * `${VAR}` in string values, filled from the environment at load time so scenarios can name
+ * connection URLs and credentials without containing them. `$${VAR}` stays a literal `${VAR}`.
+ * Messages name the variable and the key, never a value: values are often secrets.
+ */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface Interpolated {
+  data: unknown;
+  issues: PathIssue[];
+  /** Paths whose value now holds text from the environment. */
+  filled: KeyPath[];
+}
+
+const REFERENCE = /\$(\$?)\{([^}]*)\}?/g;
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function interpolateEnv(data: unknown, env: Env, options: { requireEnv: boolean }): Interpolated {
+  const issues: PathIssue[] = [];
+  const filled: KeyPath[] = [];
+
+  const visit = (value: unknown, path: KeyPath): unknown => {
+    if (typeof value === 'string') return fill(value, path);
+    if (Array.isArray(value)) return value.map((item, index) => visit(item, [...path, index]));
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, visit(item, [...path, key])]));
+    }
+    return value;
+  };
+
+  const fill = (text: string, path: KeyPath): string => {
+    if (!text.includes('${')) return text;
+    const unset: string[] = [];
+    let malformed = false;
+    let used = false;
+    const result = text.replace(REFERENCE, (whole, escaped: string, name: string) => {
+      if (escaped) return whole.slice(1);
+      if (!whole.endsWith('}') || !NAME.test(name)) {
+        malformed = true;
+        return whole;
+      }
+      const found = env[name];
+      if (found === undefined) {
+        unset.push(name);
+        return whole;
+      }
+      used = true;
+      return found;
+    });
+    if (used) filled.push(path);
+    if (options.requireEnv && unset.length) {
+      const names = unset.join(', ');
+      const verb = unset.length === 1 ? 'is' : 'are';
+      issues.push({ path, anchor: 'value', message: `environment variable ${names} ${verb} not set (export it, or write $\${...} for a literal)` });
+    }
+    if (options.requireEnv && malformed) {
+      issues.push({ path, anchor: 'value', message: 'malformed ${...}: write ${NAME} with letters, digits and underscores' });
+    }
+    return result;
+  };
+
+  return { data: visit(data, []), issues, filled };
+}

@@ -1,0 +1,142 @@
+import { resolve } from 'node:path';
+import createDebug from 'debug';
+import { interpolateEnv, type Env } from './interpolate.js';
+import { ScenarioValidationError, sortIssues, type PathIssue, type ScenarioIssue } from './issues.js';
+import { parseYaml } from './parse-yaml.js';
+import { readSource } from './read-source.js';
+import { crossFieldIssues } from './rules.js';
+import { scenarioSchema, type Scenario } from './schema.js';
+import { formatKeyPath, locate, type Position } from './yaml-locate.js';
+import { describeZodIssues } from './zod-issues.js';
+
+const debug = createDebug('drill:scenario');
+
+export { ScenarioValidationError, formatIssue, type ScenarioIssue } from './issues.js';
+
+export interface LoadedScenario {
+  /** Absolute path. */
+  file: string;
+  /** The text as read (minus a BOM), before `${VAR}` interpolation: safe to store as evidence. */
+  source: string;
+  /** Of the bytes on disk. */
+  sha256: string;
+  scenario: Scenario;
+}
+
+export interface LoadOptions {
+  /** Where `${VAR}` values come from; defaults to process.env. */
+  env?: Env;
+  /**
+   * false leaves unset `${VAR}` as written instead of reporting it, for callers that only show
+   * the scenario (`drill list`) and should not need the secrets it runs with.
+   */
+  requireEnv?: boolean;
+}
+
+interface Checked {
+  loaded?: LoadedScenario;
+  issues: ScenarioIssue[];
+  /** Where `name:` is written, to place a duplicate-name problem. */
+  namePosition?: Position;
+}
+
+/** Loads and validates one scenario; throws ScenarioValidationError listing every problem in it. */
+export async function loadScenarioFile(path: string, options: LoadOptions = {}): Promise<LoadedScenario> {
+  const [loaded] = await loadScenarioFiles([path], options);
+  return loaded!;
+}
+
+/**
+ * Loads and validates all files before failing, so one run shows every problem in every file
+ * (users fix them in one go rather than one per attempt). Results keep the order of `paths`.
+ */
+export async function loadScenarioFiles(paths: readonly string[], options: LoadOptions = {}): Promise<LoadedScenario[]> {
+  const checked = await Promise.all(paths.map((path) => checkScenarioFile(path, options)));
+  const issues = [...checked.flatMap((c) => c.issues), ...duplicateNames(paths, checked)];
+  if (issues.length) throw new ScenarioValidationError(sortIssues(issues, [...paths]));
+  return checked.map((c) => c.loaded!);
+}
+
+async function checkScenarioFile(file: string, options: LoadOptions): Promise<Checked> {
+  const absolute = resolve(file);
+  const read = await readSource(absolute);
+  if (!read.ok) return { issues: [{ file, line: 0, column: 0, keyPath: '', message: read.message }] };
+
+  const { doc, lineCounter, syntaxIssues } = parseYaml(read.source);
+  // After a syntax error the tree is a guess; schema errors on it would send the user chasing ghosts.
+  if (syntaxIssues.length) return { issues: syntaxIssues.map((issue) => ({ file, ...issue })) };
+
+  const place = (issue: PathIssue): ScenarioIssue => ({
+    file,
+    ...locate(doc, lineCounter, issue.at ?? issue.path, issue.anchor),
+    keyPath: formatKeyPath(issue.path),
+    message: issue.message,
+    ...(issue.suggestion === undefined ? {} : { suggestion: issue.suggestion }),
+  });
+
+  if (doc.contents === null) {
+    const message = `the file is empty; a scenario needs at least: ${requiredTopLevelKeys().join(', ')}`;
+    return { issues: [place({ path: [], anchor: 'value', message })] };
+  }
+
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (error) {
+    // e.g. the alias-count guard against "billion laughs" documents.
+    return { issues: [place({ path: [], anchor: 'value', message: `cannot read the YAML: ${(error as Error).message}` })] };
+  }
+
+  const env = interpolateEnv(raw, options.env ?? process.env, { requireEnv: options.requireEnv ?? true });
+  const secret = new Set(env.filled.map(formatKeyPath));
+  const parsed = scenarioSchema.safeParse(env.data);
+  const schemaIssues = parsed.success
+    ? []
+    : describeZodIssues(parsed.error.issues, { data: env.data, isSecret: (path) => secret.has(formatKeyPath(path)) });
+  // A value left as `${UNSET}` also fails its type; the unset variable is the one thing to fix.
+  const envPaths = new Set(env.issues.map((issue) => formatKeyPath(issue.path)));
+  const pathIssues = [
+    ...env.issues,
+    ...crossFieldIssues(env.data),
+    ...schemaIssues.filter((issue) => !envPaths.has(formatKeyPath(issue.path))),
+  ];
+
+  const namePosition = locate(doc, lineCounter, ['name'], 'value');
+  if (!parsed.success || pathIssues.length) {
+    // The fallback is only reachable if a zod issue kind went untranslated; never pass it as valid.
+    const fallback = parsed.success ? [] : [{ path: [], anchor: 'value' as const, message: parsed.error.message }];
+    return { issues: (pathIssues.length ? pathIssues : fallback).map(place), namePosition };
+  }
+
+  debug('loaded %s (sha256 %s)', absolute, read.sha256);
+  return { loaded: { file: absolute, source: read.source, sha256: read.sha256, scenario: parsed.data }, issues: [], namePosition };
+}
+
+/** Two files with one name would write over each other's reports and evidence. */
+function duplicateNames(paths: readonly string[], checked: Checked[]): ScenarioIssue[] {
+  const firstFile = new Map<string, { file: string; absolute: string }>();
+  const issues: ScenarioIssue[] = [];
+  checked.forEach(({ loaded, namePosition }, index) => {
+    if (!loaded) return;
+    const name = loaded.scenario.name;
+    const first = firstFile.get(name);
+    if (!first) firstFile.set(name, { file: paths[index]!, absolute: loaded.file });
+    else if (first.absolute !== loaded.file)
+      issues.push({
+        file: paths[index]!,
+        ...(namePosition ?? { line: 1, column: 1 }),
+        keyPath: 'name',
+        message: `scenario name "${name}" is already used by ${first.file}; names must be unique`,
+      });
+  });
+  return issues;
+}
+
+let required: string[] | undefined;
+function requiredTopLevelKeys(): string[] {
+  // Asked of the schema itself so the hint cannot fall behind the format.
+  required ??= (scenarioSchema.safeParse({}).error?.issues ?? [])
+    .filter((issue) => issue.path.length === 1)
+    .map((issue) => String(issue.path[0]));
+  return required;
+}

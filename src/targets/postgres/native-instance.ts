@@ -1,0 +1,129 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
+import path from 'node:path';
+import createDebug from 'debug';
+import pg from 'pg';
+import { EnvironmentError } from '../../engine/errors.js';
+import { runCommand, type RunAs } from '../process/run-command.js';
+import type { PostgresBinaries } from './binaries.js';
+import type { ConnectionInfo, PgInstance } from './types.js';
+
+const debug = createDebug('drill:pg');
+
+export interface NativeInstanceOptions {
+  name: string;
+  dataDir: string;
+  socketDir: string;
+  logFile: string;
+  port: number;
+  binaries: PostgresBinaries;
+  runAs: RunAs | undefined;
+}
+
+/** One PostgreSQL server process tree over one data directory, driven with pg_ctl. */
+export class NativeInstance implements PgInstance {
+  readonly connection: ConnectionInfo;
+
+  constructor(private readonly options: NativeInstanceOptions) {
+    this.connection = { host: '127.0.0.1', port: options.port, user: 'postgres', database: 'postgres' };
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  get dataDir(): string {
+    return this.options.dataDir;
+  }
+
+  get logFile(): string {
+    return this.options.logFile;
+  }
+
+  /** Settings appended to postgresql.conf; later lines win, so a restored copy can override them. */
+  async writeSettings(settings: Record<string, string | number>): Promise<void> {
+    const lines = Object.entries(settings).map(([k, v]) => `${k} = ${typeof v === 'number' ? v : `'${v.replaceAll("'", "''")}'`}`);
+    await appendFile(path.join(this.dataDir, 'postgresql.conf'), `\n# drill (${this.name})\n${lines.join('\n')}\n`);
+  }
+
+  postmasterPid(): number | undefined {
+    const pidFile = path.join(this.dataDir, 'postmaster.pid');
+    if (!existsSync(pidFile)) return undefined;
+    const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  }
+
+  async isRunning(): Promise<boolean> {
+    const pid = this.postmasterPid();
+    if (!pid) return false;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async start(): Promise<void> {
+    debug('starting %s on port %d', this.name, this.options.port);
+    try {
+      await this.pgCtl(['start', '-w', '-t', '120', '-l', this.options.logFile]);
+    } catch (error) {
+      throw new EnvironmentError(
+        'PG_START_FAILED',
+        `PostgreSQL instance "${this.name}" did not start: ${this.logTail()} (log: ${this.options.logFile})`,
+        { cause: error },
+      );
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (!(await this.isRunning())) return;
+    debug('stopping %s', this.name);
+    await this.pgCtl(['stop', '-w', '-t', '60', '-m', 'fast']);
+  }
+
+  /** Immediate stop for teardown: no checkpoint, nothing to wait for. */
+  async stopImmediately(): Promise<void> {
+    if (!(await this.isRunning())) return;
+    await this.pgCtl(['stop', '-w', '-t', '30', '-m', 'immediate']).catch(() => this.kill());
+  }
+
+  async kill(): Promise<void> {
+    const pid = this.postmasterPid();
+    if (!pid) return;
+    debug('SIGKILL %s (pid %d)', this.name, pid);
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      return;
+    }
+    // Backends notice the dead postmaster and exit on their own; wait so the port and files are free.
+    for (let i = 0; i < 100 && (await this.isRunning()); i++) await new Promise((r) => setTimeout(r, 50));
+  }
+
+  async serverVersion(): Promise<string> {
+    const client = new pg.Client({ ...this.connection, connectionTimeoutMillis: 5000 });
+    await client.connect();
+    try {
+      return (await client.query<{ server_version: string }>('show server_version')).rows[0]!.server_version;
+    } finally {
+      await client.end();
+    }
+  }
+
+  logTail(lines = 8): string {
+    try {
+      return readFileSync(this.options.logFile, 'utf8').trim().split('\n').slice(-lines).join(' | ');
+    } catch {
+      return '(no server log)';
+    }
+  }
+
+  private pgCtl(args: string[]) {
+    return runCommand(this.options.binaries.path('pg_ctl'), ['-D', this.dataDir, ...args], {
+      runAs: this.options.runAs,
+      env: { LC_ALL: 'C' },
+    });
+  }
+}

@@ -1,0 +1,62 @@
+import { spawn } from 'node:child_process';
+import createDebug from 'debug';
+import { EnvironmentError } from '../../engine/errors.js';
+
+const debug = createDebug('drill:proc');
+
+export interface RunAs {
+  uid: number;
+  gid: number;
+}
+
+export interface CommandOptions {
+  /** Run as this user (PostgreSQL refuses to run as root). */
+  runAs?: RunAs;
+  cwd?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Exit codes that are not an error. */
+  okCodes?: number[];
+}
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program to completion and captures its output; a non-zero exit is an EnvironmentError. */
+export function runCommand(file: string, args: string[], options: CommandOptions = {}): Promise<CommandResult> {
+  const okCodes = options.okCodes ?? [0];
+  debug('%s %s', file, args.join(' '));
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      uid: options.runAs?.uid,
+      gid: options.runAs?.gid,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      signal: options.signal,
+      timeout: options.timeoutMs,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', (error) =>
+      reject(new EnvironmentError('COMMAND_FAILED', `could not run ${file}: ${error.message}`, { cause: error })),
+    );
+    child.on('close', (code, signal) => {
+      const result = { code: code ?? -1, stdout, stderr };
+      if (okCodes.includes(result.code)) return resolve(result);
+      const why = signal ? `killed by ${signal}` : `exit code ${code}`;
+      reject(
+        new EnvironmentError(
+          'COMMAND_FAILED',
+          `${file.split('/').pop()} ${args.join(' ')} failed (${why}): ${(stderr || stdout).trim().slice(-2000)}`,
+        ),
+      );
+    });
+  });
+}

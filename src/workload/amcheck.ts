@@ -1,0 +1,60 @@
+import type pg from 'pg';
+import type { AmcheckFinding } from '../engine/journal-types.js';
+
+const PAGE_SIZE = 8192;
+
+/**
+ * amcheck over every table (verify_heapam) and btree index (bt_index_check with heapallindexed)
+ * of the public schema. A page that fails its checksum makes verify_heapam error out for the whole
+ * relation, so such a relation is then read block by block to name every damaged block.
+ */
+export async function runAmcheck(client: pg.Client): Promise<AmcheckFinding[]> {
+  await client.query('create extension if not exists amcheck');
+  const findings: AmcheckFinding[] = [];
+  const tables = await client.query<{ rel: string; blocks: string }>(
+    `select c.relname as rel, (pg_relation_size(c.oid) / ${PAGE_SIZE})::text as blocks
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = 'public' and c.relkind = 'r' order by 1`,
+  );
+  for (const { rel, blocks } of tables.rows) {
+    try {
+      const { rows } = await client.query<{ blkno: string; msg: string }>(
+        'select blkno::text, msg from verify_heapam($1::regclass)',
+        [rel],
+      );
+      for (const r of rows) findings.push({ relation: rel, kind: 'heap', block: Number(r.blkno), message: r.msg });
+    } catch (error) {
+      findings.push(...(await scanBlocks(client, rel, Number(blocks), error)));
+    }
+  }
+  const indexes = await client.query<{ idx: string }>(
+    `select c.relname as idx from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       join pg_am am on am.oid = c.relam
+      where n.nspname = 'public' and c.relkind = 'i' and am.amname = 'btree' order by 1`,
+  );
+  for (const { idx } of indexes.rows) {
+    try {
+      await client.query('select bt_index_check($1::regclass, true)', [idx]);
+    } catch (error) {
+      findings.push({ relation: idx, kind: 'btree', message: errorMessage(error) });
+    }
+  }
+  return findings;
+}
+
+async function scanBlocks(client: pg.Client, rel: string, blocks: number, first: unknown): Promise<AmcheckFinding[]> {
+  await client.query('create extension if not exists pageinspect');
+  const found: AmcheckFinding[] = [];
+  for (let block = 0; block < blocks; block++) {
+    try {
+      await client.query('select length(get_raw_page($1, $2::int))', [rel, block]);
+    } catch (error) {
+      found.push({ relation: rel, kind: 'heap', block, message: errorMessage(error) });
+    }
+  }
+  return found.length > 0 ? found : [{ relation: rel, kind: 'heap', message: errorMessage(first) }];
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

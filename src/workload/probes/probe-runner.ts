@@ -1,0 +1,63 @@
+import type { Clock } from '../../engine/clock.js';
+import type { ProbeSample } from '../../engine/journal-types.js';
+import type { ProbeCheck } from './probe.js';
+
+/** Samples every probe on its own interval into the journal until stopped. */
+export class ProbeRunner {
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly running = new Set<Promise<void>>();
+  private readonly abort = new AbortController();
+  private stopped = false;
+
+  constructor(
+    private readonly probes: ProbeCheck[],
+    private readonly clock: Clock,
+    private readonly record: (sample: ProbeSample) => void,
+  ) {}
+
+  start(): void {
+    for (const probe of this.probes) this.loop(probe, 0);
+  }
+
+  private loop(probe: ProbeCheck, delay: number): void {
+    if (this.stopped) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      const started = this.clock.now();
+      const run = this.sample(probe).finally(() => {
+        this.running.delete(run);
+        this.loop(probe, Math.max(0, probe.intervalMs - (this.clock.now() - started)));
+      });
+      this.running.add(run);
+    }, delay);
+    this.timers.add(timer);
+  }
+
+  private async sample(probe: ProbeCheck): Promise<void> {
+    const t = this.clock.now();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        probe.check(this.abort.signal),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`timed out after ${probe.timeoutMs}ms`)), probe.timeoutMs);
+        }),
+      ]);
+      if (!this.stopped) this.record({ probe: probe.name, service: probe.service, t, ok: true, latencyMs: this.clock.now() - t });
+    } catch (error) {
+      if (this.stopped) return;
+      const message = error instanceof Error ? error.message : String(error);
+      this.record({ probe: probe.name, service: probe.service, t, ok: false, latencyMs: this.clock.now() - t, error: message });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    for (const timer of this.timers) clearTimeout(timer);
+    await Promise.allSettled([...this.running]);
+    await Promise.allSettled(this.probes.map((p) => p.close()));
+  }
+}
