@@ -212,7 +212,6 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   kube_ldflags+=" -X $pkg.gitVersion=$KUBE_VERSION"
   kube_ldflags+=" -X $pkg.gitMajor=1"
   kube_ldflags+=" -X $pkg.gitMinor=$KUBE_MINOR"
-  kube_ldflags+=" -X $pkg.gitTreeState=clean"
   kube_ldflags+=" -X $pkg.buildDate=$build_date"
 done
 

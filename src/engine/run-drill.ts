@@ -23,6 +23,9 @@ import { TeardownStack } from './teardown-stack.js';
 
 const debug = createDebug('drill:engine');
 
+/** How long an interrupted or timed-out step may take to stop before teardown goes ahead anyway. */
+const SETTLE_BEFORE_TEARDOWN_MS = 20_000;
+
 export interface RunDrillOptions {
   runId: string;
   /** Where the resource ledger goes (so `drill run` can reap what a killed drill left). */
@@ -57,8 +60,17 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
     abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true });
   });
   aborted.catch(() => undefined);
-  /** Every await on a target races the abort, so Ctrl-C or the timeout never waits for a hung step. */
-  const guard = <T>(p: Promise<T>): Promise<T> => Promise.race([p, aborted]);
+  const inFlight = new Set<Promise<unknown>>();
+  /**
+   * Every await on a target races the abort, so Ctrl-C or the timeout never waits for a hung step;
+   * the raced work is remembered so teardown can let it reach a safe point first.
+   */
+  const guard = <T>(p: Promise<T>): Promise<T> => {
+    const settled = p.then(() => undefined, () => undefined);
+    inFlight.add(settled);
+    void settled.then(() => inFlight.delete(settled));
+    return Promise.race([p, aborted]);
+  };
 
   let status: RunStatus = 'passed';
   try {
@@ -78,7 +90,11 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
         onAck: (ack) => journal.canary.acks.push(ack),
         onFailure: () => undefined,
       });
-      teardown.push('stop canary writer', () => writer.stop());
+      teardown.push('stop canary writer', async () => {
+        await writer.stop();
+        journal.canary.attempts = writer.attempts;
+        journal.canary.failures = writer.failures;
+      });
       const context: DrillContext = {
         runId: options.runId,
         scenario,
@@ -206,6 +222,10 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
   } finally {
     clearTimeout(timeout);
     options.signal?.removeEventListener('abort', onOuterAbort);
+    // Tearing down under a step that is still copying or starting a server would race it.
+    if (inFlight.size > 0) {
+      await Promise.race([Promise.allSettled([...inFlight]), new Promise((r) => setTimeout(r, SETTLE_BEFORE_TEARDOWN_MS))]);
+    }
     const failures = await recorder.activity('phase', 'teardown', 'Teardown', async () => {
       const failed = await teardown.runAll();
       return failed.length ? { failures: failed } : { failures: [] };

@@ -72,6 +72,16 @@ export function objectOptions(schema: Schema | undefined): string[][] {
   return [];
 }
 
+/** The key that selects the option (`step`, `type`) and its values, for a discriminated union. */
+export function discriminatorOf(schema: Schema | undefined): { key: string; values: string[] } | undefined {
+  if (!(schema instanceof z.ZodDiscriminatedUnion)) return undefined;
+  const key = schema.def.discriminator;
+  const values = schema.options.flatMap((option) =>
+    option instanceof z.ZodObject ? literalValues(option.shape[key] as Schema | undefined) : [],
+  );
+  return { key, values };
+}
+
 /** True for the scenario `duration` type, however it was wrapped with defaults or metadata. */
 export function isDuration(schema: Schema | undefined): boolean {
   // `.meta()` clones the schema but keeps its definition object; compare that.

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { closestMatch } from './did-you-mean.js';
 import { suggestDuration } from './duration-suggest.js';
 import type { PathIssue } from './issues.js';
-import { isDuration, isRecord, keysOf, literalValues, objectOptions, schemaAt } from './schema-walk.js';
+import { discriminatorOf, isDuration, isRecord, keysOf, literalValues, objectOptions, schemaAt } from './schema-walk.js';
 import { scenarioSchema } from './schema.js';
 import type { KeyPath } from './yaml-locate.js';
 
@@ -35,6 +35,8 @@ function describe(issue: Issue, prefix: KeyPath, context: Context): PathIssue[] 
       return badUnion(issue, path, value, context);
     case 'invalid_value': {
       const allowed = issue.values.map(String);
+      if (value === undefined)
+        return [{ path, anchor: 'container', message: `missing required key; one of: ${allowed.join(', ')}` }];
       return [{
         path,
         anchor: 'value',
@@ -44,9 +46,7 @@ function describe(issue: Issue, prefix: KeyPath, context: Context): PathIssue[] 
     }
     case 'invalid_type':
       if (value === undefined) return [{ path, anchor: 'container', message: 'missing required key' }];
-      if (isDuration(schemaAt(scenarioSchema, context.data, path)))
-        return [{ path, anchor: 'value', message: `expected a duration like 15m, got ${kindOf(value)}` }];
-      return [{ path, anchor: 'value', message: `expected ${typeName(issue.expected)}, got ${kindOf(value)}` }];
+      return [wrongType(issue.expected, path, value, secret, context)];
     case 'invalid_format':
       if (isDuration(schemaAt(scenarioSchema, context.data, path)))
         return [{
@@ -63,6 +63,23 @@ function describe(issue: Issue, prefix: KeyPath, context: Context): PathIssue[] 
     default:
       return [{ path, anchor: 'value', message: issue.message }];
   }
+}
+
+function wrongType(expected: string, path: KeyPath, value: unknown, secret: boolean, context: Context): PathIssue {
+  const schema = schemaAt(scenarioSchema, context.data, path);
+  if (isDuration(schema)) return { path, anchor: 'value', message: `expected a duration like 15m, got ${kindOf(value)}` };
+  // `recovery: [stop-writes]` is a common first try; show the mapping form it needs.
+  const selector = discriminatorOf(schema);
+  if (selector && typeof value === 'string' && !secret) {
+    const chosen = selector.values.includes(value) ? value : closestMatch(value, selector.values);
+    return {
+      path,
+      anchor: 'value',
+      message: `expected a mapping with "${selector.key}:" (one of: ${selector.values.join(', ')}), got text`,
+      ...(chosen === undefined ? {} : { suggestion: `${selector.key}: ${chosen}` }),
+    };
+  }
+  return { path, anchor: 'value', message: `expected ${typeName(expected)}, got ${kindOf(value)}` };
 }
 
 function unknownKey(path: KeyPath, context: Context): PathIssue {

@@ -47,7 +47,7 @@ describe('generateAllureHtml (real Allure 3 CLI, offline)', () => {
     await writeFile(join(results, '0001-result.json'), JSON.stringify(allureResult('0001')));
     const out = join(root, 'html');
     await generateAllureHtml([results], out);
-    await writeFile(join(results, '0002-result.json'), JSON.stringify({ ...allureResult('0002', 'failed'), name: 'second' }));
+    await writeFile(join(results, '0002-result.json'), JSON.stringify({ ...allureResult('0002', 'failed'), name: 'second', fullName: 'drills/second#x' }));
     await generateAllureHtml([results], out);
     expect(await readdir(out)).not.toContain('awesome');
     const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as { stats?: Record<string, number> };

@@ -80,6 +80,25 @@ describe('loadScenarioFile: problems are placed at file, line, column and key', 
     expect(error.issues.find((i) => i.keyPath === 'recovery[2].target')?.message).toBe('missing required key');
   });
 
+  it('explains missing keys, empty lists and the wrong kind of value', async () => {
+    const error = await validationError(loadScenarioFile(fixture('shape-mistakes.yaml')));
+
+    expect(error.issues.map(({ line, column, keyPath, message, suggestion }) => ({ line, column, keyPath, message, suggestion })))
+      .toEqual([
+        { line: 1, column: 1, keyPath: 'severity', message: 'missing required key; one of: P0, P1, P2, P3', suggestion: undefined },
+        { line: 5, column: 22, keyPath: 'workload.probes[0].query', message: 'missing required key', suggestion: undefined },
+        { line: 6, column: 9, keyPath: 'faults', message: 'needs at least 1 item', suggestion: undefined },
+        {
+          line: 7,
+          column: 12,
+          keyPath: 'recovery[0]',
+          message: expect.stringMatching(/^expected a mapping with "step:"/),
+          suggestion: 'step: stop-writes',
+        },
+        { line: 8, column: 16, keyPath: 'expect.rto', message: 'expected a duration like 15m, got a number', suggestion: undefined },
+      ]);
+  });
+
   it('gives a YAML syntax error its line, column and nearest key', async () => {
     const file = fixture('syntax-error.yaml');
     const error = await validationError(loadScenarioFile(file));

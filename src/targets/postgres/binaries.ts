@@ -59,7 +59,9 @@ function executable(file: string): boolean {
 /** Finds PostgreSQL server binaries; the first directory that has all required tools wins. */
 export function findPostgresBinaries(): PostgresBinaries {
   const tried: string[] = [];
-  for (const strategy of strategies) {
+  // An explicit directory is an instruction, not a hint: no silent fallback to other binaries.
+  const chosen = process.env.DRILL_PG_BINDIR ? strategies.slice(0, 1) : strategies.slice(1);
+  for (const strategy of chosen) {
     for (const dir of strategy.find()) {
       tried.push(dir);
       if (!REQUIRED.every((tool) => executable(path.join(dir, tool)))) continue;

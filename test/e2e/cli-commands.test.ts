@@ -1,0 +1,79 @@
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT, runCli } from './helpers.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'drill-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('drill validate / list / report / verify-evidence', () => {
+  it('validate: every shipped scenario is valid (exit 0)', async () => {
+    const result = await runCli(['validate', 'drills/scenarios/db-corruption-pitr.yaml', 'drills/scenarios/db-corruption-stale-backup.yaml']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/ok {2}drills\/scenarios\/db-corruption-pitr.yaml/);
+  });
+
+  it('validate: a misspelt key exits 2 naming file, line, column, key and the right spelling', async () => {
+    const file = path.join(tmp, 'misspelt.yaml');
+    writeFileSync(
+      file,
+      [
+        'name: misspelt',
+        'title: t',
+        'runbook: r',
+        'severity: P0',
+        'targets: { postgres: { provider: native } }',
+        'workload:',
+        '  probes: [{ type: sql, name: p, query: select 1 }]',
+        'faults: [{ type: pg-page-corruption, table: transfers }]',
+        'recovery: [{ step: stop-writes }]',
+        'expect:',
+        '  rtoo: 15m',
+        '',
+      ].join('\n'),
+    );
+    const result = await runCli(['validate', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${file}:11:3 expect.rtoo`);
+    expect(result.stderr).toMatch(/did you mean "rto"/);
+    expect(result.stderr.match(/rtoo/g)).toHaveLength(1);
+  });
+
+  it('run with an invalid scenario exits 2 before anything starts', async () => {
+    const file = path.join(tmp, 'bad-run.yaml');
+    writeFileSync(file, 'name: Bad Name\n');
+    const reports = path.join(tmp, 'reports-bad');
+    const result = await runCli(['run', file, '--reports-dir', reports]);
+    expect(result.code).toBe(2);
+    expect(existsSync(reports)).toBe(false);
+  });
+
+  it('an unknown flag is invalid input (exit 2)', async () => {
+    expect((await runCli(['run', '--no-such-flag', 'x.yaml'])).code).toBe(2);
+  });
+
+  it('list: the shipped scenarios with severity and title', async () => {
+    const result = await runCli(['list']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/db-corruption-pitr\s+P0\s+Database corruption recovered by point-in-time restore/);
+    expect(result.stdout).toMatch(/db-corruption-stale-backup\s+P0/);
+  });
+
+  it('report and verify-evidence on a recorded run: HTML out, tampering detected', async () => {
+    const runDir = path.join(tmp, 'reports', 'run-1');
+    cpSync(path.join(ROOT, 'test/fixtures/run-dir'), runDir, { recursive: true });
+    const { writeEvidence } = await import('../../src/report/evidence.js');
+    await writeEvidence(runDir, { key: undefined });
+
+    const report = await runCli(['report', runDir]);
+    expect(report.code, report.stderr).toBe(0);
+    expect(existsSync(path.join(runDir, 'allure-report', 'index.html'))).toBe(true);
+
+    expect((await runCli(['verify-evidence', runDir], { env: { DRILL_EVIDENCE_KEY: '' } })).code).toBe(0);
+    writeFileSync(path.join(runDir, 'evidence', 'journal.json'), '{"tampered":true}\n');
+    const tampered = await runCli(['verify-evidence', runDir], { env: { DRILL_EVIDENCE_KEY: '' } });
+    expect(tampered.code).toBe(1);
+    expect(tampered.stdout).toMatch(/evidence\/journal.json/);
+  });
+});

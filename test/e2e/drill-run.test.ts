@@ -1,0 +1,91 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { leftovers, readJournal, ROOT, runCli, runDirFrom } from './helpers.js';
+
+const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-reports-'));
+afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
+
+const scenario = (name: string) => path.join(ROOT, 'drills/scenarios', name);
+const fixture = (name: string) => path.join(ROOT, 'test/fixtures/scenarios', name);
+
+describe('drill run (real PostgreSQL, real CLI)', () => {
+  it('db-corruption-pitr passes, with measured RTO/RPO and every artifact', async () => {
+    const result = await runCli(['run', scenario('db-corruption-pitr.yaml'), '--reports-dir', reportsDir]);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const runDir = runDirFrom(result.stdout, reportsDir);
+    for (const artifact of ['allure-results', 'journal.json', 'incident-report.md', 'evidence/manifest.json']) {
+      expect(existsSync(path.join(runDir, artifact)), artifact).toBe(true);
+    }
+    const journal = readJournal(runDir);
+    expect(journal.status).toBe('passed');
+    const { tFault } = journal.marks;
+    const m = journal.measurements;
+    // Measured, not configured: RTO lies between the end of recovery and the end of the run.
+    expect(m.rtoMs).toBeGreaterThan(0);
+    expect(tFault!.t + m.rtoMs!).toBeLessThanOrEqual(journal.marks.tVerified!.t);
+    expect(m.rtoMs).toBeLessThan(journal.marks.tRecoveryEnd!.t - tFault!.t + 1000);
+    expect(m.rpoMs).toBeGreaterThanOrEqual(0);
+    expect(m.rpoMs).toBeLessThan(2000);
+    expect(journal.canary.acks.length).toBeGreaterThan(20);
+    expect(journal.integrity?.amcheck).toEqual([]);
+    const assess = journal.steps.find((s) => s.name === 'assess-corruption');
+    expect(JSON.stringify(assess?.output)).toMatch(/invalid page in block 0/);
+    expect(JSON.stringify(assess?.output)).toMatch(/"block":3/);
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
+  it('db-corruption-stale-backup fails on RPO, names the lost writes, exits 1', async () => {
+    const result = await runCli(['run', scenario('db-corruption-stale-backup.yaml'), '--reports-dir', reportsDir]);
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    expect(result.stdout).toMatch(/FAIL rpo: RPO \d[\d.]*s exceeds 2s: \d+ acknowledged writes lost \(ids \d+-\d+/);
+    const runDir = runDirFrom(result.stdout, reportsDir);
+    const journal = readJournal(runDir);
+    expect(journal.verdicts.filter((v) => v.status === 'failed').map((v) => v.check)).toEqual(['rpo']);
+    expect(journal.measurements.rpoMs).toBeGreaterThan(4000);
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
+  it('fails RTO when recovery is slower than the objective (exit 1)', async () => {
+    const result = await runCli(['run', fixture('rto-too-tight.yaml'), '--reports-dir', reportsDir]);
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    expect(result.stdout).toMatch(/FAIL rto: /);
+    const journal = readJournal(runDirFrom(result.stdout, reportsDir));
+    expect(journal.verdicts.find((v) => v.check === 'rto')?.status).toBe('failed');
+  });
+
+  it('Ctrl-C during recovery: exit 130, teardown ran, nothing left behind', async () => {
+    let sent = false;
+    const result = await runCli(['run', scenario('db-corruption-pitr.yaml'), '--reports-dir', reportsDir], {
+      onOutput: (all, child) => {
+        if (!sent && /Restore from point-in-time backup …/.test(all)) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(sent).toBe(true);
+    expect(result.code, result.stdout + result.stderr).toBe(130);
+    const runDir = runDirFrom(result.stdout, reportsDir);
+    const journal = readJournal(runDir);
+    expect(journal.status).toBe('interrupted');
+    expect(journal.phases.find((p) => p.name === 'teardown')?.status).toBe('passed');
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
+  it('a drill that exceeds its timeout is an environment failure (exit 3) and cleans up', async () => {
+    const result = await runCli(['run', fixture('drill-timeout.yaml'), '--reports-dir', reportsDir]);
+    expect(result.code, result.stdout + result.stderr).toBe(3);
+    expect(result.stdout).toMatch(/did not finish within its timeout/);
+    expect(leftovers(runDirFrom(result.stdout, reportsDir))).toEqual([]);
+  });
+
+  it('no PostgreSQL binaries: exit 3 with what to do', async () => {
+    const result = await runCli(['run', scenario('db-corruption-pitr.yaml'), '--reports-dir', reportsDir], {
+      env: { DRILL_PG_BINDIR: '/nonexistent/postgresql/bin' },
+    });
+    expect(result.code, result.stdout + result.stderr).toBe(3);
+    expect(result.stdout).toMatch(/no PostgreSQL server binaries .* DRILL_PG_BINDIR/);
+  });
+});

@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { readResources } from '../../src/engine/resource-ledger.js';
+import type { Journal } from '../../src/engine/journal-types.js';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `drill` as a user would (bin/drill.mjs), optionally acting on its output as it appears. */
+export function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; onOutput?: (all: string, child: ReturnType<typeof spawn>) => void } = {},
+): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/drill.mjs'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      options.onOutput?.(stdout + stderr, child);
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      options.onOutput?.(stdout + stderr, child);
+    });
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** The run directory a `drill run` printed ("run <id>"). */
+export function runDirFrom(output: string, reportsDir: string): string {
+  const id = /run (\S+)/.exec(output)?.[1];
+  if (!id) throw new Error(`no run id in output:\n${output}`);
+  return path.join(reportsDir, id);
+}
+
+export function readJournal(runDir: string): Journal {
+  return JSON.parse(readFileSync(path.join(runDir, 'journal.json'), 'utf8')) as Journal;
+}
+
+/**
+ * What a drill left behind: PostgreSQL processes over any data directory it recorded, and any
+ * recorded temp directory that still exists. Empty means clean.
+ */
+export function leftovers(runDir: string): string[] {
+  const resources = readResources(path.join(runDir, 'resources.jsonl'));
+  const processes = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n');
+  const left: string[] = [];
+  for (const r of resources) {
+    if (r.kind === 'temp-dir' && existsSync(r.path)) left.push(`dir ${r.path}: ${readdirSync(r.path).join(',')}`);
+    if (r.kind === 'pg-data-dir') {
+      for (const p of processes) if (p.includes(r.path)) left.push(`process ${p.trim()}`);
+    }
+  }
+  return left;
+}

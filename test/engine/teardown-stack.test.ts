@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { TeardownStack } from '../../src/engine/teardown-stack.js';
+import { exitCodeFor, worstStatus } from '../../src/engine/status.js';
+
+describe('teardown stack', () => {
+  it('runs in reverse order and keeps going past a failing teardown', async () => {
+    const stack = new TeardownStack();
+    const ran: string[] = [];
+    stack.push('first', () => void ran.push('first'));
+    stack.push('broken', () => {
+      throw new Error('boom');
+    });
+    stack.push('last', async () => void ran.push('last'));
+    const failures = await stack.runAll();
+    expect(ran).toEqual(['last', 'first']);
+    expect(failures).toEqual([{ title: 'broken', message: 'boom' }]);
+    expect(stack.size).toBe(0);
+  });
+});
+
+describe('exit codes (DESIGN.md section 6)', () => {
+  it('maps each status to its code', () => {
+    expect(['passed', 'failed', 'environment-error', 'interrupted'].map((s) => exitCodeFor(s as never))).toEqual([0, 1, 3, 130]);
+  });
+  it('the worst status of several drills decides', () => {
+    expect(worstStatus([])).toBe('passed');
+    expect(worstStatus(['passed', 'failed'])).toBe('failed');
+    expect(worstStatus(['failed', 'environment-error', 'passed'])).toBe('environment-error');
+    expect(worstStatus(['environment-error', 'interrupted'])).toBe('interrupted');
+  });
+});
