@@ -9,6 +9,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    teardownTimeout: 30_000,
     // Integration tests start PostgreSQL clusters; two cores do not want many at once.
     maxWorkers: 2,
   },

@@ -100,11 +100,12 @@ fi
 
 # WORK: throwaway wrapper modules. STAGE: the future cache dir; it sits next to
 # the destination (same filesystem) so the final `mv` is an atomic rename.
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/drill-control-plane.XXXXXX")"
-STAGE="$(mktemp -d "$PLANE_DIR/.tmp-$KUBE_VERSION.XXXXXX")"
-cleanup() { rm -rf "$WORK" "$STAGE"; }
+WORK="" STAGE=""
+cleanup() { rm -rf ${WORK:+"$WORK"} ${STAGE:+"$STAGE"}; }
 trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM HUP
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/drill-control-plane.XXXXXX")"
+STAGE="$(mktemp -d "$PLANE_DIR/.tmp-$KUBE_VERSION.XXXXXX")"
 mkdir -p "$STAGE/bin"
 
 log "building control plane: kubernetes $KUBE_VERSION (staging $STAGING_VERSION), etcd $ETCD_VERSION, kwok $KWOK_VERSION"
@@ -202,7 +203,7 @@ make_wrapper "$KUBE_WRAP" k8s.io/kubernetes "$KUBE_VERSION" "$STAGING_VERSION"
 kube_pkgs=()
 for c in "${KUBE_COMMANDS[@]}"; do kube_pkgs+=("k8s.io/kubernetes/cmd/$c@$KUBE_VERSION"); done
 (cd "$KUBE_WRAP" && go get "${kube_pkgs[@]}" >&2) || die "go get of kubernetes commands failed"
-# `go get` may raise the go directive; make sure we still build with this Go.
+# Show what the wrapper resolved (staging modules must be at the v0.X.Y tag).
 (cd "$KUBE_WRAP" && go list -m k8s.io/kubernetes k8s.io/api k8s.io/client-go k8s.io/component-base >&2)
 BUILD_SECONDS[kube-modules]=$(( $(now) - t0 ))
 
@@ -252,15 +253,10 @@ BUILD_SECONDS[kwok]=$(( $(now) - t0 ))
 log "built kwok in ${BUILD_SECONDS[kwok]}s"
 
 # --- smoke test: every binary runs and reports a version ----------------------
-version_of() {
-  case "$1" in
-    kwok) "$2" --version ;;
-    *)    "$2" --version ;;
-  esac
-}
+# (all five accept --version)
 for b in "${BINARIES[@]}"; do
   [[ -x "$STAGE/bin/$b" ]] || die "$b was not produced"
-  v="$(version_of "$b" "$STAGE/bin/$b" 2>&1 | head -n 5)" || die "$b --version failed: $v"
+  v="$("$STAGE/bin/$b" --version 2>&1)" || die "$b --version failed: $v"
   log "$b: $(tr '\n' ' ' <<<"$v")"
 done
 if ! "$STAGE/bin/kube-apiserver" --version | grep -qF "$KUBE_VERSION"; then
@@ -278,8 +274,9 @@ fi
 chmod 0755 "$STAGE" "$STAGE/bin"
 
 if [[ -e "$DEST_DIR" ]]; then
-  # Stale or mismatching cache: move it aside first (rename, atomic), then
-  # rename the new one in. Readers see either the old or the new complete dir.
+  # Stale or mismatching cache: move it aside (rename), then rename the new one
+  # in. The destination is never partially written; for a moment it is absent,
+  # and a concurrent caller that sees that just waits on the lock above.
   old="$PLANE_DIR/.old-$KUBE_VERSION.$$"
   mv "$DEST_DIR" "$old"
   mv "$STAGE" "$DEST_DIR"

@@ -39,7 +39,9 @@ function ledgerProblems(journal: Journal): string[] {
     problems.push(`${plural(ledger.holeCount, 'hole')}: ${describeEpochRanges(ledger.holes)} missing below a surviving id`);
   }
   if (ledger.corruptedCount > 0) {
-    problems.push(`${plural(ledger.corruptedCount, 'row')} fail their payload checksum (${describeEpochRanges(ledger.corrupted)})`);
+    problems.push(
+      `${plural(ledger.corruptedCount, 'row')} ${ledger.corruptedCount === 1 ? 'fails its' : 'fail their'} payload checksum (${describeEpochRanges(ledger.corrupted)})`,
+    );
   }
   return problems;
 }

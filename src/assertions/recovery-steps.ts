@@ -19,6 +19,7 @@ export function assessRecoverySteps(journal: Journal): Assessment {
     };
   }
   const bad = steps.filter((step) => FAILING.has(step.status));
+  const skipped = steps.filter((step) => step.status === 'skipped').length;
   return {
     verdict: {
       check: 'recovery-steps',
@@ -27,7 +28,7 @@ export function assessRecoverySteps(journal: Journal): Assessment {
         ? `recovery step${bad.length === 1 ? '' : 's'} did not succeed: ${bad
             .map((step) => `${step.name} ${step.status}${step.error ? ` (${step.error.code}: ${step.error.message})` : ''}`)
             .join('; ')}`
-        : `${plural(steps.length, 'recovery step')} completed`,
+        : `${plural(steps.length, 'recovery step')} completed${skipped ? ` (${skipped} skipped)` : ''}`,
       details,
     },
     measurements: {},

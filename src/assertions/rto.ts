@@ -48,7 +48,9 @@ export function findStableWindow(samples: readonly ProbeSample[], probeNames: re
       else seen.add(samples[j]!.probe);
     }
     if (failureIndex >= 0) {
-      i = failureIndex; // the next candidate is the first passing sample after the last failure seen
+      // The next candidate is the first passing sample after the last failure seen (a failure at
+      // the candidate's own instant may sort before it: never step back).
+      i = Math.max(i, failureIndex);
       continue;
     }
     if (probeNames.every((name) => seen.has(name))) return { window: { start, end }, lastFailure };

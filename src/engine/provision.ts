@@ -1,10 +1,12 @@
+import { redactSecrets } from '../report/redact.js';
 import type { Scenario } from '../scenario/schema.js';
-import { choosePostgresProvider } from '../targets/postgres/choose-provider.js';
-import { NativeDeployment } from '../targets/postgres/native-deployment.js';
+import { choosePostgresProvider, type PostgresProviderName } from '../targets/postgres/choose-provider.js';
+import { ExternalDeployment } from '../targets/postgres/external-deployment.js';
+import { NativeDeployment, type NativeDeploymentOptions } from '../targets/postgres/native-deployment.js';
 import type { PostgresDeployment } from '../targets/postgres/types.js';
 import { createDataset } from '../workload/dataset.js';
 import type { Clock } from './clock.js';
-import { EnvironmentError } from './errors.js';
+import { EnvironmentError, InputError } from './errors.js';
 import type { JournalRecorder } from './journal-recorder.js';
 import type { ResourceLedger } from './resource-ledger.js';
 import type { TeardownStack } from './teardown-stack.js';
@@ -17,34 +19,62 @@ export interface ProvisionOptions {
   recorder: JournalRecorder;
 }
 
+type PostgresSpec = Scenario['targets']['postgres'];
+
 /** Stands up the scenario's PostgreSQL with the drill's data set; teardown is registered first. */
 export async function provisionPostgres(scenario: Scenario, options: ProvisionOptions): Promise<PostgresDeployment> {
   const spec = scenario.targets.postgres;
-  const provider = await choosePostgresProvider(spec.provider);
+  const provider = await choosePostgresProvider(spec.provider, undefined, Boolean(spec.url));
   options.recorder.event('provider', `PostgreSQL provider: ${provider.name} (${provider.why})`);
-  if (provider.name !== 'native') {
-    throw new EnvironmentError(
-      'PROVIDER_NOT_RUNNABLE',
-      `the ${provider.name} PostgreSQL provider cannot run this drill here yet; use provider: native`,
+  // Refused before anything connects: the data set is created, then damaged, on the target itself.
+  if (provider.name === 'external' && !spec.drillTarget) {
+    throw new InputError(
+      'NOT_A_DRILL_TARGET',
+      `the drill creates a "drill" database on the external PostgreSQL${spec.url ? ` (${redactSecrets(spec.url)})` : ''} and damages it, ` +
+        'and that server is not marked as a drill target; point targets.postgres.url at a server you are prepared to lose ' +
+        'and set targets.postgres.drillTarget: true. Nothing was touched.',
     );
   }
-  let created: NativeDeployment | undefined;
+  let created: PostgresDeployment | undefined;
   options.teardown.push('remove PostgreSQL deployment', async () => {
     await created?.dispose();
   });
-  const deployment = await NativeDeployment.create(
-    { runId: options.runId, clock: options.clock, ledger: options.ledger },
-    (d) => (created = d),
-  );
+  const base = { runId: options.runId, clock: options.clock, ledger: options.ledger };
+  const deployment = await createDeployment(provider.name, spec, base, (d) => (created = d));
   const version = await deployment.primary.serverVersion();
   options.recorder.journal.components.postgresql = version;
   options.recorder.journal.components.postgresProvider = provider.name;
   if (spec.version && !version.startsWith(`${spec.version}.`) && !version.startsWith(`${spec.version} `)) {
     throw new EnvironmentError(
       'PG_VERSION_MISMATCH',
-      `the scenario wants PostgreSQL ${spec.version} but the binaries found are ${version}; set DRILL_PG_BINDIR or change targets.postgres.version`,
+      `the scenario wants PostgreSQL ${spec.version} but the ${provider.name} server is ${version}; ${VERSION_HINT[provider.name]}`,
     );
   }
   await createDataset(deployment.primary.connection, spec.dataset);
   return deployment;
+}
+
+const VERSION_HINT: Record<PostgresProviderName, string> = {
+  native: 'set DRILL_PG_BINDIR to other binaries or change targets.postgres.version',
+  testcontainers: 'check that the postgres image tag matches, or change targets.postgres.version',
+  external: 'point targets.postgres.url at another server or change targets.postgres.version',
+};
+
+async function createDeployment(
+  name: PostgresProviderName,
+  spec: PostgresSpec,
+  base: NativeDeploymentOptions,
+  register: (d: PostgresDeployment) => void,
+): Promise<PostgresDeployment> {
+  switch (name) {
+    case 'native':
+      return NativeDeployment.create(base, register);
+    case 'external':
+      return ExternalDeployment.create({ ...base, url: spec.url, drillTarget: spec.drillTarget }, register);
+    case 'testcontainers': {
+      // Loaded only when used: testcontainers and its Docker client take about a second to import.
+      const { TestcontainersDeployment } = await import('../targets/postgres/testcontainers-deployment.js');
+      return TestcontainersDeployment.create({ runId: base.runId, clock: base.clock, version: spec.version }, register);
+    }
+  }
 }

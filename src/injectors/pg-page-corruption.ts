@@ -6,7 +6,7 @@ import type { DrillContext, FaultHandle } from '../engine/drill-context.js';
 import { EnvironmentError, InputError } from '../engine/errors.js';
 import type { Fault } from '../scenario/schema.js';
 import { createRestorePoint } from '../targets/postgres/restore-point.js';
-import { withClient } from '../workload/sql.js';
+import { withClient } from '../targets/postgres/with-client.js';
 import { requireDrillTarget } from './require-drill-target.js';
 
 const debug = createDebug('drill:inject');

@@ -1,6 +1,6 @@
 import type { DrillContext } from '../engine/drill-context.js';
 import { runAmcheck } from '../workload/amcheck.js';
-import { withClient } from '../workload/sql.js';
+import { withClient } from '../targets/postgres/with-client.js';
 
 /**
  * Runbook "Identify corruption extent": amcheck over the database the application uses now,

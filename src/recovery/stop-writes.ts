@@ -1,6 +1,6 @@
 import type { DrillContext } from '../engine/drill-context.js';
 import { StepFailedError } from '../engine/errors.js';
-import { withClient } from '../workload/sql.js';
+import { withClient } from '../targets/postgres/with-client.js';
 
 /**
  * Runbook "Stop write operations" and "Enable read-only mode", database side: the application's

@@ -1,6 +1,6 @@
 import type { DrillContext } from '../engine/drill-context.js';
 import { StepFailedError } from '../engine/errors.js';
-import { withClient } from '../workload/sql.js';
+import { withClient } from '../targets/postgres/with-client.js';
 
 /**
  * Points the application at the newest recovered instance (the runbook's "update application

@@ -1,7 +1,7 @@
 import { sleep } from '../engine/clock.js';
 import { StepFailedError } from '../engine/errors.js';
 import type { PgInstance } from '../targets/postgres/types.js';
-import { withClient } from '../workload/sql.js';
+import { withClient } from '../targets/postgres/with-client.js';
 
 /** Waits until an instance has left recovery and accepts writes; returns its WAL position. */
 export async function waitForPromotion(instance: PgInstance, timeoutMs: number, signal: AbortSignal): Promise<{ lsn: string; timeline: number }> {

@@ -5,7 +5,7 @@ import type { Clock } from '../engine/clock.js';
 import type { CanaryAck } from '../engine/journal-types.js';
 import { CANARY_TABLE } from './dataset.js';
 import type { DatabaseRouter } from './database-router.js';
-import { withClient } from './sql.js';
+import { withClient } from '../targets/postgres/with-client.js';
 
 const debug = createDebug('drill:canary');
 

@@ -1,6 +1,6 @@
 import type { TableFacts } from '../engine/journal-types.js';
 import type { ConnectionInfo } from '../targets/postgres/types.js';
-import { withClient } from './sql.js';
+import { withClient } from '../targets/postgres/with-client.js';
 
 /** The tables the drill owns and checks: enough shape (keys, foreign keys, indexes) to be realistic. */
 export const DATASET_TABLES = ['accounts', 'transfers'] as const;
@@ -13,7 +13,9 @@ export interface DatasetSize {
 
 /** Creates the drill database and a deterministic data set in it (same rows for the same size). */
 export async function createDataset(admin: ConnectionInfo, size: DatasetSize): Promise<void> {
+  // Only ever reached on a drill target, so a database left by an earlier run may go.
   await withClient(admin, async (c) => {
+    await c.query('drop database if exists drill with (force)');
     await c.query('create database drill');
   });
   await withClient({ ...admin, database: 'drill' }, async (c) => {

@@ -2,7 +2,7 @@ import type { IntegrityFacts, Stamp } from '../engine/journal-types.js';
 import type { ConnectionInfo } from '../targets/postgres/types.js';
 import { runAmcheck } from './amcheck.js';
 import { DATASET_TABLES, tableFacts } from './dataset.js';
-import { withClient } from './sql.js';
+import { withClient } from '../targets/postgres/with-client.js';
 
 /**
  * Everything the integrity assertion judges, read from one instance: contents, foreign keys,

@@ -1,7 +1,7 @@
 import type { RecoveredLedger, Stamp } from '../engine/journal-types.js';
 import type { ConnectionInfo } from '../targets/postgres/types.js';
 import { CANARY_TABLE } from './dataset.js';
-import { withClient } from './sql.js';
+import { withClient } from '../targets/postgres/with-client.js';
 
 /** Reads the canary rows that exist on an instance, with whether each payload still matches its checksum. */
 export async function readLedger(connection: ConnectionInfo, instance: string, at: () => Stamp): Promise<RecoveredLedger> {

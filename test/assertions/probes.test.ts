@@ -32,7 +32,7 @@ describe('assessSteadyState', () => {
   it('passes when every service probe reported and passed during the baseline', () => {
     const { verdict } = assessSteadyState(healthyDrill().build());
     expect(verdict.status).toBe('passed');
-    expect(verdict.message).toBe('steady state held: 80 service probe samples from http, sql passed before T_fault');
+    expect(verdict.message).toBe('steady state held: 79 service probe samples from http, sql passed before T_fault');
   });
 
   it('fails on a failing baseline sample, naming the probe and its first error', () => {

@@ -102,7 +102,8 @@ describe('findStableWindow', () => {
 
   it('requires every probe to have a sample inside the window', () => {
     const samples = [s('a', 0), s('a', 500), s('a', 1000), s('b', 1200), s('a', 1500), s('a', 2000), s('b', 2200), s('a', 2500)];
-    expect(findStableWindow(samples, ['a', 'b'], 1000).window).toEqual({ start: 1000, end: 2000 });
+    // [0, 1000] has no sample of b; the next candidate, 500, covers b's sample at 1200.
+    expect(findStableWindow(samples, ['a', 'b'], 1000).window).toEqual({ start: 500, end: 1500 });
   });
 
   it('finds nothing without samples or probes', () => {

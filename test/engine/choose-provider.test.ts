@@ -17,6 +17,9 @@ describe('PostgreSQL provider choice', () => {
       message: expect.stringMatching(/provider: native/),
     });
   });
+  it('auto with a url means that external server', async () => {
+    expect((await choosePostgresProvider('auto', docker(true), true)).name).toBe('external');
+  });
   it('explicit native and external are taken as written', async () => {
     expect((await choosePostgresProvider('native', docker(true))).name).toBe('native');
     expect((await choosePostgresProvider('external', docker(false))).name).toBe('external');

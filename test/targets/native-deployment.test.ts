@@ -6,7 +6,7 @@ import { ResourceLedger } from '../../src/engine/resource-ledger.js';
 import { NativeDeployment } from '../../src/targets/postgres/native-deployment.js';
 import { createRestorePoint } from '../../src/targets/postgres/restore-point.js';
 import type { BaseBackup, PgInstance } from '../../src/targets/postgres/types.js';
-import { withClient } from '../../src/workload/sql.js';
+import { withClient } from '../../src/targets/postgres/with-client.js';
 
 let deployment: NativeDeployment | undefined;
 let backup: BaseBackup;

@@ -10,7 +10,7 @@ import { NativeDeployment } from '../../src/targets/postgres/native-deployment.j
 import { createDataset, tableFacts } from '../../src/workload/dataset.js';
 import { DatabaseRouter } from '../../src/workload/database-router.js';
 import { collectIntegrityFacts } from '../../src/workload/integrity-facts.js';
-import { withClient } from '../../src/workload/sql.js';
+import { withClient } from '../../src/targets/postgres/with-client.js';
 import { loadScenarioFile } from '../../src/scenario/loader.js';
 
 const clock = startClock();

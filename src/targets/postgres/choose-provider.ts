@@ -9,12 +9,13 @@ export interface ProviderChoice {
 }
 
 /**
- * `auto` is an ordered list of strategies, each saying whether it applies: a Docker engine that
- * answers means testcontainers, otherwise the machine's own binaries.
+ * `auto` is an ordered list of strategies, each saying whether it applies: a url means that
+ * server, a Docker engine that answers means testcontainers, otherwise the machine's own binaries.
  */
 export async function choosePostgresProvider(
   wanted: 'auto' | PostgresProviderName,
   docker: () => Promise<boolean> = dockerEngineAnswers,
+  hasUrl = false,
 ): Promise<ProviderChoice> {
   if (wanted !== 'auto') {
     if (wanted === 'testcontainers' && !(await docker())) {
@@ -26,6 +27,7 @@ export async function choosePostgresProvider(
     }
     return { name: wanted, why: 'chosen in the scenario' };
   }
+  if (hasUrl) return { name: 'external', why: 'auto: the scenario gives a url' };
   if (await docker()) return { name: 'testcontainers', why: 'auto: a Docker engine answers' };
   return { name: 'native', why: 'auto: no Docker engine answers, using PostgreSQL binaries on this machine' };
 }

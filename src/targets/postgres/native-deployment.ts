@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import createDebug from 'debug';
 import type { Clock } from '../../engine/clock.js';
-import { StepFailedError } from '../../engine/errors.js';
+import { EnvironmentError, StepFailedError } from '../../engine/errors.js';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
 import { runCommand, type RunAs } from '../process/run-command.js';
 import { findPostgresBinaries, type PostgresBinaries } from './binaries.js';
@@ -12,7 +12,8 @@ import { freeLoopbackPort } from './free-port.js';
 import { NativeInstance } from './native-instance.js';
 import { postgresRunAs } from './postgres-user.js';
 import { recoverySettings } from './recovery-settings.js';
-import type { BaseBackup, PgInstance, PostgresDeployment, RecoveryTargetSpec } from './types.js';
+import { withClient } from './with-client.js';
+import type { BaseBackup, ConnectionInfo, PgInstance, PostgresDeployment, RecoveryTargetSpec } from './types.js';
 
 const debug = createDebug('drill:pg');
 
@@ -22,59 +23,65 @@ export interface NativeDeploymentOptions {
   ledger: ResourceLedger;
 }
 
+/** What pg_basebackup wrote about a backup, from its backup_label and backup_manifest texts. */
+export function backupFacts(label: string, manifest: string): Pick<BaseBackup, 'startLsn' | 'endLsn' | 'takenAtWall'> {
+  const parsed = JSON.parse(manifest) as { 'WAL-Ranges': Array<{ 'Start-LSN': string; 'End-LSN': string }> };
+  const range = parsed['WAL-Ranges'][0]!;
+  return {
+    startLsn: range['Start-LSN'],
+    endLsn: range['End-LSN'],
+    takenAtWall: /START TIME: (.*)/.exec(label)?.[1] ?? new Date().toISOString(),
+  };
+}
+
+/** The typed error for a restore whose server log says recovery stopped short of its target. */
+export function pitrTargetNotReached(logTail: string, backupId: string, name: string, cause: unknown): StepFailedError | undefined {
+  if (!/recovery ended before configured recovery target was reached|recovery target .* not reached/i.test(logTail)) return undefined;
+  return new StepFailedError(
+    'PITR_TARGET_NOT_REACHED',
+    `point-in-time restore of ${backupId} into "${name}" could not reach its recovery target: the archive ends before it. ` +
+      `Choose an earlier target or check WAL archiving. Server log: ${logTail}`,
+    { cause },
+  );
+}
+
 /**
- * PostgreSQL from the machine's own binaries: a primary with data checksums and WAL archiving, base
- * backups and restores into new instances, all under one temp directory that dispose() removes.
+ * A temp directory of local PostgreSQL instances and base backups, removed by dispose(). The native
+ * deployment is built on it, and so is the external provider, which restores onto this machine.
  */
-export class NativeDeployment implements PostgresDeployment {
-  readonly provider = 'native' as const;
-  readonly drillTarget = true;
-  private readonly instances: NativeInstance[] = [];
+export class NativeWorkspace {
+  readonly instances: NativeInstance[] = [];
   private readonly backups: BaseBackup[] = [];
 
   private constructor(
-    private readonly root: string,
+    readonly root: string,
     readonly binaries: PostgresBinaries,
-    private readonly runAs: RunAs | undefined,
+    readonly runAs: RunAs | undefined,
     private readonly options: NativeDeploymentOptions,
-    readonly primary: NativeInstance,
   ) {}
 
-  get archiveDir(): string {
-    return this.archiveOf(this.primary.name);
-  }
-
-  /** Creates the temp root and an initialised, running primary. Call dispose() whatever happens. */
-  static async create(options: NativeDeploymentOptions, register: (d: NativeDeployment) => void): Promise<NativeDeployment> {
+  /** Finds the binaries and creates the temp root (in the ledger). Call dispose() whatever happens. */
+  static create(options: NativeDeploymentOptions): NativeWorkspace {
     const binaries = findPostgresBinaries();
     const runAs = postgresRunAs();
     const root = mkdtempSync(path.join(os.tmpdir(), `drill-${options.runId.slice(-24)}-`));
     options.ledger.record({ kind: 'temp-dir', path: root });
     if (runAs) chownSync(root, runAs.uid, runAs.gid);
-    const primary = await NativeDeployment.newInstance(root, 'primary', binaries, runAs, options);
-    const deployment = new NativeDeployment(root, binaries, runAs, options, primary);
-    deployment.instances.push(primary);
-    register(deployment);
-    await deployment.initPrimary(primary);
-    return deployment;
+    return new NativeWorkspace(root, binaries, runAs, options);
   }
 
-  private static async newInstance(
-    root: string,
-    name: string,
-    binaries: PostgresBinaries,
-    runAs: RunAs | undefined,
-    options: NativeDeploymentOptions,
-  ): Promise<NativeInstance> {
-    const home = path.join(root, name);
+  /** An instance (not yet initialised) with its own port, socket directory and log, recorded in the ledger. */
+  async newInstance(name: string): Promise<NativeInstance> {
+    const home = path.join(this.root, name);
     await mkdir(path.join(home, 'sock'), { recursive: true });
-    if (runAs) {
-      chownSync(home, runAs.uid, runAs.gid);
-      chownSync(path.join(home, 'sock'), runAs.uid, runAs.gid);
+    if (this.runAs) {
+      chownSync(home, this.runAs.uid, this.runAs.gid);
+      chownSync(path.join(home, 'sock'), this.runAs.uid, this.runAs.gid);
     }
     const dataDir = path.join(home, 'data');
-    options.ledger.record({ kind: 'pg-data-dir', path: dataDir, bindir: binaries.bindir, uid: runAs?.uid, gid: runAs?.gid });
-    return new NativeInstance({
+    const { runAs, binaries } = this;
+    this.options.ledger.record({ kind: 'pg-data-dir', path: dataDir, bindir: binaries.bindir, uid: runAs?.uid, gid: runAs?.gid });
+    const instance = new NativeInstance({
       name,
       dataDir,
       socketDir: path.join(home, 'sock'),
@@ -83,30 +90,20 @@ export class NativeDeployment implements PostgresDeployment {
       binaries,
       runAs,
     });
+    this.instances.push(instance);
+    return instance;
   }
 
-  private archiveOf(instanceName: string): string {
+  archiveOf(instanceName: string): string {
     return path.join(this.root, 'archive', instanceName);
   }
 
-  private async ownedDir(dir: string): Promise<void> {
+  async ownedDir(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
     if (this.runAs) chownSync(dir, this.runAs.uid, this.runAs.gid);
   }
 
-  private async initPrimary(primary: NativeInstance): Promise<void> {
-    await this.ownedDir(path.join(this.root, 'archive'));
-    await this.ownedDir(this.archiveOf(primary.name));
-    await runCommand(
-      this.binaries.path('initdb'),
-      ['-D', primary.dataDir, '--data-checksums', '-A', 'trust', '-U', 'postgres', '--locale=C', '-E', 'UTF8', '--no-sync'],
-      { runAs: this.runAs, env: { LC_ALL: 'C' } },
-    );
-    await primary.writeSettings(this.baseSettings(primary));
-    await primary.start();
-  }
-
-  private baseSettings(instance: NativeInstance): Record<string, string | number> {
+  baseSettings(instance: NativeInstance): Record<string, string | number> {
     const archive = this.archiveOf(instance.name);
     return {
       listen_addresses: '127.0.0.1',
@@ -122,27 +119,21 @@ export class NativeDeployment implements PostgresDeployment {
     };
   }
 
-  async takeBaseBackup(from: PgInstance = this.primary): Promise<BaseBackup> {
+  /** pg_basebackup of the server at `connection` (a password goes through the environment, never argv). */
+  async takeBaseBackup(source: string, connection: ConnectionInfo): Promise<BaseBackup> {
     const id = `backup-${this.backups.length + 1}`;
     const dir = path.join(this.root, 'backups', id);
     await this.ownedDir(path.dirname(dir));
     await runCommand(
       this.binaries.path('pg_basebackup'),
-      ['-h', '127.0.0.1', '-p', String(from.connection.port), '-U', 'postgres', '-D', dir, '-X', 'stream', '-c', 'fast', '--no-sync'],
-      { runAs: this.runAs },
+      ['-h', connection.host, '-p', String(connection.port), '-U', connection.user, '-D', dir, '-X', 'stream', '-c', 'fast', '--no-sync'],
+      { runAs: this.runAs, env: { PGCONNECT_TIMEOUT: '15', ...(connection.password ? { PGPASSWORD: connection.password } : {}) } },
     );
-    const label = readFileSync(path.join(dir, 'backup_label'), 'utf8');
-    const manifest = JSON.parse(readFileSync(path.join(dir, 'backup_manifest'), 'utf8')) as {
-      'WAL-Ranges': Array<{ 'Start-LSN': string; 'End-LSN': string }>;
-    };
-    const range = manifest['WAL-Ranges'][0]!;
     const backup: BaseBackup = {
       id,
       dir,
-      source: from.name,
-      startLsn: range['Start-LSN'],
-      endLsn: range['End-LSN'],
-      takenAtWall: /START TIME: (.*)/.exec(label)?.[1] ?? new Date().toISOString(),
+      source,
+      ...backupFacts(readFileSync(path.join(dir, 'backup_label'), 'utf8'), readFileSync(path.join(dir, 'backup_manifest'), 'utf8')),
       tTaken: this.options.clock.now(),
     };
     this.backups.push(backup);
@@ -165,33 +156,48 @@ export class NativeDeployment implements PostgresDeployment {
     return [...this.backups];
   }
 
-  async restore(backup: BaseBackup, name: string, target: RecoveryTargetSpec | 'backup-only'): Promise<NativeInstance> {
-    const instance = await NativeDeployment.newInstance(this.root, name, this.binaries, this.runAs, this.options);
-    this.instances.push(instance);
+  /** A new instance whose data directory is a copy of the backup, with this workspace's settings; not started. */
+  async copyBackup(backup: BaseBackup, name: string): Promise<NativeInstance> {
+    const instance = await this.newInstance(name);
     await runCommand('cp', ['-a', backup.dir, instance.dataDir]);
     await chmod(instance.dataDir, 0o700);
     await this.ownedDir(this.archiveOf(name));
     await instance.writeSettings(this.baseSettings(instance));
-    if (target !== 'backup-only') {
-      await instance.writeSettings(recoverySettings(this.archiveDir, target));
+    return instance;
+  }
+
+  /** Starts a copied backup, first asking for archive recovery up to a target when one is given. */
+  async startRestored(
+    instance: NativeInstance,
+    backup: BaseBackup,
+    recovery?: { archiveDir: string; target: RecoveryTargetSpec },
+  ): Promise<void> {
+    if (recovery) {
+      await instance.writeSettings(recoverySettings(recovery.archiveDir, recovery.target));
       await writeFile(path.join(instance.dataDir, 'recovery.signal'), '');
       if (this.runAs) chownSync(path.join(instance.dataDir, 'recovery.signal'), this.runAs.uid, this.runAs.gid);
     }
     try {
       await instance.start();
+      // With hot standby the server accepts connections as soon as it is consistent, before
+      // replay ends; a target past the archive only shows when it then shuts itself down.
+      if (recovery) await this.awaitRecoveryEnd(instance);
     } catch (error) {
-      const tail = instance.logTail(12);
-      if (/recovery ended before configured recovery target was reached|recovery target .* not reached/i.test(tail)) {
-        throw new StepFailedError(
-          'PITR_TARGET_NOT_REACHED',
-          `point-in-time restore of ${backup.id} into "${name}" could not reach its recovery target: the archive ends before it. ` +
-            `Choose an earlier target or check WAL archiving. Server log: ${tail}`,
-          { cause: error },
-        );
-      }
-      throw error;
+      throw pitrTargetNotReached(instance.logTail(12), backup.id, instance.name, error) ?? error;
     }
-    return instance;
+  }
+
+  private async awaitRecoveryEnd(instance: NativeInstance): Promise<void> {
+    for (;;) {
+      if (!(await instance.isRunning())) {
+        throw new EnvironmentError('PG_RECOVERY_FAILED', `"${instance.name}" stopped during recovery: ${instance.logTail(12)}`);
+      }
+      const inRecovery = await withClient({ ...instance.connection, database: 'postgres' }, async (c) =>
+        (await c.query<{ r: boolean }>('select pg_is_in_recovery() as r')).rows[0]!.r,
+      ).catch(() => true);
+      if (!inRecovery) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   async dispose(): Promise<void> {
@@ -200,6 +206,71 @@ export class NativeDeployment implements PostgresDeployment {
     }
     if (existsSync(this.root)) await rm(this.root, { recursive: true, force: true });
   }
-
 }
 
+/**
+ * PostgreSQL from the machine's own binaries: a primary with data checksums and WAL archiving, base
+ * backups and restores into new instances, all under one temp directory that dispose() removes.
+ */
+export class NativeDeployment implements PostgresDeployment {
+  readonly provider = 'native' as const;
+  readonly drillTarget = true;
+
+  private constructor(
+    private readonly workspace: NativeWorkspace,
+    readonly primary: NativeInstance,
+  ) {}
+
+  get binaries(): PostgresBinaries {
+    return this.workspace.binaries;
+  }
+
+  get archiveDir(): string {
+    return this.workspace.archiveOf(this.primary.name);
+  }
+
+  /** Creates the temp root and an initialised, running primary. Call dispose() whatever happens. */
+  static async create(options: NativeDeploymentOptions, register: (d: NativeDeployment) => void): Promise<NativeDeployment> {
+    const workspace = NativeWorkspace.create(options);
+    const primary = await workspace.newInstance('primary');
+    const deployment = new NativeDeployment(workspace, primary);
+    register(deployment);
+    await deployment.initPrimary();
+    return deployment;
+  }
+
+  private async initPrimary(): Promise<void> {
+    const { workspace, primary } = this;
+    await workspace.ownedDir(path.join(workspace.root, 'archive'));
+    await workspace.ownedDir(this.archiveDir);
+    await runCommand(
+      workspace.binaries.path('initdb'),
+      ['-D', primary.dataDir, '--data-checksums', '-A', 'trust', '-U', 'postgres', '--locale=C', '-E', 'UTF8', '--no-sync'],
+      { runAs: workspace.runAs, env: { LC_ALL: 'C' } },
+    );
+    await primary.writeSettings(workspace.baseSettings(primary));
+    await primary.start();
+  }
+
+  takeBaseBackup(from: PgInstance = this.primary): Promise<BaseBackup> {
+    return this.workspace.takeBaseBackup(from.name, from.connection);
+  }
+
+  verifyBackup(backup: BaseBackup): Promise<{ ok: boolean; output: string }> {
+    return this.workspace.verifyBackup(backup);
+  }
+
+  listBackups(): BaseBackup[] {
+    return this.workspace.listBackups();
+  }
+
+  async restore(backup: BaseBackup, name: string, target: RecoveryTargetSpec | 'backup-only'): Promise<NativeInstance> {
+    const instance = await this.workspace.copyBackup(backup, name);
+    await this.workspace.startRestored(instance, backup, target === 'backup-only' ? undefined : { archiveDir: this.archiveDir, target });
+    return instance;
+  }
+
+  dispose(): Promise<void> {
+    return this.workspace.dispose();
+  }
+}

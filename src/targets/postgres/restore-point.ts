@@ -1,5 +1,5 @@
 import type { ConnectionInfo } from './types.js';
-import { withClient } from '../../workload/sql.js';
+import { withClient } from './with-client.js';
 
 /**
  * A named restore point, then a WAL switch so the segment holding it reaches the archive now

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { ConnectionInfo } from '../targets/postgres/types.js';
+import type { ConnectionInfo } from './types.js';
 
 /** One short-lived connection for harness bookkeeping (not the workload's own connections). */
 export async function withClient<T>(

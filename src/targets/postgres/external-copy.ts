@@ -1,0 +1,52 @@
+import { chownSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { RunAs } from '../process/run-command.js';
+import type { NativeInstance } from './native-instance.js';
+
+/**
+ * Settings a local copy of an external server needs on top of the workspace's own, so that it
+ * starts on this machine and never acts on the source's resources.
+ */
+export function externalCopySettings(dataDir: string, major: number): Record<string, string> {
+  return {
+    // A config kept outside the data directory (Debian: /etc/postgresql) may have pointed elsewhere.
+    data_directory: dataDir,
+    hba_file: path.join(dataDir, 'pg_hba.conf'),
+    external_pid_file: '',
+    // Certificates and preloaded libraries of the server need not exist on this machine.
+    ssl: 'off',
+    shared_preload_libraries: '',
+    // Keeps the log where pg_ctl -l writes it, which is where start failures are read from.
+    logging_collector: 'off',
+    // Our archive_command (into the workspace) must win over an archive module shipping WAL to the
+    // server's real archive; the setting exists from PostgreSQL 15.
+    ...(major >= 15 ? { archive_library: '' } : {}),
+  };
+}
+
+const LOCAL_HBA = [
+  '# drill: a local copy of an external server, listening on loopback only',
+  'local all all trust',
+  'host all all 127.0.0.1/32 trust',
+  'host replication all 127.0.0.1/32 trust',
+  '',
+].join('\n');
+
+/** Makes a copied data directory of an external server safe and startable here (before start). */
+export async function prepareExternalCopy(instance: NativeInstance, major: number, runAs: RunAs | undefined): Promise<void> {
+  const dir = instance.dataDir;
+  const writeOwned = async (file: string, text: string) => {
+    await writeFile(path.join(dir, file), text, { mode: 0o600 });
+    if (runAs) chownSync(path.join(dir, file), runAs.uid, runAs.gid);
+  };
+  // A backup taken from a standby would otherwise start following the source's primary.
+  await rm(path.join(dir, 'standby.signal'), { force: true });
+  await rm(path.join(dir, 'recovery.signal'), { force: true });
+  // ALTER SYSTEM settings are read after postgresql.conf, so they would override ours (an
+  // archive_command shipping WAL to the production archive, say).
+  await writeOwned('postgresql.auto.conf', "# drill: the external server's ALTER SYSTEM settings are not applied to this copy\n");
+  // The server's own rules (or none: Debian keeps them in /etc) would require its passwords.
+  await writeOwned('pg_hba.conf', LOCAL_HBA);
+  await instance.writeSettings(externalCopySettings(dir, major));
+}

@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import createDebug from 'debug';
+import { DrillError, EnvironmentError } from '../../engine/errors.js';
+import { withClient } from './with-client.js';
+import { prepareExternalCopy } from './external-copy.js';
+import { ExternalInstance } from './external-instance.js';
+import { ExternalRestoredInstance } from './external-restored-instance.js';
+import { describeConnection, parseExternalUrl, scrubPassword } from './external-url.js';
+import { NativeWorkspace, type NativeDeploymentOptions } from './native-deployment.js';
+import type { BaseBackup, ConnectionInfo, PgInstance, PostgresDeployment, RecoveryTargetSpec } from './types.js';
+
+const debug = createDebug('drill:pg');
+
+export interface ExternalDeploymentOptions extends NativeDeploymentOptions {
+  url: string | undefined;
+  drillTarget: boolean;
+}
+
+/**
+ * An existing server behind a connection URL. The harness reaches it over SQL and the replication
+ * protocol only: base backups come to this machine (pg_basebackup) and restores run here, as local
+ * native instances in a workspace created on first use.
+ */
+export class ExternalDeployment implements PostgresDeployment {
+  readonly provider = 'external' as const;
+  readonly primary: ExternalInstance;
+  // The server archives WAL wherever its own archive_command says; nothing the harness can read.
+  readonly archiveDir = undefined;
+  private workspace?: NativeWorkspace;
+
+  private constructor(
+    readonly drillTarget: boolean,
+    connection: ConnectionInfo,
+    private readonly options: ExternalDeploymentOptions,
+  ) {
+    this.primary = new ExternalInstance(connection, drillTarget);
+  }
+
+  /** Parses the URL (an InputError when it is wrong); connects to nothing yet. */
+  static async create(options: ExternalDeploymentOptions, register: (d: ExternalDeployment) => void): Promise<ExternalDeployment> {
+    const deployment = new ExternalDeployment(options.drillTarget, parseExternalUrl(options.url), options);
+    register(deployment);
+    debug('external PostgreSQL at %s (drill target: %s)', describeConnection(deployment.primary.connection), options.drillTarget);
+    return deployment;
+  }
+
+  private local(): NativeWorkspace {
+    this.workspace ??= NativeWorkspace.create(this.options);
+    return this.workspace;
+  }
+
+  async takeBaseBackup(from: PgInstance = this.primary): Promise<BaseBackup> {
+    return this.scrubbed(async () => {
+      if (from === this.primary) await this.refuseTablespaces();
+      return this.local().takeBaseBackup(from.name, from.connection);
+    });
+  }
+
+  verifyBackup(backup: BaseBackup): Promise<{ ok: boolean; output: string }> {
+    return this.local().verifyBackup(backup);
+  }
+
+  listBackups(): BaseBackup[] {
+    return this.workspace?.listBackups() ?? [];
+  }
+
+  async restore(backup: BaseBackup, name: string, target: RecoveryTargetSpec | 'backup-only'): Promise<ExternalRestoredInstance> {
+    if (target !== 'backup-only') {
+      throw new EnvironmentError(
+        'EXTERNAL_NO_WAL_ARCHIVE',
+        `point-in-time restore of ${backup.id} needs the server's WAL archive, and an external server archives wherever its own ` +
+          'archive_command says, out of the harness\'s reach. Restore the base backup alone, or use provider: native or ' +
+          'testcontainers for point-in-time recovery drills.',
+      );
+    }
+    const workspace = this.local();
+    const version = Number(readFileSync(path.join(backup.dir, 'PG_VERSION'), 'utf8').trim());
+    if (version !== workspace.binaries.major) {
+      throw new EnvironmentError(
+        'PG_VERSION_MISMATCH',
+        `${backup.id} is of a PostgreSQL ${version} server and the local binaries (${workspace.binaries.bindir}) are ` +
+          `PostgreSQL ${workspace.binaries.major}; set DRILL_PG_BINDIR to PostgreSQL ${version} binaries to restore it here`,
+      );
+    }
+    const local = await workspace.copyBackup(backup, name);
+    await prepareExternalCopy(local, workspace.binaries.major, workspace.runAs);
+    await workspace.startRestored(local, backup);
+    const { user, database } = this.primary.connection;
+    return new ExternalRestoredInstance(local, { user, database });
+  }
+
+  async dispose(): Promise<void> {
+    await this.workspace?.dispose();
+  }
+
+  /**
+   * pg_basebackup writes each tablespace to the absolute path it has on the server, which here
+   * would be outside the workspace (and possibly someone's directory), so refuse them.
+   */
+  private async refuseTablespaces(): Promise<void> {
+    const names = await withClient(this.primary.connection, async (c) =>
+      (await c.query<{ spcname: string }>("select spcname from pg_tablespace where spcname not in ('pg_default', 'pg_global')")).rows,
+    );
+    if (names.length === 0) return;
+    throw new EnvironmentError(
+      'EXTERNAL_TABLESPACES',
+      `the external server has tablespaces (${names.map((n) => n.spcname).join(', ')}), which pg_basebackup would write to ` +
+        'their server paths on this machine; the external provider backs up servers without tablespaces only',
+    );
+  }
+
+  /** Runs a backup step whose errors may quote the connection, returning them without its password. */
+  private async scrubbed<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const clean = scrubPassword(message, this.primary.connection);
+      if (error instanceof DrillError && clean === message) throw error;
+      if (error instanceof DrillError) throw new DrillError(error.code, clean, error.kind);
+      // No `cause`: the original error is not scrubbed, and causes get printed.
+      throw new EnvironmentError(
+        'EXTERNAL_BACKUP_FAILED',
+        `base backup of the external PostgreSQL at ${describeConnection(this.primary.connection)} failed: ${clean}`,
+      );
+    }
+  }
+}
