@@ -1,8 +1,21 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { leftovers, readJournal, ROOT, runCli, runDirFrom } from './helpers.js';
+
+interface AllureStep {
+  name: string;
+  start: number;
+  stop: number;
+  steps: AllureStep[];
+  attachments?: Array<{ name: string }>;
+}
+interface AllureResult extends AllureStep {
+  status: string;
+  labels: Array<{ name: string; value: string }>;
+  attachments: Array<{ name: string }>;
+}
 
 const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-reports-'));
 afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
@@ -34,6 +47,32 @@ describe('drill run (real PostgreSQL, real CLI)', () => {
     expect(JSON.stringify(assess?.output)).toMatch(/invalid page in block 0/);
     expect(JSON.stringify(assess?.output)).toMatch(/"block":3/);
     expect(leftovers(runDir)).toEqual([]);
+
+    // Allure: one test with the runbook labels, each phase and runbook step a timed step.
+    const results = readdirSync(path.join(runDir, 'allure-results')).filter((f) => f.endsWith('-result.json'));
+    expect(results).toHaveLength(1);
+    const allure = JSON.parse(readFileSync(path.join(runDir, 'allure-results', results[0]!), 'utf8')) as AllureResult;
+    expect(allure.status).toBe('passed');
+    const labels = Object.fromEntries(allure.labels.map((l) => [l.name, l.value]));
+    expect(labels).toMatchObject({ epic: 'Disaster recovery drills', feature: 'Scenario 2: Database Corruption', severity: 'blocker' });
+    const phases = allure.steps.map((s) => s.name);
+    expect(phases).toEqual(expect.arrayContaining(['Provision', 'Baseline (steady state)', 'Inject fault', 'Detect', 'Recover (runbook steps)', 'Teardown']));
+    const recover = allure.steps.find((s) => s.name === 'Recover (runbook steps)')!;
+    expect(recover.steps.map((s) => s.name)).toEqual([
+      'Identify corruption extent',
+      'Stop write operations (read-only mode)',
+      'Restore from point-in-time backup',
+      'Update application connection to the restored instance',
+    ]);
+    for (const step of recover.steps) expect(step.stop - step.start).toBeGreaterThanOrEqual(0);
+    // allure-js 3 files a test-level attachment as a step carrying it.
+    const attachments = [...allure.attachments, ...allure.steps.flatMap((s) => s.attachments ?? [])];
+    expect(attachments.map((a) => a.name)).toEqual(
+      expect.arrayContaining(['journal.json', 'incident-report.md', 'measurements.json', 'timeline.txt']),
+    );
+    const report = readFileSync(path.join(runDir, 'incident-report.md'), 'utf8');
+    expect(report).toMatch(/^# Incident Report: /);
+    expect(report).toContain('## Timeline');
   });
 
   it('db-corruption-stale-backup fails on RPO, names the lost writes, exits 1', async () => {
