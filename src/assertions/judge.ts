@@ -26,8 +26,12 @@ const ASSERTIONS: ReadonlyArray<(journal: Journal) => Assessment> = [
   assessRecoverySteps,
 ];
 
+/** Data-loss assertions need a database: a drill without one is judged on the rest. */
+const NEEDS_DATABASE = new Set<(journal: Journal) => Assessment>([assessRpo, assessIntegrity]);
+
 export function judge(journal: Journal): Judgement {
-  const assessments = ASSERTIONS.map((assess) => assess(journal));
+  const hasDatabase = journal.scenario.definition.targets.postgres !== undefined;
+  const assessments = ASSERTIONS.filter((assess) => hasDatabase || !NEEDS_DATABASE.has(assess)).map((assess) => assess(journal));
   // WAL bytes lost need LSNs the engine knows and the journal does not carry: keep what it recorded.
   const measurements: Measurements = {};
   if (journal.measurements.walBytesLost !== undefined) measurements.walBytesLost = journal.measurements.walBytesLost;

@@ -23,9 +23,11 @@ export interface DrillContext {
   readonly recorder: JournalRecorder;
   readonly signal: AbortSignal;
   readonly teardown: TeardownStack;
+  /** These three throw a do-this InputError when the scenario has no PostgreSQL target. */
   readonly pg: PostgresDeployment;
   readonly router: DatabaseRouter;
   readonly writer: CanaryWriter;
+  readonly hasPostgres: boolean;
   /** Named points in the WAL that recovery can aim at; injectors add `before-fault`. */
   readonly restorePoints: Map<string, RestorePoint>;
   /** Instances created by recovery steps, newest last; `switch-workload` moves traffic to the newest. */

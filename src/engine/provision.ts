@@ -19,11 +19,10 @@ export interface ProvisionOptions {
   recorder: JournalRecorder;
 }
 
-type PostgresSpec = Scenario['targets']['postgres'];
+type PostgresSpec = NonNullable<Scenario['targets']['postgres']>;
 
 /** Stands up the scenario's PostgreSQL with the drill's data set; teardown is registered first. */
-export async function provisionPostgres(scenario: Scenario, options: ProvisionOptions): Promise<PostgresDeployment> {
-  const spec = scenario.targets.postgres;
+export async function provisionPostgres(spec: PostgresSpec, options: ProvisionOptions): Promise<PostgresDeployment> {
   const provider = await choosePostgresProvider(spec.provider, undefined, Boolean(spec.url));
   options.recorder.event('provider', `PostgreSQL provider: ${provider.name} (${provider.why})`);
   // Refused before anything connects: the data set is created, then damaged, on the target itself.

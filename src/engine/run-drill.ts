@@ -5,18 +5,16 @@ import { inject } from '../injectors/index.js';
 import { PROCEDURE_TITLES, runProcedure } from '../recovery/index.js';
 import type { LoadedScenario } from '../scenario/loader.js';
 import { formatDuration } from '../scenario/duration.js';
-import { CanaryWriter } from '../workload/canary-writer.js';
-import { DatabaseRouter } from '../workload/database-router.js';
 import { collectIntegrityFacts } from '../workload/integrity-facts.js';
 import { readLedger } from '../workload/ledger-reader.js';
 import { tableFacts } from '../workload/dataset.js';
 import { ProbeRunner } from '../workload/probes/probe-runner.js';
 import { startClock, sleep } from './clock.js';
-import type { DrillContext, RestorePoint } from './drill-context.js';
+import type { DrillContext } from './drill-context.js';
 import { asDrillError, DrillError, EnvironmentError, InterruptedError } from './errors.js';
 import { JournalRecorder, type ActivityWrapper, type ProgressListener } from './journal-recorder.js';
 import type { Journal, RunStatus } from './journal-types.js';
-import { provisionPostgres } from './provision.js';
+import { buildDrillContext } from './build-context.js';
 import { buildProbes } from './build-probes.js';
 import { ResourceLedger } from './resource-ledger.js';
 import { TeardownStack } from './teardown-stack.js';
@@ -75,64 +73,24 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
   let status: RunStatus = 'passed';
   try {
     const ctx = await guard(recorder.activity('phase', 'provision', 'Provision', async () => {
-      const pg = await provisionPostgres(scenario, {
+      const context = await buildDrillContext(scenario, {
         runId: options.runId,
-        clock,
-        ledger: new ResourceLedger(options.resourceLedgerFile),
-        teardown,
-        recorder,
-      });
-      const router = new DatabaseRouter(pg.primary);
-      const writer = new CanaryWriter({
-        router,
-        clock,
-        intervalMs: scenario.workload.canary.interval,
-        onAck: (ack) => journal.canary.acks.push(ack),
-        onFailure: () => undefined,
-      });
-      teardown.push('stop canary writer', async () => {
-        await writer.stop();
-        journal.canary.attempts = writer.attempts;
-        journal.canary.failures = writer.failures;
-      });
-      const context: DrillContext = {
-        runId: options.runId,
-        scenario,
         clock,
         recorder,
         signal: abort.signal,
         teardown,
-        pg,
-        router,
-        writer,
-        restorePoints: new Map<string, RestorePoint>(),
-        recoveredInstances: [],
+        ledger: new ResourceLedger(options.resourceLedgerFile),
         confirmDataLoss: options.confirmDataLoss ?? false,
-      };
+      });
       return { ctx: context } as Record<string, unknown> & { ctx: DrillContext };
     })).then((r) => r.ctx);
     // The context is not journal material.
     delete journal.phases.at(-1)!.output;
 
-    const probes = new ProbeRunner(buildProbes(scenario, ctx.router), clock, (s) => recorder.probe(s));
+    const probes = new ProbeRunner(buildProbes(scenario, ctx), clock, (s) => recorder.probe(s));
     teardown.push('stop probes', () => probes.stop());
 
-    await guard(recorder.activity('phase', 'baseline', 'Baseline (steady state)', async () => {
-      ctx.writer.start();
-      probes.start();
-      const backupAt = scenario.baseline.backupAfter ?? 0;
-      await sleep(backupAt, abort.signal);
-      const backup = await ctx.pg.takeBaseBackup(ctx.pg.primary);
-      recorder.event('base-backup', `base backup ${backup.id} (${backup.startLsn}..${backup.endLsn})`, { ...backup });
-      await sleep(Math.max(0, scenario.baseline.steadyState - backupAt), abort.signal);
-      journal.snapshot = {
-        takenAt: clock.stamp(),
-        instance: ctx.router.current.name,
-        label: 'before the fault (the data set is static during the drill, so this is also the state at any recovery target after seeding)',
-        tables: await tableFacts(ctx.router.connection),
-      };
-      return { backup: backup.id, acknowledgedWrites: journal.canary.acks.length };
-    }));
+    await guard(recorder.activity('phase', 'baseline', 'Baseline (steady state)', () => runBaseline(ctx, probes)));
 
     await guard(recorder.activity('phase', 'inject', 'Inject fault', async () => {
       const injected: string[] = [];
@@ -191,21 +149,12 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
 
     await guard(recorder.activity('phase', 'verify', 'Verify (stability, integrity, ledger)', async () => {
       const stableAt = await waitForStability(journal, scenario.expect.rto, scenario.expect.stability, clock.now, abort.signal);
-      await ctx.writer.stop();
-      const instance = ctx.router.current;
-      journal.integrity = await collectIntegrityFacts(ctx.router.connection, instance.name, clock.stamp);
-      try {
-        journal.canary.recovered = await readLedger(ctx.router.connection, instance.name, clock.stamp);
-      } catch (error) {
-        recorder.event('ledger-unreadable', `could not read the canary ledger on ${instance.name}: ${asDrillError(error).message}`);
-      }
+      const checked = ctx.hasPostgres ? await verifyDatabase(ctx) : {};
       recorder.mark('tVerified');
-      return { instance: instance.name, stableFrom: stableAt, integrityErrors: journal.integrity.errors.length };
+      return { stableFrom: stableAt, ...checked };
     }));
 
     await probes.stop();
-    journal.canary.attempts = ctx.writer.attempts;
-    journal.canary.failures = ctx.writer.failures;
     await recorder.activity('phase', 'judge', 'Judge', async () => {
       const judgement = judge(journal);
       journal.verdicts = judgement.verdicts;
@@ -237,6 +186,45 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
     journal.endedAt = new Date().toISOString();
   }
   return journal;
+}
+
+/** Workload on, a base backup, the steady state, then the snapshot integrity is judged against. */
+async function runBaseline(ctx: DrillContext, probes: ProbeRunner): Promise<Record<string, unknown>> {
+  const { scenario, recorder, clock, signal } = ctx;
+  const journal = recorder.journal;
+  probes.start();
+  if (!ctx.hasPostgres) {
+    await sleep(scenario.baseline.steadyState, signal);
+    return {};
+  }
+  ctx.writer.start();
+  const backupAt = scenario.baseline.backupAfter ?? 0;
+  await sleep(backupAt, signal);
+  const backup = await ctx.pg.takeBaseBackup(ctx.pg.primary);
+  recorder.event('base-backup', `base backup ${backup.id} (${backup.startLsn}..${backup.endLsn})`, { ...backup });
+  await sleep(Math.max(0, scenario.baseline.steadyState - backupAt), signal);
+  journal.snapshot = {
+    takenAt: clock.stamp(),
+    instance: ctx.router.current.name,
+    label: 'before the fault (the data set is static during the drill, so this is also the state at any recovery target after seeding)',
+    tables: await tableFacts(ctx.router.connection),
+  };
+  return { backup: backup.id, acknowledgedWrites: journal.canary.acks.length };
+}
+
+/** Stops the writer, then reads back what survived and checks integrity on the current primary. */
+async function verifyDatabase(ctx: DrillContext): Promise<Record<string, unknown>> {
+  const { recorder, clock } = ctx;
+  const journal = recorder.journal;
+  await ctx.writer.stop();
+  const instance = ctx.router.current;
+  journal.integrity = await collectIntegrityFacts(ctx.router.connection, instance.name, clock.stamp);
+  try {
+    journal.canary.recovered = await readLedger(ctx.router.connection, instance.name, clock.stamp);
+  } catch (error) {
+    recorder.event('ledger-unreadable', `could not read the canary ledger on ${instance.name}: ${asDrillError(error).message}`);
+  }
+  return { instance: instance.name, integrityErrors: journal.integrity.errors.length };
 }
 
 /** Polls until the service probes have been passing for `stability` after the fault, or RTO has run out. */

@@ -40,7 +40,9 @@ const postgresTarget = z
   })
   .meta({ description: 'The PostgreSQL the drill runs against' });
 
-const targets = z.strictObject({ postgres: postgresTarget });
+const targets = z
+  .strictObject({ postgres: postgresTarget.optional() })
+  .refine((t) => Object.values(t).some((v) => v !== undefined), { message: 'name at least one target (postgres)' });
 
 const sqlProbe = z.strictObject({
   type: z.literal('sql'),

@@ -16,7 +16,7 @@ describe('${VAR} interpolation', () => {
 
     const { scenario, source } = await loadScenarioFile(fixture('env.yaml'));
 
-    expect(scenario.targets.postgres.url).toBe(SECRET);
+    expect(scenario.targets.postgres?.url).toBe(SECRET);
     expect(scenario.expect.rto).toBe(600_000);
     // $${...} is the escape for a literal.
     expect(scenario.tags).toEqual(['external', '${LITERAL}']);
@@ -54,6 +54,6 @@ describe('${VAR} interpolation', () => {
       env: { DRILL_TEST_RTO: '2m' },
       requireEnv: false,
     });
-    expect(scenario.targets.postgres.url).toBe('${DRILL_TEST_PG_URL}');
+    expect(scenario.targets.postgres?.url).toBe('${DRILL_TEST_PG_URL}');
   });
 });

@@ -79,7 +79,7 @@ describe('external PostgreSQL deployment (a real local server behind a URL)', ()
   it('provisioning refuses an external server not marked as a drill target before connecting to it', async () => {
     const teardown = new TeardownStack();
     const scenario = await scenarioFor({ provider: 'external', url, drillTarget: false });
-    await expect(provisionPostgres(scenario, provisionOptions(teardown))).rejects.toMatchObject({
+    await expect(provisionPostgres(scenario.targets.postgres!, provisionOptions(teardown))).rejects.toMatchObject({
       code: 'NOT_A_DRILL_TARGET',
       kind: 'input',
       message: expect.not.stringContaining(SECRET),
@@ -119,7 +119,7 @@ describe('external PostgreSQL deployment (a real local server behind a URL)', ()
   it('provisions the drill data set on an external drill target, and teardown removes what it made locally', async () => {
     const teardown = new TeardownStack();
     const scenario = await scenarioFor({ provider: 'external', url, drillTarget: true });
-    const pg = await provisionPostgres(scenario, provisionOptions(teardown));
+    const pg = await provisionPostgres(scenario.targets.postgres!, provisionOptions(teardown));
     try {
       expect(pg.provider).toBe('external');
       expect(await count({ ...pg.primary, connection: { ...pg.primary.connection, database: 'drill' } }, 'accounts')).toBe(20);
@@ -165,9 +165,9 @@ async function databases(): Promise<string[]> {
   return withClient(source!.primary.connection, async (c) => (await c.query<{ datname: string }>('select datname from pg_database')).rows.map((r) => r.datname));
 }
 
-async function scenarioFor(postgres: Partial<Scenario['targets']['postgres']>): Promise<Scenario> {
+async function scenarioFor(postgres: Partial<NonNullable<Scenario['targets']['postgres']>>): Promise<Scenario> {
   const { scenario } = await loadScenarioFile(path.resolve(import.meta.dirname, '../../drills/scenarios/db-corruption-pitr.yaml'));
-  scenario.targets.postgres = { ...scenario.targets.postgres, ...postgres, dataset: { accounts: 20, transfers: 50 } };
+  scenario.targets.postgres = { ...scenario.targets.postgres!, ...postgres, dataset: { accounts: 20, transfers: 50 } };
   return scenario;
 }
 

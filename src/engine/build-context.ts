@@ -1,0 +1,74 @@
+import type { Scenario } from '../scenario/schema.js';
+import type { PostgresDeployment } from '../targets/postgres/types.js';
+import { CanaryWriter } from '../workload/canary-writer.js';
+import { DatabaseRouter } from '../workload/database-router.js';
+import type { Clock } from './clock.js';
+import type { DrillContext, RestorePoint } from './drill-context.js';
+import { InputError } from './errors.js';
+import type { JournalRecorder } from './journal-recorder.js';
+import { provisionPostgres } from './provision.js';
+import type { ResourceLedger } from './resource-ledger.js';
+import type { TeardownStack } from './teardown-stack.js';
+
+export interface ContextDeps {
+  runId: string;
+  clock: Clock;
+  recorder: JournalRecorder;
+  signal: AbortSignal;
+  teardown: TeardownStack;
+  ledger: ResourceLedger;
+  confirmDataLoss: boolean;
+}
+
+/**
+ * Provisions the scenario's targets and wires the workload to them. A target the scenario does
+ * not name is absent: a step that needs it fails with a message saying which target to add.
+ */
+export async function buildDrillContext(scenario: Scenario, deps: ContextDeps): Promise<DrillContext> {
+  const { recorder, clock, teardown } = deps;
+  let pg: PostgresDeployment | undefined;
+  let router: DatabaseRouter | undefined;
+  let writer: CanaryWriter | undefined;
+  if (scenario.targets.postgres) {
+    pg = await provisionPostgres(scenario.targets.postgres, { runId: deps.runId, clock, ledger: deps.ledger, teardown, recorder });
+    router = new DatabaseRouter(pg.primary);
+    const w = new CanaryWriter({
+      router,
+      clock,
+      intervalMs: scenario.workload.canary.interval,
+      onAck: (ack) => recorder.journal.canary.acks.push(ack),
+      onFailure: () => undefined,
+    });
+    writer = w;
+    teardown.push('stop canary writer', async () => {
+      await w.stop();
+      recorder.journal.canary.attempts = w.attempts;
+      recorder.journal.canary.failures = w.failures;
+    });
+  }
+  const need = <T>(value: T | undefined, what: string): T => {
+    if (value !== undefined) return value;
+    throw new InputError('TARGET_MISSING', `this drill uses ${what}, but the scenario has no targets.postgres; add one`);
+  };
+  return {
+    runId: deps.runId,
+    scenario,
+    clock,
+    recorder,
+    signal: deps.signal,
+    teardown,
+    get pg() {
+      return need(pg, 'PostgreSQL');
+    },
+    get router() {
+      return need(router, 'the application database');
+    },
+    get writer() {
+      return need(writer, 'the canary writer');
+    },
+    hasPostgres: pg !== undefined,
+    restorePoints: new Map<string, RestorePoint>(),
+    recoveredInstances: [],
+    confirmDataLoss: deps.confirmDataLoss,
+  };
+}
