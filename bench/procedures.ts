@@ -26,7 +26,7 @@ const timed = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
 
 /**
  * Wall time of each restore procedure on one database size, against the physical floor: a plain
- * `cp -a` of the same data directory on the same disk, measured in the same run.
+ * `cp -a` of the base backup's data directory on the same disk, measured in the same run.
  */
 export async function measureProcedures(megabytes: number): Promise<ProcedureResult> {
   const fixture = await pgFixture(`bench-${megabytes}mb`, megabytes);
@@ -34,12 +34,10 @@ export async function measureProcedures(megabytes: number): Promise<ProcedureRes
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'drill-bench-copy-'));
   try {
     const databaseMb = await relationMegabytes(fixture);
-    await deployment.primary.stop();
-    const [, plainCopyMs] = await timed(async () => execFileSync('cp', ['-a', deployment.primary.dataDir, path.join(scratch, 'copy')]));
-    rmSync(path.join(scratch, 'copy'), { recursive: true, force: true });
-    await deployment.primary.start();
-
     const [backup, baseBackupMs] = await timed(() => deployment.takeBaseBackup(deployment.primary));
+    // The floor: copying exactly the files a restore starts from, nothing more.
+    const [, plainCopyMs] = await timed(async () => execFileSync('cp', ['-a', backup.dir, path.join(scratch, 'copy')]));
+    rmSync(path.join(scratch, 'copy'), { recursive: true, force: true });
     const [restored, restoreBackupOnlyMs] = await timed(() => deployment.restore(backup, 'bench-backup-only', 'backup-only'));
     await restored.stop();
 
