@@ -4,7 +4,15 @@ import { defineConfig } from 'vitest/config';
 // drills/ is run by `drill run` through vitest.drill.config.ts instead.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // test/kubernetes/ shares one local Kubernetes control plane, started by the globalSetup only
+    // when a file of that project runs (vitest skips the globalSetup of a project with no files).
+    projects: [
+      { extends: true, test: { name: 'main', include: ['test/**/*.test.ts'], exclude: ['test/kubernetes/**'] } },
+      {
+        extends: true,
+        test: { name: 'kubernetes', include: ['test/kubernetes/**/*.test.ts'], globalSetup: ['test/support/control-plane-setup.ts'] },
+      },
+    ],
     reporters: ['default', './test/support/summary-reporter.ts'],
     pool: 'forks',
     testTimeout: 120_000,

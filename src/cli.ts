@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { HARNESS_VERSION } from './engine/harness-version.js';
 import { listCommand, reportCommand, validateCommand, verifyEvidenceCommand } from './cli/commands.js';
+import { registerClusterCommands } from './cli/cluster.js';
 import { exitCodeForError, printError } from './cli/output.js';
 import { runCommand } from './cli/run.js';
 
@@ -60,6 +61,8 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (dir: string) => {
       exitCode = await verifyEvidenceCommand(dir);
     });
+
+  registerClusterCommands(program, (code) => (exitCode = code));
 
   try {
     await program.parseAsync(argv);

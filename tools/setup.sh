@@ -25,3 +25,21 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# The local Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+# kwok) that Kubernetes drills and test/kubernetes/ run against, built from Go modules: about
+# 12 minutes the first time, then reused from ~/.cache/drill/control-plane/ (tools/README.md).
+if [ -n "${DRILL_CONTROL_PLANE_BIN:-}" ]; then
+  echo "setup: Kubernetes control plane from DRILL_CONTROL_PLANE_BIN=$DRILL_CONTROL_PLANE_BIN" >&2
+elif command -v go >/dev/null 2>&1; then
+  echo "setup: Kubernetes control plane (tools/build-control-plane.sh; about 12 minutes on a fresh machine, cached afterwards)" >&2
+  bin_dir="$(tools/build-control-plane.sh)"
+  echo "setup: Kubernetes control plane binaries in $bin_dir" >&2
+else
+  stamp="${DRILL_CACHE_DIR:-$HOME/.cache/drill}/control-plane/${DRILL_KUBE_VERSION:-v1.37.2}/build.stamp"
+  if ! { [ -f "$stamp" ] && grep -qx 'status=complete' "$stamp"; }; then
+    echo "setup: Go is not installed, so the local Kubernetes control plane cannot be built;" >&2
+    echo "       install Go 1.26+ (https://go.dev/dl/) and run tools/build-control-plane.sh, or set DRILL_CONTROL_PLANE_BIN" >&2
+    exit 3
+  fi
+fi

@@ -1,12 +1,16 @@
 import type { Scenario } from '../scenario/schema.js';
+import { databaseUrl } from '../targets/kubernetes/database-url.js';
+import type { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
 import type { PostgresDeployment } from '../targets/postgres/types.js';
 import { CanaryWriter } from '../workload/canary-writer.js';
 import { DatabaseRouter } from '../workload/database-router.js';
+import { DeployedMigrations } from '../workload/migrations/deployed-migrations.js';
 import type { Clock } from './clock.js';
 import type { DrillContext, RestorePoint } from './drill-context.js';
 import { InputError } from './errors.js';
 import type { JournalRecorder } from './journal-recorder.js';
 import { provisionPostgres } from './provision.js';
+import { provisionKubernetes } from './provision-kubernetes.js';
 import type { ResourceLedger } from './resource-ledger.js';
 import type { TeardownStack } from './teardown-stack.js';
 
@@ -18,6 +22,8 @@ export interface ContextDeps {
   teardown: TeardownStack;
   ledger: ResourceLedger;
   confirmDataLoss: boolean;
+  /** The scenario file, for paths in it (targets.kubernetes.manifests). */
+  scenarioFile?: string;
 }
 
 /**
@@ -46,6 +52,20 @@ export async function buildDrillContext(scenario: Scenario, deps: ContextDeps): 
       recorder.journal.canary.failures = w.failures;
     });
   }
+  // After PostgreSQL, so the application's DATABASE_URL Secret points at the drill's database.
+  let k8s: KubernetesTarget | undefined;
+  if (scenario.targets.kubernetes) {
+    k8s = await provisionKubernetes(scenario.targets.kubernetes, {
+      runId: deps.runId,
+      clock,
+      ledger: deps.ledger,
+      teardown,
+      recorder,
+      signal: deps.signal,
+      scenarioFile: deps.scenarioFile,
+      databaseUrl: router ? databaseUrl(router.connection) : undefined,
+    });
+  }
   const need = <T>(value: T | undefined, what: string): T => {
     if (value !== undefined) return value;
     throw new InputError('TARGET_MISSING', `this drill uses ${what}, but the scenario has no targets.postgres; add one`);
@@ -66,9 +86,15 @@ export async function buildDrillContext(scenario: Scenario, deps: ContextDeps): 
     get writer() {
       return need(writer, 'the canary writer');
     },
+    get k8s() {
+      if (k8s) return k8s;
+      throw new InputError('TARGET_MISSING', 'this drill acts on Kubernetes, but the scenario has no targets.kubernetes; add one (e.g. targets: {kubernetes: {provider: auto}})');
+    },
+    hasKubernetes: k8s !== undefined,
     hasPostgres: pg !== undefined,
     restorePoints: new Map<string, RestorePoint>(),
     recoveredInstances: [],
     confirmDataLoss: deps.confirmDataLoss,
+    migrations: new DeployedMigrations(),
   };
 }

@@ -1,7 +1,9 @@
 import type { Scenario } from '../scenario/schema.js';
+import type { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
 import type { PgInstance, PostgresDeployment } from '../targets/postgres/types.js';
 import type { CanaryWriter } from '../workload/canary-writer.js';
 import type { DatabaseRouter } from '../workload/database-router.js';
+import type { DeployedMigrations } from '../workload/migrations/deployed-migrations.js';
 import type { Clock } from './clock.js';
 import type { JournalRecorder } from './journal-recorder.js';
 import type { TeardownStack } from './teardown-stack.js';
@@ -10,6 +12,10 @@ export interface RestorePoint {
   name: string;
   lsn: string;
   t: number;
+  /** A transaction committed just before the point: `{ xid: before-fault }` stops right after it. */
+  xid?: string;
+  /** Server time just before the point (UTC): `{ time: before-fault }` stops before commits from then on. */
+  time?: string;
 }
 
 /**
@@ -34,10 +40,20 @@ export interface DrillContext {
   readonly recoveredInstances: PgInstance[];
   /** The runbook's --confirm-data-loss, given on the command line. */
   readonly confirmDataLoss: boolean;
+  /** The schema migrations the deployed application ships (a bad release adds its own). */
+  readonly migrations: DeployedMigrations;
+  /** The cluster, namespace and API clients; throws a do-this InputError when the scenario has no Kubernetes target. */
+  readonly k8s: KubernetesTarget;
+  readonly hasKubernetes: boolean;
 }
 
 /** A fault in effect. Disposing it reverts it (or cleans up after it) so teardown cannot forget. */
 export interface FaultHandle extends AsyncDisposable {
   readonly description: string;
   readonly details: Record<string, unknown>;
+  /**
+   * Set up before the fault rather than the outage itself (e.g. replication held back before the
+   * primary dies): T_fault is marked by the first handle that is not a precondition.
+   */
+  readonly precondition?: boolean;
 }

@@ -99,6 +99,19 @@ export interface IntegrityFacts {
   errors: Array<{ check: string; message: string }>;
 }
 
+/**
+ * One reading of the runbook's "Monitor replication lag" / "Monitor database connections",
+ * sampled during baseline, fault and recovery (src/workload/db-monitor.ts).
+ */
+export interface MonitorSample {
+  t: number;
+  instance: string;
+  /** reachable: 1 when the instance answered, 0 when it did not (then no other kind for it). */
+  kind: 'reachable' | 'connections' | 'replication-lag-bytes' | 'replication-lag-seconds';
+  value: number;
+  unit: 'bool' | 'connections' | 'bytes' | 'seconds';
+}
+
 export interface Marks {
   tFault?: Stamp;
   tDetected?: Stamp;
@@ -148,6 +161,8 @@ export interface Journal {
   canary: { acks: CanaryAck[]; attempts: number; failures: number; recovered?: RecoveredLedger };
   marks: Marks;
   snapshot?: DatasetSnapshot;
+  /** Database monitoring samples (connections, replication lag); absent when nothing was sampled. */
+  monitoring?: MonitorSample[];
   integrity?: IntegrityFacts;
   measurements: Measurements;
   verdicts: Verdict[];

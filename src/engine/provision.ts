@@ -49,7 +49,14 @@ export async function provisionPostgres(spec: PostgresSpec, options: ProvisionOp
       `the scenario wants PostgreSQL ${spec.version} but the ${provider.name} server is ${version}; ${VERSION_HINT[provider.name]}`,
     );
   }
-  await createDataset(deployment.primary.connection, spec.dataset);
+  // Before the data set, so the replicas get it by streaming, as production replicas would.
+  for (let i = 1; i <= spec.replicas; i++) {
+    const replica = await deployment.createReplica(`replica-${i}`, { synchronous: spec.replication === 'sync' });
+    options.recorder.event('replica', `${replica.name} streams from ${deployment.primary.name} (${spec.replication})`, { port: replica.connection.port });
+  }
+  const dataset = await createDataset(deployment.primary.connection, spec.dataset);
+  options.recorder.journal.components.schemaVersion = dataset.schemaVersion;
+  options.recorder.event('schema-migrations', `schema at version ${dataset.schemaVersion}: applied ${dataset.migrations.join(', ')}`, { ...dataset });
   return deployment;
 }
 

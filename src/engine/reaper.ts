@@ -2,6 +2,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import createDebug from 'debug';
 import { runCommand } from '../targets/process/run-command.js';
+import { stopRecordedProcess } from '../targets/kubernetes/recorded-process.js';
+import { reapNamespace } from '../targets/kubernetes/reap-namespace.js';
 import { readResources } from './resource-ledger.js';
 
 const debug = createDebug('drill:reaper');
@@ -29,6 +31,31 @@ export async function reapResources(ledgerFile: string): Promise<string[]> {
       }
     });
     reaped.push(`postgres ${r.path}`);
+  }
+  // Namespaces in clusters that outlive the drill; their deletion is only started, not awaited.
+  for (const r of resources.filter((r) => r.kind === 'k8s-namespace')) {
+    if (await reapNamespace(r.kubeconfig, r.context, r.name)) reaped.push(`namespace ${r.name}`);
+  }
+  // Kubernetes components and kind clusters (src/targets/kubernetes), newest first: kwok and the
+  // controllers stop before the apiserver, the apiserver before etcd.
+  for (const r of resources.filter((r) => r.kind === 'process').reverse()) {
+    if (!(await stopRecordedProcess(r.pid, r.match))) continue;
+    debug('stopped leftover %s (pid %d)', r.name, r.pid);
+    reaped.push(`process ${r.name} ${r.pid}`);
+  }
+  const kindClusters = resources.filter((r) => r.kind === 'kind-cluster');
+  if (kindClusters.length > 0) {
+    // `kind delete` succeeds for a missing cluster too: ask which still exist, to report only those.
+    const existing = await runCommand('kind', ['get', 'clusters'], { timeoutMs: 30_000 }).then(
+      (r) => r.stdout.split('\n').map((l) => l.trim()),
+      () => [] as string[],
+    );
+    for (const r of kindClusters.filter((r) => existing.includes(r.name))) {
+      await runCommand('kind', ['delete', 'cluster', '--name', r.name], { timeoutMs: 120_000 }).catch((e: unknown) =>
+        debug('kind delete cluster %s: %s', r.name, String(e)),
+      );
+      reaped.push(`kind-cluster ${r.name}`);
+    }
   }
   for (const r of resources.filter((r) => r.kind === 'temp-dir')) {
     if (!existsSync(r.path)) continue;

@@ -7,7 +7,14 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
  */
 export type Resource =
   | { kind: 'temp-dir'; path: string }
-  | { kind: 'pg-data-dir'; path: string; bindir: string; uid?: number; gid?: number };
+  | { kind: 'pg-data-dir'; path: string; bindir: string; uid?: number; gid?: number }
+  // A long-running program (etcd, kube-apiserver, kwok, ...); reaped only while its command line
+  // still contains `match`, so a reused pid is never killed.
+  | { kind: 'process'; pid: number; name: string; match: string }
+  // A kind cluster; reaped with `kind delete cluster --name`.
+  | { kind: 'kind-cluster'; name: string }
+  // A namespace a drill created in a cluster it did not create (DRILL_KUBECONFIG); reaped by deleting it.
+  | { kind: 'k8s-namespace'; kubeconfig: string; context: string; name: string };
 
 export class ResourceLedger {
   constructor(readonly file: string | undefined) {}

@@ -9,6 +9,7 @@ import { collectIntegrityFacts } from '../workload/integrity-facts.js';
 import { readLedger } from '../workload/ledger-reader.js';
 import { tableFacts } from '../workload/dataset.js';
 import { ProbeRunner } from '../workload/probes/probe-runner.js';
+import { DbMonitor, MONITOR_INTERVAL_MS } from '../workload/db-monitor.js';
 import { startClock, sleep } from './clock.js';
 import type { DrillContext } from './drill-context.js';
 import { asDrillError, DrillError, EnvironmentError, InterruptedError } from './errors.js';
@@ -81,6 +82,7 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
         teardown,
         ledger: new ResourceLedger(options.resourceLedgerFile),
         confirmDataLoss: options.confirmDataLoss ?? false,
+        scenarioFile: loaded.file,
       });
       return { ctx: context } as Record<string, unknown> & { ctx: DrillContext };
     })).then((r) => r.ctx);
@@ -89,6 +91,12 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
 
     const probes = new ProbeRunner(buildProbes(scenario, ctx), clock, (s) => recorder.probe(s));
     teardown.push('stop probes', () => probes.stop());
+    // The runbook's "Monitor replication lag" / "Monitor database connections", baseline to verify.
+    const monitor = ctx.hasPostgres
+      ? new DbMonitor({ router: ctx.router, deployment: ctx.pg, clock, intervalMs: MONITOR_INTERVAL_MS, record: (m) => (journal.monitoring ??= []).push(m) })
+      : undefined;
+    teardown.push('stop database monitor', () => monitor?.stop());
+    monitor?.start();
 
     await guard(recorder.activity('phase', 'baseline', 'Baseline (steady state)', () => runBaseline(ctx, probes)));
 
@@ -99,7 +107,7 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
         teardown.push(`revert ${handle.description}`, async () => {
           await handle[Symbol.asyncDispose]();
         });
-        if (!journal.marks.tFault) recorder.mark('tFault');
+        if (!journal.marks.tFault && !handle.precondition) recorder.mark('tFault');
         recorder.event('fault', handle.description, handle.details);
         injected.push(handle.description);
       }
@@ -155,6 +163,7 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
     }));
 
     await probes.stop();
+    await monitor?.stop();
     await recorder.activity('phase', 'judge', 'Judge', async () => {
       const judgement = judge(journal);
       journal.verdicts = judgement.verdicts;

@@ -5,6 +5,21 @@ import { pitrRestore } from './pitr-restore.js';
 import { restoreBaseBackup } from './restore-base-backup.js';
 import { stopWrites } from './stop-writes.js';
 import { switchWorkload } from './switch-workload.js';
+import { promoteReplica } from './promote-replica.js';
+import { fenceOldPrimary } from './fence-old-primary.js';
+import { migrationStatus } from './migration-status.js';
+import { migrationRollback } from './migration-rollback.js';
+import { migrationCurrent } from './migration-current.js';
+import { takeBaseBackup } from './take-base-backup.js';
+import { reindex } from './reindex.js';
+import { k8sIncidentAssessment } from './k8s-incident-assessment.js';
+import { k8sRolloutUndo } from './k8s-rollout-undo.js';
+import { k8sRolloutStatus } from './k8s-rollout-status.js';
+import { k8sBlueGreenSwitch } from './k8s-blue-green-switch.js';
+import { k8sRolloutRestart } from './k8s-rollout-restart.js';
+import { k8sConfigMapPatch } from './k8s-configmap-patch.js';
+import { k8sSecretPatch } from './k8s-secret-patch.js';
+import { k8sScale } from './k8s-scale.js';
 
 type Procedure<S extends RecoveryStep['step']> = (ctx: DrillContext, step: Extract<RecoveryStep, { step: S }>) => Promise<Record<string, unknown>>;
 
@@ -15,6 +30,21 @@ const procedures: { [S in RecoveryStep['step']]: Procedure<S> } = {
   'pitr-restore': pitrRestore,
   'restore-base-backup': restoreBaseBackup,
   'switch-workload': switchWorkload,
+  'promote-replica': promoteReplica,
+  'fence-old-primary': fenceOldPrimary,
+  'migration-status': migrationStatus,
+  'migration-rollback': migrationRollback,
+  'migration-current': migrationCurrent,
+  'take-base-backup': takeBaseBackup,
+  reindex,
+  'k8s-incident-assessment': k8sIncidentAssessment,
+  'k8s-rollout-undo': k8sRolloutUndo,
+  'k8s-rollout-status': k8sRolloutStatus,
+  'k8s-blue-green-switch': k8sBlueGreenSwitch,
+  'k8s-rollout-restart': k8sRolloutRestart,
+  'k8s-configmap-patch': k8sConfigMapPatch,
+  'k8s-secret-patch': k8sSecretPatch,
+  'k8s-scale': k8sScale,
 };
 
 export function runProcedure(ctx: DrillContext, step: RecoveryStep): Promise<Record<string, unknown>> {
@@ -29,4 +59,19 @@ export const PROCEDURE_TITLES: Record<RecoveryStep['step'], string> = {
   'pitr-restore': 'Restore from point-in-time backup',
   'restore-base-backup': 'Restore from backup (data loss confirmed)',
   'switch-workload': 'Update application connection to the restored instance',
+  'promote-replica': 'Promote read replica to primary',
+  'fence-old-primary': 'Fence the failed primary (never writable again)',
+  'migration-status': 'Check migration status',
+  'migration-rollback': 'Rollback database migrations',
+  'migration-current': 'Verify schema state',
+  'take-base-backup': 'Take a base backup',
+  reindex: 'Rebuild damaged indexes (REINDEX)',
+  'k8s-incident-assessment': 'Incident assessment (pods not running, rollout history)',
+  'k8s-rollout-undo': 'Rollback to previous version (kubectl rollout undo)',
+  'k8s-rollout-status': 'Monitor rollback progress (kubectl rollout status)',
+  'k8s-blue-green-switch': 'Switch traffic to green environment',
+  'k8s-rollout-restart': 'Restart instances (kubectl rollout restart)',
+  'k8s-configmap-patch': 'Enable read-only mode (patch configmap)',
+  'k8s-secret-patch': 'Update application connection strings (patch secret) and restart',
+  'k8s-scale': 'Scale deployment (kubectl scale)',
 };

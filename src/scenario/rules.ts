@@ -1,5 +1,6 @@
 import type { PathIssue } from './issues.js';
 import { isRecord } from './schema-walk.js';
+import { kubernetesIssues } from './kubernetes-rules.js';
 
 /**
  * Rules that span several keys. They live here rather than as zod refinements so they run even
@@ -16,6 +17,68 @@ export function crossFieldIssues(data: unknown): PathIssue[] {
       anchor: 'value',
       message: 'required when provider is "external" (a connection URL, e.g. url: ${DRILL_PG_URL})',
     });
+  }
+  issues.push(...replicaIssues(data));
+  issues.push(...fatFingerIssues(data));
+  issues.push(...kubernetesIssues(data));
+  return issues;
+}
+
+/** pg-fat-finger: an UPDATE needs its SET list; a DELETE has none. */
+function fatFingerIssues(data: unknown): PathIssue[] {
+  const faults = dig(data, 'faults');
+  if (!Array.isArray(faults)) return [];
+  return faults.flatMap((fault, i): PathIssue[] => {
+    if (!isRecord(fault) || fault.type !== 'pg-fat-finger') return [];
+    if (fault.statement === 'update' && typeof fault.set !== 'string') {
+      return [{ path: ['faults', i, 'statement'], anchor: 'value', message: 'an update needs `set`, the SET list it applies to every row (e.g. set: "balance = 0")' }];
+    }
+    if (fault.statement === 'delete' && fault.set !== undefined) {
+      return [{ path: ['faults', i, 'set'], anchor: 'key', message: 'only an update has a SET list; remove `set` or use statement: update' }];
+    }
+    return [];
+  });
+}
+
+/** Replica faults and steps need replicas to act on, of a kind they can act on. */
+function replicaIssues(data: unknown): PathIssue[] {
+  const issues: PathIssue[] = [];
+  const postgres = dig(data, 'targets', 'postgres');
+  const count = isRecord(postgres) && typeof postgres.replicas === 'number' ? postgres.replicas : 0;
+  const names = Array.from({ length: count }, (_, i) => `replica-${i + 1}`);
+  if (count > 0 && isRecord(postgres) && (postgres.provider === 'external' || postgres.provider === 'testcontainers')) {
+    issues.push({ path: ['targets', 'postgres', 'replicas'], anchor: 'value', message: `streaming replicas need provider: native (not ${postgres.provider})` });
+  }
+  const uses = (list: unknown, key: string, kind: string): Array<[number, Record<string, unknown>]> =>
+    Array.isArray(list) ? list.flatMap((item, i) => (isRecord(item) && item[key] === kind ? [[i, item] as [number, Record<string, unknown>]] : [])) : [];
+  const faults = dig(data, 'faults');
+  const users = [
+    ...uses(faults, 'type', 'pg-replication-lag').map(([i, item]) => ({ path: ['faults', i] as const, key: 'type', item })),
+    ...uses(dig(data, 'recovery'), 'step', 'promote-replica').map(([i, item]) => ({ path: ['recovery', i] as const, key: 'step', item })),
+  ];
+  for (const { path, key, item } of users) {
+    if (count === 0) {
+      issues.push({ path: [...path, key], anchor: 'value', message: 'needs a streaming replica: set targets.postgres.replicas: 1 or more' });
+    } else if (typeof item.replica === 'string' && !names.includes(item.replica)) {
+      issues.push({ path: [...path, 'replica'], anchor: 'value', message: `there is no replica "${item.replica}"; the replicas are ${names.join(', ')}` });
+    }
+  }
+  for (const [i] of uses(faults, 'type', 'pg-replication-lag')) {
+    if (isRecord(postgres) && postgres.replication === 'sync') {
+      issues.push({
+        path: ['faults', i, 'type'],
+        anchor: 'value',
+        message: 'holding back a synchronous replica stops every commit instead of losing writes; set targets.postgres.replication: async',
+      });
+    }
+    const later = Array.isArray(faults) ? faults.slice(i + 1).some((f) => isRecord(f) && f.type !== 'pg-replication-lag') : false;
+    if (!later) {
+      issues.push({
+        path: ['faults', i, 'type'],
+        anchor: 'value',
+        message: 'a precondition that does not set T_fault; follow it with the fault itself (e.g. pg-primary-crash)',
+      });
+    }
   }
   return issues;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
+import { k8sReadyProbe, kubernetesFaults, kubernetesRecoverySteps, kubernetesTarget } from './kubernetes-schema.js';
 
 /**
  * The scenario file format. This is the single source of truth: TypeScript types are inferred
@@ -37,12 +38,27 @@ const postgresTarget = z
       })
       .prefault({})
       .meta({ description: 'Size of the drill-owned data set (accounts and transfers with foreign keys)' }),
+    replicas: z
+      .number()
+      .int()
+      .min(0)
+      .max(5)
+      .default(0)
+      .meta({ description: 'Streaming replicas of the primary (native provider), named replica-1, replica-2, …' }),
+    replication: z
+      .enum(['async', 'sync'])
+      .default('async')
+      .meta({
+        description:
+          'sync: a commit is acknowledged only once a replica has flushed it (no acknowledged write is lost on promotion); ' +
+          'async: commits do not wait (a lagging replica loses the writes it has not received)',
+      }),
   })
   .meta({ description: 'The PostgreSQL the drill runs against' });
 
 const targets = z
-  .strictObject({ postgres: postgresTarget.optional() })
-  .refine((t) => Object.values(t).some((v) => v !== undefined), { message: 'name at least one target (postgres)' });
+  .strictObject({ postgres: postgresTarget.optional(), kubernetes: kubernetesTarget.optional() })
+  .refine((t) => Object.values(t).some((v) => v !== undefined), { message: 'name at least one target (postgres, kubernetes)' });
 
 const sqlProbe = z.strictObject({
   type: z.literal('sql'),
@@ -63,7 +79,7 @@ const httpProbe = z.strictObject({
   service: z.boolean().default(true),
 });
 
-const probe = z.discriminatedUnion('type', [sqlProbe, httpProbe]);
+const probe = z.discriminatedUnion('type', [sqlProbe, httpProbe, k8sReadyProbe]);
 
 const workload = z.strictObject({
   canary: z
@@ -82,7 +98,92 @@ const pgPageCorruption = z
   })
   .meta({ description: 'Stops the server, flips bytes in heap pages on disk, restarts it' });
 
-export const fault = z.discriminatedUnion('type', [pgPageCorruption]);
+const fixChecksum = z
+  .boolean()
+  .default(true)
+  .meta({ description: 'Give the damaged page a valid checksum, so reads do not fail and only amcheck sees the damage (false: reads fail with "invalid page")' });
+
+const pgLinePointerCorruption = z
+  .strictObject({
+    type: z.literal('pg-line-pointer-corruption'),
+    table: z.string().meta({ description: 'Table of the drill data set whose heap page gets garbage line pointers' }),
+    block: z.number().int().min(0).default(0).meta({ description: 'Heap block to damage' }),
+    items: z.array(z.number().int().min(1)).min(1).default([1, 2]).meta({ description: 'Line pointers (1-based item numbers) to overwrite' }),
+    fixChecksum,
+  })
+  .meta({
+    description:
+      'Stops the server and overwrites line pointers of a heap page with redirects to items that do not exist: scans silently skip those rows, amcheck (verify_heapam) names them',
+  });
+
+const pgRelationFileDeleted = z
+  .strictObject({
+    type: z.literal('pg-relation-file-deleted'),
+    table: z.string().meta({ description: 'Table of the drill data set whose data file goes missing' }),
+  })
+  .meta({ description: 'Stops the server, moves the table\'s main data file away, restarts it: every read fails with "could not open file"' });
+
+const pgIndexCorruption = z
+  .strictObject({
+    type: z.literal('pg-index-corruption'),
+    index: z.string().meta({ description: 'B-tree index of the drill data set to damage, e.g. transfers_pkey' }),
+    block: z.number().int().min(1).optional().meta({ description: 'Leaf block to damage (default: the first leaf page with two items)' }),
+    fixChecksum,
+  })
+  .meta({
+    description:
+      'Stops the server and swaps two index tuples of a leaf page (checksum fixed up): queries by sequential scan still work, amcheck bt_index_check reports the broken order',
+  });
+
+const pgFatFinger = z
+  .strictObject({
+    type: z.literal('pg-fat-finger'),
+    statement: z.enum(['update', 'delete']).meta({ description: 'UPDATE or DELETE without a WHERE clause' }),
+    table: z.string().meta({ description: 'Table of the drill data set it hits (every row)' }),
+    set: z.string().optional().meta({ description: 'update only: the SET list, e.g. "balance = 0"' }),
+  })
+  .meta({
+    description:
+      'Logical corruption: an UPDATE or DELETE without WHERE commits on the primary; the restore point, xid and time just before it are recorded as before-fault',
+  });
+
+const schemaChange = z
+  .discriminatedUnion('kind', [
+    z.strictObject({
+      kind: z.literal('rename-column'),
+      table: z.string(),
+      column: z.string(),
+      to: z.string().meta({ description: 'The new name; code still using the old one fails' }),
+    }),
+    z.strictObject({ kind: z.literal('add-required-column'), table: z.string(), column: z.string() }).meta({
+      description: 'NOT NULL text column, existing rows filled, no default left: inserts that do not name it fail',
+    }),
+    z.strictObject({ kind: z.literal('drop-column'), table: z.string(), column: z.string() }).meta({
+      description: 'Drops the column; its down step re-creates it empty (the data is lost)',
+    }),
+  ])
+  .meta({ description: 'What the broken migration does to the schema' });
+
+const pgBadMigration = z
+  .strictObject({ type: z.literal('pg-bad-migration'), change: schemaChange })
+  .meta({ description: 'A new release ships a migration (next version, with a down step) that breaks the schema the application uses; applied through the migration tool' });
+
+const pgPrimaryCrash = z
+  .strictObject({ type: z.literal('pg-primary-crash') })
+  .meta({ description: 'The primary dies: SIGKILL of its postmaster; T_fault once none of its processes is left' });
+
+const pgReplicationLag = z
+  .strictObject({
+    type: z.literal('pg-replication-lag'),
+    replica: z.string().optional().meta({ description: 'Replica to hold back (default: the first)' }),
+    holdFor: duration.default(5000).meta({ description: 'How long the primary goes on writing without the replica before the next fault' }),
+  })
+  .meta({
+    description:
+      'Replication to a replica held back (its WAL receiver stopped) for holdFor before the next fault; a precondition, so it does not set T_fault. Needs replication: async',
+  });
+
+export const fault = z.discriminatedUnion('type', [pgPageCorruption, pgBadMigration, pgPrimaryCrash, pgReplicationLag, pgLinePointerCorruption, pgRelationFileDeleted, pgIndexCorruption, pgFatFinger, ...kubernetesFaults]);
 
 const recoveryTarget = z
   .union([
@@ -93,9 +194,31 @@ const recoveryTarget = z
     z.strictObject({ xid: z.string() }),
     z.strictObject({ name: z.string() }),
   ])
-  .meta({ description: 'Where WAL replay stops: before-fault, latest, or {time|lsn|xid|name}' });
+  .meta({
+    description:
+      'Where WAL replay stops: before-fault, latest, or {time|lsn|xid|name}; {time|lsn|xid: before-fault} is the value the first fault recorded just before it',
+  });
+
+/** Which base backup a restore starts from. */
+const backupChoice = z
+  .enum(['newest', 'before-fault'])
+  .default('newest')
+  .meta({ description: 'newest: the last base backup taken; before-fault: the last one finished before the fault' });
+
+const restoreVerify = z
+  .boolean()
+  .default(true)
+  .meta({ description: 'Verify the backup (pg_verifybackup) and, once restored, every page checksum offline (pg_checksums --check)' });
 
 const stepBase = { timeout: duration.default(600_000), title: z.string().optional() };
+
+/** `004`, `4` or `004-transfer-reference`; YAML reads an unquoted 004 as the number 4, which is accepted too. */
+const migrationVersion = z
+  .union([
+    z.string().regex(/^\d+(-[A-Za-z0-9._-]+)?$/, 'a migration version like "004" or a migration name like "004-transfer-reference"'),
+    z.number().int().min(1),
+  ])
+  .transform(String);
 
 export const recoveryStep = z.discriminatedUnion('step', [
   z.strictObject({ step: z.literal('assess-corruption'), ...stepBase }).meta({
@@ -104,17 +227,61 @@ export const recoveryStep = z.discriminatedUnion('step', [
   z.strictObject({ step: z.literal('stop-writes'), ...stepBase }).meta({
     description: 'Runbook "Stop write operations": pause the writer, make the primary read-only',
   }),
-  z.strictObject({ step: z.literal('pitr-restore'), target: recoveryTarget, ...stepBase }).meta({
+  z.strictObject({ step: z.literal('pitr-restore'), target: recoveryTarget, backup: backupChoice, verify: restoreVerify, ...stepBase }).meta({
     description: 'Runbook "Restore from point-in-time backup" into a new instance',
   }),
   z.strictObject({
     step: z.literal('restore-base-backup'),
     confirmDataLoss: z.boolean().default(false).meta({ description: 'The runbook\'s --confirm-data-loss' }),
+    backup: backupChoice,
+    verify: restoreVerify,
     ...stepBase,
-  }).meta({ description: 'Runbook "Restore from backup": the newest base backup alone, no WAL replay' }),
+  }).meta({ description: 'Runbook "Restore from backup": a base backup alone, no WAL replay' }),
+  z.strictObject({
+    step: z.literal('take-base-backup'),
+    verify: z
+      .boolean()
+      .default(true)
+      .meta({ description: 'pg_basebackup verifies every page checksum, then pg_verifybackup checks the backup; false: --no-verify-checksums and no check' }),
+    ...stepBase,
+  }).meta({ description: 'A new base backup of the instance the application uses' }),
+  z.strictObject({
+    step: z.literal('reindex'),
+    indexes: z.array(z.string()).min(1).optional().meta({ description: 'B-tree indexes to rebuild (default: those amcheck reports damaged)' }),
+    concurrently: z.boolean().default(false).meta({ description: 'REINDEX CONCURRENTLY: writes to the table go on while it rebuilds' }),
+    ...stepBase,
+  }).meta({ description: 'Rebuild damaged indexes from their tables (REINDEX); postcondition: amcheck finds them sound' }),
   z.strictObject({ step: z.literal('switch-workload'), ...stepBase }).meta({
     description: 'Point the application (writer and probes) at the recovered instance',
   }),
+  z.strictObject({
+    step: z.literal('promote-replica'),
+    replica: z.string().optional().meta({ description: 'Replica to promote (default: the one that has received the most WAL)' }),
+    ...stepBase,
+  }).meta({
+    description: 'Runbook "Promote read replica to primary": pg_promote, wait until it takes writes; switch-workload then moves the application to it',
+  }),
+  z.strictObject({ step: z.literal('fence-old-primary'), ...stepBase }).meta({
+    description: 'The failed primary must never take writes again: stopped, fenced as a standby with no upstream, proven by restarting it and trying a write',
+  }),
+  z.strictObject({ step: z.literal('migration-status'), ...stepBase }).meta({
+    description: 'Runbook "migrate:status": applied and pending schema migrations to the journal',
+  }),
+  z.strictObject({
+    step: z.literal('migration-rollback'),
+    toVersion: migrationVersion.meta({ description: 'The runbook\'s --to-version: the schema version to end at' }),
+    ...stepBase,
+  }).meta({
+    description: 'Runbook "migrate:rollback --to-version": down steps, newest first, until that version is current; postcondition: it is, and the schema is what it defines',
+  }),
+  z.strictObject({
+    step: z.literal('migration-current'),
+    expectVersion: migrationVersion.optional().meta({ description: 'Fail unless this is the current version' }),
+    ...stepBase,
+  }).meta({
+    description: 'Runbook "migrate:current": the current schema version, checked against what that version defines',
+  }),
+  ...kubernetesRecoverySteps,
 ]);
 
 const integrityCheck = z.enum(['ledger', 'row-counts', 'checksums', 'foreign-keys', 'amcheck', 'page-checksums']);

@@ -1,6 +1,9 @@
 import type { TableFacts } from '../engine/journal-types.js';
+import { EnvironmentError } from '../engine/errors.js';
 import type { ConnectionInfo } from '../targets/postgres/types.js';
 import { withClient } from '../targets/postgres/with-client.js';
+import { RELEASE_MIGRATIONS } from './migrations/index.js';
+import { Migrator } from './migrations/migrator.js';
 
 /** The tables the drill owns and checks: enough shape (keys, foreign keys, indexes) to be realistic. */
 export const DATASET_TABLES = ['accounts', 'transfers'] as const;
@@ -11,52 +14,48 @@ export interface DatasetSize {
   transfers: number;
 }
 
-/** Creates the drill database and a deterministic data set in it (same rows for the same size). */
-export async function createDataset(admin: ConnectionInfo, size: DatasetSize): Promise<void> {
+export interface DatasetInfo {
+  /** The schema version the release's migrations brought the database to. */
+  schemaVersion: string;
+  /** The migrations applied, oldest first. */
+  migrations: string[];
+}
+
+/**
+ * Creates the drill database, brings its schema to the release's newest version through the
+ * release's migrations (as a deployment would), and seeds a deterministic data set (same rows
+ * for the same size).
+ */
+export async function createDataset(admin: ConnectionInfo, size: DatasetSize): Promise<DatasetInfo> {
   // Only ever reached on a drill target, so a database left by an earlier run may go.
   await withClient(admin, async (c) => {
     await c.query('drop database if exists drill with (force)');
     await c.query('create database drill');
   });
-  await withClient({ ...admin, database: 'drill' }, async (c) => {
-    await c.query(`
-      create table accounts (
-        id bigint primary key,
-        owner text not null,
-        balance numeric(14,2) not null check (balance >= 0)
-      );
-      create table transfers (
-        id bigint primary key,
-        from_account bigint not null references accounts(id),
-        to_account bigint not null references accounts(id),
-        amount numeric(14,2) not null check (amount > 0),
-        created_at timestamptz not null
-      );
-      create index transfers_from_idx on transfers(from_account);
-      create index transfers_to_idx on transfers(to_account);
-      create table ${CANARY_TABLE} (
-        id bigint primary key,
-        epoch int not null,
-        payload text not null,
-        checksum text not null,
-        client_ts timestamptz not null,
-        server_ts timestamptz not null default clock_timestamp()
-      );
-      create extension if not exists amcheck;`);
+  const drill = { ...admin, database: 'drill' };
+  const migrator = new Migrator(drill, RELEASE_MIGRATIONS);
+  const applied = await migrator.up().catch((error: unknown) => {
+    throw new EnvironmentError('DATASET_MIGRATION_FAILED', `could not migrate the drill database: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  });
+  const status = await migrator.status();
+  await withClient(drill, async (c) => {
+    // The harness's own instrument, not application schema: it stays out of the migrations.
+    await c.query('create extension if not exists amcheck');
     await c.query(
       `insert into accounts
          select g, 'owner-' || g, (g * 7919 % 100000) / 100.0 + 100 from generate_series(1, $1) g`,
       [size.accounts],
     );
     await c.query(
-      `insert into transfers
+      `insert into transfers (id, from_account, to_account, amount, created_at, reference)
          select g, 1 + (g * 31) % $2, 1 + (g * 17 + 5) % $2, 1 + (g * 104729 % 50000) / 100.0,
-                timestamptz '2025-09-21 12:00:00+00' + g * interval '1 second'
+                timestamptz '2025-09-21 12:00:00+00' + g * interval '1 second', 'TR-' || lpad(g::text, 8, '0')
          from generate_series(1, $1) g`,
       [size.transfers, size.accounts],
     );
     await c.query('analyze');
   });
+  return { schemaVersion: status.current?.version ?? '000', migrations: applied };
 }
 
 /** Row count and a content checksum per table, in primary-key order, for before/after comparison. */

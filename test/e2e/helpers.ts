@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readResources } from '../../src/engine/resource-ledger.js';
+import { recordedProcessAlive } from '../../src/targets/kubernetes/recorded-process.js';
 import type { Journal } from '../../src/engine/journal-types.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -63,6 +64,8 @@ export function leftovers(runDir: string): string[] {
     if (r.kind === 'pg-data-dir') {
       for (const p of processes) if (p.includes(r.path)) left.push(`process ${p.trim()}`);
     }
+    // Kubernetes components (src/targets/kubernetes): the recorded pid, if still that process.
+    if (r.kind === 'process' && recordedProcessAlive(r.pid, r.match)) left.push(`process ${r.name} (pid ${r.pid})`);
   }
   return left;
 }

@@ -33,6 +33,8 @@ export function scenario(): Scenario {
         url: SECRET_URL,
         drillTarget: true,
         dataset: { accounts: 200, transfers: 2000 },
+        replicas: 0,
+        replication: 'async',
       },
     },
     workload: {
@@ -48,7 +50,7 @@ export function scenario(): Scenario {
     recovery: [
       { step: 'assess-corruption', timeout: 600_000 },
       { step: 'stop-writes', timeout: 600_000 },
-      { step: 'pitr-restore', target: 'before-fault', timeout: 600_000 },
+      { step: 'pitr-restore', target: 'before-fault', backup: 'newest', verify: true, timeout: 600_000 },
       { step: 'switch-workload', timeout: 600_000 },
     ],
     expect: {

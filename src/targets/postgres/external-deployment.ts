@@ -8,7 +8,7 @@ import { ExternalInstance } from './external-instance.js';
 import { ExternalRestoredInstance } from './external-restored-instance.js';
 import { describeConnection, parseExternalUrl, scrubPassword } from './external-url.js';
 import { NativeWorkspace, type NativeDeploymentOptions } from './native-deployment.js';
-import type { BaseBackup, ConnectionInfo, PgInstance, PostgresDeployment, RecoveryTargetSpec } from './types.js';
+import type { BaseBackup, BaseBackupOptions, ConnectionInfo, PgInstance, PostgresDeployment, RecoveryTargetSpec } from './types.js';
 
 const debug = createDebug('drill:pg');
 
@@ -50,10 +50,10 @@ export class ExternalDeployment implements PostgresDeployment {
     return this.workspace;
   }
 
-  async takeBaseBackup(from: PgInstance = this.primary): Promise<BaseBackup> {
+  async takeBaseBackup(from: PgInstance = this.primary, options?: BaseBackupOptions): Promise<BaseBackup> {
     return this.scrubbed(async () => {
       if (from === this.primary) await this.refuseTablespaces();
-      return this.local().takeBaseBackup(from.name, from.connection);
+      return this.local().takeBaseBackup(from.name, from.connection, options);
     });
   }
 
@@ -88,6 +88,16 @@ export class ExternalDeployment implements PostgresDeployment {
     await workspace.startRestored(local, backup);
     const { user, database } = this.primary.connection;
     return new ExternalRestoredInstance(local, { user, database });
+  }
+
+  readonly replicas: PgInstance[] = [];
+
+  async createReplica(name: string): Promise<PgInstance> {
+    throw new EnvironmentError(
+      'REPLICAS_UNSUPPORTED',
+      `cannot create replica "${name}": the harness reaches an external server over SQL only and cannot run replicas of it; ` +
+        'use provider: native for replica drills, or set targets.postgres.replicas: 0',
+    );
   }
 
   async dispose(): Promise<void> {

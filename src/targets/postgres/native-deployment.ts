@@ -10,10 +10,11 @@ import { runCommand, type RunAs } from '../process/run-command.js';
 import { findPostgresBinaries, type PostgresBinaries } from './binaries.js';
 import { freeLoopbackPort } from './free-port.js';
 import { NativeInstance } from './native-instance.js';
+import { NativeReplicas } from './native-replica.js';
 import { postgresRunAs } from './postgres-user.js';
 import { recoverySettings } from './recovery-settings.js';
 import { withClient } from './with-client.js';
-import type { BaseBackup, ConnectionInfo, PgInstance, PostgresDeployment, RecoveryTargetSpec } from './types.js';
+import type { BaseBackup, BaseBackupOptions, ConnectionInfo, PgInstance, PostgresDeployment, RecoveryTargetSpec, ReplicaOptions } from './types.js';
 
 const debug = createDebug('drill:pg');
 
@@ -42,6 +43,21 @@ export function pitrTargetNotReached(logTail: string, backupId: string, name: st
     `point-in-time restore of ${backupId} into "${name}" could not reach its recovery target: the archive ends before it. ` +
       `Choose an earlier target or check WAL archiving. Server log: ${logTail}`,
     { cause },
+  );
+}
+
+/**
+ * The typed error for a base backup that pg_basebackup refused because pages failed their checksum
+ * (the server verifies every page it sends unless told --no-verify-checksums).
+ */
+export function backupChecksumFailure(error: unknown, source: string): StepFailedError | undefined {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!/checksum (verification failure|error occurred|verification failed)/i.test(message)) return undefined;
+  return new StepFailedError(
+    'BACKUP_CHECKSUM_FAILURE',
+    `pg_basebackup of "${source}" found pages whose checksum fails, so the backup would carry the corruption; ` +
+      `repair or restore the source first, or back up an earlier good state. pg_basebackup said: ${message.slice(-1500)}`,
+    { cause: error },
   );
 }
 
@@ -120,21 +136,30 @@ export class NativeWorkspace {
   }
 
   /** pg_basebackup of the server at `connection` (a password goes through the environment, never argv). */
-  async takeBaseBackup(source: string, connection: ConnectionInfo): Promise<BaseBackup> {
+  async takeBaseBackup(source: string, connection: ConnectionInfo, options: BaseBackupOptions = {}): Promise<BaseBackup> {
     const id = `backup-${this.backups.length + 1}`;
     const dir = path.join(this.root, 'backups', id);
+    const verifyChecksums = options.verifyChecksums ?? true;
     await this.ownedDir(path.dirname(dir));
     await runCommand(
       this.binaries.path('pg_basebackup'),
-      ['-h', connection.host, '-p', String(connection.port), '-U', connection.user, '-D', dir, '-X', 'stream', '-c', 'fast', '--no-sync'],
+      [
+        '-h', connection.host, '-p', String(connection.port), '-U', connection.user, '-D', dir, '-X', 'stream', '-c', 'fast', '--no-sync',
+        ...(verifyChecksums ? [] : ['--no-verify-checksums']),
+      ],
       { runAs: this.runAs, env: { PGCONNECT_TIMEOUT: '15', ...(connection.password ? { PGPASSWORD: connection.password } : {}) } },
-    );
+    ).catch(async (error: unknown) => {
+      // A refused backup (e.g. a page failing its checksum) can leave a partial copy behind.
+      await rm(dir, { recursive: true, force: true });
+      throw backupChecksumFailure(error, source) ?? error;
+    });
     const backup: BaseBackup = {
       id,
       dir,
       source,
       ...backupFacts(readFileSync(path.join(dir, 'backup_label'), 'utf8'), readFileSync(path.join(dir, 'backup_manifest'), 'utf8')),
       tTaken: this.options.clock.now(),
+      checksumsVerified: verifyChecksums,
     };
     this.backups.push(backup);
     debug('base backup %s %s..%s', id, backup.startLsn, backup.endLsn);
@@ -215,6 +240,7 @@ export class NativeWorkspace {
 export class NativeDeployment implements PostgresDeployment {
   readonly provider = 'native' as const;
   readonly drillTarget = true;
+  private readonly replicaSet = new NativeReplicas();
 
   private constructor(
     private readonly workspace: NativeWorkspace,
@@ -252,8 +278,8 @@ export class NativeDeployment implements PostgresDeployment {
     await primary.start();
   }
 
-  takeBaseBackup(from: PgInstance = this.primary): Promise<BaseBackup> {
-    return this.workspace.takeBaseBackup(from.name, from.connection);
+  takeBaseBackup(from: PgInstance = this.primary, options?: BaseBackupOptions): Promise<BaseBackup> {
+    return this.workspace.takeBaseBackup(from.name, from.connection, options);
   }
 
   verifyBackup(backup: BaseBackup): Promise<{ ok: boolean; output: string }> {
@@ -268,6 +294,15 @@ export class NativeDeployment implements PostgresDeployment {
     const instance = await this.workspace.copyBackup(backup, name);
     await this.workspace.startRestored(instance, backup, target === 'backup-only' ? undefined : { archiveDir: this.archiveDir, target });
     return instance;
+  }
+
+  /** Streaming replicas (src/targets/postgres/native-replica.ts); dispose() removes them with the rest. */
+  get replicas(): NativeInstance[] {
+    return this.replicaSet.instances;
+  }
+
+  createReplica(name: string, options?: ReplicaOptions): Promise<NativeInstance> {
+    return this.replicaSet.create(this.workspace, this.primary, name, options);
   }
 
   dispose(): Promise<void> {

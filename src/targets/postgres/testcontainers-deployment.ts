@@ -4,7 +4,7 @@ import createDebug from 'debug';
 import { Wait } from 'testcontainers';
 import type { Clock } from '../../engine/clock.js';
 import { DrillError, EnvironmentError } from '../../engine/errors.js';
-import { backupFacts, pitrTargetNotReached } from './native-deployment.js';
+import { backupChecksumFailure, backupFacts, pitrTargetNotReached } from './native-deployment.js';
 import { recoverySettings } from './recovery-settings.js';
 import {
   archiveDirOf,
@@ -16,7 +16,7 @@ import {
   type TestcontainersPostgresConfig,
 } from './testcontainers-config.js';
 import { ContainerInstance, execAsPostgres } from './testcontainers-instance.js';
-import type { BaseBackup, PgInstance, PostgresDeployment, RecoveryTargetSpec } from './types.js';
+import type { BaseBackup, BaseBackupOptions, PgInstance, PostgresDeployment, RecoveryTargetSpec } from './types.js';
 
 const debug = createDebug('drill:pg');
 
@@ -88,7 +88,7 @@ export class TestcontainersDeployment implements PostgresDeployment {
     return deployment;
   }
 
-  async takeBaseBackup(from: PgInstance = this.primary): Promise<BaseBackup> {
+  async takeBaseBackup(from: PgInstance = this.primary, options: BaseBackupOptions = {}): Promise<BaseBackup> {
     const source = this.instances.find((i) => i === from);
     if (!source) throw new DrillError('UNKNOWN_INSTANCE', `"${from.name}" is not an instance of this testcontainers deployment`);
     const id = `backup-${this.backups.length + 1}`;
@@ -96,7 +96,10 @@ export class TestcontainersDeployment implements PostgresDeployment {
     await execAsPostgres(this.container, [
       'pg_basebackup', '-h', CONTAINER_PATHS.sockets, '-p', String(source.port), '-U', 'postgres',
       '-D', dir, '-X', 'stream', '-c', 'fast', '--no-sync',
-    ]);
+      ...(options.verifyChecksums === false ? ['--no-verify-checksums'] : []),
+    ]).catch((error: unknown) => {
+      throw backupChecksumFailure(error, from.name) ?? error;
+    });
     const read = async (file: string) => (await execAsPostgres(this.container, ['cat', `${dir}/${file}`])).stdout;
     const backup: BaseBackup = {
       id,
@@ -104,6 +107,7 @@ export class TestcontainersDeployment implements PostgresDeployment {
       source: from.name,
       ...backupFacts(await read('backup_label'), await read('backup_manifest')),
       tTaken: this.clock.now(),
+      checksumsVerified: options.verifyChecksums !== false,
     };
     this.backups.push(backup);
     debug('base backup %s %s..%s (in the container)', id, backup.startLsn, backup.endLsn);
@@ -155,6 +159,16 @@ export class TestcontainersDeployment implements PostgresDeployment {
       throw pitrTargetNotReached(await instance.logTail(12), backup.id, name, error) ?? error;
     }
     return instance;
+  }
+
+  readonly replicas: PgInstance[] = [];
+
+  async createReplica(name: string): Promise<PgInstance> {
+    throw new EnvironmentError(
+      'REPLICAS_UNSUPPORTED',
+      `cannot create replica "${name}": the testcontainers provider runs no streaming replicas (yet); ` +
+        'use provider: native for replica drills, or set targets.postgres.replicas: 0',
+    );
   }
 
   async dispose(): Promise<void> {

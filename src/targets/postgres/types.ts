@@ -19,6 +19,13 @@ export interface BaseBackup {
   /** Monotonic run time when the backup finished. */
   tTaken: number;
   verified?: boolean;
+  /** pg_basebackup checked every page checksum while copying (false: taken with --no-verify-checksums). */
+  checksumsVerified?: boolean;
+}
+
+export interface BaseBackupOptions {
+  /** Default true: pg_basebackup fails on a page whose checksum does not match. */
+  verifyChecksums?: boolean;
 }
 
 export type RecoveryTargetSpec =
@@ -27,6 +34,10 @@ export type RecoveryTargetSpec =
   | { kind: 'lsn'; lsn: string }
   | { kind: 'xid'; xid: string }
   | { kind: 'latest' };
+
+export interface ReplicaOptions {
+  synchronous?: boolean;
+}
 
 export interface PgInstance {
   readonly name: string;
@@ -48,11 +59,19 @@ export interface PostgresDeployment {
   readonly drillTarget: boolean;
   readonly primary: PgInstance;
   readonly archiveDir?: string;
-  takeBaseBackup(from: PgInstance): Promise<BaseBackup>;
+  takeBaseBackup(from: PgInstance, options?: BaseBackupOptions): Promise<BaseBackup>;
   verifyBackup(backup: BaseBackup): Promise<{ ok: boolean; output: string }>;
   listBackups(): BaseBackup[];
   /** A new instance from a base backup, replaying archived WAL up to the target (or none: backup alone). */
   restore(backup: BaseBackup, name: string, target: RecoveryTargetSpec | 'backup-only'): Promise<PgInstance>;
+  /** Streaming replicas of the primary, in the order they were created (empty when there are none). */
+  readonly replicas: PgInstance[];
+  /**
+   * A new streaming replica of the primary, running and streaming when this returns. `synchronous`:
+   * commits on the primary wait until one synchronous replica has flushed them. Providers that
+   * cannot run replicas throw an EnvironmentError.
+   */
+  createReplica(name: string, options?: ReplicaOptions): Promise<PgInstance>;
   /** Stops and removes everything this deployment created. */
   dispose(): Promise<void>;
 }

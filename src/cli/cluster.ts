@@ -1,0 +1,303 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { sleep } from '../engine/clock.js';
+import { asDrillError, DrillError, EnvironmentError, InputError, InterruptedError, type ErrorKind } from '../engine/errors.js';
+import { reapResources } from '../engine/reaper.js';
+import { ResourceLedger } from '../engine/resource-ledger.js';
+import {
+  checkClusterName,
+  clusterFiles,
+  keeperAlive,
+  listClusterNames,
+  readClusterState,
+  writeClusterState,
+  type ClusterFiles,
+  type ClusterState,
+} from './cluster-state.js';
+import type { LocalControlPlane as LocalControlPlaneType } from '../targets/kubernetes/local-control-plane.js';
+import { PACKAGE_ROOT } from './package-root.js';
+
+interface UpOptions {
+  local: boolean;
+  name: string;
+  nodes: string;
+  build: boolean;
+  foreground: boolean;
+}
+
+const START_TIMEOUT_MS = 5 * 60_000;
+const STOP_TIMEOUT_MS = 60_000;
+
+/**
+ * `drill cluster up|down|list`: a local Kubernetes cluster (real etcd, kube-apiserver, controller
+ * manager and scheduler on loopback, kwok nodes) for trying runbook steps by hand. `up` leaves it
+ * running in the background, like `kind create cluster`, kept by a detached `up --foreground`
+ * process whose state is in ~/.cache/drill/clusters/<name>/; `down` stops it.
+ */
+export function registerClusterCommands(program: Command, setExitCode: (code: number) => void): void {
+  const cluster = program
+    .command('cluster')
+    .description('a local Kubernetes cluster (real control plane, nodes simulated by kwok) to try runbook steps on');
+
+  cluster
+    .command('up')
+    .description('start a cluster in the background and print its kubeconfig (`export KUBECONFIG=...`); exit 3 when it cannot start')
+    .option('--local', 'etcd, kube-apiserver, controller manager and scheduler on loopback, kwok nodes (the default)', true)
+    .option('--name <name>', 'cluster name; several can run side by side', 'default')
+    .option('--nodes <n>', 'fake nodes (spread over zone-a, zone-b, zone-c)', '3')
+    .option('--build', 'build the control-plane binaries first if they are not built (about 12 minutes on a cold machine)', false)
+    .option('--foreground', 'keep the cluster in this terminal until Ctrl-C instead of detaching', false)
+    .action(async (opts: UpOptions) => setExitCode(opts.foreground ? await clusterForeground(opts) : await clusterUp(opts)));
+
+  cluster
+    .command('down')
+    .description('stop a cluster started by `cluster up` and remove its files (also cleans up after a killed one)')
+    .option('--name <name>', 'cluster name', 'default')
+    .action(async (opts: { name: string }) => setExitCode(await clusterDown(opts.name)));
+
+  cluster
+    .command('list')
+    .description('clusters started by `cluster up`, whether they run, and their kubeconfig')
+    .action(() => setExitCode(clusterList()));
+}
+
+function parseNodes(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 50) throw new InputError('BAD_NODE_COUNT', `--nodes must be a whole number from 1 to 50 (got "${value}")`);
+  return n;
+}
+
+function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./:@%+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function printReady(state: ClusterState): void {
+  const nodes = state.nodes ?? [];
+  console.log(`cluster "${state.name}" is up: ${nodes.length} fake node(s) (${nodes.join(', ')}), API ${state.server}, kept by pid ${state.pid}`);
+  console.log(`  kubeconfig  ${state.kubeconfig} (context ${state.context})`);
+  if (state.auditLog) console.log(`  audit log   ${state.auditLog}`);
+  if (state.logsDir) console.log(`  logs        ${state.logsDir}`);
+  console.log(`export KUBECONFIG=${shellQuote(state.kubeconfig)}`);
+}
+
+function downCommand(name: string): string {
+  return `npx drill cluster down${name === 'default' ? '' : ` --name ${name}`}`;
+}
+
+function logTail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** A previous cluster of this name whose keeper is gone: stop what it left and remove its files. */
+async function cleanUpStale(files: ClusterFiles): Promise<void> {
+  const reaped = await reapResources(files.resources);
+  if (reaped.length > 0) console.error(`cleaned up what a previous cluster left: ${reaped.join(', ')}`);
+  for (const f of [files.state, files.kubeconfig, files.resources]) rmSync(f, { force: true });
+}
+
+/** When a cluster of this name is already running: say so and return its exit code, else undefined. */
+function alreadyRunning(files: ClusterFiles, name: string): number | undefined {
+  const existing = readClusterState(files);
+  if (!existing || existing.pid === process.pid || !keeperAlive(existing)) return undefined;
+  if (existing.status !== 'ready') {
+    throw new InputError('CLUSTER_STARTING', `cluster "${name}" is being started by pid ${existing.pid}; wait for it, or stop it: ${downCommand(name)}`);
+  }
+  console.error(`cluster "${name}" is already running`);
+  printReady(existing);
+  return 0;
+}
+
+/** `cluster up`: checks the binaries here (so a missing build is reported at once), then detaches a keeper. */
+async function clusterUp(opts: UpOptions): Promise<number> {
+  const name = checkClusterName(opts.name);
+  const nodes = parseNodes(opts.nodes);
+  const files = clusterFiles(name);
+  const running = alreadyRunning(files, name);
+  if (running !== undefined) return running;
+  if (existsSync(files.dir)) await cleanUpStale(files);
+
+  const { resolveControlPlaneBinaries } = await import('../targets/kubernetes/control-plane-binaries.js');
+  const binaries = await resolveControlPlaneBinaries({ allowBuild: opts.build, onProgress: (line) => console.error(line) });
+
+  mkdirSync(files.dir, { recursive: true });
+  const log = openSync(files.log, 'a');
+  const args = [path.join(PACKAGE_ROOT, 'bin/drill.mjs'), 'cluster', 'up', '--local', '--foreground', '--name', name, '--nodes', String(nodes)];
+  // Its own session: it outlives this command and a Ctrl-C at this terminal does not reach it.
+  const child = spawn(process.execPath, args, {
+    cwd: PACKAGE_ROOT,
+    detached: true,
+    stdio: ['ignore', log, log],
+    env: { ...process.env, DRILL_CONTROL_PLANE_BIN: binaries.dir },
+  });
+  closeSync(log);
+  child.unref();
+  const keeperPid = child.pid!;
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  child.on('exit', (code, signal) => (exit = { code, signal }));
+  console.error(`starting cluster "${name}" (pid ${keeperPid}, log ${files.log})...`);
+
+  let interrupted = false;
+  const onInterrupt = () => (interrupted = true);
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onInterrupt);
+  try {
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (;;) {
+      const state = readClusterState(files);
+      if (state?.pid === keeperPid && state.status === 'ready') {
+        printReady(state);
+        console.log(`stop it with: ${downCommand(name)}`);
+        return 0;
+      }
+      if (exit || state?.status === 'failed') {
+        const failed = state?.pid === keeperPid ? state.error : undefined;
+        await stopKeeper(files, keeperPid);
+        if (failed) throw new DrillError(failed.code, `${failed.message}\n(cluster log: ${files.log})`, failed.kind as ErrorKind);
+        throw new EnvironmentError(
+          'CLUSTER_START_FAILED',
+          `the process keeping cluster "${name}" ended (${exit?.signal ?? `exit ${exit?.code}`}) before the cluster was ready; its log (${files.log}) ends:\n${logTail(files.log)}`,
+        );
+      }
+      if (interrupted || Date.now() > deadline) {
+        await stopKeeper(files, keeperPid);
+        if (interrupted) throw new InterruptedError(`interrupted; cluster "${name}" was stopped and removed`);
+        throw new EnvironmentError('CLUSTER_START_TIMEOUT', `cluster "${name}" was not ready within ${START_TIMEOUT_MS / 60_000} minutes; its log (${files.log}) ends:\n${logTail(files.log)}`);
+      }
+      await sleep(200);
+    }
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
+  }
+}
+
+/** SIGTERM to the keeper (it stops the cluster), SIGKILL if it hangs, then reap what is left. The log stays. */
+async function stopKeeper(files: ClusterFiles, pid: number): Promise<string[]> {
+  const state = readClusterState(files);
+  const recorded = state && state.pid === pid ? state : undefined;
+  // The keeper wrote its state: check it is still that process; otherwise all we have is the pid.
+  const alive = () => (recorded ? keeperAlive(recorded) : processExists(pid));
+  if (alive()) {
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + STOP_TIMEOUT_MS;
+    while (alive() && Date.now() < deadline) await sleep(200);
+    if (alive()) process.kill(pid, 'SIGKILL');
+  }
+  const reaped = await reapResources(files.resources);
+  for (const f of [files.state, files.kubeconfig, files.resources]) rmSync(f, { force: true });
+  return reaped;
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `cluster up --foreground` (also what the detached keeper runs): starts the cluster, records its
+ * state, and stops it on Ctrl-C / SIGTERM (`cluster down`).
+ */
+async function clusterForeground(opts: UpOptions): Promise<number> {
+  const name = checkClusterName(opts.name);
+  const nodes = parseNodes(opts.nodes);
+  const files = clusterFiles(name);
+  const running = alreadyRunning(files, name);
+  if (running !== undefined) return running;
+  if (existsSync(files.state)) await cleanUpStale(files);
+  mkdirSync(files.dir, { recursive: true });
+
+  const base = {
+    name,
+    pid: process.pid,
+    match: process.argv.slice(2).join(' '),
+    kubeconfig: files.kubeconfig,
+    startedAt: new Date().toISOString(),
+  };
+  writeClusterState(files, { ...base, status: 'starting' });
+  const abort = new AbortController();
+  const stopRequested = new Promise<void>((resolve) => {
+    const stop = () => {
+      abort.abort(new InterruptedError());
+      resolve();
+    };
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, stop);
+  });
+
+  const { LocalControlPlane } = await import('../targets/kubernetes/local-control-plane.js');
+  let cp: LocalControlPlaneType | undefined;
+  try {
+    cp = await LocalControlPlane.start(
+      {
+        runId: `cluster-${name}`,
+        ledger: new ResourceLedger(files.resources),
+        nodes,
+        allowBuild: opts.build,
+        kubeconfigPath: files.kubeconfig,
+        signal: abort.signal,
+        onProgress: (m) => console.error(`cluster ${name}: ${m}`),
+      },
+      (c) => (cp = c),
+    );
+  } catch (error) {
+    await cp?.dispose();
+    const e = abort.signal.aborted ? new InterruptedError(`interrupted; cluster "${name}" was stopped and removed`) : asDrillError(error);
+    writeClusterState(files, { ...base, status: 'failed', error: { code: e.code, message: e.message, kind: e.kind } });
+    throw e;
+  }
+  const ready: ClusterState = {
+    ...base,
+    status: 'ready',
+    context: cp.context,
+    server: cp.server,
+    nodes: cp.fakeNodeNames,
+    auditLog: cp.auditLogPath,
+    logsDir: path.dirname(cp.auditLogPath),
+  };
+  writeClusterState(files, ready);
+  printReady(ready);
+  console.error(`cluster "${name}" runs until Ctrl-C or \`${downCommand(name)}\``);
+  await stopRequested;
+  console.error(`stopping cluster "${name}"...`);
+  await cp.dispose();
+  rmSync(files.dir, { recursive: true, force: true });
+  console.error(`cluster "${name}" stopped and removed`);
+  return 0;
+}
+
+/** `cluster down`: idempotent; also cleans up after a keeper that was killed. */
+async function clusterDown(nameOption: string): Promise<number> {
+  const name = checkClusterName(nameOption);
+  const files = clusterFiles(name);
+  if (!existsSync(files.dir)) {
+    console.log(`no cluster "${name}" (nothing in ${files.dir})`);
+    return 0;
+  }
+  const state = readClusterState(files);
+  if (state && keeperAlive(state)) console.error(`stopping cluster "${name}" (pid ${state.pid})...`);
+  const reaped = state ? await stopKeeper(files, state.pid) : await reapResources(files.resources);
+  if (reaped.length > 0) console.log(`cleaned up what was left running: ${reaped.join(', ')}`);
+  rmSync(files.dir, { recursive: true, force: true });
+  console.log(`cluster "${name}" is down`);
+  return 0;
+}
+
+function clusterList(): number {
+  const names = listClusterNames();
+  if (names.length === 0) console.log('no clusters (start one: npx drill cluster up --local)');
+  for (const name of names) {
+    const state = readClusterState(clusterFiles(name));
+    const running = state && keeperAlive(state) ? `${state.status}, pid ${state.pid}` : 'not running';
+    console.log(`${name.padEnd(20)} ${running.padEnd(20)} ${state?.kubeconfig ?? ''}`);
+  }
+  return 0;
+}

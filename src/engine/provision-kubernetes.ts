@@ -1,0 +1,117 @@
+import path from 'node:path';
+import { VersionApi } from '@kubernetes/client-node';
+import type { Scenario } from '../scenario/schema.js';
+import { chooseKubernetesProvider, type KubernetesProviderChoice } from '../targets/kubernetes/choose-kubernetes-provider.js';
+import { createDrillNamespace, deleteNamespace, drillNamespaceName, waitForDefaultServiceAccount } from '../targets/kubernetes/drill-namespace.js';
+import { kubeApi } from '../targets/kubernetes/kube-api.js';
+import { KubeconfigCluster } from '../targets/kubernetes/kubeconfig-cluster.js';
+import { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
+import { BUILTIN_MANIFESTS, loadManifests } from '../targets/kubernetes/manifest-set.js';
+import { requireDrillTargetNamespace } from '../targets/kubernetes/require-drill-target-namespace.js';
+import { applyObjects, deleteObjects, deploymentNames, waitForDeployments, type AppliedObject } from '../targets/kubernetes/system-under-drill.js';
+import type { KubernetesCluster } from '../targets/kubernetes/types.js';
+import { InputError } from './errors.js';
+import type { ProvisionOptions } from './provision.js';
+
+type KubernetesSpec = NonNullable<Scenario['targets']['kubernetes']>;
+
+export interface KubernetesProvisionOptions extends ProvisionOptions {
+  signal: AbortSignal;
+  /** Relative `manifests` paths are read from the scenario file's directory. */
+  scenarioFile?: string;
+  /** DATABASE_URL for the application's Secret, when the drill has a PostgreSQL. */
+  databaseUrl?: string;
+}
+
+/** A namespace deleted at teardown may take this long to empty (its pods, then itself). */
+const NAMESPACE_DELETE_TIMEOUT_MS = 60_000;
+
+/**
+ * Stands up the scenario's Kubernetes: a cluster (started, or given), the drill's namespace, and
+ * the system under drill, available. Teardown is registered before each piece it undoes.
+ */
+export async function provisionKubernetes(spec: KubernetesSpec, options: KubernetesProvisionOptions): Promise<KubernetesTarget> {
+  const { recorder, teardown, runId, signal } = options;
+  const choice = await chooseKubernetesProvider(spec.provider);
+  recorder.event('provider', `Kubernetes provider: ${choice.name} (${choice.why})`);
+  if (choice.how === 'kubeconfig' && !spec.namespace) {
+    throw new InputError(
+      'NAMESPACE_REQUIRED',
+      'targets.kubernetes.provider is kubeconfig: name the namespace the drill may deploy into and damage (targets.kubernetes.namespace), ' +
+        'labelled drill.dev/target=true',
+    );
+  }
+
+  let cluster: KubernetesCluster | undefined;
+  teardown.push('remove Kubernetes cluster', async () => {
+    await cluster?.dispose();
+  });
+  cluster = await openCluster(choice, spec, options, (c) => (cluster = c));
+  const api = kubeApi(cluster.connect());
+  const version = await cluster.connect().makeApiClient(VersionApi).getCode();
+  recorder.journal.components.kubernetes = version.gitVersion;
+  recorder.journal.components.kubernetesProvider = choice.name;
+
+  let namespace: string;
+  const ownsNamespace = choice.how !== 'kubeconfig';
+  if (ownsNamespace) {
+    namespace = spec.namespace ?? drillNamespaceName(runId);
+    // A cluster the drill created goes away whole; in a running one, the namespace must be removed.
+    if (cluster.targetPolicy.kind !== 'whole-cluster') {
+      teardown.push(`delete namespace ${namespace}`, () => deleteNamespace(api, namespace, { timeoutMs: NAMESPACE_DELETE_TIMEOUT_MS }));
+      options.ledger.record({ kind: 'k8s-namespace', kubeconfig: cluster.kubeconfigPath, context: cluster.context, name: namespace });
+    }
+    await createDrillNamespace(api, namespace, runId);
+    await waitForDefaultServiceAccount(api, namespace, { timeoutMs: 30_000, signal });
+  } else {
+    namespace = spec.namespace!;
+    await requireDrillTargetNamespace(cluster, namespace, 'deploying the system under drill');
+  }
+  recorder.journal.components.kubernetesNamespace = namespace;
+
+  const source = spec.manifests ? path.resolve(options.scenarioFile ? path.dirname(options.scenarioFile) : process.cwd(), spec.manifests) : BUILTIN_MANIFESTS;
+  const objects = loadManifests(source, { namespace, runId, ...(options.databaseUrl !== undefined ? { databaseUrl: options.databaseUrl } : {}) });
+  const applied: AppliedObject[] = [];
+  if (!ownsNamespace) teardown.push('remove the system under drill', () => deleteObjects(api, namespace, applied));
+  await applyObjects(api, objects, (o) => applied.push(o));
+  const deployments = deploymentNames(objects);
+  await waitForDeployments(api, namespace, deployments, { timeoutMs: spec.readyTimeout, signal });
+  recorder.event('system-deployed', `system under drill available in ${cluster.name}/${namespace}: ${applied.map((o) => `${o.kind}/${o.name}`).join(', ')}`, {
+    cluster: cluster.name,
+    namespace,
+    manifests: spec.manifests ?? 'built-in (truststream)',
+    objects: applied.map((o) => `${o.kind}/${o.name}`),
+  });
+  return new KubernetesTarget(cluster, choice.name, namespace, ownsNamespace, api);
+}
+
+async function openCluster(
+  choice: KubernetesProviderChoice,
+  spec: KubernetesSpec,
+  options: KubernetesProvisionOptions,
+  register: (cluster: KubernetesCluster) => void,
+): Promise<KubernetesCluster> {
+  switch (choice.how) {
+    case 'kubeconfig':
+      return KubeconfigCluster.open({ ...(spec.kubeconfig ? { kubeconfigPath: spec.kubeconfig } : {}), ...(spec.context ? { context: spec.context } : {}) });
+    case 'reuse-local':
+      return KubeconfigCluster.open({ kubeconfigPath: choice.kubeconfig });
+    case 'kind': {
+      const { KindCluster } = await import('../targets/kubernetes/kind-cluster.js');
+      return KindCluster.create({ runId: options.runId, ledger: options.ledger, signal: options.signal }, register);
+    }
+    case 'start-local': {
+      const { LocalControlPlane } = await import('../targets/kubernetes/local-control-plane.js');
+      return LocalControlPlane.start(
+        {
+          runId: options.runId,
+          ledger: options.ledger,
+          nodes: spec.nodes,
+          signal: options.signal,
+          onProgress: (message) => options.recorder.event('control-plane', message),
+        },
+        register,
+      );
+    }
+  }
+}

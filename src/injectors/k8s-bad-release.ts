@@ -1,0 +1,103 @@
+import type { V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node';
+import createDebug from 'debug';
+import { sleep } from '../engine/clock.js';
+import type { DrillContext, FaultHandle } from '../engine/drill-context.js';
+import { EnvironmentError, InputError } from '../engine/errors.js';
+import type { Fault } from '../scenario/schema.js';
+import { isNotFound, JSON_PATCH, STRATEGIC_MERGE_PATCH, type KubeApi } from '../targets/kubernetes/kube-api.js';
+import { CHANGE_CAUSE_ANNOTATION, sameTemplate, withoutTemplateHash } from '../targets/kubernetes/rollout-history.js';
+
+const debug = createDebug('drill:inject');
+
+/** Pods with this label never become ready on kwok nodes (stage pod-broken-release in kwok-stages.yaml). */
+export const BROKEN_LABEL = 'drill.dev/broken';
+const VERSION_LABEL = 'app.kubernetes.io/version';
+const PICKED_UP_TIMEOUT_MS = 30_000;
+
+type BadRelease = Extract<Fault, { type: 'k8s-bad-release' }>;
+
+/** `repo/name:tag` or `repo/name@sha256:…` with its tag replaced: the release's image, which on a real node does not exist. */
+export function releaseImage(image: string, tag: string): string {
+  const withoutDigest = image.split('@')[0]!;
+  const slash = withoutDigest.lastIndexOf('/');
+  const colon = withoutDigest.lastIndexOf(':');
+  const repo = colon > slash ? withoutDigest.slice(0, colon) : withoutDigest;
+  return `${repo}:${tag}`;
+}
+
+/** The strategic merge patch `kubectl set image` plus a label and change-cause would send. */
+export function badReleasePatch(d: V1Deployment, version: string, image: string | undefined): Record<string, unknown> {
+  const containers = (d.spec?.template.spec?.containers ?? []).map((c) => ({ name: c.name, image: image ?? releaseImage(c.image ?? '', `${version}-broken`) }));
+  return {
+    metadata: { annotations: { [CHANGE_CAUSE_ANNOTATION]: `TrustStram ${version}` } },
+    spec: { template: { metadata: { labels: { [BROKEN_LABEL]: 'true', [VERSION_LABEL]: version } }, spec: { containers } } },
+  };
+}
+
+interface Released {
+  name: string;
+  before: V1PodTemplateSpec;
+  after: V1PodTemplateSpec;
+  images: string[];
+}
+
+/**
+ * A new release that never becomes ready: each Deployment gets a new revision (new image,
+ * change-cause, pods labelled drill.dev/broken=true) whose containers crash-loop. The rolling
+ * update takes old pods away as far as maxUnavailable allows and never finishes. In effect once
+ * the Deployment controller has created the new revision's first pod.
+ */
+export async function injectBadRelease(ctx: DrillContext, fault: BadRelease): Promise<FaultHandle> {
+  const { api, namespace } = ctx.k8s;
+  await ctx.k8s.requireDrillTarget('k8s-bad-release');
+  const released: Released[] = [];
+  for (const name of fault.deployments) {
+    const d = await readDeployment(api, namespace, name);
+    const patched = await api.apps.patchNamespacedDeployment({ name, namespace, body: badReleasePatch(d, fault.version, fault.image) }, STRATEGIC_MERGE_PATCH);
+    released.push({
+      name,
+      before: withoutTemplateHash(d.spec!.template),
+      after: patched.spec!.template,
+      images: (patched.spec!.template.spec?.containers ?? []).map((c) => c.image ?? ''),
+    });
+  }
+  for (const r of released) await waitForNewRevision(api, namespace, r.name, ctx.signal);
+  debug('released %s to %s', fault.version, fault.deployments.join(', '));
+  return {
+    description: `bad release ${fault.version} of ${fault.deployments.join(', ')}`,
+    details: { version: fault.version, deployments: released.map(({ name, images }) => ({ name, images })) },
+    // The pre-fault template comes back unless recovery already moved the Deployment off the bad one.
+    async [Symbol.asyncDispose]() {
+      for (const r of released) {
+        const current = await api.apps.readNamespacedDeployment({ name: r.name, namespace }).catch((error: unknown) => {
+          if (isNotFound(error)) return undefined;
+          throw error;
+        });
+        if (!current || !sameTemplate(current.spec?.template, r.after)) continue;
+        await api.apps.patchNamespacedDeployment({ name: r.name, namespace, body: [{ op: 'replace', path: '/spec/template', value: r.before }] }, JSON_PATCH);
+      }
+    },
+  };
+}
+
+async function readDeployment(api: KubeApi, namespace: string, name: string): Promise<V1Deployment> {
+  try {
+    return await api.apps.readNamespacedDeployment({ name, namespace });
+  } catch (error) {
+    if (isNotFound(error)) throw new InputError('DEPLOYMENT_NOT_FOUND', `k8s-bad-release: no deployment ${name} in namespace ${namespace}`);
+    throw error;
+  }
+}
+
+/** The controller has seen the new template and created a pod of the new revision. */
+async function waitForNewRevision(api: KubeApi, namespace: string, name: string, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + PICKED_UP_TIMEOUT_MS;
+  for (;;) {
+    const d = await api.apps.readNamespacedDeployment({ name, namespace });
+    if ((d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) && (d.status?.updatedReplicas ?? 0) > 0) return;
+    if (Date.now() > deadline) {
+      throw new EnvironmentError('RELEASE_NOT_PICKED_UP', `the deployment controller did not start the new revision of ${name} within ${PICKED_UP_TIMEOUT_MS / 1000}s; is kube-controller-manager running?`);
+    }
+    await sleep(100, signal);
+  }
+}

@@ -1,0 +1,77 @@
+import createDebug from 'debug';
+import type { DrillContext, FaultHandle } from '../engine/drill-context.js';
+import { InputError } from '../engine/errors.js';
+import type { Fault } from '../scenario/schema.js';
+import { isNotFound, type KubeApi } from '../targets/kubernetes/kube-api.js';
+import { LocalControlPlane } from '../targets/kubernetes/local-control-plane.js';
+import { busiestNode } from '../targets/kubernetes/pod-choice.js';
+
+const debug = createDebug('drill:inject');
+
+type NodeFailure = Extract<Fault, { type: 'k8s-node-failure' }>;
+
+/**
+ * A node is lost. `not-ready`: its agent (kwok, standing in for the kubelet) is killed, so the
+ * node stops heartbeating; the control plane marks it NotReady after its grace period and evicts
+ * its pods once their tolerations run out, as on a real cluster. `delete`: the Node object is
+ * deleted and its pods with it (what a cloud provider's node termination ends in). In effect at
+ * once: the node is dead from that moment, whenever the control plane notices.
+ */
+export async function injectNodeFailure(ctx: DrillContext, fault: NodeFailure): Promise<FaultHandle> {
+  const k8s = ctx.k8s;
+  const { api, namespace } = k8s;
+  await k8s.requireDrillTarget('k8s-node-failure', 'cluster');
+  const node = await pickNode(api, namespace, fault.node);
+  const podsOnNode = (await api.core.listNamespacedPod({ namespace, fieldSelector: `spec.nodeName=${node}` })).items.map((p) => p.metadata!.name!);
+  const cp = k8s.cluster instanceof LocalControlPlane ? k8s.cluster : undefined;
+  if (fault.mode === 'not-ready') {
+    if (!cp) {
+      throw new InputError(
+        'NODE_FAILURE_UNSUPPORTED',
+        `k8s-node-failure mode not-ready stops the node's kubelet, which the drill can do only on its local control plane (provider: local); on a ${k8s.provider} cluster use mode: delete`,
+      );
+    }
+    await cp.stopNodeAgent(node, 'kill');
+  } else {
+    await cp?.stopNodeAgent(node, 'kill');
+    await api.core.deleteNode({ name: node });
+    // The pod garbage collector would remove them after its 40 s quarantine; a terminated machine's pods are gone at once.
+    for (const name of podsOnNode) {
+      await api.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }).catch((error: unknown) => {
+        if (!isNotFound(error)) throw error;
+      });
+    }
+  }
+  k8s.failedNodes.push(node);
+  debug('node %s failed (%s), %d drill pods on it', node, fault.mode, podsOnNode.length);
+  return {
+    description: `node ${node} ${fault.mode === 'delete' ? 'deleted' : 'stopped (NotReady)'} with ${podsOnNode.length} pod(s) of ${namespace}`,
+    details: { node, mode: fault.mode, podsOnNode },
+    // The agent comes back if the node still exists (a recovery step may have deleted or replaced it).
+    async [Symbol.asyncDispose]() {
+      if (!cp || fault.mode === 'delete') return;
+      const exists = await api.core.readNode({ name: node }).then(
+        () => true,
+        (error: unknown) => (isNotFound(error) ? false : Promise.reject(error)),
+      );
+      if (exists) await cp.startNodeAgent(node, { waitReady: false });
+    },
+  };
+}
+
+async function pickNode(api: KubeApi, namespace: string, wanted: string): Promise<string> {
+  if (wanted === 'busiest') {
+    const node = busiestNode((await api.core.listNamespacedPod({ namespace })).items);
+    if (!node) throw new InputError('NO_NODE', `k8s-node-failure: no running pod in namespace ${namespace} is bound to a node, so there is no busiest node`);
+    return node;
+  }
+  const exists = await api.core.readNode({ name: wanted }).then(
+    () => true,
+    (error: unknown) => (isNotFound(error) ? false : Promise.reject(error)),
+  );
+  if (!exists) {
+    const names = (await api.core.listNode()).items.map((n) => n.metadata?.name).join(', ');
+    throw new InputError('UNKNOWN_NODE', `k8s-node-failure: there is no node "${wanted}" (nodes: ${names})`);
+  }
+  return wanted;
+}

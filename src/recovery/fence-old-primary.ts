@@ -1,0 +1,78 @@
+import createDebug from 'debug';
+import type { DrillContext } from '../engine/drill-context.js';
+import { EnvironmentError, StepFailedError } from '../engine/errors.js';
+import { requireDrillTarget } from '../injectors/require-drill-target.js';
+import { FENCE_DESCRIPTION, fenceAsStandby } from '../targets/postgres/native-fence.js';
+import { NativeInstance } from '../targets/postgres/native-instance.js';
+import { serving } from '../targets/postgres/native-process.js';
+import { standbyPosition } from '../targets/postgres/replication-status.js';
+import { withClient } from '../targets/postgres/with-client.js';
+
+const debug = createDebug('drill:recovery');
+
+/**
+ * After a failover the failed primary must never take writes again (two writable primaries are
+ * split-brain). It is stopped if it runs (STONITH), its data directory fenced as a standby with
+ * no upstream, and then the postcondition is proven the hard way: it is started as anyone might
+ * restart it, must come up in recovery and refuse a write, and is stopped again.
+ */
+export async function fenceOldPrimary(ctx: DrillContext): Promise<Record<string, unknown>> {
+  requireDrillTarget(ctx, 'fence-old-primary');
+  const old = ctx.pg.primary;
+  if (old === ctx.router.current) {
+    throw new StepFailedError(
+      'FENCE_WOULD_STOP_SERVICE',
+      `the application still uses ${old.name}; put promote-replica and switch-workload before fence-old-primary`,
+    );
+  }
+  if (!(old instanceof NativeInstance)) {
+    throw new EnvironmentError(
+      'FENCE_NEEDS_DATA_DIR',
+      `fence-old-primary edits the data directory of ${old.name}, which only the native provider exposes; use provider: native`,
+    );
+  }
+  const wasRunning = serving(old);
+  // Also after a crash: a zombie postmaster must be reaped before a server can start over its pid file.
+  if (await old.isRunning()) await old.kill();
+  await fenceAsStandby(old);
+
+  try {
+    await old.start();
+  } catch (error) {
+    // A fenced server that will not start cannot take writes either; say so rather than pass silently.
+    ctx.recorder.event('fence-no-start', `${old.name} did not start after fencing: ${error instanceof Error ? error.message : String(error)}`);
+    return { instance: old.name, wasRunning, fence: FENCE_DESCRIPTION, restart: 'did not start', leftStopped: !(await old.isRunning()) };
+  }
+  try {
+    const position = await withClient({ ...old.connection, database: 'postgres' }, standbyPosition);
+    if (!position.inRecovery) {
+      throw new StepFailedError('FENCE_NOT_HOLDING', `${old.name} started as a primary despite the fence (${FENCE_DESCRIPTION})`);
+    }
+    const refusal = await withClient({ ...old.connection, database: 'postgres' }, async (c) => {
+      try {
+        await c.query('begin read write');
+        await c.query('create table drill_fence_probe(x int)');
+        await c.query('rollback');
+        return undefined;
+      } catch (error) {
+        return error instanceof Error ? error.message : String(error);
+      }
+    });
+    if (refusal === undefined || !/read-only transaction|during recovery|recovery is in progress/.test(refusal)) {
+      throw new StepFailedError('FENCE_NOT_HOLDING', `${old.name} did not refuse a write after fencing (${refusal ?? 'the write succeeded'})`);
+    }
+    debug('%s fenced: restarted in recovery at %s, write refused (%s)', old.name, position.replayLsn, refusal);
+    return {
+      instance: old.name,
+      wasRunning,
+      fence: FENCE_DESCRIPTION,
+      restart: 'came up in recovery (read-only)',
+      writeRefused: refusal,
+      // Crash recovery replayed all of its own WAL: where its timeline ends.
+      walEndLsn: position.replayLsn,
+      leftStopped: true,
+    };
+  } finally {
+    await old.stop().catch(() => old.kill());
+  }
+}

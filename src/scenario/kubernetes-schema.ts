@@ -1,0 +1,170 @@
+import { z } from 'zod';
+import { DURATION_PATTERN, parseDuration } from './duration.js';
+
+/**
+ * The Kubernetes parts of the scenario format: the target, its faults, the runbook's kubectl
+ * procedures and the k8s-ready probe. Kept apart from schema.ts (which composes them) so the
+ * Kubernetes vocabulary reads in one place.
+ */
+
+// The same duration as schema.ts (which imports this file, so it cannot be imported from there).
+const duration = z
+  .string()
+  .regex(new RegExp(DURATION_PATTERN), 'a duration like 500ms, 30s, 15m or 1h')
+  .transform((text) => parseDuration(text)!)
+  .meta({ description: 'Duration: a number and a unit (ms, s, m, h), e.g. 500ms, 30s, 15m, 1m30s' });
+
+const stepBase = { timeout: duration.default(600_000), title: z.string().optional() };
+
+const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes name: lower-case letters, digits and dashes');
+const deploymentList = z.array(dnsLabel).min(1);
+const SYSTEM_DEPLOYMENTS = ['truststream-api', 'truststream-worker', 'truststream-scheduler'];
+
+export const kubernetesTarget = z
+  .strictObject({
+    provider: z
+      .enum(['auto', 'local', 'kind', 'kubeconfig'])
+      .default('auto')
+      .meta({
+        description:
+          'auto: kind when a Docker engine answers, else local. local: a control plane of real Kubernetes binaries with kwok fake nodes, ' +
+          'started for the drill (or the running cluster DRILL_KUBECONFIG names). kind: a kind cluster. kubeconfig: an existing cluster',
+      }),
+    kubeconfig: z.string().optional().meta({ description: 'kubeconfig provider: the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' }),
+    context: z.string().optional().meta({ description: 'kubeconfig provider: the context (default: the file\'s current context)' }),
+    namespace: dnsLabel
+      .optional()
+      .meta({ description: 'kubeconfig provider: the namespace to deploy into and damage; it must be labelled drill.dev/target=true. Others: a fresh drill-<run> namespace' }),
+    nodes: z.number().int().min(1).max(10).default(3).meta({ description: 'local provider: fake (kwok) nodes, spread over three zones' }),
+    manifests: z
+      .string()
+      .optional()
+      .meta({ description: 'The system under drill: a YAML file or directory (relative to the scenario file). Default: the built-in TrustStram manifests' }),
+    readyTimeout: duration.default(120_000).meta({ description: 'How long the system under drill may take to become available' }),
+  })
+  .meta({ description: 'The Kubernetes cluster the drill runs against' });
+
+const k8sPodKill = z
+  .strictObject({
+    type: z.literal('k8s-pod-kill'),
+    selector: z.string().meta({ description: 'Label selector of the pods, e.g. app=truststream-api,version=blue' }),
+    kill: z
+      .union([
+        z.enum(['one', 'all']),
+        z.strictObject({ count: z.number().int().min(1) }),
+        z.strictObject({ percent: z.number().min(1).max(100) }),
+      ])
+      .default('one')
+      .meta({ description: 'one, all, {count: N} or {percent: P} (rounded up) of the matching pods, chosen at random' }),
+  })
+  .meta({ description: 'Deletes running pods (grace period 0, as a crash); their controller replaces them' });
+
+const k8sBadRelease = z
+  .strictObject({
+    type: z.literal('k8s-bad-release'),
+    deployments: deploymentList.default(['truststream-api']).meta({ description: 'Deployments that get the new revision' }),
+    version: z.string().default('4.4.1').meta({ description: 'The release version (label app.kubernetes.io/version, change-cause)' }),
+    image: z.string().optional().meta({ description: 'The new image (default: the current image with tag <version>-broken)' }),
+  })
+  .meta({
+    description:
+      'A new revision whose pods start and never become ready (crash loop; kwok: pods labelled drill.dev/broken=true). ' +
+      'T_fault when the Deployment controller has picked the revision up',
+  });
+
+const k8sScaleToZero = z
+  .strictObject({ type: z.literal('k8s-scale-to-zero'), deployment: dnsLabel.default('truststream-api') })
+  .meta({ description: 'An operator error: the Deployment scaled to 0 replicas; T_fault once none of its pods is left' });
+
+const k8sNodeFailure = z
+  .strictObject({
+    type: z.literal('k8s-node-failure'),
+    node: z.string().default('busiest').meta({ description: 'The node, or busiest: the one running most pods of the drill namespace' }),
+    mode: z
+      .enum(['not-ready', 'delete'])
+      .default('not-ready')
+      .meta({
+        description:
+          'not-ready: the node stops heartbeating (local provider: its kwok agent is stopped), goes NotReady and its pods are evicted after their toleration; ' +
+          'delete: the Node object is deleted and its pods with it',
+      }),
+  })
+  .meta({ description: 'A node is lost. Needs a cluster the drill created (nodes are shared by every namespace)' });
+
+export const kubernetesFaults = [k8sPodKill, k8sBadRelease, k8sScaleToZero, k8sNodeFailure] as const;
+
+export const kubernetesRecoverySteps = [
+  z.strictObject({
+    step: z.literal('k8s-incident-assessment'),
+    deployments: deploymentList.optional().meta({ description: 'Whose rollout history to record (default: every Deployment in the namespace)' }),
+    ...stepBase,
+  }).meta({
+    description: 'Runbook "Incident Assessment": pods that are not running and ready, each Deployment\'s rollout history, the nodes; to the journal',
+  }),
+  z.strictObject({
+    step: z.literal('k8s-rollout-undo'),
+    deployments: deploymentList.default(SYSTEM_DEPLOYMENTS),
+    toRevision: z.number().int().min(1).optional().meta({ description: 'kubectl --to-revision (default: the previous revision)' }),
+    ...stepBase,
+  }).meta({
+    description: 'Runbook "Kubernetes Rolling Rollback": kubectl rollout undo, for each Deployment; postcondition: its template is the chosen revision\'s',
+  }),
+  z.strictObject({
+    step: z.literal('k8s-rollout-status'),
+    deployments: deploymentList.default(['truststream-api']),
+    ...stepBase,
+  }).meta({
+    description: 'Runbook "Monitor rollback progress": kubectl rollout status --timeout=<timeout>; fails when the rollout does not finish or exceeds its progress deadline',
+  }),
+  z.strictObject({
+    step: z.literal('k8s-blue-green-switch'),
+    service: dnsLabel.default('truststream-api'),
+    label: z.string().default('version').meta({ description: 'The selector key that picks the colour' }),
+    to: z.string().default('green').meta({ description: 'The colour to switch traffic to' }),
+    ...stepBase,
+  }).meta({
+    description: 'Runbook "Blue-Green Instant Switch": patch the Service selector; postcondition: its ready endpoints are all pods of the new colour',
+  }),
+  z.strictObject({
+    step: z.literal('k8s-rollout-restart'),
+    deployments: deploymentList.default(['truststream-reader']),
+    wait: z.boolean().default(true).meta({ description: 'Wait until the restarted pods are available' }),
+    ...stepBase,
+  }).meta({ description: 'Runbook "Restart read-only instances": kubectl rollout restart (restartedAt annotation)' }),
+  z.strictObject({
+    step: z.literal('k8s-configmap-patch'),
+    configMap: dnsLabel.default('truststream-config'),
+    data: z.record(z.string(), z.string()).meta({ description: 'Keys to set, e.g. {READ_ONLY_MODE: "true"}' }),
+    ...stepBase,
+  }).meta({ description: 'Runbook "Enable read-only mode": kubectl patch configmap --patch {"data": ...}' }),
+  z.strictObject({
+    step: z.literal('k8s-secret-patch'),
+    secret: dnsLabel.default('truststream-db-credentials'),
+    key: z.string().default('DATABASE_URL'),
+    value: z
+      .union([z.literal('current-primary'), z.strictObject({ value: z.string() })])
+      .default('current-primary')
+      .meta({ description: 'current-primary: the URL of the database the application now uses (after promotion or restore); or {value: ...}' }),
+    restart: z.array(dnsLabel).default(['truststream-api']).meta({ description: 'Deployments restarted afterwards (kubectl rollout restart)' }),
+    ...stepBase,
+  }).meta({ description: 'Runbook "Update application connection strings" then "Restart application pods"; the value never reaches the journal in clear' }),
+  z.strictObject({
+    step: z.literal('k8s-scale'),
+    deployment: dnsLabel.default('truststream-api'),
+    replicas: z.number().int().min(0),
+    ...stepBase,
+  }).meta({ description: 'kubectl scale --replicas (runbook "Stop write operations": 0); postcondition: that many pods, all available' }),
+] as const;
+
+export const k8sReadyProbe = z
+  .strictObject({
+    type: z.literal('k8s-ready'),
+    name: z.string(),
+    deployment: dnsLabel.optional().meta({ description: 'Passes while the Deployment has at least `min` available replicas' }),
+    endpoints: dnsLabel.optional().meta({ description: 'Passes while the Service has at least `min` ready endpoints (EndpointSlices)' }),
+    min: z.number().int().min(1).default(1),
+    interval: duration.default(500),
+    timeout: duration.default(2000),
+    service: z.boolean().default(true).meta({ description: 'Counts for RTO and steady state' }),
+  })
+  .meta({ description: 'Kubernetes readiness in the drill namespace: name exactly one of deployment or endpoints' });

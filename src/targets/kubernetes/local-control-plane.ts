@@ -1,0 +1,344 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import createDebug from 'debug';
+import { sleep } from '../../engine/clock.js';
+import { EnvironmentError, InputError } from '../../engine/errors.js';
+import type { ResourceLedger } from '../../engine/resource-ledger.js';
+import { freeLoopbackPort } from '../postgres/free-port.js';
+import { listClusterNodes, loadKubeConfig } from './cluster-client.js';
+import {
+  apiserverArgs,
+  AUDIT_POLICY,
+  controllerManagerArgs,
+  DEFAULT_TUNING,
+  etcdArgs,
+  kwokArgs,
+  podCidrOf,
+  schedulerArgs,
+  type ControlPlaneLayout,
+  type NodeAgentSpec,
+  type ControlPlaneTuning,
+} from './component-args.js';
+import { resolveControlPlaneBinaries, type ControlPlaneBinaries, type ControlPlaneBinary } from './control-plane-binaries.js';
+import { createFakeNodes, waitForNodesReady } from './fake-nodes.js';
+import { writeKubeconfig } from './kubeconfig-file.js';
+import { createPki, newToken } from './pki.js';
+import { SupervisedProcess } from './supervised-process.js';
+import type { ClusterNode, KubernetesCluster, TargetPolicy } from './types.js';
+import { waitForHealthy, type HealthCheck } from './wait-for-health.js';
+
+const debug = createDebug('drill:k8s');
+
+export const LOCAL_CONTEXT = 'drill-local';
+
+/** kwok's node and pod lifecycle simulation (see the file's header). */
+const KWOK_STAGES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'kwok-stages.yaml');
+
+export interface LocalControlPlaneOptions {
+  runId: string;
+  ledger: ResourceLedger;
+  /** Fake (kwok) nodes to create; default 3, one per zone. */
+  nodes?: number;
+  /** Default: DRILL_CONTROL_PLANE_BIN, else the build cache (see control-plane-binaries.ts). */
+  binaries?: ControlPlaneBinaries;
+  /** Run tools/build-control-plane.sh when nothing is built yet (minutes on a cold machine). */
+  allowBuild?: boolean;
+  /** Where the admin kubeconfig goes; default `<temp dir>/kubeconfig`. Removed by dispose(). */
+  kubeconfigPath?: string;
+  tuning?: Partial<ControlPlaneTuning>;
+  /** Per start-up stage (each component's health, the nodes). */
+  stageTimeoutMs?: number;
+  signal?: AbortSignal;
+  onProgress?: (message: string) => void;
+}
+
+export interface ComponentInfo {
+  /** The binary, or `kwok:<node>` for a node's agent. */
+  name: string;
+  pid: number;
+  logFile: string;
+}
+
+interface StartContext {
+  binaries: ControlPlaneBinaries;
+  ledger: ResourceLedger;
+  tuning: ControlPlaneTuning;
+  timeout: { timeoutMs: number; signal?: AbortSignal };
+}
+
+/**
+ * A real Kubernetes control plane on loopback: etcd, kube-apiserver (audit log on), the controller
+ * manager, the scheduler, and per fake node a kwok acting as its kubelet (pods bound to the node
+ * become Running and Ready without containers). Everything lives in one temp directory recorded in
+ * the resource ledger; dispose() stops the processes in reverse order and removes it.
+ */
+export class LocalControlPlane implements KubernetesCluster {
+  readonly kind = 'local' as const;
+  readonly context = LOCAL_CONTEXT;
+  readonly targetPolicy: TargetPolicy = { kind: 'whole-cluster' };
+  readonly kubeconfigPath: string;
+  readonly auditLogPath: string;
+  /** Every process started, in start order (a restarted node agent appears again). */
+  private readonly processes: SupervisedProcess[] = [];
+  private readonly agents = new Map<string, { spec: NodeAgentSpec; process?: SupervisedProcess }>();
+  private started: StartContext | undefined;
+  private disposing: Promise<void> | undefined;
+
+  private constructor(
+    readonly name: string,
+    readonly root: string,
+    readonly layout: ControlPlaneLayout,
+    kubeconfigPath: string | undefined,
+  ) {
+    this.kubeconfigPath = kubeconfigPath ?? path.join(root, 'kubeconfig');
+    this.auditLogPath = layout.auditLogPath;
+  }
+
+  /**
+   * Starts everything and waits until it works (nodes Ready, default service account present).
+   * `register` receives the control plane as soon as it owns anything, so a caller that gives up
+   * waiting (abort, timeout) can still dispose of it; on a failed start it disposes itself.
+   */
+  static async start(options: LocalControlPlaneOptions, register?: (cp: LocalControlPlane) => void): Promise<LocalControlPlane> {
+    const binaries =
+      options.binaries ?? (await resolveControlPlaneBinaries({ allowBuild: options.allowBuild, signal: options.signal, onProgress: options.onProgress }));
+    const safeRun = options.runId.replace(/[^A-Za-z0-9_.-]/g, '-').slice(-24);
+    const root = mkdtempSync(path.join(os.tmpdir(), `drill-k8s-${safeRun}-`));
+    options.ledger.record({ kind: 'temp-dir', path: root });
+    const layout = await newLayout(root);
+    const cp = new LocalControlPlane(`local-${safeRun}`, root, layout, options.kubeconfigPath);
+    register?.(cp);
+    try {
+      await cp.boot(binaries, options);
+      return cp;
+    } catch (error) {
+      await cp.dispose().catch((e: unknown) => debug('dispose after failed start: %s', String(e)));
+      throw error;
+    }
+  }
+
+  private async boot(binaries: ControlPlaneBinaries, options: LocalControlPlaneOptions): Promise<void> {
+    const { layout, root } = this;
+    const progress = (m: string) => {
+      debug(m);
+      options.onProgress?.(m);
+    };
+    const t0 = Date.now();
+
+    progress('generating certificates and tokens');
+    const pki = await createPki(path.join(root, 'pki'));
+    const tokens = { admin: newToken(), controllerManager: newToken(), scheduler: newToken(), kwok: newToken() };
+    // Static tokens: token,user,uid,"groups". The controller manager and scheduler get the
+    // identities the bootstrap RBAC policy grants their permissions to; the harness and kwok are admins.
+    await writeFile(
+      layout.tokenFile,
+      [
+        `${tokens.admin},drill-admin,drill-admin,"system:masters"`,
+        `${tokens.controllerManager},system:kube-controller-manager,system:kube-controller-manager`,
+        `${tokens.scheduler},system:kube-scheduler,system:kube-scheduler`,
+        `${tokens.kwok},kwok,kwok,"system:masters"`,
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+    await writeFile(layout.auditPolicyFile, AUDIT_POLICY);
+    await copyFile(KWOK_STAGES, layout.kwokConfig);
+    const server = this.server;
+    const caPem = pki.caPem();
+    await writeKubeconfig(layout.kubeconfigs.controllerManager, { name: 'controller-manager', server, caPem, token: tokens.controllerManager });
+    await writeKubeconfig(layout.kubeconfigs.scheduler, { name: 'scheduler', server, caPem, token: tokens.scheduler });
+    await writeKubeconfig(layout.kubeconfigs.kwok, { name: 'kwok', server, caPem, token: tokens.kwok });
+    await writeKubeconfig(this.kubeconfigPath, { name: LOCAL_CONTEXT, server, caPem, token: tokens.admin });
+    const ctx: StartContext = {
+      binaries,
+      ledger: options.ledger,
+      tuning: { ...DEFAULT_TUNING, ...options.tuning },
+      timeout: { timeoutMs: options.stageTimeoutMs ?? 120_000, signal: options.signal },
+    };
+    this.started = ctx;
+    // Self-signed serving certificates (generated by the component at start): see HealthCheck.insecure.
+    const selfSigned = (port: number): HealthCheck => ({ url: `https://127.0.0.1:${port}/healthz`, insecure: true, token: tokens.admin });
+
+    progress('starting etcd');
+    const etcd = this.spawn('etcd', 'etcd', etcdArgs(layout, ctx.tuning));
+    await waitForHealthy(etcd, { url: `http://127.0.0.1:${layout.ports.etcdClient}/health`, expectBody: '"health":"true"' }, ctx.timeout);
+
+    progress('starting kube-apiserver');
+    const apiserver = this.spawn('kube-apiserver', 'kube-apiserver', apiserverArgs(layout));
+    await waitForHealthy(apiserver, { url: `${server}/readyz`, ca: caPem, token: tokens.admin }, ctx.timeout);
+
+    progress('starting kube-controller-manager and kube-scheduler');
+    const kcm = this.spawn('kube-controller-manager', 'kube-controller-manager', controllerManagerArgs(layout, ctx.tuning));
+    const scheduler = this.spawn('kube-scheduler', 'kube-scheduler', schedulerArgs(layout));
+    await Promise.all([
+      waitForHealthy(kcm, selfSigned(layout.ports.controllerManager), ctx.timeout),
+      waitForHealthy(scheduler, selfSigned(layout.ports.scheduler), ctx.timeout),
+    ]);
+
+    const kc = this.connect();
+    const count = options.nodes ?? 3;
+    progress(`creating ${count} fake node(s), each with its own kwok`);
+    const names = await createFakeNodes(kc, count);
+    for (const [index, node] of names.entries()) {
+      this.agents.set(node, { spec: { node, podCidr: podCidrOf(index), port: await freeLoopbackPort() } });
+    }
+    await Promise.all(names.map((node) => this.startNodeAgent(node, { waitReady: false })));
+    await waitForNodesReady(kc, names, ctx.timeout);
+    // Pods are refused until the service account controller has created `default` in a namespace.
+    await waitForDefaultServiceAccount(kc, 'default', ctx.timeout);
+    progress(`control plane ready in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${server}`);
+  }
+
+  private spawn(binary: ControlPlaneBinary, name: string, args: string[]): SupervisedProcess {
+    const ctx = this.started!;
+    const p = SupervisedProcess.start({
+      name,
+      file: ctx.binaries.path(binary),
+      args,
+      logFile: path.join(this.root, 'logs', `${name.replace(/[^A-Za-z0-9_.-]/g, '-')}.log`),
+      ledger: ctx.ledger,
+      match: this.root,
+    });
+    this.processes.push(p);
+    return p;
+  }
+
+  connect(): KubeConfig {
+    return loadKubeConfig(this.kubeconfigPath, this.context);
+  }
+
+  nodes(): Promise<ClusterNode[]> {
+    return listClusterNodes(this.connect());
+  }
+
+  /** The fake nodes this control plane created. */
+  get fakeNodeNames(): string[] {
+    return [...this.agents.keys()];
+  }
+
+  get server(): string {
+    return `https://127.0.0.1:${this.layout.ports.apiserver}`;
+  }
+
+  /** The running processes, in start order (for logs, and for faults that act on one). */
+  get components(): ComponentInfo[] {
+    return this.processes.filter((p) => !p.exit).map((p) => ({ name: p.name, pid: p.pid, logFile: p.logFile }));
+  }
+
+  /** A running component by name (`kube-apiserver`, `kwok:kwok-node-1`, ...). */
+  component(name: string): SupervisedProcess | undefined {
+    return this.processes.find((p) => p.name === name && !p.exit);
+  }
+
+  /** The kwok acting as this node's kubelet, while it runs. */
+  nodeAgent(node: string): SupervisedProcess | undefined {
+    const agent = this.agents.get(node)?.process;
+    return agent && !agent.exit ? agent : undefined;
+  }
+
+  /**
+   * Stops a node's agent: the node stops heartbeating (its Lease is no longer renewed), so after
+   * the node monitor grace period the node lifecycle controller marks it NotReady and taints it,
+   * as when a kubelet or its machine dies. `kill` is SIGKILL (a crash), otherwise SIGTERM.
+   */
+  async stopNodeAgent(node: string, how: 'kill' | 'terminate' = 'kill'): Promise<void> {
+    const agent = this.requireAgent(node).process;
+    if (how === 'kill') await agent?.kill();
+    else await agent?.stop();
+  }
+
+  /** (Re)starts a node's agent; with `waitReady` (default) until kwok reports the node Ready again. */
+  async startNodeAgent(node: string, options: { waitReady?: boolean } = {}): Promise<void> {
+    const ctx = this.started!;
+    const agent = this.requireAgent(node);
+    if (agent.process && !agent.process.exit) return;
+    agent.process = this.spawn('kwok', `kwok:${node}`, kwokArgs(this.layout, ctx.tuning, agent.spec));
+    await waitForHealthy(agent.process, { url: `http://127.0.0.1:${agent.spec.port}/healthz` }, ctx.timeout);
+    if (options.waitReady ?? true) await waitForNodesReady(this.connect(), [node], ctx.timeout);
+  }
+
+  private requireAgent(node: string): { spec: NodeAgentSpec; process?: SupervisedProcess } {
+    const agent = this.agents.get(node);
+    if (!agent) throw new InputError('UNKNOWN_NODE', `"${node}" is not a fake node of this cluster (${this.fakeNodeNames.join(', ')})`);
+    return agent;
+  }
+
+  dispose(): Promise<void> {
+    this.disposing ??= this.stopAll();
+    return this.disposing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
+  private async stopAll(): Promise<void> {
+    // Reverse start order: node agents and controllers before the apiserver, the apiserver before etcd.
+    for (const p of [...this.processes].reverse()) {
+      await p.stop().catch((e: unknown) => debug('stop %s: %s', p.name, String(e)));
+    }
+    if (!this.kubeconfigPath.startsWith(this.root + path.sep) && existsSync(this.kubeconfigPath)) {
+      await rm(this.kubeconfigPath, { force: true });
+    }
+    await rm(this.root, { recursive: true, force: true });
+    debug('control plane %s stopped and removed', this.name);
+  }
+}
+
+async function newLayout(root: string): Promise<ControlPlaneLayout> {
+  await mkdir(path.join(root, 'logs'));
+  const port = freeLoopbackPort;
+  const p = (name: string) => path.join(root, name);
+  return {
+    root,
+    ports: {
+      etcdClient: await port(),
+      etcdPeer: await port(),
+      apiserver: await port(),
+      controllerManager: await port(),
+      scheduler: await port(),
+    },
+    pki: {
+      caCert: p('pki/ca.crt'),
+      caKey: p('pki/ca.key'),
+      apiserverCert: p('pki/apiserver.crt'),
+      apiserverKey: p('pki/apiserver.key'),
+      serviceAccountKey: p('pki/sa.key'),
+      serviceAccountPub: p('pki/sa.pub'),
+    },
+    etcdDataDir: p('etcd'),
+    tokenFile: p('tokens.csv'),
+    auditPolicyFile: p('audit-policy.yaml'),
+    auditLogPath: p('logs/audit.log'),
+    kwokConfig: p('kwok.yaml'),
+    kubeconfigs: {
+      controllerManager: p('controller-manager.kubeconfig'),
+      scheduler: p('scheduler.kubeconfig'),
+      kwok: p('kwok.kubeconfig'),
+    },
+  };
+}
+
+async function waitForDefaultServiceAccount(kc: KubeConfig, namespace: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const found = await core.readNamespacedServiceAccount({ name: 'default', namespace }).then(
+      () => true,
+      () => false,
+    );
+    if (found) return;
+    if (Date.now() > deadline) {
+      throw new EnvironmentError(
+        'SERVICE_ACCOUNT_MISSING',
+        `the controller manager did not create the "default" service account in "${namespace}" within ${options.timeoutMs / 1000}s; see its log`,
+      );
+    }
+    await sleep(250, options.signal);
+  }
+}

@@ -1,0 +1,46 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+
+/** What drills need of a Kubernetes cluster, whoever provides it (local control plane, kind, a kubeconfig). */
+
+/** Where the cluster comes from: started by the drill from local binaries, by kind, or someone else's. */
+export type ClusterKind = 'local' | 'kind' | 'kubeconfig';
+
+/** The label that marks a namespace of someone else's cluster as one a drill may damage. */
+export const DRILL_TARGET_LABEL = 'drill.dev/target';
+
+/**
+ * Where destructive steps may act. A cluster the drill created is all a drill target; in an
+ * existing cluster only namespaces labelled `drill.dev/target=true`, and only through an allowed
+ * context when a list of contexts is given (DESIGN.md section 6).
+ */
+export type TargetPolicy =
+  | { kind: 'whole-cluster' }
+  | { kind: 'labelled-namespaces'; allowedContexts?: readonly string[] };
+
+export interface ClusterNode {
+  name: string;
+  /** The node's Ready condition is True. */
+  ready: boolean;
+  /** Cordoned (spec.unschedulable). */
+  unschedulable: boolean;
+  /** Simulated by kwok (annotation kwok.x-k8s.io/node=fake): no containers really run on it. */
+  fake: boolean;
+  zone?: string;
+}
+
+export interface KubernetesCluster {
+  readonly kind: ClusterKind;
+  /** A short name for logs and the journal (the kind cluster name, the context, ...). */
+  readonly name: string;
+  /** A kubeconfig file that reaches the cluster with the harness's identity. */
+  readonly kubeconfigPath: string;
+  readonly context: string;
+  readonly targetPolicy: TargetPolicy;
+  /** The apiserver's audit log, when the harness runs the apiserver (local only). */
+  readonly auditLogPath?: string;
+  /** A client configuration for @kubernetes/client-node, on `context`. */
+  connect(): KubeConfig;
+  nodes(): Promise<ClusterNode[]>;
+  /** Stops and removes what the harness created (nothing for a cluster it was only given). Idempotent. */
+  dispose(): Promise<void>;
+}

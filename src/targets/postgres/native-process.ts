@@ -1,0 +1,78 @@
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import type { NativeInstance } from './native-instance.js';
+
+/**
+ * Local PostgreSQL processes as the kernel sees them (Linux /proc). A crashed postmaster can stay
+ * a zombie until its parent reaps it (seconds, under some init processes); it serves nothing,
+ * so "serving" here means running and not a zombie. NativeInstance.isRunning() counts zombies,
+ * rightly for pg_ctl, which cannot start a server over a pid that still exists.
+ */
+
+function statOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** "pid (comm) state ppid ...": comm may hold spaces and parentheses, so fields are read after the last ')'. */
+function fieldsAfterComm(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** Running, not a zombie, and still a PostgreSQL process (not a new process with a recycled pid). */
+export function postgresProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const stat = statOf(pid);
+  // Without /proc, existence is all there is to go on.
+  if (stat === undefined) return !existsSync('/proc/self/stat');
+  const state = fieldsAfterComm(stat)[0];
+  return stat.includes('(postgres)') && state !== 'Z' && state !== 'X';
+}
+
+/** Whether the instance's postmaster runs and serves (a zombie does not). */
+export function serving(instance: NativeInstance): boolean {
+  const pid = instance.postmasterPid();
+  return pid !== undefined && postgresProcessAlive(pid);
+}
+
+/**
+ * The server's other processes: those whose working directory is its data directory (the
+ * postmaster chdirs there and every child inherits it). That still finds backends after the
+ * postmaster's death has re-parented them, and backends forked after a first look. Empty where
+ * /proc is not there.
+ */
+export function processesIn(dataDir: string, except?: number): number[] {
+  let entries: string[];
+  let target: string;
+  try {
+    entries = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+    target = realpathSync(dataDir);
+  } catch {
+    return [];
+  }
+  return entries.map(Number).filter((pid) => {
+    if (pid === except) return false;
+    try {
+      return readlinkSync(`/proc/${pid}/cwd`) === target;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Waits until none of `pids` is a live PostgreSQL process; returns those still alive at the deadline. */
+export async function awaitExit(pids: number[], timeoutMs: number): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  let left = pids.filter(postgresProcessAlive);
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+    left = left.filter(postgresProcessAlive);
+  }
+  return left;
+}

@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { leftovers, readJournal, ROOT, runCli, runDirFrom } from './helpers.js';
+
+const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-migration-'));
+afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
+
+const scenario = (name: string) => path.join(ROOT, 'drills/scenarios', name);
+const fixture = (name: string) => path.join(ROOT, 'test/fixtures/scenarios', name);
+
+describe('schema rollback drills (real PostgreSQL, real CLI)', () => {
+  it('pg-bad-migration-rollback passes: detected, rolled back to 004, nothing lost, the writer resumes', async () => {
+    const result = await runCli(['run', scenario('pg-bad-migration-rollback.yaml'), '--reports-dir', reportsDir]);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const runDir = runDirFrom(result.stdout, reportsDir);
+    const journal = readJournal(runDir);
+    expect(journal.status).toBe('passed');
+    expect(journal.components.schemaVersion).toBe('004');
+
+    const faults = journal.events.filter((e) => e.kind === 'fault').map((e) => e.data?.migration);
+    expect(faults).toEqual(['005-add-required-column-drill-canary-region', '006-rename-column-transfers-amount']);
+    expect(journal.verdicts.find((v) => v.check === 'detection')?.message).toMatch(/column "amount" does not exist/);
+
+    const output = (name: string) => journal.steps.find((s) => s.name === name)?.output;
+    expect(output('migration-status')).toMatchObject({ current: '006', pending: [] });
+    expect(output('migration-rollback')).toMatchObject({
+      from: '006',
+      to: '004',
+      reverted: ['006-rename-column-transfers-amount', '005-add-required-column-drill-canary-region'],
+      current: '004',
+      schemaMatchesVersion: true,
+    });
+    expect(output('migration-current')).toMatchObject({ current: '004', schemaMatchesVersion: true });
+
+    // Writes failed while 005 was applied, none was acknowledged and lost, and the writer went on
+    // by itself after the rollback: no restore, no retarget.
+    expect(journal.canary.failures).toBeGreaterThan(0);
+    expect(journal.measurements.rpoMs).toBe(0);
+    expect(journal.measurements.lostWrites ?? 0).toBe(0);
+    expect(journal.canary.acks.filter((a) => a.tAck > journal.marks.tRecoveryEnd!.t).length).toBeGreaterThan(5);
+    expect(new Set(journal.canary.acks.map((a) => a.epoch))).toEqual(new Set([1]));
+    expect(journal.integrity?.tables).toEqual(journal.snapshot?.tables);
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
+  it('negative control: rolled back one version too far, the lost references fail integrity (exit 1)', async () => {
+    const result = await runCli(['run', fixture('pg-migration-rollback-too-far.yaml'), '--reports-dir', reportsDir]);
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    expect(result.stdout).toMatch(/FAIL integrity: integrity failed: checksums \(transfers: content checksum/);
+    const runDir = runDirFrom(result.stdout, reportsDir);
+    const journal = readJournal(runDir);
+    expect(journal.verdicts.filter((v) => v.status === 'failed').map((v) => v.check)).toEqual(['integrity']);
+    expect(journal.steps.find((s) => s.name === 'migration-rollback')?.output).toMatchObject({ to: '003', reverted: ['005-rename-column-transfers-amount', '004-transfer-reference'] });
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
+  it('negative control: a dropped column cannot be rolled back; the rollback postcondition names what is missing (exit 1)', async () => {
+    const result = await runCli(['run', fixture('pg-migration-drop-column.yaml'), '--reports-dir', reportsDir]);
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    const runDir = runDirFrom(result.stdout, reportsDir);
+    const journal = readJournal(runDir);
+    const rollback = journal.steps.find((s) => s.name === 'migration-rollback');
+    expect(rollback?.status).toBe('failed');
+    expect(rollback?.error).toMatchObject({ code: 'SCHEMA_NOT_AT_VERSION', message: expect.stringMatching(/missing CREATE UNIQUE INDEX transfers_reference_idx/) });
+    expect(journal.steps.find((s) => s.name === 'migration-current')?.status).toBe('skipped');
+    expect(journal.verdicts.filter((v) => v.status === 'failed').map((v) => v.check).sort()).toEqual(['integrity', 'recovery-steps']);
+    expect(leftovers(runDir)).toEqual([]);
+  });
+});

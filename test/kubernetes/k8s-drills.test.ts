@@ -1,0 +1,125 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { readResources } from '../../src/engine/resource-ledger.js';
+import { loadKubeConfig } from '../../src/targets/kubernetes/cluster-client.js';
+import { recordedProcessAlive } from '../../src/targets/kubernetes/recorded-process.js';
+import { readJournal, ROOT, runCli, runDirFrom } from '../e2e/helpers.js';
+
+// The drills as users run them (bin/drill.mjs), on the shared control plane: DRILL_KUBECONFIG makes
+// `provider: auto` use that running cluster, with a fresh drill-<run> namespace per drill.
+const shared = inject('k8s');
+const core = loadKubeConfig(shared.kubeconfigPath, shared.context).makeApiClient(CoreV1Api);
+const env = { DRILL_KUBECONFIG: shared.kubeconfigPath };
+const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-k8s-'));
+afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
+
+const scenario = (name: string) => path.join(ROOT, 'drills/scenarios', name);
+
+/** What a drill left: recorded processes still running, temp dirs, namespaces that still exist. */
+async function leftovers(runDir: string): Promise<string[]> {
+  const left: string[] = [];
+  for (const r of readResources(path.join(runDir, 'resources.jsonl'))) {
+    if (r.kind === 'process' && recordedProcessAlive(r.pid, r.match)) left.push(`process ${r.name} ${r.pid}`);
+    if (r.kind === 'temp-dir' && existsSync(r.path)) left.push(`dir ${r.path}`);
+    if (r.kind === 'k8s-namespace') {
+      const exists = await core.readNamespace({ name: r.name }).then(
+        () => true,
+        (e: { code?: number }) => e.code !== 404,
+      );
+      if (exists) left.push(`namespace ${r.name}`);
+    }
+  }
+  return left;
+}
+
+async function run(file: string, extraEnv: Record<string, string> = {}) {
+  const result = await runCli(['run', file, '--reports-dir', reportsDir], { env: { ...env, ...extraEnv } });
+  const runDir = runDirFrom(result.stdout, reportsDir);
+  return { result, runDir, journal: readJournal(runDir) };
+}
+
+const failedChecks = (journal: ReturnType<typeof readJournal>) => journal.verdicts.filter((v) => v.status === 'failed').map((v) => v.check);
+const stepOutput = (journal: ReturnType<typeof readJournal>, name: string) => journal.steps.find((s) => s.name === name)?.output;
+
+describe('Kubernetes drills (real control plane, real CLI)', () => {
+  it('k8s-pod-kill-self-heal passes: two API pods die, the ReplicaSet replaces them within the RTO', async () => {
+    const { result, runDir, journal } = await run(scenario('k8s-pod-kill-self-heal.yaml'));
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(journal.components).toMatchObject({ kubernetes: 'v1.37.2', kubernetesProvider: 'local' });
+    expect(journal.events.find((e) => e.kind === 'provider')?.message).toMatch(/DRILL_KUBECONFIG/);
+    const killed = journal.events.find((e) => e.kind === 'fault')?.data?.killed as unknown[];
+    expect(killed).toHaveLength(2);
+    expect(journal.verdicts.find((v) => v.check === 'detection')?.message).toMatch(/1 ready endpoints, fewer than 3/);
+    // Replacements pass readiness 2 s after they start: the RTO measures the self-healing.
+    expect(journal.measurements.rtoMs).toBeGreaterThan(1500);
+    expect(journal.measurements.rtoMs).toBeLessThan(30_000);
+    expect(await leftovers(runDir)).toEqual([]);
+  });
+
+  it('k8s-bad-release-rollback passes: API, worker and scheduler rolled back to revision 1 (runbook Option 1)', async () => {
+    const { result, runDir, journal } = await run(scenario('k8s-bad-release-rollback.yaml'));
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const assessment = stepOutput(journal, 'k8s-incident-assessment')!;
+    expect(assessment).toMatchObject({ impact: 'partial outage', down: ['truststream-scheduler'] });
+    expect(assessment.degraded).toEqual(['truststream-api', 'truststream-worker', 'truststream-scheduler']);
+    expect(stepOutput(journal, 'k8s-rollout-undo')?.deployments).toEqual(
+      ['truststream-api', 'truststream-worker', 'truststream-scheduler'].map((deployment) => ({
+        deployment,
+        from: 2,
+        to: 1,
+        changeCause: 'TrustStram 4.4.0',
+        images: ['registry.k8s.io/pause:3.10'],
+      })),
+    );
+    expect(stepOutput(journal, 'k8s-rollout-status')?.deployments).toEqual(
+      expect.arrayContaining([expect.objectContaining({ deployment: 'truststream-api', message: 'deployment "truststream-api" successfully rolled out' })]),
+    );
+    // Every probe failed after the fault (each component lost capacity) and recovered.
+    const failing = new Set(journal.probes.filter((p) => !p.ok && p.t >= journal.marks.tFault!.t).map((p) => p.probe));
+    expect(failing).toEqual(new Set(['api-ready-endpoints', 'worker-available', 'scheduler-available']));
+    expect(await leftovers(runDir)).toEqual([]);
+  });
+
+  it('k8s-blue-green-switch passes: the Service is switched to green while blue stays broken (runbook Option 2)', async () => {
+    const { result, runDir, journal } = await run(scenario('k8s-blue-green-switch.yaml'));
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const out = stepOutput(journal, 'k8s-blue-green-switch')!;
+    expect(out).toMatchObject({ selectorBefore: { version: 'blue' }, selectorAfter: { version: 'green' } });
+    expect(out.readyEndpoints as string[]).toHaveLength(3);
+    for (const name of out.readyEndpoints as string[]) expect(name).toMatch(/^truststream-api-green-/);
+    expect(await leftovers(runDir)).toEqual([]);
+  });
+
+  it('negative control: rollout undo lands on the broken 4.4.1; the step succeeds and the drill FAILS on RTO (exit 1)', async () => {
+    const { result, runDir, journal } = await run(scenario('k8s-rollback-to-broken-revision.yaml'));
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    expect(result.stdout).toMatch(/FAIL rto: recovery never stabilised/);
+    expect(failedChecks(journal)).toEqual(['rto']);
+    expect(stepOutput(journal, 'k8s-rollout-undo')?.deployments).toEqual([
+      { deployment: 'truststream-api', from: 3, to: 2, changeCause: 'TrustStram 4.4.1', images: ['registry.k8s.io/pause:4.4.1-broken'] },
+    ]);
+    expect(await leftovers(runDir)).toEqual([]);
+  });
+
+  it('a kubeconfig namespace not labelled drill.dev/target=true is refused, nothing touched (exit 2)', async () => {
+    const namespace = 'drill-e2e-unlabelled';
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    try {
+      const { result, runDir, journal } = await run(path.join(ROOT, 'test/fixtures/scenarios/k8s-unlabelled-namespace.yaml'), {
+        DRILL_TEST_KUBECONFIG: shared.kubeconfigPath,
+        DRILL_TEST_NAMESPACE: namespace,
+      });
+      expect(result.code, result.stdout + result.stderr).toBe(2);
+      expect(journal.error?.code).toBe('INPUT:NOT_A_DRILL_TARGET');
+      expect(result.stdout).toMatch(/kubectl --context drill-local label namespace drill-e2e-unlabelled drill.dev\/target=true/);
+      expect((await core.listNamespacedPod({ namespace })).items).toEqual([]);
+      expect((await core.listNamespacedService({ namespace })).items).toEqual([]);
+      expect(await leftovers(runDir)).toEqual([]);
+    } finally {
+      await core.deleteNamespace({ name: namespace });
+    }
+  });
+});
