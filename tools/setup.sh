@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
 # Everything a fresh machine needs to run drills and the tests: PostgreSQL server binaries
-# (Debian packages, when none are found) and the npm dependencies. Safe to run again.
+# (Debian packages, when none are found), the npm dependencies, and with --kubernetes the local
+# Kubernetes control plane (a long build the first time). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+with_kubernetes=0
+for arg in "$@"; do
+  case "$arg" in
+    --kubernetes) with_kubernetes=1 ;;
+    *) echo "setup: unknown option $arg (use --kubernetes to also build the local control plane)" >&2; exit 2 ;;
+  esac
+done
 
 have_pg() {
   [ -n "${DRILL_PG_BINDIR:-}" ] && [ -x "$DRILL_PG_BINDIR/initdb" ] && return 0
@@ -25,6 +34,8 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+[ "$with_kubernetes" = 1 ] || exit 0
 
 # The local Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
 # kwok) that Kubernetes drills and test/kubernetes/ run against, built from Go modules: about
