@@ -5,7 +5,7 @@
  */
 import type { Scenario } from '../scenario/schema.js';
 
-export type RunStatus = 'passed' | 'failed' | 'environment-error' | 'interrupted';
+export type RunStatus = 'passed' | 'failed' | 'invalid-input' | 'environment-error' | 'interrupted';
 export type ActivityStatus = 'passed' | 'failed' | 'error' | 'skipped' | 'interrupted';
 
 export interface Stamp {

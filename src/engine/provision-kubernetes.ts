@@ -8,7 +8,15 @@ import { KubeconfigCluster } from '../targets/kubernetes/kubeconfig-cluster.js';
 import { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
 import { BUILTIN_MANIFESTS, loadManifests } from '../targets/kubernetes/manifest-set.js';
 import { requireDrillTargetNamespace } from '../targets/kubernetes/require-drill-target-namespace.js';
-import { applyObjects, deleteObjects, deploymentNames, waitForDeployments, type AppliedObject } from '../targets/kubernetes/system-under-drill.js';
+import {
+  applyObjects,
+  deleteObjects,
+  deploymentNames,
+  serviceNames,
+  waitForDeployments,
+  waitForServiceEndpoints,
+  type AppliedObject,
+} from '../targets/kubernetes/system-under-drill.js';
 import type { KubernetesCluster } from '../targets/kubernetes/types.js';
 import { InputError } from './errors.js';
 import type { ProvisionOptions } from './provision.js';
@@ -75,7 +83,9 @@ export async function provisionKubernetes(spec: KubernetesSpec, options: Kuberne
   if (!ownsNamespace) teardown.push('remove the system under drill', () => deleteObjects(api, namespace, applied));
   await applyObjects(api, objects, (o) => applied.push(o));
   const deployments = deploymentNames(objects);
-  await waitForDeployments(api, namespace, deployments, { timeoutMs: spec.readyTimeout, signal });
+  const ready = { timeoutMs: spec.readyTimeout, signal };
+  await waitForDeployments(api, namespace, deployments, ready);
+  await waitForServiceEndpoints(api, namespace, serviceNames(objects), ready);
   recorder.event('system-deployed', `system under drill available in ${cluster.name}/${namespace}: ${applied.map((o) => `${o.kind}/${o.name}`).join(', ')}`, {
     cluster: cluster.name,
     namespace,

@@ -12,7 +12,7 @@ import { ProbeRunner } from '../workload/probes/probe-runner.js';
 import { DbMonitor, MONITOR_INTERVAL_MS } from '../workload/db-monitor.js';
 import { startClock, sleep } from './clock.js';
 import type { DrillContext } from './drill-context.js';
-import { asDrillError, DrillError, EnvironmentError, InterruptedError } from './errors.js';
+import { asDrillError, DrillError, EnvironmentError, InterruptedError, type ErrorKind } from './errors.js';
 import { JournalRecorder, type ActivityWrapper, type ProgressListener } from './journal-recorder.js';
 import type { Journal, RunStatus } from './journal-types.js';
 import { buildDrillContext } from './build-context.js';
@@ -173,9 +173,8 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
     });
   } catch (error) {
     const e = asDrillError(error);
-    status = e.kind === 'interrupted' ? 'interrupted' : e.kind === 'check' ? 'failed' : 'environment-error';
+    status = statusForStop(e.kind);
     journal.error = { code: e.code, message: e.message };
-    if (e.kind === 'input') journal.error.code = `INPUT:${e.code}`;
     debug('drill stopped: %s %s', e.code, e.message);
   } finally {
     clearTimeout(timeout);
@@ -195,6 +194,20 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
     journal.endedAt = new Date().toISOString();
   }
   return journal;
+}
+
+/** How a drill that stopped early ends: a refused input found only while running (a namespace not marked as a drill target) is still invalid input. */
+function statusForStop(kind: ErrorKind): RunStatus {
+  switch (kind) {
+    case 'interrupted':
+      return 'interrupted';
+    case 'check':
+      return 'failed';
+    case 'input':
+      return 'invalid-input';
+    default:
+      return 'environment-error';
+  }
 }
 
 /** Workload on, a base backup, the steady state, then the snapshot integrity is judged against. */

@@ -7,6 +7,8 @@ export function exitCodeFor(status: RunStatus): number {
       return 0;
     case 'failed':
       return 1;
+    case 'invalid-input':
+      return 2;
     case 'environment-error':
       return 3;
     case 'interrupted':
@@ -16,6 +18,6 @@ export function exitCodeFor(status: RunStatus): number {
 
 /** Several drills in one invocation: the worst status decides (an untrusted gate beats a failed one). */
 export function worstStatus(statuses: RunStatus[]): RunStatus {
-  const order: RunStatus[] = ['passed', 'failed', 'environment-error', 'interrupted'];
+  const order: RunStatus[] = ['passed', 'failed', 'invalid-input', 'environment-error', 'interrupted'];
   return statuses.reduce<RunStatus>((worst, s) => (order.indexOf(s) > order.indexOf(worst) ? s : worst), 'passed');
 }

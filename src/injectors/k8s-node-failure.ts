@@ -1,6 +1,7 @@
 import createDebug from 'debug';
 import type { DrillContext, FaultHandle } from '../engine/drill-context.js';
-import { InputError } from '../engine/errors.js';
+import { sleep } from '../engine/clock.js';
+import { EnvironmentError, InputError } from '../engine/errors.js';
 import type { Fault } from '../scenario/schema.js';
 import { isNotFound, type KubeApi } from '../targets/kubernetes/kube-api.js';
 import { LocalControlPlane } from '../targets/kubernetes/local-control-plane.js';
@@ -8,14 +9,21 @@ import { busiestNode } from '../targets/kubernetes/pod-choice.js';
 
 const debug = createDebug('drill:inject');
 
+/** Well past the node monitor grace period (40 s on the local control plane, 50 s by default). */
+const NOT_READY_TIMEOUT_MS = 180_000;
+
 type NodeFailure = Extract<Fault, { type: 'k8s-node-failure' }>;
 
 /**
  * A node is lost. `not-ready`: its agent (kwok, standing in for the kubelet) is killed, so the
  * node stops heartbeating; the control plane marks it NotReady after its grace period and evicts
  * its pods once their tolerations run out, as on a real cluster. `delete`: the Node object is
- * deleted and its pods with it (what a cloud provider's node termination ends in). In effect at
- * once: the node is dead from that moment, whenever the control plane notices.
+ * deleted and its pods with it (what a cloud provider's node termination ends in).
+ *
+ * In effect (T_fault) for `not-ready` once the control plane has marked the node NotReady, not
+ * when the agent dies: until then the simulated pods on it still count as ready endpoints, so no
+ * probe could see the outage, and the first stable window would fall before it. The time from
+ * the kill to NotReady (the node monitor grace period) is in the fault's details.
  */
 export async function injectNodeFailure(ctx: DrillContext, fault: NodeFailure): Promise<FaultHandle> {
   const k8s = ctx.k8s;
@@ -24,6 +32,7 @@ export async function injectNodeFailure(ctx: DrillContext, fault: NodeFailure): 
   const node = await pickNode(api, namespace, fault.node);
   const podsOnNode = (await api.core.listNamespacedPod({ namespace, fieldSelector: `spec.nodeName=${node}` })).items.map((p) => p.metadata!.name!);
   const cp = k8s.cluster instanceof LocalControlPlane ? k8s.cluster : undefined;
+  let notReadyAfterMs: number | undefined;
   if (fault.mode === 'not-ready') {
     if (!cp) {
       throw new InputError(
@@ -31,7 +40,10 @@ export async function injectNodeFailure(ctx: DrillContext, fault: NodeFailure): 
         `k8s-node-failure mode not-ready stops the node's kubelet, which the drill can do only on its local control plane (provider: local); on a ${k8s.provider} cluster use mode: delete`,
       );
     }
+    const killedAt = Date.now();
     await cp.stopNodeAgent(node, 'kill');
+    notReadyAfterMs = await waitForNotReady(api, node, ctx.signal);
+    debug('node %s NotReady %d ms after its agent was killed (at %s)', node, notReadyAfterMs, new Date(killedAt).toISOString());
   } else {
     await cp?.stopNodeAgent(node, 'kill');
     await api.core.deleteNode({ name: node });
@@ -46,7 +58,7 @@ export async function injectNodeFailure(ctx: DrillContext, fault: NodeFailure): 
   debug('node %s failed (%s), %d drill pods on it', node, fault.mode, podsOnNode.length);
   return {
     description: `node ${node} ${fault.mode === 'delete' ? 'deleted' : 'stopped (NotReady)'} with ${podsOnNode.length} pod(s) of ${namespace}`,
-    details: { node, mode: fault.mode, podsOnNode },
+    details: { node, mode: fault.mode, podsOnNode, ...(notReadyAfterMs !== undefined ? { notReadyAfterMs } : {}) },
     // The agent comes back if the node still exists (a recovery step may have deleted or replaced it).
     async [Symbol.asyncDispose]() {
       if (!cp || fault.mode === 'delete') return;
@@ -74,4 +86,17 @@ async function pickNode(api: KubeApi, namespace: string, wanted: string): Promis
     throw new InputError('UNKNOWN_NODE', `k8s-node-failure: there is no node "${wanted}" (nodes: ${names})`);
   }
   return wanted;
+}
+
+/** How long the node lifecycle controller took to mark the node NotReady (its grace period, plus a check interval). */
+async function waitForNotReady(api: KubeApi, node: string, signal: AbortSignal): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const n = await api.core.readNode({ name: node });
+    if (n.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') return Date.now() - started;
+    if (Date.now() - started > NOT_READY_TIMEOUT_MS) {
+      throw new EnvironmentError('NODE_STILL_READY', `node ${node} still Ready ${NOT_READY_TIMEOUT_MS / 1000}s after its agent was killed; is the node lifecycle controller running?`);
+    }
+    await sleep(250, signal);
+  }
 }

@@ -6,7 +6,7 @@ import { withClient } from '../targets/postgres/with-client.js';
 import { Migrator } from '../workload/migrations/migrator.js';
 import type { SchemaMigration } from '../workload/migrations/schema-migration.js';
 import { markBeforeFault } from './before-fault-point.js';
-import { requireDrillTarget } from './require-drill-target.js';
+import { requireDrillTarget } from '../engine/require-drill-target.js';
 
 const debug = createDebug('drill:inject');
 

@@ -4,7 +4,7 @@ import { EnvironmentError, InputError } from '../engine/errors.js';
 import type { Fault } from '../scenario/schema.js';
 import { withClient } from '../targets/postgres/with-client.js';
 import { markBeforeFault } from './before-fault-point.js';
-import { requireDrillTarget } from './require-drill-target.js';
+import { requireDrillTarget } from '../engine/require-drill-target.js';
 
 const debug = createDebug('drill:inject');
 

@@ -4,7 +4,7 @@ import { InputError } from '../engine/errors.js';
 import type { Fault } from '../scenario/schema.js';
 import { markBeforeFault } from './before-fault-point.js';
 import { lineItemCount, locateRelation, patchPage, readPage, requireDataDir, revertPatches, withServerStopped } from './relation-pages.js';
-import { requireDrillTarget } from './require-drill-target.js';
+import { requireDrillTarget } from '../engine/require-drill-target.js';
 
 type LinePointerCorruption = Extract<Fault, { type: 'pg-line-pointer-corruption' }>;
 

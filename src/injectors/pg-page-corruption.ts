@@ -4,7 +4,7 @@ import { InputError } from '../engine/errors.js';
 import type { Fault } from '../scenario/schema.js';
 import { markBeforeFault } from './before-fault-point.js';
 import { locateRelation, patchPage, requireDataDir, revertPatches, withServerStopped, type PagePatch } from './relation-pages.js';
-import { requireDrillTarget } from './require-drill-target.js';
+import { requireDrillTarget } from '../engine/require-drill-target.js';
 
 /** Inside the tuple area of a heap page (tuples fill pages from the end). */
 const DAMAGE_OFFSET = 8000;

@@ -6,7 +6,7 @@ import { NativeInstance } from '../targets/postgres/native-instance.js';
 import { awaitExit, processesIn } from '../targets/postgres/native-process.js';
 import { currentWalLsn } from '../targets/postgres/replication-status.js';
 import { withClient } from '../targets/postgres/with-client.js';
-import { requireDrillTarget } from './require-drill-target.js';
+import { requireDrillTarget } from '../engine/require-drill-target.js';
 
 const debug = createDebug('drill:inject');
 

@@ -7,7 +7,7 @@ import { EnvironmentError } from '../engine/errors.js';
 import type { Fault } from '../scenario/schema.js';
 import { markBeforeFault } from './before-fault-point.js';
 import { locateRelation, requireDataDir, withServerStopped } from './relation-pages.js';
-import { requireDrillTarget } from './require-drill-target.js';
+import { requireDrillTarget } from '../engine/require-drill-target.js';
 
 const debug = createDebug('drill:inject');
 

@@ -8,7 +8,7 @@ import { lsnDiff } from '../targets/postgres/lsn.js';
 import { currentWalLsn, replicationRows, standbyPosition } from '../targets/postgres/replication-status.js';
 import type { PgInstance } from '../targets/postgres/types.js';
 import { withClient } from '../targets/postgres/with-client.js';
-import { requireDrillTarget } from './require-drill-target.js';
+import { requireDrillTarget } from '../engine/require-drill-target.js';
 
 const debug = createDebug('drill:inject');
 

@@ -1,7 +1,7 @@
 import createDebug from 'debug';
 import type { DrillContext } from '../engine/drill-context.js';
 import { EnvironmentError, StepFailedError } from '../engine/errors.js';
-import { requireDrillTarget } from '../injectors/require-drill-target.js';
+import { requireDrillTarget } from '../engine/require-drill-target.js';
 import { FENCE_DESCRIPTION, fenceAsStandby } from '../targets/postgres/native-fence.js';
 import { NativeInstance } from '../targets/postgres/native-instance.js';
 import { serving } from '../targets/postgres/native-process.js';

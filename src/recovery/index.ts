@@ -20,6 +20,11 @@ import { k8sRolloutRestart } from './k8s-rollout-restart.js';
 import { k8sConfigMapPatch } from './k8s-configmap-patch.js';
 import { k8sSecretPatch } from './k8s-secret-patch.js';
 import { k8sScale } from './k8s-scale.js';
+import { k8sAutoRollback } from './k8s-auto-rollback.js';
+import { k8sCircuitBreaker } from './k8s-circuit-breaker.js';
+import { k8sCordon } from './k8s-cordon.js';
+import { k8sDrain } from './k8s-drain.js';
+import { k8sDeleteNode } from './k8s-delete-node.js';
 
 type Procedure<S extends RecoveryStep['step']> = (ctx: DrillContext, step: Extract<RecoveryStep, { step: S }>) => Promise<Record<string, unknown>>;
 
@@ -45,6 +50,11 @@ const procedures: { [S in RecoveryStep['step']]: Procedure<S> } = {
   'k8s-configmap-patch': k8sConfigMapPatch,
   'k8s-secret-patch': k8sSecretPatch,
   'k8s-scale': k8sScale,
+  'k8s-auto-rollback': k8sAutoRollback,
+  'k8s-circuit-breaker': k8sCircuitBreaker,
+  'k8s-cordon': k8sCordon,
+  'k8s-drain': k8sDrain,
+  'k8s-delete-node': k8sDeleteNode,
 };
 
 export function runProcedure(ctx: DrillContext, step: RecoveryStep): Promise<Record<string, unknown>> {
@@ -74,4 +84,9 @@ export const PROCEDURE_TITLES: Record<RecoveryStep['step'], string> = {
   'k8s-configmap-patch': 'Enable read-only mode (patch configmap)',
   'k8s-secret-patch': 'Update application connection strings (patch secret) and restart',
   'k8s-scale': 'Scale deployment (kubectl scale)',
+  'k8s-auto-rollback': 'Automated rollback (health check with timeout, rollout undo, verify)',
+  'k8s-circuit-breaker': 'Circuit breaker (health checks; trips the automated rollback)',
+  'k8s-cordon': 'Cordon the unhealthy node',
+  'k8s-drain': 'Drain the unhealthy node (kubectl drain)',
+  'k8s-delete-node': 'Delete the unhealthy node (kubectl delete node)',
 };

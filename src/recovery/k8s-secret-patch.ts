@@ -36,5 +36,6 @@ export async function k8sSecretPatch(ctx: DrillContext, step: Step): Promise<Rec
   }
   const restart = step.restart.length > 0 ? await restartDeployments(ctx, step.restart, true, step.timeout) : { restarted: [] };
   ctx.recorder.event('secret-patch', `secret ${step.secret}: ${step.key} set to ${shown}; restarted ${step.restart.join(', ') || 'nothing'}`);
-  return { secret: step.secret, key: step.key, value: shown, ...(step.value === 'current-primary' ? { instance: ctx.router.current.name } : {}), restarted: restart.restarted };
+  // `secretName`, not `secret`: report redaction hides any value under a key named secret.
+  return { secretName: step.secret, key: step.key, value: shown, ...(step.value === 'current-primary' ? { instance: ctx.router.current.name } : {}), restarted: restart.restarted };
 }

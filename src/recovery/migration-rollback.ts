@@ -1,6 +1,6 @@
 import type { DrillContext } from '../engine/drill-context.js';
 import { StepFailedError } from '../engine/errors.js';
-import { requireDrillTarget } from '../injectors/require-drill-target.js';
+import { requireDrillTarget } from '../engine/require-drill-target.js';
 import type { RecoveryStep } from '../scenario/schema.js';
 import { versionNumber, versionOf } from '../workload/migrations/schema-migration.js';
 import { asStepFailure, deployedMigrator, differencesFromVersion, summariseDifferences } from './migration-tool.js';

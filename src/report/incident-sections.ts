@@ -25,17 +25,21 @@ export function measuredVsObjective(journal: Journal): string {
     const v = verdictFor(journal, check);
     return [label, duration(measured ?? v?.measured), duration(v?.limit ?? objective), result(v), v?.message ?? '—'];
   };
+  // Without a database there is no data to lose: RPO and integrity are not judged, so not shown.
+  const hasDatabase = def.targets.postgres !== undefined;
   const rows: string[][] = [
     timed('rto', 'RTO (fault to service restored)', m.rtoMs, def.expect.rto),
-    timed('rpo', 'RPO (newest acknowledged write lost)', m.rpoMs, def.expect.rpo),
+    ...(hasDatabase ? [timed('rpo', 'RPO (newest acknowledged write lost)', m.rpoMs, def.expect.rpo)] : []),
     timed('detection', 'Detection latency', m.detectionLatencyMs, def.detect.timeout),
-    [
-      'Verified recovery (integrity checks done)',
-      duration(m.verifiedRecoveryMs),
-      `integrity: ${def.expect.integrity.join(', ')}`,
-      result(integrity),
-      integrity?.message ?? '—',
-    ],
+    ...(hasDatabase
+      ? [[
+          'Verified recovery (integrity checks done)',
+          duration(m.verifiedRecoveryMs),
+          `integrity: ${def.expect.integrity.join(', ')}`,
+          result(integrity),
+          integrity?.message ?? '—',
+        ]]
+      : []),
   ];
   const shown = new Set<CheckName>(['rto', 'rpo', 'detection', 'integrity']);
   for (const v of journal.verdicts.filter((x) => !shown.has(x.check))) {
@@ -74,6 +78,7 @@ export function rootCauseDetails(journal: Journal): string {
     );
   }
   if (journal.error) out.push(`The run ended with ${code(journal.error.code)}: ${journal.error.message}`);
+  if (def.targets.postgres === undefined) return out.join('\n\n');
   out.push('### Data loss and integrity');
   const ledger = [
     `- Canary writer: ${canary.attempts} attempts, ${canary.failures} failed, ${plural(canary.acks.length, 'acknowledged write')}; ` +

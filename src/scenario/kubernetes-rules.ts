@@ -63,11 +63,20 @@ export function kubernetesIssues(data: unknown): PathIssue[] {
     });
   }
 
+  const hasNodeFault = Array.isArray(faults) && faults.some((f) => isRecord(f) && f.type === 'k8s-node-failure');
   const steps = dig(data, 'recovery');
   if (Array.isArray(steps)) {
     steps.forEach((s, i) => {
       if (!isRecord(s) || typeof s.step !== 'string' || !s.step.startsWith('k8s-')) return;
       needK8s(['recovery', i, 'step'], s.step);
+      if (NODE_STEPS.has(s.step)) {
+        if (hasK8s && k8s.provider === 'kubeconfig') {
+          issues.push({ path: ['recovery', i, 'step'], anchor: 'value', message: `${s.step} acts on a node every namespace shares, and a kubeconfig cluster is not the drill's own; use provider: local or kind` });
+        }
+        if ((s.node === undefined || s.node === 'failed') && !hasNodeFault) {
+          issues.push({ path: ['recovery', i, s.node === undefined ? 'step' : 'node'], anchor: 'value', message: 'node: failed (the default) is the node a k8s-node-failure fault took down, and there is none; name the node' });
+        }
+      }
       if (s.step === 'k8s-secret-patch' && (s.value === undefined || s.value === 'current-primary') && !hasPostgres) {
         issues.push({
           path: ['recovery', i, 'step'],
@@ -79,6 +88,8 @@ export function kubernetesIssues(data: unknown): PathIssue[] {
   }
   return issues;
 }
+
+const NODE_STEPS = new Set(['k8s-cordon', 'k8s-drain', 'k8s-delete-node']);
 
 function dig(data: unknown, ...keys: string[]): unknown {
   let current = data;

@@ -18,6 +18,10 @@ const stepBase = { timeout: duration.default(600_000), title: z.string().optiona
 
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes name: lower-case letters, digits and dashes');
 const deploymentList = z.array(dnsLabel).min(1);
+const nodeRef = z
+  .string()
+  .default('failed')
+  .meta({ description: 'The node, or failed: the node a k8s-node-failure fault took down' });
 const SYSTEM_DEPLOYMENTS = ['truststream-api', 'truststream-worker', 'truststream-scheduler'];
 
 export const kubernetesTarget = z
@@ -154,6 +158,28 @@ export const kubernetesRecoverySteps = [
     replicas: z.number().int().min(0),
     ...stepBase,
   }).meta({ description: 'kubectl scale --replicas (runbook "Stop write operations": 0); postcondition: that many pods, all available' }),
+  z.strictObject({
+    step: z.literal('k8s-cordon'),
+    node: nodeRef,
+    ...stepBase,
+  }).meta({ description: 'Runbook "Node Recovery": kubectl cordon; postcondition: the node takes no new pods' }),
+  z.strictObject({
+    step: z.literal('k8s-drain'),
+    node: nodeRef,
+    skipWaitForDeleteTimeout: duration
+      .default(0)
+      .meta({ description: 'kubectl --skip-wait-for-delete-timeout: pods whose deletionTimestamp (the end of their grace period) is this long past are not waited for (0: wait for all). A node without a kubelet never confirms deletions' }),
+    ...stepBase,
+  }).meta({
+    description:
+      'Runbook "Drain and replace unhealthy nodes": kubectl drain --ignore-daemonsets --delete-emptydir-data --force, through the eviction API ' +
+      '(PodDisruptionBudgets respected, refused evictions retried); postcondition: no pod left to wait for on the node',
+  }),
+  z.strictObject({
+    step: z.literal('k8s-delete-node'),
+    node: nodeRef,
+    ...stepBase,
+  }).meta({ description: 'Runbook "kubectl delete node"; postcondition: the Node object is gone' }),
 ] as const;
 
 export const k8sReadyProbe = z

@@ -212,6 +212,24 @@ const restoreVerify = z
 
 const stepBase = { timeout: duration.default(600_000), title: z.string().optional() };
 
+/**
+ * The runbook's "Auto-Rollback Script" (scripts/emergency/auto-rollback.sh), shared by the
+ * k8s-auto-rollback step and the rollback a k8s-circuit-breaker triggers.
+ */
+const autoRollbackSettings = z.strictObject({
+  deployments: z
+    .array(z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes name: lower-case letters, digits and dashes'))
+    .min(1)
+    .default(['truststream-api', 'truststream-worker'])
+    .meta({ description: 'Deployments rolled back (kubectl rollout undo) when the health check fails; the script\'s default: API and worker' }),
+  healthTimeout: duration.default(300_000).meta({ description: 'The script\'s TIMEOUT: how long the service may take to pass its health check before a rollback starts' }),
+  pollInterval: duration.default(5000).meta({ description: 'Time between health checks while waiting (the script\'s `sleep 5`)' }),
+  rolloutTimeout: duration.default(300_000).meta({ description: 'kubectl rollout status --timeout after the rollback' }),
+  verifyTimeout: duration
+    .default(30_000)
+    .meta({ description: 'How long the service may take to answer healthy once the rollback has rolled out (endpoints follow pod readiness)' }),
+});
+
 /** `004`, `4` or `004-transfer-reference`; YAML reads an unquoted 004 as the number 4, which is accepted too. */
 const migrationVersion = z
   .union([
@@ -282,6 +300,24 @@ export const recoveryStep = z.discriminatedUnion('step', [
     description: 'Runbook "migrate:current": the current schema version, checked against what that version defines',
   }),
   ...kubernetesRecoverySteps,
+  z.strictObject({ step: z.literal('k8s-auto-rollback'), ...autoRollbackSettings.shape, ...stepBase }).meta({
+    description:
+      'Runbook "Auto-Rollback Script": wait up to healthTimeout for the service probes to pass; if they do not, kubectl rollout undo of the deployments, ' +
+      'rollout status, and health verified again; postcondition: healthy (no rollback needed, or after it), else "Rollback failed, escalating"',
+  }),
+  z.strictObject({
+    step: z.literal('k8s-circuit-breaker'),
+    interval: duration.default(10_000).meta({ description: 'Time between health checks (the script\'s `sleep 10`)' }),
+    window: duration.default(60_000).meta({ description: 'TIME_WINDOW: the failure count restarts when this much time has passed since the window began' }),
+    threshold: z.number().int().min(1).default(5).meta({ description: 'ERROR_THRESHOLD: failed health checks in a row, within one window, that trip the breaker' }),
+    watchFor: duration
+      .default(120_000)
+      .meta({ description: 'How long the breaker watches before it stops untripped (the script watches forever); untripped, the service must be healthy at its last check' }),
+    rollback: autoRollbackSettings.prefault({}).meta({ description: 'The auto-rollback the breaker triggers when it trips' }),
+    ...stepBase,
+  }).meta({
+    description: 'Runbook "Circuit Breaker Implementation": health checked every interval; threshold failures in a row within a window trip it and run the auto-rollback',
+  }),
 ]);
 
 const integrityCheck = z.enum(['ledger', 'row-counts', 'checksums', 'foreign-keys', 'amcheck', 'page-checksums']);

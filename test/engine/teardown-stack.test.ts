@@ -20,12 +20,14 @@ describe('teardown stack', () => {
 
 describe('exit codes (DESIGN.md section 6)', () => {
   it('maps each status to its code', () => {
-    expect(['passed', 'failed', 'environment-error', 'interrupted'].map((s) => exitCodeFor(s as never))).toEqual([0, 1, 3, 130]);
+    expect(['passed', 'failed', 'invalid-input', 'environment-error', 'interrupted'].map((s) => exitCodeFor(s as never))).toEqual([0, 1, 2, 3, 130]);
   });
   it('the worst status of several drills decides', () => {
     expect(worstStatus([])).toBe('passed');
     expect(worstStatus(['passed', 'failed'])).toBe('failed');
     expect(worstStatus(['failed', 'environment-error', 'passed'])).toBe('environment-error');
     expect(worstStatus(['environment-error', 'interrupted'])).toBe('interrupted');
+    expect(worstStatus(['failed', 'invalid-input'])).toBe('invalid-input');
+    expect(worstStatus(['invalid-input', 'environment-error'])).toBe('environment-error');
   });
 });

@@ -104,6 +104,28 @@ describe('Kubernetes drills (real control plane, real CLI)', () => {
     expect(await leftovers(runDir)).toEqual([]);
   });
 
+  it('k8s-node-failure-drain passes on a control plane of its own: the node goes NotReady, is cordoned, drained and deleted', async () => {
+    // Node faults need a cluster the drill owns: without DRILL_KUBECONFIG it starts its own.
+    const { result, runDir, journal } = await run(scenario('k8s-node-failure-drain.yaml'), { DRILL_KUBECONFIG: '' });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(journal.events.find((e) => e.kind === 'provider')?.message).toMatch(/starting a local control plane/);
+    const fault = journal.events.find((e) => e.kind === 'fault')!.data!;
+    // T_fault is when the node lifecycle controller marked it NotReady, its grace period (40 s) after the kill.
+    expect(fault.notReadyAfterMs).toBeGreaterThan(20_000);
+    expect(fault.notReadyAfterMs).toBeLessThan(90_000);
+    const node = fault.node as string;
+    const assessment = stepOutput(journal, 'k8s-incident-assessment')!;
+    expect(assessment.nodes).toEqual(expect.arrayContaining([{ name: node, ready: false, unschedulable: false }]));
+    expect(stepOutput(journal, 'k8s-cordon')).toEqual({ node, alreadyCordoned: false });
+    const drain = stepOutput(journal, 'k8s-drain')!;
+    expect((drain.evicted as Array<{ outcome: string }>).map((e) => e.outcome)).toEqual((fault.podsOnNode as string[]).map(() => 'evicted'));
+    // A node without a kubelet never confirms a deletion: the drain stopped waiting for them.
+    expect(drain.notWaitedFor).toHaveLength((fault.podsOnNode as string[]).length);
+    expect(stepOutput(journal, 'k8s-delete-node')).toMatchObject({ node });
+    expect(failedChecks(journal)).toEqual([]);
+    expect(await leftovers(runDir)).toEqual([]);
+  });
+
   it('a kubeconfig namespace not labelled drill.dev/target=true is refused, nothing touched (exit 2)', async () => {
     const namespace = 'drill-e2e-unlabelled';
     await core.createNamespace({ body: { metadata: { name: namespace } } });
@@ -113,7 +135,8 @@ describe('Kubernetes drills (real control plane, real CLI)', () => {
         DRILL_TEST_NAMESPACE: namespace,
       });
       expect(result.code, result.stdout + result.stderr).toBe(2);
-      expect(journal.error?.code).toBe('INPUT:NOT_A_DRILL_TARGET');
+      expect(journal.error?.code).toBe('NOT_A_DRILL_TARGET');
+      expect(journal.status).toBe('invalid-input');
       expect(result.stdout).toMatch(/kubectl --context drill-local label namespace drill-e2e-unlabelled drill.dev\/target=true/);
       expect((await core.listNamespacedPod({ namespace })).items).toEqual([]);
       expect((await core.listNamespacedService({ namespace })).items).toEqual([]);

@@ -72,6 +72,17 @@ describe('renderIncidentReport: passed drill', () => {
     }
   });
 
+  it('a drill without a database shows no RPO or data-loss section', () => {
+    const journal = passedJournal();
+    delete journal.scenario.definition.targets.postgres;
+    journal.verdicts = journal.verdicts.filter((v) => v.check !== 'rpo' && v.check !== 'integrity');
+    const md = renderIncidentReport(journal);
+    expect(md).toContain('RTO (fault to service restored)');
+    expect(md).not.toContain('RPO (newest acknowledged write lost)');
+    expect(md).not.toContain('### Data loss and integrity');
+    expect(renderIncidentReport(passedJournal())).toContain('### Data loss and integrity');
+  });
+
   it('has no action items when every check passed', () => {
     const items = md.slice(md.indexOf('## Action Items'), md.indexOf('## Prevention Measures'));
     expect(items).toContain('No action items from this drill');

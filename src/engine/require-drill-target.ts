@@ -1,5 +1,5 @@
-import type { DrillContext } from '../engine/drill-context.js';
-import { InputError } from '../engine/errors.js';
+import type { DrillContext } from './drill-context.js';
+import { InputError } from './errors.js';
 
 /** DESIGN.md section 6: nothing destructive runs against a database not marked as a drill target. */
 export function requireDrillTarget(ctx: DrillContext, what: string): void {
