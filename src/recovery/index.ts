@@ -3,6 +3,7 @@ import type { RecoveryStep } from '../scenario/schema.js';
 import { assessCorruption } from './assess-corruption.js';
 import { pitrRestore } from './pitr-restore.js';
 import { restoreBaseBackup } from './restore-base-backup.js';
+import { resumeWrites } from './resume-writes.js';
 import { stopWrites } from './stop-writes.js';
 import { switchWorkload } from './switch-workload.js';
 import { promoteReplica } from './promote-replica.js';
@@ -32,6 +33,7 @@ type Procedure<S extends RecoveryStep['step']> = (ctx: DrillContext, step: Extra
 const procedures: { [S in RecoveryStep['step']]: Procedure<S> } = {
   'assess-corruption': assessCorruption,
   'stop-writes': stopWrites,
+  'resume-writes': resumeWrites,
   'pitr-restore': pitrRestore,
   'restore-base-backup': restoreBaseBackup,
   'switch-workload': switchWorkload,
@@ -66,6 +68,7 @@ export function runProcedure(ctx: DrillContext, step: RecoveryStep): Promise<Rec
 export const PROCEDURE_TITLES: Record<RecoveryStep['step'], string> = {
   'assess-corruption': 'Identify corruption extent',
   'stop-writes': 'Stop write operations (read-only mode)',
+  'resume-writes': 'Resume write operations (read-only mode off)',
   'pitr-restore': 'Restore from point-in-time backup',
   'restore-base-backup': 'Restore from backup (data loss confirmed)',
   'switch-workload': 'Update application connection to the restored instance',

@@ -1,11 +1,12 @@
 import type { DrillContext } from '../engine/drill-context.js';
 import { StepFailedError } from '../engine/errors.js';
 import { withClient } from '../targets/postgres/with-client.js';
+import { writesRefused } from './write-probe.js';
 
 /**
  * Runbook "Stop write operations" and "Enable read-only mode", database side: the application's
  * writer stops, the instance defaults every new transaction to read-only, and open write sessions
- * are terminated. Postcondition: a write is refused.
+ * are terminated. Postcondition: a write is refused. `resume-writes` undoes it.
  */
 export async function stopWrites(ctx: DrillContext): Promise<Record<string, unknown>> {
   await ctx.writer.pause();
@@ -19,17 +20,7 @@ export async function stopWrites(ctx: DrillContext): Promise<Record<string, unkn
     );
     return Number(rows[0]!.n);
   });
-  // Any CREATE is refused in a read-only transaction, so this touches nothing when the step worked.
-  const refused = await withClient(ctx.router.connection, async (c) => {
-    try {
-      await c.query('create table drill_write_probe(x int)');
-      await c.query('drop table drill_write_probe');
-      return false;
-    } catch (error) {
-      return /read-only transaction/.test(String(error));
-    }
-  });
-  if (!refused) {
+  if (!(await writesRefused(ctx.router.connection))) {
     throw new StepFailedError('WRITES_NOT_STOPPED', `${instance.name} still accepts writes after read-only mode was set`);
   }
   return { instance: instance.name, readOnly: true, sessionsTerminated: terminated, writerPaused: true };

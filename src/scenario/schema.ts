@@ -245,6 +245,9 @@ export const recoveryStep = z.discriminatedUnion('step', [
   z.strictObject({ step: z.literal('stop-writes'), ...stepBase }).meta({
     description: 'Runbook "Stop write operations": pause the writer, make the primary read-only',
   }),
+  z.strictObject({ step: z.literal('resume-writes'), ...stepBase }).meta({
+    description: 'Undo stop-writes: lift read-only mode and resume the writer; postcondition: a write is accepted',
+  }),
   z.strictObject({ step: z.literal('pitr-restore'), target: recoveryTarget, backup: backupChoice, verify: restoreVerify, ...stepBase }).meta({
     description: 'Runbook "Restore from point-in-time backup" into a new instance',
   }),

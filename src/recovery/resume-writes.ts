@@ -1,0 +1,23 @@
+import type { DrillContext } from '../engine/drill-context.js';
+import { StepFailedError } from '../engine/errors.js';
+import { withClient } from '../targets/postgres/with-client.js';
+import { writesRefused } from './write-probe.js';
+
+/**
+ * The way back from `stop-writes` when the database itself is fine (a false alarm, or a recovery
+ * that repaired it in place): read-only mode lifted and the application's writer resumed.
+ * Postcondition: a write is accepted.
+ */
+export async function resumeWrites(ctx: DrillContext): Promise<Record<string, unknown>> {
+  const instance = ctx.router.current;
+  await withClient(ctx.router.connection, async (c) => {
+    await c.query('set default_transaction_read_only = off');
+    await c.query('alter system reset default_transaction_read_only');
+    await c.query('select pg_reload_conf()');
+  });
+  if (await writesRefused(ctx.router.connection)) {
+    throw new StepFailedError('WRITES_STILL_REFUSED', `${instance.name} still refuses writes after read-only mode was lifted`);
+  }
+  ctx.writer.resume();
+  return { instance: instance.name, readOnly: false, writerResumed: true };
+}
