@@ -7,6 +7,7 @@ import { kubeApi } from '../targets/kubernetes/kube-api.js';
 import { KubeconfigCluster } from '../targets/kubernetes/kubeconfig-cluster.js';
 import { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
 import { BUILTIN_MANIFESTS, loadManifests } from '../targets/kubernetes/manifest-set.js';
+import { schedulableNodeNames } from '../targets/kubernetes/node-capacity.js';
 import { requireDrillTargetNamespace } from '../targets/kubernetes/require-drill-target-namespace.js';
 import {
   applyObjects,
@@ -92,7 +93,10 @@ export async function provisionKubernetes(spec: KubernetesSpec, options: Kuberne
     manifests: spec.manifests ?? 'built-in (truststream)',
     objects: applied.map((o) => `${o.kind}/${o.name}`),
   });
-  return new KubernetesTarget(cluster, choice.name, namespace, ownsNamespace, api);
+  // The node count k8s-replace-node restores; read only where nodes can be added (listing nodes
+  // needs cluster-wide rights a namespace in someone else's cluster may not have).
+  const nodesAtStart = cluster.addNode ? (await schedulableNodeNames(api)).length : undefined;
+  return new KubernetesTarget(cluster, choice.name, namespace, ownsNamespace, api, nodesAtStart);
 }
 
 async function openCluster(

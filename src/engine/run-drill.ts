@@ -73,21 +73,22 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
 
   let status: RunStatus = 'passed';
   try {
-    const ctx = await guard(recorder.activity('phase', 'provision', 'Provision', async () => {
-      const context = await buildDrillContext(scenario, {
+    let provisioned: DrillContext | undefined;
+    // The context stays out of the phase's output: it is not journal material (and holds the journal).
+    await guard(recorder.activity('phase', 'provision', 'Provision', async () => {
+      provisioned = await buildDrillContext(scenario, {
         runId: options.runId,
+        scenarioFile: loaded.file,
         clock,
         recorder,
         signal: abort.signal,
         teardown,
         ledger: new ResourceLedger(options.resourceLedgerFile),
         confirmDataLoss: options.confirmDataLoss ?? false,
-        scenarioFile: loaded.file,
       });
-      return { ctx: context } as Record<string, unknown> & { ctx: DrillContext };
-    })).then((r) => r.ctx);
-    // The context is not journal material.
-    delete journal.phases.at(-1)!.output;
+      return { postgres: provisioned.hasPostgres, kubernetes: provisioned.hasKubernetes };
+    }));
+    const ctx = provisioned!;
 
     const probes = new ProbeRunner(buildProbes(scenario, ctx), clock, (s) => recorder.probe(s));
     teardown.push('stop probes', () => probes.stop());

@@ -26,6 +26,7 @@ import { k8sCircuitBreaker } from './k8s-circuit-breaker.js';
 import { k8sCordon } from './k8s-cordon.js';
 import { k8sDrain } from './k8s-drain.js';
 import { k8sDeleteNode } from './k8s-delete-node.js';
+import { k8sReplaceNode } from './k8s-replace-node.js';
 
 type Procedure<S extends RecoveryStep['step']> = (ctx: DrillContext, step: Extract<RecoveryStep, { step: S }>) => Promise<Record<string, unknown>>;
 
@@ -57,6 +58,7 @@ const procedures: { [S in RecoveryStep['step']]: Procedure<S> } = {
   'k8s-cordon': k8sCordon,
   'k8s-drain': k8sDrain,
   'k8s-delete-node': k8sDeleteNode,
+  'k8s-replace-node': k8sReplaceNode,
 };
 
 export function runProcedure(ctx: DrillContext, step: RecoveryStep): Promise<Record<string, unknown>> {
@@ -92,4 +94,5 @@ export const PROCEDURE_TITLES: Record<RecoveryStep['step'], string> = {
   'k8s-cordon': 'Cordon the unhealthy node',
   'k8s-drain': 'Drain the unhealthy node (kubectl drain)',
   'k8s-delete-node': 'Delete the unhealthy node (kubectl delete node)',
+  'k8s-replace-node': 'Scale node group to replace nodes',
 };

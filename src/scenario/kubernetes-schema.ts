@@ -180,6 +180,21 @@ export const kubernetesRecoverySteps = [
     node: nodeRef,
     ...stepBase,
   }).meta({ description: 'Runbook "kubectl delete node"; postcondition: the Node object is gone' }),
+  z.strictObject({
+    step: z.literal('k8s-replace-node'),
+    desiredNodes: z
+      .number()
+      .int()
+      .min(1)
+      .max(50)
+      .optional()
+      .meta({ description: 'The node group\'s desired capacity (aws autoscaling set-desired-capacity --desired-capacity): Ready, schedulable nodes to reach. Default: as many as the drill started with' }),
+    ...stepBase,
+  }).meta({
+    description:
+      'Runbook "Scale node group to replace nodes": new nodes join until desiredNodes are Ready and schedulable (none is removed); postcondition: reached within the timeout. ' +
+      'Local provider only: elsewhere the node group (a cloud autoscaler) replaces nodes, exit 3',
+  }),
 ] as const;
 
 export const k8sReadyProbe = z

@@ -120,6 +120,14 @@ describe('drill run (real PostgreSQL, real CLI)', () => {
     expect(leftovers(runDirFrom(result.stdout, reportsDir))).toEqual([]);
   });
 
+  it('a timeout during provisioning still yields a journal, exit 3, and nothing left behind', async () => {
+    const result = await runCli(['run', fixture('drill-timeout-in-provision.yaml'), '--reports-dir', reportsDir]);
+    expect(result.code, result.stdout + result.stderr).toBe(3);
+    const runDir = runDirFrom(result.stdout, reportsDir);
+    expect(readJournal(runDir).error?.code).toBe('DRILL_TIMEOUT');
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
   it('no PostgreSQL binaries: exit 3 with what to do', async () => {
     const result = await runCli(['run', scenario('db-corruption-pitr.yaml'), '--reports-dir', reportsDir], {
       env: { DRILL_PG_BINDIR: '/nonexistent/postgresql/bin' },

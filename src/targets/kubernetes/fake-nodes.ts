@@ -17,8 +17,9 @@ export function fakeNodeName(index: number): string {
  * zone-aware scheduling and zone-loss drills have something to act on. Status (capacity) is
  * accepted on create for Nodes, which is how kubelets register too.
  */
-export function fakeNodeManifest(index: number): V1Node {
-  const name = fakeNodeName(index);
+export function fakeNodeManifest(index: number, override: { name?: string; zone?: string } = {}): V1Node {
+  const name = override.name ?? fakeNodeName(index);
+  const zone = override.zone ?? FAKE_NODE_ZONES[index % FAKE_NODE_ZONES.length]!;
   const resources = { cpu: '4', memory: '8Gi', pods: '110' };
   return {
     apiVersion: 'v1',
@@ -33,12 +34,22 @@ export function fakeNodeManifest(index: number): V1Node {
         'kubernetes.io/arch': 'amd64',
         'node-role.kubernetes.io/worker': '',
         'topology.kubernetes.io/region': 'drill-local',
-        'topology.kubernetes.io/zone': FAKE_NODE_ZONES[index % FAKE_NODE_ZONES.length]!,
+        'topology.kubernetes.io/zone': zone,
       },
     },
     spec: { podCIDR: podCidrOf(index), podCIDRs: [podCidrOf(index)] },
     status: { allocatable: resources, capacity: resources },
   };
+}
+
+/**
+ * The zone a node group puts its next node in: the one with the fewest live nodes, the first on a
+ * tie, as cloud autoscalers balance availability zones. So a replacement lands in the zone that
+ * lost a node.
+ */
+export function leastPopulatedZone(liveNodeZones: ReadonlyArray<string | undefined>, zones: readonly string[] = FAKE_NODE_ZONES): string {
+  const count = (zone: string) => liveNodeZones.filter((z) => z === zone).length;
+  return zones.reduce((best, zone) => (count(zone) < count(best) ? zone : best));
 }
 
 export async function createFakeNodes(kc: KubeConfig, count: number): Promise<string[]> {

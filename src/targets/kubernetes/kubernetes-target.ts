@@ -1,4 +1,4 @@
-import { InputError } from '../../engine/errors.js';
+import { EnvironmentError, InputError } from '../../engine/errors.js';
 import type { KubeApi } from './kube-api.js';
 import { requireDrillTargetNamespace } from './require-drill-target-namespace.js';
 import type { KubernetesCluster } from './types.js';
@@ -25,7 +25,35 @@ export class KubernetesTarget {
     /** The drill created the namespace and deletes it at teardown. */
     readonly ownsNamespace: boolean,
     readonly api: KubeApi,
+    /**
+     * Ready, schedulable nodes once the system under drill was deployed: the node count the drill
+     * started with, which k8s-replace-node restores by default. Known where the drill can add nodes.
+     */
+    readonly nodesAtStart?: number,
   ) {}
+
+  /**
+   * Throws (exit 3) unless the drill can add nodes to this cluster, saying who does it there: on
+   * kind the nodes are fixed at create, on someone else's cluster its node group (a cloud
+   * autoscaler) replaces nodes, which the drill does not drive.
+   */
+  requireNodeProvisioning(what: string): void {
+    if (this.cluster.addNode) return;
+    const elsewhere =
+      'Replacing a node is the node group\'s job there (e.g. the cloud autoscaler after `aws autoscaling set-desired-capacity`), not the drill\'s. ' +
+      'To drill it, run on a control plane of the drill\'s own: targets.kubernetes.provider: local, without DRILL_KUBECONFIG.';
+    const why =
+      this.cluster.kind === 'kind'
+        ? `the nodes of kind cluster "${this.cluster.name}" are containers fixed by its kind config at create, so the drill cannot add one.`
+        : `cluster "${this.cluster.name}" (${this.provider} provider) was not started by the drill, so the drill cannot add nodes to it.`;
+    throw new EnvironmentError('NODE_REPLACEMENT_UNSUPPORTED', `${what}: ${why} ${elsewhere}`);
+  }
+
+  /** One more node (see KubernetesCluster.addNode); throws like requireNodeProvisioning where there is no way to add one. */
+  addNode(name?: string, zone?: string, options?: { waitReady?: boolean }): Promise<string> {
+    this.requireNodeProvisioning('adding a node');
+    return this.cluster.addNode!(name, zone, options);
+  }
 
   /**
    * DESIGN.md section 6. Namespace scope: in a cluster the drill did not create, the namespace

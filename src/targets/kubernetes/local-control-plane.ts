@@ -10,6 +10,7 @@ import { EnvironmentError, InputError } from '../../engine/errors.js';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
 import { freeLoopbackPort } from '../postgres/free-port.js';
 import { listClusterNodes, loadKubeConfig } from './cluster-client.js';
+import { apiStatus } from './kube-api.js';
 import {
   apiserverArgs,
   AUDIT_POLICY,
@@ -24,7 +25,7 @@ import {
   type ControlPlaneTuning,
 } from './component-args.js';
 import { resolveControlPlaneBinaries, type ControlPlaneBinaries, type ControlPlaneBinary } from './control-plane-binaries.js';
-import { createFakeNodes, waitForNodesReady } from './fake-nodes.js';
+import { createFakeNodes, fakeNodeManifest, fakeNodeName, leastPopulatedZone, waitForNodesReady } from './fake-nodes.js';
 import { writeKubeconfig } from './kubeconfig-file.js';
 import { createPki, newToken } from './pki.js';
 import { SupervisedProcess } from './supervised-process.js';
@@ -85,6 +86,8 @@ export class LocalControlPlane implements KubernetesCluster {
   /** Every process started, in start order (a restarted node agent appears again). */
   private readonly processes: SupervisedProcess[] = [];
   private readonly agents = new Map<string, { spec: NodeAgentSpec; process?: SupervisedProcess }>();
+  /** The index of the next node (its default name and pod CIDR): never reused, so CIDRs never collide. */
+  private nextNodeIndex = 0;
   private started: StartContext | undefined;
   private disposing: Promise<void> | undefined;
 
@@ -186,6 +189,7 @@ export class LocalControlPlane implements KubernetesCluster {
     for (const [index, node] of names.entries()) {
       this.agents.set(node, { spec: { node, podCidr: podCidrOf(index), port: await freeLoopbackPort() } });
     }
+    this.nextNodeIndex = names.length;
     await Promise.all(names.map((node) => this.startNodeAgent(node, { waitReady: false })));
     await waitForNodesReady(kc, names, ctx.timeout);
     // Pods are refused until the service account controller has created `default` in a namespace.
@@ -259,6 +263,52 @@ export class LocalControlPlane implements KubernetesCluster {
     agent.process = this.spawn('kwok', `kwok:${node}`, kwokArgs(this.layout, ctx.tuning, agent.spec));
     await waitForHealthy(agent.process, { url: `http://127.0.0.1:${agent.spec.port}/healthz` }, ctx.timeout);
     if (options.waitReady ?? true) await waitForNodesReady(this.connect(), [node], ctx.timeout);
+  }
+
+  /**
+   * One more fake node, as a node group scaling out: a Node registered like the initial ones (kwok
+   * annotation, labels, capacity) with a pod CIDR no other node had, and its own kwok, recorded in
+   * the resource ledger and stopped by dispose(). Default name: the next `kwok-node-<n>`; default
+   * zone: the one with the fewest live nodes. With `waitReady` (default) until kwok reports it
+   * Ready; the scheduler may still wait for the node lifecycle controller to lift its not-ready taint.
+   */
+  async addNode(name?: string, zone?: string, options: { waitReady?: boolean } = {}): Promise<string> {
+    const ctx = this.started;
+    if (!ctx || this.disposing) throw new EnvironmentError('CONTROL_PLANE_STOPPED', `control plane ${this.name} is not running; a node can only join a running one`);
+    if (name !== undefined && this.agents.has(name)) {
+      throw new InputError('NODE_EXISTS', `"${name}" is already a node of this cluster (${this.fakeNodeNames.join(', ')}); name the new node differently or leave the name out`);
+    }
+    let index = this.nextNodeIndex;
+    while (name === undefined && this.agents.has(fakeNodeName(index))) index++;
+    // podCidrOf(index) is 10.244.<index>.0/24.
+    if (index > 255) throw new EnvironmentError('NODE_CIDRS_EXHAUSTED', `control plane ${this.name} has handed out all 256 pod CIDRs; start a new one`);
+    this.nextNodeIndex = index + 1;
+    const node = name ?? fakeNodeName(index);
+    const core = this.connect().makeApiClient(CoreV1Api);
+    zone ??= leastPopulatedZone(
+      (await core.listNode()).items
+        .filter((n) => !n.metadata?.deletionTimestamp)
+        // A node counts for its zone while it is Ready or its agent runs (a node just added is not Ready yet).
+        .filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') || this.nodeAgent(n.metadata!.name!))
+        .map((n) => n.metadata?.labels?.['topology.kubernetes.io/zone']),
+    );
+    const podCidr = podCidrOf(index);
+    await core.createNode({ body: fakeNodeManifest(index, { name: node, zone }) }).catch((error: unknown) => {
+      if (apiStatus(error) === 409) throw new InputError('NODE_EXISTS', `the cluster already has a node "${node}" (not one this control plane added); name the new node differently`);
+      throw error;
+    });
+    this.agents.set(node, { spec: { node, podCidr, port: await freeLoopbackPort() } });
+    debug('node %s added in %s (pod CIDR %s)', node, zone, podCidr);
+    try {
+      await this.startNodeAgent(node, { waitReady: options.waitReady ?? true });
+    } catch (error) {
+      // Undone, so no phantom node is left for the scheduler to consider and the name can be used again.
+      await this.agents.get(node)?.process?.stop().catch((e: unknown) => debug('stop kwok:%s after failed join: %s', node, String(e)));
+      this.agents.delete(node);
+      await core.deleteNode({ name: node }).catch((e: unknown) => debug('delete node %s after failed join: %s', node, String(e)));
+      throw error;
+    }
+    return node;
   }
 
   private requireAgent(node: string): { spec: NodeAgentSpec; process?: SupervisedProcess } {

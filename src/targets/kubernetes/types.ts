@@ -41,6 +41,13 @@ export interface KubernetesCluster {
   /** A client configuration for @kubernetes/client-node, on `context`. */
   connect(): KubeConfig;
   nodes(): Promise<ClusterNode[]>;
+  /**
+   * Optional capability, only where the harness runs the nodes itself (local): one more worker
+   * node, as a node group scaling out. Resolves with its name once it is registered and its agent
+   * runs; with `waitReady` (default true) once it is Ready. Elsewhere nodes come from the cluster's
+   * node group (a cloud autoscaler), which the drill does not drive.
+   */
+  addNode?(name?: string, zone?: string, options?: { waitReady?: boolean }): Promise<string>;
   /** Stops and removes what the harness created (nothing for a cluster it was only given). Idempotent. */
   dispose(): Promise<void>;
 }
