@@ -9,7 +9,7 @@ import { CHANGE_CAUSE_ANNOTATION, sameTemplate, withoutTemplateHash } from '../t
 
 const debug = createDebug('drill:inject');
 
-/** Pods with this label never become ready on kwok nodes (stage pod-broken-release in kwok-stages.yaml). */
+/** Pods with this label never become ready on kwok nodes (stage drill-pod-broken in kwok-stages.yaml). */
 export const BROKEN_LABEL = 'drill.dev/broken';
 const VERSION_LABEL = 'app.kubernetes.io/version';
 const PICKED_UP_TIMEOUT_MS = 30_000;

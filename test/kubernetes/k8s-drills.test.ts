@@ -5,6 +5,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { readResources } from '../../src/engine/resource-ledger.js';
 import { loadKubeConfig } from '../../src/targets/kubernetes/cluster-client.js';
+import { FAKE_NODE_ZONES } from '../../src/targets/kubernetes/fake-nodes.js';
 import { recordedProcessAlive } from '../../src/targets/kubernetes/recorded-process.js';
 import { readJournal, ROOT, runCli, runDirFrom } from '../e2e/helpers.js';
 
@@ -122,6 +123,15 @@ describe('Kubernetes drills (real control plane, real CLI)', () => {
     // A node without a kubelet never confirms a deletion: the drain stopped waiting for them.
     expect(drain.notWaitedFor).toHaveLength((fault.podsOnNode as string[]).length);
     expect(stepOutput(journal, 'k8s-delete-node')).toMatchObject({ node });
+    // The node group back at the 3 nodes the drill started with: a new node, Ready and schedulable.
+    const replaced = stepOutput(journal, 'k8s-replace-node')!;
+    expect(replaced).toMatchObject({ desiredNodes: 3, desiredFrom: 'nodes at drill start' });
+    expect(replaced.schedulableBefore).toHaveLength(2);
+    // In the zone that lost the node (kwok-node-<i> starts in zone i of zone-a, zone-b, zone-c).
+    const lostZone = FAKE_NODE_ZONES[Number(node.replace('kwok-node-', '')) - 1];
+    expect(replaced.added).toEqual([{ node: expect.not.stringMatching(new RegExp(`^${node}$`)), zone: lostZone, readyAfterMs: expect.any(Number) }]);
+    expect(replaced.schedulableAfter).toHaveLength(3);
+    expect(replaced.schedulableAfter).not.toContain(node);
     expect(failedChecks(journal)).toEqual([]);
     expect(await leftovers(runDir)).toEqual([]);
   });
