@@ -2,7 +2,7 @@
 import type { ActivityStatus, Journal } from '../engine/journal-types.js';
 import { plural, type Assessment } from './assessment.js';
 
-const FAILING: ReadonlySet<ActivityStatus> = new Set<ActivityStatus>(['failed', 'error', 'interrupted']);
+const FAILING: ReadonlySet<ActivityStatus> = new Set<ActivityStatus>(['running', 'failed', 'error', 'interrupted']);
 
 export function assessRecoverySteps(journal: Journal): Assessment {
   const steps = journal.steps;

@@ -24,6 +24,11 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
   const interrupts = new InterruptHandler();
   try {
     for (const scenario of loaded) {
+      // A Ctrl-C that came after the last drill ended still stops the run.
+      if (interrupts.requested) {
+        statuses.push('interrupted');
+        break;
+      }
       const status = await runOne(scenario, options, interrupts);
       statuses.push(status);
       if (status === 'interrupted') break;
@@ -72,6 +77,7 @@ function printSummary(journal: Journal, runDir: string): void {
   const name = journal.scenario.definition.name;
   for (const v of journal.verdicts) console.log(`  ${v.status === 'passed' ? 'PASS' : 'FAIL'} ${v.check}: ${v.message}`);
   if (journal.error) console.log(`  ${journal.status === 'interrupted' ? 'INTERRUPTED' : 'ERROR'}: ${journal.error.message}`);
+  for (const e of journal.events.filter((x) => x.kind === 'teardown-failed')) console.log(`  TEARDOWN: ${e.message}`);
   const m = journal.measurements;
   const parts = [
     m.rtoMs !== undefined ? `RTO ${formatDuration(m.rtoMs)}` : undefined,
@@ -98,15 +104,23 @@ class InterruptHandler {
   requested = false;
   private child: DrillProcess | undefined;
   private interruptFile: string | undefined;
+  private firstAt = 0;
   private readonly onSignal = (signal: NodeJS.Signals) => {
     if (!this.requested) {
       this.requested = true;
+      this.firstAt = Date.now();
       console.error(`\ndrill: ${signal}: stopping the drill and running its teardown (again to force)…`);
       if (this.interruptFile) writeFileSync(this.interruptFile, signal);
       return;
     }
+    // One keypress can arrive twice (the terminal, and npx forwarding it): that is not a second Ctrl-C.
+    if (Date.now() - this.firstAt < 1000) return;
+    if (!this.child) {
+      console.error('drill: forced exit; run again later to clean up, or see resources.jsonl in the run directory');
+      process.exit(130);
+    }
     console.error('drill: forcing: killing the drill; leftovers will be reaped');
-    this.child?.kill('SIGKILL');
+    this.child.kill('SIGKILL');
   };
 
   constructor() {

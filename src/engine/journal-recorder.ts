@@ -3,6 +3,8 @@ import createDebug from 'debug';
 import type { LoadedScenario } from '../scenario/loader.js';
 import type { Clock } from './clock.js';
 import { asDrillError } from './errors.js';
+import { redactSecrets } from '../report/redact.js';
+import { maskEnvironmentValues } from '../scenario/mask-environment.js';
 import { HARNESS_VERSION } from './harness-version.js';
 import type { ActivityRecord, ActivityStatus, Journal, Marks, ProbeSample } from './journal-types.js';
 
@@ -38,7 +40,7 @@ export class JournalRecorder {
         hostname: os.hostname(),
       },
       components: {},
-      scenario: { file: loaded.file, sha256: loaded.sha256, definition: loaded.scenario },
+      scenario: { file: loaded.file, sha256: loaded.sha256, definition: maskEnvironmentValues(loaded.scenario, loaded.fromEnvironment) },
       startedAt: clock.wallAt(0),
       phases: [],
       steps: [],
@@ -53,7 +55,9 @@ export class JournalRecorder {
 
   event(kind: string, message: string, data?: Record<string, unknown>): void {
     debug('%s: %s', kind, message);
-    this.journal.events.push({ ...this.clock.stamp(), kind, message, ...(data ? { data } : {}) });
+    // Redacted here, once, so the timeline, Allure attachments and reports built from it never carry a secret.
+    const safe = redactSecrets(message);
+    this.journal.events.push({ ...this.clock.stamp(), kind, message: safe, ...(data ? { data: redactData(data) } : {}) });
     this.progress({ kind: 'event', title: message, t: this.clock.now() });
   }
 
@@ -75,17 +79,18 @@ export class JournalRecorder {
     title: string,
     fn: () => Promise<T>,
   ): Promise<T> {
-    const record: ActivityRecord = { name, title, start: this.clock.stamp(), status: 'passed' };
+    const record: ActivityRecord = { name, title, start: this.clock.stamp(), status: 'running' };
     (kind === 'phase' ? this.journal.phases : this.journal.steps).push(record);
     this.progress({ kind: 'start', activity: kind, title, t: record.start.t });
     try {
       const output = await this.wrap(kind, title, fn);
-      if (output) record.output = output;
+      if (output) record.output = redactData(output);
+      record.status = 'passed';
       return output;
     } catch (error) {
       const e = asDrillError(error);
       record.status = e.kind === 'interrupted' ? 'interrupted' : e.kind === 'check' ? 'failed' : 'error';
-      record.error = { code: e.code, message: e.message };
+      record.error = { code: e.code, message: redactSecrets(e.message) };
       throw error;
     } finally {
       record.end = this.clock.stamp();
@@ -99,4 +104,8 @@ export class JournalRecorder {
     (kind === 'phase' ? this.journal.phases : this.journal.steps).push(record);
     this.progress({ kind: 'end', activity: kind, title, status: 'skipped', t: stamp.t });
   }
+}
+
+function redactData(data: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(redactSecrets(JSON.stringify(data))) as Record<string, unknown>;
 }

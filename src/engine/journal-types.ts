@@ -6,7 +6,8 @@
 import type { Scenario } from '../scenario/schema.js';
 
 export type RunStatus = 'passed' | 'failed' | 'invalid-input' | 'environment-error' | 'interrupted';
-export type ActivityStatus = 'passed' | 'failed' | 'error' | 'skipped' | 'interrupted';
+/** `running`: started and never finished (the drill was stopped under it): never a pass. */
+export type ActivityStatus = 'running' | 'passed' | 'failed' | 'error' | 'skipped' | 'interrupted';
 
 export interface Stamp {
   t: number;

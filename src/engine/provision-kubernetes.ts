@@ -65,12 +65,20 @@ export async function provisionKubernetes(spec: KubernetesSpec, options: Kuberne
   const ownsNamespace = choice.how !== 'kubeconfig';
   if (ownsNamespace) {
     namespace = spec.namespace ?? drillNamespaceName(runId);
-    // A cluster the drill created goes away whole; in a running one, the namespace must be removed.
+    // A cluster the drill created goes away whole; in a running one, the namespace must be removed,
+    // but only if this run created it: a namespace that already existed (NAMESPACE_EXISTS) is
+    // someone else's. Teardown and the reaper also check the namespace's drill.dev/run label.
     if (cluster.targetPolicy.kind !== 'whole-cluster') {
-      teardown.push(`delete namespace ${namespace}`, () => deleteNamespace(api, namespace, { timeoutMs: NAMESPACE_DELETE_TIMEOUT_MS }));
-      options.ledger.record({ kind: 'k8s-namespace', kubeconfig: cluster.kubeconfigPath, context: cluster.context, name: namespace });
+      let created = false;
+      teardown.push(`delete namespace ${namespace}`, async () => {
+        if (created) await deleteNamespace(api, namespace, { timeoutMs: NAMESPACE_DELETE_TIMEOUT_MS, runId });
+      });
+      options.ledger.record({ kind: 'k8s-namespace', kubeconfig: cluster.kubeconfigPath, context: cluster.context, name: namespace, runId });
+      await createDrillNamespace(api, namespace, runId);
+      created = true;
+    } else {
+      await createDrillNamespace(api, namespace, runId);
     }
-    await createDrillNamespace(api, namespace, runId);
     await waitForDefaultServiceAccount(api, namespace, { timeoutMs: 30_000, signal });
   } else {
     namespace = spec.namespace!;
@@ -79,7 +87,9 @@ export async function provisionKubernetes(spec: KubernetesSpec, options: Kuberne
   recorder.journal.components.kubernetesNamespace = namespace;
 
   const source = spec.manifests ? path.resolve(options.scenarioFile ? path.dirname(options.scenarioFile) : process.cwd(), spec.manifests) : BUILTIN_MANIFESTS;
-  const objects = loadManifests(source, { namespace, runId, ...(options.databaseUrl !== undefined ? { databaseUrl: options.databaseUrl } : {}) });
+  // In a cluster the drill did not create (kubeconfig, DRILL_KUBECONFIG), only namespaced objects.
+  const namespacedOnly = cluster.targetPolicy.kind !== 'whole-cluster';
+  const objects = loadManifests(source, { namespace, runId, namespacedOnly, ...(options.databaseUrl !== undefined ? { databaseUrl: options.databaseUrl } : {}) });
   const applied: AppliedObject[] = [];
   if (!ownsNamespace) teardown.push('remove the system under drill', () => deleteObjects(api, namespace, applied));
   await applyObjects(api, objects, (o) => applied.push(o));

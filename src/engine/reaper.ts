@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import createDebug from 'debug';
+import { isPostgresPid } from '../targets/postgres/native-process.js';
 import { runCommand } from '../targets/process/run-command.js';
 import { stopRecordedProcess } from '../targets/kubernetes/recorded-process.js';
 import { reapNamespace } from '../targets/kubernetes/reap-namespace.js';
@@ -20,6 +21,9 @@ export async function reapResources(ledgerFile: string): Promise<string[]> {
     const pidFile = path.join(r.path, 'postmaster.pid');
     if (!existsSync(pidFile)) continue;
     const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+    // A stale pid file (the server crashed) may name a pid now used by an unrelated process:
+    // neither pg_ctl's signal nor ours may reach it.
+    if (!isPostgresPid(pid)) continue;
     debug('stopping leftover PostgreSQL in %s (pid %d)', r.path, pid);
     await runCommand(path.join(r.bindir, 'pg_ctl'), ['-D', r.path, 'stop', '-m', 'immediate', '-w', '-t', '20'], {
       runAs: r.uid === undefined ? undefined : { uid: r.uid, gid: r.gid! },
@@ -34,7 +38,7 @@ export async function reapResources(ledgerFile: string): Promise<string[]> {
   }
   // Namespaces in clusters that outlive the drill; their deletion is only started, not awaited.
   for (const r of resources.filter((r) => r.kind === 'k8s-namespace')) {
-    if (await reapNamespace(r.kubeconfig, r.context, r.name)) reaped.push(`namespace ${r.name}`);
+    if (await reapNamespace(r.kubeconfig, r.context, r.name, r.runId)) reaped.push(`namespace ${r.name}`);
   }
   // Kubernetes components and kind clusters (src/targets/kubernetes), newest first: kwok and the
   // controllers stop before the apiserver, the apiserver before etcd.

@@ -13,8 +13,9 @@ export type Resource =
   | { kind: 'process'; pid: number; name: string; match: string }
   // A kind cluster; reaped with `kind delete cluster --name`.
   | { kind: 'kind-cluster'; name: string }
-  // A namespace a drill created in a cluster it did not create (DRILL_KUBECONFIG); reaped by deleting it.
-  | { kind: 'k8s-namespace'; kubeconfig: string; context: string; name: string };
+  // A namespace a drill creates in a cluster it did not create (DRILL_KUBECONFIG); reaped by deleting
+  // it, only while it carries the run's drill.dev/run label (runId is absent in older ledgers: kept).
+  | { kind: 'k8s-namespace'; kubeconfig: string; context: string; name: string; runId?: string };
 
 export class ResourceLedger {
   constructor(readonly file: string | undefined) {}

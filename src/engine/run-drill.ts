@@ -104,6 +104,7 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
     await guard(recorder.activity('phase', 'inject', 'Inject fault', async () => {
       const injected: string[] = [];
       for (const fault of scenario.faults) {
+        abort.signal.throwIfAborted();
         const handle = await inject(ctx, fault);
         teardown.push(`revert ${handle.description}`, async () => {
           await handle[Symbol.asyncDispose]();
@@ -119,7 +120,7 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
       const tFault = journal.marks.tFault!.t;
       const deadline = clock.now() + scenario.detect.timeout;
       while (clock.now() < deadline) {
-        const failing = journal.probes.find((s) => s.service && !s.ok && s.t >= tFault);
+        const failing = serviceSamples(journal, tFault).find((s) => !s.ok);
         if (failing) {
           journal.marks.tDetected = { t: failing.t, wall: clock.wallAt(failing.t) };
           return { probe: failing.probe, error: failing.error, latencyMs: failing.t - tFault };
@@ -140,10 +141,10 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
           continue;
         }
         try {
-          await guard(withTimeout(
-            recorder.activity('step', step.step, title, () => runProcedure(ctx, step)),
-            step.timeout,
-            `recovery[${index}] ${step.step}`,
+          abort.signal.throwIfAborted();
+          // The timeout is inside the activity, so a step that runs out of time is recorded as failed.
+          await guard(recorder.activity('step', step.step, title, () =>
+            withTimeout(runProcedure(ctx, step), step.timeout, `recovery[${index}] ${step.step}`),
           ));
         } catch (error) {
           const e = asDrillError(error);
@@ -157,7 +158,10 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
     recorder.mark('tRecoveryEnd');
 
     await guard(recorder.activity('phase', 'verify', 'Verify (stability, integrity, ledger)', async () => {
-      const stableAt = await waitForStability(journal, scenario.expect.rto, scenario.expect.stability, clock.now, abort.signal);
+      // After a failed runbook step the service is not expected back: look once more for a stable
+      // window (it may have healed by itself) instead of waiting out the whole RTO.
+      const patience = recovered ? scenario.expect.rto : Math.max(0, clock.now() - (journal.marks.tFault?.t ?? 0));
+      const stableAt = await waitForStability(journal, patience, scenario.expect.stability, clock.now, abort.signal);
       const checked = ctx.hasPostgres ? await verifyDatabase(ctx) : {};
       recorder.mark('tVerified');
       return { stableFrom: stableAt, ...checked };

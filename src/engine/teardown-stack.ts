@@ -14,6 +14,9 @@ export interface TeardownFailure {
 export class TeardownStack {
   private readonly entries: Array<{ title: string; fn: () => Promise<void> | void }> = [];
 
+  /** A hung teardown (a client waiting on a dead server) must not keep the others from running. */
+  constructor(private readonly entryTimeoutMs = 60_000) {}
+
   push(title: string, fn: () => Promise<void> | void): void {
     this.entries.push({ title, fn });
   }
@@ -28,7 +31,13 @@ export class TeardownStack {
       const { title, fn } = this.entries.pop()!;
       try {
         debug('teardown: %s', title);
-        await fn();
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.resolve().then(fn),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`did not finish within ${this.entryTimeoutMs} ms`)), this.entryTimeoutMs);
+          }),
+        ]).finally(() => clearTimeout(timer));
       } catch (error) {
         failures.push({ title, message: error instanceof Error ? error.message : String(error) });
       }

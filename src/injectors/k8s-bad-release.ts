@@ -51,31 +51,40 @@ export async function injectBadRelease(ctx: DrillContext, fault: BadRelease): Pr
   const { api, namespace } = ctx.k8s;
   await ctx.k8s.requireDrillTarget('k8s-bad-release');
   const released: Released[] = [];
-  for (const name of fault.deployments) {
-    const d = await readDeployment(api, namespace, name);
-    const patched = await api.apps.patchNamespacedDeployment({ name, namespace, body: badReleasePatch(d, fault.version, fault.image) }, STRATEGIC_MERGE_PATCH);
-    released.push({
-      name,
-      before: withoutTemplateHash(d.spec!.template),
-      after: patched.spec!.template,
-      images: (patched.spec!.template.spec?.containers ?? []).map((c) => c.image ?? ''),
-    });
+  // The pre-fault template comes back unless recovery already moved the Deployment off the bad one.
+  const revert = async () => {
+    for (const r of released) {
+      const current = await api.apps.readNamespacedDeployment({ name: r.name, namespace }).catch((error: unknown) => {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      });
+      if (!current || !sameTemplate(current.spec?.template, r.after)) continue;
+      await api.apps.patchNamespacedDeployment({ name: r.name, namespace, body: [{ op: 'replace', path: '/spec/template', value: r.before }] }, JSON_PATCH);
+    }
+  };
+  try {
+    for (const name of fault.deployments) {
+      const d = await readDeployment(api, namespace, name);
+      const patched = await api.apps.patchNamespacedDeployment({ name, namespace, body: badReleasePatch(d, fault.version, fault.image) }, STRATEGIC_MERGE_PATCH);
+      released.push({
+        name,
+        before: withoutTemplateHash(d.spec!.template),
+        after: patched.spec!.template,
+        images: (patched.spec!.template.spec?.containers ?? []).map((c) => c.image ?? ''),
+      });
+    }
+    for (const r of released) await waitForNewRevision(api, namespace, r.name, ctx.signal);
+  } catch (error) {
+    // No handle is returned: undo the deployments already released before passing the error on.
+    await revert().catch((e: unknown) => debug('reverting the partial bad release: %s', String(e)));
+    throw error;
   }
-  for (const r of released) await waitForNewRevision(api, namespace, r.name, ctx.signal);
   debug('released %s to %s', fault.version, fault.deployments.join(', '));
   return {
     description: `bad release ${fault.version} of ${fault.deployments.join(', ')}`,
     details: { version: fault.version, deployments: released.map(({ name, images }) => ({ name, images })) },
-    // The pre-fault template comes back unless recovery already moved the Deployment off the bad one.
     async [Symbol.asyncDispose]() {
-      for (const r of released) {
-        const current = await api.apps.readNamespacedDeployment({ name: r.name, namespace }).catch((error: unknown) => {
-          if (isNotFound(error)) return undefined;
-          throw error;
-        });
-        if (!current || !sameTemplate(current.spec?.template, r.after)) continue;
-        await api.apps.patchNamespacedDeployment({ name: r.name, namespace, body: [{ op: 'replace', path: '/spec/template', value: r.before }] }, JSON_PATCH);
-      }
+      await revert();
     },
   };
 }

@@ -31,6 +31,13 @@ export async function injectFatFinger(ctx: DrillContext, fault: FatFinger): Prom
   if (fault.statement === 'update' && !fault.set) {
     throw new InputError('FAT_FINGER_NO_SET', `${what}: an update needs \`set\` (e.g. set: "balance = 0")`);
   }
+  // `set` is pasted into the statement: one assignment list, no second statement, no WHERE.
+  if (fault.set !== undefined && (/;/.test(fault.set) || /\bwhere\b/i.test(fault.set) || !/^\s*"?[a-z_][a-z0-9_]*"?\s*=/i.test(fault.set))) {
+    throw new InputError(
+      'FAT_FINGER_BAD_SET',
+      `${what}: \`set\` must be an assignment list like "balance = 0, owner = 'x'" without ';' or WHERE (faults[].set)`,
+    );
+  }
   await withClient(conn, async (c) => {
     const { rows } = await c.query(`select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public' and c.relname = $1 and c.relkind = 'r'`, [fault.table]);
     if (rows.length === 0) throw new InputError('FAULT_TABLE_UNKNOWN', `${what}: table "${fault.table}" does not exist in the drill database (faults[].table)`);
@@ -43,7 +50,8 @@ export async function injectFatFinger(ctx: DrillContext, fault: FatFinger): Prom
     try {
       const before = await c.query<{ rows: string | null }>(`select json_agg(t)::text as rows from ${table} t`);
       const { rows: ids } = await c.query<{ xid: string }>('select txid_current()::text as xid');
-      const result = await c.query(sql);
+      // Extended protocol: PostgreSQL then refuses anything but exactly one statement.
+      const result = await c.query({ text: sql, queryMode: 'extended' } as import('pg').QueryConfig);
       await c.query('commit');
       const { rows: after } = await c.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn');
       return { preImage: before.rows[0]!.rows ?? '[]', rows: result.rowCount ?? 0, xid: ids[0]!.xid, lsn: after[0]!.lsn };

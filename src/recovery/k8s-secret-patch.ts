@@ -1,6 +1,6 @@
 import type { DrillContext } from '../engine/drill-context.js';
 import { StepFailedError } from '../engine/errors.js';
-import { redactSecrets } from '../report/redact.js';
+import { REDACTED, redactSecrets } from '../report/redact.js';
 import type { RecoveryStep } from '../scenario/schema.js';
 import { databaseUrl } from '../targets/kubernetes/database-url.js';
 import { apiMessage, isNotFound, MERGE_PATCH } from '../targets/kubernetes/kube-api.js';
@@ -12,14 +12,19 @@ type Step = Extract<RecoveryStep, { step: 'k8s-secret-patch' }>;
  * Runbook "Update application connection strings": `kubectl patch secret <name> --patch
  * '{"data":{"DATABASE_URL":"<base64>"}}'`, then "Restart application pods" (rollout restart of
  * `restart`). `current-primary` is the database the application uses now (after a promotion or a
- * restore). The value goes to the apiserver only: the journal gets it redacted. Postcondition: the
+ * restore). The value goes to the apiserver only: the journal gets `[REDACTED] (<length>)` for a
+ * literal, the connection without its password for current-primary. Postcondition: the
  * Secret decodes to the value and the restarts rolled out.
  */
 export async function k8sSecretPatch(ctx: DrillContext, step: Step): Promise<Record<string, unknown>> {
   const { api, namespace } = ctx.k8s;
   await ctx.k8s.requireDrillTarget('k8s-secret-patch');
   const value = step.value === 'current-primary' ? databaseUrl(ctx.router.connection) : step.value.value;
-  const shown = redactSecrets(value);
+  // What the journal, step output and errors show: a literal value never (whatever it is, not only
+  // a URL's password), the current primary as its connection without the password.
+  const shown = step.value === 'current-primary' ? databaseUrl({ ...ctx.router.connection, password: undefined }) : `${REDACTED} (${value.length} characters)`;
+  const hide = (text: string) =>
+    [value, Buffer.from(value).toString('base64')].filter((v) => v.length > 0).reduce((out, v) => out.replaceAll(v, shown), redactSecrets(text));
   try {
     await api.core.patchNamespacedSecret(
       { name: step.secret, namespace, body: { data: { [step.key]: Buffer.from(value).toString('base64') } } },
@@ -28,7 +33,7 @@ export async function k8sSecretPatch(ctx: DrillContext, step: Step): Promise<Rec
   } catch (error) {
     if (isNotFound(error)) throw new StepFailedError('SECRET_NOT_FOUND', `secret "${step.secret}" not found in namespace ${namespace}`);
     // The apiserver's message may quote the body: never pass it on unredacted.
-    throw new StepFailedError('PATCH_REJECTED', redactSecrets(`the apiserver refused the patch of secret "${step.secret}": ${apiMessage(error)}`).replaceAll(value, shown));
+    throw new StepFailedError('PATCH_REJECTED', hide(`the apiserver refused the patch of secret "${step.secret}": ${apiMessage(error)}`));
   }
   const stored = (await api.core.readNamespacedSecret({ name: step.secret, namespace })).data?.[step.key];
   if (stored === undefined || Buffer.from(stored, 'base64').toString() !== value) {

@@ -1,7 +1,6 @@
 import type { DrillContext } from '../engine/drill-context.js';
 import { StepFailedError } from '../engine/errors.js';
-import { withClient } from '../targets/postgres/with-client.js';
-import { writesRefused } from './write-probe.js';
+import { setDatabaseReadOnly, writesRefused } from './write-probe.js';
 
 /**
  * The way back from `stop-writes` when the database itself is fine (a false alarm, or a recovery
@@ -10,11 +9,7 @@ import { writesRefused } from './write-probe.js';
  */
 export async function resumeWrites(ctx: DrillContext): Promise<Record<string, unknown>> {
   const instance = ctx.router.current;
-  await withClient(ctx.router.connection, async (c) => {
-    await c.query('set default_transaction_read_only = off');
-    await c.query('alter system reset default_transaction_read_only');
-    await c.query('select pg_reload_conf()');
-  });
+  await setDatabaseReadOnly(ctx.router.connection, false);
   if (await writesRefused(ctx.router.connection)) {
     throw new StepFailedError('WRITES_STILL_REFUSED', `${instance.name} still refuses writes after read-only mode was lifted`);
   }

@@ -1,7 +1,8 @@
 import type { DrillContext } from '../engine/drill-context.js';
 import { StepFailedError } from '../engine/errors.js';
 import { withClient } from '../targets/postgres/with-client.js';
-import { writesRefused } from './write-probe.js';
+import { requireDrillTarget } from '../engine/require-drill-target.js';
+import { setDatabaseReadOnly, writesRefused } from './write-probe.js';
 
 /**
  * Runbook "Stop write operations" and "Enable read-only mode", database side: the application's
@@ -9,11 +10,17 @@ import { writesRefused } from './write-probe.js';
  * are terminated. Postcondition: a write is refused. `resume-writes` undoes it.
  */
 export async function stopWrites(ctx: DrillContext): Promise<Record<string, unknown>> {
+  requireDrillTarget(ctx, 'stop-writes');
   await ctx.writer.pause();
   const instance = ctx.router.current;
-  const terminated = await withClient(ctx.router.connection, async (c) => {
-    await c.query('alter system set default_transaction_read_only = on');
-    await c.query('select pg_reload_conf()');
+  const connection = ctx.router.connection;
+  // Only the drill's own database turns read-only (not the whole server), and teardown lifts it
+  // whatever happens, so no target is left read-only after the drill.
+  ctx.teardown.push(`lift read-only mode of ${connection.database} on ${instance.name}`, async () => {
+    if (await instance.isRunning().catch(() => false)) await setDatabaseReadOnly(connection, false).catch(() => undefined);
+  });
+  const terminated = await withClient(connection, async (c) => {
+    await setDatabaseReadOnly(connection, true);
     const { rows } = await c.query<{ n: string }>(
       `select count(*) filter (where pg_terminate_backend(pid))::text as n from pg_stat_activity
         where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`,

@@ -1,6 +1,6 @@
 import type { DrillContext } from '../engine/drill-context.js';
 import { StepFailedError } from '../engine/errors.js';
-import { withClient } from '../targets/postgres/with-client.js';
+import { setDatabaseReadOnly, writesRefused } from './write-probe.js';
 
 /**
  * Points the application at the newest recovered instance (the runbook's "update application
@@ -11,11 +11,14 @@ export async function switchWorkload(ctx: DrillContext): Promise<Record<string, 
   const target = ctx.recoveredInstances.at(-1);
   if (!target) throw new StepFailedError('NOTHING_TO_SWITCH_TO', 'switch-workload needs a recovered instance; put a restore step before it');
   const from = ctx.router.current.name;
-  await withClient({ ...target.connection, database: 'drill' }, async (c) => {
-    await c.query('begin; create temporary table drill_switch_probe(x int) on commit drop; insert into drill_switch_probe values (1); commit');
-  }).catch((error: unknown) => {
+  const connection = { ...target.connection, database: 'drill' };
+  // A restore that replayed past stop-writes carries its read-only mode: the switch lifts it.
+  await setDatabaseReadOnly(connection, false);
+  if (await writesRefused(connection).catch((error: unknown) => {
     throw new StepFailedError('SWITCH_TARGET_NOT_WRITABLE', `${target.name} does not accept writes: ${String(error)}`);
-  });
+  })) {
+    throw new StepFailedError('SWITCH_TARGET_NOT_WRITABLE', `${target.name} still refuses writes after read-only mode was lifted`);
+  }
   ctx.router.switchTo(target);
   await ctx.writer.retarget();
   return { from, to: target.name, port: target.connection.port };

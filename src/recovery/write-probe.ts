@@ -17,3 +17,12 @@ export async function writesRefused(connection: ConnectionInfo): Promise<boolean
     }
   });
 }
+
+/** Read-only mode of one database: new sessions default to read-only transactions. */
+export async function setDatabaseReadOnly(connection: ConnectionInfo, readOnly: boolean): Promise<void> {
+  await withClient(connection, async (c) => {
+    await c.query('set default_transaction_read_only = off');
+    const db = `"${connection.database.replaceAll('"', '""')}"`;
+    await c.query(readOnly ? `alter database ${db} set default_transaction_read_only = on` : `alter database ${db} reset default_transaction_read_only`);
+  });
+}

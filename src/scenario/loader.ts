@@ -21,6 +21,8 @@ export interface LoadedScenario {
   /** Of the bytes on disk. */
   sha256: string;
   scenario: Scenario;
+  /** Key paths whose values came from `${VAR}`: masked wherever the scenario is recorded. */
+  fromEnvironment?: ReadonlyArray<readonly PropertyKey[]>;
 }
 
 export interface LoadOptions {
@@ -109,7 +111,11 @@ async function checkScenarioFile(file: string, options: LoadOptions): Promise<Ch
   }
 
   debug('loaded %s (sha256 %s)', absolute, read.sha256);
-  return { loaded: { file: absolute, source: read.source, sha256: read.sha256, scenario: parsed.data }, issues: [], namePosition };
+  return {
+    loaded: { file: absolute, source: read.source, sha256: read.sha256, scenario: parsed.data, fromEnvironment: env.filled },
+    issues: [],
+    namePosition,
+  };
 }
 
 /** Two files with one name would write over each other's reports and evidence. */

@@ -11,6 +11,9 @@ const PAGE_SIZE = 8192;
  * of the index's file); PostgreSQL's DETAIL line is kept in the message.
  */
 export async function runAmcheck(client: pg.Client): Promise<AmcheckFinding[]> {
+  // Checks run on instances in read-only mode too (after stop-writes); this session only reads
+  // relations, but creating the extension where it is missing is a write.
+  await client.query('set default_transaction_read_only = off');
   await client.query('create extension if not exists amcheck');
   const findings: AmcheckFinding[] = [];
   const tables = await client.query<{ rel: string; blocks: string }>(

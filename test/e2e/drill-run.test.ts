@@ -120,6 +120,19 @@ describe('drill run (real PostgreSQL, real CLI)', () => {
     expect(leftovers(runDirFrom(result.stdout, reportsDir))).toEqual([]);
   });
 
+  it('a recovery step that runs out of its time fails the drill on recovery-steps (exit 1)', async () => {
+    const result = await runCli(['run', fixture('step-timeout.yaml'), '--reports-dir', reportsDir]);
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    const runDir = runDirFrom(result.stdout, reportsDir);
+    const journal = readJournal(runDir);
+    const step = journal.steps.find((s) => s.name === 'pitr-restore');
+    expect(step?.status).toBe('failed');
+    expect(step?.error?.code).toBe('STEP_TIMEOUT');
+    expect(journal.steps.find((s) => s.name === 'switch-workload')?.status).toBe('skipped');
+    expect(journal.verdicts.find((v) => v.check === 'recovery-steps')?.status).toBe('failed');
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
   it('a timeout during provisioning still yields a journal, exit 3, and nothing left behind', async () => {
     const result = await runCli(['run', fixture('drill-timeout-in-provision.yaml'), '--reports-dir', reportsDir]);
     expect(result.code, result.stdout + result.stderr).toBe(3);

@@ -18,6 +18,18 @@ describe('teardown stack', () => {
   });
 });
 
+describe('teardown stack timeouts', () => {
+  it('a hung teardown is recorded as failed and the rest still run', async () => {
+    const stack = new TeardownStack(50);
+    const ran: string[] = [];
+    stack.push('first', () => void ran.push('first'));
+    stack.push('hangs', () => new Promise<void>(() => undefined));
+    const failures = await stack.runAll();
+    expect(ran).toEqual(['first']);
+    expect(failures).toEqual([{ title: 'hangs', message: 'did not finish within 50 ms' }]);
+  });
+});
+
 describe('exit codes (DESIGN.md section 6)', () => {
   it('maps each status to its code', () => {
     expect(['passed', 'failed', 'invalid-input', 'environment-error', 'interrupted'].map((s) => exitCodeFor(s as never))).toEqual([0, 1, 2, 3, 130]);

@@ -21,23 +21,53 @@ class RecordingLedger extends ResourceLedger {
   }
 }
 
-function recorder(fail?: (args: string[]) => Error | undefined) {
+function recorder(fail?: (args: string[]) => Error | undefined, clusters: string[] = []) {
   const calls: string[][] = [];
   const run: CommandRunner = async (file: string, args: string[], _options?: CommandOptions) => {
     calls.push([file, ...args]);
     const error = fail?.(args);
     if (error) throw error;
-    return { code: 0, stdout: '', stderr: '' };
+    return { code: 0, stdout: args.join(' ') === 'get clusters' ? clusters.map((c) => `${c}\n`).join('') : '', stderr: '' };
   };
   return { calls, run };
 }
 
 describe('kind cluster provider (command construction)', () => {
   it('names clusters after the run, as kind accepts them', () => {
-    expect(kindClusterName('20261127T081500Z-Node_Loss.Drill')).toBe('drill-20261127t081500z-node-loss-drill');
+    expect(kindClusterName('20261127T081500Z-Node_Loss.Drill')).toMatch(/^drill-20261127t081500z-node-los-[0-9a-f]{8}$/);
     const long = kindClusterName('20261127T081500Z-a-very-long-scenario-name-that-goes-on');
     expect(long.length).toBeLessThanOrEqual(40);
     expect(long).toMatch(/^[a-z0-9-]+[a-z0-9]$/);
+    expect(long).not.toMatch(/--/);
+  });
+
+  it('two run ids that share their first 40 characters get different clusters', () => {
+    const a = kindClusterName('20261127T081500Z-a-very-long-scenario-name-that-goes-on-1');
+    const b = kindClusterName('20261127T081500Z-a-very-long-scenario-name-that-goes-on-2');
+    expect(a).not.toBe(b);
+    expect(kindClusterName('20261127T081500Z-a-very-long-scenario-name-that-goes-on-1')).toBe(a);
+  });
+
+  it('refuses a name `kind get clusters` already lists: creates nothing, records nothing, deletes nothing', async () => {
+    const name = kindClusterName('r-taken');
+    const { calls, run } = recorder(undefined, ['other-cluster', name]);
+    const ledger = new RecordingLedger();
+    const error = await KindCluster.create({ runId: 'r-taken', ledger, run, dockerAnswers: async () => true }).catch((e: unknown) => e);
+    expect((error as EnvironmentError).code).toBe('KIND_CLUSTER_EXISTS');
+    expect((error as Error).message).toContain(name);
+    expect(calls).toEqual([['kind', 'version'], ['kind', 'get', 'clusters']]);
+    expect(ledger.resources).toEqual([]);
+  });
+
+  it('when `kind create` says the name is taken (created since the check), the other cluster is not deleted', async () => {
+    const { calls, run } = recorder((args) =>
+      args[0] === 'create' ? new EnvironmentError('COMMAND_FAILED', 'kind create cluster failed: node(s) already exist for a cluster with the name "x"') : undefined,
+    );
+    let registered: KindCluster | undefined;
+    const error = await KindCluster.create({ runId: 'r-race', ledger: new RecordingLedger(), run, dockerAnswers: async () => true }, (c) => (registered = c)).catch((e: unknown) => e);
+    expect((error as Error).message).toContain('already exist');
+    expect(calls.map((c) => c.slice(0, 3).join(' '))).toEqual(['kind version', 'kind get clusters', 'kind create cluster']);
+    expect(existsSync(path.dirname(registered!.kubeconfigPath))).toBe(false);
   });
 
   it('creates the cluster from kind-config.yaml into its own kubeconfig, loads images, and deletes it on dispose', async () => {
@@ -50,13 +80,15 @@ describe('kind cluster provider (command construction)', () => {
       dockerAnswers: async () => true,
       loadImages: ['truststream/api:1.4.2'],
     });
-    const name = 'drill-20261127t081500z-pod-kill';
+    const name = kindClusterName('20261127T081500Z-pod-kill');
+    expect(name).toMatch(/^drill-20261127t081500z-pod-kill-[0-9a-f]{8}$/);
     const workDir = path.dirname(cluster.kubeconfigPath);
     expect(cluster.name).toBe(name);
     expect(cluster.context).toBe(`kind-${name}`);
     expect(cluster.targetPolicy).toEqual({ kind: 'whole-cluster' });
     expect(calls).toEqual([
       ['kind', 'version'],
+      ['kind', 'get', 'clusters'],
       ['kind', 'create', 'cluster', '--name', name, '--config', DEFAULT_KIND_CONFIG, '--kubeconfig', cluster.kubeconfigPath, '--wait', '180s'],
       ['kind', 'load', 'docker-image', 'truststream/api:1.4.2', '--name', name],
     ]);
@@ -69,7 +101,7 @@ describe('kind cluster provider (command construction)', () => {
 
     await cluster.dispose();
     await cluster.dispose();
-    expect(calls.slice(3)).toEqual([['kind', 'delete', 'cluster', '--name', name, '--kubeconfig', cluster.kubeconfigPath]]);
+    expect(calls.slice(4)).toEqual([['kind', 'delete', 'cluster', '--name', name, '--kubeconfig', cluster.kubeconfigPath]]);
     expect(existsSync(workDir)).toBe(false);
   });
 
@@ -84,8 +116,8 @@ describe('kind cluster provider (command construction)', () => {
       nodeImage: 'kindest/node:v1.33.1',
       kindBinary: '/opt/kind/bin/kind',
     });
-    expect(calls[1]).toEqual([
-      '/opt/kind/bin/kind', 'create', 'cluster', '--name', 'drill-r1', '--config', DEFAULT_KIND_CONFIG,
+    expect(calls[2]).toEqual([
+      '/opt/kind/bin/kind', 'create', 'cluster', '--name', kindClusterName('r1'), '--config', DEFAULT_KIND_CONFIG,
       '--kubeconfig', cluster.kubeconfigPath, '--wait', '180s', '--image', 'kindest/node:v1.33.1',
     ]);
     await cluster.dispose();
@@ -96,7 +128,7 @@ describe('kind cluster provider (command construction)', () => {
     let registered: KindCluster | undefined;
     const error = await KindCluster.create({ runId: 'r2', ledger: new RecordingLedger(), run, dockerAnswers: async () => true }, (c) => (registered = c)).catch((e: unknown) => e);
     expect((error as Error).message).toContain('node did not become ready');
-    expect(calls.map((c) => c.slice(0, 3).join(' '))).toEqual(['kind version', 'kind create cluster', 'kind delete cluster']);
+    expect(calls.map((c) => c.slice(0, 3).join(' '))).toEqual(['kind version', 'kind get clusters', 'kind create cluster', 'kind delete cluster']);
     expect(existsSync(path.dirname(registered!.kubeconfigPath))).toBe(false);
   });
 

@@ -33,10 +33,35 @@ export async function createDrillNamespace(api: KubeApi, name: string, runId: st
   debug('created namespace %s', name);
 }
 
-/** Deletes the namespace and waits until it is gone (its pods and objects with it). */
-export async function deleteNamespace(api: KubeApi, name: string, options: { timeoutMs: number }): Promise<void> {
+/**
+ * Whether the namespace carries this run's label (`drill.dev/run=<run>`); its uid when it does, so
+ * the deletion can be made conditional on that very namespace. Undefined when it is missing or
+ * belongs to someone else: such a namespace is never deleted.
+ */
+export async function drillNamespaceOfRun(api: KubeApi, name: string, runId: string): Promise<string | undefined> {
+  let ns;
   try {
-    await api.core.deleteNamespace({ name });
+    ns = await api.core.readNamespace({ name });
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+  if (ns.metadata?.labels?.[RUN_LABEL] !== runLabelValue(runId)) {
+    debug('namespace %s is not labelled %s=%s; not deleting it', name, RUN_LABEL, runLabelValue(runId));
+    return undefined;
+  }
+  return ns.metadata.uid;
+}
+
+/**
+ * Deletes the namespace this run created and waits until it is gone (its pods and objects with
+ * it). A namespace without this run's label is left alone.
+ */
+export async function deleteNamespace(api: KubeApi, name: string, options: { timeoutMs: number; runId: string }): Promise<void> {
+  const uid = await drillNamespaceOfRun(api, name, options.runId);
+  if (uid === undefined) return;
+  try {
+    await api.core.deleteNamespace({ name, body: { preconditions: { uid } } });
   } catch (error) {
     if (isNotFound(error)) return;
     throw error;

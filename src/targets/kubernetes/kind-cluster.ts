@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -36,11 +37,16 @@ export interface KindClusterOptions {
   signal?: AbortSignal;
 }
 
-/** kind cluster names become container and host names: lowercase letters, digits and dashes, short. */
+/**
+ * kind cluster names become container and host names: lowercase letters, digits and dashes, short.
+ * The slug of the run id is shortened, so a hash of the whole run id follows it: two runs whose
+ * ids share a beginning still get different clusters.
+ */
 export function kindClusterName(runId: string): string {
   const slug = runId.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '');
-  // "<name>-control-plane" must stay a valid host name (63 characters).
-  return `drill-${slug}`.slice(0, 40).replace(/-$/, '');
+  const hash = createHash('sha256').update(runId).digest('hex').slice(0, 8);
+  // "<name>-control-plane" must stay a valid host name (63 characters): 40 at most.
+  return `${`drill-${slug}`.slice(0, 31).replace(/-+$/, '')}-${hash}`;
 }
 
 export function kindCreateArgs(o: { name: string; configPath: string; kubeconfigPath: string; nodeImage?: string }): string[] {
@@ -81,6 +87,8 @@ export class KindCluster implements KubernetesCluster {
   readonly kind = 'kind' as const;
   readonly targetPolicy: TargetPolicy = { kind: 'whole-cluster' };
   private disposing: Promise<void> | undefined;
+  /** False once `kind create` says the name is taken: dispose then leaves that cluster alone. */
+  private owned = true;
 
   private constructor(
     readonly name: string,
@@ -110,6 +118,14 @@ export class KindCluster implements KubernetesCluster {
     const configPath = options.configPath ?? DEFAULT_KIND_CONFIG;
     if (!existsSync(configPath)) throw new EnvironmentError('KIND_CONFIG_MISSING', `kind config ${configPath} does not exist`);
     const name = kindClusterName(options.runId);
+    // A cluster of that name is another drill's (or someone's): never create over it, nor delete it.
+    const existing = await run(kind, ['get', 'clusters'], { timeoutMs: 30_000 });
+    if (existing.stdout.split('\n').some((line) => line.trim() === name)) {
+      throw new EnvironmentError(
+        'KIND_CLUSTER_EXISTS',
+        `a kind cluster named ${name} already exists; another drill with the same run id is running, or a killed one left it (kind delete cluster --name ${name})`,
+      );
+    }
     const workDir = mkdtempSync(path.join(os.tmpdir(), `${name}-`));
     options.ledger.record({ kind: 'temp-dir', path: workDir });
     const cluster = new KindCluster(name, path.join(workDir, 'kubeconfig'), workDir, kind, run);
@@ -127,6 +143,8 @@ export class KindCluster implements KubernetesCluster {
       }
       return cluster;
     } catch (error) {
+      // kind refuses a name it finds taken: that cluster appeared since the check and is not ours.
+      if (/already exist/i.test(String((error as Error).message))) cluster.owned = false;
       await cluster.dispose().catch((e: unknown) => debug('dispose after failed create: %s', String(e)));
       throw error;
     }
@@ -143,7 +161,7 @@ export class KindCluster implements KubernetesCluster {
   dispose(): Promise<void> {
     this.disposing ??= (async () => {
       try {
-        await this.run(this.kindBinary, kindDeleteArgs(this.name, this.kubeconfigPath), { timeoutMs: 300_000 });
+        if (this.owned) await this.run(this.kindBinary, kindDeleteArgs(this.name, this.kubeconfigPath), { timeoutMs: 300_000 });
       } finally {
         await rm(this.workDir, { recursive: true, force: true });
       }

@@ -22,6 +22,23 @@ export function runLabelValue(runId: string): string {
   return runId.replace(/[^A-Za-z0-9_.-]/g, '-').slice(-63).replace(/^[^A-Za-z0-9]+/, '').replace(/[^A-Za-z0-9]+$/, '') || 'run';
 }
 
+/**
+ * Kinds that are not namespaced (cluster-wide): creating one in a cluster the drill did not create
+ * would reach beyond the drill's namespace. Built-in Kubernetes kinds, plus common add-ons'.
+ */
+export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
+  'Namespace', 'Node', 'PersistentVolume', 'ComponentStatus',
+  'ClusterRole', 'ClusterRoleBinding',
+  'CustomResourceDefinition', 'APIService',
+  'StorageClass', 'VolumeAttachment', 'CSIDriver', 'CSINode', 'VolumeAttributesClass',
+  'PriorityClass', 'RuntimeClass', 'IngressClass', 'IPAddress', 'ServiceCIDR',
+  'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration',
+  'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'MutatingAdmissionPolicy', 'MutatingAdmissionPolicyBinding',
+  'CertificateSigningRequest', 'ClusterTrustBundle', 'FlowSchema', 'PriorityLevelConfiguration',
+  'PodSecurityPolicy', 'DeviceClass', 'ResourceSlice', 'StorageVersion', 'StorageVersionMigration',
+  'ClusterIssuer', 'ClusterPolicy', 'ClusterServiceVersion', 'GatewayClass',
+]);
+
 function yamlFiles(source: string): string[] {
   let stat;
   try {
@@ -43,7 +60,10 @@ function yamlFiles(source: string): string[] {
  * When a database URL is given and the set has the DATABASE_URL Secret, the URL goes into it
  * (as stringData: the apiserver encodes it; the value never passes through a log or the journal).
  */
-export function loadManifests(source: string, options: { namespace: string; runId: string; databaseUrl?: string }): KubernetesObject[] {
+export function loadManifests(
+  source: string,
+  options: { namespace: string; runId: string; databaseUrl?: string; /** A cluster the drill did not create: cluster-wide kinds are refused. */ namespacedOnly?: boolean },
+): KubernetesObject[] {
   const objects: KubernetesObject[] = [];
   for (const file of yamlFiles(source)) {
     for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
@@ -57,6 +77,13 @@ export function loadManifests(source: string, options: { namespace: string; runI
       }
       if (obj.kind === 'Namespace') {
         throw new InputError('MANIFEST_INVALID', `${file}: ${obj.metadata.name} is a Namespace; the drill places everything in its own namespace, remove it`);
+      }
+      if (options.namespacedOnly && CLUSTER_SCOPED_KINDS.has(obj.kind)) {
+        throw new InputError(
+          'NOT_A_DRILL_TARGET',
+          `${file}: ${obj.kind} ${obj.metadata.name} is cluster-wide; in a cluster the drill did not create it deploys only into namespace ${options.namespace}. ` +
+            'Nothing was created from the manifests: remove it, or use a cluster the drill starts (provider: local or kind)',
+        );
       }
       obj.metadata.namespace = options.namespace;
       obj.metadata.labels = { ...obj.metadata.labels, [MANAGED_BY_LABEL]: MANAGED_BY, [RUN_LABEL]: runLabelValue(options.runId) };

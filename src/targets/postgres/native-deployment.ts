@@ -167,7 +167,9 @@ export class NativeWorkspace {
   }
 
   async verifyBackup(backup: BaseBackup): Promise<{ ok: boolean; output: string }> {
-    if (!this.binaries.has('pg_verifybackup')) return { ok: true, output: 'pg_verifybackup not available; not verified' };
+    if (!this.binaries.has('pg_verifybackup')) {
+      throw new EnvironmentError('VERIFY_UNAVAILABLE', `pg_verifybackup is not in ${this.binaries.bindir}; install it (PostgreSQL 13+) or set verify: false on the step`);
+    }
     // -n: the backup carries its WAL (-X stream) but it is checked by the restore itself.
     const result = await runCommand(this.binaries.path('pg_verifybackup'), ['-n', backup.dir], {
       runAs: this.runAs,

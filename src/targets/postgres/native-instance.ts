@@ -6,6 +6,7 @@ import pg from 'pg';
 import { EnvironmentError } from '../../engine/errors.js';
 import { runCommand, type RunAs } from '../process/run-command.js';
 import type { PostgresBinaries } from './binaries.js';
+import { isPostgresPid } from './native-process.js';
 import type { ConnectionInfo, PgInstance } from './types.js';
 
 const debug = createDebug('drill:pg');
@@ -55,13 +56,7 @@ export class NativeInstance implements PgInstance {
 
   async isRunning(): Promise<boolean> {
     const pid = this.postmasterPid();
-    if (!pid) return false;
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
+    return pid !== undefined && isPostgresPid(pid);
   }
 
   async start(): Promise<void> {
@@ -91,7 +86,8 @@ export class NativeInstance implements PgInstance {
 
   async kill(): Promise<void> {
     const pid = this.postmasterPid();
-    if (!pid) return;
+    // A stale postmaster.pid after a crash may name a pid the kernel has given to someone else.
+    if (!pid || !isPostgresPid(pid)) return;
     debug('SIGKILL %s (pid %d)', this.name, pid);
     try {
       process.kill(pid, 'SIGKILL');

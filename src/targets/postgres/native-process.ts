@@ -21,6 +21,20 @@ function fieldsAfterComm(stat: string): string[] {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
+/**
+ * The pid exists (a zombie counts) and is a PostgreSQL process, not an unrelated process that got
+ * a stale postmaster.pid's number after a crash: the only pids the harness may signal.
+ */
+export function isPostgresPid(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const stat = statOf(pid);
+  return stat === undefined ? !existsSync('/proc/self/stat') : stat.includes('(postgres)');
+}
+
 /** Running, not a zombie, and still a PostgreSQL process (not a new process with a recycled pid). */
 export function postgresProcessAlive(pid: number): boolean {
   try {
