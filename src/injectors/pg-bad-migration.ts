@@ -97,7 +97,8 @@ export async function injectBadMigration(ctx: DrillContext, fault: BadMigrationF
     description: `bad migration ${migration.name} (${migration.description}) on ${instance.name}`,
     details: { migration: migration.name, previousVersion, change: fault.change, instance: instance.name, restorePointLsn: beforeFault.lsn },
     async [Symbol.asyncDispose]() {
-      const migrator = new Migrator(ctx.router.connection, ctx.migrations.all);
+      // The instance the migration went to, even after the application has moved elsewhere.
+      const migrator = new Migrator(conn, ctx.migrations.all);
       const status = await migrator.status();
       if (status.applied.some((m) => m.name === migration.name)) await migrator.revert([migration.name]);
       ctx.migrations.withdraw(migration.name);

@@ -45,21 +45,39 @@ export async function injectReplicationLag(ctx: DrillContext, fault: Replication
     await c.query("alter system set primary_conninfo = ''");
     await c.query('select pg_reload_conf()');
   });
-  const heldAt = await awaitReceiverStopped(primary, replica);
-  ctx.recorder.event('replication-held', `replication to ${replica.name} held back at ${heldAt ?? 'its start'}`, { replica: replica.name, heldAt });
-  debug('%s held back at %s for %d ms', replica.name, heldAt, fault.holdFor);
+  const release = async () => {
+    // Promoted or gone: there is no replication left to restore.
+    const still = await withClient(admin(replica), standbyPosition).catch(() => undefined);
+    if (!still?.inRecovery) return;
+    await withClient(admin(replica), async (c) => {
+      await c.query('alter system reset primary_conninfo');
+      await c.query('select pg_reload_conf()');
+    });
+  };
+  // Held back but not proven: nothing may stay held without a handle to release it.
+  let heldAt: Awaited<ReturnType<typeof awaitReceiverStopped>>;
+  let primaryLsn: string;
+  let position: Awaited<ReturnType<typeof standbyPosition>>;
+  try {
+    heldAt = await awaitReceiverStopped(primary, replica);
+    ctx.recorder.event('replication-held', `replication to ${replica.name} held back at ${heldAt ?? 'its start'}`, { replica: replica.name, heldAt });
+    debug('%s held back at %s for %d ms', replica.name, heldAt, fault.holdFor);
 
-  await sleep(fault.holdFor, ctx.signal);
+    await sleep(fault.holdFor, ctx.signal);
 
-  const primaryLsn = await withClient(admin(primary), currentWalLsn);
-  const position = await withClient(admin(replica), standbyPosition);
-  // The proof that the hold held: nothing arrived while the primary went on writing.
-  if (position.receiveLsn !== heldAt || position.walReceiver !== null) {
-    throw new EnvironmentError(
-      'LAG_NOT_HELD',
-      `replication to ${replica.name} was to be held at ${heldAt} but it received up to ${position.receiveLsn} ` +
-        `(WAL receiver: ${position.walReceiver ?? 'none'}); another setting (restore_command?) feeds it WAL`,
-    );
+    primaryLsn = await withClient(admin(primary), currentWalLsn);
+    position = await withClient(admin(replica), standbyPosition);
+    // The proof that the hold held: nothing arrived while the primary went on writing.
+    if (position.receiveLsn !== heldAt || position.walReceiver !== null) {
+      throw new EnvironmentError(
+        'LAG_NOT_HELD',
+        `replication to ${replica.name} was to be held at ${heldAt} but it received up to ${position.receiveLsn} ` +
+          `(WAL receiver: ${position.walReceiver ?? 'none'}); another setting (restore_command?) feeds it WAL`,
+      );
+    }
+  } catch (error) {
+    await release().catch(() => undefined);
+    throw error;
   }
   const bytesBehind = position.replayLsn ? lsnDiff(primaryLsn, position.replayLsn) : undefined;
   return {
@@ -67,13 +85,7 @@ export async function injectReplicationLag(ctx: DrillContext, fault: Replication
     details: { replica: replica.name, heldAtLsn: heldAt, primaryLsn, bytesBehind, holdForMs: fault.holdFor },
     precondition: true,
     async [Symbol.asyncDispose]() {
-      // Promoted or gone: there is no replication left to restore.
-      const still = await withClient(admin(replica), standbyPosition).catch(() => undefined);
-      if (!still?.inRecovery) return;
-      await withClient(admin(replica), async (c) => {
-        await c.query('alter system reset primary_conninfo');
-        await c.query('select pg_reload_conf()');
-      });
+      await release();
     },
   };
 }
