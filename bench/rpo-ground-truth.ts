@@ -16,6 +16,12 @@ export interface RpoGroundTruth {
   trueRpoMs: number;
   measuredLost: number;
   trueLost: number;
+  /**
+   * One writer interval as it really was at the target: the gap between the last acknowledgement
+   * before the target time and the next one (a write committed just before the target can be
+   * acknowledged just after it, so one write either side is within the truth).
+   */
+  toleranceMs: number;
   withinOneInterval: boolean;
 }
 
@@ -51,6 +57,8 @@ export async function rpoGroundTruth(lostWindowMs: number, intervalMs = 100): Pr
     const truthSurvivors = acks.filter((a) => a.tAck < targetT);
     const trueRpoMs = acks.at(-1)!.tAck - (truthSurvivors.at(-1)?.tAck ?? acks[0]!.tAck);
     const trueLost = acks.length - truthSurvivors.length;
+    const next = acks[truthSurvivors.length];
+    const toleranceMs = Math.max(intervalMs, next && truthSurvivors.length ? next.tAck - truthSurvivors.at(-1)!.tAck : 0);
     return {
       intervalMs,
       lostWindowMs,
@@ -58,7 +66,8 @@ export async function rpoGroundTruth(lostWindowMs: number, intervalMs = 100): Pr
       trueRpoMs: Math.round(trueRpoMs),
       measuredLost: analysis.lost.length,
       trueLost,
-      withinOneInterval: Math.abs(measured.rpoMs - trueRpoMs) <= intervalMs && Math.abs(analysis.lost.length - trueLost) <= 1,
+      toleranceMs: Math.round(toleranceMs),
+      withinOneInterval: Math.abs(measured.rpoMs - trueRpoMs) <= toleranceMs && Math.abs(analysis.lost.length - trueLost) <= 1,
     };
   } finally {
     await deployment?.dispose();
