@@ -7,13 +7,13 @@ import { Migrator } from '../workload/migrations/migrator.js';
 import type { SchemaMigration } from '../workload/migrations/schema-migration.js';
 import { markBeforeFault } from './before-fault-point.js';
 import { requireDrillTarget } from '../engine/require-drill-target.js';
+import { quoteIdent } from '../targets/postgres/sql-names.js';
 
 const debug = createDebug('drill:inject');
 
 type BadMigrationFault = Extract<Fault, { type: 'pg-bad-migration' }>;
 export type SchemaChange = BadMigrationFault['change'];
 
-const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 export function describeChange(change: SchemaChange): string {
   switch (change.kind) {
@@ -33,16 +33,16 @@ export function describeChange(change: SchemaChange): string {
  */
 export function badMigration(change: SchemaChange, version: string, columnType = 'text'): SchemaMigration {
   const name = `${version}-${change.kind}-${change.table}-${change.column}`.toLowerCase().replace(/[^a-z0-9-]+/g, '-');
-  const table = ident(change.table);
-  const column = ident(change.column);
+  const table = quoteIdent(change.table);
+  const column = quoteIdent(change.column);
   const description = describeChange(change);
   switch (change.kind) {
     case 'rename-column':
       return {
         name,
         description,
-        up: async (c) => void (await c.query(`alter table ${table} rename column ${column} to ${ident(change.to)}`)),
-        down: async (c) => void (await c.query(`alter table ${table} rename column ${ident(change.to)} to ${column}`)),
+        up: async (c) => void (await c.query(`alter table ${table} rename column ${column} to ${quoteIdent(change.to)}`)),
+        down: async (c) => void (await c.query(`alter table ${table} rename column ${quoteIdent(change.to)} to ${column}`)),
       };
     case 'add-required-column':
       // The usual way to add NOT NULL to a table with rows: fill them through a default, then

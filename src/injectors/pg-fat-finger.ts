@@ -5,12 +5,12 @@ import type { Fault } from '../scenario/schema.js';
 import { withClient } from '../targets/postgres/with-client.js';
 import { markBeforeFault } from './before-fault-point.js';
 import { requireDrillTarget } from '../engine/require-drill-target.js';
+import { quoteIdent } from '../targets/postgres/sql-names.js';
 
 const debug = createDebug('drill:inject');
 
 type FatFinger = Extract<Fault, { type: 'pg-fat-finger' }>;
 
-const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /**
  * Logical corruption: someone runs an UPDATE or DELETE without a WHERE clause on the primary and
@@ -27,7 +27,7 @@ export async function injectFatFinger(ctx: DrillContext, fault: FatFinger): Prom
   requireDrillTarget(ctx, what);
   const instance = ctx.router.current;
   const conn = ctx.router.connection;
-  const table = ident(fault.table);
+  const table = quoteIdent(fault.table);
   if (fault.statement === 'update' && !fault.set) {
     throw new InputError('FAT_FINGER_NO_SET', `${what}: an update needs \`set\` (e.g. set: "balance = 0")`);
   }
@@ -100,7 +100,7 @@ export async function injectFatFinger(ctx: DrillContext, fault: FatFinger): Prom
  * tables that reference this one).
  */
 async function restoreStatement(c: import('pg').Client, name: string, statement: FatFinger['statement']): Promise<string> {
-  const table = ident(name);
+  const table = quoteIdent(name);
   const source = `json_populate_recordset(null::${table}, $1::json)`;
   if (statement === 'delete') return `insert into ${table} select * from ${source} on conflict do nothing`;
   const { rows } = await c.query<{ col: string; pk: boolean }>(
@@ -109,8 +109,8 @@ async function restoreStatement(c: import('pg').Client, name: string, statement:
       where a.attrelid = $1::regclass and a.attnum > 0 and not a.attisdropped and a.attgenerated = '' order by a.attnum`,
     [name],
   );
-  const keys = rows.filter((r) => r.pk).map((r) => ident(r.col));
-  const others = rows.filter((r) => !r.pk).map((r) => ident(r.col));
+  const keys = rows.filter((r) => r.pk).map((r) => quoteIdent(r.col));
+  const others = rows.filter((r) => !r.pk).map((r) => quoteIdent(r.col));
   if (keys.length === 0 || others.length === 0) {
     throw new EnvironmentError('FAT_FINGER_NOT_REVERTIBLE', `pg-fat-finger: ${name} has no primary key to write the old values back by`);
   }

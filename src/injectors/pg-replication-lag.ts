@@ -9,6 +9,7 @@ import { currentWalLsn, replicationRows, standbyPosition } from '../targets/post
 import type { PgInstance } from '../targets/postgres/types.js';
 import { withClient } from '../targets/postgres/with-client.js';
 import { requireDrillTarget } from '../engine/require-drill-target.js';
+import { adminConnection } from '../targets/postgres/sql-names.js';
 
 const debug = createDebug('drill:inject');
 
@@ -17,7 +18,6 @@ const STOP_TIMEOUT_MS = 15_000;
 
 type ReplicationLag = Extract<Fault, { type: 'pg-replication-lag' }>;
 
-const admin = (instance: PgInstance) => ({ ...instance.connection, database: 'postgres' });
 
 /**
  * Replication to a replica held back, then `holdFor` of writes on the primary that the replica
@@ -32,7 +32,7 @@ export async function injectReplicationLag(ctx: DrillContext, fault: Replication
   requireDrillTarget(ctx, 'pg-replication-lag');
   const replica = chooseReplica(ctx, fault.replica);
   const primary = ctx.router.current;
-  const upstream = (await withClient(admin(primary), replicationRows)).find((r) => r.name === replica.name);
+  const upstream = (await withClient(adminConnection(primary), replicationRows)).find((r) => r.name === replica.name);
   if (upstream?.syncState === 'sync' || upstream?.syncState === 'quorum') {
     throw new InputError(
       'LAG_ON_SYNCHRONOUS_REPLICA',
@@ -41,15 +41,15 @@ export async function injectReplicationLag(ctx: DrillContext, fault: Replication
     );
   }
 
-  await withClient(admin(replica), async (c) => {
+  await withClient(adminConnection(replica), async (c) => {
     await c.query("alter system set primary_conninfo = ''");
     await c.query('select pg_reload_conf()');
   });
   const release = async () => {
     // Promoted or gone: there is no replication left to restore.
-    const still = await withClient(admin(replica), standbyPosition).catch(() => undefined);
+    const still = await withClient(adminConnection(replica), standbyPosition).catch(() => undefined);
     if (!still?.inRecovery) return;
-    await withClient(admin(replica), async (c) => {
+    await withClient(adminConnection(replica), async (c) => {
       await c.query('alter system reset primary_conninfo');
       await c.query('select pg_reload_conf()');
     });
@@ -65,8 +65,8 @@ export async function injectReplicationLag(ctx: DrillContext, fault: Replication
 
     await sleep(fault.holdFor, ctx.signal);
 
-    primaryLsn = await withClient(admin(primary), currentWalLsn);
-    position = await withClient(admin(replica), standbyPosition);
+    primaryLsn = await withClient(adminConnection(primary), currentWalLsn);
+    position = await withClient(adminConnection(replica), standbyPosition);
     // The proof that the hold held: nothing arrived while the primary went on writing.
     if (position.receiveLsn !== heldAt || position.walReceiver !== null) {
       throw new EnvironmentError(
@@ -106,8 +106,8 @@ function chooseReplica(ctx: DrillContext, name: string | undefined): PgInstance 
 async function awaitReceiverStopped(primary: PgInstance, replica: PgInstance): Promise<string | null> {
   const deadline = Date.now() + STOP_TIMEOUT_MS;
   for (;;) {
-    const position = await withClient(admin(replica), standbyPosition);
-    const listed = (await withClient(admin(primary), replicationRows)).some((r) => r.name === replica.name);
+    const position = await withClient(adminConnection(replica), standbyPosition);
+    const listed = (await withClient(adminConnection(primary), replicationRows)).some((r) => r.name === replica.name);
     if (position.walReceiver === null && !listed) return position.receiveLsn;
     if (Date.now() > deadline) {
       throw new EnvironmentError(

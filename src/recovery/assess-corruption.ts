@@ -2,8 +2,8 @@ import type { DrillContext } from '../engine/drill-context.js';
 import { runAmcheck } from '../workload/amcheck.js';
 import { withClient } from '../targets/postgres/with-client.js';
 import { corruptionExtent, type CheckedRelation } from './corruption-extent.js';
+import { PAGE_SIZE } from '../targets/postgres/page-checksum.js';
 
-const PAGE_SIZE = 8192;
 
 /**
  * Runbook "Identify corruption extent": amcheck over the database the application uses now, and

@@ -12,6 +12,7 @@ import { standbyPosition, type StandbyPosition } from '../targets/postgres/repli
 import type { PgInstance } from '../targets/postgres/types.js';
 import { withClient } from '../targets/postgres/with-client.js';
 import { waitForPromotion } from './wait-for-promotion.js';
+import { adminConnection } from '../targets/postgres/sql-names.js';
 
 const debug = createDebug('drill:recovery');
 
@@ -31,7 +32,6 @@ async function currentTimeline(c: pg.Client): Promise<number> {
   return Number.parseInt(rows[0]!.file.slice(0, 8), 16);
 }
 
-const admin = (instance: PgInstance) => ({ ...instance.connection, database: 'postgres' });
 
 /**
  * Runbook "Primary Database Failure: promote read replica to primary" (`aws rds
@@ -46,7 +46,7 @@ export async function promoteReplica(ctx: DrillContext, step: PromoteStep): Prom
       .filter((r) => r !== ctx.router.current)
       .map(async (replica): Promise<Candidate> => {
         try {
-          return await withClient(admin(replica), async (c) => ({
+          return await withClient(adminConnection(replica), async (c) => ({
             replica,
             position: await standbyPosition(c),
             timeline: (await c.query<{ tli: number }>('select timeline_id as tli from pg_control_checkpoint()')).rows[0]!.tli,
@@ -65,20 +65,20 @@ export async function promoteReplica(ctx: DrillContext, step: PromoteStep): Prom
     ctx.recorder.event('split-brain-risk', `${oldPrimary.name} still runs while ${replica.name} is promoted: fence it (fence-old-primary)`);
   }
 
-  const promoted = await withClient(admin(replica), async (c) => {
+  const promoted = await withClient(adminConnection(replica), async (c) => {
     const waitSeconds = Math.max(1, Math.floor(step.timeout / 1000));
     return (await c.query<{ ok: boolean }>('select pg_promote(true, $1) as ok', [waitSeconds])).rows[0]!.ok;
   }, step.timeout + 5000);
   if (!promoted) throw new StepFailedError('PROMOTION_FAILED', `pg_promote on ${replica.name} did not complete: ${logOf(replica)}`);
   const { lsn } = await waitForPromotion(replica, step.timeout, ctx.signal);
   // After promotion pg_last_wal_replay_lsn() stays at the end of the WAL replayed: the fork point.
-  const after = await withClient(admin(replica), standbyPosition);
-  const timeline = await withClient(admin(replica), currentTimeline);
+  const after = await withClient(adminConnection(replica), standbyPosition);
+  const timeline = await withClient(adminConnection(replica), currentTimeline);
   if (timeline <= chosen.timeline) {
     throw new StepFailedError('PROMOTION_NO_NEW_TIMELINE', `${replica.name} left recovery but is still on timeline ${timeline}: ${logOf(replica)}`);
   }
   const forkLsn = maxLsn(after.replayLsn, chosen.position?.replayLsn) ?? lsn;
-  await withClient(admin(replica), (c) =>
+  await withClient(adminConnection(replica), (c) =>
     c.query('begin; create temporary table drill_promote_probe(x int) on commit drop; insert into drill_promote_probe values (1); commit'),
   ).catch((error: unknown) => {
     throw new StepFailedError('PROMOTED_NOT_WRITABLE', `${replica.name} left recovery but does not accept writes: ${String(error)}`);

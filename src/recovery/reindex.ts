@@ -3,10 +3,10 @@ import { StepFailedError } from '../engine/errors.js';
 import type { RecoveryStep } from '../scenario/schema.js';
 import { withClient } from '../targets/postgres/with-client.js';
 import { runAmcheck } from '../workload/amcheck.js';
+import { quoteIdent } from '../targets/postgres/sql-names.js';
 
 type ReindexStep = Extract<RecoveryStep, { step: 'reindex' }>;
 
-const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
@@ -38,7 +38,7 @@ export async function reindex(ctx: DrillContext, step: ReindexStep): Promise<Rec
     const rebuilt: Array<{ index: string; ms: number }> = [];
     for (const index of indexes) {
       const started = Date.now();
-      await c.query(`reindex index ${step.concurrently ? 'concurrently ' : ''}${ident(index)}`).catch((error: unknown) => {
+      await c.query(`reindex index ${step.concurrently ? 'concurrently ' : ''}${quoteIdent(index)}`).catch((error: unknown) => {
         throw new StepFailedError('REINDEX_FAILED', `REINDEX of ${index} on ${instance.name} failed: ${messageOf(error)}; if its table is damaged, restore instead`);
       });
       rebuilt.push({ index, ms: Date.now() - started });

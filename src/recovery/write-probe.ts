@@ -1,5 +1,6 @@
 import type { ConnectionInfo } from '../targets/postgres/types.js';
 import { withClient } from '../targets/postgres/with-client.js';
+import { quoteIdent } from '../targets/postgres/sql-names.js';
 
 /**
  * Whether the instance refuses a write. Any CREATE is refused in a read-only transaction, and the
@@ -22,7 +23,7 @@ export async function writesRefused(connection: ConnectionInfo): Promise<boolean
 export async function setDatabaseReadOnly(connection: ConnectionInfo, readOnly: boolean): Promise<void> {
   await withClient(connection, async (c) => {
     await c.query('set default_transaction_read_only = off');
-    const db = `"${connection.database.replaceAll('"', '""')}"`;
+    const db = quoteIdent(connection.database);
     await c.query(readOnly ? `alter database ${db} set default_transaction_read_only = on` : `alter database ${db} reset default_transaction_read_only`);
   });
 }

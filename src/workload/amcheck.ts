@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { AmcheckFinding } from '../engine/journal-types.js';
+import { PAGE_SIZE } from '../targets/postgres/page-checksum.js';
 
-const PAGE_SIZE = 8192;
 
 /**
  * amcheck over every table (verify_heapam) and btree index (bt_index_check with heapallindexed)

@@ -6,6 +6,7 @@ import { currentWalLsn, replicationRows, standbyPosition, type ReplicationRow } 
 import type { PgInstance, PostgresDeployment } from '../targets/postgres/types.js';
 import { withClient } from '../targets/postgres/with-client.js';
 import type { DatabaseRouter } from './database-router.js';
+import { adminConnection } from '../targets/postgres/sql-names.js';
 
 const debug = createDebug('drill:monitor');
 
@@ -23,7 +24,6 @@ export const MONITOR_INTERVAL_MS = 1000;
 /** Time allowed per reading: a hung server must not stall the loop past a couple of intervals. */
 const QUERY_TIMEOUT_MS = 3000;
 
-const admin = (instance: PgInstance) => ({ ...instance.connection, database: 'postgres' });
 
 /** Client connections other than the monitor's own (the runbook's `count(*) from pg_stat_activity`). */
 const CONNECTIONS_SQL = `select count(*)::int as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()`;
@@ -79,7 +79,7 @@ export class DbMonitor {
 
   private async readPrimary(primary: PgInstance): Promise<{ lsn: string; rows: ReplicationRow[] } | undefined> {
     try {
-      const reading = await withClient(admin(primary), async (c) => ({
+      const reading = await withClient(adminConnection(primary), async (c) => ({
         connections: (await c.query<{ n: number }>(CONNECTIONS_SQL)).rows[0]!.n,
         lsn: await currentWalLsn(c),
         rows: await replicationRows(c),
@@ -97,7 +97,7 @@ export class DbMonitor {
   private async readReplica(replica: PgInstance, upstream: { lsn: string; rows: ReplicationRow[] } | undefined): Promise<void> {
     let reading;
     try {
-      reading = await withClient(admin(replica), async (c) => ({
+      reading = await withClient(adminConnection(replica), async (c) => ({
         connections: (await c.query<{ n: number }>(CONNECTIONS_SQL)).rows[0]!.n,
         position: await standbyPosition(c),
       }), QUERY_TIMEOUT_MS);

@@ -3,6 +3,7 @@ import type { ConnectionInfo } from '../targets/postgres/types.js';
 import { runAmcheck } from './amcheck.js';
 import { DATASET_TABLES, tableFacts } from './dataset.js';
 import { withClient } from '../targets/postgres/with-client.js';
+import { quoteIdent } from '../targets/postgres/sql-names.js';
 
 /**
  * Everything the integrity assertion judges, read from one instance: contents, foreign keys,
@@ -56,7 +57,7 @@ async function foreignKeyViolations(c: import('pg').Client): Promise<IntegrityFa
   );
   const results: IntegrityFacts['foreignKeys'] = [];
   for (const fk of fks) {
-    const q = (s: string) => `"${s.replaceAll('"', '""')}"`;
+    const q = quoteIdent;
     const join = fk.child_cols.map((col, i) => `p.${q(fk.parent_cols[i]!)} = c.${q(col)}`).join(' and ');
     const notNull = fk.child_cols.map((col) => `c.${q(col)} is not null`).join(' and ');
     const { rows } = await c.query<{ n: string }>(

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Pki } from './pki.js';
 
 /**
  * Command lines of the local control plane's components: pure functions of where things are, so
@@ -15,14 +16,8 @@ export interface ControlPlaneLayout {
     controllerManager: number;
     scheduler: number;
   };
-  pki: {
-    caCert: string;
-    caKey: string;
-    apiserverCert: string;
-    apiserverKey: string;
-    serviceAccountKey: string;
-    serviceAccountPub: string;
-  };
+  /** The file paths of the generated PKI. */
+  pki: Omit<Pki, 'dir' | 'caPem'>;
   etcdDataDir: string;
   tokenFile: string;
   auditPolicyFile: string;
