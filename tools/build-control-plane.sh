@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Build a local Kubernetes control plane (etcd, kube-apiserver,
-# kube-controller-manager, kube-scheduler) plus kwok (fake nodes) from Go
-# modules, and cache the binaries outside the repo.
+# kube-controller-manager, kube-scheduler), kwok (fake nodes) and kubelet (real
+# nodes) from Go modules, and cache the binaries outside the repo.
 #
 # Usage:   BIN=$(tools/build-control-plane.sh)
-# stdout:  exactly one line, the bin directory holding the five binaries.
+# stdout:  exactly one line, the bin directory holding the six binaries.
 # stderr:  progress and go tool output.
 #
 # See tools/README.md for the cache layout and environment overrides.
@@ -22,8 +22,8 @@ CACHE_ROOT="${DRILL_CACHE_DIR:-$HOME/.cache/drill}"
 BUILD_JOBS="${DRILL_BUILD_JOBS:-2}"          # go build -p (parallel packages)
 FORCE_REBUILD="${DRILL_FORCE_REBUILD:-0}"    # 1 = ignore an existing cache
 
-BINARIES=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
-KUBE_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler)
+BINARIES=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok kubelet)
+KUBE_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet)
 
 # Use the installed Go; never silently download another toolchain.
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
@@ -55,17 +55,32 @@ stamp_header() {
   printf 'kubernetes=%s\netcd=%s\nkwok=%s\n' "$KUBE_VERSION" "$ETCD_VERSION" "$KWOK_VERSION"
 }
 
-# The cache is usable when the stamp records the same pinned versions and a
-# finished build, and every binary is present and executable.
-cache_ok() {
+# A finished build of the same pinned versions: its binaries can be kept even
+# when a newer script wants more of them (kubelet was added after the others).
+stamp_ok() {
   [[ "$FORCE_REBUILD" != 1 ]] || return 1
   [[ -f "$STAMP" ]] || return 1
   grep -qx 'status=complete' "$STAMP" || return 1
-  [[ "$(head -n 3 "$STAMP")" == "$(stamp_header)" ]] || return 1
+  [[ "$(head -n 3 "$STAMP")" == "$(stamp_header)" ]]
+}
+
+# The binaries a usable cache still lacks (all of them when the stamp does not match).
+missing_binaries() {
   local b
   for b in "${BINARIES[@]}"; do
-    [[ -x "$BIN_DIR/$b" ]] || return 1
+    if ! stamp_ok || [[ ! -x "$BIN_DIR/$b" ]]; then printf '%s\n' "$b"; fi
   done
+}
+
+# The cache is usable when the stamp records the same pinned versions and a
+# finished build, and every binary is present and executable.
+cache_ok() {
+  [[ -z "$(missing_binaries)" ]]
+}
+
+# Whether binary $1 is to be built in this run.
+wanted() {
+  grep -qx "$1" <<<"$MISSING"
 }
 
 if cache_ok; then
@@ -107,6 +122,12 @@ trap 'log "interrupted"; exit 130' INT TERM HUP
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/drill-control-plane.XXXXXX")"
 STAGE="$(mktemp -d "$PLANE_DIR/.tmp-$KUBE_VERSION.XXXXXX")"
 mkdir -p "$STAGE/bin"
+MISSING="$(missing_binaries)"
+# Binaries of a finished build of the same versions are kept (hard links: no copy of 300 MB).
+for b in "${BINARIES[@]}"; do
+  if ! wanted "$b"; then cp -al "$BIN_DIR/$b" "$STAGE/bin/$b"; fi
+done
+log "to build: $(tr '\n' ' ' <<<"$MISSING")"
 
 log "building control plane: kubernetes $KUBE_VERSION (staging $STAGING_VERSION), etcd $ETCD_VERSION, kwok $KWOK_VERSION"
 log "$(go version); cache: $DEST_DIR"
@@ -197,11 +218,14 @@ declare -A BUILD_SECONDS=()
 
 # --- kube-apiserver, kube-controller-manager, kube-scheduler ----------------
 KUBE_WRAP="$WORK/kubernetes"
+KUBE_TO_BUILD=()
+for c in "${KUBE_COMMANDS[@]}"; do if wanted "$c"; then KUBE_TO_BUILD+=("$c"); fi; done
+if ((${#KUBE_TO_BUILD[@]} > 0)); then
 log "preparing wrapper module for k8s.io/kubernetes@$KUBE_VERSION (downloads modules on a cold module cache)..."
 t0=$(now)
 make_wrapper "$KUBE_WRAP" k8s.io/kubernetes "$KUBE_VERSION" "$STAGING_VERSION"
 kube_pkgs=()
-for c in "${KUBE_COMMANDS[@]}"; do kube_pkgs+=("k8s.io/kubernetes/cmd/$c@$KUBE_VERSION"); done
+for c in "${KUBE_TO_BUILD[@]}"; do kube_pkgs+=("k8s.io/kubernetes/cmd/$c@$KUBE_VERSION"); done
 (cd "$KUBE_WRAP" && go get "${kube_pkgs[@]}" >&2) || die "go get of kubernetes commands failed"
 # Show what the wrapper resolved (staging modules must be at the v0.X.Y tag).
 (cd "$KUBE_WRAP" && go list -m k8s.io/kubernetes k8s.io/api k8s.io/client-go k8s.io/component-base >&2)
@@ -216,7 +240,7 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   kube_ldflags+=" -X $pkg.buildDate=$build_date"
 done
 
-for c in "${KUBE_COMMANDS[@]}"; do
+for c in "${KUBE_TO_BUILD[@]}"; do
   log "building $c (this takes several minutes on a cold cache)..."
   t0=$(now)
   (
@@ -228,11 +252,13 @@ for c in "${KUBE_COMMANDS[@]}"; do
   BUILD_SECONDS[$c]=$(( $(now) - t0 ))
   log "built $c in ${BUILD_SECONDS[$c]}s"
 done
+fi
 
 # --- etcd ---------------------------------------------------------------------
 # go.etcd.io/etcd/server/v3 is the etcd server's main package; its go.mod has
 # local replaces, so `go install ...@version` refuses it: use a wrapper module.
 ETCD_WRAP="$WORK/etcd"
+if wanted etcd; then
 log "building etcd $ETCD_VERSION..."
 t0=$(now)
 make_wrapper "$ETCD_WRAP" go.etcd.io/etcd/server/v3 "$ETCD_VERSION" "$ETCD_VERSION"
@@ -243,17 +269,20 @@ make_wrapper "$ETCD_WRAP" go.etcd.io/etcd/server/v3 "$ETCD_VERSION" "$ETCD_VERSI
 ) || die "building etcd failed"
 BUILD_SECONDS[etcd]=$(( $(now) - t0 ))
 log "built etcd in ${BUILD_SECONDS[etcd]}s"
+fi
 
 # --- kwok -----------------------------------------------------------------------
+if wanted kwok; then
 log "building kwok $KWOK_VERSION..."
 t0=$(now)
 GOBIN="$STAGE/bin" go install -p "$BUILD_JOBS" -trimpath -ldflags "-s -w" \
   "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" >&2 || die "building kwok failed"
 BUILD_SECONDS[kwok]=$(( $(now) - t0 ))
 log "built kwok in ${BUILD_SECONDS[kwok]}s"
+fi
 
 # --- smoke test: every binary runs and reports a version ----------------------
-# (all five accept --version)
+# (all six accept --version)
 for b in "${BINARIES[@]}"; do
   [[ -x "$STAGE/bin/$b" ]] || die "$b was not produced"
   v="$("$STAGE/bin/$b" --version 2>&1)" || die "$b --version failed: $v"

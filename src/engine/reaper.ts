@@ -6,6 +6,8 @@ import { runCommand } from '../targets/process/run-command.js';
 import { stopRecordedProcess } from '../targets/kubernetes/recorded-process.js';
 import { reapNamespace } from '../targets/kubernetes/reap-namespace.js';
 import { readResources } from './resource-ledger.js';
+import { removeCgroupTree } from '../targets/kubernetes/real-nodes/cgroup-root.js';
+import { destroyNetworkResources } from '../targets/network/drill-network.js';
 
 const debug = createDebug('drill:reaper');
 
@@ -60,6 +62,18 @@ export async function reapResources(ledgerFile: string): Promise<string[]> {
       );
       reaped.push(`kind-cluster ${r.name}`);
     }
+  }
+  // Real nodes' cgroups, once their processes are gone (above); then the drill network.
+  for (const r of resources.filter((r) => r.kind === 'cgroup')) {
+    const from = await removeCgroupTree(r.path).catch((e: unknown) => {
+      debug('cgroup %s: %s', r.path, String(e));
+      return [];
+    });
+    if (from.length > 0) reaped.push(`cgroup ${r.path}`);
+  }
+  for (const r of resources.filter((r) => r.kind === 'netns' || r.kind === 'guard-route')) {
+    const removed = await destroyNetworkResources(r.kind === 'netns' ? { netns: r.name } : { guard: { cidr: r.cidr, metric: r.metric } });
+    reaped.push(...removed);
   }
   for (const r of resources.filter((r) => r.kind === 'temp-dir')) {
     if (!existsSync(r.path)) continue;

@@ -15,7 +15,13 @@ export type Resource =
   | { kind: 'kind-cluster'; name: string }
   // A namespace a drill creates in a cluster it did not create (DRILL_KUBECONFIG); reaped by deleting
   // it, only while it carries the run's drill.dev/run label (runId is absent in older ledgers: kept).
-  | { kind: 'k8s-namespace'; kubeconfig: string; context: string; name: string; runId?: string };
+  | { kind: 'k8s-namespace'; kubeconfig: string; context: string; name: string; runId?: string }
+  // A cgroupfs path (the same in every cgroup v1 hierarchy) a real node's pods lived under; removed
+  // bottom-up once its processes are gone.
+  | { kind: 'cgroup'; path: string }
+  // The drill network: a network namespace by name, and the guard route of the root namespace.
+  | { kind: 'netns'; name: string }
+  | { kind: 'guard-route'; cidr: string; metric: number };
 
 export class ResourceLedger {
   constructor(readonly file: string | undefined) {}

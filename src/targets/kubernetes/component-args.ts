@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { SERVICE_CIDR } from '../network/layout.js';
 import type { Pki } from './pki.js';
 
 /**
@@ -18,6 +19,8 @@ export interface ControlPlaneLayout {
   };
   /** The file paths of the generated PKI. */
   pki: Omit<Pki, 'dir' | 'caPem'>;
+  /** The apiserver's client certificate towards kubelets (logs, exec on real nodes). */
+  kubeletClient: { cert: string; key: string };
   etcdDataDir: string;
   tokenFile: string;
   auditPolicyFile: string;
@@ -42,10 +45,15 @@ export const DEFAULT_TUNING: ControlPlaneTuning = {
   nodeLeaseSeconds: 40,
 };
 
-export const SERVICE_CLUSTER_IP_RANGE = '10.96.0.0/16';
-/** Node i (from 0) gets 10.244.i.0/24, like a node IPAM would hand out. */
+/** In the drill range (src/targets/network/layout.ts), so nothing sent to a ClusterIP can leave the machine. */
+export const SERVICE_CLUSTER_IP_RANGE = SERVICE_CIDR;
+/**
+ * Fake node i (from 0) gets 198.19.(128+i).0/24, like a node IPAM would hand out: inside the drill
+ * range (real nodes use 198.19.0-127), so an address kwok makes up for a pod is never routed out.
+ */
 export function podCidrOf(index: number): string {
-  return `10.244.${index}.0/24`;
+  if (!Number.isInteger(index) || index < 0 || index > 127) throw new RangeError(`fake node index ${index} out of range 0..127`);
+  return `198.19.${128 + index}.0/24`;
 }
 export const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
 
@@ -129,6 +137,11 @@ export function apiserverArgs(l: ControlPlaneLayout): string[] {
     `--service-account-signing-key-file=${l.pki.serviceAccountKey}`,
     `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
     '--allow-privileged=true',
+    // Real nodes: the apiserver reaches kubelets (logs, exec) at their address in the drill network
+    // with a client certificate they trust; kwok nodes do not serve these.
+    `--kubelet-client-certificate=${l.kubeletClient.cert}`,
+    `--kubelet-client-key=${l.kubeletClient.key}`,
+    '--kubelet-preferred-address-types=InternalIP',
     `--audit-policy-file=${l.auditPolicyFile}`,
     `--audit-log-path=${l.auditLogPath}`,
     '--audit-log-maxsize=100',

@@ -9,7 +9,9 @@ import { EnvironmentError } from '../../engine/errors.js';
 const debug = createDebug('drill:k8s');
 
 export const CONTROL_PLANE_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const;
-export type ControlPlaneBinary = (typeof CONTROL_PLANE_BINARIES)[number];
+/** Built by the same script, needed only for real nodes: a control plane with fake nodes runs without it. */
+export const NODE_BINARIES = ['kubelet'] as const;
+export type ControlPlaneBinary = (typeof CONTROL_PLANE_BINARIES)[number] | (typeof NODE_BINARIES)[number];
 
 export const BUILD_SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../tools/build-control-plane.sh');
 
@@ -105,6 +107,24 @@ function runBuildScript(options: ResolveBinariesOptions): Promise<string> {
       reject(new EnvironmentError('CONTROL_PLANE_BUILD_FAILED', `${BUILD_SCRIPT} failed (exit ${code}): ${tail.join('\n')}`));
     });
   });
+}
+
+/**
+ * The kubelet of a resolved set of binaries, for real nodes; a cache built before kubelet joined the
+ * script lacks it: the error says how to add it (the script builds only what is missing).
+ */
+export function requireKubelet(binaries: ControlPlaneBinaries): string {
+  const kubelet = binaries.path('kubelet');
+  try {
+    accessSync(kubelet, constants.X_OK);
+    return kubelet;
+  } catch {
+    throw new EnvironmentError(
+      'KUBELET_NOT_BUILT',
+      `real Kubernetes nodes need kubelet, which is not in ${binaries.dir}. Build it once (about 1 minute with a warm Go cache, 6-7 cold): ` +
+        `\`${path.relative(process.cwd(), BUILD_SCRIPT) || BUILD_SCRIPT}\` (or \`npm run setup:all\`), or ask for fake nodes only (targets.kubernetes.nodes: {fake: 3}).`,
+    );
+  }
 }
 
 /**

@@ -24,11 +24,15 @@ import {
   type NodeAgentSpec,
   type ControlPlaneTuning,
 } from './component-args.js';
-import { resolveControlPlaneBinaries, type ControlPlaneBinaries, type ControlPlaneBinary } from './control-plane-binaries.js';
-import { createFakeNodes, fakeNodeManifest, fakeNodeName, leastPopulatedZone, waitForNodesReady } from './fake-nodes.js';
+import { requireKubelet, resolveControlPlaneBinaries, type ControlPlaneBinaries, type ControlPlaneBinary } from './control-plane-binaries.js';
+import { createFakeNodes, FAKE_NODE_ZONES, fakeNodeManifest, fakeNodeName, leastPopulatedZone, waitForNodesReady } from './fake-nodes.js';
 import { writeKubeconfig } from './kubeconfig-file.js';
-import { createPki, newToken } from './pki.js';
+import { createPki, issueClientCertificate, newToken } from './pki.js';
+import { RealNode } from './real-nodes/real-node.js';
+import { requireDrillNetwork } from './real-nodes/require-drill-network.js';
+import { realNodeName, type NodeImages } from './real-nodes/node-images.js';
 import { SupervisedProcess } from './supervised-process.js';
+import { removeCgroupTree } from './real-nodes/cgroup-root.js';
 import type { ClusterNode, KubernetesCluster, TargetPolicy } from './types.js';
 import { waitForHealthy, type HealthCheck } from './wait-for-health.js';
 
@@ -42,8 +46,14 @@ const KWOK_STAGES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'kwo
 export interface LocalControlPlaneOptions {
   runId: string;
   ledger: ResourceLedger;
-  /** Fake (kwok) nodes to create; default 3, one per zone. */
+  /** Fake (kwok) nodes to create; default 3 (none when real nodes are asked for), spread over zones. */
   nodes?: number;
+  /**
+   * Real nodes (containerd + kubelet; real-nodes/real-node.ts) to start, spread over zones. They
+   * need the drill network (the caller must run inside one), root, and the images to import.
+   */
+  realNodes?: number;
+  nodeImages?: NodeImages;
   /** Default: DRILL_CONTROL_PLANE_BIN, else the build cache (see control-plane-binaries.ts). */
   binaries?: ControlPlaneBinaries;
   /** Run tools/build-control-plane.sh when nothing is built yet (minutes on a cold machine). */
@@ -66,6 +76,7 @@ export interface ComponentInfo {
 
 interface StartContext {
   binaries: ControlPlaneBinaries;
+  pki: { caCert: string; caKey: string; caPem: string };
   ledger: ResourceLedger;
   tuning: ControlPlaneTuning;
   timeout: { timeoutMs: number; signal?: AbortSignal };
@@ -86,6 +97,9 @@ export class LocalControlPlane implements KubernetesCluster {
   /** Every process started, in start order (a restarted node agent appears again). */
   private readonly processes: SupervisedProcess[] = [];
   private readonly agents = new Map<string, { spec: NodeAgentSpec; process?: SupervisedProcess }>();
+  private readonly realNodes = new Map<string, RealNode>();
+  private nextRealNodeIndex = 0;
+  private nodeImages: NodeImages | undefined;
   /** The index of the next node (its default name and pod CIDR): never reused, so CIDRs never collide. */
   private nextNodeIndex = 0;
   private started: StartContext | undefined;
@@ -114,6 +128,7 @@ export class LocalControlPlane implements KubernetesCluster {
     options.ledger.record({ kind: 'temp-dir', path: root });
     const layout = await newLayout(root);
     const cp = new LocalControlPlane(`local-${safeRun}`, root, layout, options.kubeconfigPath);
+    cp.nodeImages = options.nodeImages;
     register?.(cp);
     try {
       await cp.boot(binaries, options);
@@ -133,7 +148,14 @@ export class LocalControlPlane implements KubernetesCluster {
     const t0 = Date.now();
 
     progress('generating certificates and tokens');
+    const realCount = options.realNodes ?? 0;
+    if (realCount > 0) {
+      await requireDrillNetwork();
+      requireKubelet(binaries);
+      if (!this.nodeImages) throw new EnvironmentError('NODE_IMAGES_MISSING', 'real nodes need their images (pause and the system under drill); pass nodeImages');
+    }
     const pki = await createPki(path.join(root, 'pki'));
+    await issueClientCertificate(pki, path.join(root, 'pki'), 'apiserver-kubelet-client', { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'] });
     const tokens = { admin: newToken(), controllerManager: newToken(), scheduler: newToken(), kwok: newToken() };
     // Static tokens: token,user,uid,"groups". The controller manager and scheduler get the
     // identities the bootstrap RBAC policy grants their permissions to; the harness and kwok are admins.
@@ -158,6 +180,7 @@ export class LocalControlPlane implements KubernetesCluster {
     await writeKubeconfig(this.kubeconfigPath, { name: LOCAL_CONTEXT, server, caPem, token: tokens.admin });
     const ctx: StartContext = {
       binaries,
+      pki: { caCert: pki.caCert, caKey: pki.caKey, caPem },
       ledger: options.ledger,
       tuning: { ...DEFAULT_TUNING, ...options.tuning },
       timeout: { timeoutMs: options.stageTimeoutMs ?? 120_000, signal: options.signal },
@@ -183,15 +206,23 @@ export class LocalControlPlane implements KubernetesCluster {
     ]);
 
     const kc = this.connect();
-    const count = options.nodes ?? 3;
-    progress(`creating ${count} fake node(s), each with its own kwok`);
-    const names = await createFakeNodes(kc, count);
-    for (const [index, node] of names.entries()) {
-      this.agents.set(node, { spec: { node, podCidr: podCidrOf(index), port: await freeLoopbackPort() } });
+    const count = options.nodes ?? (realCount > 0 ? 0 : 3);
+    if (count > 0) {
+      progress(`creating ${count} fake node(s), each with its own kwok`);
+      const names = await createFakeNodes(kc, count);
+      for (const [index, node] of names.entries()) {
+        this.agents.set(node, { spec: { node, podCidr: podCidrOf(index), port: await freeLoopbackPort() } });
+      }
+      this.nextNodeIndex = names.length;
+      await Promise.all(names.map((node) => this.startNodeAgent(node, { waitReady: false })));
+      await waitForNodesReady(kc, names, ctx.timeout);
     }
-    this.nextNodeIndex = names.length;
-    await Promise.all(names.map((node) => this.startNodeAgent(node, { waitReady: false })));
-    await waitForNodesReady(kc, names, ctx.timeout);
+    if (realCount > 0) {
+      progress(`starting ${realCount} real node(s) (containerd + kubelet)`);
+      const started: string[] = [];
+      for (let i = 0; i < realCount; i++) started.push(await this.startRealNode(undefined, FAKE_NODE_ZONES[i % FAKE_NODE_ZONES.length]!));
+      await waitForNodesReady(kc, started, ctx.timeout);
+    }
     // Pods are refused until the service account controller has created `default` in a namespace.
     await waitForDefaultServiceAccount(kc, 'default', ctx.timeout);
     progress(`control plane ready in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${server}`);
@@ -224,6 +255,42 @@ export class LocalControlPlane implements KubernetesCluster {
     return [...this.agents.keys()];
   }
 
+  /** The real nodes this control plane started (powered on or not). */
+  get realNodeNames(): string[] {
+    return [...this.realNodes.keys()];
+  }
+
+  /** A real node of this cluster (containerd + kubelet), for faults that act on it. */
+  realNode(name: string): RealNode | undefined {
+    return this.realNodes.get(name);
+  }
+
+  private async startRealNode(name: string | undefined, zone: string): Promise<string> {
+    const ctx = this.started!;
+    const index = this.nextRealNodeIndex++;
+    const node = new RealNode({
+      name: name ?? realNodeName(index),
+      index,
+      zone,
+      clusterDir: this.root,
+      cgroupParent: `/drill-${this.name}`,
+      kubeletBinary: requireKubelet(ctx.binaries),
+      initBinary: this.nodeImages!.initBinary,
+      sandboxImage: this.nodeImages!.sandboxImage,
+      imageArchives: this.nodeImages!.archives,
+      pki: ctx.pki,
+      server: this.server,
+      caPem: ctx.pki.caPem,
+      ledger: ctx.ledger,
+      statusUpdateSeconds: 10,
+      timeoutMs: ctx.timeout.timeoutMs,
+      ...(ctx.timeout.signal ? { signal: ctx.timeout.signal } : {}),
+    });
+    this.realNodes.set(node.name, node);
+    await node.start();
+    return node.name;
+  }
+
   get server(): string {
     return `https://127.0.0.1:${this.layout.ports.apiserver}`;
   }
@@ -250,6 +317,8 @@ export class LocalControlPlane implements KubernetesCluster {
    * as when a kubelet or its machine dies. `kill` is SIGKILL (a crash), otherwise SIGTERM.
    */
   async stopNodeAgent(node: string, how: 'kill' | 'terminate' = 'kill'): Promise<void> {
+    const real = this.realNodes.get(node);
+    if (real) return real.stopKubelet(how);
     const agent = this.requireAgent(node).process;
     if (how === 'kill') await agent?.kill();
     else await agent?.stop();
@@ -258,6 +327,12 @@ export class LocalControlPlane implements KubernetesCluster {
   /** (Re)starts a node's agent; with `waitReady` (default) until kwok reports the node Ready again. */
   async startNodeAgent(node: string, options: { waitReady?: boolean } = {}): Promise<void> {
     const ctx = this.started!;
+    const real = this.realNodes.get(node);
+    if (real) {
+      await real.startKubelet();
+      if (options.waitReady ?? true) await waitForNodesReady(this.connect(), [node], ctx.timeout);
+      return;
+    }
     const agent = this.requireAgent(node);
     if (agent.process && !agent.process.exit) return;
     agent.process = this.spawn('kwok', `kwok:${node}`, kwokArgs(this.layout, ctx.tuning, agent.spec));
@@ -280,8 +355,8 @@ export class LocalControlPlane implements KubernetesCluster {
     }
     let index = this.nextNodeIndex;
     while (name === undefined && this.agents.has(fakeNodeName(index))) index++;
-    // podCidrOf(index) is 10.244.<index>.0/24.
-    if (index > 255) throw new EnvironmentError('NODE_CIDRS_EXHAUSTED', `control plane ${this.name} has handed out all 256 pod CIDRs; start a new one`);
+    // podCidrOf(index) is 198.19.(128+index).0/24.
+    if (index > 127) throw new EnvironmentError('NODE_CIDRS_EXHAUSTED', `control plane ${this.name} has handed out all 128 fake-node pod CIDRs; start a new one`);
     this.nextNodeIndex = index + 1;
     const node = name ?? fakeNodeName(index);
     const core = this.connect().makeApiClient(CoreV1Api);
@@ -327,6 +402,11 @@ export class LocalControlPlane implements KubernetesCluster {
   }
 
   private async stopAll(): Promise<void> {
+    // Real nodes first: their pods die with them, before the apiserver could be asked about them.
+    for (const node of [...this.realNodes.values()].reverse()) {
+      await node.dispose().catch((e: unknown) => debug('dispose node %s: %s', node.name, String(e)));
+    }
+    await removeCgroupTree(`/drill-${this.name}`).catch((e: unknown) => debug('cgroups of %s: %s', this.name, String(e)));
     // Reverse start order: node agents and controllers before the apiserver, the apiserver before etcd.
     for (const p of [...this.processes].reverse()) {
       await p.stop().catch((e: unknown) => debug('stop %s: %s', p.name, String(e)));
@@ -352,6 +432,7 @@ async function newLayout(root: string): Promise<ControlPlaneLayout> {
       controllerManager: await port(),
       scheduler: await port(),
     },
+    kubeletClient: { cert: p('pki/apiserver-kubelet-client.crt'), key: p('pki/apiserver-kubelet-client.key') },
     pki: {
       caCert: p('pki/ca.crt'),
       caKey: p('pki/ca.key'),

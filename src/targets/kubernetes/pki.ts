@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { FIRST_SERVICE_IP } from '../network/layout.js';
 import { runCommand } from '../process/run-command.js';
 
 /**
@@ -28,7 +29,7 @@ export const APISERVER_SANS = [
   'DNS:kubernetes.default.svc',
   'DNS:kubernetes.default.svc.cluster.local',
   'IP:127.0.0.1',
-  'IP:10.96.0.1',
+  `IP:${FIRST_SERVICE_IP}`,
 ];
 
 const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
@@ -88,6 +89,37 @@ export async function createPki(dir: string, days = 365): Promise<Pki> {
     serviceAccountPub: p('sa.pub'),
     caPem: () => readFileSync(p('ca.crt'), 'utf8'),
   };
+}
+
+/**
+ * A client certificate signed by the cluster CA: the apiserver authenticates it as user `commonName`
+ * in the groups `organizations` (kubelets as system:node:<name> in system:nodes; the apiserver
+ * itself towards the kubelets). Issued any time, so nodes that join later need no apiserver restart.
+ */
+export async function issueClientCertificate(
+  pki: Pick<Pki, 'caCert' | 'caKey'>,
+  dir: string,
+  fileBase: string,
+  subject: { commonName: string; organizations?: string[] },
+  days = 365,
+): Promise<{ cert: string; key: string }> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const p = (ext: string) => path.join(dir, `${fileBase}.${ext}`);
+  // Several O= entries need distinct keys in an openssl config: 0.O, 1.O, ...
+  const dn = [...(subject.organizations ?? []).map((o, i) => `${i}.O = ${o}`), `CN = ${subject.commonName}`];
+  await writeFile(
+    p('cnf'),
+    ['[req]', 'distinguished_name = dn', 'prompt = no', '[dn]', ...dn, '[v3_client]',
+      'basicConstraints = critical,CA:FALSE', 'keyUsage = critical,digitalSignature,keyEncipherment', 'extendedKeyUsage = clientAuth',
+      'authorityKeyIdentifier = keyid', ''].join('\n'),
+  );
+  await runCommand('openssl', ['req', '-new', ...EC_KEY, '-keyout', p('key'), '-out', p('csr'), '-config', p('cnf')]);
+  await runCommand('openssl', [
+    'x509', '-req', '-in', p('csr'), '-CA', pki.caCert, '-CAkey', pki.caKey,
+    '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-days', String(days),
+    '-extfile', p('cnf'), '-extensions', 'v3_client', '-out', p('crt'),
+  ]);
+  return { cert: p('crt'), key: p('key') };
 }
 
 /** A bearer token for the static token file. */

@@ -1,0 +1,202 @@
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import createDebug from 'debug';
+import { stringify } from 'yaml';
+import { sleep } from '../../../engine/clock.js';
+import { EnvironmentError } from '../../../engine/errors.js';
+import type { ResourceLedger } from '../../../engine/resource-ledger.js';
+import { addHostAddress } from '../../network/drill-network.js';
+import { nodeIp } from '../../network/layout.js';
+import { runCommand } from '../../process/run-command.js';
+import { freeLoopbackPort } from '../../postgres/free-port.js';
+import { issueClientCertificate } from '../pki.js';
+import { cgroupV1Mounts, createCgroupRoot, removeCgroupTree } from './cgroup-root.js';
+import { cniConfig } from './cni-config.js';
+import { containerdConfig } from './containerd-config.js';
+import { EnteredProcess, logFileIn } from './entered-process.js';
+import { kubeletArgs, kubeletConfig, type KubeletSpec } from './kubelet-config.js';
+import { NodeSandbox } from './node-sandbox.js';
+
+const debug = createDebug('drill:k8s');
+
+export interface RealNodeOptions {
+  name: string;
+  /** Picks the node's address and pod range (never reused within a cluster). */
+  index: number;
+  zone: string;
+  /** The cluster's directory; the node lives in `<dir>/nodes/<name>`. */
+  clusterDir: string;
+  /** cgroupfs path under which every node of this cluster gets its own cgroup root. */
+  cgroupParent: string;
+  kubeletBinary: string;
+  initBinary: string;
+  sandboxImage: string;
+  /** docker-archive tarballs imported into the node's containerd before kubelet starts. */
+  imageArchives: string[];
+  pki: { caCert: string; caKey: string };
+  server: string;
+  caPem: string;
+  ledger: ResourceLedger;
+  statusUpdateSeconds: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * A real Kubernetes node: containerd + runc + CNI bridge + kubelet, in a sandbox of its own
+ * (node-sandbox.ts) inside the drill network. Pods on it are real containers from imported
+ * images. `stopKubelet` is a kubelet crash (containers keep running, the node goes NotReady);
+ * `powerOff` is a machine loss (everything on it dies at once).
+ */
+export class RealNode {
+  private sandbox: NodeSandbox | undefined;
+  private containerd: EnteredProcess | undefined;
+  private kubelet: EnteredProcess | undefined;
+  readonly dir: string;
+  readonly ip: string;
+  private kubeletSpec: KubeletSpec | undefined;
+  private readonly cgroupRoot: string;
+
+  constructor(readonly options: RealNodeOptions) {
+    this.dir = path.join(options.clusterDir, 'nodes', options.name);
+    this.ip = nodeIp(options.index);
+    this.cgroupRoot = `${options.cgroupParent}/${options.name}`;
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  get socket(): string {
+    return path.join(this.dir, 'containerd.sock');
+  }
+
+  /** Sets the node up and starts it; resolves once kubelet answers its health check (Ready is the caller's wait). */
+  async start(): Promise<void> {
+    const o = this.options;
+    await mkdir(this.dir, { recursive: true });
+    await mkdir(path.join(this.dir, 'cni'), { recursive: true });
+    await addHostAddress(this.ip);
+    await writeFile(path.join(this.dir, 'cni', '10-drill.conflist'), JSON.stringify(cniConfig(o.index, path.join(this.dir, 'cni-ipam')), null, 2));
+    await writeFile(
+      path.join(this.dir, 'containerd.toml'),
+      containerdConfig({ root: path.join(this.dir, 'containerd'), socket: this.socket, cniConfDir: path.join(this.dir, 'cni'), cniBinDir: '/usr/lib/cni', sandboxImage: o.sandboxImage }),
+    );
+    o.ledger.record({ kind: 'cgroup', path: this.cgroupRoot });
+    createCgroupRoot(this.cgroupRoot);
+
+    this.sandbox = await NodeSandbox.start({ node: o.name, dir: this.dir, initBinary: o.initBinary, ledger: o.ledger });
+    this.containerd = EnteredProcess.start({
+      name: `containerd:${o.name}`,
+      enter: this.sandbox.enter(),
+      file: 'containerd',
+      args: ['--config', path.join(this.dir, 'containerd.toml')],
+      logFile: logFileIn(this.dir, 'containerd'),
+      ledger: o.ledger,
+      match: this.dir,
+    });
+    await this.waitForContainerd();
+    for (const archive of o.imageArchives) await this.importImages(archive);
+
+    const cert = await issueClientCertificate(o.pki, path.join(this.dir, 'pki'), 'kubelet-client', { commonName: `system:node:${o.name}`, organizations: ['system:nodes'] });
+    const kubeconfig = path.join(this.dir, 'kubelet.kubeconfig');
+    await writeFile(kubeconfig, nodeKubeconfig(o.name, o.server, o.caPem, cert), { mode: 0o600 });
+    this.kubeletSpec = {
+      node: o.name,
+      nodeIp: this.ip,
+      port: 10250,
+      healthzPort: await freeLoopbackPort(),
+      dir: this.dir,
+      cgroupRoot: this.cgroupRoot,
+      criSocket: this.socket,
+      clientCaFile: o.pki.caCert,
+      kubeconfig,
+      labels: { 'topology.kubernetes.io/zone': o.zone, 'topology.kubernetes.io/region': 'drill-local', 'drill.dev/node-kind': 'real' },
+      statusUpdateSeconds: o.statusUpdateSeconds,
+    };
+    await writeFile(path.join(this.dir, 'kubelet.yaml'), stringify(kubeletConfig(this.kubeletSpec)));
+    await this.startKubelet();
+  }
+
+  private async waitForContainerd(): Promise<void> {
+    const deadline = Date.now() + this.options.timeoutMs;
+    for (;;) {
+      if (this.containerd?.exit) throw new EnvironmentError('CONTAINERD_EXITED', `containerd of node ${this.name} exited: ${this.containerd.logTail()}`);
+      if (existsSync(this.socket)) {
+        const ok = await runCommand('ctr', ['--address', this.socket, 'version'], { timeoutMs: 5000, okCodes: [0, 1] });
+        if (ok.code === 0) return;
+      }
+      if (Date.now() > deadline) throw new EnvironmentError('CONTAINERD_NOT_READY', `containerd of node ${this.name} did not answer within ${this.options.timeoutMs / 1000}s: ${this.containerd?.logTail()}`);
+      await sleep(100, this.options.signal);
+    }
+  }
+
+  /** Loads a docker-archive into the node's image store for Kubernetes (namespace k8s.io). */
+  async importImages(archive: string): Promise<void> {
+    const t0 = Date.now();
+    await runCommand('ctr', ['--address', this.socket, '-n', 'k8s.io', 'images', 'import', archive], { timeoutMs: this.options.timeoutMs });
+    debug('node %s: imported %s in %d ms', this.name, path.basename(archive), Date.now() - t0);
+  }
+
+  async startKubelet(): Promise<void> {
+    if (this.kubelet && !this.kubelet.exit) return;
+    if (!this.sandbox?.alive || !this.kubeletSpec) throw new EnvironmentError('NODE_POWERED_OFF', `node ${this.name} is powered off; it cannot run kubelet`);
+    this.kubelet = EnteredProcess.start({
+      name: `kubelet:${this.name}`,
+      enter: this.sandbox.enter(),
+      file: this.options.kubeletBinary,
+      args: kubeletArgs(this.kubeletSpec, path.join(this.dir, 'kubelet.yaml')),
+      logFile: logFileIn(this.dir, 'kubelet'),
+      ledger: this.options.ledger,
+      match: this.dir,
+    });
+    const healthz = `http://127.0.0.1:${this.kubeletSpec.healthzPort}/healthz`;
+    const deadline = Date.now() + this.options.timeoutMs;
+    for (;;) {
+      if (this.kubelet.exit) throw new EnvironmentError('KUBELET_EXITED', `kubelet of node ${this.name} exited during start-up: ${this.kubelet.logTail(25)}`);
+      const ok = await fetch(healthz, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+      if (ok) return;
+      if (Date.now() > deadline) throw new EnvironmentError('KUBELET_NOT_HEALTHY', `kubelet of node ${this.name} was not healthy within ${this.options.timeoutMs / 1000}s: ${this.kubelet.logTail(25)}`);
+      await sleep(200, this.options.signal);
+    }
+  }
+
+  /** Kubelet dies (SIGKILL) or stops (SIGTERM); containers keep running, heartbeats stop. */
+  async stopKubelet(how: 'kill' | 'terminate' = 'kill'): Promise<void> {
+    if (how === 'kill') await this.kubelet?.kill();
+    else await this.kubelet?.stop();
+  }
+
+  get kubeletRunning(): boolean {
+    return this.kubelet !== undefined && !this.kubelet.exit;
+  }
+
+  get poweredOn(): boolean {
+    return this.sandbox?.alive ?? false;
+  }
+
+  /** The machine is lost: containerd, kubelet and every container on it die at once. */
+  async powerOff(): Promise<void> {
+    await this.sandbox?.kill();
+  }
+
+  /** Powers off and removes the node's cgroups; its directory goes with the cluster's. */
+  async dispose(): Promise<void> {
+    await this.powerOff();
+    await removeCgroupTree(this.cgroupRoot).catch((e: unknown) => debug('node %s cgroups: %s', this.name, String(e)));
+  }
+}
+
+function nodeKubeconfig(node: string, server: string, caPem: string, cert: { cert: string; key: string }): string {
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'drill', cluster: { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } }],
+    users: [{ name: node, user: { 'client-certificate': cert.cert, 'client-key': cert.key } }],
+    contexts: [{ name: 'drill', context: { cluster: 'drill', user: node } }],
+    'current-context': 'drill',
+  });
+}
+
+export { cgroupV1Mounts };
