@@ -34,13 +34,18 @@ export async function reportCommand(runDirs: string[], options: { reportsDir: st
   // Never inside a run dir: its evidence manifest covers every file there, so a report written
   // into it afterwards would read as tampering.
   const out = options.output ?? (dirs.length === 1 ? path.join(path.dirname(path.resolve(dirs[0]!)), 'allure-report') : path.join(options.reportsDir, 'allure-report'));
-  const inside = dirs.find((d) => !path.relative(path.resolve(d), path.resolve(out)).startsWith('..'));
+  const inside = dirs.find((d) => isWithin(path.resolve(out), path.resolve(d)));
   if (inside) {
     throw new InputError('REPORT_INSIDE_RUN_DIR', `${out} is inside the run dir ${inside}: its evidence covers every file there, so a report in it would fail verify-evidence. Choose an --output outside it.`);
   }
   const index = await generateAllureHtml(dirs.map((d) => path.join(d, 'allure-results')), out);
   console.log(`Allure report: ${index}`);
   return 0;
+}
+
+function isWithin(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }
 
 const PROBLEM_LABEL = { tampered: 'TAMPERED', incomplete: 'INCOMPLETE', unverifiable: 'NOT VERIFIABLE' } as const;

@@ -167,7 +167,11 @@ async function checkFiles(runDir: string, manifest: EvidenceManifest, add: Add):
     }
   }
   for (const path of REQUIRED) if (!listed.has(path)) add('incomplete', `the manifest does not list ${path}`);
-  const { files, irregular } = await listRunDir(runDir);
+  const listing = await listRunDir(runDir).catch((error: NodeJS.ErrnoException) => {
+    add('incomplete', `cannot list every file of ${runDir} (${error.code ?? error.message}): unlisted files cannot be ruled out`);
+    return { files: [], irregular: [] };
+  });
+  const { files, irregular } = listing;
   for (const path of files) if (!listed.has(path)) add('tampered', `unlisted file: ${path}`);
   for (const path of irregular) add('tampered', `not a regular file: ${path} (symlink, socket, FIFO or device)`);
 }
