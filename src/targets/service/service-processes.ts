@@ -76,7 +76,7 @@ export class ServiceProcesses {
         const name = `truststream-${options.mode}-${i}`;
         const port = await freeLoopbackPort();
         const logFile = path.join(logDir, `${name}.log`);
-        const process = SupervisedProcess.start({
+        const child = SupervisedProcess.start({
           name,
           file: program.file,
           // The instance id carries the temp dir's name: that is the ledger's command-line match.
@@ -87,8 +87,8 @@ export class ServiceProcesses {
           env: childEnvironment(options.mode, port, options.environment),
           cwd: dir,
         });
-        launch.instances.push({ name, port, url: `http://127.0.0.1:${port}`, logFile, process });
-        debug('started %s (pid %d) on port %d from %s', name, process.pid, port, program.describe);
+        launch.instances.push({ name, port, url: `http://127.0.0.1:${port}`, logFile, process: child });
+        debug('started %s (pid %d) on port %d from %s', name, child.pid, port, program.describe);
       }
       await launch.waitReady(options.readiness ?? 'health', options.readyTimeoutMs ?? 60_000, options.signal);
       return launch;
@@ -105,6 +105,7 @@ export class ServiceProcesses {
     await Promise.all(
       this.instances.map((i) =>
         waitForHealthy(i.process, { url: `${i.url}${pathOf}` }, { timeoutMs, ...(signal ? { signal } : {}) }).catch((error: unknown) => {
+          if (signal?.aborted) throw error;
           throw new EnvironmentError(
             'SERVICE_NOT_READY',
             `TrustStram ${i.name} did not become ready (${readiness}): ${error instanceof Error ? error.message : String(error)}`,

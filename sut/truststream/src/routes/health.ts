@@ -3,14 +3,14 @@ import type { Route } from '../http/types.js';
 import { readSchemaVersion, schemaSatisfies } from '../schema-version.js';
 import type { ServiceDeps } from '../service-deps.js';
 
+const UNDEFINED_TABLE = '42P01';
+
 /**
  * GET /health: what the runbook's `curl -f .../health` and readiness probes ask. 200 only when the
  * database answers and its schema is one this release was built for; 503 otherwise, with the
  * reason. GET /livez: the process is alive and serving (no database), for liveness probes, so a
  * database outage does not make Kubernetes restart every pod.
  */
-const UNDEFINED_TABLE = '42P01';
-
 export function healthRoutes(deps: ServiceDeps): Route[] {
   const { config } = deps;
   const base = () => ({
