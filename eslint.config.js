@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'reports/', 'scratch/', 'schema/'] },
+  { ignores: ['node_modules/', 'reports/', 'scratch/', 'schema/', 'sut/*/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

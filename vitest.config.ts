@@ -1,13 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
-// The README's test command. Unit tests and integration tests against real PostgreSQL;
+// The README's test command. Unit tests and integration tests against real PostgreSQL (the
+// service under drill's own tests, sut/*/test, included);
 // drills/ is run by `drill run` through vitest.drill.config.ts instead.
 export default defineConfig({
   test: {
     // test/kubernetes/ shares one local Kubernetes control plane, started by the globalSetup only
     // when a file of that project runs (vitest skips the globalSetup of a project with no files).
     projects: [
-      { extends: true, test: { name: 'main', include: ['test/**/*.test.ts'], exclude: ['test/kubernetes/**'] } },
+      { extends: true, test: { name: 'main', include: ['test/**/*.test.ts', 'sut/*/test/**/*.test.ts'], exclude: ['test/kubernetes/**'] } },
       {
         extends: true,
         test: { name: 'kubernetes', include: ['test/kubernetes/**/*.test.ts'], globalSetup: ['test/support/control-plane-setup.ts'] },

@@ -1,9 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { HARNESS_VERSION } from './engine/harness-version.js';
-import { listCommand, reportCommand, validateCommand, verifyEvidenceCommand } from './cli/commands.js';
+import { keygenCommand, listCommand, reportCommand, validateCommand, verifyEvidenceCommand } from './cli/commands.js';
 import { registerClusterCommands } from './cli/cluster.js';
 import { exitCodeForError, printError } from './cli/output.js';
 import { runCommand } from './cli/run.js';
+import { takeEvidenceKeyEnv } from './report/evidence-keys.js';
 
 /**
  * `drill`: DESIGN.md section 6. Exit codes: 0 passed, 1 a check failed, 2 invalid input,
@@ -11,6 +12,8 @@ import { runCommand } from './cli/run.js';
  */
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
+  // Out of the environment before anything else runs: no child of this process can inherit it.
+  const evidenceKeys = takeEvidenceKeyEnv(process.env);
   const program = new Command()
     .name('drill')
     .description('Chaos drills that prove the runbook recovers the service in time and without losing data')
@@ -25,7 +28,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--reports-dir <dir>', 'where reports/<run-id>/ go', 'reports')
     .option('--confirm-data-loss', 'allow runbook steps that discard data (restore-base-backup)', false)
     .action(async (files: string[], opts: { reportsDir: string; confirmDataLoss: boolean }) => {
-      exitCode = await runCommand(files, opts);
+      exitCode = await runCommand(files, { ...opts, evidenceKeys });
     });
 
   program
@@ -49,17 +52,26 @@ export async function main(argv: string[]): Promise<number> {
     .description('turn runs\' allure-results into an Allure HTML report (offline); default: the latest run')
     .argument('[run-dir...]', 'reports/<run-id> directories')
     .option('--reports-dir <dir>', 'where runs are', 'reports')
-    .option('-o, --output <dir>', 'where the HTML goes (default <run-dir>/allure-report)')
+    .option('-o, --output <dir>', 'where the HTML goes (default: allure-report/ beside the run dir, never inside it: that would break its evidence)')
     .action(async (dirs: string[], opts: { reportsDir: string; output?: string }) => {
       exitCode = await reportCommand(dirs, opts);
     });
 
   program
     .command('verify-evidence')
-    .description('check a run\'s evidence bundle; exit 0 intact, 1 tampered or incomplete')
+    .description('check a run\'s evidence bundle offline; exit 0 intact, 1 tampered, incomplete, or signed but not verifiable')
     .argument('<dir>', 'reports/<run-id> or its evidence/ directory')
-    .action(async (dir: string) => {
-      exitCode = await verifyEvidenceCommand(dir);
+    .option('--public-key <file>', 'the signer\'s Ed25519 public key (PEM, from `drill keygen`): required to verify a signed bundle')
+    .action(async (dir: string, opts: { publicKey?: string }) => {
+      exitCode = await verifyEvidenceCommand(dir, opts);
+    });
+
+  program
+    .command('keygen')
+    .description('write an Ed25519 key pair for signing evidence: <prefix>.key (private, mode 0600) and <prefix>.pub')
+    .option('--out <prefix>', 'path prefix of the two files', 'drill-evidence')
+    .action(async (opts: { out: string }) => {
+      exitCode = await keygenCommand(opts);
     });
 
   registerClusterCommands(program, (code) => (exitCode = code));

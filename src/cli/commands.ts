@@ -2,6 +2,8 @@ import path from 'node:path';
 import { InputError } from '../engine/errors.js';
 import { findRunDirs, generateAllureHtml } from '../report/allure-html.js';
 import { verifyEvidence } from '../report/evidence.js';
+import { generateEvidenceKeyPair } from '../report/evidence-keygen.js';
+import { readVerifyingKey, SIGNING_KEY_ENV } from '../report/evidence-keys.js';
 import { listScenarios } from '../scenario/list.js';
 import { loadScenarioFiles } from '../scenario/loader.js';
 
@@ -29,21 +31,56 @@ export async function reportCommand(runDirs: string[], options: { reportsDir: st
   if (dirs.length === 0) {
     throw new InputError('NO_RUNS', `no runs in ${options.reportsDir}: run a drill first (npx drill run <scenario.yaml>)`);
   }
-  const out = options.output ?? (dirs.length === 1 ? path.join(dirs[0]!, 'allure-report') : path.join(options.reportsDir, 'allure-report'));
+  // Never inside a run dir: its evidence manifest covers every file there, so a report written
+  // into it afterwards would read as tampering.
+  const out = options.output ?? (dirs.length === 1 ? path.join(path.dirname(path.resolve(dirs[0]!)), 'allure-report') : path.join(options.reportsDir, 'allure-report'));
+  const inside = dirs.find((d) => isWithin(path.resolve(out), path.resolve(d)));
+  if (inside) {
+    throw new InputError('REPORT_INSIDE_RUN_DIR', `${out} is inside the run dir ${inside}: its evidence covers every file there, so a report in it would fail verify-evidence. Choose an --output outside it.`);
+  }
   const index = await generateAllureHtml(dirs.map((d) => path.join(d, 'allure-results')), out);
   console.log(`Allure report: ${index}`);
   return 0;
 }
 
-/** `drill verify-evidence <dir>`: 0 intact, 1 tampered or incomplete. */
-export async function verifyEvidenceCommand(dir: string): Promise<number> {
-  const result = await verifyEvidence(dir);
-  for (const w of result.warnings) console.log(`warning: ${w}`);
-  if (result.ok) {
-    console.log(`evidence intact: ${result.manifest?.entries.length ?? 0} files, chain root ${result.manifest?.root}`);
-    return 0;
-  }
-  for (const p of result.problems) console.log(`TAMPERED/INCOMPLETE: ${p}`);
-  return 1;
+function isWithin(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }
 
+const PROBLEM_LABEL = { tampered: 'TAMPERED', incomplete: 'INCOMPLETE', unverifiable: 'NOT VERIFIABLE' } as const;
+
+/**
+ * `drill verify-evidence <dir> [--public-key FILE]`: 0 intact (signed and checked, or unsigned
+ * and said so), 1 tampered, incomplete, or signed but not verifiable; 2 for an unusable key file.
+ */
+export async function verifyEvidenceCommand(dir: string, options: { publicKey?: string }): Promise<number> {
+  const publicKey = options.publicKey === undefined ? undefined : await readVerifyingKey(options.publicKey);
+  const result = await verifyEvidence(dir, publicKey ? { publicKey } : {});
+  if (!result.ok) {
+    for (const p of result.problems) console.log(`${PROBLEM_LABEL[p.kind]}: ${p.message}`);
+    console.log(`evidence NOT verified: ${result.problems.length} problem(s) in ${dir}`);
+    return 1;
+  }
+  const m = result.manifest!;
+  if (result.origin === 'signed') {
+    console.log(`evidence intact and signed: ${m.entries.length} files, chain root ${m.root}`);
+    console.log(`  signature verified: Ed25519 by ${m.signer?.publicKeyFingerprint} (${publicKey?.source})`);
+  } else {
+    console.log(`evidence chain intact: ${m.entries.length} files, chain root ${m.root}`);
+    console.log('  NOT SIGNED: origin not proven. The files match this manifest, but anyone who can write them could have');
+    console.log(`  recomputed it. For proof, sign with ${SIGNING_KEY_ENV} (npx drill keygen) and verify with --public-key.`);
+  }
+  return 0;
+}
+
+/** `drill keygen [--out prefix]`: an Ed25519 pair for signing evidence; the private key is never printed. */
+export async function keygenCommand(options: { out: string }): Promise<number> {
+  const pair = await generateEvidenceKeyPair(options.out);
+  console.log(`private key: ${pair.privateKeyFile} (mode 0600; keep it secret, e.g. as a CI secret; never commit it)`);
+  console.log(`public key:  ${pair.publicKeyFile} (give it to auditors)`);
+  console.log(`fingerprint: ${pair.fingerprint}`);
+  console.log(`sign:   ${SIGNING_KEY_ENV}=${pair.privateKeyFile} npx drill run <scenario.yaml>`);
+  console.log(`verify: npx drill verify-evidence reports/<run-id> --public-key ${pair.publicKeyFile}`);
+  return 0;
+}

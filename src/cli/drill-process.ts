@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { PLAN_ENV, runFiles, type RunPlan } from '../engine/run-plan.js';
+import { withoutEvidenceKeys } from '../report/evidence-keys.js';
 import { PACKAGE_ROOT } from './package-root.js';
 
 export interface DrillProcess {
@@ -24,7 +25,8 @@ export function startDrillProcess(plan: RunPlan): DrillProcess {
     [path.join(PACKAGE_ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--config', path.join(PACKAGE_ROOT, 'vitest.drill.config.ts')],
     {
       cwd: PACKAGE_ROOT,
-      env: { ...process.env, [PLAN_ENV]: JSON.stringify(plan), FORCE_COLOR: '0' },
+      // The evidence signing key is the CLI's alone: the drill and everything it starts never see it.
+      env: { ...withoutEvidenceKeys(process.env), [PLAN_ENV]: JSON.stringify(plan), FORCE_COLOR: '0' },
       stdio: ['ignore', log, log],
       detached: true,
     },

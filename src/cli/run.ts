@@ -6,6 +6,7 @@ import type { Journal, RunStatus } from '../engine/journal-types.js';
 import { runFiles, type RunPlan } from '../engine/run-plan.js';
 import { exitCodeFor, worstStatus } from '../engine/status.js';
 import { writeEvidence } from '../report/evidence.js';
+import { type EvidenceKeyEnv, type SigningKey, signingKeyFromEnv, SIGNING_KEY_ENV } from '../report/evidence-keys.js';
 import { formatDuration } from '../scenario/duration.js';
 import { loadScenarioFiles, type LoadedScenario } from '../scenario/loader.js';
 import { startDrillProcess, type DrillProcess } from './drill-process.js';
@@ -15,11 +16,14 @@ import { newRunId } from './run-id.js';
 export interface RunOptions {
   reportsDir: string;
   confirmDataLoss: boolean;
+  /** The evidence key variables, taken out of the environment at CLI start. */
+  evidenceKeys: EvidenceKeyEnv;
 }
 
 /** `drill run`: validate everything first (exit 2, nothing started), then one drill at a time. */
 export async function runCommand(files: string[], options: RunOptions): Promise<number> {
   const loaded = await loadScenarioFiles(files);
+  const signingKey = await signingKeyFromEnv(options.evidenceKeys);
   const statuses: RunStatus[] = [];
   const interrupts = new InterruptHandler();
   try {
@@ -29,7 +33,7 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
         statuses.push('interrupted');
         break;
       }
-      const status = await runOne(scenario, options, interrupts);
+      const status = await runOne(scenario, options, signingKey, interrupts);
       statuses.push(status);
       if (status === 'interrupted') break;
     }
@@ -39,7 +43,7 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
   return exitCodeFor(worstStatus(statuses));
 }
 
-async function runOne(loaded: LoadedScenario, options: RunOptions, interrupts: InterruptHandler): Promise<RunStatus> {
+async function runOne(loaded: LoadedScenario, options: RunOptions, signingKey: SigningKey | undefined, interrupts: InterruptHandler): Promise<RunStatus> {
   const name = loaded.scenario.name;
   const runId = newRunId(options.reportsDir, name);
   const runDir = path.resolve(options.reportsDir, runId);
@@ -68,12 +72,13 @@ async function runOne(loaded: LoadedScenario, options: RunOptions, interrupts: I
     return status;
   }
   const journal = JSON.parse(readFileSync(files.journal, 'utf8')) as Journal;
-  await writeEvidence(runDir);
-  printSummary(journal, runDir);
+  // Last: the manifest covers every file of the run dir, so nothing may be written there after it.
+  await writeEvidence(runDir, signingKey ? { signingKey } : {});
+  printSummary(journal, runDir, signingKey);
   return journal.status ?? 'environment-error';
 }
 
-function printSummary(journal: Journal, runDir: string): void {
+function printSummary(journal: Journal, runDir: string, signingKey: SigningKey | undefined): void {
   const name = journal.scenario.definition.name;
   for (const v of journal.verdicts) console.log(`  ${v.status === 'passed' ? 'PASS' : 'FAIL'} ${v.check}: ${v.message}`);
   if (journal.error) console.log(`  ${journal.status === 'interrupted' ? 'INTERRUPTED' : 'ERROR'}: ${journal.error.message}`);
@@ -85,7 +90,13 @@ function printSummary(journal: Journal, runDir: string): void {
     m.lostWrites !== undefined ? `${m.lostWrites} lost writes` : undefined,
   ].filter(Boolean);
   console.log(`drill ${name}: ${journal.status?.toUpperCase()}${parts.length ? ` (${parts.join(', ')})` : ''}`);
-  console.log(`  report: ${path.relative(process.cwd(), runDir) || runDir}/ (journal.json, incident-report.md, allure-results/, evidence/)`);
+  const shown = path.relative(process.cwd(), runDir) || runDir;
+  console.log(`  report: ${shown}/ (journal.json, incident-report.md, allure-results/, evidence/)`);
+  console.log(
+    signingKey
+      ? `  evidence: signed (Ed25519, ${signingKey.fingerprint}); check: npx drill verify-evidence ${shown} --public-key <the signer's .pub>`
+      : `  evidence: NOT signed (origin not provable); set ${SIGNING_KEY_ENV} to sign (npx drill keygen)`,
+  );
 }
 
 function tail(file: string, lines = 25): string {
@@ -136,6 +147,9 @@ class InterruptHandler {
 
   unwatch(): void {
     this.child = undefined;
+    // The run dir is about to be sealed (its manifest covers every file): a late Ctrl-C must not
+    // write into it. `requested` still stops the next drill.
+    this.interruptFile = undefined;
   }
 
   dispose(): void {

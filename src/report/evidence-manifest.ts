@@ -1,27 +1,35 @@
 /**
- * The evidence manifest format and its hash chain, shared by the writer and the verifier.
+ * The evidence manifest format (version 2) and its hash chain, shared by the writer and the
+ * verifier. Everything here can be recomputed by an auditor without this code:
  *
- * Chain: a header line binds runId, createdAt and the harness; each entry's `prev` is the sha256
- * of the previous line (the header for the first entry); `root` is the sha256 of the last line.
- * A line is `JSON.stringify` of a fixed-order object, so an auditor can recompute it without this
- * code. Reordering, inserting, dropping or editing an entry changes `root`; `sig` (HMAC-SHA256 of
- * `root`) makes the whole bundle unforgeable by someone without the key.
+ * - Coverage: every regular file under the run directory, except the manifest and its signature
+ *   (`evidence/manifest.json`, `evidence/manifest.sig`), in canonical order: paths relative to
+ *   the run directory, `/`-separated, sorted by their UTF-8 bytes (`LC_ALL=C sort`).
+ * - Chain: a header line binds manifestVersion, runId, createdAt, harness and signer; each
+ *   entry's `prev` is the sha256 of the previous line (the header for the first entry); `root`
+ *   is the sha256 of the last line. A line is `JSON.stringify` of a fixed-order object.
+ * - Signature (evidence-signature.ts): Ed25519 over the exact bytes of manifest.json, in
+ *   `evidence/manifest.sig` (base64). Without it, the chain shows that the files match the
+ *   manifest, but not who wrote the manifest: anyone can recompute a chain.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { z } from 'zod';
 
-export const MANIFEST_VERSION = 1;
+export const MANIFEST_VERSION = 2;
 export const EVIDENCE_DIR = 'evidence';
 export const MANIFEST_FILE = 'manifest.json';
-/** Environment variable holding the HMAC key; the key belongs to the user, never to the bundle. */
-export const EVIDENCE_KEY_ENV = 'DRILL_EVIDENCE_KEY';
+export const SIGNATURE_FILE = 'manifest.sig';
+export const MANIFEST_PATH = `${EVIDENCE_DIR}/${MANIFEST_FILE}`;
+export const SIGNATURE_PATH = `${EVIDENCE_DIR}/${SIGNATURE_FILE}`;
+/** The two files the manifest cannot list: itself and the signature over it. */
+const UNLISTED = new Set([MANIFEST_PATH, SIGNATURE_PATH]);
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 
-const entrySchema = z.object({
+const entrySchema = z.strictObject({
   /** Relative to the run dir, `/`-separated. */
   path: z.string().min(1),
   size: z.number().int().min(0),
@@ -29,36 +37,52 @@ const entrySchema = z.object({
   prev: hex64,
 });
 
-export const manifestSchema = z.object({
+const signerSchema = z.strictObject({
+  algorithm: z.literal('Ed25519'),
+  /** `sha256:<hex>` of the public key's DER SubjectPublicKeyInfo. */
+  publicKeyFingerprint: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+});
+
+export const manifestSchema = z.strictObject({
   manifestVersion: z.literal(MANIFEST_VERSION),
   runId: z.string(),
   createdAt: z.string(),
-  harness: z.object({ name: z.string(), version: z.string() }),
+  harness: z.strictObject({ name: z.string(), version: z.string() }),
+  /** Who signed `evidence/manifest.sig`; null: unsigned, origin not proven. */
+  signer: signerSchema.nullable(),
+  covers: z.string(),
   chain: z.string(),
+  signature: z.string(),
   entries: z.array(entrySchema),
   root: hex64,
-  signed: z.boolean(),
-  sigAlgorithm: z.literal('HMAC-SHA256(root)').optional(),
-  sig: hex64.optional(),
 });
 
 export type ManifestEntry = z.infer<typeof entrySchema>;
+export type ManifestSigner = z.infer<typeof signerSchema>;
 export type EvidenceManifest = z.infer<typeof manifestSchema>;
+export type ManifestHeader = Pick<EvidenceManifest, 'runId' | 'createdAt' | 'harness' | 'signer'>;
 
+/** Descriptions written into every manifest, for an auditor reading it without this code. */
+export const COVERS_DESCRIPTION =
+  `every regular file under the run directory except ${MANIFEST_PATH} and ${SIGNATURE_PATH}; ` +
+  'paths relative to it, /-separated, sorted by UTF-8 bytes (LC_ALL=C sort); a file added, removed, reordered or changed fails verification';
 export const CHAIN_DESCRIPTION =
-  'entries[i].prev = sha256(line(i-1)), line(-1) = JSON.stringify({manifestVersion,runId,createdAt,harness}), ' +
-  'line(i) = JSON.stringify({path,size,sha256,prev}); root = sha256(last line); sig = HMAC-SHA256(key, root)';
+  'entries[i].prev = sha256(line(i-1)), line(-1) = JSON.stringify({manifestVersion,runId,createdAt,harness,signer}), ' +
+  'line(i) = JSON.stringify({path,size,sha256,prev}); root = sha256(last line)';
+export const SIGNATURE_DESCRIPTION =
+  `${SIGNATURE_PATH} = base64(Ed25519 signature of the exact bytes of ${MANIFEST_PATH}) by the key named in signer; absent when signer is null`;
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-export function headerLine(m: Pick<EvidenceManifest, 'runId' | 'createdAt' | 'harness'>): string {
+export function headerLine(m: ManifestHeader): string {
   return JSON.stringify({
     manifestVersion: MANIFEST_VERSION,
     runId: m.runId,
     createdAt: m.createdAt,
     harness: { name: m.harness.name, version: m.harness.version },
+    signer: m.signer ? { algorithm: m.signer.algorithm, publicKeyFingerprint: m.signer.publicKeyFingerprint } : null,
   });
 }
 
@@ -77,22 +101,12 @@ export function buildChain(header: string, files: Array<Omit<ManifestEntry, 'pre
   return { entries, root: prev };
 }
 
-export function sign(root: string, key: string): string {
-  return createHmac('sha256', key).update(root, 'utf8').digest('hex');
+/** The canonical order of paths: by their UTF-8 bytes, the same on every machine and locale. */
+export function comparePaths(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
-export function signatureMatches(root: string, key: string, sig: string): boolean {
-  const expected = Buffer.from(sign(root, key), 'hex');
-  const actual = Buffer.from(sig, 'hex');
-  return expected.length === actual.length && timingSafeEqual(expected, actual);
-}
-
-/** The key from the environment; an empty value counts as unset. */
-export function keyFromEnv(): string | undefined {
-  return process.env[EVIDENCE_KEY_ENV] || undefined;
-}
-
-/** sha256 and size of a file, streamed (allure attachments can be large). */
+/** sha256 and size of a file, streamed (allure attachments and runner.log can be large). */
 export async function hashFile(path: string): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
@@ -103,26 +117,29 @@ export async function hashFile(path: string): Promise<{ sha256: string; size: nu
   return { sha256: hash.digest('hex'), size };
 }
 
+export interface RunDirListing {
+  /** Regular files the manifest must list, in canonical order. */
+  files: string[];
+  /** Symlinks, sockets, FIFOs, devices: nothing a drill writes, and nothing a hash can pin. */
+  irregular: string[];
+}
+
 /**
- * Every non-directory under `root/sub` as `/`-separated paths relative to `root`, sorted by code
- * unit so the order is the same on every machine and locale. Missing dir: empty list.
+ * Every entry under the run directory (manifest and signature aside), as `/`-separated paths
+ * relative to it. Directories are walked, not listed: an empty one carries no content.
  */
-export async function listFiles(root: string, sub: string): Promise<string[]> {
-  const found: string[] = [];
+export async function listRunDir(runDir: string): Promise<RunDirListing> {
+  const files: string[] = [];
+  const irregular: string[] = [];
   const walk = async (rel: string): Promise<void> => {
-    let dirents;
-    try {
-      dirents = await readdir(join(root, rel), { withFileTypes: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw error;
-    }
-    for (const d of dirents) {
-      const child = posix.join(rel, d.name);
+    for (const d of await readdir(join(runDir, rel), { withFileTypes: true })) {
+      const child = rel ? posix.join(rel, d.name) : d.name;
       if (d.isDirectory()) await walk(child);
-      else found.push(child);
+      else if (d.isFile()) {
+        if (!UNLISTED.has(child)) files.push(child);
+      } else irregular.push(child);
     }
   };
-  await walk(sub);
-  return found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  await walk('');
+  return { files: files.sort(comparePaths), irregular: irregular.sort(comparePaths) };
 }

@@ -1,88 +1,96 @@
 /**
  * The evidence bundle of a run (DESIGN.md sections 1 and 6): `<runDir>/evidence/` holds copies of
  * the journal and the incident report, the scenario as run, and a hash-chained manifest of every
- * file of the run that matters, optionally HMAC-signed. An auditor checks it offline with
- * `drill verify-evidence <dir>` (verifyEvidence, below).
+ * file of the run directory, signed with Ed25519 when the user gives a signing key. An auditor
+ * checks it offline with `drill verify-evidence <dir> --public-key <signer.pub>` (verifyEvidence).
  */
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import createDebug from 'debug';
-import { InputError } from '../engine/errors.js';
+import { EnvironmentError, InputError } from '../engine/errors.js';
 import type { Journal } from '../engine/journal-types.js';
+import type { SigningKey } from './evidence-keys.js';
 import {
   buildChain,
   CHAIN_DESCRIPTION,
+  COVERS_DESCRIPTION,
   EVIDENCE_DIR,
   type EvidenceManifest,
   hashFile,
   headerLine,
-  keyFromEnv,
-  listFiles,
+  listRunDir,
   MANIFEST_FILE,
   MANIFEST_VERSION,
-  sign,
+  SIGNATURE_DESCRIPTION,
+  SIGNATURE_FILE,
 } from './evidence-manifest.js';
+import { signManifest } from './evidence-signature.js';
 import { redactSecrets } from './redact.js';
 
 export type { EvidenceManifest, ManifestEntry } from './evidence-manifest.js';
-export { verifyEvidence, type EvidenceVerification } from './evidence-verify.js';
+export { verifyEvidence, type EvidenceProblem, type EvidenceVerification } from './evidence-verify.js';
 
 const log = createDebug('drill:report');
 
 export interface WriteEvidenceOptions {
-  /** HMAC key; defaults to env DRILL_EVIDENCE_KEY. Pass `undefined` explicitly for an unsigned bundle. */
-  key?: string;
+  /**
+   * Ed25519 key that signs the manifest (`drill run` reads it from DRILL_EVIDENCE_SIGNING_KEY).
+   * Without one the bundle is unsigned: its chain shows the files are as listed, not who listed them.
+   */
+  signingKey?: SigningKey;
   /** Clock for `createdAt` (tests). */
   now?: () => Date;
 }
 
 /**
- * Writes `<runDir>/evidence/` from the run dir's journal.json, incident-report.md and
- * allure-results/, replacing any earlier bundle. Returns the manifest it wrote.
+ * Writes `<runDir>/evidence/` for a finished run, replacing any earlier bundle, and returns the
+ * manifest. Call it last: any file written into the run dir afterwards fails verification.
  */
 export async function writeEvidence(runDir: string, options: WriteEvidenceOptions = {}): Promise<EvidenceManifest> {
   const journal = await readJournal(runDir);
   const evidenceDir = join(runDir, EVIDENCE_DIR);
-  // A fresh bundle each time: a stale copy from an earlier write would be listed as current.
+  // A fresh bundle each time: a stale copy (or signature) from an earlier write would be listed as current.
   await rm(evidenceDir, { recursive: true, force: true });
   await mkdir(evidenceDir, { recursive: true });
 
   await copyFile(join(runDir, 'journal.json'), join(evidenceDir, 'journal.json'));
-  const hasReport = await copyIfPresent(join(runDir, 'incident-report.md'), join(evidenceDir, 'incident-report.md'));
+  await copyIfPresent(join(runDir, 'incident-report.md'), join(evidenceDir, 'incident-report.md'));
   // The scenario as the run understood it (defaults applied). Redacted: unlike the journal copy,
   // which must stay byte-identical to be checkable, this file is free to hide secrets.
   await writeFile(join(evidenceDir, 'scenario.json'), redactSecrets(`${JSON.stringify(journal.scenario.definition, null, 2)}\n`));
 
-  const paths = [
-    'journal.json',
-    ...(hasReport ? ['incident-report.md'] : []),
-    ...(await listFiles(runDir, 'allure-results')),
-    ...(await listFiles(runDir, EVIDENCE_DIR)),
-  ];
+  const { files: paths, irregular } = await listRunDir(runDir);
+  if (irregular.length > 0) {
+    // A symlink's target can change without its link changing: nothing a manifest could pin.
+    throw new EnvironmentError('EVIDENCE_IRREGULAR_FILE', `cannot seal ${runDir}: ${irregular.join(', ')} is not a regular file (symlink, socket, FIFO or device); remove it and run \`drill run\` again`);
+  }
   const files = [];
-  for (const path of paths) files.push({ path, ...(await hashFile(join(runDir, path))) });
+  for (const path of paths) {
+    const { size, sha256 } = await hashFile(join(runDir, path));
+    files.push({ path, size, sha256 });
+  }
 
+  const key = options.signingKey;
   const head = {
     runId: journal.runId,
     createdAt: (options.now ?? (() => new Date()))().toISOString(),
     harness: { name: journal.harness.name, version: journal.harness.version },
+    signer: key ? { algorithm: 'Ed25519' as const, publicKeyFingerprint: key.fingerprint } : null,
   };
   const { entries, root } = buildChain(headerLine(head), files);
-  // Signing needs a key only the user holds (env DRILL_EVIDENCE_KEY, e.g. a CI secret): a key
-  // shipped with the harness or the bundle would let anyone re-sign a tampered bundle. Without
-  // one the chain still shows accidental or naive edits, but not a determined re-hash.
-  const key = 'key' in options ? options.key : keyFromEnv();
   const manifest: EvidenceManifest = {
     manifestVersion: MANIFEST_VERSION,
     ...head,
+    covers: COVERS_DESCRIPTION,
     chain: CHAIN_DESCRIPTION,
+    signature: SIGNATURE_DESCRIPTION,
     entries,
     root,
-    signed: Boolean(key),
-    ...(key ? { sigAlgorithm: 'HMAC-SHA256(root)' as const, sig: sign(root, key) } : {}),
   };
-  await writeFile(join(evidenceDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-  log('evidence for %s: %d files, root %s, signed %s', journal.runId, entries.length, root, manifest.signed);
+  const bytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
+  await writeFile(join(evidenceDir, MANIFEST_FILE), bytes);
+  if (key) await writeFile(join(evidenceDir, SIGNATURE_FILE), signManifest(bytes, key));
+  log('evidence for %s: %d files, root %s, signer %s', journal.runId, entries.length, root, key?.fingerprint ?? 'none');
   return manifest;
 }
 
@@ -103,13 +111,11 @@ async function readJournal(runDir: string): Promise<Journal> {
   }
 }
 
-async function copyIfPresent(from: string, to: string): Promise<boolean> {
+async function copyIfPresent(from: string, to: string): Promise<void> {
   try {
     await copyFile(from, to);
-    return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     log('no %s: the bundle will not include it', from);
-    return false;
   }
 }

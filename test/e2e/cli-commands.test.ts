@@ -60,20 +60,27 @@ describe('drill validate / list / report / verify-evidence', () => {
     expect(result.stdout).toMatch(/db-corruption-stale-backup\s+P0/);
   });
 
-  it('report and verify-evidence on a recorded run: HTML out, tampering detected', async () => {
+  it('report and verify-evidence on a recorded run: HTML beside the run dir, evidence still intact, tampering detected', async () => {
     const runDir = path.join(tmp, 'reports', 'run-1');
     cpSync(path.join(ROOT, 'test/fixtures/run-dir'), runDir, { recursive: true });
     const { writeEvidence } = await import('../../src/report/evidence.js');
-    await writeEvidence(runDir, { key: undefined });
+    await writeEvidence(runDir);
 
     const report = await runCli(['report', runDir]);
     expect(report.code, report.stderr).toBe(0);
-    expect(existsSync(path.join(runDir, 'allure-report', 'index.html'))).toBe(true);
+    // Not inside the run dir: its manifest covers every file there.
+    expect(existsSync(path.join(tmp, 'reports', 'allure-report', 'index.html'))).toBe(true);
+    expect(existsSync(path.join(runDir, 'allure-report'))).toBe(false);
+    const inside = await runCli(['report', runDir, '--output', path.join(runDir, 'html')]);
+    expect(inside.code).toBe(2);
+    expect(inside.stderr).toMatch(/inside the run dir/);
 
-    expect((await runCli(['verify-evidence', runDir], { env: { DRILL_EVIDENCE_KEY: '' } })).code).toBe(0);
+    const intact = await runCli(['verify-evidence', runDir]);
+    expect(intact.code, intact.stdout).toBe(0);
+    expect(intact.stdout).toMatch(/NOT SIGNED: origin not proven/);
     writeFileSync(path.join(runDir, 'evidence', 'journal.json'), '{"tampered":true}\n');
-    const tampered = await runCli(['verify-evidence', runDir], { env: { DRILL_EVIDENCE_KEY: '' } });
+    const tampered = await runCli(['verify-evidence', runDir]);
     expect(tampered.code).toBe(1);
-    expect(tampered.stdout).toMatch(/evidence\/journal.json/);
+    expect(tampered.stdout).toMatch(/TAMPERED: modified: evidence\/journal.json/);
   });
 });

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { verifyEvidence } from '../../src/report/evidence.js';
 import { leftovers, readJournal, ROOT, runCli, runDirFrom } from './helpers.js';
 
 interface AllureStep {
@@ -47,6 +48,8 @@ describe('drill run (real PostgreSQL, real CLI)', () => {
     expect(JSON.stringify(assess?.output)).toMatch(/invalid page in block 0/);
     expect(JSON.stringify(assess?.output)).toMatch(/"block":3/);
     expect(leftovers(runDir)).toEqual([]);
+    // Sealed last: every file the run left is in the manifest, nothing came after it.
+    expect(await verifyEvidence(runDir)).toMatchObject({ ok: true, problems: [], origin: 'unsigned' });
 
     // Allure: one test with the runbook labels, each phase and runbook step a timed step.
     const results = readdirSync(path.join(runDir, 'allure-results')).filter((f) => f.endsWith('-result.json'));
@@ -111,6 +114,9 @@ describe('drill run (real PostgreSQL, real CLI)', () => {
     expect(journal.status).toBe('interrupted');
     expect(journal.phases.find((p) => p.name === 'teardown')?.status).toBe('passed');
     expect(leftovers(runDir)).toEqual([]);
+    const evidence = await verifyEvidence(runDir);
+    expect(evidence.problems).toEqual([]);
+    expect(evidence.manifest?.entries.map((e) => e.path)).toContain('interrupt-requested');
   });
 
   it('a drill that exceeds its timeout is an environment failure (exit 3) and cleans up', async () => {

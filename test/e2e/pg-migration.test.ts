@@ -11,30 +11,30 @@ const scenario = (name: string) => path.join(ROOT, 'drills/scenarios', name);
 const fixture = (name: string) => path.join(ROOT, 'test/fixtures/scenarios', name);
 
 describe('schema rollback drills (real PostgreSQL, real CLI)', () => {
-  it('pg-bad-migration-rollback passes: detected, rolled back to 004, nothing lost, the writer resumes', async () => {
+  it('pg-bad-migration-rollback passes: detected, rolled back to 007, nothing lost, the writer resumes', async () => {
     const result = await runCli(['run', scenario('pg-bad-migration-rollback.yaml'), '--reports-dir', reportsDir]);
     expect(result.code, result.stdout + result.stderr).toBe(0);
     const runDir = runDirFrom(result.stdout, reportsDir);
     const journal = readJournal(runDir);
     expect(journal.status).toBe('passed');
-    expect(journal.components.schemaVersion).toBe('004');
+    expect(journal.components.schemaVersion).toBe('007');
 
     const faults = journal.events.filter((e) => e.kind === 'fault').map((e) => e.data?.migration);
-    expect(faults).toEqual(['005-add-required-column-drill-canary-region', '006-rename-column-transfers-amount']);
+    expect(faults).toEqual(['008-add-required-column-drill-canary-region', '009-rename-column-transfers-amount']);
     expect(journal.verdicts.find((v) => v.check === 'detection')?.message).toMatch(/column "amount" does not exist/);
 
     const output = (name: string) => journal.steps.find((s) => s.name === name)?.output;
-    expect(output('migration-status')).toMatchObject({ current: '006', pending: [] });
+    expect(output('migration-status')).toMatchObject({ current: '009', pending: [] });
     expect(output('migration-rollback')).toMatchObject({
-      from: '006',
-      to: '004',
-      reverted: ['006-rename-column-transfers-amount', '005-add-required-column-drill-canary-region'],
-      current: '004',
+      from: '009',
+      to: '007',
+      reverted: ['009-rename-column-transfers-amount', '008-add-required-column-drill-canary-region'],
+      current: '007',
       schemaMatchesVersion: true,
     });
-    expect(output('migration-current')).toMatchObject({ current: '004', schemaMatchesVersion: true });
+    expect(output('migration-current')).toMatchObject({ current: '007', schemaMatchesVersion: true });
 
-    // Writes failed while 005 was applied, none was acknowledged and lost, and the writer went on
+    // Writes failed while 008 was applied, none was acknowledged and lost, and the writer went on
     // by itself after the rollback: no restore, no retarget.
     expect(journal.canary.failures).toBeGreaterThan(0);
     expect(journal.measurements.rpoMs).toBe(0);
@@ -52,7 +52,10 @@ describe('schema rollback drills (real PostgreSQL, real CLI)', () => {
     const runDir = runDirFrom(result.stdout, reportsDir);
     const journal = readJournal(runDir);
     expect(journal.verdicts.filter((v) => v.status === 'failed').map((v) => v.check)).toEqual(['integrity']);
-    expect(journal.steps.find((s) => s.name === 'migration-rollback')?.output).toMatchObject({ to: '003', reverted: ['005-rename-column-transfers-amount', '004-transfer-reference'] });
+    expect(journal.steps.find((s) => s.name === 'migration-rollback')?.output).toMatchObject({
+      to: '003',
+      reverted: ['008-rename-column-transfers-amount', '007-service-transfer-ids', '006-background-jobs', '005-api-tokens', '004-transfer-reference'],
+    });
     expect(leftovers(runDir)).toEqual([]);
   });
 

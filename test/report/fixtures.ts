@@ -237,5 +237,9 @@ export async function makeRunDir(journal: Journal = passedJournal()): Promise<st
   await writeFile(join(runDir, 'incident-report.md'), renderIncidentReport(journal));
   await writeFile(join(runDir, 'allure-results', '0001-result.json'), JSON.stringify(allureResult('0001')));
   await writeFile(join(runDir, 'allure-results', 'attachments', 'log.txt'), 'probe log\n');
+  // What the CLI and the drill process write beside the journal.
+  await writeFile(join(runDir, 'runner.log'), ' RUN  drills/drill.test.ts\n');
+  await writeFile(join(runDir, 'progress.jsonl'), '{"kind":"phase","name":"provision","status":"started"}\n');
+  await writeFile(join(runDir, 'resources.jsonl'), '{"kind":"temp-dir","path":"/tmp/drill-x"}\n');
   return runDir;
 }

@@ -20,6 +20,9 @@ const clock = startClock();
 let deployment: NativeDeployment | undefined;
 let admin: ConnectionInfo;
 const RELEASE = RELEASE_MIGRATIONS.map((m) => m.name);
+/** The newest version the release ships, and the one a new migration gets. */
+const NEWEST = '007';
+const NEXT = '008';
 
 beforeAll(async () => {
   deployment = await NativeDeployment.create({ runId: 'test-migrations', clock, ledger: new ResourceLedger(undefined) }, (d) => (deployment = d));
@@ -52,8 +55,8 @@ describe('release migrations through umzug (real PostgreSQL)', () => {
     expect((await migrator.status()).pending).toEqual(RELEASE);
     expect(await migrator.up()).toEqual(RELEASE);
     const status = await migrator.status();
-    expect(status.current).toEqual({ version: '004', name: '004-transfer-reference' });
-    expect(status.applied.map((m) => m.version)).toEqual(['001', '002', '003', '004']);
+    expect(status.current).toEqual({ version: NEWEST, name: '007-service-transfer-ids' });
+    expect(status.applied.map((m) => m.version)).toEqual(['001', '002', '003', '004', '005', '006', '007']);
     expect(status.pending).toEqual([]);
     expect(status.unknown).toEqual([]);
     expect(await columnsOf(db, 'transfers')).toEqual(['id', 'from_account', 'to_account', 'amount', 'created_at', 'reference']);
@@ -66,7 +69,7 @@ describe('release migrations through umzug (real PostgreSQL)', () => {
     expect(await migrator.up('002')).toEqual(['001-accounts', '002-transfers']);
     const status = await migrator.status();
     expect(status.current?.version).toBe('002');
-    expect(status.pending).toEqual(['003-canary', '004-transfer-reference']);
+    expect(status.pending).toEqual(RELEASE.slice(2));
   });
 
   it('004 backfills the reference of transfers that existed before it', async () => {
@@ -82,17 +85,29 @@ describe('release migrations through umzug (real PostgreSQL)', () => {
     expect(refs.map((r) => r.reference)).toEqual(['TR-00000007', 'TR-00000012']);
   });
 
+  it("005-007 add the service's schema: ids of service transfers start at 1e9; their down steps leave exactly what 004 defines", async () => {
+    const db = await freshDatabase();
+    const migrator = new Migrator(db, RELEASE_MIGRATIONS);
+    await migrator.up();
+    const next = await withClient(db, async (c) => (await c.query<{ id: string }>("select nextval('service_transfer_id_seq')::text as id")).rows[0]!.id);
+    expect(next).toBe('1000000000');
+    expect(await migrator.downTo('004')).toEqual(['007-service-transfer-ids', '006-background-jobs', '005-api-tokens']);
+    expect(await schemaDifferences(admin, db, RELEASE_MIGRATIONS, '004')).toEqual([]);
+    const left = await withClient(db, async (c) => (await c.query("select relname from pg_class where relname in ('api_tokens', 'transfer_queue', 'service_heartbeats', 'service_transfer_id_seq')")).rows);
+    expect(left).toEqual([]);
+  });
+
   it('rolls down to a version, newest first; the schema is then exactly what that version defines', async () => {
     const db = await freshDatabase();
     const migrator = new Migrator(db, RELEASE_MIGRATIONS);
     await migrator.up();
-    expect(await schemaDifferences(admin, db, RELEASE_MIGRATIONS, '004')).toEqual([]);
+    expect(await schemaDifferences(admin, db, RELEASE_MIGRATIONS, NEWEST)).toEqual([]);
     expect(await schemaDifferences(admin, db, RELEASE_MIGRATIONS, '002')).toContain('table drill_canary exists but is not defined');
 
-    expect(await migrator.downTo('002')).toEqual(['004-transfer-reference', '003-canary']);
+    expect(await migrator.downTo('002')).toEqual(RELEASE.slice(2).reverse());
     const status = await migrator.status();
     expect(status.current?.version).toBe('002');
-    expect(status.pending).toEqual(['003-canary', '004-transfer-reference']);
+    expect(status.pending).toEqual(RELEASE.slice(2));
     expect(await schemaDifferences(admin, db, RELEASE_MIGRATIONS, '002')).toEqual([]);
     expect(await migrator.downTo('2')).toEqual([]);
     // The scratch databases that define each version are gone again.
@@ -104,7 +119,7 @@ describe('release migrations through umzug (real PostgreSQL)', () => {
     const db = await freshDatabase();
     await new Migrator(db, RELEASE_MIGRATIONS).up();
     await withClient(db, (c) => c.query('alter table transfers alter column reference set not null; drop index transfers_from_idx'));
-    const differences = await schemaDifferences(admin, db, RELEASE_MIGRATIONS, '004');
+    const differences = await schemaDifferences(admin, db, RELEASE_MIGRATIONS, NEWEST);
     expect(differences).toEqual([
       'transfers column 6 is reference text not null; expected reference text',
       'transfers: missing CREATE INDEX transfers_from_idx ON public.transfers USING btree (from_account)',
@@ -114,36 +129,36 @@ describe('release migrations through umzug (real PostgreSQL)', () => {
   it('a migration that fails is rolled back with its record: nothing is half-applied', async () => {
     const db = await freshDatabase();
     const broken: SchemaMigration = {
-      name: '005-broken',
+      name: `${NEXT}-broken`,
       description: 'creates a table, then fails',
       up: async (c) => void (await c.query('create table half_done(x int); select 1/0')),
       down: async () => undefined,
     };
     const migrator = new Migrator(db, [...RELEASE_MIGRATIONS, broken]);
-    await expect(migrator.up()).rejects.toMatchObject({ code: 'MIGRATION_FAILED', message: expect.stringMatching(/005-broken.*division by zero.*rolled back/) });
+    await expect(migrator.up()).rejects.toMatchObject({ code: 'MIGRATION_FAILED', message: expect.stringMatching(/008-broken.*division by zero.*rolled back/) });
     const status = await migrator.status();
-    expect(status.current?.version).toBe('004');
-    expect(status.pending).toEqual(['005-broken']);
+    expect(status.current?.version).toBe(NEWEST);
+    expect(status.pending).toEqual([`${NEXT}-broken`]);
     const exists = await withClient(db, async (c) => (await c.query("select to_regclass('half_done') as t")).rows[0].t);
     expect(exists).toBeNull();
   });
 
   it('refuses rollbacks it cannot do, saying why', async () => {
     const db = await freshDatabase();
-    const extra: SchemaMigration = { name: '005-extra', description: 'a table', up: async (c) => void (await c.query('create table extra(x int)')), down: async (c) => void (await c.query('drop table extra')) };
+    const extra: SchemaMigration = { name: `${NEXT}-extra`, description: 'a table', up: async (c) => void (await c.query('create table extra(x int)')), down: async (c) => void (await c.query('drop table extra')) };
     await new Migrator(db, [...RELEASE_MIGRATIONS, extra]).up();
     const release = new Migrator(db, RELEASE_MIGRATIONS);
-    await expect(release.downTo('009')).rejects.toMatchObject({ code: 'MIGRATION_VERSION_UNKNOWN', message: expect.stringMatching(/it ships 001-accounts, .*004-transfer-reference/) });
+    await expect(release.downTo('009')).rejects.toMatchObject({ code: 'MIGRATION_VERSION_UNKNOWN', message: expect.stringMatching(/it ships 001-accounts, .*007-service-transfer-ids/) });
     // Applied by a release this one does not know: its down step is not here.
-    expect((await release.status()).unknown).toEqual(['005-extra']);
-    await expect(release.downTo('003')).rejects.toMatchObject({ code: 'MIGRATION_NOT_IN_RELEASE', message: expect.stringMatching(/005-extra is applied but not shipped/) });
+    expect((await release.status()).unknown).toEqual([`${NEXT}-extra`]);
+    await expect(release.downTo('003')).rejects.toMatchObject({ code: 'MIGRATION_NOT_IN_RELEASE', message: expect.stringMatching(/008-extra is applied but not shipped/) });
   });
 });
 
 describe('the drill data set', () => {
   it('is created through the migrations, at the newest version, with the same rows every time', async () => {
     const first = await createDataset(admin, { accounts: 20, transfers: 100 });
-    expect(first).toEqual({ schemaVersion: '004', migrations: RELEASE });
+    expect(first).toEqual({ schemaVersion: NEWEST, migrations: RELEASE });
     const drill = { ...admin, database: 'drill' };
     const facts = await tableFacts(drill);
     expect(facts.transfers!.rows).toBe(100);
@@ -174,29 +189,29 @@ describe('bad migrations a broken release ships', () => {
     const { db, migration, migrator, before } = await releaseWith((v) =>
       badMigration({ kind: 'rename-column', table: 'transfers', column: 'amount', to: 'amount_cents' }, v),
     );
-    expect(migration.name).toBe('005-rename-column-transfers-amount');
-    expect((await migrator.status()).current?.version).toBe('005');
+    expect(migration.name).toBe(`${NEXT}-rename-column-transfers-amount`);
+    expect((await migrator.status()).current?.version).toBe(NEXT);
     await expect(withClient(db, (c) => c.query('select sum(amount) from transfers'))).rejects.toThrow(/column "amount" does not exist/);
-    expect(await migrator.downTo('004')).toEqual([migration.name]);
-    expect(await schemaDifferences(admin, db, RELEASE_MIGRATIONS, '004')).toEqual([]);
+    expect(await migrator.downTo(NEWEST)).toEqual([migration.name]);
+    expect(await schemaDifferences(admin, db, RELEASE_MIGRATIONS, NEWEST)).toEqual([]);
     expect(await tableFacts(db)).toEqual(before);
   });
 
   it('add-required-column makes inserts that do not name it fail; its down step drops it', async () => {
     const { db, migrator } = await releaseWith((v) => badMigration({ kind: 'add-required-column', table: 'drill_canary', column: 'region' }, v));
     await expect(canaryInsert(db)).rejects.toThrow(/null value in column "region"/);
-    await migrator.downTo('004');
+    await migrator.downTo(NEWEST);
     await canaryInsert(db);
-    expect(await schemaDifferences(admin, db, RELEASE_MIGRATIONS, '004')).toEqual([]);
+    expect(await schemaDifferences(admin, db, RELEASE_MIGRATIONS, NEWEST)).toEqual([]);
   });
 
   it('drop-column loses data its down step cannot bring back: checksums and the schema show it', async () => {
     const { db, migrator, before } = await releaseWith((v) => badMigration({ kind: 'drop-column', table: 'transfers', column: 'reference' }, v, 'text'));
-    await migrator.downTo('004');
+    await migrator.downTo(NEWEST);
     const after = await tableFacts(db);
     expect(after.transfers!.rows).toBe(before.transfers!.rows);
     expect(after.transfers!.checksum).not.toBe(before.transfers!.checksum);
-    expect(await schemaDifferences(admin, db, RELEASE_MIGRATIONS, '004')).toEqual([
+    expect(await schemaDifferences(admin, db, RELEASE_MIGRATIONS, NEWEST)).toEqual([
       'transfers: missing CREATE UNIQUE INDEX transfers_reference_idx ON public.transfers USING btree (reference)',
     ]);
   });
@@ -220,15 +235,15 @@ describe('the pg-bad-migration injector', () => {
     expect(migrations.all.map((m) => m.name)).toEqual(RELEASE);
 
     const handle = await fault({ kind: 'rename-column', table: 'transfers', column: 'amount', to: 'amount_cents' });
-    expect(handle.details).toMatchObject({ migration: '005-rename-column-transfers-amount', previousVersion: '004' });
+    expect(handle.details).toMatchObject({ migration: `${NEXT}-rename-column-transfers-amount`, previousVersion: NEWEST });
     expect(ctx.restorePoints.get('before-fault')?.name).toBe('drill-before-fault');
     const migrator = new Migrator(router.connection, migrations.all);
-    expect((await migrator.status()).current?.version).toBe('005');
+    expect((await migrator.status()).current?.version).toBe(NEXT);
 
     await handle[Symbol.asyncDispose]();
-    expect((await migrator.status()).current?.version).toBe('004');
+    expect((await migrator.status()).current?.version).toBe(NEWEST);
     expect(migrations.all.map((m) => m.name)).toEqual(RELEASE);
-    expect(await schemaDifferences(admin, router.connection, RELEASE_MIGRATIONS, '004')).toEqual([]);
+    expect(await schemaDifferences(admin, router.connection, RELEASE_MIGRATIONS, NEWEST)).toEqual([]);
   });
 });
 
@@ -238,7 +253,7 @@ describe('migrate:status in read-only mode', () => {
     await new Migrator(db, RELEASE_MIGRATIONS).up('003');
     await withClient(admin, (c) => c.query(`alter database ${db.database} set default_transaction_read_only = on`));
     const migrator = new Migrator(db, RELEASE_MIGRATIONS);
-    expect((await migrator.status()).pending).toEqual(['004-transfer-reference']);
+    expect((await migrator.status()).pending).toEqual(RELEASE.slice(3));
     await expect(migrator.up()).rejects.toMatchObject({ code: 'MIGRATION_FAILED', message: expect.stringMatching(/read-only transaction/) });
   });
 });

@@ -18,6 +18,12 @@ export interface SupervisedProcessSpec {
    * reaper never kills a process that merely reuses a recorded pid.
    */
   match: string;
+  /**
+   * The child's whole environment. Absent: it inherits the harness's (the control plane's
+   * components); a program that must not see the harness's secrets gets an explicit one.
+   */
+  env?: Record<string, string>;
+  cwd?: string;
 }
 
 export interface ProcessExit {
@@ -51,7 +57,7 @@ export class SupervisedProcess {
     const log = openSync(spec.logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(spec.file, spec.args, { stdio: ['ignore', log, log] });
+      child = spawn(spec.file, spec.args, { stdio: ['ignore', log, log], ...(spec.env ? { env: spec.env } : {}), ...(spec.cwd ? { cwd: spec.cwd } : {}) });
     } finally {
       closeSync(log);
     }

@@ -1,0 +1,39 @@
+/** The service's configuration for one launch; every variable the service reads, nothing else. */
+export interface ServiceEnvironment {
+  /** The service's DATABASE_URL (password included: it goes into the child's environment only). */
+  databaseUrl: string;
+  /** reader mode: the read-only role's URL (createReaderRole); without it the reader uses databaseUrl. */
+  readerDatabaseUrl?: string;
+  /** A release of the catalogue (sut/truststream/src/releases.ts). */
+  version: string;
+  region?: string;
+  colour?: 'blue' | 'green';
+  readOnly?: boolean;
+  logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  workerPollMs?: number;
+  schedulerIntervalMs?: number;
+}
+
+/**
+ * The child's whole environment, built explicitly: the harness's own environment (its secrets,
+ * DRILL_EVIDENCE_KEY, cloud credentials) never reaches the service; PATH is the only thing passed
+ * through. Plain processes always bind loopback.
+ */
+export function childEnvironment(mode: string, port: number, env: ServiceEnvironment, path = process.env.PATH): Record<string, string> {
+  const out: Record<string, string> = {
+    PATH: path ?? '/usr/local/bin:/usr/bin:/bin',
+    MODE: mode,
+    DATABASE_URL: env.databaseUrl,
+    VERSION: env.version,
+    REGION: env.region ?? 'local',
+    COLOUR: env.colour ?? 'blue',
+    READ_ONLY_MODE: env.readOnly ? 'true' : 'false',
+    PORT: String(port),
+    BIND: '127.0.0.1',
+    LOG_LEVEL: env.logLevel ?? 'info',
+  };
+  if (env.readerDatabaseUrl !== undefined) out.READER_DATABASE_URL = env.readerDatabaseUrl;
+  if (env.workerPollMs !== undefined) out.WORKER_POLL_MS = String(env.workerPollMs);
+  if (env.schedulerIntervalMs !== undefined) out.SCHEDULER_INTERVAL_MS = String(env.schedulerIntervalMs);
+  return out;
+}
