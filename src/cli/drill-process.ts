@@ -17,12 +17,21 @@ export interface DrillProcess {
  * at the terminal reaches only the CLI, which then asks the drill to stop and waits for its
  * teardown instead of having every process die at once. Output goes to the run's runner.log.
  */
-export function startDrillProcess(plan: RunPlan): DrillProcess {
+export function startDrillProcess(plan: RunPlan, options: { enter?: string[] } = {}): DrillProcess {
   const files = runFiles(plan.runDir);
   const log = openSync(files.runnerLog, 'a');
-  const child = spawn(
+  // In a drill network, `nsenter --net=...` execs node in place: the pid stays the drill's.
+  const [file, ...args] = [
+    ...(options.enter ?? []),
     process.execPath,
-    [path.join(PACKAGE_ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--config', path.join(PACKAGE_ROOT, 'vitest.drill.config.ts')],
+    path.join(PACKAGE_ROOT, 'node_modules/vitest/vitest.mjs'),
+    'run',
+    '--config',
+    path.join(PACKAGE_ROOT, 'vitest.drill.config.ts'),
+  ];
+  const child = spawn(
+    file!,
+    args,
     {
       cwd: PACKAGE_ROOT,
       // The evidence signing key is the CLI's alone: the drill and everything it starts never see it.

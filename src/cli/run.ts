@@ -10,6 +10,11 @@ import { type EvidenceKeyEnv, type SigningKey, signingKeyFromEnv, SIGNING_KEY_EN
 import { formatDuration } from '../scenario/duration.js';
 import { loadScenarioFiles, type LoadedScenario } from '../scenario/loader.js';
 import { startDrillProcess, type DrillProcess } from './drill-process.js';
+import { drillNetworkPlan } from '../engine/drill-network-plan.js';
+import { asDrillError } from '../engine/errors.js';
+import { ResourceLedger } from '../engine/resource-ledger.js';
+import { DrillNetwork, enterNetwork } from '../targets/network/drill-network.js';
+import { networkName } from '../targets/network/layout.js';
 import { ProgressPrinter } from './progress-printer.js';
 import { newRunId } from './run-id.js';
 
@@ -48,13 +53,27 @@ async function runOne(loaded: LoadedScenario, options: RunOptions, signingKey: S
   const runId = newRunId(options.reportsDir, name);
   const runDir = path.resolve(options.reportsDir, runId);
   await mkdir(runDir, { recursive: true });
-  const plan: RunPlan = { runId, runDir, scenarioFile: loaded.file, confirmDataLoss: options.confirmDataLoss };
   const files = runFiles(runDir);
   console.log(`drill ${name}: run ${runId}`);
+  // A drill that starts real nodes runs inside a network namespace of its own (the networking rule).
+  let network: DrillNetwork | undefined;
+  const networkPlan = await drillNetworkPlan(loaded.scenario);
+  if (networkPlan.how === 'create') {
+    const ledger = new ResourceLedger(files.resources);
+    try {
+      network = await DrillNetwork.create(networkName('run', runId), (r) => ledger.record(r));
+    } catch (error) {
+      const e = asDrillError(error);
+      console.error(`drill ${name}: ${e.message}`);
+      return e.kind === 'input' ? 'invalid-input' : 'environment-error';
+    }
+  }
+  const networkName_ = network?.name ?? (networkPlan.how === 'join' ? networkPlan.name : undefined);
+  const plan: RunPlan = { runId, runDir, scenarioFile: loaded.file, confirmDataLoss: options.confirmDataLoss, ...(networkName_ ? { network: networkName_ } : {}) };
 
   const printer = new ProgressPrinter(files.progress, `[${name}]`);
   printer.start();
-  const child = startDrillProcess(plan);
+  const child = startDrillProcess(plan, networkName_ ? { enter: enterNetwork(networkName_) } : {});
   interrupts.watch(child, files.interrupt);
   const exit = await child.exited;
   interrupts.unwatch();
@@ -62,6 +81,8 @@ async function runOne(loaded: LoadedScenario, options: RunOptions, signingKey: S
 
   // Whatever the drill could not stop itself (killed, crashed) is stopped here.
   const reaped = await reapResources(files.resources);
+  // After the reaper: the drill network goes once nothing of the drill is left in it.
+  await network?.destroy().catch((e: unknown) => console.error(`drill ${name}: could not remove the drill network ${network?.name}: ${asDrillError(e).message}`));
   if (reaped.length > 0) console.log(`drill ${name}: cleaned up what the drill left: ${reaped.join(', ')}`);
 
   if (!existsSync(files.journal)) {

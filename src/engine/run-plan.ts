@@ -9,6 +9,8 @@ export interface RunPlan {
   runDir: string;
   scenarioFile: string;
   confirmDataLoss: boolean;
+  /** The drill network the drill process runs in, when it has one (src/engine/drill-network-plan.ts). */
+  network?: string;
 }
 
 export const PLAN_ENV = 'DRILL_PLAN';

@@ -39,7 +39,22 @@ export const kubernetesTarget = z
     namespace: dnsLabel
       .optional()
       .meta({ description: 'kubeconfig provider: the namespace to deploy into and damage; it must be labelled drill.dev/target=true. Others: a fresh drill-<run> namespace' }),
-    nodes: z.number().int().min(1).max(10).default(3).meta({ description: 'local provider: fake (kwok) nodes, spread over three zones' }),
+    nodes: z
+      .union([
+        z.number().int().min(1).max(10).meta({ description: 'N fake (kwok) nodes: shorthand for {fake: N}' }),
+        z.strictObject({
+          real: z.number().int().min(0).max(4).default(0).meta({ description: 'Real nodes: containerd + kubelet, pods are real containers (needs root)' }),
+          fake: z.number().int().min(0).max(10).default(0).meta({ description: 'Fake nodes: kwok, pods are simulated (for scale and node churn)' }),
+        }),
+      ])
+      .transform((n) => (typeof n === 'number' ? { real: 0, fake: n } : n))
+      .refine((n) => n.real + n.fake >= 1, 'at least one node: {real: 2} or {fake: 3}')
+      .default({ real: 2, fake: 0 })
+      .meta({
+        description:
+          'local provider: the nodes, spread over three zones. Default {real: 2}: the system under drill runs as real containers. ' +
+          'Real nodes need root; ask for {fake: N} (or N) where that is not possible',
+      }),
     manifests: z
       .string()
       .optional()
