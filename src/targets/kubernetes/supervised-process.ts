@@ -18,6 +18,8 @@ export interface SupervisedProcessSpec {
    * reaper never kills a process that merely reuses a recorded pid.
    */
   match: string;
+  /** The child's whole environment; default this process's. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface ProcessExit {
@@ -51,7 +53,7 @@ export class SupervisedProcess {
     const log = openSync(spec.logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(spec.file, spec.args, { stdio: ['ignore', log, log] });
+      child = spawn(spec.file, spec.args, { stdio: ['ignore', log, log], env: spec.env ?? process.env });
     } finally {
       closeSync(log);
     }
