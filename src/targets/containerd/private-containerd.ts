@@ -31,7 +31,9 @@ export interface PrivateContainerdOptions {
   streamServerAddress?: string;
   /**
    * A program and arguments containerd is started through, e.g. `['nsenter', '--net=/run/netns/drill-x', '--']`
-   * to run it (and so its shims and pods) inside the drill's network namespace. It must exec containerd.
+   * to run it (and so its shims and pods) inside the drill's network namespace. It must exec containerd
+   * (the recorded pid is the one signalled). In a mount namespace of its own, its overlay and netns
+   * mounts are not visible to dispose() here; they go when the last process of that namespace ends.
    */
   commandPrefix?: string[];
   /** Where the instance's temp directory goes; default the OS temp dir. Keep it short (socket paths). */
