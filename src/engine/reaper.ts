@@ -1,8 +1,10 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import createDebug from 'debug';
 import { isPostgresPid } from '../targets/postgres/native-process.js';
+import { currentMounts, mountsUnder } from '../targets/process/mounts.js';
 import { runCommand } from '../targets/process/run-command.js';
+import { sweepContainerd } from '../targets/containerd/containerd-sweep.js';
 import { stopRecordedProcess } from '../targets/kubernetes/recorded-process.js';
 import { reapNamespace } from '../targets/kubernetes/reap-namespace.js';
 import { readResources } from './resource-ledger.js';
@@ -47,6 +49,15 @@ export async function reapResources(ledgerFile: string): Promise<string[]> {
     debug('stopped leftover %s (pid %d)', r.name, r.pid);
     reaped.push(`process ${r.name} ${r.pid}`);
   }
+  // After their containerd process (above): what a containerd leaves when it dies, before any
+  // temp dir that may hold it is removed (a recursive remove must never walk into a mount).
+  for (const r of resources.filter((r) => r.kind === 'containerd')) {
+    const swept = await sweepContainerd(r).catch((e: unknown) => {
+      debug('containerd %s: %s', r.dir, String(e));
+      return [`containerd ${r.dir}: ${e instanceof Error ? e.message : String(e)}`];
+    });
+    if (swept.length > 0) reaped.push(`containerd ${r.dir} (${swept.length} leftover(s))`);
+  }
   const kindClusters = resources.filter((r) => r.kind === 'kind-cluster');
   if (kindClusters.length > 0) {
     // `kind delete` succeeds for a missing cluster too: ask which still exist, to report only those.
@@ -63,6 +74,11 @@ export async function reapResources(ledgerFile: string): Promise<string[]> {
   }
   for (const r of resources.filter((r) => r.kind === 'temp-dir')) {
     if (!existsSync(r.path)) continue;
+    const mounted = mountsUnder(realpathSync(r.path), currentMounts());
+    if (mounted.length > 0) {
+      reaped.push(`dir ${r.path} kept: ${mounted.map((m) => m.path).join(', ')} still mounted (umount -l them, then remove it)`);
+      continue;
+    }
     rmSync(r.path, { recursive: true, force: true });
     reaped.push(`dir ${r.path}`);
   }

@@ -11,6 +11,10 @@ export type Resource =
   // A long-running program (etcd, kube-apiserver, kwok, ...); reaped only while its command line
   // still contains `match`, so a reused pid is never killed.
   | { kind: 'process'; pid: number; name: string; match: string }
+  // A private containerd's directory (src/targets/containerd): after its `process` entry is stopped,
+  // its leftover containers (runc state in runcRoot), shims (`-address <socket>` on their command
+  // line), mounts under dir and dir itself are removed.
+  | { kind: 'containerd'; dir: string; socket: string; runcRoot: string }
   // A kind cluster; reaped with `kind delete cluster --name`.
   | { kind: 'kind-cluster'; name: string }
   // A namespace a drill creates in a cluster it did not create (DRILL_KUBECONFIG); reaped by deleting
