@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { HARNESS_VERSION } from './engine/harness-version.js';
 import { listCommand, reportCommand, validateCommand, verifyEvidenceCommand } from './cli/commands.js';
+import { cleanupCommand } from './cli/cleanup.js';
 import { registerClusterCommands } from './cli/cluster.js';
 import { exitCodeForError, printError } from './cli/output.js';
 import { runCommand } from './cli/run.js';
@@ -60,6 +61,13 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<dir>', 'reports/<run-id> or its evidence/ directory')
     .action(async (dir: string) => {
       exitCode = await verifyEvidenceCommand(dir);
+    });
+
+  program
+    .command('cleanup')
+    .description('stop and remove what killed drills left on this machine (machine-wide ledger); prints it; exit 0, 3 if something could not be removed')
+    .action(async () => {
+      exitCode = await cleanupCommand();
     });
 
   registerClusterCommands(program, (code) => (exitCode = code));
