@@ -1,10 +1,10 @@
 import { reapOrphanedRuns, type RunReap } from '../engine/orphaned-runs.js';
 import { runsDir } from '../engine/run-ledger.js';
-import { finishOrphanedRun } from './finish-run.js';
+import { finishOrphanedRun, type WriteRunEvidence } from './finish-run.js';
 
 /** Reaps every run whose owners are gone, completing each one's record (evidence, or killed.json). */
-function reapOrphans(command: string): Promise<RunReap[]> {
-  return reapOrphanedRuns(runsDir(), { finish: (run, owners, report) => finishOrphanedRun(run, owners, report, command) });
+function reapOrphans(command: string, writeRunEvidence: WriteRunEvidence | undefined): Promise<RunReap[]> {
+  return reapOrphanedRuns(runsDir(), { finish: (run, owners, report) => finishOrphanedRun(run, owners, report, { command, writeRunEvidence }) });
 }
 
 function ownersGone(r: Extract<RunReap, { state: 'reaped' }>): string {
@@ -29,8 +29,8 @@ function describe(r: Extract<RunReap, { state: 'reaped' }>): string[] {
  * alone. Exit 0 when nothing of a killed run is left (also when there was nothing to do), 3 when
  * something could not be removed.
  */
-export async function cleanupCommand(): Promise<number> {
-  const results = await reapOrphans('drill cleanup');
+export async function cleanupCommand(writeRunEvidence?: WriteRunEvidence): Promise<number> {
+  const results = await reapOrphans('drill cleanup', writeRunEvidence);
   const reaped = results.filter((r): r is Extract<RunReap, { state: 'reaped' }> => r.state === 'reaped');
   for (const r of results) {
     if (r.state === 'running') {
@@ -50,8 +50,8 @@ export async function cleanupCommand(): Promise<number> {
 }
 
 /** The start of every `drill run`: the same reap, printed only when it found something. */
-export async function reapBeforeRun(): Promise<void> {
-  for (const r of await reapOrphans('drill run')) {
+export async function reapBeforeRun(writeRunEvidence?: WriteRunEvidence): Promise<void> {
+  for (const r of await reapOrphans('drill run', writeRunEvidence)) {
     if (r.state !== 'reaped') continue;
     const [head, ...rest] = describe(r);
     console.log(`drill: cleaning up after a killed ${head}`);

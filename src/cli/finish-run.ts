@@ -28,13 +28,22 @@ export interface KilledRunRecord {
  *   marked killed in `killed.json` with what was found and removed, and gets no evidence.
  * A run directory that no longer exists is left as it is. Returns what it did, for printing.
  */
-export async function finishOrphanedRun(run: RunIdentity, owners: OwnerRecord[], report: ReapReport, command: string): Promise<string[]> {
+export interface FinishOptions {
+  /** Which command found the run, for killed.json. */
+  command: string;
+  /** Writes the run's evidence bundle, signed as that command signs (default: writeEvidence's own defaults). */
+  writeRunEvidence?: WriteRunEvidence;
+}
+
+export type WriteRunEvidence = (runDir: string) => Promise<unknown>;
+
+export async function finishOrphanedRun(run: RunIdentity, owners: OwnerRecord[], report: ReapReport, options: FinishOptions): Promise<string[]> {
   if (!run.runDir || !existsSync(run.runDir)) return [];
   const files = runFiles(run.runDir);
   const shown = path.relative(process.cwd(), run.runDir) || run.runDir;
   if (existsSync(files.journal)) {
     if (existsSync(path.join(run.runDir, EVIDENCE_DIR, MANIFEST_FILE))) return [];
-    await writeEvidence(run.runDir);
+    await (options.writeRunEvidence ?? writeEvidence)(run.runDir);
     return [`evidence written: ${shown}/${EVIDENCE_DIR}/ (its drill run was killed after the drill wrote its journal)`];
   }
   if (existsSync(files.killed)) return [];
@@ -44,7 +53,7 @@ export async function finishOrphanedRun(run: RunIdentity, owners: OwnerRecord[],
     message:
       'The drill and its `drill run` were killed before the drill wrote its journal: this run has no measurements, verdicts or evidence. What it left running was removed afterwards (listed here).',
     detectedAt: new Date().toISOString(),
-    detectedBy: { command, pid: process.pid },
+    detectedBy: { command: options.command, pid: process.pid },
     owners: owners.filter((o) => o.role !== 'reaper').map(({ role, pid, since }) => ({ role, pid, since })),
     removed: report.removed,
     left: report.left,
