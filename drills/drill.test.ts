@@ -7,8 +7,11 @@ import { appendFileSync, existsSync } from 'node:fs';
 import * as allure from 'allure-js-commons';
 import { describe, expect, it } from 'vitest';
 import { InterruptedError } from '../src/engine/errors.js';
+import { ResourceLedger } from '../src/engine/resource-ledger.js';
 import { runDrill } from '../src/engine/run-drill.js';
+import { RunLedger } from '../src/engine/run-ledger.js';
 import { readPlan, runFiles } from '../src/engine/run-plan.js';
+import { stillRunning } from '../src/targets/process/process-identity.js';
 import { labelDrill } from '../src/report/allure-labels.js';
 import { summariseVerdicts } from '../src/report/verdict-summary.js';
 import { writeRunArtifacts } from '../src/report/write-run-artifacts.js';
@@ -19,6 +22,10 @@ if (!plan) throw new Error('drills/drill.test.ts is run by `npx drill run <scena
 const files = runFiles(plan.runDir);
 const loaded = await loadScenarioFile(plan.scenarioFile);
 const scenario = loaded.scenario;
+// This process creates the drill's resources: it owns the run while it lives, so no reaper takes
+// them from under its teardown after its `drill run` was killed.
+const runLedger = plan.ledgerFile ? RunLedger.open(plan.ledgerFile) : undefined;
+runLedger?.addOwner('drill');
 
 describe(scenario.runbook, () => {
   it(`${scenario.name}: ${scenario.title}`, { timeout: scenario.timeout + 120_000 }, async () => {
@@ -30,11 +37,20 @@ describe(scenario.runbook, () => {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     // The CLI asks through a file: it owns the terminal, and signals to a vitest worker are not ours to route.
-    const poll = setInterval(() => existsSync(files.interrupt) && onSignal(), 100);
+    // A killed CLI cannot ask: its absence (pid and start time) is the request, so the drill still tears down.
+    const poll = setInterval(() => {
+      if (interrupt.signal.aborted) return;
+      if (existsSync(files.interrupt)) onSignal();
+      else if (plan.parent && !stillRunning(plan.parent)) {
+        interrupt.abort(
+          new InterruptedError(`the \`drill run\` that started this drill (pid ${plan.parent.pid}) is gone (killed?); the drill stopped itself and teardown ran`, 'RUN_COMMAND_GONE'),
+        );
+      }
+    }, 100);
 
     const journal = await runDrill(loaded, {
       runId: plan.runId,
-      resourceLedgerFile: files.resources,
+      ledger: new ResourceLedger(files.resources, runLedger),
       signal: interrupt.signal,
       confirmDataLoss: plan.confirmDataLoss,
       wrap: (_kind, title, fn) => allure.step(title, () => fn()) as Promise<Awaited<ReturnType<typeof fn>>>,

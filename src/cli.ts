@@ -1,10 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { HARNESS_VERSION } from './engine/harness-version.js';
 import { keygenCommand, listCommand, reportCommand, validateCommand, verifyEvidenceCommand } from './cli/commands.js';
+import { cleanupCommand } from './cli/cleanup.js';
+import { writeEvidence } from './report/evidence.js';
 import { registerClusterCommands } from './cli/cluster.js';
 import { exitCodeForError, printError } from './cli/output.js';
 import { runCommand } from './cli/run.js';
-import { takeEvidenceKeyEnv } from './report/evidence-keys.js';
+import { signingKeyFromEnv, takeEvidenceKeyEnv } from './report/evidence-keys.js';
 
 /**
  * `drill`: DESIGN.md section 6. Exit codes: 0 passed, 1 a check failed, 2 invalid input,
@@ -72,6 +74,15 @@ export async function main(argv: string[]): Promise<number> {
     .option('--out <prefix>', 'path prefix of the two files', 'drill-evidence')
     .action(async (opts: { out: string }) => {
       exitCode = await keygenCommand(opts);
+    });
+
+  program
+    .command('cleanup')
+    .description('stop and remove what killed drills left on this machine (machine-wide ledger); prints it; exit 0, 3 if something could not be removed')
+    .action(async () => {
+      // A killed run's evidence is signed like any other when the signing key is set.
+      const signingKey = await signingKeyFromEnv(evidenceKeys);
+      exitCode = await cleanupCommand((dir) => writeEvidence(dir, signingKey ? { signingKey } : {}));
     });
 
   registerClusterCommands(program, (code) => (exitCode = code));

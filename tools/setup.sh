@@ -37,6 +37,28 @@ fi
 
 [ "$with_kubernetes" = 1 ] || exit 0
 
+# Real Kubernetes nodes and the container tests: containerd, runc and the CNI plugins (drill is
+# tested with Debian bookworm's containerd 1.6.20 and runc 1.1.5), and a C compiler with the
+# static C library for the pod sandbox's pause binary (tools/pause/pause.c).
+missing_packages=()
+command -v containerd >/dev/null 2>&1 && command -v ctr >/dev/null 2>&1 || missing_packages+=(containerd)
+command -v runc >/dev/null 2>&1 || missing_packages+=(runc)
+[ -x /usr/lib/cni/bridge ] && [ -x /usr/lib/cni/host-local ] || missing_packages+=(containernetworking-plugins)
+command -v gcc >/dev/null 2>&1 || missing_packages+=(gcc)
+# gcc prints the bare name when it cannot find the static C library.
+{ command -v gcc >/dev/null 2>&1 && [ "$(gcc -print-file-name=libc.a)" != libc.a ]; } || missing_packages+=(libc6-dev)
+if [ "${#missing_packages[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing ${missing_packages[*]} (apt-get install)" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_packages[@]}" >/dev/null
+  else
+    echo "setup: real Kubernetes nodes need ${missing_packages[*]}; install them as root" >&2
+    echo "       (Debian: sudo apt-get install ${missing_packages[*]})" >&2
+    exit 3
+  fi
+fi
+
 # The local Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
 # kwok) that Kubernetes drills and test/kubernetes/ run against, built from Go modules: about
 # 12 minutes the first time, then reused from ~/.cache/drill/control-plane/ (tools/README.md).

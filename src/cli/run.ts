@@ -1,7 +1,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { reapResources } from '../engine/reaper.js';
+import { sleep } from '../engine/clock.js';
+import { reapRecorded } from '../engine/reaper.js';
+import { RunLedger, runsDir } from '../engine/run-ledger.js';
 import type { Journal, RunStatus } from '../engine/journal-types.js';
 import { runFiles, type RunPlan } from '../engine/run-plan.js';
 import { exitCodeFor, worstStatus } from '../engine/status.js';
@@ -9,6 +11,8 @@ import { writeEvidence } from '../report/evidence.js';
 import { type EvidenceKeyEnv, type SigningKey, signingKeyFromEnv, SIGNING_KEY_ENV } from '../report/evidence-keys.js';
 import { formatDuration } from '../scenario/duration.js';
 import { loadScenarioFiles, type LoadedScenario } from '../scenario/loader.js';
+import { identify } from '../targets/process/process-identity.js';
+import { reapBeforeRun } from './cleanup.js';
 import { startDrillProcess, type DrillProcess } from './drill-process.js';
 import { drillNetworkPlan } from '../engine/drill-network-plan.js';
 import { asDrillError } from '../engine/errors.js';
@@ -29,6 +33,9 @@ export interface RunOptions {
 export async function runCommand(files: string[], options: RunOptions): Promise<number> {
   const loaded = await loadScenarioFiles(files);
   const signingKey = await signingKeyFromEnv(options.evidenceKeys);
+  const writeRunEvidence = (dir: string) => writeEvidence(dir, signingKey ? { signingKey } : {});
+  // What killed drills left (on this machine, any run) goes before a new drill starts beside it.
+  await reapBeforeRun(writeRunEvidence);
   const statuses: RunStatus[] = [];
   const interrupts = new InterruptHandler();
   try {
@@ -53,15 +60,18 @@ async function runOne(loaded: LoadedScenario, options: RunOptions, signingKey: S
   const runId = newRunId(options.reportsDir, name);
   const runDir = path.resolve(options.reportsDir, runId);
   await mkdir(runDir, { recursive: true });
+  // Machine-wide, with this process as its owner: if this command is killed, the next `drill run`
+  // or `drill cleanup` finds what the run left even without knowing --reports-dir.
+  const ledger = RunLedger.create(runsDir(), { runId, runDir });
   const files = runFiles(runDir);
   console.log(`drill ${name}: run ${runId}`);
   // A drill that starts real nodes runs inside a network namespace of its own (the networking rule).
   let network: DrillNetwork | undefined;
   const networkPlan = await drillNetworkPlan(loaded.scenario);
   if (networkPlan.how === 'create') {
-    const ledger = new ResourceLedger(files.resources);
+    const resources = new ResourceLedger(files.resources, ledger);
     try {
-      network = await DrillNetwork.create(networkName('run', runId), (r) => ledger.record(r));
+      network = await DrillNetwork.create(networkName('run', runId), (r) => resources.record(r));
     } catch (error) {
       const e = asDrillError(error);
       console.error(`drill ${name}: ${e.message}`);
@@ -69,34 +79,66 @@ async function runOne(loaded: LoadedScenario, options: RunOptions, signingKey: S
     }
   }
   const networkName_ = network?.name ?? (networkPlan.how === 'join' ? networkPlan.name : undefined);
-  const plan: RunPlan = { runId, runDir, scenarioFile: loaded.file, confirmDataLoss: options.confirmDataLoss, ...(networkName_ ? { network: networkName_ } : {}) };
+  const plan: RunPlan = {
+    runId,
+    runDir,
+    scenarioFile: loaded.file,
+    confirmDataLoss: options.confirmDataLoss,
+    ledgerFile: ledger.file,
+    parent: identify(),
+    ...(networkName_ ? { network: networkName_ } : {}),
+  };
 
   const printer = new ProgressPrinter(files.progress, `[${name}]`);
   printer.start();
   const child = startDrillProcess(plan, networkName_ ? { enter: enterNetwork(networkName_) } : {});
+  ledger.addOwner('vitest', child.pid);
   interrupts.watch(child, files.interrupt);
   const exit = await child.exited;
   interrupts.unwatch();
   printer.stop();
 
-  // Whatever the drill could not stop itself (killed, crashed) is stopped here.
-  const reaped = await reapResources(files.resources);
-  // After the reaper: the drill network goes once nothing of the drill is left in it.
-  await network?.destroy().catch((e: unknown) => console.error(`drill ${name}: could not remove the drill network ${network?.name}: ${asDrillError(e).message}`));
-  if (reaped.length > 0) console.log(`drill ${name}: cleaned up what the drill left: ${reaped.join(', ')}`);
+  // Whatever the drill could not stop itself (killed, crashed) is stopped here; but not under a
+  // drill worker that outlived its vitest, which may still be tearing down.
+  const running = await ownersStillRunning(ledger, OUTLIVING_WORKER_GRACE_MS);
+  const reaped = running.length > 0
+    ? { removed: [], left: running.map((o) => ({ what: `${o.role} pid ${o.pid}`, reason: 'still running after vitest exited' })) }
+    : await reapRecorded(ledger.read().resources);
+  // The drill network (netns, guard route) is in the ledger too: the reaper removes it after the drill's processes.
+  if (reaped.removed.length > 0) console.log(`drill ${name}: cleaned up what the drill left: ${reaped.removed.join(', ')}`);
+  for (const l of reaped.left) console.error(`drill ${name}: could not remove ${l.what}: ${l.reason} (kept in ${ledger.file}; \`npx drill cleanup\` retries)`);
+  // Kept until then: a kill before this point leaves the journal to the next reaper, which writes the evidence.
+  const finished = () => {
+    if (reaped.left.length === 0) ledger.remove();
+  };
 
   if (!existsSync(files.journal)) {
     const status: RunStatus = interrupts.requested ? 'interrupted' : 'environment-error';
     console.error(`drill ${name}: the drill process ended (${exit.signal ?? `exit ${exit.code}`}) without writing a journal.`);
     console.error(tail(files.runnerLog));
     console.error(`See ${files.runnerLog}; run with DEBUG=drill:* for detail.`);
+    finished();
     return status;
   }
   const journal = JSON.parse(readFileSync(files.journal, 'utf8')) as Journal;
   // Last: the manifest covers every file of the run dir, so nothing may be written there after it.
   await writeEvidence(runDir, signingKey ? { signingKey } : {});
+  finished();
   printSummary(journal, runDir, signingKey);
   return journal.status ?? 'environment-error';
+}
+
+/** How long a drill worker may outlive its vitest before its leftovers are left to `drill cleanup`. */
+const OUTLIVING_WORKER_GRACE_MS = 10_000;
+
+async function ownersStillRunning(ledger: RunLedger, graceMs: number): Promise<ReturnType<RunLedger['liveOwners']>> {
+  const deadline = Date.now() + graceMs;
+  let live = ledger.liveOwners();
+  while (live.length > 0 && Date.now() < deadline) {
+    await sleep(200);
+    live = ledger.liveOwners();
+  }
+  return live;
 }
 
 function printSummary(journal: Journal, runDir: string, signingKey: SigningKey | undefined): void {
@@ -148,7 +190,7 @@ class InterruptHandler {
     // One keypress can arrive twice (the terminal, and npx forwarding it): that is not a second Ctrl-C.
     if (Date.now() - this.firstAt < 1000) return;
     if (!this.child) {
-      console.error('drill: forced exit; run again later to clean up, or see resources.jsonl in the run directory');
+      console.error('drill: forced exit; what a drill left is removed by `npx drill cleanup` or the next `drill run`');
       process.exit(130);
     }
     console.error('drill: forcing: killing the drill; leftovers will be reaped');

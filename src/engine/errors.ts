@@ -40,9 +40,10 @@ export class StepFailedError extends DrillError {
   }
 }
 
+/** The drill was stopped from outside (Ctrl-C, SIGTERM, its `drill run` gone: RUN_COMMAND_GONE); teardown ran. */
 export class InterruptedError extends DrillError {
-  constructor(message = 'interrupted (SIGINT/SIGTERM); teardown ran') {
-    super('INTERRUPTED', message, 'interrupted');
+  constructor(message = 'interrupted (SIGINT/SIGTERM); teardown ran', code = 'INTERRUPTED') {
+    super(code, message, 'interrupted');
     this.name = 'InterruptedError';
   }
 }

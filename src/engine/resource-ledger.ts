@@ -1,16 +1,22 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import type { RunLedger } from './run-ledger.js';
 
 /**
- * A file in the run directory listing what a drill created outside itself (temp directories,
- * PostgreSQL data directories). The drill removes them in teardown; if the drill process is killed
- * before it can, `drill run` reads this file and reaps what is left (src/engine/reaper.ts).
+ * What a drill created outside itself (temp directories, PostgreSQL data directories, programs,
+ * clusters, namespaces). The drill removes them in teardown; if it is killed before it can, the
+ * reaper (src/engine/reaper.ts) removes what is left. Each kind has exactly one reaper, registered
+ * in src/engine/reapers.ts: a new kind is a member here plus its entry there.
  */
 export type Resource =
   | { kind: 'temp-dir'; path: string }
   | { kind: 'pg-data-dir'; path: string; bindir: string; uid?: number; gid?: number }
   // A long-running program (etcd, kube-apiserver, kwok, ...); reaped only while its command line
-  // still contains `match`, so a reused pid is never killed.
-  | { kind: 'process'; pid: number; name: string; match: string }
+  // still contains `match` (and, when recorded, it has the same start time), so a reused pid is never killed.
+  | { kind: 'process'; pid: number; name: string; match: string; startTime?: string }
+  // A private containerd's directory (src/targets/containerd): after its `process` entry is stopped,
+  // its leftover containers (runc state in runcRoot), shims (`-address <socket>` on their command
+  // line), mounts under dir and dir itself are removed.
+  | { kind: 'containerd'; dir: string; socket: string; runcRoot: string }
   // A kind cluster; reaped with `kind delete cluster --name`.
   | { kind: 'kind-cluster'; name: string }
   // A namespace a drill creates in a cluster it did not create (DRILL_KUBECONFIG); reaped by deleting
@@ -23,10 +29,22 @@ export type Resource =
   | { kind: 'netns'; name: string }
   | { kind: 'guard-route'; cidr: string; metric: number };
 
+export type ResourceKind = Resource['kind'];
+
+/**
+ * Records each resource twice: in the run directory (`resources.jsonl`, part of the run's record)
+ * and in the machine-wide run ledger (src/engine/run-ledger.ts), where `drill run` and
+ * `drill cleanup` find it even when nobody knows the run directory.
+ */
 export class ResourceLedger {
-  constructor(readonly file: string | undefined) {}
+  constructor(
+    readonly file: string | undefined,
+    private readonly machine?: RunLedger,
+  ) {}
 
   record(resource: Resource): void {
+    // The machine-wide entry first: it is the one a reaper on another day will look for.
+    this.machine?.record(resource);
     if (this.file) appendFileSync(this.file, `${JSON.stringify(resource)}\n`);
   }
 }

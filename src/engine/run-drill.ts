@@ -27,9 +27,9 @@ const SETTLE_BEFORE_TEARDOWN_MS = 20_000;
 
 export interface RunDrillOptions {
   runId: string;
-  /** Where the resource ledger goes (so `drill run` can reap what a killed drill left). */
-  resourceLedgerFile?: string;
-  /** Aborting it interrupts the drill: teardown runs, status `interrupted`. */
+  /** Where what the drill creates is recorded (so what a killed drill left can be reaped). */
+  ledger?: ResourceLedger;
+  /** Aborting it interrupts the drill: teardown runs, status `interrupted` (the reason, when an InterruptedError, is kept). */
   signal?: AbortSignal;
   wrap?: ActivityWrapper;
   progress?: ProgressListener;
@@ -48,7 +48,7 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
   const journal = recorder.journal;
   const teardown = new TeardownStack();
   const abort = new AbortController();
-  const onOuterAbort = () => abort.abort(new InterruptedError());
+  const onOuterAbort = () => abort.abort(options.signal?.reason instanceof InterruptedError ? options.signal.reason : new InterruptedError());
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (options.signal?.aborted) onOuterAbort();
   const timeout = setTimeout(
@@ -83,7 +83,7 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
         recorder,
         signal: abort.signal,
         teardown,
-        ledger: new ResourceLedger(options.resourceLedgerFile),
+        ledger: options.ledger ?? new ResourceLedger(undefined),
         confirmDataLoss: options.confirmDataLoss ?? false,
       });
       return { postgres: provisioned.hasPostgres, kubernetes: provisioned.hasKubernetes };

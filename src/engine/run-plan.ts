@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { ProcessIdentity } from '../targets/process/process-identity.js';
 
 /**
  * What `drill run` hands to the vitest process that runs one drill, and the files through which
@@ -11,6 +12,10 @@ export interface RunPlan {
   confirmDataLoss: boolean;
   /** The drill network the drill process runs in, when it has one (src/engine/drill-network-plan.ts). */
   network?: string;
+  /** The run's machine-wide ledger (src/engine/run-ledger.ts), which the drill joins as an owner. */
+  ledgerFile?: string;
+  /** The `drill run` that started the drill: when it is gone (killed), the drill stops itself. */
+  parent?: ProcessIdentity;
 }
 
 export const PLAN_ENV = 'DRILL_PLAN';
@@ -23,6 +28,8 @@ export const runFiles = (runDir: string) => ({
   interrupt: path.join(runDir, 'interrupt-requested'),
   resources: path.join(runDir, 'resources.jsonl'),
   runnerLog: path.join(runDir, 'runner.log'),
+  /** Written by `drill cleanup` / the next `drill run` for a run killed before it wrote a journal. */
+  killed: path.join(runDir, 'killed.json'),
 });
 
 export function readPlan(env: NodeJS.ProcessEnv = process.env): RunPlan | undefined {

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -82,5 +82,35 @@ describe('drill validate / list / report / verify-evidence', () => {
     const tampered = await runCli(['verify-evidence', runDir]);
     expect(tampered.code).toBe(1);
     expect(tampered.stdout).toMatch(/TAMPERED: modified: evidence\/journal.json/);
+  });
+});
+
+describe('drill cleanup', () => {
+  it('exits 3 naming what it could not remove and keeps the ledger; 0 once it is gone', async () => {
+    const runs = path.join(tmp, 'runs');
+    mkdirSync(runs);
+    // A run whose owner is long gone, with a directory the reaper must refuse: not a drill temp dir.
+    const notOurs = mkdtempSync(path.join(tmp, 'precious-'));
+    const ledger = path.join(runs, 'run-1.jsonl');
+    writeFileSync(
+      ledger,
+      [
+        { owner: { role: 'run-command', pid: 999_999_999, runId: 'run-1', runDir: path.join(tmp, 'gone'), since: '2026-01-01T00:00:00Z' } },
+        { resource: { kind: 'temp-dir', path: notOurs } },
+      ]
+        .map((l) => `${JSON.stringify(l)}\n`)
+        .join(''),
+    );
+    const refused = await runCli(['cleanup'], { env: { DRILL_RUNS_DIR: runs } });
+    expect(refused.code, refused.stdout + refused.stderr).toBe(3);
+    expect(refused.stdout).toContain(`LEFT dir ${notOurs}: not a drill temp directory`);
+    expect(refused.stdout).toContain(`ledger kept: ${ledger}`);
+    expect(existsSync(notOurs)).toBe(true);
+
+    rmSync(notOurs, { recursive: true });
+    const done = await runCli(['cleanup'], { env: { DRILL_RUNS_DIR: runs } });
+    expect(done.code, done.stdout + done.stderr).toBe(0);
+    expect(done.stdout).toMatch(/run run-1 \(run-command pid 999999999: gone\)/);
+    expect(existsSync(ledger)).toBe(false);
   });
 });

@@ -18,13 +18,19 @@ export interface CliResult {
 /** Runs `drill` as a user would (bin/drill.mjs), optionally acting on its output as it appears. */
 export function runCli(
   args: string[],
-  options: { env?: Record<string, string>; onOutput?: (all: string, child: ReturnType<typeof spawn>) => void } = {},
+  options: {
+    env?: Record<string, string>;
+    onOutput?: (all: string, child: ReturnType<typeof spawn>) => void;
+    /** In a process group of its own (as from a terminal), so a test can kill the group without killing itself. */
+    detached?: boolean;
+  } = {},
 ): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin/drill.mjs'), ...args], {
       cwd: ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.detached,
     });
     let stdout = '';
     let stderr = '';

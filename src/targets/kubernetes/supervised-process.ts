@@ -3,6 +3,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import createDebug from 'debug';
 import { EnvironmentError } from '../../engine/errors.js';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
+import { processStartTime } from '../process/process-identity.js';
 
 const debug = createDebug('drill:k8s');
 
@@ -66,7 +67,7 @@ export class SupervisedProcess {
     }
     // A spawn error (ENOENT, EACCES) arrives as an event; it is reported through `exited`.
     child.on('error', (error) => debug('%s: %s', spec.name, error.message));
-    spec.ledger.record({ kind: 'process', pid: child.pid, name: spec.name, match: spec.match });
+    spec.ledger.record({ kind: 'process', pid: child.pid, name: spec.name, match: spec.match, startTime: processStartTime(child.pid) });
     debug('started %s (pid %d): %s %s', spec.name, child.pid, spec.file, spec.args.join(' '));
     return new SupervisedProcess(spec, child);
   }

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import createDebug from 'debug';
@@ -8,12 +7,11 @@ import { EnvironmentError } from '../../../engine/errors.js';
 import type { ResourceLedger } from '../../../engine/resource-ledger.js';
 import { addHostAddress } from '../../network/drill-network.js';
 import { nodeIp } from '../../network/layout.js';
-import { runCommand } from '../../process/run-command.js';
+import { PrivateContainerd } from '../../containerd/private-containerd.js';
 import { freeLoopbackPort } from '../../postgres/free-port.js';
 import { issueClientCertificate } from '../pki.js';
-import { cgroupV1Mounts, createCgroupRoot, removeCgroupTree } from './cgroup-root.js';
+import { createCgroupRoot, removeCgroupTree } from './cgroup-root.js';
 import { cniConfig } from './cni-config.js';
-import { containerdConfig } from './containerd-config.js';
 import { EnteredProcess, logFileIn } from './entered-process.js';
 import { kubeletArgs, kubeletConfig, type KubeletSpec } from './kubelet-config.js';
 import { NodeSandbox } from './node-sandbox.js';
@@ -51,7 +49,7 @@ export interface RealNodeOptions {
  */
 export class RealNode {
   private sandbox: NodeSandbox | undefined;
-  private containerd: EnteredProcess | undefined;
+  private containerd: PrivateContainerd | undefined;
   private kubelet: EnteredProcess | undefined;
   readonly dir: string;
   readonly ip: string;
@@ -68,8 +66,9 @@ export class RealNode {
     return this.options.name;
   }
 
-  get socket(): string {
-    return path.join(this.dir, 'containerd.sock');
+  /** containerd's socket (kubelet's CRI endpoint; `ctr -a` for people). */
+  get socket(): string | undefined {
+    return this.containerd?.socket;
   }
 
   /** Sets the node up and starts it; resolves once kubelet answers its health check (Ready is the caller's wait). */
@@ -79,24 +78,24 @@ export class RealNode {
     await mkdir(path.join(this.dir, 'cni'), { recursive: true });
     await addHostAddress(this.ip);
     await writeFile(path.join(this.dir, 'cni', '10-drill.conflist'), JSON.stringify(cniConfig(o.index, path.join(this.dir, 'cni-ipam')), null, 2));
-    await writeFile(
-      path.join(this.dir, 'containerd.toml'),
-      containerdConfig({ root: path.join(this.dir, 'containerd'), socket: this.socket, cniConfDir: path.join(this.dir, 'cni'), cniBinDir: '/usr/lib/cni', sandboxImage: o.sandboxImage }),
-    );
     o.ledger.record({ kind: 'cgroup', path: this.cgroupRoot });
     createCgroupRoot(this.cgroupRoot);
 
     this.sandbox = await NodeSandbox.start({ node: o.name, dir: this.dir, initBinary: o.initBinary, ledger: o.ledger });
-    this.containerd = EnteredProcess.start({
-      name: `containerd:${o.name}`,
-      enter: this.sandbox.enter(),
-      file: 'containerd',
-      args: ['--config', path.join(this.dir, 'containerd.toml')],
-      logFile: logFileIn(this.dir, 'containerd'),
-      ledger: o.ledger,
-      match: this.dir,
-    });
-    await this.waitForContainerd();
+    // In the node's namespaces: its shims and containers die with the node.
+    this.containerd = await PrivateContainerd.start(
+      {
+        ledger: o.ledger,
+        sandboxImage: o.sandboxImage,
+        cniConfDir: path.join(this.dir, 'cni'),
+        streamServerAddress: this.ip,
+        commandPrefix: this.sandbox.enter(),
+        parentDir: this.dir,
+        startTimeoutMs: o.timeoutMs,
+        ...(o.signal ? { signal: o.signal } : {}),
+      },
+      (c) => (this.containerd = c),
+    );
     for (const archive of o.imageArchives) await this.importImages(archive);
 
     const cert = await issueClientCertificate(o.pki, path.join(this.dir, 'pki'), 'kubelet-client', { commonName: `system:node:${o.name}`, organizations: ['system:nodes'] });
@@ -109,7 +108,7 @@ export class RealNode {
       healthzPort: await freeLoopbackPort(),
       dir: this.dir,
       cgroupRoot: this.cgroupRoot,
-      criSocket: this.socket,
+      criSocket: this.containerd.socket,
       clientCaFile: o.pki.caCert,
       kubeconfig,
       labels: { 'topology.kubernetes.io/zone': o.zone, 'topology.kubernetes.io/region': 'drill-local', 'drill.dev/node-kind': 'real' },
@@ -119,23 +118,11 @@ export class RealNode {
     await this.startKubelet();
   }
 
-  private async waitForContainerd(): Promise<void> {
-    const deadline = Date.now() + this.options.timeoutMs;
-    for (;;) {
-      if (this.containerd?.exit) throw new EnvironmentError('CONTAINERD_EXITED', `containerd of node ${this.name} exited: ${this.containerd.logTail()}`);
-      if (existsSync(this.socket)) {
-        const ok = await runCommand('ctr', ['--address', this.socket, 'version'], { timeoutMs: 5000, okCodes: [0, 1] });
-        if (ok.code === 0) return;
-      }
-      if (Date.now() > deadline) throw new EnvironmentError('CONTAINERD_NOT_READY', `containerd of node ${this.name} did not answer within ${this.options.timeoutMs / 1000}s: ${this.containerd?.logTail()}`);
-      await sleep(100, this.options.signal);
-    }
-  }
-
   /** Loads a docker-archive into the node's image store for Kubernetes (namespace k8s.io). */
   async importImages(archive: string): Promise<void> {
+    if (!this.containerd) throw new EnvironmentError('NODE_POWERED_OFF', `node ${this.name} has no containerd running`);
     const t0 = Date.now();
-    await runCommand('ctr', ['--address', this.socket, '-n', 'k8s.io', 'images', 'import', archive], { timeoutMs: this.options.timeoutMs });
+    await this.containerd.importImages(archive, this.options.signal ? { signal: this.options.signal } : {});
     debug('node %s: imported %s in %d ms', this.name, path.basename(archive), Date.now() - t0);
   }
 
@@ -181,9 +168,10 @@ export class RealNode {
     await this.sandbox?.kill();
   }
 
-  /** Powers off and removes the node's cgroups; its directory goes with the cluster's. */
+  /** Powers off and removes what containerd and the node's cgroups leave; its directory goes with the cluster's. */
   async dispose(): Promise<void> {
     await this.powerOff();
+    await this.containerd?.dispose().catch((e: unknown) => debug('node %s containerd: %s', this.name, String(e)));
     await removeCgroupTree(this.cgroupRoot).catch((e: unknown) => debug('node %s cgroups: %s', this.name, String(e)));
   }
 }
@@ -198,5 +186,3 @@ function nodeKubeconfig(node: string, server: string, caPem: string, cert: { cer
     'current-context': 'drill',
   });
 }
-
-export { cgroupV1Mounts };

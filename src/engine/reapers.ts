@@ -1,0 +1,86 @@
+import { reapContainerd } from '../targets/containerd/reap-containerd.js';
+import { reapCgroup } from '../targets/kubernetes/real-nodes/reap-cgroup.js';
+import { reapNetwork } from '../targets/network/reap-network.js';
+import { reapRecordedProcess } from '../targets/kubernetes/recorded-process.js';
+import { reapKindCluster } from '../targets/kubernetes/reap-kind-cluster.js';
+import { reapNamespaceEntry } from '../targets/kubernetes/reap-namespace.js';
+import { reapPostgresDataDir } from '../targets/postgres/reap-data-dir.js';
+import type { ReapOutcome } from './reap-outcome.js';
+import { reapTempDir } from './reap-temp-dir.js';
+import type { Resource, ResourceKind } from './resource-ledger.js';
+
+/**
+ * The order in which a ledger is reaped, by stage: what uses a thing goes before the thing. A new
+ * resource kind picks the stage it belongs to; stages without a kind yet are where the announced
+ * ones go.
+ */
+export const REAP_STAGES = [
+  // Objects in a cluster that outlives the drill (namespaces): first, while that cluster answers.
+  'cluster-objects',
+  // Programs: PostgreSQL, control-plane components (containerd instances go here).
+  'processes',
+  // Whole clusters (kind), once nothing of the drill talks to them.
+  'clusters',
+  // Mounts, once no process of the drill keeps them busy.
+  'mounts',
+  // Network namespaces and `unreachable` guard routes of the root namespace, once no process is in them.
+  'network',
+  // cgroup (v1) directories: removable only when empty of processes.
+  'cgroups',
+  // Kernel settings (sysctl) put back to the value recorded before the drill changed them.
+  'kernel-settings',
+  // Directories last: they hold data directories, sockets and mount points of the stages above.
+  'directories',
+] as const;
+
+export type ReapStage = (typeof REAP_STAGES)[number];
+
+export interface ResourceReaper<R extends Resource> {
+  stage: ReapStage;
+  /**
+   * Removes the resource if it still exists and is still the one the drill created (a process by
+   * pid and command line or data directory, never by name alone; a namespace or cluster only when
+   * it carries the run's marks). Never throws: what cannot be removed is `left`, with why.
+   */
+  reap(resource: R): Promise<ReapOutcome>;
+}
+
+/** One reaper per kind of the Resource union; the compiler checks none is missing. */
+const REAPERS: { [K in ResourceKind]: ResourceReaper<Extract<Resource, { kind: K }>> } = {
+  'k8s-namespace': { stage: 'cluster-objects', reap: reapNamespaceEntry },
+  'pg-data-dir': { stage: 'processes', reap: reapPostgresDataDir },
+  process: { stage: 'processes', reap: reapRecordedProcess },
+  'kind-cluster': { stage: 'clusters', reap: reapKindCluster },
+  // After its process: containers, shims and mounts it leaves, then its directory.
+  containerd: { stage: 'mounts', reap: reapContainerd },
+  // Real nodes' cgroups and the drill network, once no process of the drill is left in them.
+  netns: { stage: 'network', reap: reapNetwork },
+  'guard-route': { stage: 'network', reap: reapNetwork },
+  cgroup: { stage: 'cgroups', reap: reapCgroup },
+  'temp-dir': { stage: 'directories', reap: reapTempDir },
+};
+
+export function reaperFor<R extends Resource>(resource: R): ResourceReaper<R> {
+  return REAPERS[resource.kind] as unknown as ResourceReaper<R>;
+}
+
+/**
+ * The ledger's entries in reaping order: by stage, and within a stage newest first (a control
+ * plane's kwok and controllers stop before its apiserver, the apiserver before etcd). An entry
+ * recorded twice is reaped once.
+ */
+export function reapingOrder(resources: Resource[]): Resource[] {
+  const seen = new Set<string>();
+  const unique = resources
+    .slice()
+    .reverse()
+    .filter((r) => {
+      const key = JSON.stringify(r);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+  const rank = (r: Resource) => REAP_STAGES.indexOf(reaperFor(r).stage);
+  // Array.prototype.sort is stable: newest-first holds within a stage.
+  return unique.sort((a, b) => rank(a) - rank(b));
+}
