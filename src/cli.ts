@@ -4,12 +4,16 @@ import { listCommand, reportCommand, validateCommand, verifyEvidenceCommand } fr
 import { registerClusterCommands } from './cli/cluster.js';
 import { exitCodeForError, printError } from './cli/output.js';
 import { runCommand } from './cli/run.js';
+import { redactDebugOutput } from './report/redact-debug-output.js';
+import { Redactor } from './report/redactor.js';
 
 /**
  * `drill`: DESIGN.md section 6. Exit codes: 0 passed, 1 a check failed, 2 invalid input,
  * 3 environment failure, 130 interrupted. Errors are printed here and nowhere else.
  */
 export async function main(argv: string[]): Promise<number> {
+  // The CLI's own debug lines pass the pattern rules; `drill run` adds each scenario's values.
+  redactDebugOutput(new Redactor());
   let exitCode = 0;
   const program = new Command()
     .name('drill')

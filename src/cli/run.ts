@@ -6,6 +6,8 @@ import type { Journal, RunStatus } from '../engine/journal-types.js';
 import { runFiles, type RunPlan } from '../engine/run-plan.js';
 import { exitCodeFor, worstStatus } from '../engine/status.js';
 import { writeEvidence } from '../report/evidence.js';
+import { redactDebugOutput } from '../report/redact-debug-output.js';
+import { scenarioRedactor, type Redactor } from '../report/redactor.js';
 import { formatDuration } from '../scenario/duration.js';
 import { loadScenarioFiles, type LoadedScenario } from '../scenario/loader.js';
 import { startDrillProcess, type DrillProcess } from './drill-process.js';
@@ -46,46 +48,62 @@ async function runOne(loaded: LoadedScenario, options: RunOptions, interrupts: I
   await mkdir(runDir, { recursive: true });
   const plan: RunPlan = { runId, runDir, scenarioFile: loaded.file, confirmDataLoss: options.confirmDataLoss };
   const files = runFiles(runDir);
-  console.log(`drill ${name}: run ${runId}`);
+  // What this process prints and writes goes through the Redactor of the scenario's ${VAR} values;
+  // the drill process has its own, which also knows the secrets created while it runs.
+  const redactor = scenarioRedactor(loaded.environment);
+  redactDebugOutput(redactor);
+  const say = (line: string) => console.log(redactor.redact(line));
+  const complain = (line: string) => console.error(redactor.redact(line));
+  say(`drill ${name}: run ${runId}`);
 
-  const printer = new ProgressPrinter(files.progress, `[${name}]`);
+  const printer = new ProgressPrinter(files.progress, redactor.redact(`[${name}]`), (text) => redactor.redact(text));
   printer.start();
-  const child = startDrillProcess(plan);
+  const child = startDrillProcess(plan, loaded.environment ?? {});
   interrupts.watch(child, files.interrupt);
   const exit = await child.exited;
   interrupts.unwatch();
   printer.stop();
+  // The drill process redacts what it writes; vitest's own lines in the log are redacted here.
+  redactRunnerLog(files.runnerLog, redactor);
 
   // Whatever the drill could not stop itself (killed, crashed) is stopped here.
   const reaped = await reapResources(files.resources);
-  if (reaped.length > 0) console.log(`drill ${name}: cleaned up what the drill left: ${reaped.join(', ')}`);
+  if (reaped.length > 0) say(`drill ${name}: cleaned up what the drill left: ${reaped.join(', ')}`);
 
   if (!existsSync(files.journal)) {
     const status: RunStatus = interrupts.requested ? 'interrupted' : 'environment-error';
-    console.error(`drill ${name}: the drill process ended (${exit.signal ?? `exit ${exit.code}`}) without writing a journal.`);
-    console.error(tail(files.runnerLog));
-    console.error(`See ${files.runnerLog}; run with DEBUG=drill:* for detail.`);
+    complain(`drill ${name}: the drill process ended (${exit.signal ?? `exit ${exit.code}`}) without writing a journal.`);
+    complain(tail(files.runnerLog));
+    complain(`See ${files.runnerLog}; run with DEBUG=drill:* for detail.`);
     return status;
   }
   const journal = JSON.parse(readFileSync(files.journal, 'utf8')) as Journal;
-  await writeEvidence(runDir);
-  printSummary(journal, runDir);
+  await writeEvidence(runDir, { redactor });
+  printSummary(journal, runDir, say);
   return journal.status ?? 'environment-error';
 }
 
-function printSummary(journal: Journal, runDir: string): void {
+function printSummary(journal: Journal, runDir: string, say: (line: string) => void): void {
   const name = journal.scenario.definition.name;
-  for (const v of journal.verdicts) console.log(`  ${v.status === 'passed' ? 'PASS' : 'FAIL'} ${v.check}: ${v.message}`);
-  if (journal.error) console.log(`  ${journal.status === 'interrupted' ? 'INTERRUPTED' : 'ERROR'}: ${journal.error.message}`);
-  for (const e of journal.events.filter((x) => x.kind === 'teardown-failed')) console.log(`  TEARDOWN: ${e.message}`);
+  for (const v of journal.verdicts) say(`  ${v.status === 'passed' ? 'PASS' : 'FAIL'} ${v.check}: ${v.message}`);
+  if (journal.error) say(`  ${journal.status === 'interrupted' ? 'INTERRUPTED' : 'ERROR'}: ${journal.error.message}`);
+  for (const e of journal.events.filter((x) => x.kind === 'teardown-failed')) say(`  TEARDOWN: ${e.message}`);
   const m = journal.measurements;
   const parts = [
     m.rtoMs !== undefined ? `RTO ${formatDuration(m.rtoMs)}` : undefined,
     m.rpoMs !== undefined ? `RPO ${formatDuration(m.rpoMs)}` : undefined,
     m.lostWrites !== undefined ? `${m.lostWrites} lost writes` : undefined,
   ].filter(Boolean);
-  console.log(`drill ${name}: ${journal.status?.toUpperCase()}${parts.length ? ` (${parts.join(', ')})` : ''}`);
-  console.log(`  report: ${path.relative(process.cwd(), runDir) || runDir}/ (journal.json, incident-report.md, allure-results/, evidence/)`);
+  say(`drill ${name}: ${journal.status?.toUpperCase()}${parts.length ? ` (${parts.join(', ')})` : ''}`);
+  say(`  report: ${path.relative(process.cwd(), runDir) || runDir}/ (journal.json, incident-report.md, allure-results/, evidence/)`);
+}
+
+/** runner.log rewritten through the Redactor, when that changes it (vitest prints what the drill does not control). */
+function redactRunnerLog(file: string, redactor: Redactor): void {
+  if (!existsSync(file)) return;
+  const text = readFileSync(file, 'utf8');
+  const redacted = redactor.redact(text);
+  if (redacted !== text) writeFileSync(file, redacted);
 }
 
 function tail(file: string, lines = 25): string {

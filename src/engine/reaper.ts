@@ -2,6 +2,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import createDebug from 'debug';
 import { isPostgresPid } from '../targets/postgres/native-process.js';
+import { DOCKER_VARIABLES } from '../targets/process/child-environment.js';
 import { runCommand } from '../targets/process/run-command.js';
 import { stopRecordedProcess } from '../targets/kubernetes/recorded-process.js';
 import { reapNamespace } from '../targets/kubernetes/reap-namespace.js';
@@ -50,12 +51,12 @@ export async function reapResources(ledgerFile: string): Promise<string[]> {
   const kindClusters = resources.filter((r) => r.kind === 'kind-cluster');
   if (kindClusters.length > 0) {
     // `kind delete` succeeds for a missing cluster too: ask which still exist, to report only those.
-    const existing = await runCommand('kind', ['get', 'clusters'], { timeoutMs: 30_000 }).then(
+    const existing = await runCommand('kind', ['get', 'clusters'], { passEnv: DOCKER_VARIABLES, timeoutMs: 30_000 }).then(
       (r) => r.stdout.split('\n').map((l) => l.trim()),
       () => [] as string[],
     );
     for (const r of kindClusters.filter((r) => existing.includes(r.name))) {
-      await runCommand('kind', ['delete', 'cluster', '--name', r.name], { timeoutMs: 120_000 }).catch((e: unknown) =>
+      await runCommand('kind', ['delete', 'cluster', '--name', r.name], { passEnv: DOCKER_VARIABLES, timeoutMs: 120_000 }).catch((e: unknown) =>
         debug('kind delete cluster %s: %s', r.name, String(e)),
       );
       reaped.push(`kind-cluster ${r.name}`);

@@ -4,7 +4,7 @@
  * file of the run that matters, optionally HMAC-signed. An auditor checks it offline with
  * `drill verify-evidence <dir>` (verifyEvidence, below).
  */
-import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import createDebug from 'debug';
 import { InputError } from '../engine/errors.js';
@@ -22,7 +22,7 @@ import {
   MANIFEST_VERSION,
   sign,
 } from './evidence-manifest.js';
-import { redactSecrets } from './redact.js';
+import { Redactor } from './redactor.js';
 
 export type { EvidenceManifest, ManifestEntry } from './evidence-manifest.js';
 export { verifyEvidence, type EvidenceVerification } from './evidence-verify.js';
@@ -34,6 +34,8 @@ export interface WriteEvidenceOptions {
   key?: string;
   /** Clock for `createdAt` (tests). */
   now?: () => Date;
+  /** The run's Redactor (the scenario's `${VAR}` values); without one, the pattern rules alone. */
+  redactor?: Redactor;
 }
 
 /**
@@ -47,11 +49,13 @@ export async function writeEvidence(runDir: string, options: WriteEvidenceOption
   await rm(evidenceDir, { recursive: true, force: true });
   await mkdir(evidenceDir, { recursive: true });
 
-  await copyFile(join(runDir, 'journal.json'), join(evidenceDir, 'journal.json'));
-  const hasReport = await copyIfPresent(join(runDir, 'incident-report.md'), join(evidenceDir, 'incident-report.md'));
-  // The scenario as the run understood it (defaults applied). Redacted: unlike the journal copy,
-  // which must stay byte-identical to be checkable, this file is free to hide secrets.
-  await writeFile(join(evidenceDir, 'scenario.json'), redactSecrets(`${JSON.stringify(journal.scenario.definition, null, 2)}\n`));
+  // Copies pass through the Redactor too. Their sources were written through it, so they come out
+  // byte-identical; a secret a writer let through would still not reach the bundle.
+  const redactor = options.redactor ?? new Redactor();
+  await copyRedacted(join(runDir, 'journal.json'), join(evidenceDir, 'journal.json'), redactor);
+  const hasReport = await copyIfPresent(join(runDir, 'incident-report.md'), join(evidenceDir, 'incident-report.md'), redactor);
+  // The scenario as the run understood it (defaults applied).
+  await writeFile(join(evidenceDir, 'scenario.json'), `${redactor.json(journal.scenario.definition, 2)}\n`);
 
   const paths = [
     'journal.json',
@@ -103,9 +107,13 @@ async function readJournal(runDir: string): Promise<Journal> {
   }
 }
 
-async function copyIfPresent(from: string, to: string): Promise<boolean> {
+async function copyRedacted(from: string, to: string, redactor: Redactor): Promise<void> {
+  await writeFile(to, redactor.redactFileText(await readFile(from, 'utf8'), from.endsWith('.json')));
+}
+
+async function copyIfPresent(from: string, to: string, redactor: Redactor): Promise<boolean> {
   try {
-    await copyFile(from, to);
+    await copyRedacted(from, to, redactor);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { sleep } from '../../engine/clock.js';
+import { childEnvironment } from '../process/child-environment.js';
 
 /** The process's command line, or undefined when it no longer exists (or is a zombie). */
 function commandLine(pid: number): string | undefined {
@@ -9,7 +10,7 @@ function commandLine(pid: number): string | undefined {
       const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       return raw ? raw.split('\0').join(' ') : undefined;
     }
-    return execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' }).trim() || undefined;
+    return execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8', env: childEnvironment() }).trim() || undefined;
   } catch {
     return undefined;
   }

@@ -3,6 +3,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import createDebug from 'debug';
 import { EnvironmentError } from '../../engine/errors.js';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
+import { childEnvironment } from '../process/child-environment.js';
 
 const debug = createDebug('drill:k8s');
 
@@ -51,7 +52,8 @@ export class SupervisedProcess {
     const log = openSync(spec.logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(spec.file, spec.args, { stdio: ['ignore', log, log] });
+      // Components are configured by flags and files; their environment is the basics only.
+      child = spawn(spec.file, spec.args, { stdio: ['ignore', log, log], env: childEnvironment() });
     } finally {
       closeSync(log);
     }
