@@ -14,14 +14,15 @@ export interface DrillProcess {
 
 /**
  * What the drill process needs of the CLI's environment: node's and the harness's settings, what
- * testcontainers and kind need to find Docker, the kubeconfig provider's KUBECONFIG, and the
+ * testcontainers and kind need to reach Docker, the kubeconfig provider's KUBECONFIG, and the
  * `${VAR}`s its scenario uses (`scenarioVariables`) — not the rest of the user's environment
  * (DRILL_EVIDENCE_KEY stays with the CLI, which signs the evidence).
  */
 export function drillProcessEnvironment(plan: RunPlan, scenarioVariables: Readonly<Record<string, string>>, from?: NodeJS.ProcessEnv): Record<string, string> {
   return childEnvironment({
     from,
-    pass: [...NODE_VARIABLES, ...HARNESS_SETTINGS, ...DOCKER_VARIABLES, 'KUBECONFIG'],
+    // testcontainers runs in the drill process and may pull from a private registry.
+    pass: [...NODE_VARIABLES, ...HARNESS_SETTINGS, ...DOCKER_VARIABLES, 'DOCKER_AUTH_CONFIG', 'KUBECONFIG'],
     set: { ...scenarioVariables, [PLAN_ENV]: JSON.stringify(plan), FORCE_COLOR: '0' },
   });
 }

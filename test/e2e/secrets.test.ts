@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -106,6 +106,34 @@ timeout: 10m
   return file;
 }
 
+describe('the scanners find what they look for (negative controls)', () => {
+  it('scanFiles finds a secret in a nested file as written, base64 or percent-encoded', () => {
+    const dir = mkdtempSync(path.join(work, 'scan-'));
+    mkdirSync(path.join(dir, 'a', 'b'), { recursive: true });
+    writeFileSync(path.join(dir, 'plain.txt'), `x ${secret} y`);
+    writeFileSync(path.join(dir, 'a', 'b', 'data.json'), JSON.stringify({ d: Buffer.from(secret).toString('base64') }));
+    writeFileSync(path.join(dir, 'a', 'url.txt'), `http://h/?t=${encodeURIComponent(`${secret} `)}`);
+    writeFileSync(path.join(dir, 'clean.txt'), 'nothing here');
+    expect(scanFiles(dir, [secret]).hits.map((h) => h.file).sort()).toEqual(['a/b/data.json', 'a/url.txt', 'plain.txt']);
+  });
+
+  it('the watcher reads the environment of a descendant of the watched process', async () => {
+    const child = spawn('sh', ['-c', 'sleep 5 & wait'], { env: { PATH: process.env.PATH, HELD: secret } });
+    const watcher = new ProcessEnvironmentWatcher(() => child.pid, () => undefined);
+    try {
+      for (let i = 0; i < 50 && ![...watcher.seen.values()].some((p) => p.command.startsWith('sleep')); i++) {
+        watcher.sample();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const sleeper = [...watcher.seen.values()].find((p) => p.command.startsWith('sleep'));
+      expect(sleeper && heldBy(sleeper, [secret, unrelated])).toEqual([label(secret)]);
+    } finally {
+      for (const p of watcher.seen.values()) if (p.command.startsWith('sleep')) process.kill(p.pid, 'SIGKILL');
+      child.kill('SIGKILL');
+    }
+  });
+});
+
 describe('secrets (real PostgreSQL, real CLI)', () => {
   it('a ${VAR} value is in no file of the run, and no child process holds a secret in its environment', async () => {
     expect(canReadEnvironOf(process.pid)).toBe(true);
@@ -148,8 +176,8 @@ describe('secrets (real PostgreSQL, real CLI)', () => {
     expect(requests).toContain(`/health?token=${secret}`);
 
     // Artifacts: every file of the run directory, recursively, and the CLI's own output.
-    expect.soft(pgPassword, 'the drill keeps its PostgreSQL password in <temp>/pgpass').toMatch(/^[A-Za-z0-9_-]{24,}$/);
-    const secrets = [secret, evidenceKey, unrelated, ...(pgPassword ? [pgPassword] : [])];
+    expect(pgPassword, 'the drill keeps its PostgreSQL password in <temp>/pgpass').toMatch(/^[A-Za-z0-9_-]{32}$/);
+    const secrets = [secret, evidenceKey, unrelated, pgPassword!];
     const { files, hits } = scanFiles(runDir, secrets);
     for (const expected of ['journal.json', 'incident-report.md', 'progress.jsonl', 'runner.log', 'resources.jsonl', 'evidence/journal.json', 'evidence/manifest.json']) {
       expect(files).toContain(expected);

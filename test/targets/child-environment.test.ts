@@ -23,6 +23,7 @@ const parent = {
   AWS_SECRET_ACCESS_KEY: 'aws-value',
   DB_URL: 'postgres://u:pw@h/db',
   DOCKER_HOST: 'unix:///run/docker.sock',
+  DOCKER_AUTH_CONFIG: '{"auths":{}}',
   KUBECONFIG: '/home/u/.kube/config',
   SHELL: '/bin/bash',
 };
@@ -54,7 +55,11 @@ describe('childEnvironment', () => {
     }
     // Negative control: without the scenario naming it, DB_URL does not get through either.
     expect(drillProcessEnvironment(plan, {}, parent)).not.toHaveProperty('DB_URL');
-    expect(childEnvironment({ from: parent, pass: DOCKER_VARIABLES }).DOCKER_HOST).toBe(parent.DOCKER_HOST);
+    expect(env.DOCKER_AUTH_CONFIG).toBe(parent.DOCKER_AUTH_CONFIG);
+    // kind gets the engine's address, not the registry credentials.
+    const kind = childEnvironment({ from: parent, pass: DOCKER_VARIABLES });
+    expect(kind.DOCKER_HOST).toBe(parent.DOCKER_HOST);
+    expect(kind).not.toHaveProperty('DOCKER_AUTH_CONFIG');
   });
 
   it('a program started by runCommand sees only its explicit environment', async () => {

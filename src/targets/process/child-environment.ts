@@ -16,16 +16,20 @@ export const BASE_VARIABLES = ['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'LANGUAGE
 /** For the drill's own node processes: debug namespaces and node's own settings. */
 export const NODE_VARIABLES = ['DEBUG', 'DEBUG_*', 'NODE_OPTIONS'] as const;
 
-/** For programs that talk to a Docker engine (kind, the docker CLI it runs, testcontainers). */
+/**
+ * For programs that talk to a Docker engine (kind, the docker CLI it runs, testcontainers). Not
+ * DOCKER_AUTH_CONFIG (registry credentials): only testcontainers, in the drill process, reads it.
+ */
 export const DOCKER_VARIABLES = ['DOCKER_*', 'KIND_*', 'TESTCONTAINERS_*', 'XDG_RUNTIME_DIR'] as const;
 
 /**
  * The harness's own settings (DRILL_PG_BINDIR, DRILL_KUBECONFIG, ...), for the drill's own node
- * processes. Names that say they hold a key, token, secret or password (DRILL_EVIDENCE_KEY) are
- * not settings and are never passed: only the CLI, which signs evidence, reads them.
+ * processes. Names that say they hold a key, token, secret, password or credentials
+ * (DRILL_EVIDENCE_KEY) are not settings and never pass by a prefix: only the CLI, which signs
+ * evidence, reads them.
  */
 export const HARNESS_SETTINGS = ['DRILL_*'] as const;
-const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL/i;
+const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH/i;
 
 export interface ChildEnvironmentOptions {
   /** More variables to copy from the parent when set: names, or prefixes ending in `*`. */
