@@ -32,7 +32,8 @@ export default tseslint.config(
           message: 'Build a child\'s environment with childEnvironment(...) (src/targets/process/child-environment.ts), not by hand.',
         },
         {
-          selector: 'Property[key.name="env"] MemberExpression[object.name="process"][property.name="env"]',
+          // process.env itself (or a spread of it); reading one variable, process.env.PATH, is fine.
+          selector: 'Property[key.name="env"] MemberExpression[object.name="process"][property.name="env"]:not(MemberExpression > MemberExpression.object)',
           message: 'Never hand process.env (or a copy of it) to a child: use childEnvironment(...) (src/targets/process/child-environment.ts).',
         },
       ],

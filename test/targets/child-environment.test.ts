@@ -95,6 +95,7 @@ describe('lint guards the child environments (eslint.config.js)', () => {
       "execFileSync('id', ['-u'], { encoding: 'utf8' });",
       "export const options = { cwd: '/', env: { ...process.env } };",
       "spawn('a', [], { env: childEnvironment({ set: { X: '1' } }) });",
+      "export const one = { env: { PATH: process.env.PATH ?? '/bin' } };",
       '',
     ].join('\n');
     expect([...new Set(await lint(code))]).toEqual([3, 4, 5, 6]);
