@@ -2,6 +2,9 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/** node:child_process functions that start a program. */
+const CHILD_PROCESS_CALLS = '/^(spawn|spawnSync|execFile|execFileSync|exec|execSync|fork)$/';
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'reports/', 'scratch/', 'schema/', 'sut/*/dist/'] },
   js.configs.recommended,
@@ -10,6 +13,30 @@ export default tseslint.config(
     rules: {
       'no-console': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Issue 7: no child process inherits the drill's environment (tokens, DRILL_EVIDENCE_KEY, the
+    // values of a scenario's ${VAR}s). Every child gets `env: childEnvironment(...)`
+    // (src/targets/process/child-environment.ts); tests may start the CLI as a user's shell would.
+    files: ['src/**', 'drills/**', 'bin/**', 'bench/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: `CallExpression[callee.name=${CHILD_PROCESS_CALLS}]:not(:has(Property[key.name="env"]))`,
+          message: 'A child process gets an explicit environment: pass env: childEnvironment(...) (src/targets/process/child-environment.ts).',
+        },
+        {
+          selector: `CallExpression[callee.name=${CHILD_PROCESS_CALLS}] > ObjectExpression > Property[key.name="env"]:not([value.type="CallExpression"])`,
+          message: 'Build a child\'s environment with childEnvironment(...) (src/targets/process/child-environment.ts), not by hand.',
+        },
+        {
+          // process.env itself (or a spread of it); reading one variable, process.env.PATH, is fine.
+          selector: 'Property[key.name="env"] MemberExpression[object.name="process"][property.name="env"]:not(MemberExpression > MemberExpression.object)',
+          message: 'Never hand process.env (or a copy of it) to a child: use childEnvironment(...) (src/targets/process/child-environment.ts).',
+        },
+      ],
     },
   },
   {

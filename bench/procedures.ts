@@ -5,6 +5,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { withClient } from '../src/targets/postgres/with-client.js';
 import { pgFixture, relationMegabytes } from './pg-fixture.js';
+import { childEnvironment } from '../src/targets/process/child-environment.js';
 
 export interface ProcedureResult {
   databaseMb: number;
@@ -36,7 +37,7 @@ export async function measureProcedures(megabytes: number): Promise<ProcedureRes
     const databaseMb = await relationMegabytes(fixture);
     const [backup, baseBackupMs] = await timed(() => deployment.takeBaseBackup(deployment.primary));
     // The floor: copying exactly the files a restore starts from, nothing more.
-    const [, plainCopyMs] = await timed(async () => execFileSync('cp', ['-a', backup.dir, path.join(scratch, 'copy')]));
+    const [, plainCopyMs] = await timed(async () => execFileSync('cp', ['-a', backup.dir, path.join(scratch, 'copy')], { env: childEnvironment() }));
     rmSync(path.join(scratch, 'copy'), { recursive: true, force: true });
     const [restored, restoreBackupOnlyMs] = await timed(() => deployment.restore(backup, 'bench-backup-only', 'backup-only'));
     await restored.stop();

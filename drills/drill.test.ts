@@ -13,23 +13,31 @@ import { RunLedger } from '../src/engine/run-ledger.js';
 import { readPlan, runFiles } from '../src/engine/run-plan.js';
 import { stillRunning } from '../src/targets/process/process-identity.js';
 import { labelDrill } from '../src/report/allure-labels.js';
+import { redactDebugOutput } from '../src/report/redact-debug-output.js';
+import { scenarioRedactor } from '../src/report/redactor.js';
 import { summariseVerdicts } from '../src/report/verdict-summary.js';
 import { writeRunArtifacts } from '../src/report/write-run-artifacts.js';
 import { loadScenarioFile } from '../src/scenario/loader.js';
+import { maskEnvironmentValues } from '../src/scenario/mask-environment.js';
 
 const plan = readPlan();
 if (!plan) throw new Error('drills/drill.test.ts is run by `npx drill run <scenario.yaml>`, which passes it a run plan');
 const files = runFiles(plan.runDir);
 const loaded = await loadScenarioFile(plan.scenarioFile);
-const scenario = loaded.scenario;
 // This process creates the drill's resources: it owns the run while it lives, so no reaper takes
 // them from under its teardown after its `drill run` was killed.
 const runLedger = plan.ledgerFile ? RunLedger.open(plan.ledgerFile) : undefined;
 runLedger?.addOwner('drill');
+// The run's one Redactor: the recorder owns it (and registers secrets created while the drill runs);
+// everything this file hands to Allure, progress.jsonl and runner.log goes through it.
+const redactor = scenarioRedactor(loaded.environment);
+redactDebugOutput(redactor);
+// What Allure and vitest show of the scenario: ${VAR} values masked.
+const shown = redactor.redactData(maskEnvironmentValues(loaded.scenario, loaded.fromEnvironment));
 
-describe(scenario.runbook, () => {
-  it(`${scenario.name}: ${scenario.title}`, { timeout: scenario.timeout + 120_000 }, async () => {
-    await labelDrill(scenario);
+describe(shown.runbook, () => {
+  it(`${shown.name}: ${shown.title}`, { timeout: shown.timeout + 120_000 }, async () => {
+    await labelDrill(shown);
     await allure.parameter('run id', plan.runId);
 
     const interrupt = new AbortController();
@@ -53,33 +61,36 @@ describe(scenario.runbook, () => {
       ledger: new ResourceLedger(files.resources, runLedger),
       signal: interrupt.signal,
       confirmDataLoss: plan.confirmDataLoss,
-      wrap: (_kind, title, fn) => allure.step(title, () => fn()) as Promise<Awaited<ReturnType<typeof fn>>>,
-      progress: (event) => appendFileSync(files.progress, `${JSON.stringify(event)}\n`),
+      secrets: redactor,
+      wrap: (_kind, title, fn) => allure.step(redactor.redact(title), () => fn()) as Promise<Awaited<ReturnType<typeof fn>>>,
+      progress: (event) => appendFileSync(files.progress, `${redactor.json(event)}\n`),
     }).finally(() => {
       clearInterval(poll);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     });
 
-    await writeRunArtifacts(plan.runDir, journal);
+    // From here on, the journal as written (redacted) is the only source.
+    const written = await writeRunArtifacts(plan.runDir, journal, redactor);
     await allure.attachmentPath('journal.json', files.journal, { contentType: 'application/json' });
     await allure.attachmentPath('incident-report.md', files.incidentReport, { contentType: 'text/markdown' });
-    await allure.attachment('measurements.json', JSON.stringify(journal.measurements, null, 2), 'application/json');
+    await allure.attachment('measurements.json', redactor.json(written.measurements, 2), 'application/json');
     await allure.attachment(
       'timeline.txt',
-      journal.events.map((e) => `${e.wall}  +${(e.t / 1000).toFixed(3)}s  ${e.kind}: ${e.message}`).join('\n'),
+      redactor.redact(written.events.map((e) => `${e.wall}  +${(e.t / 1000).toFixed(3)}s  ${e.kind}: ${e.message}`).join('\n')),
       'text/plain',
     );
-    for (const verdict of journal.verdicts) {
+    for (const verdict of written.verdicts) {
+      const message = redactor.redact(verdict.message);
       // A failed check is a failed Allure step; the test itself fails once, below, with all of them.
       await Promise.resolve(
         allure.step(`check ${verdict.check}: ${verdict.status}`, async (step) => {
-          await step.parameter('message', verdict.message);
-          if (verdict.status === 'failed') throw new Error(verdict.message);
+          await step.parameter('message', message);
+          if (verdict.status === 'failed') throw new Error(message);
         }),
       ).catch(() => undefined);
     }
 
-    expect(journal.status, summariseVerdicts(journal)).toBe('passed');
+    expect(written.status, redactor.redact(summariseVerdicts(written))).toBe('passed');
   });
 });

@@ -7,12 +7,16 @@ import { registerClusterCommands } from './cli/cluster.js';
 import { exitCodeForError, printError } from './cli/output.js';
 import { runCommand } from './cli/run.js';
 import { signingKeyFromEnv, takeEvidenceKeyEnv } from './report/evidence-keys.js';
+import { redactDebugOutput } from './report/redact-debug-output.js';
+import { Redactor } from './report/redactor.js';
 
 /**
  * `drill`: DESIGN.md section 6. Exit codes: 0 passed, 1 a check failed, 2 invalid input,
  * 3 environment failure, 130 interrupted. Errors are printed here and nowhere else.
  */
 export async function main(argv: string[]): Promise<number> {
+  // The CLI's own debug lines pass the pattern rules; `drill run` adds each scenario's values.
+  redactDebugOutput(new Redactor());
   let exitCode = 0;
   // Out of the environment before anything else runs: no child of this process can inherit it.
   const evidenceKeys = takeEvidenceKeyEnv(process.env);

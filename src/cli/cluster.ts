@@ -18,6 +18,7 @@ import {
 } from './cluster-state.js';
 import type { LocalControlPlane as LocalControlPlaneType } from '../targets/kubernetes/local-control-plane.js';
 import { PACKAGE_ROOT } from './package-root.js';
+import { childEnvironment, HARNESS_SETTINGS, NODE_VARIABLES } from '../targets/process/child-environment.js';
 
 interface UpOptions {
   local: boolean;
@@ -133,7 +134,8 @@ async function clusterUp(opts: UpOptions): Promise<number> {
     cwd: PACKAGE_ROOT,
     detached: true,
     stdio: ['ignore', log, log],
-    env: { ...process.env, DRILL_CONTROL_PLANE_BIN: binaries.dir },
+    // A drill node process: its debug namespaces and the harness's settings, nothing else of ours.
+    env: childEnvironment({ pass: [...NODE_VARIABLES, ...HARNESS_SETTINGS], set: { DRILL_CONTROL_PLANE_BIN: binaries.dir } }),
   });
   closeSync(log);
   child.unref();

@@ -6,11 +6,12 @@ import { generateEvidenceKeyPair } from '../report/evidence-keygen.js';
 import { readVerifyingKey, SIGNING_KEY_ENV } from '../report/evidence-keys.js';
 import { listScenarios } from '../scenario/list.js';
 import { loadScenarioFiles } from '../scenario/loader.js';
+import { maskEnvironmentValues } from '../scenario/mask-environment.js';
 
 /** `drill validate`: 0 when every file is a valid scenario, 2 with every problem otherwise. */
 export async function validateCommand(files: string[]): Promise<number> {
   const loaded = await loadScenarioFiles(files);
-  for (const l of loaded) console.log(`ok  ${path.relative(process.cwd(), l.file)}  (${l.scenario.name})`);
+  for (const l of loaded) console.log(`ok  ${path.relative(process.cwd(), l.file)}  (${maskEnvironmentValues(l.scenario, l.fromEnvironment).name})`);
   return 0;
 }
 

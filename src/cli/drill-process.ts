@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { PLAN_ENV, runFiles, type RunPlan } from '../engine/run-plan.js';
-import { withoutEvidenceKeys } from '../report/evidence-keys.js';
+import { childEnvironment, DOCKER_VARIABLES, HARNESS_SETTINGS, NODE_VARIABLES } from '../targets/process/child-environment.js';
 import { PACKAGE_ROOT } from './package-root.js';
 
 export interface DrillProcess {
@@ -13,11 +13,26 @@ export interface DrillProcess {
 }
 
 /**
+ * What the drill process needs of the CLI's environment: node's and the harness's settings, what
+ * testcontainers and kind need to reach Docker, the kubeconfig provider's KUBECONFIG, and the
+ * `${VAR}`s its scenario uses (`scenarioVariables`) — not the rest of the user's environment
+ * (DRILL_EVIDENCE_SIGNING_KEY stays with the CLI, which signs the evidence).
+ */
+export function drillProcessEnvironment(plan: RunPlan, scenarioVariables: Readonly<Record<string, string>>, from?: NodeJS.ProcessEnv): Record<string, string> {
+  return childEnvironment({
+    from,
+    // testcontainers runs in the drill process and may pull from a private registry.
+    pass: [...NODE_VARIABLES, ...HARNESS_SETTINGS, ...DOCKER_VARIABLES, 'DOCKER_AUTH_CONFIG', 'KUBECONFIG'],
+    set: { ...scenarioVariables, [PLAN_ENV]: JSON.stringify(plan), FORCE_COLOR: '0' },
+  });
+}
+
+/**
  * Starts vitest on drills/drill.test.ts for one drill, in its own process group so that a Ctrl-C
  * at the terminal reaches only the CLI, which then asks the drill to stop and waits for its
  * teardown instead of having every process die at once. Output goes to the run's runner.log.
  */
-export function startDrillProcess(plan: RunPlan, options: { enter?: string[] } = {}): DrillProcess {
+export function startDrillProcess(plan: RunPlan, scenarioVariables: Readonly<Record<string, string>>, options: { enter?: string[] } = {}): DrillProcess {
   const files = runFiles(plan.runDir);
   const log = openSync(files.runnerLog, 'a');
   // In a drill network, `nsenter --net=...` execs node in place: the pid stays the drill's.
@@ -34,8 +49,7 @@ export function startDrillProcess(plan: RunPlan, options: { enter?: string[] } =
     args,
     {
       cwd: PACKAGE_ROOT,
-      // The evidence signing key is the CLI's alone: the drill and everything it starts never see it.
-      env: { ...withoutEvidenceKeys(process.env), [PLAN_ENV]: JSON.stringify(plan), FORCE_COLOR: '0' },
+      env: drillProcessEnvironment(plan, scenarioVariables),
       stdio: ['ignore', log, log],
       detached: true,
     },

@@ -14,7 +14,12 @@ export class ProgressPrinter {
   private readonly tty = Boolean(process.stdout.isTTY);
   private pendingLine = false;
 
-  constructor(private readonly file: string, private readonly prefix: string) {}
+  constructor(
+    private readonly file: string,
+    private readonly prefix: string,
+    /** Applied to every title printed: the CLI's Redactor. */
+    private readonly redact: (text: string) => string = (text) => text,
+  ) {}
 
   start(): void {
     this.timer = setInterval(() => this.drain(), 200);
@@ -39,8 +44,9 @@ export class ProgressPrinter {
     const at = `+${formatDuration(e.t).padEnd(7)}`;
     const indent = e.activity === 'step' ? '    ' : '  ';
     if (e.kind === 'event') return;
+    const title = this.redact(e.title);
     if (e.kind === 'start') {
-      const line = `${this.prefix} ${at}${indent}${e.title} …`;
+      const line = `${this.prefix} ${at}${indent}${title} …`;
       if (this.tty) {
         process.stdout.write(`\r\x1b[2K${line}`);
         this.pendingLine = true;
@@ -50,7 +56,7 @@ export class ProgressPrinter {
       return;
     }
     const mark = e.status === 'passed' ? 'ok' : (e.status ?? '');
-    const line = `${this.prefix} ${at}${indent}${e.title}: ${mark}`;
+    const line = `${this.prefix} ${at}${indent}${title}: ${mark}`;
     if (this.tty) process.stdout.write(`\r\x1b[2K${line}\n`);
     else console.log(line);
     this.pendingLine = false;

@@ -9,6 +9,8 @@ import { runFiles, type RunPlan } from '../engine/run-plan.js';
 import { exitCodeFor, worstStatus } from '../engine/status.js';
 import { writeEvidence } from '../report/evidence.js';
 import { type EvidenceKeyEnv, type SigningKey, signingKeyFromEnv, SIGNING_KEY_ENV } from '../report/evidence-keys.js';
+import { redactDebugOutput } from '../report/redact-debug-output.js';
+import { scenarioRedactor, type Redactor } from '../report/redactor.js';
 import { formatDuration } from '../scenario/duration.js';
 import { loadScenarioFiles, type LoadedScenario } from '../scenario/loader.js';
 import { identify } from '../targets/process/process-identity.js';
@@ -64,7 +66,13 @@ async function runOne(loaded: LoadedScenario, options: RunOptions, signingKey: S
   // or `drill cleanup` finds what the run left even without knowing --reports-dir.
   const ledger = RunLedger.create(runsDir(), { runId, runDir });
   const files = runFiles(runDir);
-  console.log(`drill ${name}: run ${runId}`);
+  // What this process prints and writes goes through the Redactor of the scenario's ${VAR} values;
+  // the drill process has its own, which also knows the secrets created while it runs.
+  const redactor = scenarioRedactor(loaded.environment);
+  redactDebugOutput(redactor);
+  const say = (line: string) => console.log(redactor.redact(line));
+  const complain = (line: string) => console.error(redactor.redact(line));
+  say(`drill ${name}: run ${runId}`);
   // A drill that starts real nodes runs inside a network namespace of its own (the networking rule).
   let network: DrillNetwork | undefined;
   const networkPlan = await drillNetworkPlan(loaded.scenario);
@@ -74,7 +82,7 @@ async function runOne(loaded: LoadedScenario, options: RunOptions, signingKey: S
       network = await DrillNetwork.create(networkName('run', runId), (r) => resources.record(r));
     } catch (error) {
       const e = asDrillError(error);
-      console.error(`drill ${name}: ${e.message}`);
+      complain(`drill ${name}: ${e.message}`);
       return e.kind === 'input' ? 'invalid-input' : 'environment-error';
     }
   }
@@ -89,14 +97,16 @@ async function runOne(loaded: LoadedScenario, options: RunOptions, signingKey: S
     ...(networkName_ ? { network: networkName_ } : {}),
   };
 
-  const printer = new ProgressPrinter(files.progress, `[${name}]`);
+  const printer = new ProgressPrinter(files.progress, redactor.redact(`[${name}]`), (text) => redactor.redact(text));
   printer.start();
-  const child = startDrillProcess(plan, networkName_ ? { enter: enterNetwork(networkName_) } : {});
+  const child = startDrillProcess(plan, loaded.environment ?? {}, networkName_ ? { enter: enterNetwork(networkName_) } : {});
   ledger.addOwner('vitest', child.pid);
   interrupts.watch(child, files.interrupt);
   const exit = await child.exited;
   interrupts.unwatch();
   printer.stop();
+  // The drill process redacts what it writes; vitest's own lines in the log are redacted here.
+  redactRunnerLog(files.runnerLog, redactor);
 
   // Whatever the drill could not stop itself (killed, crashed) is stopped here; but not under a
   // drill worker that outlived its vitest, which may still be tearing down.
@@ -105,8 +115,8 @@ async function runOne(loaded: LoadedScenario, options: RunOptions, signingKey: S
     ? { removed: [], left: running.map((o) => ({ what: `${o.role} pid ${o.pid}`, reason: 'still running after vitest exited' })) }
     : await reapRecorded(ledger.read().resources);
   // The drill network (netns, guard route) is in the ledger too: the reaper removes it after the drill's processes.
-  if (reaped.removed.length > 0) console.log(`drill ${name}: cleaned up what the drill left: ${reaped.removed.join(', ')}`);
-  for (const l of reaped.left) console.error(`drill ${name}: could not remove ${l.what}: ${l.reason} (kept in ${ledger.file}; \`npx drill cleanup\` retries)`);
+  if (reaped.removed.length > 0) say(`drill ${name}: cleaned up what the drill left: ${reaped.removed.join(', ')}`);
+  for (const l of reaped.left) complain(`drill ${name}: could not remove ${l.what}: ${l.reason} (kept in ${ledger.file}; \`npx drill cleanup\` retries)`);
   // Kept until then: a kill before this point leaves the journal to the next reaper, which writes the evidence.
   const finished = () => {
     if (reaped.left.length === 0) ledger.remove();
@@ -114,17 +124,17 @@ async function runOne(loaded: LoadedScenario, options: RunOptions, signingKey: S
 
   if (!existsSync(files.journal)) {
     const status: RunStatus = interrupts.requested ? 'interrupted' : 'environment-error';
-    console.error(`drill ${name}: the drill process ended (${exit.signal ?? `exit ${exit.code}`}) without writing a journal.`);
-    console.error(tail(files.runnerLog));
-    console.error(`See ${files.runnerLog}; run with DEBUG=drill:* for detail.`);
+    complain(`drill ${name}: the drill process ended (${exit.signal ?? `exit ${exit.code}`}) without writing a journal.`);
+    complain(tail(files.runnerLog));
+    complain(`See ${files.runnerLog}; run with DEBUG=drill:* for detail.`);
     finished();
     return status;
   }
   const journal = JSON.parse(readFileSync(files.journal, 'utf8')) as Journal;
   // Last: the manifest covers every file of the run dir, so nothing may be written there after it.
-  await writeEvidence(runDir, signingKey ? { signingKey } : {});
+  await writeEvidence(runDir, { redactor, ...(signingKey ? { signingKey } : {}) });
   finished();
-  printSummary(journal, runDir, signingKey);
+  printSummary(journal, runDir, signingKey, say);
   return journal.status ?? 'environment-error';
 }
 
@@ -141,25 +151,33 @@ async function ownersStillRunning(ledger: RunLedger, graceMs: number): Promise<R
   return live;
 }
 
-function printSummary(journal: Journal, runDir: string, signingKey: SigningKey | undefined): void {
+function printSummary(journal: Journal, runDir: string, signingKey: SigningKey | undefined, say: (line: string) => void): void {
   const name = journal.scenario.definition.name;
-  for (const v of journal.verdicts) console.log(`  ${v.status === 'passed' ? 'PASS' : 'FAIL'} ${v.check}: ${v.message}`);
-  if (journal.error) console.log(`  ${journal.status === 'interrupted' ? 'INTERRUPTED' : 'ERROR'}: ${journal.error.message}`);
-  for (const e of journal.events.filter((x) => x.kind === 'teardown-failed')) console.log(`  TEARDOWN: ${e.message}`);
+  for (const v of journal.verdicts) say(`  ${v.status === 'passed' ? 'PASS' : 'FAIL'} ${v.check}: ${v.message}`);
+  if (journal.error) say(`  ${journal.status === 'interrupted' ? 'INTERRUPTED' : 'ERROR'}: ${journal.error.message}`);
+  for (const e of journal.events.filter((x) => x.kind === 'teardown-failed')) say(`  TEARDOWN: ${e.message}`);
   const m = journal.measurements;
   const parts = [
     m.rtoMs !== undefined ? `RTO ${formatDuration(m.rtoMs)}` : undefined,
     m.rpoMs !== undefined ? `RPO ${formatDuration(m.rpoMs)}` : undefined,
     m.lostWrites !== undefined ? `${m.lostWrites} lost writes` : undefined,
   ].filter(Boolean);
-  console.log(`drill ${name}: ${journal.status?.toUpperCase()}${parts.length ? ` (${parts.join(', ')})` : ''}`);
+  say(`drill ${name}: ${journal.status?.toUpperCase()}${parts.length ? ` (${parts.join(', ')})` : ''}`);
   const shown = path.relative(process.cwd(), runDir) || runDir;
-  console.log(`  report: ${shown}/ (journal.json, incident-report.md, allure-results/, evidence/)`);
-  console.log(
+  say(`  report: ${shown}/ (journal.json, incident-report.md, allure-results/, evidence/)`);
+  say(
     signingKey
       ? `  evidence: signed (Ed25519, ${signingKey.fingerprint}); check: npx drill verify-evidence ${shown} --public-key <the signer's .pub>`
       : `  evidence: NOT signed (origin not provable); set ${SIGNING_KEY_ENV} to sign (npx drill keygen)`,
   );
+}
+
+/** runner.log rewritten through the Redactor, when that changes it (vitest prints what the drill does not control). */
+function redactRunnerLog(file: string, redactor: Redactor): void {
+  if (!existsSync(file)) return;
+  const text = readFileSync(file, 'utf8');
+  const redacted = redactor.redact(text);
+  if (redacted !== text) writeFileSync(file, redacted);
 }
 
 function tail(file: string, lines = 25): string {

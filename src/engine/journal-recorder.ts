@@ -3,7 +3,7 @@ import createDebug from 'debug';
 import type { LoadedScenario } from '../scenario/loader.js';
 import type { Clock } from './clock.js';
 import { asDrillError } from './errors.js';
-import { redactSecrets } from '../report/redact.js';
+import { scenarioRedactor, type Redactor } from '../report/redactor.js';
 import { maskEnvironmentValues } from '../scenario/mask-environment.js';
 import { HARNESS_VERSION } from './harness-version.js';
 import type { ActivityRecord, ActivityStatus, Journal, Marks, ProbeSample } from './journal-types.js';
@@ -17,7 +17,13 @@ export type ActivityWrapper = <T>(kind: ActivityKind, title: string, fn: () => P
 
 export type ProgressListener = (event: { kind: 'start' | 'end' | 'event'; activity?: ActivityKind; title: string; status?: ActivityStatus; t: number }) => void;
 
-/** Builds the journal as the drill runs; the engine is its only writer. */
+/**
+ * Builds the journal as the drill runs; the engine is its only writer. It owns the run's Redactor:
+ * the scenario's `${VAR}` values are in it from the start, and code that creates a secret while the
+ * drill runs (a generated password, a minted token) registers it through `secrets` at once. Text
+ * is redacted as it is recorded, since progress lines and Allure steps are written while the drill
+ * runs; the journal is redacted once more, whole, when it is written (writeRunArtifacts).
+ */
 export class JournalRecorder {
   readonly journal: Journal;
 
@@ -27,6 +33,7 @@ export class JournalRecorder {
     loaded: LoadedScenario,
     private readonly wrap: ActivityWrapper = (_k, _t, fn) => fn(),
     private readonly progress: ProgressListener = () => undefined,
+    readonly secrets: Redactor = scenarioRedactor(loaded.environment),
   ) {
     this.journal = {
       journalVersion: 1,
@@ -54,11 +61,10 @@ export class JournalRecorder {
   }
 
   event(kind: string, message: string, data?: Record<string, unknown>): void {
-    debug('%s: %s', kind, message);
-    // Redacted here, once, so the timeline, Allure attachments and reports built from it never carry a secret.
-    const safe = redactSecrets(message);
-    this.journal.events.push({ ...this.clock.stamp(), kind, message: safe, ...(data ? { data: redactData(data) } : {}) });
-    this.progress({ kind: 'event', title: message, t: this.clock.now() });
+    const safe = this.secrets.redact(message);
+    debug('%s: %s', kind, safe);
+    this.journal.events.push({ ...this.clock.stamp(), kind, message: safe, ...(data ? { data: this.safeData(data) } : {}) });
+    this.progress({ kind: 'event', title: safe, t: this.clock.now() });
   }
 
   mark(name: keyof Marks): void {
@@ -66,7 +72,8 @@ export class JournalRecorder {
   }
 
   probe(sample: ProbeSample): void {
-    this.journal.probes.push(sample);
+    // A probe's error may quote its URL or query, and those may hold a ${VAR} value.
+    this.journal.probes.push(sample.error === undefined ? sample : { ...sample, error: this.secrets.redact(sample.error) });
   }
 
   /**
@@ -79,33 +86,40 @@ export class JournalRecorder {
     title: string,
     fn: () => Promise<T>,
   ): Promise<T> {
-    const record: ActivityRecord = { name, title, start: this.clock.stamp(), status: 'running' };
+    const shown = this.secrets.redact(title);
+    const record: ActivityRecord = { name, title: shown, start: this.clock.stamp(), status: 'running' };
     (kind === 'phase' ? this.journal.phases : this.journal.steps).push(record);
-    this.progress({ kind: 'start', activity: kind, title, t: record.start.t });
+    this.progress({ kind: 'start', activity: kind, title: shown, t: record.start.t });
     try {
-      const output = await this.wrap(kind, title, fn);
-      if (output) record.output = redactData(output);
+      const output = await this.wrap(kind, shown, fn);
+      if (output) record.output = this.safeData(output);
       record.status = 'passed';
       return output;
     } catch (error) {
       const e = asDrillError(error);
       record.status = e.kind === 'interrupted' ? 'interrupted' : e.kind === 'check' ? 'failed' : 'error';
-      record.error = { code: e.code, message: redactSecrets(e.message) };
+      record.error = { code: e.code, message: this.secrets.redact(e.message) };
       throw error;
     } finally {
       record.end = this.clock.stamp();
-      this.progress({ kind: 'end', activity: kind, title, status: record.status, t: record.end.t });
+      this.progress({ kind: 'end', activity: kind, title: shown, status: record.status, t: record.end.t });
     }
   }
 
   skipped(kind: ActivityKind, name: string, title: string, why: string): void {
     const stamp = this.clock.stamp();
-    const record: ActivityRecord = { name, title, start: stamp, end: stamp, status: 'skipped', output: { why } };
+    const shown = this.secrets.redact(title);
+    const record: ActivityRecord = { name, title: shown, start: stamp, end: stamp, status: 'skipped', output: { why: this.secrets.redact(why) } };
     (kind === 'phase' ? this.journal.phases : this.journal.steps).push(record);
-    this.progress({ kind: 'end', activity: kind, title, status: 'skipped', t: stamp.t });
+    this.progress({ kind: 'end', activity: kind, title: shown, status: 'skipped', t: stamp.t });
   }
-}
 
-function redactData(data: Record<string, unknown>): Record<string, unknown> {
-  return JSON.parse(redactSecrets(JSON.stringify(data))) as Record<string, unknown>;
+  /** The journal as it may be written: every string redacted (what was recorded unredacted, e.g. `error`, included). */
+  redactedJournal(): Journal {
+    return JSON.parse(this.secrets.json(this.journal)) as Journal;
+  }
+
+  private safeData(data: Record<string, unknown>): Record<string, unknown> {
+    return JSON.parse(this.secrets.json(data)) as Record<string, unknown>;
+  }
 }

@@ -5,6 +5,7 @@ import { chooseKubernetesProvider, type KubernetesProviderChoice } from '../targ
 import { createDrillNamespace, deleteNamespace, drillNamespaceName, waitForDefaultServiceAccount } from '../targets/kubernetes/drill-namespace.js';
 import { kubeApi } from '../targets/kubernetes/kube-api.js';
 import { KubeconfigCluster } from '../targets/kubernetes/kubeconfig-cluster.js';
+import { registerKubeconfigSecrets } from '../targets/kubernetes/kubeconfig-secrets.js';
 import { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
 import { BUILTIN_MANIFESTS, loadManifests } from '../targets/kubernetes/manifest-set.js';
 import { schedulableNodeNames } from '../targets/kubernetes/node-capacity.js';
@@ -56,6 +57,7 @@ export async function provisionKubernetes(spec: KubernetesSpec, options: Kuberne
     await cluster?.dispose();
   });
   cluster = await openCluster(choice, spec, options, (c) => (cluster = c));
+  registerKubeconfigSecrets(cluster.connect(), recorder.secrets);
   const api = kubeApi(cluster.connect());
   const version = await cluster.connect().makeApiClient(VersionApi).getCode();
   recorder.journal.components.kubernetes = version.gitVersion;
@@ -133,6 +135,7 @@ async function openCluster(
           nodes: spec.nodes,
           signal: options.signal,
           onProgress: (message) => options.recorder.event('control-plane', message),
+          secrets: options.recorder.secrets,
         },
         register,
       );

@@ -38,7 +38,8 @@ export async function provisionPostgres(spec: PostgresSpec, options: ProvisionOp
   options.teardown.push('remove PostgreSQL deployment', async () => {
     await created?.dispose();
   });
-  const base = { runId: options.runId, clock: options.clock, ledger: options.ledger };
+  // Passwords the deployment generates are registered with the run's Redactor as they are made.
+  const base = { runId: options.runId, clock: options.clock, ledger: options.ledger, secrets: options.recorder.secrets };
   const deployment = await createDeployment(provider.name, spec, base, (d) => (created = d));
   const version = await deployment.primary.serverVersion();
   options.recorder.journal.components.postgresql = version;
@@ -80,7 +81,7 @@ async function createDeployment(
     case 'testcontainers': {
       // Loaded only when used: testcontainers and its Docker client take about a second to import.
       const { TestcontainersDeployment } = await import('../targets/postgres/testcontainers-deployment.js');
-      return TestcontainersDeployment.create({ runId: base.runId, clock: base.clock, version: spec.version }, register);
+      return TestcontainersDeployment.create({ runId: base.runId, clock: base.clock, version: spec.version, secrets: base.secrets }, register);
     }
   }
 }

@@ -4,6 +4,7 @@ import { serviceProbeNames, serviceSamples } from '../assertions/probes.js';
 import { inject } from '../injectors/index.js';
 import { PROCEDURE_TITLES, runProcedure } from '../recovery/index.js';
 import type { LoadedScenario } from '../scenario/loader.js';
+import type { Redactor } from '../report/redactor.js';
 import { formatDuration } from '../scenario/duration.js';
 import { collectIntegrityFacts } from '../workload/integrity-facts.js';
 import { readLedger } from '../workload/ledger-reader.js';
@@ -34,6 +35,8 @@ export interface RunDrillOptions {
   wrap?: ActivityWrapper;
   progress?: ProgressListener;
   confirmDataLoss?: boolean;
+  /** The run's Redactor, when the caller writes artifacts through it too; default: one for the scenario's ${VAR}s. */
+  secrets?: Redactor;
 }
 
 /**
@@ -44,7 +47,7 @@ export interface RunDrillOptions {
 export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions): Promise<Journal> {
   const scenario = loaded.scenario;
   const clock = startClock();
-  const recorder = new JournalRecorder(clock, options.runId, loaded, options.wrap, options.progress);
+  const recorder = new JournalRecorder(clock, options.runId, loaded, options.wrap, options.progress, options.secrets);
   const journal = recorder.journal;
   const teardown = new TeardownStack();
   const abort = new AbortController();

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import createDebug from 'debug';
 import { EnvironmentError, InputError } from '../engine/errors.js';
+import { childEnvironment, NODE_VARIABLES } from '../targets/process/child-environment.js';
 
 const log = createDebug('drill:report');
 
@@ -157,7 +158,7 @@ function run(cmd: string, args: string[], cwd: string, timeout: number): Promise
       cmd,
       args,
       // NO_COLOR: plain text for the error message. Output is small; 16 MiB is room to spare.
-      { cwd, timeout, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } },
+      { cwd, timeout, maxBuffer: 16 * 1024 * 1024, env: childEnvironment({ pass: NODE_VARIABLES, set: { NO_COLOR: '1', FORCE_COLOR: '0' } }) },
       (error, _stdout, stderr) => {
         const code = error ? ((error as NodeJS.ErrnoException & { code?: number | string }).code ?? (error.killed ? 'killed (timeout)' : 1)) : 0;
         done({ code, stderr: String(stderr) });

@@ -4,7 +4,7 @@
  * file of the run directory, signed with Ed25519 when the user gives a signing key. An auditor
  * checks it offline with `drill verify-evidence <dir> --public-key <signer.pub>` (verifyEvidence).
  */
-import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import createDebug from 'debug';
 import { EnvironmentError, InputError } from '../engine/errors.js';
@@ -25,7 +25,7 @@ import {
   SIGNATURE_FILE,
 } from './evidence-manifest.js';
 import { signManifest } from './evidence-signature.js';
-import { redactSecrets } from './redact.js';
+import { Redactor } from './redactor.js';
 
 export type { EvidenceManifest, ManifestEntry } from './evidence-manifest.js';
 export { verifyEvidence, type EvidenceProblem, type EvidenceVerification } from './evidence-verify.js';
@@ -40,6 +40,8 @@ export interface WriteEvidenceOptions {
   signingKey?: SigningKey;
   /** Clock for `createdAt` (tests). */
   now?: () => Date;
+  /** The run's Redactor (the scenario's `${VAR}` values); without one, the pattern rules alone. */
+  redactor?: Redactor;
 }
 
 /**
@@ -53,11 +55,13 @@ export async function writeEvidence(runDir: string, options: WriteEvidenceOption
   await rm(evidenceDir, { recursive: true, force: true });
   await mkdir(evidenceDir, { recursive: true });
 
-  await copyFile(join(runDir, 'journal.json'), join(evidenceDir, 'journal.json'));
-  await copyIfPresent(join(runDir, 'incident-report.md'), join(evidenceDir, 'incident-report.md'));
-  // The scenario as the run understood it (defaults applied). Redacted: unlike the journal copy,
-  // which must stay byte-identical to be checkable, this file is free to hide secrets.
-  await writeFile(join(evidenceDir, 'scenario.json'), redactSecrets(`${JSON.stringify(journal.scenario.definition, null, 2)}\n`));
+  // Copies pass through the Redactor too. Their sources were written through it, so they come out
+  // byte-identical; a secret a writer let through would still not reach the bundle.
+  const redactor = options.redactor ?? new Redactor();
+  await copyRedacted(join(runDir, 'journal.json'), join(evidenceDir, 'journal.json'), redactor);
+  await copyIfPresent(join(runDir, 'incident-report.md'), join(evidenceDir, 'incident-report.md'), redactor);
+  // The scenario as the run understood it (defaults applied).
+  await writeFile(join(evidenceDir, 'scenario.json'), `${redactor.json(journal.scenario.definition, 2)}\n`);
 
   const { files: paths, irregular } = await listRunDir(runDir);
   if (irregular.length > 0) {
@@ -111,11 +115,17 @@ async function readJournal(runDir: string): Promise<Journal> {
   }
 }
 
-async function copyIfPresent(from: string, to: string): Promise<void> {
+async function copyRedacted(from: string, to: string, redactor: Redactor): Promise<void> {
+  await writeFile(to, redactor.redactFileText(await readFile(from, 'utf8'), from.endsWith('.json')));
+}
+
+async function copyIfPresent(from: string, to: string, redactor: Redactor): Promise<boolean> {
   try {
-    await copyFile(from, to);
+    await copyRedacted(from, to, redactor);
+    return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     log('no %s: the bundle will not include it', from);
+    return false;
   }
 }

@@ -13,7 +13,8 @@ import { code, duration, NOT_REACHED, percentOf, plural, ranges } from './markdo
 import { redactSecrets } from './redact.js';
 import { measuredVsObjective, recoverySteps, rootCauseDetails, timelineSection } from './incident-sections.js';
 
-export function renderIncidentReport(journal: Journal): string {
+/** `redact` is the run's Redactor when there is one; the pattern rules alone otherwise. */
+export function renderIncidentReport(journal: Journal, redact: (text: string) => string = redactSecrets): string {
   const parts = [
     `# Incident Report: ${journal.runId}`,
     drillBanner(journal),
@@ -34,7 +35,7 @@ export function renderIncidentReport(journal: Journal): string {
     '## Required Information',
     requiredInformation(journal),
   ];
-  return redactSecrets(`${parts.join('\n\n')}\n`);
+  return redact(`${parts.join('\n\n')}\n`);
 }
 
 function runStatus(journal: Journal): string {

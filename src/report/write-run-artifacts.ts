@@ -2,13 +2,20 @@ import { rename, writeFile } from 'node:fs/promises';
 import type { Journal } from '../engine/journal-types.js';
 import { runFiles } from '../engine/run-plan.js';
 import { renderIncidentReport } from './incident-report.js';
-import { redactSecrets } from './redact.js';
+import { Redactor } from './redactor.js';
 
-/** journal.json and incident-report.md of a finished drill, secrets redacted. */
-export async function writeRunArtifacts(runDir: string, journal: Journal): Promise<void> {
+/**
+ * journal.json and incident-report.md of a finished drill, through the run's Redactor. Returns the
+ * journal as written, which is what anything else built from it afterwards (Allure attachments,
+ * the test's failure message) should use.
+ */
+export async function writeRunArtifacts(runDir: string, journal: Journal, redactor: Redactor = new Redactor()): Promise<Journal> {
   const files = runFiles(runDir);
+  const text = `${redactor.json(journal, 2)}\n`;
   // Written whole or not at all: a second Ctrl-C mid-write must not leave half a journal.
-  await writeFile(`${files.journal}.tmp`, redactSecrets(`${JSON.stringify(journal, null, 2)}\n`));
+  await writeFile(`${files.journal}.tmp`, text);
   await rename(`${files.journal}.tmp`, files.journal);
-  await writeFile(files.incidentReport, renderIncidentReport(journal));
+  const written = JSON.parse(text) as Journal;
+  await writeFile(files.incidentReport, renderIncidentReport(written, (t) => redactor.redact(t)));
+  return written;
 }

@@ -13,6 +13,8 @@ export interface Interpolated {
   issues: PathIssue[];
   /** Paths whose value now holds text from the environment. */
   filled: KeyPath[];
+  /** The variables filled in, with their values: what a run of the scenario needs from its environment. */
+  used: Record<string, string>;
 }
 
 const REFERENCE = /\$(\$?)\{([^}]*)\}?/g;
@@ -21,6 +23,7 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function interpolateEnv(data: unknown, env: Env, options: { requireEnv: boolean }): Interpolated {
   const issues: PathIssue[] = [];
   const filled: KeyPath[] = [];
+  const used: Record<string, string> = {};
 
   const visit = (value: unknown, path: KeyPath): unknown => {
     if (typeof value === 'string') return fill(value, path);
@@ -35,7 +38,7 @@ export function interpolateEnv(data: unknown, env: Env, options: { requireEnv: b
     if (!text.includes('${')) return text;
     const unset: string[] = [];
     let malformed = false;
-    let used = false;
+    let filledHere = false;
     const result = text.replace(REFERENCE, (whole, escaped: string, name: string) => {
       if (escaped) return whole.slice(1);
       if (!whole.endsWith('}') || !NAME.test(name)) {
@@ -47,10 +50,11 @@ export function interpolateEnv(data: unknown, env: Env, options: { requireEnv: b
         unset.push(name);
         return whole;
       }
-      used = true;
+      filledHere = true;
+      used[name] = found;
       return found;
     });
-    if (used) filled.push(path);
+    if (filledHere) filled.push(path);
     if (options.requireEnv && unset.length) {
       const names = unset.join(', ');
       const verb = unset.length === 1 ? 'is' : 'are';
@@ -62,5 +66,5 @@ export function interpolateEnv(data: unknown, env: Env, options: { requireEnv: b
     return result;
   };
 
-  return { data: visit(data, []), issues, filled };
+  return { data: visit(data, []), issues, filled, used };
 }

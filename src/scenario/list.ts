@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { InputError } from '../engine/errors.js';
 import { formatIssue, ScenarioValidationError, type ScenarioIssue } from './issues.js';
 import { loadScenarioFile } from './loader.js';
+import { maskEnvironmentValues } from './mask-environment.js';
 import type { Severity } from './schema.js';
 
 /**
@@ -37,8 +38,9 @@ export async function listScenarios(dir = 'drills/scenarios'): Promise<ScenarioL
 async function entryFor(file: string): Promise<ScenarioListEntry> {
   try {
     // Listing must not need the secrets a run needs, so unset ${VAR}s are not errors here.
-    const { scenario } = await loadScenarioFile(file, { requireEnv: false });
-    const { name, title, severity, tags } = scenario;
+    const loaded = await loadScenarioFile(file, { requireEnv: false });
+    // Shown as the journal records it: a value from ${VAR} is masked.
+    const { name, title, severity, tags } = maskEnvironmentValues(loaded.scenario, loaded.fromEnvironment);
     return { ok: true, file, name, title, severity, tags };
   } catch (error) {
     if (!(error instanceof ScenarioValidationError)) throw error;

@@ -23,6 +23,12 @@ export interface LoadedScenario {
   scenario: Scenario;
   /** Key paths whose values came from `${VAR}`: masked wherever the scenario is recorded. */
   fromEnvironment?: ReadonlyArray<readonly PropertyKey[]>;
+  /**
+   * The `${VAR}`s the scenario uses, with their values. The values are treated as secrets (every
+   * artifact writer redacts them); the names are the only variables of the user's environment
+   * passed on to the process that runs the drill.
+   */
+  environment?: Readonly<Record<string, string>>;
 }
 
 export interface LoadOptions {
@@ -97,8 +103,13 @@ async function checkScenarioFile(file: string, options: LoadOptions): Promise<Ch
     : describeZodIssues(parsed.error.issues, { data: env.data, isSecret: (path) => secret.has(formatKeyPath(path)) });
   // A value left as `${UNSET}` also fails its type; the unset variable is the one thing to fix.
   const envPaths = new Set(env.issues.map((issue) => formatKeyPath(issue.path)));
+  // The name becomes the run id and directory name, which no Redactor can take back.
+  const nameIssues = env.filled.some((p) => p.length === 1 && p[0] === 'name')
+    ? [{ path: ['name'], anchor: 'value' as const, message: 'name names the run directory and every report; write it literally, not with ${...}' }]
+    : [];
   const pathIssues = [
     ...env.issues,
+    ...nameIssues,
     ...crossFieldIssues(env.data),
     ...schemaIssues.filter((issue) => !envPaths.has(formatKeyPath(issue.path))),
   ];
@@ -112,7 +123,7 @@ async function checkScenarioFile(file: string, options: LoadOptions): Promise<Ch
 
   debug('loaded %s (sha256 %s)', absolute, read.sha256);
   return {
-    loaded: { file: absolute, source: read.source, sha256: read.sha256, scenario: parsed.data, fromEnvironment: env.filled },
+    loaded: { file: absolute, source: read.source, sha256: read.sha256, scenario: parsed.data, fromEnvironment: env.filled, environment: env.used },
     issues: [],
     namePosition,
   };

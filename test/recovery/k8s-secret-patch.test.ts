@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DrillContext } from '../../src/engine/drill-context.js';
 import { k8sSecretPatch } from '../../src/recovery/k8s-secret-patch.js';
+import { Redactor } from '../../src/report/redactor.js';
 import { recoveryStep } from '../../src/scenario/schema.js';
 
 // The apiserver is faked here to reach the failure paths a real one does not take on demand
@@ -10,6 +11,7 @@ const SECRET = 's3cr3t-Pa55';
 
 function fakeContext(api: { patch?: (body: unknown) => Promise<unknown>; stored?: () => string | undefined }) {
   const events: unknown[] = [];
+  const secrets = new Redactor();
   let stored: string | undefined;
   const ctx = {
     k8s: {
@@ -25,23 +27,24 @@ function fakeContext(api: { patch?: (body: unknown) => Promise<unknown>; stored?
         },
       },
     },
-    recorder: { event: (...args: unknown[]) => events.push(args) },
+    recorder: { event: (...args: unknown[]) => events.push(args), secrets },
     router: {
       connection: { host: '10.0.0.9', port: 5432, user: 'app', password: 'Primary-Pw-77', database: 'truststream' },
       current: { name: 'pg-2' },
     },
   } as unknown as DrillContext;
-  return { ctx, events };
+  return { ctx, events, secrets };
 }
 
 const literal = recoveryStep.parse({ step: 'k8s-secret-patch', secret: 'db', key: 'DB_PASSWORD', value: { value: SECRET }, restart: [] });
 const base64 = Buffer.from(SECRET).toString('base64');
 
 describe('k8s-secret-patch keeps the value out of output, events and errors', () => {
-  it('a literal value (not a URL) is shown as [REDACTED] with its length', async () => {
-    const { ctx, events } = fakeContext({});
+  it('a literal value (not a URL) is shown as [REDACTED] with its length, and registered with the run\'s Redactor', async () => {
+    const { ctx, events, secrets } = fakeContext({});
     const out = await k8sSecretPatch(ctx, literal as Parameters<typeof k8sSecretPatch>[1]);
     expect(out.value).toBe(`[REDACTED] (${SECRET.length} characters)`);
+    expect(secrets.redact(`later: ${SECRET} / ${base64}`)).toBe('later: [REDACTED] / [REDACTED]');
     const seen = JSON.stringify(out) + JSON.stringify(events);
     expect(seen).not.toContain(SECRET);
     expect(seen).not.toContain(base64);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { ActivityRecord, CanaryAck, Journal, ProbeSample, Stamp } from '../../src/engine/journal-types.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import { renderIncidentReport } from '../../src/report/incident-report.js';
+import { Redactor } from '../../src/report/redactor.js';
 
 /** Planted in the scenario definition: must never appear in any rendered output. */
 export const SECRET_PASSWORD = 's3cr3t-Pa55w0rd';
@@ -233,7 +234,8 @@ export async function makeRunDir(journal: Journal = passedJournal()): Promise<st
   const root = await tempDir();
   const runDir = join(root, journal.runId);
   await mkdir(join(runDir, 'allure-results', 'attachments'), { recursive: true });
-  await writeFile(join(runDir, 'journal.json'), `${JSON.stringify(journal, null, 2)}\n`);
+  // Through a Redactor, as writeRunArtifacts writes it.
+  await writeFile(join(runDir, 'journal.json'), `${new Redactor().json(journal, 2)}\n`);
   await writeFile(join(runDir, 'incident-report.md'), renderIncidentReport(journal));
   await writeFile(join(runDir, 'allure-results', '0001-result.json'), JSON.stringify(allureResult('0001')));
   await writeFile(join(runDir, 'allure-results', 'attachments', 'log.txt'), 'probe log\n');

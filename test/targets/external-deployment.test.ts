@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { format } from 'node:util';
@@ -38,9 +38,13 @@ const count = (i: PgInstance, table = 'orders') =>
 beforeAll(async () => {
   source = await NativeDeployment.create({ runId: 'test-external-src', clock: startClock(), ledger: ledger() }, (d) => (source = d));
   const { port } = source.primary.connection;
-  url = `postgres://postgres:${SECRET}@127.0.0.1:${port}/postgres`;
+  // The external server's own administrator, with its own password (the native one has the drill's).
+  url = `postgres://ext_admin:${SECRET}@127.0.0.1:${port}/postgres`;
   await withClient(source.primary.connection, (c) =>
-    c.query("create table orders(id int primary key, note text); insert into orders select g, 'o' || g from generate_series(1, 300) g"),
+    c.query(
+      `create role ext_admin login superuser replication password '${SECRET}'; ` +
+        "create table orders(id int primary key, note text); insert into orders select g, 'o' || g from generate_series(1, 300) g",
+    ),
   );
 });
 
@@ -101,8 +105,15 @@ describe('external PostgreSQL deployment (a real local server behind a URL)', ()
     const restored = await ext.restore(backup, 'external-copy', 'backup-only');
     expect(restored.dataDir?.startsWith(workspace)).toBe(true);
     expect(restored.connection.port).not.toBe(source!.primary.connection.port);
-    expect(restored.connection.password).toBeUndefined();
+    // The copy is reached as the URL's role with the workspace's password, never the URL's.
+    expect(restored.connection).toMatchObject({ user: 'ext_admin', database: 'postgres' });
+    expect(restored.connection.password).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(await count(restored)).toBe(300);
+    // Over TCP, anyone else is refused: no trust for a local copy of someone's data.
+    for (const password of [undefined, SECRET]) {
+      await expect(withClient({ ...restored.connection, password }, (c) => c.query('select 1'))).rejects.toThrow(/password/);
+    }
+    expect(readFileSync(path.join(restored.dataDir!, 'pg_hba.conf'), 'utf8')).not.toMatch(/^host.*trust/m);
     expect(await count(source!.primary)).toBe(350);
     // The copy inherited the source's postgresql.conf; it must archive into the workspace, not the source's archive.
     const archiveCommand = await withClient(restored.connection, async (c) => (await c.query('show archive_command')).rows[0].archive_command as string);
@@ -139,8 +150,8 @@ describe('external PostgreSQL deployment (a real local server behind a URL)', ()
       const closedPort = await freeLoopbackPort();
       const unreachable = await external(true, `postgres://postgres:${SECRET}@127.0.0.1:${closedPort}/postgres`);
       await withClient(source!.primary.connection, (c) => c.query(`create role app login password '${SECRET}'`));
-      // Reachable over SQL (trust), refused by the replication protocol: pg_basebackup itself fails.
-      const noReplication = await external(true, url.replace(`postgres:${SECRET}@`, `app:${SECRET}@`));
+      // Reachable over SQL, refused by the replication protocol: pg_basebackup itself fails.
+      const noReplication = await external(true, url.replace(`ext_admin:${SECRET}@`, `app:${SECRET}@`));
       const failures = await Promise.all([
         unreachable.primary.serverVersion().catch((e: unknown) => e),
         unreachable.takeBaseBackup().catch((e: unknown) => e),

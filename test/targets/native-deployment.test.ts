@@ -1,9 +1,12 @@
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClock } from '../../src/engine/clock.js';
 import { ResourceLedger } from '../../src/engine/resource-ledger.js';
 import { NativeDeployment } from '../../src/targets/postgres/native-deployment.js';
+import type { NativeInstance } from '../../src/targets/postgres/native-instance.js';
+import { runCommand } from '../../src/targets/process/run-command.js';
 import { createRestorePoint } from '../../src/targets/postgres/restore-point.js';
 import type { BaseBackup, PgInstance } from '../../src/targets/postgres/types.js';
 import { withClient } from '../../src/targets/postgres/with-client.js';
@@ -68,6 +71,45 @@ describe('native PostgreSQL deployment (real servers)', () => {
       code: 'PITR_TARGET_NOT_REACHED',
       message: expect.stringMatching(/archive ends before it/),
     });
+  });
+
+  it('requires the per-run password over TCP, for replication and on the socket; no rule trusts anyone', async () => {
+    const primary = deployment!.primary as NativeInstance;
+    const { port, password } = primary.connection;
+    expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    await expect(withClient({ ...db(primary), password: undefined }, (c) => c.query('select 1'))).rejects.toThrow(/password/);
+    await expect(withClient({ ...db(primary), password: 'not-the-password' }, (c) => c.query('select 1'))).rejects.toThrow(
+      /password authentication failed/,
+    );
+    // libpq programs with no password to find (-w: never prompt): psql over TCP and over the Unix
+    // socket, and a replication connection.
+    const bin = (tool: string) => deployment!.binaries.path(tool);
+    const noPassword = { env: { PGPASSFILE: '/nonexistent' }, okCodes: [0, 1, 2] };
+    const refused = async (file: string, args: string[]) => {
+      const result = await runCommand(file, args, noPassword);
+      expect(result.code, `${file} ${args.join(' ')}`).not.toBe(0);
+      expect(result.stderr).toMatch(/no password supplied|password authentication failed/);
+    };
+    await refused(bin('psql'), ['-w', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-c', 'select 1']);
+    await refused(bin('psql'), ['-w', '-h', primary.socketDir, '-p', String(port), '-U', 'postgres', '-c', 'select 1']);
+    await refused(bin('pg_basebackup'), ['-w', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-D', path.join(os.tmpdir(), `never-${port}`)]);
+    // Positive control: the same psql with the password gets in.
+    const allowed = await runCommand(bin('psql'), ['-w', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-Atc', 'select 42'], {
+      env: { PGPASSWORD: password! },
+    });
+    expect(allowed.stdout.trim()).toBe('42');
+    // Restores start from the base backup's copy of pg_hba.conf: the same rules.
+    for (const hba of [path.join(primary.dataDir, 'pg_hba.conf'), path.join(backup.dir, 'pg_hba.conf')]) {
+      const rules = readFileSync(hba, 'utf8').split('\n').filter((line) => /^\s*(local|host)/.test(line));
+      expect(rules.length).toBeGreaterThan(3);
+      expect(rules.filter((rule) => !/scram-sha-256\s*$/.test(rule))).toEqual([]);
+      expect(rules.some((rule) => /^host\s+replication/.test(rule))).toBe(true);
+    }
+    // The socket and the pgpass file sit in a directory only the PostgreSQL user (and root) can enter.
+    const root = path.resolve(deployment!.archiveDir, '../..');
+    expect(statSync(root).mode & 0o777).toBe(0o700);
+    expect(statSync(path.join(root, 'pgpass')).mode & 0o777).toBe(0o600);
+    expect(statSync(root).uid).toBe(statSync(primary.dataDir).uid);
   });
 
   it('kill() crashes the server and start() recovers it', async () => {

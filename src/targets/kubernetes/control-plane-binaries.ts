@@ -5,8 +5,27 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import createDebug from 'debug';
 import { EnvironmentError } from '../../engine/errors.js';
+import { childEnvironment, HARNESS_SETTINGS } from '../process/child-environment.js';
 
 const debug = createDebug('drill:k8s');
+
+/**
+ * What the build script and the Go tool need: the harness's settings (versions, cache), Go's own
+ * (GOPATH, GOCACHE, GOPROXY, GOFLAGS, ...), and proxies to download modules through.
+ */
+const BUILD_VARIABLES = [
+  ...HARNESS_SETTINGS,
+  'GO*',
+  'CGO_*',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+];
 
 export const CONTROL_PLANE_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const;
 /** Built by the same script, needed only for real nodes: a control plane with fake nodes runs without it. */
@@ -81,7 +100,7 @@ function notBuilt(binDir: string): EnvironmentError {
 function runBuildScript(options: ResolveBinariesOptions): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [BUILD_SCRIPT], {
-      env: { ...process.env, ...options.env },
+      env: childEnvironment({ pass: BUILD_VARIABLES, set: options.env }),
       stdio: ['ignore', 'pipe', 'pipe'],
       signal: options.signal,
     });

@@ -9,11 +9,15 @@ import createDebug from 'debug';
 import { EnvironmentError } from '../../engine/errors.js';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
 import { dockerEngineAnswers } from '../docker-available.js';
+import { DOCKER_VARIABLES } from '../process/child-environment.js';
 import { runCommand, type CommandOptions, type CommandResult } from '../process/run-command.js';
 import { listClusterNodes, loadKubeConfig } from './cluster-client.js';
 import type { ClusterNode, KubernetesCluster, TargetPolicy } from './types.js';
 
 const debug = createDebug('drill:k8s');
+
+/** kind runs docker, which needs to find its engine; nothing else of the drill's environment. */
+export const KIND_ENV = { passEnv: DOCKER_VARIABLES } as const;
 
 /** The repository's kind-config.yaml: 1 control plane, 2 workers in two zones. */
 export const DEFAULT_KIND_CONFIG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../kind-config.yaml');
@@ -107,7 +111,7 @@ export class KindCluster implements KubernetesCluster {
     const run = options.run ?? runCommand;
     const kind = options.kindBinary ?? 'kind';
     if (!(await (options.dockerAnswers ?? dockerEngineAnswers)())) throw dockerUnavailable();
-    await run(kind, ['version'], { timeoutMs: 15_000 }).catch((error: unknown) => {
+    await run(kind, ['version'], { ...KIND_ENV, timeoutMs: 15_000 }).catch((error: unknown) => {
       throw new EnvironmentError(
         'KIND_NOT_FOUND',
         `cannot run \`${kind} version\` (${(error as Error).message}); install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation) ` +
@@ -119,7 +123,7 @@ export class KindCluster implements KubernetesCluster {
     if (!existsSync(configPath)) throw new EnvironmentError('KIND_CONFIG_MISSING', `kind config ${configPath} does not exist`);
     const name = kindClusterName(options.runId);
     // A cluster of that name is another drill's (or someone's): never create over it, nor delete it.
-    const existing = await run(kind, ['get', 'clusters'], { timeoutMs: 30_000 });
+    const existing = await run(kind, ['get', 'clusters'], { ...KIND_ENV, timeoutMs: 30_000 });
     if (existing.stdout.split('\n').some((line) => line.trim() === name)) {
       throw new EnvironmentError(
         'KIND_CLUSTER_EXISTS',
@@ -135,11 +139,12 @@ export class KindCluster implements KubernetesCluster {
     try {
       debug('kind create cluster %s (%s)', name, configPath);
       await run(kind, kindCreateArgs({ name, configPath, kubeconfigPath: cluster.kubeconfigPath, nodeImage: options.nodeImage }), {
+        ...KIND_ENV,
         timeoutMs: 600_000,
         signal: options.signal,
       });
       for (const image of options.loadImages ?? []) {
-        await run(kind, kindLoadImageArgs(name, image), { timeoutMs: 600_000, signal: options.signal });
+        await run(kind, kindLoadImageArgs(name, image), { ...KIND_ENV, timeoutMs: 600_000, signal: options.signal });
       }
       return cluster;
     } catch (error) {
@@ -161,7 +166,7 @@ export class KindCluster implements KubernetesCluster {
   dispose(): Promise<void> {
     this.disposing ??= (async () => {
       try {
-        if (this.owned) await this.run(this.kindBinary, kindDeleteArgs(this.name, this.kubeconfigPath), { timeoutMs: 300_000 });
+        if (this.owned) await this.run(this.kindBinary, kindDeleteArgs(this.name, this.kubeconfigPath), { ...KIND_ENV, timeoutMs: 300_000 });
       } finally {
         await rm(this.workDir, { recursive: true, force: true });
       }

@@ -35,6 +35,7 @@ import { SupervisedProcess } from './supervised-process.js';
 import { removeCgroupTree } from './real-nodes/cgroup-root.js';
 import type { ClusterNode, KubernetesCluster, TargetPolicy } from './types.js';
 import { waitForHealthy, type HealthCheck } from './wait-for-health.js';
+import type { SecretSink } from '../../report/redactor.js';
 
 const debug = createDebug('drill:k8s');
 
@@ -65,6 +66,8 @@ export interface LocalControlPlaneOptions {
   stageTimeoutMs?: number;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
+  /** Where the static tokens it generates are registered as they are made (a drill's Redactor). */
+  secrets?: SecretSink;
 }
 
 export interface ComponentInfo {
@@ -157,6 +160,7 @@ export class LocalControlPlane implements KubernetesCluster {
     const pki = await createPki(path.join(root, 'pki'));
     await issueClientCertificate(pki, path.join(root, 'pki'), 'apiserver-kubelet-client', { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'] });
     const tokens = { admin: newToken(), controllerManager: newToken(), scheduler: newToken(), kwok: newToken() };
+    for (const [holder, token] of Object.entries(tokens)) options.secrets?.register(token, `the local control plane's static token for ${holder}`);
     // Static tokens: token,user,uid,"groups". The controller manager and scheduler get the
     // identities the bootstrap RBAC policy grants their permissions to; the harness and kwok are admins.
     await writeFile(

@@ -1,3 +1,4 @@
+import { DOCKER_VARIABLES } from '../process/child-environment.js';
 import createDebug from 'debug';
 import { ABSENT, left, removed, type ReapOutcome } from '../../engine/reap-outcome.js';
 import type { Resource } from '../../engine/resource-ledger.js';
@@ -12,14 +13,14 @@ const debug = createDebug('drill:reaper');
  * cannot exist any more.
  */
 export async function reapKindCluster(r: Extract<Resource, { kind: 'kind-cluster' }>): Promise<ReapOutcome> {
-  const existing = await runCommand('kind', ['get', 'clusters'], { timeoutMs: 30_000 }).then(
+  const existing = await runCommand('kind', ['get', 'clusters'], { passEnv: DOCKER_VARIABLES, timeoutMs: 30_000 }).then(
     (result) => result.stdout.split('\n').map((l) => l.trim()),
     () => [] as string[],
   );
   if (!existing.includes(r.name)) return ABSENT;
   const what = `kind-cluster ${r.name}`;
   try {
-    await runCommand('kind', ['delete', 'cluster', '--name', r.name], { timeoutMs: 120_000 });
+    await runCommand('kind', ['delete', 'cluster', '--name', r.name], { passEnv: DOCKER_VARIABLES, timeoutMs: 120_000 });
     return removed(what);
   } catch (error) {
     debug('kind delete cluster %s: %s', r.name, String(error));

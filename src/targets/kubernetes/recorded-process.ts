@@ -4,6 +4,7 @@ import { sleep } from '../../engine/clock.js';
 import { ABSENT, left, removed, type ReapOutcome } from '../../engine/reap-outcome.js';
 import type { Resource } from '../../engine/resource-ledger.js';
 import { processStartTime } from '../process/process-identity.js';
+import { childEnvironment } from '../process/child-environment.js';
 
 /** The process's command line, or undefined when it no longer exists (or is a zombie). */
 function commandLine(pid: number): string | undefined {
@@ -12,7 +13,7 @@ function commandLine(pid: number): string | undefined {
       const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       return raw ? raw.split('\0').join(' ') : undefined;
     }
-    return execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' }).trim() || undefined;
+    return execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8', env: childEnvironment() }).trim() || undefined;
   } catch {
     return undefined;
   }

@@ -4,6 +4,7 @@ import createDebug from 'debug';
 import { EnvironmentError } from '../../engine/errors.js';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
 import { processStartTime } from '../process/process-identity.js';
+import { childEnvironment } from '../process/child-environment.js';
 
 const debug = createDebug('drill:k8s');
 
@@ -58,7 +59,8 @@ export class SupervisedProcess {
     const log = openSync(spec.logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(spec.file, spec.args, { stdio: ['ignore', log, log], ...(spec.env ? { env: spec.env } : {}), ...(spec.cwd ? { cwd: spec.cwd } : {}) });
+      // Components are configured by flags and files; their environment is the basics only, unless given.
+      child = spawn(spec.file, spec.args, { stdio: ['ignore', log, log], env: childEnvironment(spec.env ? { from: {}, set: spec.env } : {}), ...(spec.cwd ? { cwd: spec.cwd } : {}) });
     } finally {
       closeSync(log);
     }

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import createDebug from 'debug';
 import { EnvironmentError } from '../../engine/errors.js';
+import { childEnvironment } from '../process/child-environment.js';
 
 const debug = createDebug('drill:pg');
 
@@ -25,7 +26,7 @@ const strategies: BindirStrategy[] = [
     name: 'pg_config --bindir',
     find: () => {
       try {
-        return [execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()];
+        return [execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: childEnvironment() }).trim()];
       } catch {
         return [];
       }
@@ -65,7 +66,7 @@ export function findPostgresBinaries(): PostgresBinaries {
     for (const dir of strategy.find()) {
       tried.push(dir);
       if (!REQUIRED.every((tool) => executable(path.join(dir, tool)))) continue;
-      const version = execFileSync(path.join(dir, 'postgres'), ['--version'], { encoding: 'utf8' });
+      const version = execFileSync(path.join(dir, 'postgres'), ['--version'], { encoding: 'utf8', env: childEnvironment() });
       const major = Number(/(\d+)(?:\.\d+)?/.exec(version)?.[1] ?? NaN);
       debug('PostgreSQL %d binaries in %s (found by %s)', major, dir, strategy.name);
       return {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import createDebug from 'debug';
 import { DrillError, EnvironmentError } from '../../engine/errors.js';
 import { withClient } from './with-client.js';
-import { prepareExternalCopy } from './external-copy.js';
+import { prepareExternalCopy, setCopyPassword } from './external-copy.js';
 import { ExternalInstance } from './external-instance.js';
 import { ExternalRestoredInstance } from './external-restored-instance.js';
 import { describeConnection, parseExternalUrl, scrubPassword } from './external-url.js';
@@ -39,7 +39,9 @@ export class ExternalDeployment implements PostgresDeployment {
 
   /** Parses the URL (an InputError when it is wrong); connects to nothing yet. */
   static async create(options: ExternalDeploymentOptions, register: (d: ExternalDeployment) => void): Promise<ExternalDeployment> {
-    const deployment = new ExternalDeployment(options.drillTarget, parseExternalUrl(options.url), options);
+    const connection = parseExternalUrl(options.url);
+    options.secrets?.register(connection.password, 'the external PostgreSQL password');
+    const deployment = new ExternalDeployment(options.drillTarget, connection, options);
     register(deployment);
     debug('external PostgreSQL at %s (drill target: %s)', describeConnection(deployment.primary.connection), options.drillTarget);
     return deployment;
@@ -87,6 +89,7 @@ export class ExternalDeployment implements PostgresDeployment {
     await prepareExternalCopy(local, workspace.binaries.major, workspace.runAs);
     await workspace.startRestored(local, backup);
     const { user, database } = this.primary.connection;
+    await setCopyPassword(local, { user, database }, workspace.password);
     return new ExternalRestoredInstance(local, { user, database });
   }
 

@@ -4,8 +4,8 @@ import type { ConnectionInfo, PgInstance } from './types.js';
 
 /**
  * A local copy of an external server. It runs like any native instance, but its roles are the
- * external server's, so it is reached as the URL's user and database (trust auth on loopback, no
- * password) rather than as `postgres`, which may not exist there.
+ * external server's, so it is reached as the URL's user and database, with the workspace's password
+ * (set on the copy by setCopyPassword), rather than as `postgres`, which may not exist there.
  */
 export class ExternalRestoredInstance implements PgInstance {
   readonly connection: ConnectionInfo;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -6,11 +7,13 @@ import createDebug from 'debug';
 import type { Clock } from '../../engine/clock.js';
 import { EnvironmentError, StepFailedError } from '../../engine/errors.js';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
+import type { SecretSink } from '../../report/redactor.js';
 import { runCommand, type RunAs } from '../process/run-command.js';
 import { findPostgresBinaries, type PostgresBinaries } from './binaries.js';
 import { freeLoopbackPort } from './free-port.js';
 import { NativeInstance } from './native-instance.js';
 import { NativeReplicas } from './native-replica.js';
+import { PgPassFile } from './pgpass-file.js';
 import { postgresRunAs } from './postgres-user.js';
 import { recoverySettings } from './recovery-settings.js';
 import { withClient } from './with-client.js';
@@ -22,7 +25,12 @@ export interface NativeDeploymentOptions {
   runId: string;
   clock: Clock;
   ledger: ResourceLedger;
+  /** Where the generated password is registered, so that no artifact shows it (the recorder's Redactor). */
+  secrets?: SecretSink;
 }
+
+/** The method of every pg_hba.conf rule of a drill instance: no trust, over TCP or the socket. */
+export const AUTH_METHOD = 'scram-sha-256';
 
 /** What pg_basebackup wrote about a backup, from its backup_label and backup_manifest texts. */
 export function backupFacts(label: string, manifest: string): Pick<BaseBackup, 'startLsn' | 'endLsn' | 'takenAtWall'> {
@@ -64,6 +72,11 @@ export function backupChecksumFailure(error: unknown, source: string): StepFaile
 /**
  * A temp directory of local PostgreSQL instances and base backups, removed by dispose(). The native
  * deployment is built on it, and so is the external provider, which restores onto this machine.
+ *
+ * Access: the directory is mode 0700 (mkdtemp), owned by the user PostgreSQL runs as, so only that
+ * user and root reach the instances' Unix sockets. Every instance requires `password` (SCRAM) over
+ * TCP and over its socket; the password is generated per run, registered with the Redactor, and
+ * kept for PostgreSQL's own programs in a 0600 pgpass file here (`passfile`).
  */
 export class NativeWorkspace {
   readonly instances: NativeInstance[] = [];
@@ -74,6 +87,9 @@ export class NativeWorkspace {
     readonly binaries: PostgresBinaries,
     readonly runAs: RunAs | undefined,
     private readonly options: NativeDeploymentOptions,
+    /** The password of the `postgres` role of every instance created here. */
+    readonly password: string,
+    readonly passfile: PgPassFile,
   ) {}
 
   /** Finds the binaries and creates the temp root (in the ledger). Call dispose() whatever happens. */
@@ -83,13 +99,16 @@ export class NativeWorkspace {
     const root = mkdtempSync(path.join(os.tmpdir(), `drill-${options.runId.slice(-24)}-`));
     options.ledger.record({ kind: 'temp-dir', path: root });
     if (runAs) chownSync(root, runAs.uid, runAs.gid);
-    return new NativeWorkspace(root, binaries, runAs, options);
+    // Registered before it is used anywhere, so that nothing written from now on can show it.
+    const password = randomBytes(24).toString('base64url');
+    options.secrets?.register(password, 'the password of the drill\'s PostgreSQL instances');
+    return new NativeWorkspace(root, binaries, runAs, options, password, new PgPassFile(path.join(root, 'pgpass'), runAs));
   }
 
   /** An instance (not yet initialised) with its own port, socket directory and log, recorded in the ledger. */
   async newInstance(name: string): Promise<NativeInstance> {
     const home = path.join(this.root, name);
-    await mkdir(path.join(home, 'sock'), { recursive: true });
+    await mkdir(path.join(home, 'sock'), { recursive: true, mode: 0o700 });
     if (this.runAs) {
       chownSync(home, this.runAs.uid, this.runAs.gid);
       chownSync(path.join(home, 'sock'), this.runAs.uid, this.runAs.gid);
@@ -103,9 +122,11 @@ export class NativeWorkspace {
       socketDir: path.join(home, 'sock'),
       logFile: path.join(home, 'server.log'),
       port: await freeLoopbackPort(),
+      password: this.password,
       binaries,
       runAs,
     });
+    this.passfile.add({ host: instance.connection.host, port: instance.connection.port, user: '*', password: this.password });
     this.instances.push(instance);
     return instance;
   }
@@ -135,7 +156,18 @@ export class NativeWorkspace {
     };
   }
 
-  /** pg_basebackup of the server at `connection` (a password goes through the environment, never argv). */
+  /**
+   * The environment of a libpq program that connects to `connection`: its password goes into the
+   * pgpass file, never onto the command line or into the environment.
+   */
+  libpqEnv(connection: ConnectionInfo): Record<string, string> {
+    if (connection.password !== undefined) {
+      this.passfile.add({ host: connection.host, port: connection.port, user: connection.user, password: connection.password });
+    }
+    return { PGCONNECT_TIMEOUT: '15', ...this.passfile.env };
+  }
+
+  /** pg_basebackup of the server at `connection`. */
   async takeBaseBackup(source: string, connection: ConnectionInfo, options: BaseBackupOptions = {}): Promise<BaseBackup> {
     const id = `backup-${this.backups.length + 1}`;
     const dir = path.join(this.root, 'backups', id);
@@ -147,7 +179,7 @@ export class NativeWorkspace {
         '-h', connection.host, '-p', String(connection.port), '-U', connection.user, '-D', dir, '-X', 'stream', '-c', 'fast', '--no-sync',
         ...(verifyChecksums ? [] : ['--no-verify-checksums']),
       ],
-      { runAs: this.runAs, env: { PGCONNECT_TIMEOUT: '15', ...(connection.password ? { PGPASSWORD: connection.password } : {}) } },
+      { runAs: this.runAs, env: this.libpqEnv(connection) },
     ).catch(async (error: unknown) => {
       // A refused backup (e.g. a page failing its checksum) can leave a partial copy behind.
       await rm(dir, { recursive: true, force: true });
@@ -271,11 +303,24 @@ export class NativeDeployment implements PostgresDeployment {
     const { workspace, primary } = this;
     await workspace.ownedDir(path.join(workspace.root, 'archive'));
     await workspace.ownedDir(this.archiveDir);
-    await runCommand(
-      workspace.binaries.path('initdb'),
-      ['-D', primary.dataDir, '--data-checksums', '-A', 'trust', '-U', 'postgres', '--locale=C', '-E', 'UTF8', '--no-sync'],
-      { runAs: workspace.runAs, env: { LC_ALL: 'C' } },
-    );
+    // The superuser's password comes from a file (never argv), removed once initdb has read it.
+    const pwfile = path.join(workspace.root, 'initdb-password');
+    await writeFile(pwfile, `${workspace.password}\n`, { mode: 0o600 });
+    if (workspace.runAs) chownSync(pwfile, workspace.runAs.uid, workspace.runAs.gid);
+    try {
+      await runCommand(
+        workspace.binaries.path('initdb'),
+        [
+          '-D', primary.dataDir, '--data-checksums', '-U', 'postgres', `--pwfile=${pwfile}`,
+          // pg_hba.conf: password (SCRAM) for local and host rules, replication included; no trust.
+          `--auth-local=${AUTH_METHOD}`, `--auth-host=${AUTH_METHOD}`,
+          '--locale=C', '-E', 'UTF8', '--no-sync',
+        ],
+        { runAs: workspace.runAs, env: { LC_ALL: 'C' } },
+      );
+    } finally {
+      await rm(pwfile, { force: true });
+    }
     await primary.writeSettings(workspace.baseSettings(primary));
     await primary.start();
   }

@@ -17,6 +17,8 @@ export interface NativeInstanceOptions {
   socketDir: string;
   logFile: string;
   port: number;
+  /** The password of the `postgres` role (SCRAM over TCP; src/targets/postgres/native-deployment.ts). */
+  password: string;
   binaries: PostgresBinaries;
   runAs: RunAs | undefined;
 }
@@ -26,7 +28,7 @@ export class NativeInstance implements PgInstance {
   readonly connection: ConnectionInfo;
 
   constructor(private readonly options: NativeInstanceOptions) {
-    this.connection = { host: '127.0.0.1', port: options.port, user: 'postgres', database: 'postgres' };
+    this.connection = { host: '127.0.0.1', port: options.port, user: 'postgres', database: 'postgres', password: options.password };
   }
 
   get name(): string {
@@ -39,6 +41,11 @@ export class NativeInstance implements PgInstance {
 
   get logFile(): string {
     return this.options.logFile;
+  }
+
+  /** The directory of its Unix socket (inside the workspace, which only the PostgreSQL user can enter). */
+  get socketDir(): string {
+    return this.options.socketDir;
   }
 
   /** Settings appended to postgresql.conf; later lines win, so a restored copy can override them. */

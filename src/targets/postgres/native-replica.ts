@@ -27,9 +27,10 @@ export function slotNameOf(replica: string): string {
  * (not postgresql.auto.conf, where `pg_basebackup -R` would put them) so that a fault can override
  * primary_conninfo with ALTER SYSTEM and its revert can RESET it back to these.
  */
-export function replicaSettings(primary: ConnectionInfo, name: string): Record<string, string | number> {
+export function replicaSettings(primary: ConnectionInfo, name: string, passfile: string): Record<string, string | number> {
   return {
-    primary_conninfo: `host=${primary.host} port=${primary.port} user=${primary.user} application_name=${name}`,
+    // The password is read from the pgpass file: it is never in a setting (which pg_settings shows).
+    primary_conninfo: `host=${primary.host} port=${primary.port} user=${primary.user} passfile='${passfile}' application_name=${name}`,
     primary_slot_name: slotNameOf(name),
     hot_standby: 'on',
     // Feedback every second keeps pg_stat_replication's lag figures fresh for the monitor.
@@ -61,11 +62,11 @@ export class NativeReplicas {
     await runCommand(
       workspace.binaries.path('pg_basebackup'),
       ['-h', host, '-p', String(port), '-U', user, '-D', instance.dataDir, '-X', 'stream', '-c', 'fast', '--no-sync', '-C', '-S', slotNameOf(name)],
-      { runAs: workspace.runAs, env: { PGCONNECT_TIMEOUT: '15' } },
+      { runAs: workspace.runAs, env: workspace.libpqEnv(primary.connection) },
     );
     dropCopiedSynchronousNames(instance.dataDir);
     // Later lines win: the replica's own port, socket and archive, then the standby settings.
-    await instance.writeSettings({ ...workspace.baseSettings(instance), ...replicaSettings(primary.connection, name) });
+    await instance.writeSettings({ ...workspace.baseSettings(instance), ...replicaSettings(primary.connection, name, workspace.passfile.path) });
     const signal = path.join(instance.dataDir, 'standby.signal');
     await writeFile(signal, '');
     if (workspace.runAs) chownSync(signal, workspace.runAs.uid, workspace.runAs.gid);

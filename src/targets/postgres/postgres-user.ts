@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { EnvironmentError } from '../../engine/errors.js';
 import type { RunAs } from '../process/run-command.js';
+import { childEnvironment } from '../process/child-environment.js';
 
 /**
  * PostgreSQL refuses to run as root. When the harness is root, servers and tools run as the
@@ -10,8 +11,8 @@ export function postgresRunAs(): RunAs | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const user = process.env.DRILL_PG_USER ?? 'postgres';
   try {
-    const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
-    const gid = Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }).trim());
+    const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8', env: childEnvironment() }).trim());
+    const gid = Number(execFileSync('id', ['-g', user], { encoding: 'utf8', env: childEnvironment() }).trim());
     return { uid, gid };
   } catch {
     throw new EnvironmentError(

@@ -4,6 +4,7 @@ import createDebug from 'debug';
 import { Wait } from 'testcontainers';
 import type { Clock } from '../../engine/clock.js';
 import { DrillError, EnvironmentError } from '../../engine/errors.js';
+import type { SecretSink } from '../../report/redactor.js';
 import { backupChecksumFailure, backupFacts, pitrTargetNotReached } from './native-deployment.js';
 import { recoverySettings } from './recovery-settings.js';
 import {
@@ -24,6 +25,8 @@ export interface TestcontainersDeploymentOptions {
   runId: string;
   clock: Clock;
   version?: number;
+  /** Where the generated password is registered (the recorder's Redactor). */
+  secrets?: SecretSink;
 }
 
 /**
@@ -59,6 +62,7 @@ export class TestcontainersDeployment implements PostgresDeployment {
     const config = testcontainersPostgresConfig({ runId: options.runId, version: options.version });
     // The mapped port may listen on every interface of the Docker host: no fixed password.
     const password = randomBytes(18).toString('base64url');
+    options.secrets?.register(password, 'the password of the testcontainers PostgreSQL');
     debug('starting container %s', config.image);
     const container = await new PostgreSqlContainer(config.image)
       .withUsername('postgres')

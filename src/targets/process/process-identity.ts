@@ -1,3 +1,4 @@
+import { childEnvironment } from './child-environment.js';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
@@ -57,7 +58,7 @@ function procState(pid: number): ProcState | undefined {
 
 function psStartTime(pid: number): string | undefined {
   try {
-    return execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8' }).trim() || undefined;
+    return execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8', env: childEnvironment() }).trim() || undefined;
   } catch {
     return undefined;
   }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import createDebug from 'debug';
 import { EnvironmentError } from '../../engine/errors.js';
+import { childEnvironment } from './child-environment.js';
 
 const debug = createDebug('drill:proc');
 
@@ -13,7 +14,10 @@ export interface CommandOptions {
   /** Run as this user (PostgreSQL refuses to run as root). */
   runAs?: RunAs;
   cwd?: string;
+  /** Values for the program's environment (src/targets/process/child-environment.ts adds the basics). */
   env?: Record<string, string>;
+  /** Variables of this process's environment the program needs beyond the basics (names or `PREFIX_*`). */
+  passEnv?: readonly string[];
   timeoutMs?: number;
   signal?: AbortSignal;
   /** Exit codes that are not an error. */
@@ -33,7 +37,7 @@ export function runCommand(file: string, args: string[], options: CommandOptions
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env },
+      env: childEnvironment({ pass: options.passEnv, set: options.env }),
       uid: options.runAs?.uid,
       gid: options.runAs?.gid,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -16,7 +16,7 @@ export interface ServiceEnvironment {
 
 /**
  * The child's whole environment, built explicitly: the harness's own environment (its secrets,
- * DRILL_EVIDENCE_KEY, cloud credentials) never reaches the service; PATH is the only thing passed
+ * DRILL_EVIDENCE_SIGNING_KEY, cloud credentials) never reaches the service; PATH is the only thing passed
  * through. Plain processes always bind loopback.
  */
 export function childEnvironment(mode: string, port: number, env: ServiceEnvironment, path = process.env.PATH): Record<string, string> {

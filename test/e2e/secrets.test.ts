@@ -1,0 +1,215 @@
+import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readResources } from '../../src/engine/resource-ledger.js';
+import { leftovers, readJournal, runCli, runDirFrom } from './helpers.js';
+import { canReadEnvironOf, heldBy, label, ProcessEnvironmentWatcher, scanFiles } from './secret-scan.js';
+
+// Issue 7 part 2: a secret given to a scenario through ${VAR} appears in no artifact of the run and
+// in the environment of no process the drill starts; secrets the scenario does not reference reach
+// no process at all. The drill is real (native PostgreSQL with a streaming replica, PITR restore).
+const secret = `drill-e2e-secret-${randomBytes(12).toString('hex')}`;
+// In the CLI's environment, never referenced by the scenario: must reach no child.
+const evidenceKey = `evidence-key-${randomBytes(12).toString('hex')}`;
+const unrelated = `unrelated-token-${randomBytes(12).toString('hex')}`;
+
+const work = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-secrets-'));
+const reportsDir = path.join(work, 'reports');
+let server: Server;
+let healthUrl = '';
+const requests: string[] = [];
+
+beforeAll(async () => {
+  let n = 0;
+  server = createServer((req, res) => {
+    requests.push(req.url ?? '');
+    n += 1;
+    // Every third answer fails, so failing samples (whose error quotes the URL) reach the journal.
+    const status = n % 3 === 0 ? 503 : req.url === `/health?token=${secret}` ? 200 : 403;
+    res.writeHead(status).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  healthUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  rmSync(work, { recursive: true, force: true });
+});
+
+function writeScenario(): string {
+  const file = path.join(work, 'secrets-everywhere.yaml');
+  writeFileSync(
+    file,
+    `name: secrets-everywhere
+title: A fat-finger DELETE undone by PITR, with a secret in every place a scenario can hold one
+description: "The probe token is \${DRILL_E2E_SECRET}; it must not appear in any artifact."
+runbook: "Scenario 2: Database Corruption"
+severity: P2
+targets:
+  postgres:
+    provider: native
+    replicas: 1
+    dataset: { accounts: 50, transfers: 1000 }
+workload:
+  canary: { interval: 100ms }
+  probes:
+    - type: sql
+      name: accounts-readable
+      query: "select count(*) from accounts where '\${DRILL_E2E_SECRET}' <> ''"
+      interval: 250ms
+    - type: sql
+      name: transfers-present
+      query: select 1 / count(*) from transfers
+      interval: 250ms
+    # Fails on every sample, and PostgreSQL quotes the secret in its error message.
+    - type: sql
+      name: secret-in-error
+      query: "select '\${DRILL_E2E_SECRET}'::int"
+      interval: 500ms
+      service: false
+    - type: http
+      name: health-with-token
+      url: "${healthUrl}?token=\${DRILL_E2E_SECRET}"
+      interval: 300ms
+      service: false
+baseline:
+  steadyState: 2s
+faults:
+  - type: pg-fat-finger
+    statement: delete
+    table: transfers
+detect:
+  timeout: 30s
+recovery:
+  - step: stop-writes
+    title: "Stop writes (ticket \${DRILL_E2E_SECRET})"
+  - step: pitr-restore
+    target: { time: before-fault }
+    backup: before-fault
+    timeout: 5m
+  - step: switch-workload
+expect:
+  rto: 15m
+  rpo: 10s
+  stability: 2s
+  integrity: [ledger, row-counts, checksums, foreign-keys]
+  writesLostAfterFault: report
+timeout: 10m
+`,
+  );
+  return file;
+}
+
+describe('the scanners find what they look for (negative controls)', () => {
+  it('scanFiles finds a secret in a nested file as written, base64 or percent-encoded', () => {
+    const dir = mkdtempSync(path.join(work, 'scan-'));
+    mkdirSync(path.join(dir, 'a', 'b'), { recursive: true });
+    writeFileSync(path.join(dir, 'plain.txt'), `x ${secret} y`);
+    writeFileSync(path.join(dir, 'a', 'b', 'data.json'), JSON.stringify({ d: Buffer.from(secret).toString('base64') }));
+    writeFileSync(path.join(dir, 'a', 'url.txt'), `http://h/?t=${encodeURIComponent(`${secret} `)}`);
+    writeFileSync(path.join(dir, 'clean.txt'), 'nothing here');
+    expect(scanFiles(dir, [secret]).hits.map((h) => h.file).sort()).toEqual(['a/b/data.json', 'a/url.txt', 'plain.txt']);
+  });
+
+  it('the watcher reads the environment of a descendant of the watched process', async () => {
+    const child = spawn('sh', ['-c', 'sleep 5 & wait'], { env: { PATH: process.env.PATH, HELD: secret } });
+    const watcher = new ProcessEnvironmentWatcher(() => child.pid, () => undefined);
+    try {
+      for (let i = 0; i < 50 && ![...watcher.seen.values()].some((p) => p.command.startsWith('sleep')); i++) {
+        watcher.sample();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const sleeper = [...watcher.seen.values()].find((p) => p.command.startsWith('sleep'));
+      expect(sleeper && heldBy(sleeper, [secret, unrelated])).toEqual([label(secret)]);
+    } finally {
+      for (const p of watcher.seen.values()) if (p.command.startsWith('sleep')) process.kill(p.pid, 'SIGKILL');
+      child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('secrets (real PostgreSQL, real CLI)', () => {
+  it('a ${VAR} value is in no file of the run, and no child process holds a secret in its environment', async () => {
+    expect(canReadEnvironOf(process.pid)).toBe(true);
+    let cli: ReturnType<typeof spawn> | undefined;
+    let runDir: string | undefined;
+    let pgPassword: string | undefined;
+    const watcher = new ProcessEnvironmentWatcher(
+      () => cli?.pid,
+      () => (runDir ? path.join(runDir, 'resources.jsonl') : undefined),
+    );
+    watcher.start(100);
+    // The per-run PostgreSQL password, read from the drill's pgpass file while it runs: it must not
+    // reach an artifact or a child's environment either.
+    const passwordPoll = setInterval(() => {
+      if (!runDir || pgPassword) return;
+      for (const r of readResources(path.join(runDir, 'resources.jsonl'))) {
+        if (r.kind !== 'temp-dir') continue;
+        try {
+          pgPassword = readFileSync(path.join(r.path, 'pgpass'), 'utf8').split('\n')[0]!.split(':').at(-1);
+        } catch {
+          /* not written yet, or not a PostgreSQL workspace */
+        }
+      }
+    }, 100);
+    const result = await runCli(['run', writeScenario(), '--reports-dir', reportsDir], {
+      env: { DRILL_E2E_SECRET: secret, DRILL_EVIDENCE_KEY: evidenceKey, DRILL_E2E_UNRELATED_TOKEN: unrelated, DEBUG: 'drill:*' },
+      onOutput: (all, child) => {
+        cli ??= child;
+        if (!runDir && /run \S+/.test(all)) runDir = runDirFrom(all, reportsDir);
+      },
+    }).finally(() => {
+      watcher.stop();
+      clearInterval(passwordPoll);
+    });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    runDir ??= runDirFrom(result.stdout, reportsDir);
+    expect(leftovers(runDir)).toEqual([]);
+
+    // The secret went where the scenario put it: the HTTP server saw the token in the URL.
+    expect(requests).toContain(`/health?token=${secret}`);
+
+    // Artifacts: every file of the run directory, recursively, and the CLI's own output.
+    expect(pgPassword, 'the drill keeps its PostgreSQL password in <temp>/pgpass').toMatch(/^[A-Za-z0-9_-]{32}$/);
+    const secrets = [secret, evidenceKey, unrelated, pgPassword!];
+    const { files, hits } = scanFiles(runDir, secrets);
+    for (const expected of ['journal.json', 'incident-report.md', 'progress.jsonl', 'runner.log', 'resources.jsonl', 'evidence/journal.json', 'evidence/manifest.json']) {
+      expect(files).toContain(expected);
+    }
+    expect(files.filter((f) => f.startsWith('allure-results/')).length).toBeGreaterThan(1);
+    expect.soft(hits).toEqual([]);
+    const printed = result.stdout + result.stderr;
+    expect.soft(secrets.filter((s) => printed.includes(s)).map(label)).toEqual([]);
+
+    // Child processes: what the watcher saw while the drill ran.
+    const seen = [...watcher.seen.values()];
+    const isDrillNode = (p: { command: string }) => p.command.includes('vitest');
+    const cliPid = cli!.pid!;
+    const drillNodes = seen.filter((p) => p.pid !== cliPid && isDrillNode(p));
+    const others = seen.filter((p) => p.pid !== cliPid && !isDrillNode(p));
+    expect(drillNodes.length, 'the vitest process that runs the drill').toBeGreaterThan(0);
+    expect(others.filter((p) => /postgres/.test(p.command)).length, 'PostgreSQL processes').toBeGreaterThan(2);
+    // The scan reads environments: the CLI holds all three (its user gave them), the drill process
+    // the one its scenario references.
+    const cliSeen = seen.find((p) => p.pid === cliPid);
+    expect(cliSeen && heldBy(cliSeen, secrets)).toEqual([secret, evidenceKey, unrelated].map(label));
+    for (const p of drillNodes) expect.soft(heldBy(p, secrets), p.command).toEqual([label(secret)]);
+    const leaking = others.map((p) => ({ command: p.command, holds: heldBy(p, secrets) })).filter((p) => p.holds.length > 0);
+    expect.soft(leaking).toEqual([]);
+
+    // The places the secret would have been, redacted rather than merely absent.
+    const journal = readJournal(runDir);
+    const samples = (name: string) => journal.probes.filter((p) => p.probe === name);
+    expect.soft(samples('secret-in-error').some((s) => /invalid input syntax for type integer: "\[REDACTED\]"/.test(s.error ?? ''))).toBe(true);
+    expect(samples('health-with-token').some((s) => s.ok)).toBe(true);
+    expect.soft(samples('health-with-token').some((s) => /HTTP 503 from .*token=\[REDACTED\]/.test(s.error ?? ''))).toBe(true);
+    expect.soft(journal.scenario.definition.description).toBe('[from environment]');
+    expect(readFileSync(path.join(runDir, 'runner.log'), 'utf8')).toMatch(/drill:/);
+  });
+});
