@@ -1,5 +1,7 @@
 import type { Scenario } from '../scenario/schema.js';
-import { databaseUrl } from '../targets/kubernetes/database-url.js';
+import { applicationConnection, databaseUrl } from '../targets/kubernetes/database-url.js';
+import { inDrillNetwork } from '../targets/network/in-drill-network.js';
+import { GUARD_CIDR, HOST_IP } from '../targets/network/layout.js';
 import type { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
 import type { PostgresDeployment } from '../targets/postgres/types.js';
 import { CanaryWriter } from '../workload/canary-writer.js';
@@ -35,8 +37,18 @@ export async function buildDrillContext(scenario: Scenario, deps: ContextDeps): 
   let pg: PostgresDeployment | undefined;
   let router: DatabaseRouter | undefined;
   let writer: CanaryWriter | undefined;
+  // In a drill network the system under drill runs in pods: it reaches the harness's host (the
+  // database) at the network's host address, not at loopback.
+  const appHost = (await inDrillNetwork()) ? HOST_IP : undefined;
   if (scenario.targets.postgres) {
-    pg = await provisionPostgres(scenario.targets.postgres, { runId: deps.runId, clock, ledger: deps.ledger, teardown, recorder });
+    pg = await provisionPostgres(scenario.targets.postgres, {
+      runId: deps.runId,
+      clock,
+      ledger: deps.ledger,
+      teardown,
+      recorder,
+      ...(appHost ? { hostAddress: { address: appHost, clients: GUARD_CIDR } } : {}),
+    });
     router = new DatabaseRouter(pg.primary);
     const w = new CanaryWriter({
       router,
@@ -63,7 +75,7 @@ export async function buildDrillContext(scenario: Scenario, deps: ContextDeps): 
       recorder,
       signal: deps.signal,
       scenarioFile: deps.scenarioFile,
-      databaseUrl: router ? databaseUrl(router.connection) : undefined,
+      databaseUrl: router ? databaseUrl(applicationConnection(router.connection, appHost)) : undefined,
     });
   }
   const need = <T>(value: T | undefined, what: string): T => {
@@ -96,5 +108,6 @@ export async function buildDrillContext(scenario: Scenario, deps: ContextDeps): 
     recoveredInstances: [],
     confirmDataLoss: deps.confirmDataLoss,
     migrations: new DeployedMigrations(),
+    applicationDatabaseUrl: (connection) => databaseUrl(applicationConnection(connection, appHost)),
   };
 }

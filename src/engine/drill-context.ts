@@ -1,6 +1,6 @@
 import type { Scenario } from '../scenario/schema.js';
 import type { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
-import type { PgInstance, PostgresDeployment } from '../targets/postgres/types.js';
+import type { ConnectionInfo, PgInstance, PostgresDeployment } from '../targets/postgres/types.js';
 import type { CanaryWriter } from '../workload/canary-writer.js';
 import type { DatabaseRouter } from '../workload/database-router.js';
 import type { DeployedMigrations } from '../workload/migrations/deployed-migrations.js';
@@ -45,6 +45,8 @@ export interface DrillContext {
   /** The cluster, namespace and API clients; throws a do-this InputError when the scenario has no Kubernetes target. */
   readonly k8s: KubernetesTarget;
   readonly hasKubernetes: boolean;
+  /** DATABASE_URL of a connection as the system under drill reaches it (pods on real nodes: the drill network's host address). */
+  applicationDatabaseUrl(connection: ConnectionInfo): string;
 }
 
 /** A fault in effect. Disposing it reverts it (or cleans up after it) so teardown cannot forget. */

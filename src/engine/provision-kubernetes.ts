@@ -128,11 +128,14 @@ async function openCluster(
     }
     case 'start-local': {
       const { LocalControlPlane } = await import('../targets/kubernetes/local-control-plane.js');
+      const { buildNodeImages } = await import('../targets/kubernetes/real-nodes/node-images.js');
       return LocalControlPlane.start(
         {
           runId: options.runId,
           ledger: options.ledger,
-          nodes: spec.nodes,
+          nodes: spec.nodes.fake,
+          realNodes: spec.nodes.real,
+          ...(spec.nodes.real > 0 ? { nodeImages: await buildNodeImages() } : {}),
           signal: options.signal,
           onProgress: (message) => options.recorder.event('control-plane', message),
           secrets: options.recorder.secrets,

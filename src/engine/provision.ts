@@ -17,6 +17,8 @@ export interface ProvisionOptions {
   ledger: ResourceLedger;
   teardown: TeardownStack;
   recorder: JournalRecorder;
+  /** The drill network's host address, when the system under drill runs in pods there (src/targets/network). */
+  hostAddress?: NativeDeploymentOptions['hostAddress'];
 }
 
 type PostgresSpec = NonNullable<Scenario['targets']['postgres']>;
@@ -39,7 +41,7 @@ export async function provisionPostgres(spec: PostgresSpec, options: ProvisionOp
     await created?.dispose();
   });
   // Passwords the deployment generates are registered with the run's Redactor as they are made.
-  const base = { runId: options.runId, clock: options.clock, ledger: options.ledger, secrets: options.recorder.secrets };
+  const base = { runId: options.runId, clock: options.clock, ledger: options.ledger, secrets: options.recorder.secrets, ...(options.hostAddress ? { hostAddress: options.hostAddress } : {}) };
   const deployment = await createDeployment(provider.name, spec, base, (d) => (created = d));
   const version = await deployment.primary.serverVersion();
   options.recorder.journal.components.postgresql = version;

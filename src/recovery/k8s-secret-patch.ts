@@ -19,7 +19,7 @@ type Step = Extract<RecoveryStep, { step: 'k8s-secret-patch' }>;
 export async function k8sSecretPatch(ctx: DrillContext, step: Step): Promise<Record<string, unknown>> {
   const { api, namespace } = ctx.k8s;
   await ctx.k8s.requireDrillTarget('k8s-secret-patch');
-  const value = step.value === 'current-primary' ? databaseUrl(ctx.router.connection) : step.value.value;
+  const value = step.value === 'current-primary' ? ctx.applicationDatabaseUrl(ctx.router.connection) : step.value.value;
   // Whatever the value is, it is a secret from now on: no artifact may show it, in any form.
   ctx.recorder.secrets.register(value, `the value patched into secret ${step.secret}`);
   // What the journal, step output and errors show: a literal value never (whatever it is, not only

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import createDebug from 'debug';
@@ -27,6 +27,11 @@ export interface NativeDeploymentOptions {
   ledger: ResourceLedger;
   /** Where the generated password is registered, so that no artifact shows it (the recorder's Redactor). */
   secrets?: SecretSink;
+  /**
+   * In a drill network with real nodes, the system under drill runs in pods: instances also listen
+   * on the network's host address, and accept (password) connections from `clients` (the drill range).
+   */
+  hostAddress?: { address: string; clients: string };
 }
 
 /** The method of every pg_hba.conf rule of a drill instance: no trust, over TCP or the socket. */
@@ -131,6 +136,10 @@ export class NativeWorkspace {
     return instance;
   }
 
+  get hostAddress(): NativeDeploymentOptions['hostAddress'] {
+    return this.options.hostAddress;
+  }
+
   archiveOf(instanceName: string): string {
     return path.join(this.root, 'archive', instanceName);
   }
@@ -143,7 +152,7 @@ export class NativeWorkspace {
   baseSettings(instance: NativeInstance): Record<string, string | number> {
     const archive = this.archiveOf(instance.name);
     return {
-      listen_addresses: '127.0.0.1',
+      listen_addresses: this.options.hostAddress ? `127.0.0.1,${this.options.hostAddress.address}` : '127.0.0.1',
       port: instance.connection.port,
       unix_socket_directories: path.join(path.dirname(instance.dataDir), 'sock'),
       wal_level: 'replica',
@@ -320,6 +329,11 @@ export class NativeDeployment implements PostgresDeployment {
       );
     } finally {
       await rm(pwfile, { force: true });
+    }
+    const pods = workspace.hostAddress;
+    if (pods) {
+      // Copies (replicas, restores) inherit it with the data directory.
+      await appendFile(path.join(primary.dataDir, 'pg_hba.conf'), `\n# pods of the drill network\nhost all all ${pods.clients} ${AUTH_METHOD}\n`);
     }
     await primary.writeSettings(workspace.baseSettings(primary));
     await primary.start();
