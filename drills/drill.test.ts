@@ -10,6 +10,7 @@ import { InterruptedError } from '../src/engine/errors.js';
 import { runDrill } from '../src/engine/run-drill.js';
 import { readPlan, runFiles } from '../src/engine/run-plan.js';
 import { labelDrill } from '../src/report/allure-labels.js';
+import { rtoStatement } from '../src/report/journal-facts.js';
 import { summariseVerdicts } from '../src/report/verdict-summary.js';
 import { writeRunArtifacts } from '../src/report/write-run-artifacts.js';
 import { loadScenarioFile } from '../src/scenario/loader.js';
@@ -46,6 +47,9 @@ describe(scenario.runbook, () => {
     });
 
     await writeRunArtifacts(plan.runDir, journal);
+    // The measured RTO with its bracket, where a reader of the Allure report looks first.
+    const rto = rtoStatement(journal);
+    if (rto) await allure.parameter('RTO', rto);
     await allure.attachmentPath('journal.json', files.journal, { contentType: 'application/json' });
     await allure.attachmentPath('incident-report.md', files.incidentReport, { contentType: 'text/markdown' });
     await allure.attachment('measurements.json', JSON.stringify(journal.measurements, null, 2), 'application/json');

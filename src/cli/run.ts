@@ -6,7 +6,7 @@ import type { Journal, RunStatus } from '../engine/journal-types.js';
 import { runFiles, type RunPlan } from '../engine/run-plan.js';
 import { exitCodeFor, worstStatus } from '../engine/status.js';
 import { writeEvidence } from '../report/evidence.js';
-import { formatDuration } from '../scenario/duration.js';
+import { formatDuration, formatDurationBound } from '../scenario/duration.js';
 import { loadScenarioFiles, type LoadedScenario } from '../scenario/loader.js';
 import { startDrillProcess, type DrillProcess } from './drill-process.js';
 import { ProgressPrinter } from './progress-printer.js';
@@ -80,7 +80,7 @@ function printSummary(journal: Journal, runDir: string): void {
   for (const e of journal.events.filter((x) => x.kind === 'teardown-failed')) console.log(`  TEARDOWN: ${e.message}`);
   const m = journal.measurements;
   const parts = [
-    m.rtoMs !== undefined ? `RTO ${formatDuration(m.rtoMs)}` : undefined,
+    m.rtoMs !== undefined ? `RTO ≤ ${formatDurationBound(m.rtoMs, 'up')}` : undefined,
     m.rpoMs !== undefined ? `RPO ${formatDuration(m.rpoMs)}` : undefined,
     m.lostWrites !== undefined ? `${m.lostWrites} lost writes` : undefined,
   ].filter(Boolean);

@@ -65,6 +65,11 @@ export class JournalRecorder {
     this.journal.marks[name] = this.clock.stamp();
   }
 
+  /** A mark at an instant observed earlier on the run clock (e.g. when an injector saw its fault in effect). */
+  markAt(name: keyof Marks, t: number): void {
+    this.journal.marks[name] = { t, wall: this.clock.wallAt(t) };
+  }
+
   probe(sample: ProbeSample): void {
     this.journal.probes.push(sample);
   }
