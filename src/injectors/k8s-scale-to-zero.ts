@@ -8,7 +8,8 @@ type ScaleToZero = Extract<Fault, { type: 'k8s-scale-to-zero' }>;
 
 /**
  * An operator error: `kubectl scale --replicas=0` on the wrong Deployment. T_fault is when the
- * scale was sent; the handle is returned once none of its pods is left; reverted (scaled back) unless recovery has already set a replica count.
+ * scale was sent; the handle is returned once none of its pods is left. Reverted (scaled back)
+ * unless recovery has already set a replica count.
  */
 export async function injectScaleToZero(ctx: DrillContext, fault: ScaleToZero): Promise<FaultHandle> {
   const { api, namespace } = ctx.k8s;

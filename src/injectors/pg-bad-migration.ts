@@ -67,7 +67,8 @@ export function badMigration(change: SchemaChange, version: string, columnType =
  * A new release's migration that breaks what the running application reads or writes, applied the
  * way a deployment applies it: shipped with the release (so the runbook's rollback knows its down
  * step) and run by the migration tool, versioned, recorded in schema_migrations. T_fault is when
- * it commits (the instant its commit was sent). Disposing it runs its down step if it is still applied and withdraws it.
+ * it commits (the instant its commit was sent). Disposing it runs its down step if it is still
+ * applied and withdraws it.
  */
 export async function injectBadMigration(ctx: DrillContext, fault: BadMigrationFault): Promise<FaultHandle> {
   requireDrillTarget(ctx, 'pg-bad-migration');

@@ -13,10 +13,10 @@ const AFTER_START_MS = 5000;
 /**
  * Starts a stopped instance and returns when it began to serve sessions, as a lower bound on the
  * run clock: the start of the last session attempt it refused (nothing listening, or "the
- * database system is starting up"). A probe that opened a session on the restarted server began
- * after that attempt was refused, so nothing the server served can precede the instant returned.
- * pg_ctl's own wait polls ten times a second and returns up to 100 ms after the server took its
- * first session, which is why the instant is not "when start() returned".
+ * database system is starting up"). The server was not serving when it refused that attempt, so
+ * whatever it served came after the instant returned. pg_ctl's own wait polls ten times a second
+ * and returns up to 100 ms after the server took its first session, which is why the instant is
+ * not "when start() returned".
  */
 export async function startObservingReady(instance: PgInstance, clock: Clock): Promise<number> {
   const startCalledAt = clock.now();
