@@ -67,7 +67,8 @@ export function findRestoredInstant(
     while (j < samples.length && samples[j]!.t === t) j++;
     const group = samples.slice(i, j);
     i = j;
-    const failing = group.filter((s) => !s.ok);
+    // By probe name, so which of two failures at one instant is named never depends on journal order.
+    const failing = group.filter((s) => !s.ok).sort((a, b) => a.probe.localeCompare(b.probe));
 
     if (since) {
       const start = Math.max(since.t, notBefore);
