@@ -5,6 +5,7 @@ import type { PostgresDeployment } from '../targets/postgres/types.js';
 import { CanaryWriter } from '../workload/canary-writer.js';
 import { DatabaseRouter } from '../workload/database-router.js';
 import { DeployedMigrations } from '../workload/migrations/deployed-migrations.js';
+import { ProbeGate } from '../workload/probes/probe-gate.js';
 import type { Clock } from './clock.js';
 import type { DrillContext, RestorePoint } from './drill-context.js';
 import { InputError } from './errors.js';
@@ -96,5 +97,6 @@ export async function buildDrillContext(scenario: Scenario, deps: ContextDeps): 
     recoveredInstances: [],
     confirmDataLoss: deps.confirmDataLoss,
     migrations: new DeployedMigrations(),
+    probeGate: new ProbeGate(),
   };
 }
