@@ -8,7 +8,10 @@ export default defineConfig({
     // test/kubernetes/ shares one local Kubernetes control plane, started by the globalSetup only
     // when a file of that project runs (vitest skips the globalSetup of a project with no files).
     projects: [
-      { extends: true, test: { name: 'main', include: ['test/**/*.test.ts', 'sut/*/test/**/*.test.ts'], exclude: ['test/kubernetes/**'] } },
+      { extends: true, test: { name: 'main', include: ['test/**/*.test.ts', 'sut/*/test/**/*.test.ts'], exclude: ['test/kubernetes/**', 'test/e2e/**'] } },
+      // Each e2e test runs whole drills through the CLI (~30 s alone). On a loaded 2-core machine
+      // (two CPU hogs beside the suite) the slowest took 83 s; the drills' own timeouts bound a hang.
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 300_000 } },
       {
         extends: true,
         test: { name: 'kubernetes', include: ['test/kubernetes/**/*.test.ts'], globalSetup: ['test/support/control-plane-setup.ts'] },

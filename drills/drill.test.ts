@@ -15,6 +15,7 @@ import { stillRunning } from '../src/targets/process/process-identity.js';
 import { labelDrill } from '../src/report/allure-labels.js';
 import { redactDebugOutput } from '../src/report/redact-debug-output.js';
 import { scenarioRedactor } from '../src/report/redactor.js';
+import { rtoStatement } from '../src/report/journal-facts.js';
 import { summariseVerdicts } from '../src/report/verdict-summary.js';
 import { writeRunArtifacts } from '../src/report/write-run-artifacts.js';
 import { loadScenarioFile } from '../src/scenario/loader.js';
@@ -72,6 +73,9 @@ describe(shown.runbook, () => {
 
     // From here on, the journal as written (redacted) is the only source.
     const written = await writeRunArtifacts(plan.runDir, journal, redactor);
+    // The measured RTO with its bracket, where a reader of the Allure report looks first.
+    const rto = rtoStatement(written);
+    if (rto) await allure.parameter('RTO', redactor.redact(rto));
     await allure.attachmentPath('journal.json', files.journal, { contentType: 'application/json' });
     await allure.attachmentPath('incident-report.md', files.incidentReport, { contentType: 'text/markdown' });
     await allure.attachment('measurements.json', redactor.json(written.measurements, 2), 'application/json');

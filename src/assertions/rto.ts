@@ -1,62 +1,14 @@
 /**
- * RTO (DESIGN.md section 4): from T_fault to the start of the first window, of the scenario's
- * stability length, in which every service probe passes. Reported beside it: time to verified
- * recovery and each runbook step's duration.
+ * RTO (DESIGN.md section 4, measured and conservative): from T_fault to the restored instant `s`
+ * (src/assertions/restored-instant.ts). Reported beside it: the uncertainty (the true restoration
+ * lies after the failing sample that precedes `s`), time to verified recovery and each runbook
+ * step's duration.
  */
-import type { ActivityRecord, Journal, ProbeSample } from '../engine/journal-types.js';
-import { formatDuration } from '../scenario/duration.js';
+import type { ActivityRecord, Journal, Measurements } from '../engine/journal-types.js';
+import { formatDuration, formatDurationBound } from '../scenario/duration.js';
 import { breachWord, type Assessment, type Expect } from './assessment.js';
 import { describeSample, sampleDetails, serviceProbeNames, serviceSamples } from './probes.js';
-
-export interface StableWindow {
-  /** Run-clock time of the passing sample that opens the window. */
-  start: number;
-  end: number;
-}
-
-export interface WindowSearch {
-  window?: StableWindow;
-  /** The last failing sample seen (after the fault), for messages. */
-  lastFailure?: ProbeSample;
-}
-
-/**
- * The first window [s, s + stability] such that: s is the time of a passing sample; every sample
- * in the window passed; every probe in `probeNames` has at least one sample in it; and the
- * samples reach s + stability (the window was observed to its end). `samples` must be in time order.
- * A failure inside a candidate window moves the next candidate past that failure.
- */
-export function findStableWindow(samples: readonly ProbeSample[], probeNames: readonly string[], stability: number): WindowSearch {
-  const failures = samples.filter((sample) => !sample.ok);
-  const lastFailure = failures.at(-1);
-  const lastT = samples.at(-1)?.t;
-  if (lastT === undefined || probeNames.length === 0) return { lastFailure };
-
-  let first = 0; // index of the first sample at/after the candidate start (for equal times)
-  for (let i = 0; i < samples.length; i++) {
-    const candidate = samples[i]!;
-    if (!candidate.ok) continue;
-    const start = candidate.t;
-    const end = start + stability;
-    if (end > lastT) break;
-    while (samples[first]!.t < start) first++;
-
-    const seen = new Set<string>();
-    let failureIndex = -1;
-    for (let j = first; j < samples.length && samples[j]!.t <= end; j++) {
-      if (!samples[j]!.ok) failureIndex = j;
-      else seen.add(samples[j]!.probe);
-    }
-    if (failureIndex >= 0) {
-      // The next candidate is the first passing sample after the last failure seen (a failure at
-      // the candidate's own instant may sort before it: never step back).
-      i = Math.max(i, failureIndex);
-      continue;
-    }
-    if (probeNames.every((name) => seen.has(name))) return { window: { start, end }, lastFailure };
-  }
-  return { lastFailure };
-}
+import { findRestoredInstant, restoringStep, type RestoredInstant } from './restored-instant.js';
 
 /** end - start of each step that ended, keyed by step name; a repeated name gets `#2`, `#3`, ... */
 export function stepDurations(steps: readonly ActivityRecord[]): Record<string, number> {
@@ -69,6 +21,26 @@ export function stepDurations(steps: readonly ActivityRecord[]): Record<string, 
     durations[occurrence === 1 ? step.name : `${step.name}#${occurrence}`] = step.end.t - step.start.t;
   }
   return durations;
+}
+
+/**
+ * "RTO ≤ 1.19s (restored between T_fault+930ms and T_fault+1.19s)": the measured RTO is an upper
+ * bound, the failing sample before it the lower one. Rounded outwards, never in RTO's favour.
+ */
+export function rtoBoundsText(m: Pick<Measurements, 'rtoMs' | 'rtoLowerBoundMs'>): string | undefined {
+  if (m.rtoMs === undefined) return undefined;
+  const upper = formatDurationBound(m.rtoMs, 'up');
+  // A journal from before the lower bound was recorded: no bracket to show.
+  if (m.rtoLowerBoundMs === undefined) return `RTO ≤ ${upper}`;
+  return `RTO ≤ ${upper} (restored between T_fault+${formatDurationBound(m.rtoLowerBoundMs, 'down')} and T_fault+${upper})`;
+}
+
+/** rtoMs, its lower bound and the uncertainty between them, from a restored instant. */
+export function rtoMeasurements(restored: RestoredInstant, tFault: number): Required<Pick<Measurements, 'rtoMs' | 'rtoLowerBoundMs' | 'rtoUncertaintyMs'>> {
+  const rtoMs = restored.at - tFault;
+  // No failing sample before `s`: the fault itself is the only lower bound known.
+  const rtoLowerBoundMs = (restored.lastFailureBefore?.t ?? tFault) - tFault;
+  return { rtoMs, rtoLowerBoundMs, rtoUncertaintyMs: rtoMs - rtoLowerBoundMs };
 }
 
 export function assessRto(
@@ -97,29 +69,39 @@ export function assessRto(
 
   const probeNames = serviceProbeNames(journal);
   const samples = serviceSamples(journal, tFault);
-  const { window, lastFailure } = findStableWindow(samples, probeNames, expect.stability);
+  const step = restoringStep(journal);
+  const { restored, lastFailure } = findRestoredInstant(samples, probeNames, expect.stability, step);
   const details: Record<string, unknown> = {
     tFault,
     stabilityMs: expect.stability,
     serviceProbes: probeNames,
     samplesAfterFault: samples.length,
-    ...(window ? { window } : {}),
+    ...(step ? { restoringStep: step } : {}),
+    ...(restored
+      ? {
+          window: restored.window,
+          boundBy: restored.boundBy,
+          ...(restored.lastFailureBefore ? { lastFailureBefore: sampleDetails(restored.lastFailureBefore) } : {}),
+        }
+      : {}),
     ...(lastFailure ? { lastFailure: sampleDetails(lastFailure) } : {}),
     ...reported,
   };
 
-  if (window === undefined) {
+  if (restored === undefined) {
     const why =
-      lastFailure !== undefined
-        ? `last failure: ${describeSample(lastFailure, tFault)}`
-        : probeNames.length === 0
-          ? 'no service probe is declared'
-          : `the service probes (${probeNames.join(', ')}) were not all observed for that long after the fault`;
+      step && step.end === undefined
+        ? `the step that restores the service, ${step.step}, never finished`
+        : lastFailure !== undefined
+          ? `last failure: ${describeSample(lastFailure, tFault)}`
+          : probeNames.length === 0
+            ? 'no service probe is declared'
+            : `the service probes (${probeNames.join(', ')}) were not all observed for that long after the fault`;
     return {
       verdict: {
         check: 'rto',
         status: 'failed',
-        message: `recovery never stabilised: no ${formatDuration(expect.stability)} window after the fault in which every service probe passed (${why})`,
+        message: `recovery never stabilised: no instant after the fault from which every service probe passed for ${formatDuration(expect.stability)} (${why})`,
         limit,
         details,
       },
@@ -127,20 +109,23 @@ export function assessRto(
     };
   }
 
-  const rtoMs = window.start - tFault;
+  const measured = rtoMeasurements(restored, tFault);
+  const { rtoMs } = measured;
   const passed = rtoMs < limit;
-  const stable = `every service probe passed for ${formatDuration(expect.stability)} from T_fault+${formatDuration(rtoMs)}`;
+  const bounds = rtoBoundsText(measured)!;
+  const heldBy = 'step' in restored.boundBy ? `${restored.boundBy.step} ended` : `'${restored.boundBy.probe}' passed again`;
+  const stable = `every service probe passing for ${formatDuration(expect.stability)} from when ${heldBy}`;
   return {
     verdict: {
       check: 'rto',
       status: passed ? 'passed' : 'failed',
       message: passed
-        ? `RTO ${formatDuration(rtoMs)} within ${formatDuration(limit)}: ${stable}`
-        : `RTO ${formatDuration(rtoMs)} ${breachWord(rtoMs, limit)} ${formatDuration(limit)}: ${stable}`,
+        ? `${bounds} within ${formatDuration(limit)}: ${stable}`
+        : `${bounds} ${breachWord(rtoMs, limit)} ${formatDuration(limit)}: ${stable}`,
       measured: rtoMs,
       limit,
       details,
     },
-    measurements: { rtoMs, ...reported },
+    measurements: { ...measured, ...reported },
   };
 }

@@ -11,7 +11,7 @@ import { writeEvidence } from '../report/evidence.js';
 import { type EvidenceKeyEnv, type SigningKey, signingKeyFromEnv, SIGNING_KEY_ENV } from '../report/evidence-keys.js';
 import { redactDebugOutput } from '../report/redact-debug-output.js';
 import { scenarioRedactor, type Redactor } from '../report/redactor.js';
-import { formatDuration } from '../scenario/duration.js';
+import { formatDuration, formatDurationBound } from '../scenario/duration.js';
 import { loadScenarioFiles, type LoadedScenario } from '../scenario/loader.js';
 import { identify } from '../targets/process/process-identity.js';
 import { reapBeforeRun } from './cleanup.js';
@@ -158,7 +158,7 @@ function printSummary(journal: Journal, runDir: string, signingKey: SigningKey |
   for (const e of journal.events.filter((x) => x.kind === 'teardown-failed')) say(`  TEARDOWN: ${e.message}`);
   const m = journal.measurements;
   const parts = [
-    m.rtoMs !== undefined ? `RTO ${formatDuration(m.rtoMs)}` : undefined,
+    m.rtoMs !== undefined ? `RTO ≤ ${formatDurationBound(m.rtoMs, 'up')}` : undefined,
     m.rpoMs !== undefined ? `RPO ${formatDuration(m.rpoMs)}` : undefined,
     m.lostWrites !== undefined ? `${m.lostWrites} lost writes` : undefined,
   ].filter(Boolean);

@@ -7,6 +7,7 @@ import type { PostgresDeployment } from '../targets/postgres/types.js';
 import { CanaryWriter } from '../workload/canary-writer.js';
 import { DatabaseRouter } from '../workload/database-router.js';
 import { DeployedMigrations } from '../workload/migrations/deployed-migrations.js';
+import { ProbeGate } from '../workload/probes/probe-gate.js';
 import type { Clock } from './clock.js';
 import type { DrillContext, RestorePoint } from './drill-context.js';
 import { InputError } from './errors.js';
@@ -109,5 +110,6 @@ export async function buildDrillContext(scenario: Scenario, deps: ContextDeps): 
     confirmDataLoss: deps.confirmDataLoss,
     migrations: new DeployedMigrations(),
     applicationDatabaseUrl: (connection) => databaseUrl(applicationConnection(connection, appHost)),
+    probeGate: new ProbeGate(),
   };
 }

@@ -4,6 +4,7 @@ import type { ConnectionInfo, PgInstance, PostgresDeployment } from '../targets/
 import type { CanaryWriter } from '../workload/canary-writer.js';
 import type { DatabaseRouter } from '../workload/database-router.js';
 import type { DeployedMigrations } from '../workload/migrations/deployed-migrations.js';
+import type { ProbeGate } from '../workload/probes/probe-gate.js';
 import type { Clock } from './clock.js';
 import type { JournalRecorder } from './journal-recorder.js';
 import type { TeardownStack } from './teardown-stack.js';
@@ -47,12 +48,22 @@ export interface DrillContext {
   readonly hasKubernetes: boolean;
   /** DATABASE_URL of a connection as the system under drill reaches it (pods on real nodes: the drill network's host address). */
   applicationDatabaseUrl(connection: ConnectionInfo): string;
+  /** Holds the service probes while an injector stops a target for its own edit (that outage is the harness's, not the fault's). */
+  readonly probeGate: ProbeGate;
 }
 
 /** A fault in effect. Disposing it reverts it (or cleans up after it) so teardown cannot forget. */
 export interface FaultHandle extends AsyncDisposable {
   readonly description: string;
   readonly details: Record<string, unknown>;
+  /**
+   * When the fault was in effect as the injector observed it (the server back on the damaged
+   * page, the pods gone, the node NotReady, the statement committed), on the drill's clock. Never
+   * later than the instant it really took effect: the injector reports the last moment it still
+   * saw the world without the fault, or the moment it acted, whichever it can bound. T_fault is
+   * this instant of the first handle that is not a precondition.
+   */
+  readonly inEffectAt: number;
   /**
    * Set up before the fault rather than the outage itself (e.g. replication held back before the
    * primary dies): T_fault is marked by the first handle that is not a precondition.

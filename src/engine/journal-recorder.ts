@@ -71,6 +71,11 @@ export class JournalRecorder {
     this.journal.marks[name] = this.clock.stamp();
   }
 
+  /** A mark at an instant observed earlier on the run clock (e.g. when an injector saw its fault in effect). */
+  markAt(name: keyof Marks, t: number): void {
+    this.journal.marks[name] = { t, wall: this.clock.wallAt(t) };
+  }
+
   probe(sample: ProbeSample): void {
     // A probe's error may quote its URL or query, and those may hold a ${VAR} value.
     this.journal.probes.push(sample.error === undefined ? sample : { ...sample, error: this.secrets.redact(sample.error) });

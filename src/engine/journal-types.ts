@@ -134,7 +134,12 @@ export interface Verdict {
 
 export interface Measurements {
   detectionLatencyMs?: number;
+  /** T_fault to the restored instant `s` (DESIGN.md section 4): an upper bound of the true RTO. */
   rtoMs?: number;
+  /** T_fault to the failing service sample that precedes `s` (0 when none failed): the true restoration lies after it. */
+  rtoLowerBoundMs?: number;
+  /** rtoMs - rtoLowerBoundMs: how much earlier the service may really have been back. */
+  rtoUncertaintyMs?: number;
   verifiedRecoveryMs?: number;
   rpoMs?: number;
   lostWrites?: number;

@@ -1,5 +1,5 @@
 import createDebug from 'debug';
-import { findStableWindow, judge } from '../assertions/index.js';
+import { findRestoredInstant, judge, restoringStep } from '../assertions/index.js';
 import { serviceProbeNames, serviceSamples } from '../assertions/probes.js';
 import { inject } from '../injectors/index.js';
 import { PROCEDURE_TITLES, runProcedure } from '../recovery/index.js';
@@ -93,7 +93,7 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
     }));
     const ctx = provisioned!;
 
-    const probes = new ProbeRunner(buildProbes(scenario, ctx), clock, (s) => recorder.probe(s));
+    const probes = new ProbeRunner(buildProbes(scenario, ctx), clock, (s) => recorder.probe(s), ctx.probeGate);
     teardown.push('stop probes', () => probes.stop());
     // The runbook's "Monitor replication lag" / "Monitor database connections", baseline to verify.
     const monitor = ctx.hasPostgres
@@ -112,7 +112,8 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
         teardown.push(`revert ${handle.description}`, async () => {
           await handle[Symbol.asyncDispose]();
         });
-        if (!journal.marks.tFault && !handle.precondition) recorder.mark('tFault');
+        // When the injector saw it in effect, not now: probes may already have hit it.
+        if (!journal.marks.tFault && !handle.precondition) recorder.markAt('tFault', handle.inEffectAt);
         recorder.event('fault', handle.description, handle.details);
         injected.push(handle.description);
       }
@@ -164,7 +165,12 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
       // After a failed runbook step the service is not expected back: look once more for a stable
       // window (it may have healed by itself) instead of waiting out the whole RTO.
       const patience = recovered ? scenario.expect.rto : Math.max(0, clock.now() - (journal.marks.tFault?.t ?? 0));
-      const stableAt = await waitForStability(journal, patience, scenario.expect.stability, clock.now, abort.signal);
+      const stableAt = await waitForRestored(journal, patience, scenario.expect.stability, clock.now, abort.signal);
+      // The restored instant can lie inside the recovery phase (a step that only checks comes
+      // after the one that restores), its window even complete by its end. The workload still
+      // runs for one window after the last step, so the writer's acknowledged writes show the
+      // write path working after recovery, not only the probes' reads.
+      await sleepUntil(journal.marks.tRecoveryEnd!.t + scenario.expect.stability, clock.now, abort.signal);
       const checked = ctx.hasPostgres ? await verifyDatabase(ctx) : {};
       recorder.mark('tVerified');
       return { stableFrom: stableAt, ...checked };
@@ -247,6 +253,11 @@ async function verifyDatabase(ctx: DrillContext): Promise<Record<string, unknown
   const { recorder, clock } = ctx;
   const journal = recorder.journal;
   await ctx.writer.stop();
+  const recoveryEnd = journal.marks.tRecoveryEnd?.t ?? Infinity;
+  const writesAckedAfterRecovery = journal.canary.acks.filter((ack) => ack.tAck > recoveryEnd).length;
+  if (writesAckedAfterRecovery === 0) {
+    recorder.event('writes-not-resumed', 'the canary writer had no write acknowledged after the recovery steps ended: the write path is not shown to work after recovery');
+  }
   const instance = ctx.router.current;
   journal.integrity = await collectIntegrityFacts(ctx.router.connection, instance.name, clock.stamp);
   try {
@@ -254,21 +265,32 @@ async function verifyDatabase(ctx: DrillContext): Promise<Record<string, unknown
   } catch (error) {
     recorder.event('ledger-unreadable', `could not read the canary ledger on ${instance.name}: ${asDrillError(error).message}`);
   }
-  return { instance: instance.name, integrityErrors: journal.integrity.errors.length };
+  return { instance: instance.name, integrityErrors: journal.integrity.errors.length, writesAckedAfterRecovery };
 }
 
-/** Polls until the service probes have been passing for `stability` after the fault, or RTO has run out. */
-async function waitForStability(journal: Journal, rto: number, stability: number, now: () => number, signal: AbortSignal): Promise<number | undefined> {
+/**
+ * Polls until the restored instant of DESIGN.md section 4 is established, by the function the RTO
+ * judge uses, or until RTO has run out; returns it.
+ */
+async function waitForRestored(journal: Journal, rto: number, stability: number, now: () => number, signal: AbortSignal): Promise<number | undefined> {
   const tFault = journal.marks.tFault?.t ?? 0;
   const names = serviceProbeNames(journal);
+  const step = restoringStep(journal);
+  // A window is observed once every probe has sampled past its end: allow the slowest one a round.
+  const slowestRound = Math.max(0, ...journal.scenario.definition.workload.probes.filter((p) => p.service).map((p) => p.interval + p.timeout));
   // Past this the RTO has failed whatever happens; waiting longer only delays the report.
-  const giveUpAt = tFault + rto + stability + 1000;
+  const giveUpAt = tFault + rto + stability + slowestRound + 1000;
   while (now() < giveUpAt) {
-    const { window } = findStableWindow(serviceSamples(journal, tFault), names, stability);
-    if (window) return window.start;
+    const { restored } = findRestoredInstant(serviceSamples(journal, tFault), names, stability, step);
+    if (restored) return restored.at;
     await sleep(100, signal);
   }
   return undefined;
+}
+
+async function sleepUntil(t: number, now: () => number, signal: AbortSignal): Promise<void> {
+  const left = t - now();
+  if (left > 0) await sleep(left, signal);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -44,8 +44,9 @@ interface Released {
 /**
  * A new release that never becomes ready: each Deployment gets a new revision (new image,
  * change-cause, pods labelled drill.dev/broken=true) whose containers crash-loop. The rolling
- * update takes old pods away as far as maxUnavailable allows and never finishes. In effect once
- * the Deployment controller has created the new revision's first pod.
+ * update takes old pods away as far as maxUnavailable allows and never finishes. T_fault is when
+ * the first Deployment was patched; the handle is returned once the Deployment controller has
+ * created the new revision's first pod of each.
  */
 export async function injectBadRelease(ctx: DrillContext, fault: BadRelease): Promise<FaultHandle> {
   const { api, namespace } = ctx.k8s;
@@ -62,9 +63,12 @@ export async function injectBadRelease(ctx: DrillContext, fault: BadRelease): Pr
       await api.apps.patchNamespacedDeployment({ name: r.name, namespace, body: [{ op: 'replace', path: '/spec/template', value: r.before }] }, JSON_PATCH);
     }
   };
+  // The rollout can take old pods away as soon as the first Deployment is patched.
+  let releasedAt: number | undefined;
   try {
     for (const name of fault.deployments) {
       const d = await readDeployment(api, namespace, name);
+      releasedAt ??= ctx.clock.now();
       const patched = await api.apps.patchNamespacedDeployment({ name, namespace, body: badReleasePatch(d, fault.version, fault.image) }, STRATEGIC_MERGE_PATCH);
       released.push({
         name,
@@ -83,6 +87,7 @@ export async function injectBadRelease(ctx: DrillContext, fault: BadRelease): Pr
   return {
     description: `bad release ${fault.version} of ${fault.deployments.join(', ')}`,
     details: { version: fault.version, deployments: released.map(({ name, images }) => ({ name, images })) },
+    inEffectAt: releasedAt!,
     async [Symbol.asyncDispose]() {
       await revert();
     },

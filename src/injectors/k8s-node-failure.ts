@@ -1,6 +1,6 @@
 import createDebug from 'debug';
 import type { DrillContext, FaultHandle } from '../engine/drill-context.js';
-import { sleep } from '../engine/clock.js';
+import { sleep, type Clock } from '../engine/clock.js';
 import { EnvironmentError, InputError } from '../engine/errors.js';
 import type { Fault } from '../scenario/schema.js';
 import { isNotFound, type KubeApi } from '../targets/kubernetes/kube-api.js';
@@ -20,10 +20,11 @@ type NodeFailure = Extract<Fault, { type: 'k8s-node-failure' }>;
  * its pods once their tolerations run out, as on a real cluster. `delete`: the Node object is
  * deleted and its pods with it (what a cloud provider's node termination ends in).
  *
- * In effect (T_fault) for `not-ready` once the control plane has marked the node NotReady, not
- * when the agent dies: until then the simulated pods on it still count as ready endpoints, so no
- * probe could see the outage, and the first stable window would fall before it. The time from
- * the kill to NotReady (the node monitor grace period) is in the fault's details.
+ * In effect (T_fault) for `not-ready` when the control plane marks the node NotReady, not when the
+ * agent dies: until then the simulated pods on it still count as ready endpoints, so no probe
+ * could see the outage. The instant reported is the last read that still found the node Ready
+ * (it turned NotReady after that), polled every 250 ms. The time from the kill to NotReady (the
+ * node monitor grace period) is in the fault's details. `delete`: T_fault is when the agent is killed.
  */
 export async function injectNodeFailure(ctx: DrillContext, fault: NodeFailure): Promise<FaultHandle> {
   const k8s = ctx.k8s;
@@ -33,6 +34,7 @@ export async function injectNodeFailure(ctx: DrillContext, fault: NodeFailure): 
   const podsOnNode = (await api.core.listNamespacedPod({ namespace, fieldSelector: `spec.nodeName=${node}` })).items.map((p) => p.metadata!.name!);
   const cp = k8s.cluster instanceof LocalControlPlane ? k8s.cluster : undefined;
   let notReadyAfterMs: number | undefined;
+  let inEffectAt: number;
   if (fault.mode === 'not-ready') {
     if (!cp) {
       throw new InputError(
@@ -40,11 +42,14 @@ export async function injectNodeFailure(ctx: DrillContext, fault: NodeFailure): 
         `k8s-node-failure mode not-ready stops the node's kubelet, which the drill can do only on its local control plane (provider: local); on a ${k8s.provider} cluster use mode: delete`,
       );
     }
-    const killedAt = Date.now();
+    const killedAt = ctx.clock.now();
     await cp.stopNodeAgent(node, 'kill');
-    notReadyAfterMs = await waitForNotReady(api, node, ctx.signal);
-    debug('node %s NotReady %d ms after its agent was killed (at %s)', node, notReadyAfterMs, new Date(killedAt).toISOString());
+    const seen = await waitForNotReady(api, node, ctx.clock, ctx.signal);
+    inEffectAt = seen.lastReadyAt ?? killedAt;
+    notReadyAfterMs = seen.notReadyAt - killedAt;
+    debug('node %s NotReady %d ms after its agent was killed', node, notReadyAfterMs);
   } else {
+    inEffectAt = ctx.clock.now();
     await cp?.stopNodeAgent(node, 'kill');
     await api.core.deleteNode({ name: node });
     // The pod garbage collector would remove them after its 40 s quarantine; a terminated machine's pods are gone at once.
@@ -59,6 +64,7 @@ export async function injectNodeFailure(ctx: DrillContext, fault: NodeFailure): 
   return {
     description: `node ${node} ${fault.mode === 'delete' ? 'deleted' : 'stopped (NotReady)'} with ${podsOnNode.length} pod(s) of ${namespace}`,
     details: { node, mode: fault.mode, podsOnNode, ...(notReadyAfterMs !== undefined ? { notReadyAfterMs } : {}) },
+    inEffectAt,
     // The agent comes back if the node still exists (a recovery step may have deleted or replaced it).
     async [Symbol.asyncDispose]() {
       if (!cp || fault.mode === 'delete') return;
@@ -88,13 +94,20 @@ async function pickNode(api: KubeApi, namespace: string, wanted: string): Promis
   return wanted;
 }
 
-/** How long the node lifecycle controller took to mark the node NotReady (its grace period, plus a check interval). */
-async function waitForNotReady(api: KubeApi, node: string, signal: AbortSignal): Promise<number> {
-  const started = Date.now();
+/**
+ * Waits until the node lifecycle controller has marked the node NotReady (its grace period, plus a
+ * check interval). Returns when that was seen and, as a lower bound of when it happened, the start
+ * of the last read that still found the node Ready.
+ */
+async function waitForNotReady(api: KubeApi, node: string, clock: Clock, signal: AbortSignal): Promise<{ notReadyAt: number; lastReadyAt?: number }> {
+  const started = clock.now();
+  let lastReadyAt: number | undefined;
   for (;;) {
+    const readAt = clock.now();
     const n = await api.core.readNode({ name: node });
-    if (n.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') return Date.now() - started;
-    if (Date.now() - started > NOT_READY_TIMEOUT_MS) {
+    if (n.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') return { notReadyAt: clock.now(), ...(lastReadyAt !== undefined ? { lastReadyAt } : {}) };
+    lastReadyAt = readAt;
+    if (clock.now() - started > NOT_READY_TIMEOUT_MS) {
       throw new EnvironmentError('NODE_STILL_READY', `node ${node} still Ready ${NOT_READY_TIMEOUT_MS / 1000}s after its agent was killed; is the node lifecycle controller running?`);
     }
     await sleep(250, signal);

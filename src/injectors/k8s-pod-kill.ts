@@ -15,7 +15,8 @@ type PodKill = Extract<Fault, { type: 'k8s-pod-kill' }>;
 
 /**
  * Pods die (a crash or an OOM kill, not a graceful stop): deleted with grace period 0. Their
- * controller creates replacements; the fault is in effect once the chosen pods no longer exist.
+ * controller creates replacements. T_fault is when the deletions were sent (the pods stop serving
+ * from then on); the handle is returned once the chosen pods no longer exist.
  */
 export async function injectPodKill(ctx: DrillContext, fault: PodKill): Promise<FaultHandle> {
   const { api, namespace } = ctx.k8s;
@@ -30,6 +31,8 @@ export async function injectPodKill(ctx: DrillContext, fault: PodKill): Promise<
     );
   }
   const killed = victims.map((p) => ({ name: p.metadata!.name!, uid: p.metadata!.uid!, node: p.spec?.nodeName }));
+  // A pod stops counting as a ready endpoint once its deletion is processed, after this instant.
+  const deletingAt = ctx.clock.now();
   for (const pod of killed) {
     await api.core.deleteNamespacedPod({ name: pod.name, namespace, gracePeriodSeconds: 0 }).catch((error: unknown) => {
       if (!isNotFound(error)) throw error;
@@ -50,6 +53,7 @@ export async function injectPodKill(ctx: DrillContext, fault: PodKill): Promise<
   return {
     description: `killed ${killed.length} pod(s) matching ${fault.selector}: ${killed.map((k) => k.name).join(', ')}`,
     details: { selector: fault.selector, kill: fault.kill, matching: pods.filter(isLive).length, killed: killed.map(({ name, node }) => ({ name, node })) },
+    inEffectAt: deletingAt,
     // Nothing to undo: the pods' controller replaces them; that is what the drill measures.
     async [Symbol.asyncDispose]() {},
   };

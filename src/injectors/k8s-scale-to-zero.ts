@@ -7,13 +7,15 @@ import { scaleDeployment, waitForNoPods } from '../targets/kubernetes/scale.js';
 type ScaleToZero = Extract<Fault, { type: 'k8s-scale-to-zero' }>;
 
 /**
- * An operator error: `kubectl scale --replicas=0` on the wrong Deployment. In effect once none of
- * its pods is left; reverted (scaled back) unless recovery has already set a replica count.
+ * An operator error: `kubectl scale --replicas=0` on the wrong Deployment. T_fault is when the
+ * scale was sent; the handle is returned once none of its pods is left. Reverted (scaled back)
+ * unless recovery has already set a replica count.
  */
 export async function injectScaleToZero(ctx: DrillContext, fault: ScaleToZero): Promise<FaultHandle> {
   const { api, namespace } = ctx.k8s;
   await ctx.k8s.requireDrillTarget('k8s-scale-to-zero');
   const name = fault.deployment;
+  const scalingAt = ctx.clock.now();
   const before = await scaleDeployment(api, namespace, name, 0).catch((error: unknown) => {
     if (isNotFound(error)) throw new InputError('DEPLOYMENT_NOT_FOUND', `k8s-scale-to-zero: no deployment ${name} in namespace ${namespace}`);
     throw error;
@@ -24,6 +26,7 @@ export async function injectScaleToZero(ctx: DrillContext, fault: ScaleToZero): 
   return {
     description: `deployment ${name} scaled from ${before} to 0 replicas`,
     details: { deployment: name, replicasBefore: before },
+    inEffectAt: scalingAt,
     async [Symbol.asyncDispose]() {
       const current = await api.apps.readNamespacedDeployment({ name, namespace }).catch((error: unknown) => {
         if (isNotFound(error)) return undefined;

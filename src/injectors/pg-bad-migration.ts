@@ -67,7 +67,8 @@ export function badMigration(change: SchemaChange, version: string, columnType =
  * A new release's migration that breaks what the running application reads or writes, applied the
  * way a deployment applies it: shipped with the release (so the runbook's rollback knows its down
  * step) and run by the migration tool, versioned, recorded in schema_migrations. T_fault is when
- * it has committed. Disposing it runs its down step if it is still applied and withdraws it.
+ * it commits (the instant its commit was sent). Disposing it runs its down step if it is still
+ * applied and withdraws it.
  */
 export async function injectBadMigration(ctx: DrillContext, fault: BadMigrationFault): Promise<FaultHandle> {
   requireDrillTarget(ctx, 'pg-bad-migration');
@@ -81,8 +82,14 @@ export async function injectBadMigration(ctx: DrillContext, fault: BadMigrationF
   const previousVersion = (await new Migrator(conn, ctx.migrations.all).status()).current?.version;
   const migration = badMigration(fault.change, ctx.migrations.nextVersion(), columnType);
   ctx.migrations.ship(migration);
+  // The release's schema is in effect from its commit, which happens after the commit is sent.
+  let committingAt: number | undefined;
+  const onCommit = (name: string) => {
+    if (name === migration.name) committingAt = ctx.clock.now();
+  };
   try {
-    await new Migrator(conn, ctx.migrations.all).up(migration.name);
+    await new Migrator(conn, ctx.migrations.all, { beforeCommit: onCommit }).up(migration.name);
+    if (committingAt === undefined) throw new Error('the migration tool applied nothing');
   } catch (error) {
     ctx.migrations.withdraw(migration.name);
     throw new EnvironmentError(
@@ -96,6 +103,7 @@ export async function injectBadMigration(ctx: DrillContext, fault: BadMigrationF
   return {
     description: `bad migration ${migration.name} (${migration.description}) on ${instance.name}`,
     details: { migration: migration.name, previousVersion, change: fault.change, instance: instance.name, restorePointLsn: beforeFault.lsn },
+    inEffectAt: committingAt,
     async [Symbol.asyncDispose]() {
       // The instance the migration went to, even after the application has moved elsewhere.
       const migrator = new Migrator(conn, ctx.migrations.all);

@@ -52,9 +52,11 @@ export async function injectFatFinger(ctx: DrillContext, fault: FatFinger): Prom
       const { rows: ids } = await c.query<{ xid: string }>('select txid_current()::text as xid');
       // Extended protocol: PostgreSQL then refuses anything but exactly one statement.
       const result = await c.query({ text: sql, queryMode: 'extended' } as import('pg').QueryConfig);
+      // Visible to others from the commit on, which happens after it is sent: a lower bound of T_fault.
+      const committingAt = ctx.clock.now();
       await c.query('commit');
       const { rows: after } = await c.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn');
-      return { preImage: before.rows[0]!.rows ?? '[]', rows: result.rowCount ?? 0, xid: ids[0]!.xid, lsn: after[0]!.lsn };
+      return { preImage: before.rows[0]!.rows ?? '[]', rows: result.rowCount ?? 0, xid: ids[0]!.xid, lsn: after[0]!.lsn, committingAt };
     } catch (error) {
       await c.query('rollback').catch(() => undefined);
       throw new InputError(
@@ -81,6 +83,7 @@ export async function injectFatFinger(ctx: DrillContext, fault: FatFinger): Prom
       instance: instance.name,
       beforeFault: { restorePoint: point.name, lsn: point.lsn, xid: point.xid, time: point.time },
     },
+    inEffectAt: done.committingAt,
     async [Symbol.asyncDispose]() {
       if (!(await instance.isRunning().catch(() => false))) return;
       await withClient({ ...instance.connection, database: conn.database }, async (c) => {

@@ -3,7 +3,7 @@ import type { DrillContext, FaultHandle } from '../engine/drill-context.js';
 import { InputError } from '../engine/errors.js';
 import type { Fault } from '../scenario/schema.js';
 import { markBeforeFault } from './before-fault-point.js';
-import { lineItemCount, locateRelation, patchPage, readPage, requireDataDir, revertPatches, withServerStopped, type RelationFile } from './relation-pages.js';
+import { editWithServerStopped, lineItemCount, locateRelation, patchPage, readPage, requireDataDir, revertPatches, withServerStopped, type RelationFile } from './relation-pages.js';
 import { requireDrillTarget } from '../engine/require-drill-target.js';
 
 type IndexCorruption = Extract<Fault, { type: 'pg-index-corruption' }>;
@@ -41,7 +41,10 @@ export async function injectIndexCorruption(ctx: DrillContext, fault: IndexCorru
   }
   const point = await markBeforeFault(ctx, conn);
 
-  const { patch, leaf } = await withServerStopped(instance, async () => {
+  const {
+    result: { patch, leaf },
+    inEffectAt,
+  } = await editWithServerStopped(ctx, instance, async () => {
     const leaf = await chooseLeaf(relation, fault.block, what);
     const swap = (page: Buffer) => {
       const a = HEADER_SIZE + (leaf.firstData - 1) * 4;
@@ -64,6 +67,7 @@ export async function injectIndexCorruption(ctx: DrillContext, fault: IndexCorru
       instance: instance.name,
       restorePointLsn: point.lsn,
     },
+    inEffectAt,
     // After a REINDEX the index lives in a new file and the old one is empty: revertPatches leaves it alone.
     async [Symbol.asyncDispose]() {
       if (!existsSync(relation.file)) return;

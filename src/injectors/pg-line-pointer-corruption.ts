@@ -3,7 +3,7 @@ import type { DrillContext, FaultHandle } from '../engine/drill-context.js';
 import { InputError } from '../engine/errors.js';
 import type { Fault } from '../scenario/schema.js';
 import { markBeforeFault } from './before-fault-point.js';
-import { lineItemCount, locateRelation, patchPage, readPage, requireDataDir, revertPatches, withServerStopped } from './relation-pages.js';
+import { editWithServerStopped, lineItemCount, locateRelation, patchPage, readPage, requireDataDir, revertPatches, withServerStopped } from './relation-pages.js';
 import { requireDrillTarget } from '../engine/require-drill-target.js';
 
 type LinePointerCorruption = Extract<Fault, { type: 'pg-line-pointer-corruption' }>;
@@ -37,7 +37,10 @@ export async function injectLinePointerCorruption(ctx: DrillContext, fault: Line
   }
   const point = await markBeforeFault(ctx, conn);
 
-  const { patch, maxItem } = await withServerStopped(instance, async () => {
+  const {
+    result: { patch, maxItem },
+    inEffectAt,
+  } = await editWithServerStopped(ctx, instance, async () => {
     const items = lineItemCount((await readPage(relation.file, fault.block))!);
     const missing = fault.items.filter((item) => item > items);
     if (missing.length > 0) {
@@ -67,6 +70,7 @@ export async function injectLinePointerCorruption(ctx: DrillContext, fault: Line
       instance: instance.name,
       restorePointLsn: point.lsn,
     },
+    inEffectAt,
     async [Symbol.asyncDispose]() {
       if (!existsSync(relation.file)) return;
       await withServerStopped(instance, () => revertPatches(relation, [patch]));

@@ -3,7 +3,7 @@ import type { DrillContext, FaultHandle } from '../engine/drill-context.js';
 import { InputError } from '../engine/errors.js';
 import type { Fault } from '../scenario/schema.js';
 import { markBeforeFault } from './before-fault-point.js';
-import { locateRelation, patchPage, requireDataDir, revertPatches, withServerStopped, type PagePatch } from './relation-pages.js';
+import { editWithServerStopped, locateRelation, patchPage, requireDataDir, revertPatches, withServerStopped, type PagePatch } from './relation-pages.js';
 import { requireDrillTarget } from '../engine/require-drill-target.js';
 
 /** Inside the tuple area of a heap page (tuples fill pages from the end). */
@@ -35,7 +35,7 @@ export async function injectPageCorruption(ctx: DrillContext, fault: PageCorrupt
     for (let i = DAMAGE_OFFSET; i < DAMAGE_OFFSET + DAMAGE_LENGTH; i++) page[i] = page[i]! ^ 0xff;
   };
   // The checksum is left as it was, so it no longer matches: reads fail, as for real media damage.
-  const patches: PagePatch[] = await withServerStopped(instance, async () => {
+  const { result: patches, inEffectAt } = await editWithServerStopped(ctx, instance, async () => {
     const done: PagePatch[] = [];
     for (const block of fault.blocks) done.push(await patchPage(relation, block, flip, { fixChecksum: false, what: 'pg-page-corruption' }));
     return done;
@@ -45,6 +45,7 @@ export async function injectPageCorruption(ctx: DrillContext, fault: PageCorrupt
   return {
     description: `page corruption in ${fault.table} blocks ${fault.blocks.join(',')} on ${instance.name}`,
     details,
+    inEffectAt,
     // Put the original bytes back so nothing corrupt outlives the drill, whatever happens to the instance.
     async [Symbol.asyncDispose]() {
       if (!existsSync(relation.file)) return;

@@ -18,8 +18,9 @@ type PrimaryCrash = Extract<Fault, { type: 'pg-primary-crash' }>;
 /**
  * Runbook "Primary Database Failure": the primary dies. SIGKILL of the postmaster, no shutdown
  * checkpoint, nothing flushed that was not already; then the wait until its backends have exited
- * too, so no orphaned backend can acknowledge a commit after T_fault. The fault is in effect (and
- * T_fault recorded) once nothing of the server is left running.
+ * too, so the handle is only returned once no orphaned backend can acknowledge a commit. T_fault is
+ * the kill: from then on the server takes no new session, and a write an orphaned backend still
+ * acknowledged in the milliseconds after it counts as acknowledged after the fault.
  */
 export async function injectPrimaryCrash(ctx: DrillContext, _fault: PrimaryCrash): Promise<FaultHandle> {
   requireDrillTarget(ctx, 'pg-primary-crash');
@@ -29,6 +30,8 @@ export async function injectPrimaryCrash(ctx: DrillContext, _fault: PrimaryCrash
   const lsnBeforeKill = await withClient({ ...instance.connection, database: 'postgres' }, currentWalLsn).catch(() => undefined);
   const native = instance instanceof NativeInstance ? instance : undefined;
   const postmaster = native?.postmasterPid();
+  // The server stops serving the moment the signal lands; nothing before this instant can see it.
+  let killedAt = ctx.clock.now();
   if (native === undefined || postmaster === undefined) {
     // Not a local process tree (or no pid file): the instance's own crash, which waits for it.
     await instance.kill();
@@ -38,6 +41,7 @@ export async function injectPrimaryCrash(ctx: DrillContext, _fault: PrimaryCrash
   } else {
     const before = processesIn(native.dataDir, postmaster);
     debug('SIGKILL %s (postmaster %d, %d other processes)', instance.name, postmaster, before.length);
+    killedAt = ctx.clock.now();
     try {
       process.kill(postmaster, 'SIGKILL');
     } catch {
@@ -60,6 +64,7 @@ export async function injectPrimaryCrash(ctx: DrillContext, _fault: PrimaryCrash
   return {
     description: `primary crash (SIGKILL) of ${instance.name}`,
     details: { instance: instance.name, postmasterPid: postmaster, processesExited: childCount, lsnBeforeKill },
+    inEffectAt: killedAt,
     // A crash cannot be undone. Restarting the server here could bring back a second writable
     // primary beside a promoted replica; the deployment's teardown removes what is left of it.
     async [Symbol.asyncDispose]() {},

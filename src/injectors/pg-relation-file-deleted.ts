@@ -6,7 +6,7 @@ import type { DrillContext, FaultHandle } from '../engine/drill-context.js';
 import { EnvironmentError } from '../engine/errors.js';
 import type { Fault } from '../scenario/schema.js';
 import { markBeforeFault } from './before-fault-point.js';
-import { locateRelation, requireDataDir, withServerStopped } from './relation-pages.js';
+import { editWithServerStopped, locateRelation, requireDataDir } from './relation-pages.js';
 import { requireDrillTarget } from '../engine/require-drill-target.js';
 
 const debug = createDebug('drill:inject');
@@ -31,7 +31,7 @@ export async function injectRelationFileDeleted(ctx: DrillContext, fault: Relati
   const point = await markBeforeFault(ctx, conn);
   const stash = path.join(path.dirname(instance.dataDir), 'drill-removed-files');
 
-  const moved = await withServerStopped(instance, async () => {
+  const { result: moved, inEffectAt } = await editWithServerStopped(ctx, instance, async () => {
     const segments = await mainForkSegments(relation.file);
     if (segments.length === 0) {
       throw new EnvironmentError('FAULT_NOT_IN_EFFECT', `${what}: ${relation.relfile} of "${fault.table}" was not on disk to remove; nothing was changed`);
@@ -56,6 +56,7 @@ export async function injectRelationFileDeleted(ctx: DrillContext, fault: Relati
       instance: instance.name,
       restorePointLsn: point.lsn,
     },
+    inEffectAt,
     // Moving a file back under a running server is safe: PostgreSQL keeps no handle to a file it could not open.
     async [Symbol.asyncDispose]() {
       for (const { from, to } of moved) {

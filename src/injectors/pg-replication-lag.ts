@@ -41,6 +41,7 @@ export async function injectReplicationLag(ctx: DrillContext, fault: Replication
     );
   }
 
+  const heldFrom = ctx.clock.now();
   await withClient(adminConnection(replica), async (c) => {
     await c.query("alter system set primary_conninfo = ''");
     await c.query('select pg_reload_conf()');
@@ -84,6 +85,7 @@ export async function injectReplicationLag(ctx: DrillContext, fault: Replication
     description: `replication to ${replica.name} held back for ${formatDuration(fault.holdFor)}`,
     details: { replica: replica.name, heldAtLsn: heldAt, primaryLsn, bytesBehind, holdForMs: fault.holdFor },
     precondition: true,
+    inEffectAt: heldFrom,
     async [Symbol.asyncDispose]() {
       await release();
     },

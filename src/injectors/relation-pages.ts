@@ -7,6 +7,7 @@ import { EnvironmentError, InputError } from '../engine/errors.js';
 import { checksumMatches, PAGE_SIZE, PD_CHECKSUM_OFFSET, setPageChecksum } from '../targets/postgres/page-checksum.js';
 import type { ConnectionInfo, PgInstance } from '../targets/postgres/types.js';
 import { withClient } from '../targets/postgres/with-client.js';
+import { startObservingReady } from './server-back.js';
 
 /**
  * What the on-disk faults share: finding a relation's file, stopping the server around an edit
@@ -88,6 +89,28 @@ export async function withServerStopped<T>(instance: PgInstance, fn: () => Promi
   } finally {
     if (wasRunning) await instance.start();
   }
+}
+
+/**
+ * The fault's own edit: the server stopped around it (with the service probes held, since that
+ * outage is the harness's and not the fault's), and the instant the fault was in effect: the
+ * server serving again on the edited files, as a lower bound (see startObservingReady). The probes
+ * resume only after that instant, so every sample that can see the damage is after T_fault. A
+ * server that was not running has the damage in effect once it is on disk.
+ */
+export async function editWithServerStopped<T>(ctx: DrillContext, instance: PgInstance, fn: () => Promise<T>): Promise<{ result: T; inEffectAt: number }> {
+  return ctx.probeGate.holdWhile(async () => {
+    const wasRunning = await instance.isRunning();
+    if (wasRunning) await instance.stop();
+    let result: T;
+    try {
+      result = await fn();
+    } catch (error) {
+      if (wasRunning) await instance.start();
+      throw error;
+    }
+    return { result, inEffectAt: wasRunning ? await startObservingReady(instance, ctx.clock) : ctx.clock.now() };
+  });
 }
 
 function locate(file: string, block: number): { file: string; position: number } {

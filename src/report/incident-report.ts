@@ -8,7 +8,7 @@
  * subsections, and "Required Information" follows as the last section.
  */
 import type { Journal } from '../engine/journal-types.js';
-import { describeFault, failedVerdicts, outageMs, serviceOutage } from './journal-facts.js';
+import { describeFault, failedVerdicts, outageMs, rtoStatement, serviceOutage } from './journal-facts.js';
 import { code, duration, NOT_REACHED, percentOf, plural, ranges } from './markdown.js';
 import { redactSecrets } from './redact.js';
 import { measuredVsObjective, recoverySteps, rootCauseDetails, timelineSection } from './incident-sections.js';
@@ -97,7 +97,7 @@ function executiveSummary(journal: Journal): string {
   const def = journal.scenario.definition;
   const m = journal.measurements;
   return [
-    `- **Duration**: RTO (T_fault to service restored) ${duration(m.rtoMs)}; verified recovery ${duration(m.verifiedRecoveryMs)}`,
+    `- **Duration**: ${rtoStatement(journal) ?? `RTO (T_fault to service restored) ${NOT_REACHED}`}; verified recovery ${duration(m.verifiedRecoveryMs)}`,
     `- **Impact**: drill target only, no real users or revenue affected. Simulated impact: ${impact(journal)}`,
     `- **Root Cause**: ${rootCause(journal)}`,
     `- **Resolution**: runbook "${def.runbook}": ${resolutionSummary(journal)}`,
@@ -155,7 +155,7 @@ function requiredInformation(journal: Journal): string {
     `- **Initial Assessment**: severity ${def.severity}; ${impact(journal)}`,
     `- **Root Cause**: ${rootCause(journal)}`,
     `- **Recovery Actions**: ${resolutionSummary(journal)}`,
-    `- **Resolution Time**: RTO ${duration(m.rtoMs)}; verified recovery ${duration(m.verifiedRecoveryMs)}`,
+    `- **Resolution Time**: ${rtoStatement(journal) ?? `RTO ${NOT_REACHED}`}; verified recovery ${duration(m.verifiedRecoveryMs)}`,
     `- **Lessons Learned**: ${lessons}`,
   ].join('\n');
 }

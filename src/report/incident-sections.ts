@@ -1,5 +1,6 @@
 /** The larger sections of the incident report: tables and the root cause details. */
 import type { CheckName, Journal, Verdict } from '../engine/journal-types.js';
+import { formatDurationBound } from '../scenario/duration.js';
 import { activityMs, describeFault, serviceOutage, timeline, verdictFor } from './journal-facts.js';
 import { cell, code, duration, NOT_REACHED, offset, plural, ranges } from './markdown.js';
 
@@ -27,8 +28,11 @@ export function measuredVsObjective(journal: Journal): string {
   };
   // Without a database there is no data to lose: RPO and integrity are not judged, so not shown.
   const hasDatabase = def.targets.postgres !== undefined;
+  // The measured RTO is an upper bound (restored between the failing sample before it and it).
+  const rto = timed('rto', 'RTO (fault to service restored)', m.rtoMs, def.expect.rto);
+  if (m.rtoMs !== undefined) rto[1] = `≤ ${formatDurationBound(m.rtoMs, 'up')}`;
   const rows: string[][] = [
-    timed('rto', 'RTO (fault to service restored)', m.rtoMs, def.expect.rto),
+    rto,
     ...(hasDatabase ? [timed('rpo', 'RPO (newest acknowledged write lost)', m.rpoMs, def.expect.rpo)] : []),
     timed('detection', 'Detection latency', m.detectionLatencyMs, def.detect.timeout),
     ...(hasDatabase

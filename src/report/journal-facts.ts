@@ -5,6 +5,7 @@
  */
 import type { ActivityRecord, CheckName, Journal, ProbeSample, Verdict } from '../engine/journal-types.js';
 import type { Fault } from '../scenario/schema.js';
+import { rtoBoundsText } from '../assertions/rto.js';
 import { formatDuration } from '../scenario/duration.js';
 import { wallAfter } from './markdown.js';
 
@@ -34,6 +35,15 @@ export function serviceOutage(journal: Journal): ServiceOutage | undefined {
 /** How long the probes saw the service down: first failure to first pass after the last one. */
 export function outageMs(o: ServiceOutage): number {
   return (o.firstOkAfter ?? o.lastFail).t - o.firstFail.t;
+}
+
+/**
+ * "RTO ≤ 1.19s (restored between T_fault+930ms and T_fault+1.19s)", or undefined when RTO was not
+ * measured. The measured RTO is an upper bound: the service was seen back then, and was still
+ * seen failing at the lower bound.
+ */
+export function rtoStatement(journal: Journal): string | undefined {
+  return rtoBoundsText(journal.measurements);
 }
 
 export function activityMs(a: ActivityRecord): number | undefined {
@@ -86,10 +96,18 @@ export function timeline(journal: Journal): TimelineEntry[] {
     }
   }
   if (marks.tFault && measurements.rtoMs !== undefined) {
+    const lower = measurements.rtoLowerBoundMs;
+    if (lower !== undefined && lower < measurements.rtoMs) {
+      rows.push({
+        t: marks.tFault.t + lower,
+        wall: wallAfter(marks.tFault.wall, lower),
+        event: 'Last failing service probe sample before the service was seen restored: the true restoration lies after this',
+      });
+    }
     rows.push({
       t: marks.tFault.t + measurements.rtoMs,
       wall: wallAfter(marks.tFault.wall, measurements.rtoMs),
-      event: `Service restored: every service probe passing for ${formatDuration(def.expect.stability)} from here (RTO)`,
+      event: `Service seen restored: ${rtoStatement(journal)}; every service probe passing for ${formatDuration(def.expect.stability)} from here`,
     });
   }
   if (marks.tRecoveryEnd) rows.push({ ...marks.tRecoveryEnd, event: 'Recovery steps finished' });

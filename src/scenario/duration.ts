@@ -20,3 +20,19 @@ export function formatDuration(ms: number): string {
   const s = Math.round(((ms % 60_000) / 1000) * 10) / 10;
   return [h ? `${h}h` : '', m ? `${m}m` : '', s ? `${s}s` : ''].join('') || '0s';
 }
+
+/**
+ * A bound, to the millisecond below 1 s and to 10 ms above, rounded the safe way: `up` for an
+ * upper bound (an RTO is never shown shorter than measured), `down` for a lower bound.
+ * 1187 up -> "1.19s", 1187 down -> "1.18s", 930 -> "930ms".
+ */
+export function formatDurationBound(ms: number, direction: 'up' | 'down'): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  const round = direction === 'up' ? Math.ceil : Math.floor;
+  if (round(ms) < 1000) return `${round(ms)}ms`;
+  const centis = round(ms / 10);
+  const h = Math.floor(centis / 360_000);
+  const m = Math.floor((centis % 360_000) / 6000);
+  const s = (centis % 6000) / 100;
+  return [h ? `${h}h` : '', m ? `${m}m` : '', s ? `${s}s` : ''].join('') || '0s';
+}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
+import { restoresService } from './restores-service.js';
 
 /**
  * The Kubernetes parts of the scenario format: the target, its faults, the runbook's kubectl
@@ -14,7 +15,7 @@ const duration = z
   .transform((text) => parseDuration(text)!)
   .meta({ description: 'Duration: a number and a unit (ms, s, m, h), e.g. 500ms, 30s, 15m, 1m30s' });
 
-const stepBase = { timeout: duration.default(600_000), title: z.string().optional() };
+const stepBase = { timeout: duration.default(600_000), title: z.string().optional(), restoresService };
 
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes name: lower-case letters, digits and dashes');
 const deploymentList = z.array(dnsLabel).min(1);

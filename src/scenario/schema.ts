@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
 import { k8sReadyProbe, kubernetesFaults, kubernetesRecoverySteps, kubernetesTarget } from './kubernetes-schema.js';
+import { restoresService } from './restores-service.js';
 
 /**
  * The scenario file format. This is the single source of truth: TypeScript types are inferred
@@ -210,7 +211,7 @@ const restoreVerify = z
   .default(true)
   .meta({ description: 'Verify the backup (pg_verifybackup) and, once restored, every page checksum offline (pg_checksums --check)' });
 
-const stepBase = { timeout: duration.default(600_000), title: z.string().optional() };
+const stepBase = { timeout: duration.default(600_000), title: z.string().optional(), restoresService };
 
 /**
  * The runbook's "Auto-Rollback Script" (scripts/emergency/auto-rollback.sh), shared by the

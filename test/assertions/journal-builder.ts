@@ -7,7 +7,8 @@
  *   10000         T_fault
  *   10100-20000   service probes fail (first failing sample: http at 10125 -> detection 125 ms)
  *   10500-20000   runbook steps; 20000 writer switched to the recovered primary (epoch 2, ids 100-)
- *   20000         first passing sample, stable to the end -> RTO 10 s
+ *   20000         first passing sql sample; 20125 first passing http sample (last failure: http at
+ *                 19875), stable to the end -> RTO 10.125 s, restored between T_fault+9.875 s and it
  *   26000         T_verified; 40000 last sample; ledger read at 40500
  */
 import type {
@@ -81,6 +82,7 @@ export class JournalBuilder {
     errors: [],
   };
   private stepList: ActivityRecord[] = [];
+  private restoringStepName: string | undefined;
 
   expect(input: NonNullable<ScenarioInput['expect']>): this {
     this.expectInput = { ...this.expectInput, ...input };
@@ -178,6 +180,12 @@ export class JournalBuilder {
     return this;
   }
 
+  /** Marks the planned recovery step of that name `restoresService: true`. */
+  restoresService(step: 'assess-corruption' | 'stop-writes' | 'pitr-restore' | 'switch-workload'): this {
+    this.restoringStepName = step;
+    return this;
+  }
+
   clearSteps(): this {
     this.stepList = [];
     return this;
@@ -200,7 +208,9 @@ export class JournalBuilder {
         })),
       },
       faults: [{ type: 'pg-page-corruption', table: 'transfers' }],
-      recovery: [{ step: 'assess-corruption' }, { step: 'stop-writes' }, { step: 'pitr-restore', target: 'before-fault' }, { step: 'switch-workload' }],
+      recovery: (
+        [{ step: 'assess-corruption' }, { step: 'stop-writes' }, { step: 'pitr-restore', target: 'before-fault' }, { step: 'switch-workload' }] as const
+      ).map((step) => (step.step === this.restoringStepName ? { ...step, restoresService: true } : step)),
       expect: this.expectInput,
     } satisfies ScenarioInput);
 

@@ -17,7 +17,9 @@ describe('judge', () => {
     expect(status).toBe('passed');
     expect(measurements).toEqual({
       detectionLatencyMs: 125,
-      rtoMs: 10_000,
+      rtoMs: 10_125,
+      rtoLowerBoundMs: 9_875,
+      rtoUncertaintyMs: 250,
       verifiedRecoveryMs: 16_000,
       stepDurationsMs: { 'assess-corruption': 1000, 'stop-writes': 500, 'pitr-restore': 7000, 'switch-workload': 1000 },
       rpoMs: 0,

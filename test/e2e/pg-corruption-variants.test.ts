@@ -46,8 +46,13 @@ describe('corruption variants, restores and their verification (real PostgreSQL,
     expect(journal.snapshot?.tables.transfers?.rows).toBe(3000);
     expect(journal.integrity?.tables).toEqual(journal.snapshot?.tables);
     expect(journal.integrity?.amcheck).toEqual([]);
-    // Only the writes of the moment between the recorded time and the DELETE can be lost.
-    expect(journal.measurements.rpoMs).toBeLessThan(2000);
+    // Only the writes between the recorded time and the DELETE can be lost: every write
+    // acknowledged before the injector started (and so before that time) survives, however long
+    // the injector took to archive its restore point (a loaded machine stretches it).
+    const lastAckBefore = (t: number) => journal.canary.acks.filter((a) => a.tAck <= t).at(-1)!.tAck;
+    const injectStart = journal.phases.find((p) => p.name === 'inject')!.start.t;
+    expect(journal.measurements.rpoMs).toBeGreaterThanOrEqual(0);
+    expect(journal.measurements.rpoMs).toBeLessThanOrEqual(lastAckBefore(journal.marks.tFault!.t) - lastAckBefore(injectStart));
     expect(leftovers(runDir)).toEqual([]);
   });
 

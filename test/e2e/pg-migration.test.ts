@@ -45,6 +45,27 @@ describe('schema rollback drills (real PostgreSQL, real CLI)', () => {
     expect(leftovers(runDir)).toEqual([]);
   });
 
+  it('the writer is seen resuming after the last runbook step even when the checks after the rollback outlast the stability window', async () => {
+    // A stability window complete before recovery ended used to end the drill's workload at once,
+    // so no write after recovery was attempted (0 acknowledged: the gate's flake under load).
+    const result = await runCli(['run', fixture('pg-migration-checks-outlast-stability.yaml'), '--reports-dir', reportsDir]);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const runDir = runDirFrom(result.stdout, reportsDir);
+    const journal = readJournal(runDir);
+    const { tRecoveryEnd, tVerified } = journal.marks;
+    const stability = journal.scenario.definition.expect.stability;
+    // The checks after the rollback did outlast the window (else this test proves nothing).
+    const rollbackEnd = journal.steps.find((s) => s.name === 'migration-rollback')!.end!.t;
+    expect(tRecoveryEnd!.t - rollbackEnd).toBeGreaterThan(stability);
+    // The workload ran for a whole window after the last step, and the writer's writes went through.
+    expect(tVerified!.t - tRecoveryEnd!.t).toBeGreaterThanOrEqual(stability);
+    const after = journal.canary.acks.filter((a) => a.tAck > tRecoveryEnd!.t);
+    expect(after.length).toBeGreaterThanOrEqual(2);
+    expect(journal.phases.find((p) => p.name === 'verify')?.output).toMatchObject({ writesAckedAfterRecovery: after.length });
+    expect(journal.events.filter((e) => e.kind === 'writes-not-resumed')).toEqual([]);
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
   it('negative control: rolled back one version too far, the lost references fail integrity (exit 1)', async () => {
     const result = await runCli(['run', fixture('pg-migration-rollback-too-far.yaml'), '--reports-dir', reportsDir]);
     expect(result.code, result.stdout + result.stderr).toBe(1);

@@ -56,10 +56,12 @@ describe('primary failure and replica promotion (real PostgreSQL, real CLI)', ()
     const journal = readJournal(runDir);
     expect(journal.verdicts.filter((v) => v.status === 'failed').map((v) => v.check)).toEqual(['rpo']);
     const tFault = journal.marks.tFault!.t;
-    // The held-back writes were acknowledged before T_fault (the crash), not after it.
+    // The held-back writes were acknowledged before T_fault (the SIGKILL), not after it. A commit
+    // in flight at the kill may still be acknowledged by its orphaned backend just after it: the
+    // writer has at most one write in flight.
     expect(journal.measurements.rpoMs).toBeGreaterThan(4000);
-    expect(journal.measurements.lostAfterFault).toBe(0);
-    expect(journal.measurements.lostWrites).toBeGreaterThan(30);
+    expect(journal.measurements.lostAfterFault).toBeLessThanOrEqual(1);
+    expect(journal.measurements.lostWrites! - journal.measurements.lostAfterFault!).toBeGreaterThan(30);
     expect(journal.measurements.walBytesLost).toBeGreaterThan(1000);
     const lag = journal.events.find((e) => e.kind === 'fault' && /held back/.test(e.message));
     expect(lag!.t).toBeLessThan(tFault);

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -15,7 +15,8 @@ import { canReadEnvironOf, heldBy, label, ProcessEnvironmentWatcher, scanFiles }
 // no process at all. The drill is real (native PostgreSQL with a streaming replica, PITR restore).
 const secret = `drill-e2e-secret-${randomBytes(12).toString('hex')}`;
 // In the CLI's environment, never referenced by the scenario: must reach no child.
-const evidenceKey = `evidence-key-${randomBytes(12).toString('hex')}`;
+// The evidence signing key (PEM text, as CI secrets hold it): the CLI's alone.
+const evidenceKey = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 const unrelated = `unrelated-token-${randomBytes(12).toString('hex')}`;
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-secrets-'));
@@ -159,7 +160,7 @@ describe('secrets (real PostgreSQL, real CLI)', () => {
       }
     }, 100);
     const result = await runCli(['run', writeScenario(), '--reports-dir', reportsDir], {
-      env: { DRILL_E2E_SECRET: secret, DRILL_EVIDENCE_KEY: evidenceKey, DRILL_E2E_UNRELATED_TOKEN: unrelated, DEBUG: 'drill:*' },
+      env: { DRILL_E2E_SECRET: secret, DRILL_EVIDENCE_SIGNING_KEY: evidenceKey, DRILL_E2E_UNRELATED_TOKEN: unrelated, DEBUG: 'drill:*' },
       onOutput: (all, child) => {
         cli ??= child;
         if (!runDir && /run \S+/.test(all)) runDir = runDirFrom(all, reportsDir);

@@ -9,6 +9,7 @@ import type { PgInstance } from '../../src/targets/postgres/types.js';
 import { withClient } from '../../src/targets/postgres/with-client.js';
 import { createDataset } from '../../src/workload/dataset.js';
 import { DatabaseRouter } from '../../src/workload/database-router.js';
+import { ProbeGate } from '../../src/workload/probes/probe-gate.js';
 
 /**
  * A real native PostgreSQL with the drill data set, and the parts of a DrillContext that injectors
@@ -49,6 +50,7 @@ export async function drillDatabase(runId: string, size = { accounts: 50, transf
     restorePoints: new Map<string, RestorePoint>(),
     recoveredInstances: [] as PgInstance[],
     confirmDataLoss: false,
+    probeGate: new ProbeGate(),
   } as unknown as DrillContext;
   const d = deployment;
   return { deployment: d, router, ctx, recorder, dispose: () => d.dispose() };

@@ -45,7 +45,9 @@ describe('renderIncidentReport: passed drill', () => {
   });
 
   it('reports the measured numbers against their objectives', () => {
-    expect(md).toContain('| RTO (fault to service restored) | 32s | 15m | PASS |');
+    expect(md).toContain('| RTO (fault to service restored) | ≤ 32s | 15m | PASS | RTO ≤ 32s (restored between T_fault+31.75s and T_fault+32s) within 15m |');
+    expect(md).toContain('- **Duration**: RTO ≤ 32s (restored between T_fault+31.75s and T_fault+32s); verified recovery 38s');
+    expect(md).toContain('- **Resolution Time**: RTO ≤ 32s (restored between T_fault+31.75s and T_fault+32s)');
     expect(md).toContain('| RPO (newest acknowledged write lost) | 300ms | 5m | PASS |');
     expect(md).toContain('| Detection latency | 250ms | 1m | PASS |');
     expect(md).toMatch(/\| Verified recovery \(integrity checks done\) \| 38s \| .* \| PASS \|/);
@@ -61,7 +63,8 @@ describe('renderIncidentReport: passed drill', () => {
       '**2025-05-01T10:00:08.250Z** (T+250ms): Incident detected',
       '**2025-05-01T10:00:09.000Z** (T+1s): Recovery initiated',
       '**2025-05-01T10:00:38.000Z** (T+30s): Step `pitr-restore` passed after 27s',
-      '**2025-05-01T10:00:40.000Z** (T+32s): Service restored',
+      '**2025-05-01T10:00:39.750Z** (T+31.8s): Last failing service probe sample before the service was seen restored',
+      '**2025-05-01T10:00:40.000Z** (T+32s): Service seen restored: RTO ≤ 32s (restored between T_fault+31.75s and T_fault+32s)',
       '**2025-05-01T10:00:46.000Z** (T+38s): Full resolution confirmed',
     ];
     let at = 0;
@@ -107,7 +110,7 @@ describe('renderIncidentReport: failed drill', () => {
 
   it('marks the failed checks and shows the status', () => {
     expect(md).toContain('**Status**: **FAILED**');
-    expect(md).toContain('| RTO (fault to service restored) | 16m40s | 15m | **FAIL** |');
+    expect(md).toContain('| RTO (fault to service restored) | ≤ 16m40s | 15m | **FAIL** |');
     expect(md).toContain('| RPO (newest acknowledged write lost) | 300ms | 5m | PASS |');
     expect(md).toMatch(/\| Verified recovery .* \| \*\*FAIL\*\* \|/);
     expect(md).toContain('`transfers` heap block 3: line pointer out of range');

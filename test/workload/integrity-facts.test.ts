@@ -6,6 +6,7 @@ import type { Journal } from '../../src/engine/journal-types.js';
 import { JournalRecorder } from '../../src/engine/journal-recorder.js';
 import { ResourceLedger } from '../../src/engine/resource-ledger.js';
 import { injectPageCorruption } from '../../src/injectors/pg-page-corruption.js';
+import { ProbeGate } from '../../src/workload/probes/probe-gate.js';
 import { NativeDeployment } from '../../src/targets/postgres/native-deployment.js';
 import { createDataset, tableFacts } from '../../src/workload/dataset.js';
 import { DatabaseRouter } from '../../src/workload/database-router.js';
@@ -49,7 +50,7 @@ describe('integrity facts from a real database', () => {
     const loaded = await loadScenarioFile('drills/scenarios/db-corruption-pitr.yaml');
     const snapshot = await tableFacts(router.connection);
     const recorder = new JournalRecorder(clock, 'test', loaded);
-    const ctx = { pg: deployment!, router, clock, recorder, restorePoints: new Map() } as unknown as DrillContext;
+    const ctx = { pg: deployment!, router, clock, recorder, restorePoints: new Map(), probeGate: new ProbeGate() } as unknown as DrillContext;
     const handle = await injectPageCorruption(ctx, { type: 'pg-page-corruption', table: 'transfers', blocks: [1, 2] });
     const facts = await collectIntegrityFacts(router.connection, 'primary', clock.stamp);
     const heap = facts.amcheck.filter((f) => f.relation === 'transfers' && f.kind === 'heap');

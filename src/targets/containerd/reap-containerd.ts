@@ -9,7 +9,7 @@ import { sweepContainerd } from './containerd-sweep.js';
 export async function reapContainerd(r: Extract<Resource, { kind: 'containerd' }>): Promise<ReapOutcome> {
   try {
     const swept = await sweepContainerd(r);
-    return swept.length > 0 ? removed(`containerd ${r.dir} (${swept.join(', ')})`) : ABSENT;
+    return swept.length > 0 ? removed(`containerd ${r.dir} (${swept.length} leftover(s): ${swept.join(', ')})`) : ABSENT;
   } catch (error) {
     return left(`containerd ${r.dir}`, error instanceof Error ? error.message : String(error));
   }

@@ -21,6 +21,11 @@ export interface AppliedMigration {
   appliedAt: string;
 }
 
+export interface MigratorHooks {
+  /** Called just before a migration's transaction is committed (its change is visible from then on, not before). */
+  beforeCommit?: (migration: string) => void;
+}
+
 export interface MigrationStatus {
   /** The highest applied version; undefined on an empty schema. */
   current?: { version: string; name: string };
@@ -43,6 +48,7 @@ export class Migrator {
   constructor(
     private readonly connection: ConnectionInfo,
     migrations: readonly SchemaMigration[],
+    private readonly hooks: MigratorHooks = {},
   ) {
     this.migrations = [...migrations].sort(byVersion);
   }
@@ -141,7 +147,8 @@ export class Migrator {
           inTransaction = true;
           await client.query(`set local lock_timeout = '${LOCK_TIMEOUT}'`);
         };
-        const commit = async () => {
+        const commit = async ({ name }: { name: string }) => {
+          this.hooks.beforeCommit?.(name);
           await client.query('commit');
           inTransaction = false;
         };

@@ -1,6 +1,7 @@
 import type { Clock } from '../../engine/clock.js';
 import type { ProbeSample } from '../../engine/journal-types.js';
 import type { ProbeCheck } from './probe.js';
+import { ProbeGate } from './probe-gate.js';
 
 /** Samples every probe on its own interval into the journal until stopped. */
 export class ProbeRunner {
@@ -13,6 +14,8 @@ export class ProbeRunner {
     private readonly probes: ProbeCheck[],
     private readonly clock: Clock,
     private readonly record: (sample: ProbeSample) => void,
+    /** Injectors hold it while they stop a target for their own edit (src/workload/probes/probe-gate.ts). */
+    private readonly gate: ProbeGate = new ProbeGate(),
   ) {}
 
   start(): void {
@@ -23,8 +26,7 @@ export class ProbeRunner {
     if (this.stopped) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      const started = this.clock.now();
-      const run = this.sample(probe).finally(() => {
+      const run = this.gatedSample(probe).then((started) => {
         this.running.delete(run);
         this.loop(probe, Math.max(0, probe.intervalMs - (this.clock.now() - started)));
       });
@@ -33,8 +35,19 @@ export class ProbeRunner {
     this.timers.add(timer);
   }
 
-  private async sample(probe: ProbeCheck): Promise<void> {
-    const t = this.clock.now();
+  /** One sample once the gate lets it start; its time is taken then, so a held sample is a later one. Returns that time. */
+  private async gatedSample(probe: ProbeCheck): Promise<number> {
+    await this.gate.enter();
+    const started = this.clock.now();
+    try {
+      if (!this.stopped) await this.sample(probe, started);
+    } finally {
+      this.gate.exit();
+    }
+    return started;
+  }
+
+  private async sample(probe: ProbeCheck, t: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
