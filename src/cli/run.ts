@@ -20,7 +20,7 @@ import { drillNetworkPlan } from '../engine/drill-network-plan.js';
 import { asDrillError } from '../engine/errors.js';
 import { ResourceLedger } from '../engine/resource-ledger.js';
 import { DrillNetwork, enterNetwork } from '../targets/network/drill-network.js';
-import { networkName } from '../targets/network/layout.js';
+import { GUARD_CIDR, networkName } from '../targets/network/layout.js';
 import { ProgressPrinter } from './progress-printer.js';
 import { newRunId } from './run-id.js';
 
@@ -114,8 +114,10 @@ async function runOne(loaded: LoadedScenario, options: RunOptions, signingKey: S
   const reaped = running.length > 0
     ? { removed: [], left: running.map((o) => ({ what: `${o.role} pid ${o.pid}`, reason: 'still running after vitest exited' })) }
     : await reapRecorded(ledger.read().resources);
-  // The drill network (netns, guard route) is in the ledger too: the reaper removes it after the drill's processes.
-  if (reaped.removed.length > 0) say(`drill ${name}: cleaned up what the drill left: ${reaped.removed.join(', ')}`);
+  // The drill network (netns, guard route) is this command's, in the ledger too: the reaper removes
+  // it after the drill's processes, and it is not something the drill left.
+  const leftByDrill = reaped.removed.filter((what) => !network || !ownNetworkEntry(what, network.name));
+  if (leftByDrill.length > 0) say(`drill ${name}: cleaned up what the drill left: ${leftByDrill.join(', ')}`);
   for (const l of reaped.left) complain(`drill ${name}: could not remove ${l.what}: ${l.reason} (kept in ${ledger.file}; \`npx drill cleanup\` retries)`);
   // Kept until then: a kill before this point leaves the journal to the next reaper, which writes the evidence.
   const finished = () => {
@@ -178,6 +180,11 @@ function redactRunnerLog(file: string, redactor: Redactor): void {
   const text = readFileSync(file, 'utf8');
   const redacted = redactor.redact(text);
   if (redacted !== text) writeFileSync(file, redacted);
+}
+
+/** The reaper's words for this command's own drill network (src/targets/network/reap-network.ts). */
+function ownNetworkEntry(what: string, netns: string): boolean {
+  return what === `netns ${netns}` || what.startsWith(`guard route ${GUARD_CIDR} `);
 }
 
 function tail(file: string, lines = 25): string {

@@ -9,14 +9,18 @@ import { CHANGE_CAUSE_ANNOTATION, sameTemplate, withoutTemplateHash } from '../t
 
 const debug = createDebug('drill:inject');
 
-/** Pods with this label never become ready on kwok nodes (stage drill-pod-broken in kwok-stages.yaml). */
+/**
+ * Pods with this label never become ready on fake (kwok) nodes (stage drill-pod-broken in
+ * kwok-stages.yaml), which run nothing. On real nodes it has no effect: the release's own image
+ * (its version's behaviour in TrustStram's release catalogue) is what breaks.
+ */
 export const BROKEN_LABEL = 'drill.dev/broken';
 const VERSION_LABEL = 'app.kubernetes.io/version';
 const PICKED_UP_TIMEOUT_MS = 30_000;
 
 type BadRelease = Extract<Fault, { type: 'k8s-bad-release' }>;
 
-/** `repo/name:tag` or `repo/name@sha256:…` with its tag replaced: the release's image, which on a real node does not exist. */
+/** `repo/name:tag` or `repo/name@sha256:…` with its tag replaced: the image of another release of the same service. */
 export function releaseImage(image: string, tag: string): string {
   const withoutDigest = image.split('@')[0]!;
   const slash = withoutDigest.lastIndexOf('/');
@@ -27,7 +31,7 @@ export function releaseImage(image: string, tag: string): string {
 
 /** The strategic merge patch `kubectl set image` plus a label and change-cause would send. */
 export function badReleasePatch(d: V1Deployment, version: string, image: string | undefined): Record<string, unknown> {
-  const containers = (d.spec?.template.spec?.containers ?? []).map((c) => ({ name: c.name, image: image ?? releaseImage(c.image ?? '', `${version}-broken`) }));
+  const containers = (d.spec?.template.spec?.containers ?? []).map((c) => ({ name: c.name, image: image ?? releaseImage(c.image ?? '', version) }));
   return {
     metadata: { annotations: { [CHANGE_CAUSE_ANNOTATION]: `TrustStram ${version}` } },
     spec: { template: { metadata: { labels: { [BROKEN_LABEL]: 'true', [VERSION_LABEL]: version } }, spec: { containers } } },
@@ -42,8 +46,9 @@ interface Released {
 }
 
 /**
- * A new release that never becomes ready: each Deployment gets a new revision (new image,
- * change-cause, pods labelled drill.dev/broken=true) whose containers crash-loop. The rolling
+ * A new release that breaks: each Deployment gets a new revision (the release's image,
+ * change-cause; pods labelled drill.dev/broken=true for fake nodes) whose pods fail the way that
+ * release fails (TrustStram 4.4.1 crash-loops, 4.4.2 never passes readiness, ...). The rolling
  * update takes old pods away as far as maxUnavailable allows and never finishes. T_fault is when
  * the first Deployment was patched; the handle is returned once the Deployment controller has
  * created the new revision's first pod of each.

@@ -83,13 +83,20 @@ const k8sBadRelease = z
   .strictObject({
     type: z.literal('k8s-bad-release'),
     deployments: deploymentList.default(['truststream-api']).meta({ description: 'Deployments that get the new revision' }),
-    version: z.string().default('4.4.1').meta({ description: 'The release version (label app.kubernetes.io/version, change-cause)' }),
-    image: z.string().optional().meta({ description: 'The new image (default: the current image with tag <version>-broken)' }),
+    version: z
+      .string()
+      .default('4.4.1')
+      .meta({
+        description:
+          'The release (label app.kubernetes.io/version, change-cause, image tag). Built-in TrustStram releases: 4.4.1 exits at start (crash loop), ' +
+          '4.4.2 never passes readiness (expects a newer schema), 4.4.3 answers 500 on writes, 4.4.4 is slow (+700 ms); 4.3.9 and 4.4.0 are good',
+      }),
+    image: z.string().optional().meta({ description: 'The new image (default: the current image with the tag <version>)' }),
   })
   .meta({
     description:
-      'A new revision whose pods start and never become ready (crash loop; kwok: pods labelled drill.dev/broken=true). ' +
-      'T_fault when the Deployment controller has picked the revision up',
+      'A new revision of the Deployments with the release\'s image: its pods fail the way that release fails (fake nodes: they never become ready, ' +
+      'label drill.dev/broken=true). T_fault when the first Deployment was patched',
   });
 
 const k8sScaleToZero = z

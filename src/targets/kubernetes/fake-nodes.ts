@@ -17,7 +17,13 @@ export function fakeNodeName(index: number): string {
  * zone-aware scheduling and zone-loss drills have something to act on. Status (capacity) is
  * accepted on create for Nodes, which is how kubelets register too.
  */
-export function fakeNodeManifest(index: number, override: { name?: string; zone?: string } = {}): V1Node {
+/**
+ * Beside real nodes, fake ones are tainted: only pods that tolerate the taint land there (node
+ * churn and scale tests), so the system under drill, which must really run, goes to real nodes.
+ */
+export const FAKE_NODE_TAINT = { key: 'drill.dev/fake-node', value: 'true', effect: 'NoSchedule' };
+
+export function fakeNodeManifest(index: number, override: { name?: string; zone?: string; tainted?: boolean } = {}): V1Node {
   const name = override.name ?? fakeNodeName(index);
   const zone = override.zone ?? FAKE_NODE_ZONES[index % FAKE_NODE_ZONES.length]!;
   const resources = { cpu: '4', memory: '8Gi', pods: '110' };
@@ -37,7 +43,7 @@ export function fakeNodeManifest(index: number, override: { name?: string; zone?
         'topology.kubernetes.io/zone': zone,
       },
     },
-    spec: { podCIDR: podCidrOf(index), podCIDRs: [podCidrOf(index)] },
+    spec: { podCIDR: podCidrOf(index), podCIDRs: [podCidrOf(index)], ...(override.tainted ? { taints: [FAKE_NODE_TAINT] } : {}) },
     status: { allocatable: resources, capacity: resources },
   };
 }
@@ -52,11 +58,11 @@ export function leastPopulatedZone(liveNodeZones: ReadonlyArray<string | undefin
   return zones.reduce((best, zone) => (count(zone) < count(best) ? zone : best));
 }
 
-export async function createFakeNodes(kc: KubeConfig, count: number): Promise<string[]> {
+export async function createFakeNodes(kc: KubeConfig, count: number, options: { tainted?: boolean } = {}): Promise<string[]> {
   const core = kc.makeApiClient(CoreV1Api);
   const names: string[] = [];
   for (let i = 0; i < count; i++) {
-    const node = await core.createNode({ body: fakeNodeManifest(i) });
+    const node = await core.createNode({ body: fakeNodeManifest(i, { tainted: options.tainted ?? false }) });
     names.push(node.metadata!.name!);
   }
   return names;

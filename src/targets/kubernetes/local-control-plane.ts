@@ -213,7 +213,7 @@ export class LocalControlPlane implements KubernetesCluster {
     const count = options.nodes ?? (realCount > 0 ? 0 : 3);
     if (count > 0) {
       progress(`creating ${count} fake node(s), each with its own kwok`);
-      const names = await createFakeNodes(kc, count);
+      const names = await createFakeNodes(kc, count, { tainted: realCount > 0 });
       for (const [index, node] of names.entries()) {
         this.agents.set(node, { spec: { node, podCidr: podCidrOf(index), port: await freeLoopbackPort() } });
       }
@@ -351,11 +351,18 @@ export class LocalControlPlane implements KubernetesCluster {
    * zone: the one with the fewest live nodes. With `waitReady` (default) until kwok reports it
    * Ready; the scheduler may still wait for the node lifecycle controller to lift its not-ready taint.
    */
-  async addNode(name?: string, zone?: string, options: { waitReady?: boolean } = {}): Promise<string> {
+  async addNode(name?: string, zone?: string, options: { waitReady?: boolean; kind?: 'real' | 'fake' } = {}): Promise<string> {
     const ctx = this.started;
     if (!ctx || this.disposing) throw new EnvironmentError('CONTROL_PLANE_STOPPED', `control plane ${this.name} is not running; a node can only join a running one`);
-    if (name !== undefined && this.agents.has(name)) {
+    if (name !== undefined && (this.agents.has(name) || this.realNodes.has(name))) {
       throw new InputError('NODE_EXISTS', `"${name}" is already a node of this cluster (${this.fakeNodeNames.join(', ')}); name the new node differently or leave the name out`);
+    }
+    // A cluster that runs real nodes replaces and adds real ones: the system under drill needs them.
+    if ((options.kind ?? (this.realNodes.size > 0 ? 'real' : 'fake')) === 'real') {
+      const core = this.connect().makeApiClient(CoreV1Api);
+      const node = await this.startRealNode(name, zone ?? leastPopulatedZone(await this.liveNodeZones(core)));
+      if (options.waitReady ?? true) await waitForNodesReady(this.connect(), [node], ctx.timeout);
+      return node;
     }
     let index = this.nextNodeIndex;
     while (name === undefined && this.agents.has(fakeNodeName(index))) index++;
@@ -364,15 +371,9 @@ export class LocalControlPlane implements KubernetesCluster {
     this.nextNodeIndex = index + 1;
     const node = name ?? fakeNodeName(index);
     const core = this.connect().makeApiClient(CoreV1Api);
-    zone ??= leastPopulatedZone(
-      (await core.listNode()).items
-        .filter((n) => !n.metadata?.deletionTimestamp)
-        // A node counts for its zone while it is Ready or its agent runs (a node just added is not Ready yet).
-        .filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') || this.nodeAgent(n.metadata!.name!))
-        .map((n) => n.metadata?.labels?.['topology.kubernetes.io/zone']),
-    );
+    zone ??= leastPopulatedZone(await this.liveNodeZones(core));
     const podCidr = podCidrOf(index);
-    await core.createNode({ body: fakeNodeManifest(index, { name: node, zone }) }).catch((error: unknown) => {
+    await core.createNode({ body: fakeNodeManifest(index, { name: node, zone, tainted: this.realNodes.size > 0 }) }).catch((error: unknown) => {
       if (apiStatus(error) === 409) throw new InputError('NODE_EXISTS', `the cluster already has a node "${node}" (not one this control plane added); name the new node differently`);
       throw error;
     });
@@ -388,6 +389,14 @@ export class LocalControlPlane implements KubernetesCluster {
       throw error;
     }
     return node;
+  }
+
+  /** The zones of the nodes that count: Ready, or with their agent running (a node just added is not Ready yet). */
+  private async liveNodeZones(core: CoreV1Api): Promise<Array<string | undefined>> {
+    return (await core.listNode()).items
+      .filter((n) => !n.metadata?.deletionTimestamp)
+      .filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') || this.nodeAgent(n.metadata!.name!) || this.realNodes.get(n.metadata!.name!)?.kubeletRunning)
+      .map((n) => n.metadata?.labels?.['topology.kubernetes.io/zone']);
   }
 
   private requireAgent(node: string): { spec: NodeAgentSpec; process?: SupervisedProcess } {

@@ -47,7 +47,7 @@ export interface KubernetesCluster {
    * runs; with `waitReady` (default true) once it is Ready. Elsewhere nodes come from the cluster's
    * node group (a cloud autoscaler), which the drill does not drive.
    */
-  addNode?(name?: string, zone?: string, options?: { waitReady?: boolean }): Promise<string>;
+  addNode?(name?: string, zone?: string, options?: { waitReady?: boolean; kind?: 'real' | 'fake' }): Promise<string>;
   /** Stops and removes what the harness created (nothing for a cluster it was only given). Idempotent. */
   dispose(): Promise<void>;
 }
