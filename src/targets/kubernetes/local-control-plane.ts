@@ -223,6 +223,8 @@ export class LocalControlPlane implements KubernetesCluster {
     }
     if (realCount > 0) {
       progress(`starting ${realCount} real node(s) (containerd + kubelet)`);
+      // Each node's cgroups go below the cluster's; recorded first, so the reaper removes it last.
+      ctx.ledger.record({ kind: 'cgroup', path: this.cgroupParent });
       const started: string[] = [];
       for (let i = 0; i < realCount; i++) started.push(await this.startRealNode(undefined, FAKE_NODE_ZONES[i % FAKE_NODE_ZONES.length]!));
       await waitForNodesReady(kc, started, ctx.timeout);
@@ -259,6 +261,11 @@ export class LocalControlPlane implements KubernetesCluster {
     return [...this.agents.keys()];
   }
 
+  /** The cgroupfs path under which each real node of this cluster has its own cgroup root. */
+  private get cgroupParent(): string {
+    return `/drill-${this.name}`;
+  }
+
   /** The real nodes this control plane started (powered on or not). */
   get realNodeNames(): string[] {
     return [...this.realNodes.keys()];
@@ -274,10 +281,9 @@ export class LocalControlPlane implements KubernetesCluster {
     const index = this.nextRealNodeIndex++;
     const node = new RealNode({
       name: name ?? realNodeName(index),
-      index,
       zone,
       clusterDir: this.root,
-      cgroupParent: `/drill-${this.name}`,
+      cgroupParent: this.cgroupParent,
       kubeletBinary: requireKubelet(ctx.binaries),
       initBinary: this.nodeImages!.initBinary,
       sandboxImage: this.nodeImages!.sandboxImage,
@@ -419,7 +425,7 @@ export class LocalControlPlane implements KubernetesCluster {
     for (const node of [...this.realNodes.values()].reverse()) {
       await node.dispose().catch((e: unknown) => debug('dispose node %s: %s', node.name, String(e)));
     }
-    await removeCgroupTree(`/drill-${this.name}`).catch((e: unknown) => debug('cgroups of %s: %s', this.name, String(e)));
+    await removeCgroupTree(this.cgroupParent).catch((e: unknown) => debug('cgroups of %s: %s', this.name, String(e)));
     // Reverse start order: node agents and controllers before the apiserver, the apiserver before etcd.
     for (const p of [...this.processes].reverse()) {
       await p.stop().catch((e: unknown) => debug('stop %s: %s', p.name, String(e)));

@@ -4,7 +4,7 @@ import { EnvironmentError } from '../../engine/errors.js';
 import { runCommand } from '../process/run-command.js';
 import { addGuardRoute, removeGuardRoute, type GuardRoute } from './guard-route.js';
 import { ip, ipIn } from './ip-command.js';
-import { GUARD_CIDR, HOST_BRIDGE, HOST_IP, NODE_PREFIX_LENGTH } from './layout.js';
+import { GUARD_CIDR, HOST_BRIDGE, HOST_IP, MAX_NODE_INDEX, NODE_PREFIX_LENGTH, nodeIp } from './layout.js';
 
 const debug = createDebug('drill:net');
 
@@ -108,10 +108,25 @@ export async function requireNetworkTools(): Promise<void> {
   }
 }
 
-/** Adds an address to the host bridge of the network the caller runs in (a real node's address). */
-export async function addHostAddress(address: string): Promise<void> {
-  const added = await ip(['addr', 'add', `${address}/${NODE_PREFIX_LENGTH}`, 'dev', HOST_BRIDGE], [0, 2]);
-  if (added.code !== 0 && !/File exists/.test(added.stderr)) {
-    throw new EnvironmentError('NODE_ADDRESS_FAILED', `could not add ${address} to ${HOST_BRIDGE}: ${added.stderr.trim()}; is this drill running inside its drill network?`);
+/**
+ * Claims a node slot of the drill network the caller runs in: the first index from `from` whose
+ * address (layout.ts nodeIp) is free on the host bridge. Adding the address is the claim — the
+ * kernel refuses an address that is already there — so clusters sharing one drill network (the
+ * test suite's) never hand out one address, pod range or bridge twice.
+ */
+export async function claimNodeIndex(from = 0): Promise<number> {
+  for (let index = from; index <= MAX_NODE_INDEX; index++) {
+    const added = await ip(['addr', 'add', `${nodeIp(index)}/${NODE_PREFIX_LENGTH}`, 'dev', HOST_BRIDGE], [0, 2]);
+    if (added.code === 0) return index;
+    if (!/File exists|already assigned/i.test(added.stderr)) {
+      throw new EnvironmentError('NODE_ADDRESS_FAILED', `could not add ${nodeIp(index)} to ${HOST_BRIDGE}: ${added.stderr.trim()}; is this drill running inside its drill network?`);
+    }
   }
+  throw new EnvironmentError('NODE_ADDRESSES_EXHAUSTED', `all ${MAX_NODE_INDEX + 1} node addresses of this drill network are taken; stop other clusters in it`);
+}
+
+/** Gives a node slot back: its address, and the CNI bridge its pods used (the bridge plugin never removes it). */
+export async function releaseNodeIndex(index: number, cniBridge: string): Promise<void> {
+  await ip(['link', 'del', cniBridge], [0, 1, 2]);
+  await ip(['addr', 'del', `${nodeIp(index)}/${NODE_PREFIX_LENGTH}`, 'dev', HOST_BRIDGE], [0, 1, 2]);
 }

@@ -17,15 +17,18 @@ export const SERVICE_CIDR = '198.18.16.0/20';
 /** The first ClusterIP, the `kubernetes` Service's. */
 export const FIRST_SERVICE_IP = '198.18.16.1';
 
+/** Real node slots per drill network (their pod ranges are 198.19.0-127.0/24; fake nodes use 128-255). */
+export const MAX_NODE_INDEX = 127;
+
 /** Node i (from 0) gets 198.18.0.(11+i) on the host bridge. */
 export function nodeIp(index: number): string {
-  if (!Number.isInteger(index) || index < 0 || index > 200) throw new RangeError(`node index ${index} out of range 0..200`);
+  if (!Number.isInteger(index) || index < 0 || index > MAX_NODE_INDEX) throw new RangeError(`node index ${index} out of range 0..${MAX_NODE_INDEX}`);
   return `198.18.0.${11 + index}`;
 }
 
 /** Node i (from 0) hands out pod addresses from 198.19.i.0/24, gateway .1 on its own CNI bridge. */
 export function podCidr(index: number): { subnet: string; gateway: string } {
-  if (!Number.isInteger(index) || index < 0 || index > 255) throw new RangeError(`node index ${index} out of range 0..255`);
+  if (!Number.isInteger(index) || index < 0 || index > MAX_NODE_INDEX) throw new RangeError(`node index ${index} out of range 0..${MAX_NODE_INDEX}`);
   return { subnet: `198.19.${index}.0/24`, gateway: `198.19.${index}.1` };
 }
 

@@ -5,13 +5,13 @@ import { stringify } from 'yaml';
 import { sleep } from '../../../engine/clock.js';
 import { EnvironmentError } from '../../../engine/errors.js';
 import type { ResourceLedger } from '../../../engine/resource-ledger.js';
-import { addHostAddress } from '../../network/drill-network.js';
+import { claimNodeIndex, releaseNodeIndex } from '../../network/drill-network.js';
 import { nodeIp } from '../../network/layout.js';
 import { PrivateContainerd } from '../../containerd/private-containerd.js';
 import { freeLoopbackPort } from '../../postgres/free-port.js';
 import { issueClientCertificate } from '../pki.js';
 import { createCgroupRoot, removeCgroupTree } from './cgroup-root.js';
-import { cniConfig } from './cni-config.js';
+import { cniBridgeName, cniConfig } from './cni-config.js';
 import { EnteredProcess, logFileIn } from './entered-process.js';
 import { kubeletArgs, kubeletConfig, type KubeletSpec } from './kubelet-config.js';
 import { NodeSandbox } from './node-sandbox.js';
@@ -20,8 +20,6 @@ const debug = createDebug('drill:k8s');
 
 export interface RealNodeOptions {
   name: string;
-  /** Picks the node's address and pod range (never reused within a cluster). */
-  index: number;
   zone: string;
   /** The cluster's directory; the node lives in `<dir>/nodes/<name>`. */
   clusterDir: string;
@@ -52,18 +50,24 @@ export class RealNode {
   private containerd: PrivateContainerd | undefined;
   private kubelet: EnteredProcess | undefined;
   readonly dir: string;
-  readonly ip: string;
+  /** The node's slot in the drill network (address, pod range, CNI bridge), claimed at start. */
+  private index: number | undefined;
   private kubeletSpec: KubeletSpec | undefined;
   private readonly cgroupRoot: string;
 
   constructor(readonly options: RealNodeOptions) {
     this.dir = path.join(options.clusterDir, 'nodes', options.name);
-    this.ip = nodeIp(options.index);
     this.cgroupRoot = `${options.cgroupParent}/${options.name}`;
   }
 
   get name(): string {
     return this.options.name;
+  }
+
+  /** The node's address in the drill network (its InternalIP). */
+  get ip(): string {
+    if (this.index === undefined) throw new Error(`node ${this.name} has no address before start()`);
+    return nodeIp(this.index);
   }
 
   /** containerd's socket (kubelet's CRI endpoint; `ctr -a` for people). */
@@ -76,8 +80,8 @@ export class RealNode {
     const o = this.options;
     await mkdir(this.dir, { recursive: true });
     await mkdir(path.join(this.dir, 'cni'), { recursive: true });
-    await addHostAddress(this.ip);
-    await writeFile(path.join(this.dir, 'cni', '10-drill.conflist'), JSON.stringify(cniConfig(o.index, path.join(this.dir, 'cni-ipam')), null, 2));
+    this.index = await claimNodeIndex();
+    await writeFile(path.join(this.dir, 'cni', '10-drill.conflist'), JSON.stringify(cniConfig(this.index, path.join(this.dir, 'cni-ipam')), null, 2));
     o.ledger.record({ kind: 'cgroup', path: this.cgroupRoot });
     createCgroupRoot(this.cgroupRoot);
 
@@ -155,6 +159,11 @@ export class RealNode {
     else await this.kubelet?.stop();
   }
 
+  /** The host PID of the node's init (for `nsenter --target`), while it is powered on. */
+  get sandboxInitPid(): number | undefined {
+    return this.sandbox?.alive ? this.sandbox.initPid : undefined;
+  }
+
   get kubeletRunning(): boolean {
     return this.kubelet !== undefined && !this.kubelet.exit;
   }
@@ -173,6 +182,7 @@ export class RealNode {
     await this.powerOff();
     await this.containerd?.dispose().catch((e: unknown) => debug('node %s containerd: %s', this.name, String(e)));
     await removeCgroupTree(this.cgroupRoot).catch((e: unknown) => debug('node %s cgroups: %s', this.name, String(e)));
+    if (this.index !== undefined) await releaseNodeIndex(this.index, cniBridgeName(this.index)).catch((e: unknown) => debug('node %s address: %s', this.name, String(e)));
   }
 }
 
