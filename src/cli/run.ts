@@ -10,6 +10,7 @@ import { formatDuration } from '../scenario/duration.js';
 import { loadScenarioFiles, type LoadedScenario } from '../scenario/loader.js';
 import { startDrillProcess, type DrillProcess } from './drill-process.js';
 import { ProgressPrinter } from './progress-printer.js';
+import { prepareReportsDir, reportsDirError } from './reports-dir.js';
 import { newRunId } from './run-id.js';
 
 export interface RunOptions {
@@ -20,6 +21,7 @@ export interface RunOptions {
 /** `drill run`: validate everything first (exit 2, nothing started), then one drill at a time. */
 export async function runCommand(files: string[], options: RunOptions): Promise<number> {
   const loaded = await loadScenarioFiles(files);
+  const reportsDir = await prepareReportsDir(options.reportsDir);
   const statuses: RunStatus[] = [];
   const interrupts = new InterruptHandler();
   try {
@@ -29,7 +31,7 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
         statuses.push('interrupted');
         break;
       }
-      const status = await runOne(scenario, options, interrupts);
+      const status = await runOne(scenario, { ...options, reportsDir }, interrupts);
       statuses.push(status);
       if (status === 'interrupted') break;
     }
@@ -43,7 +45,9 @@ async function runOne(loaded: LoadedScenario, options: RunOptions, interrupts: I
   const name = loaded.scenario.name;
   const runId = newRunId(options.reportsDir, name);
   const runDir = path.resolve(options.reportsDir, runId);
-  await mkdir(runDir, { recursive: true });
+  await mkdir(runDir, { recursive: true }).catch((error: unknown) => {
+    throw reportsDirError(error, path.join(options.reportsDir, runId));
+  });
   const plan: RunPlan = { runId, runDir, scenarioFile: loaded.file, confirmDataLoss: options.confirmDataLoss };
   const files = runFiles(runDir);
   console.log(`drill ${name}: run ${runId}`);
