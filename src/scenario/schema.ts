@@ -178,6 +178,7 @@ const pgReplicationLag = z
       'Replication to a replica held back (its WAL receiver stopped) for holdFor before the next fault; a precondition, so it does not set T_fault. Needs replication: async',
   });
 
+// Each variant declares what it needs of `targets` (target-needs.ts; checked by needs-rules.ts).
 export const fault = z.discriminatedUnion('type', [
   needs(pgPageCorruption, 'postgres'),
   needs(pgBadMigration, 'postgres'),
@@ -243,6 +244,7 @@ const migrationVersion = z
   ])
   .transform(String);
 
+// Each variant declares what it needs of `targets` (target-needs.ts; checked by needs-rules.ts).
 export const recoveryStep = z.discriminatedUnion('step', [
   needs(z.strictObject({ step: z.literal('assess-corruption'), ...stepBase }).meta({
     description: 'Runbook "Identify corruption extent": amcheck on the primary, relations and blocks to the journal',

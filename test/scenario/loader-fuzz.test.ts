@@ -164,6 +164,7 @@ describe('the scenario loader under random and mutated input (fast-check)', () =
         expect(Date.now() - started).toBeLessThan(PER_INPUT_BOUND_MS);
         rmSync(file);
       }),
+      // A few seconds in the suite; FUZZ_RUNS=5000 searches longer by hand.
       { numRuns: Number(process.env.FUZZ_RUNS ?? 150) },
     );
     // Both outcomes occur: mutations that keep a file valid exist (key removal of optional keys).
