@@ -7,6 +7,7 @@ import { readVerifyingKey, SIGNING_KEY_ENV } from '../report/evidence-keys.js';
 import { listScenarios } from '../scenario/list.js';
 import { loadScenarioFiles } from '../scenario/loader.js';
 import { maskEnvironmentValues } from '../scenario/mask-environment.js';
+import { reportsDirError } from './reports-dir.js';
 
 /** `drill validate`: 0 when every file is a valid scenario, 2 with every problem otherwise. */
 export async function validateCommand(files: string[]): Promise<number> {
@@ -28,7 +29,13 @@ export async function listCommand(dir: string): Promise<number> {
 
 /** `drill report [run-dir...]`: Allure HTML of the given runs, or of the latest. */
 export async function reportCommand(runDirs: string[], options: { reportsDir: string; output?: string }): Promise<number> {
-  const dirs = runDirs.length > 0 ? runDirs : (await findRunDirs(options.reportsDir)).slice(0, 1);
+  const latest = async () =>
+    (
+      await findRunDirs(options.reportsDir).catch((error: unknown) => {
+        throw reportsDirError(error, options.reportsDir);
+      })
+    ).slice(0, 1);
+  const dirs = runDirs.length > 0 ? runDirs : await latest();
   if (dirs.length === 0) {
     throw new InputError('NO_RUNS', `no runs in ${options.reportsDir}: run a drill first (npx drill run <scenario.yaml>)`);
   }

@@ -22,6 +22,7 @@ import { ResourceLedger } from '../engine/resource-ledger.js';
 import { DrillNetwork, enterNetwork } from '../targets/network/drill-network.js';
 import { GUARD_CIDR, networkName } from '../targets/network/layout.js';
 import { ProgressPrinter } from './progress-printer.js';
+import { prepareReportsDir, reportsDirError } from './reports-dir.js';
 import { newRunId } from './run-id.js';
 
 export interface RunOptions {
@@ -34,6 +35,7 @@ export interface RunOptions {
 /** `drill run`: validate everything first (exit 2, nothing started), then one drill at a time. */
 export async function runCommand(files: string[], options: RunOptions): Promise<number> {
   const loaded = await loadScenarioFiles(files);
+  const reportsDir = await prepareReportsDir(options.reportsDir);
   const signingKey = await signingKeyFromEnv(options.evidenceKeys);
   const writeRunEvidence = (dir: string) => writeEvidence(dir, signingKey ? { signingKey } : {});
   // What killed drills left (on this machine, any run) goes before a new drill starts beside it.
@@ -47,7 +49,7 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
         statuses.push('interrupted');
         break;
       }
-      const status = await runOne(scenario, options, signingKey, interrupts);
+      const status = await runOne(scenario, { ...options, reportsDir }, signingKey, interrupts);
       statuses.push(status);
       if (status === 'interrupted') break;
     }
@@ -61,7 +63,9 @@ async function runOne(loaded: LoadedScenario, options: RunOptions, signingKey: S
   const name = loaded.scenario.name;
   const runId = newRunId(options.reportsDir, name);
   const runDir = path.resolve(options.reportsDir, runId);
-  await mkdir(runDir, { recursive: true });
+  await mkdir(runDir, { recursive: true }).catch((error: unknown) => {
+    throw reportsDirError(error, path.join(options.reportsDir, runId));
+  });
   // Machine-wide, with this process as its owner: if this command is killed, the next `drill run`
   // or `drill cleanup` finds what the run left even without knowing --reports-dir.
   const ledger = RunLedger.create(runsDir(), { runId, runDir });

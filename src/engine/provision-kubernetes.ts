@@ -1,5 +1,5 @@
-import path from 'node:path';
 import { VersionApi } from '@kubernetes/client-node';
+import { resolveFromScenario } from '../scenario/scenario-paths.js';
 import type { Scenario } from '../scenario/schema.js';
 import { chooseKubernetesProvider, type KubernetesProviderChoice } from '../targets/kubernetes/choose-kubernetes-provider.js';
 import { createDrillNamespace, deleteNamespace, drillNamespaceName, waitForDefaultServiceAccount } from '../targets/kubernetes/drill-namespace.js';
@@ -7,7 +7,8 @@ import { kubeApi } from '../targets/kubernetes/kube-api.js';
 import { KubeconfigCluster } from '../targets/kubernetes/kubeconfig-cluster.js';
 import { registerKubeconfigSecrets } from '../targets/kubernetes/kubeconfig-secrets.js';
 import { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
-import { BUILTIN_MANIFESTS, loadManifests } from '../targets/kubernetes/manifest-set.js';
+import { refuseClusterScopedKinds } from '../targets/kubernetes/cluster-scope.js';
+import { BUILTIN_MANIFESTS, placeManifests, readManifests } from '../targets/kubernetes/manifest-set.js';
 import { schedulableNodeNames } from '../targets/kubernetes/node-capacity.js';
 import { requireDrillTargetNamespace } from '../targets/kubernetes/require-drill-target-namespace.js';
 import {
@@ -52,6 +53,10 @@ export async function provisionKubernetes(spec: KubernetesSpec, options: Kuberne
     );
   }
 
+  // Read (and checked) before any cluster is touched; validation read the same files already.
+  const source = spec.manifests ? resolveFromScenario(options.scenarioFile, spec.manifests) : BUILTIN_MANIFESTS;
+  const manifests = await readManifests(source);
+
   let cluster: KubernetesCluster | undefined;
   teardown.push('remove Kubernetes cluster', async () => {
     await cluster?.dispose();
@@ -63,10 +68,15 @@ export async function provisionKubernetes(spec: KubernetesSpec, options: Kuberne
   recorder.journal.components.kubernetes = version.gitVersion;
   recorder.journal.components.kubernetesProvider = choice.name;
 
-  let namespace: string;
   const ownsNamespace = choice.how !== 'kubeconfig';
+  const namespace = ownsNamespace ? (spec.namespace ?? drillNamespaceName(runId)) : spec.namespace!;
+  if (cluster.targetPolicy.kind !== 'whole-cluster') {
+    // Someone else's cluster (kubeconfig, DRILL_KUBECONFIG): only namespaced kinds, as API
+    // discovery says, and only into a namespace that is a drill target; both before any write.
+    if (!ownsNamespace) await requireDrillTargetNamespace(cluster, namespace, 'deploying the system under drill');
+    await refuseClusterScopedKinds(cluster.connect(), manifests, { namespace, source: spec.manifests ?? 'built-in' });
+  }
   if (ownsNamespace) {
-    namespace = spec.namespace ?? drillNamespaceName(runId);
     // A cluster the drill created goes away whole; in a running one, the namespace must be removed,
     // but only if this run created it: a namespace that already existed (NAMESPACE_EXISTS) is
     // someone else's. Teardown and the reaper also check the namespace's drill.dev/run label.
@@ -82,16 +92,10 @@ export async function provisionKubernetes(spec: KubernetesSpec, options: Kuberne
       await createDrillNamespace(api, namespace, runId);
     }
     await waitForDefaultServiceAccount(api, namespace, { timeoutMs: 30_000, signal });
-  } else {
-    namespace = spec.namespace!;
-    await requireDrillTargetNamespace(cluster, namespace, 'deploying the system under drill');
   }
   recorder.journal.components.kubernetesNamespace = namespace;
 
-  const source = spec.manifests ? path.resolve(options.scenarioFile ? path.dirname(options.scenarioFile) : process.cwd(), spec.manifests) : BUILTIN_MANIFESTS;
-  // In a cluster the drill did not create (kubeconfig, DRILL_KUBECONFIG), only namespaced objects.
-  const namespacedOnly = cluster.targetPolicy.kind !== 'whole-cluster';
-  const objects = loadManifests(source, { namespace, runId, namespacedOnly, ...(options.databaseUrl !== undefined ? { databaseUrl: options.databaseUrl } : {}) });
+  const objects = placeManifests(manifests, { namespace, runId, ...(options.databaseUrl !== undefined ? { databaseUrl: options.databaseUrl } : {}) });
   const applied: AppliedObject[] = [];
   if (!ownsNamespace) teardown.push('remove the system under drill', () => deleteObjects(api, namespace, applied));
   await applyObjects(api, objects, (o) => applied.push(o));
@@ -119,7 +123,11 @@ async function openCluster(
 ): Promise<KubernetesCluster> {
   switch (choice.how) {
     case 'kubeconfig':
-      return KubeconfigCluster.open({ ...(spec.kubeconfig ? { kubeconfigPath: spec.kubeconfig } : {}), ...(spec.context ? { context: spec.context } : {}) });
+      return KubeconfigCluster.open({
+        ...(spec.kubeconfig ? { kubeconfigPath: resolveFromScenario(options.scenarioFile, spec.kubeconfig) } : {}),
+        ...(spec.context ? { context: spec.context } : {}),
+        ...(spec.allowedContexts ? { allowedContexts: spec.allowedContexts } : {}),
+      });
     case 'reuse-local':
       return KubeconfigCluster.open({ kubeconfigPath: choice.kubeconfig });
     case 'kind': {

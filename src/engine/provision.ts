@@ -28,12 +28,13 @@ export async function provisionPostgres(spec: PostgresSpec, options: ProvisionOp
   const provider = await choosePostgresProvider(spec.provider, undefined, Boolean(spec.url));
   options.recorder.event('provider', `PostgreSQL provider: ${provider.name} (${provider.why})`);
   // Refused before anything connects: the data set is created, then damaged, on the target itself.
+  // The scenario's flag is the author's intent; the server's own marker is checked once connected.
   if (provider.name === 'external' && !spec.drillTarget) {
     throw new InputError(
       'NOT_A_DRILL_TARGET',
       `the drill creates a "drill" database on the external PostgreSQL${spec.url ? ` (${redactSecrets(spec.url)})` : ''} and damages it, ` +
-        'and that server is not marked as a drill target; point targets.postgres.url at a server you are prepared to lose ' +
-        'and set targets.postgres.drillTarget: true. Nothing was touched.',
+        'and the scenario does not mark it as a drill target; point targets.postgres.url at a server you are prepared to lose, ' +
+        'set targets.postgres.drillTarget: true, and mark the server itself (see the README, "External PostgreSQL"). Nothing was touched.',
     );
   }
   let created: PostgresDeployment | undefined;
@@ -43,6 +44,8 @@ export async function provisionPostgres(spec: PostgresSpec, options: ProvisionOp
   // Passwords the deployment generates are registered with the run's Redactor as they are made.
   const base = { runId: options.runId, clock: options.clock, ledger: options.ledger, secrets: options.recorder.secrets, ...(options.hostAddress ? { hostAddress: options.hostAddress } : {}) };
   const deployment = await createDeployment(provider.name, spec, base, (d) => (created = d));
+  // A server the drill did not create proves it is a drill target before anything is written to it.
+  await deployment.confirmDrillTarget?.();
   const version = await deployment.primary.serverVersion();
   options.recorder.journal.components.postgresql = version;
   options.recorder.journal.components.postgresProvider = provider.name;

@@ -32,8 +32,11 @@ export function closestMatch(input: string, candidates: Iterable<string>): strin
   let best: { candidate: string; distance: number } | undefined;
   for (const candidate of candidates) {
     if (candidate === input) continue;
-    const distance = editDistance(wanted, candidate.toLowerCase());
     const allowed = Math.max(1, Math.floor(Math.max(wanted.length, candidate.length) / 3));
+    // The distance is at least the difference in length: skip the quadratic work for a value of
+    // a megabyte against a ten-letter key.
+    if (Math.abs(wanted.length - candidate.length) > allowed) continue;
+    const distance = editDistance(wanted, candidate.toLowerCase());
     if (distance <= allowed && (!best || distance < best.distance)) best = { candidate, distance };
   }
   return best?.candidate;

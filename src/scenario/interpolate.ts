@@ -25,13 +25,23 @@ export function interpolateEnv(data: unknown, env: Env, options: { requireEnv: b
   const filled: KeyPath[] = [];
   const used: Record<string, string> = {};
 
+  // The loader refuses cyclic YAML before this runs; the guard keeps any other caller from
+  // recursing until the stack overflows.
+  const ancestors = new Set<object>();
   const visit = (value: unknown, path: KeyPath): unknown => {
     if (typeof value === 'string') return fill(value, path);
-    if (Array.isArray(value)) return value.map((item, index) => visit(item, [...path, index]));
-    if (value && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, visit(item, [...path, key])]));
+    if (!value || typeof value !== 'object') return value;
+    if (ancestors.has(value)) {
+      issues.push({ path, anchor: 'value', message: 'this value contains itself (a cyclic alias); copy the values instead' });
+      return undefined;
     }
-    return value;
+    ancestors.add(value);
+    try {
+      if (Array.isArray(value)) return value.map((item, index) => visit(item, [...path, index]));
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, visit(item, [...path, key])]));
+    } finally {
+      ancestors.delete(value);
+    }
   };
 
   const fill = (text: string, path: KeyPath): string => {

@@ -32,7 +32,9 @@ export const SCENARIO_FIX_HINT =
 /** `path/to/file.yaml:12:3 expect.rtoo: unknown key — did you mean "rto"?` */
 export function formatIssue(issue: ScenarioIssue): string {
   const where = issue.line > 0 ? `${issue.file}:${issue.line}:${issue.column}` : issue.file;
-  const key = issue.keyPath ? ` ${issue.keyPath}:` : ':';
+  // A key of a megabyte is its own problem; its start is enough to find it.
+  const keyPath = issue.keyPath.length > 200 ? `${issue.keyPath.slice(0, 120)}… (${issue.keyPath.length} characters)` : issue.keyPath;
+  const key = keyPath ? ` ${keyPath}:` : ':';
   const hint = issue.suggestion === undefined ? '' : ` — did you mean "${issue.suggestion}"?`;
   return `${where}${key} ${issue.message}${hint}`;
 }

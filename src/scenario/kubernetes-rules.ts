@@ -1,11 +1,13 @@
 import { parseSelector, SelectorSyntaxError } from '../targets/kubernetes/label-selector.js';
 import type { PathIssue } from './issues.js';
-import { isRecord } from './schema-walk.js';
+import { isRecord, keysOf, schemaAt } from './schema-walk.js';
+import { scenarioSchema } from './schema.js';
 
 /**
  * Cross-key rules of the Kubernetes vocabulary (see rules.ts for why they are not zod
  * refinements): what a provider needs, probes that name one thing to watch, selectors that
- * parse, and Kubernetes faults and steps in a scenario that has a cluster to act on.
+ * parse, node references that name a node. Which target a fault or step needs is declared on its
+ * schema variant and checked by needs-rules.ts.
  */
 export function kubernetesIssues(data: unknown): PathIssue[] {
   const issues: PathIssue[] = [];
@@ -20,15 +22,10 @@ export function kubernetesIssues(data: unknown): PathIssue[] {
       message: 'required when provider is "kubeconfig": the namespace the drill may deploy into and damage, labelled drill.dev/target=true',
     });
   }
-  const needK8s = (path: Array<string | number>, what: string) => {
-    if (!hasK8s) issues.push({ path, anchor: 'value', message: `${what} acts on Kubernetes: add targets.kubernetes (e.g. kubernetes: {provider: auto})` });
-  };
-
   const probes = dig(data, 'workload', 'probes');
   if (Array.isArray(probes)) {
     probes.forEach((p, i) => {
       if (!isRecord(p) || p.type !== 'k8s-ready') return;
-      needK8s(['workload', 'probes', i, 'type'], 'a k8s-ready probe');
       const named = ['deployment', 'endpoints'].filter((k) => p[k] !== undefined);
       if (named.length !== 1) {
         issues.push({
@@ -43,8 +40,7 @@ export function kubernetesIssues(data: unknown): PathIssue[] {
   const faults = dig(data, 'faults');
   if (Array.isArray(faults)) {
     faults.forEach((f, i) => {
-      if (!isRecord(f) || typeof f.type !== 'string' || !f.type.startsWith('k8s-')) return;
-      needK8s(['faults', i, 'type'], f.type);
+      if (!isRecord(f)) return;
       if (f.type === 'k8s-pod-kill' && typeof f.selector === 'string') {
         try {
           parseSelector(f.selector);
@@ -53,13 +49,6 @@ export function kubernetesIssues(data: unknown): PathIssue[] {
           issues.push({ path: ['faults', i, 'selector'], anchor: 'value', message: error.message });
         }
       }
-      if (f.type === 'k8s-node-failure' && hasK8s && k8s.provider === 'kubeconfig') {
-        issues.push({
-          path: ['faults', i, 'type'],
-          anchor: 'value',
-          message: 'a node failure hits every namespace on the node, and a kubeconfig cluster is not the drill\'s own; use provider: local or kind',
-        });
-      }
     });
   }
 
@@ -67,15 +56,10 @@ export function kubernetesIssues(data: unknown): PathIssue[] {
   const steps = dig(data, 'recovery');
   if (Array.isArray(steps)) {
     steps.forEach((s, i) => {
-      if (!isRecord(s) || typeof s.step !== 'string' || !s.step.startsWith('k8s-')) return;
-      needK8s(['recovery', i, 'step'], s.step);
-      if (NODE_STEPS.has(s.step)) {
-        if (hasK8s && k8s.provider === 'kubeconfig') {
-          issues.push({ path: ['recovery', i, 'step'], anchor: 'value', message: `${s.step} acts on a node every namespace shares, and a kubeconfig cluster is not the drill's own; use provider: local or kind` });
-        }
-        if ((s.node === undefined || s.node === 'failed') && !hasNodeFault) {
-          issues.push({ path: ['recovery', i, s.node === undefined ? 'step' : 'node'], anchor: 'value', message: 'node: failed (the default) is the node a k8s-node-failure fault took down, and there is none; name the node' });
-        }
+      if (!isRecord(s)) return;
+      // Steps that take a `node` default to the node a k8s-node-failure took down.
+      if (keysOf(schemaAt(scenarioSchema, data, ['recovery', i])).includes('node') && (s.node === undefined || s.node === 'failed') && !hasNodeFault) {
+        issues.push({ path: ['recovery', i, s.node === undefined ? 'step' : 'node'], anchor: 'value', message: 'node: failed (the default) is the node a k8s-node-failure fault took down, and there is none; name the node' });
       }
       if (s.step === 'k8s-secret-patch' && (s.value === undefined || s.value === 'current-primary') && !hasPostgres) {
         issues.push({
@@ -88,8 +72,6 @@ export function kubernetesIssues(data: unknown): PathIssue[] {
   }
   return issues;
 }
-
-const NODE_STEPS = new Set(['k8s-cordon', 'k8s-drain', 'k8s-delete-node']);
 
 function dig(data: unknown, ...keys: string[]): unknown {
   let current = data;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DURATION_PATTERN, parseDuration } from './duration.js';
+import { duration, INTERVAL, SPAN, WAIT } from './duration-schema.js';
+import { needs } from './target-needs.js';
 import { restoresService } from './restores-service.js';
 
 /**
@@ -8,14 +9,7 @@ import { restoresService } from './restores-service.js';
  * Kubernetes vocabulary reads in one place.
  */
 
-// The same duration as schema.ts (which imports this file, so it cannot be imported from there).
-const duration = z
-  .string()
-  .regex(new RegExp(DURATION_PATTERN), 'a duration like 500ms, 30s, 15m or 1h')
-  .transform((text) => parseDuration(text)!)
-  .meta({ description: 'Duration: a number and a unit (ms, s, m, h), e.g. 500ms, 30s, 15m, 1m30s' });
-
-const stepBase = { timeout: duration.default(600_000), title: z.string().optional(), restoresService };
+const stepBase = { timeout: duration(WAIT).default(600_000), title: z.string().optional(), restoresService };
 
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes name: lower-case letters, digits and dashes');
 const deploymentList = z.array(dnsLabel).min(1);
@@ -35,8 +29,19 @@ export const kubernetesTarget = z
           'auto: kind when a Docker engine answers, else local. local: a control plane of real Kubernetes binaries with kwok fake nodes, ' +
           'started for the drill (or the running cluster DRILL_KUBECONFIG names). kind: a kind cluster. kubeconfig: an existing cluster',
       }),
-    kubeconfig: z.string().optional().meta({ description: 'kubeconfig provider: the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' }),
+    kubeconfig: z
+      .string()
+      .optional()
+      .meta({ description: 'kubeconfig provider: the kubeconfig file, relative to the scenario file (default: $KUBECONFIG, else ~/.kube/config)' }),
     context: z.string().optional().meta({ description: 'kubeconfig provider: the context (default: the file\'s current context)' }),
+    allowedContexts: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .meta({
+        description:
+          'kubeconfig provider: the only contexts the drill may act through; any other (a wrong current-context, a typo) stops it with NOT_A_DRILL_TARGET before anything is touched',
+      }),
     namespace: dnsLabel
       .optional()
       .meta({ description: 'kubeconfig provider: the namespace to deploy into and damage; it must be labelled drill.dev/target=true. Others: a fresh drill-<run> namespace' }),
@@ -60,7 +65,7 @@ export const kubernetesTarget = z
       .string()
       .optional()
       .meta({ description: 'The system under drill: a YAML file or directory (relative to the scenario file). Default: the built-in TrustStram manifests' }),
-    readyTimeout: duration.default(120_000).meta({ description: 'How long the system under drill may take to become available' }),
+    readyTimeout: duration(WAIT).default(120_000).meta({ description: 'How long the system under drill may take to become available' }),
   })
   .meta({ description: 'The Kubernetes cluster the drill runs against' });
 
@@ -118,32 +123,37 @@ const k8sNodeFailure = z
   })
   .meta({ description: 'A node is lost. Needs a cluster the drill created (nodes are shared by every namespace)' });
 
-export const kubernetesFaults = [k8sPodKill, k8sBadRelease, k8sScaleToZero, k8sNodeFailure] as const;
+export const kubernetesFaults = [
+  needs(k8sPodKill, 'kubernetes'),
+  needs(k8sBadRelease, 'kubernetes'),
+  needs(k8sScaleToZero, 'kubernetes'),
+  needs(k8sNodeFailure, 'kubernetes', 'own-cluster'),
+] as const;
 
 export const kubernetesRecoverySteps = [
-  z.strictObject({
+  needs(z.strictObject({
     step: z.literal('k8s-incident-assessment'),
     deployments: deploymentList.optional().meta({ description: 'Whose rollout history to record (default: every Deployment in the namespace)' }),
     ...stepBase,
   }).meta({
     description: 'Runbook "Incident Assessment": pods that are not running and ready, each Deployment\'s rollout history, the nodes; to the journal',
-  }),
-  z.strictObject({
+  }), 'kubernetes'),
+  needs(z.strictObject({
     step: z.literal('k8s-rollout-undo'),
     deployments: deploymentList.default(SYSTEM_DEPLOYMENTS),
     toRevision: z.number().int().min(1).optional().meta({ description: 'kubectl --to-revision (default: the previous revision)' }),
     ...stepBase,
   }).meta({
     description: 'Runbook "Kubernetes Rolling Rollback": kubectl rollout undo, for each Deployment; postcondition: its template is the chosen revision\'s',
-  }),
-  z.strictObject({
+  }), 'kubernetes'),
+  needs(z.strictObject({
     step: z.literal('k8s-rollout-status'),
     deployments: deploymentList.default(['truststream-api']),
     ...stepBase,
   }).meta({
     description: 'Runbook "Monitor rollback progress": kubectl rollout status --timeout=<timeout>; fails when the rollout does not finish or exceeds its progress deadline',
-  }),
-  z.strictObject({
+  }), 'kubernetes'),
+  needs(z.strictObject({
     step: z.literal('k8s-blue-green-switch'),
     service: dnsLabel.default('truststream-api'),
     label: z.string().default('version').meta({ description: 'The selector key that picks the colour' }),
@@ -151,20 +161,20 @@ export const kubernetesRecoverySteps = [
     ...stepBase,
   }).meta({
     description: 'Runbook "Blue-Green Instant Switch": patch the Service selector; postcondition: its ready endpoints are all pods of the new colour',
-  }),
-  z.strictObject({
+  }), 'kubernetes'),
+  needs(z.strictObject({
     step: z.literal('k8s-rollout-restart'),
     deployments: deploymentList.default(['truststream-reader']),
     wait: z.boolean().default(true).meta({ description: 'Wait until the restarted pods are available' }),
     ...stepBase,
-  }).meta({ description: 'Runbook "Restart read-only instances": kubectl rollout restart (restartedAt annotation)' }),
-  z.strictObject({
+  }).meta({ description: 'Runbook "Restart read-only instances": kubectl rollout restart (restartedAt annotation)' }), 'kubernetes'),
+  needs(z.strictObject({
     step: z.literal('k8s-configmap-patch'),
     configMap: dnsLabel.default('truststream-config'),
     data: z.record(z.string(), z.string()).meta({ description: 'Keys to set, e.g. {READ_ONLY_MODE: "true"}' }),
     ...stepBase,
-  }).meta({ description: 'Runbook "Enable read-only mode": kubectl patch configmap --patch {"data": ...}' }),
-  z.strictObject({
+  }).meta({ description: 'Runbook "Enable read-only mode": kubectl patch configmap --patch {"data": ...}' }), 'kubernetes'),
+  needs(z.strictObject({
     step: z.literal('k8s-secret-patch'),
     secret: dnsLabel.default('truststream-db-credentials'),
     key: z.string().default('DATABASE_URL'),
@@ -174,22 +184,22 @@ export const kubernetesRecoverySteps = [
       .meta({ description: 'current-primary: the URL of the database the application now uses (after promotion or restore); or {value: ...}' }),
     restart: z.array(dnsLabel).default(['truststream-api']).meta({ description: 'Deployments restarted afterwards (kubectl rollout restart)' }),
     ...stepBase,
-  }).meta({ description: 'Runbook "Update application connection strings" then "Restart application pods"; the value never reaches the journal in clear' }),
-  z.strictObject({
+  }).meta({ description: 'Runbook "Update application connection strings" then "Restart application pods"; the value never reaches the journal in clear' }), 'kubernetes'),
+  needs(z.strictObject({
     step: z.literal('k8s-scale'),
     deployment: dnsLabel.default('truststream-api'),
     replicas: z.number().int().min(0),
     ...stepBase,
-  }).meta({ description: 'kubectl scale --replicas (runbook "Stop write operations": 0); postcondition: that many pods, all available' }),
-  z.strictObject({
+  }).meta({ description: 'kubectl scale --replicas (runbook "Stop write operations": 0); postcondition: that many pods, all available' }), 'kubernetes'),
+  needs(z.strictObject({
     step: z.literal('k8s-cordon'),
     node: nodeRef,
     ...stepBase,
-  }).meta({ description: 'Runbook "Node Recovery": kubectl cordon; postcondition: the node takes no new pods' }),
-  z.strictObject({
+  }).meta({ description: 'Runbook "Node Recovery": kubectl cordon; postcondition: the node takes no new pods' }), 'kubernetes', 'own-cluster'),
+  needs(z.strictObject({
     step: z.literal('k8s-drain'),
     node: nodeRef,
-    skipWaitForDeleteTimeout: duration
+    skipWaitForDeleteTimeout: duration(SPAN)
       .default(0)
       .meta({ description: 'kubectl --skip-wait-for-delete-timeout: pods whose deletionTimestamp (the end of their grace period) is this long past are not waited for (0: wait for all). A node without a kubelet never confirms deletions' }),
     ...stepBase,
@@ -197,13 +207,13 @@ export const kubernetesRecoverySteps = [
     description:
       'Runbook "Drain and replace unhealthy nodes": kubectl drain --ignore-daemonsets --delete-emptydir-data --force, through the eviction API ' +
       '(PodDisruptionBudgets respected, refused evictions retried); postcondition: no pod left to wait for on the node',
-  }),
-  z.strictObject({
+  }), 'kubernetes', 'own-cluster'),
+  needs(z.strictObject({
     step: z.literal('k8s-delete-node'),
     node: nodeRef,
     ...stepBase,
-  }).meta({ description: 'Runbook "kubectl delete node"; postcondition: the Node object is gone' }),
-  z.strictObject({
+  }).meta({ description: 'Runbook "kubectl delete node"; postcondition: the Node object is gone' }), 'kubernetes', 'own-cluster'),
+  needs(z.strictObject({
     step: z.literal('k8s-replace-node'),
     desiredNodes: z
       .number()
@@ -217,18 +227,20 @@ export const kubernetesRecoverySteps = [
     description:
       'Runbook "Scale node group to replace nodes": new nodes join until desiredNodes are Ready and schedulable (none is removed); postcondition: reached within the timeout. ' +
       'Local provider only: elsewhere the node group (a cloud autoscaler) replaces nodes, exit 3',
-  }),
+  }), 'kubernetes', 'own-cluster'),
 ] as const;
 
-export const k8sReadyProbe = z
+const k8sReady = z
   .strictObject({
     type: z.literal('k8s-ready'),
     name: z.string(),
     deployment: dnsLabel.optional().meta({ description: 'Passes while the Deployment has at least `min` available replicas' }),
     endpoints: dnsLabel.optional().meta({ description: 'Passes while the Service has at least `min` ready endpoints (EndpointSlices)' }),
     min: z.number().int().min(1).default(1),
-    interval: duration.default(500),
-    timeout: duration.default(2000),
+    interval: duration(INTERVAL).default(500),
+    timeout: duration(WAIT).default(2000),
     service: z.boolean().default(true).meta({ description: 'Counts for RTO and steady state' }),
   })
   .meta({ description: 'Kubernetes readiness in the drill namespace: name exactly one of deployment or endpoints' });
+
+export const k8sReadyProbe = needs(k8sReady, 'kubernetes');

@@ -1,12 +1,14 @@
 import { resolve } from 'node:path';
 import createDebug from 'debug';
+import { fileIssues } from './file-rules.js';
 import { interpolateEnv, type Env } from './interpolate.js';
 import { ScenarioValidationError, sortIssues, type PathIssue, type ScenarioIssue } from './issues.js';
 import { parseYaml } from './parse-yaml.js';
 import { readSource } from './read-source.js';
 import { crossFieldIssues } from './rules.js';
 import { scenarioSchema, type Scenario } from './schema.js';
-import { formatKeyPath, locate, type Position } from './yaml-locate.js';
+import { formatKeyPath, locate, toPosition, type KeyPath, type Position } from './yaml-locate.js';
+import { structureIssues } from './yaml-structure.js';
 import { describeZodIssues } from './zod-issues.js';
 
 const debug = createDebug('drill:scenario');
@@ -87,6 +89,14 @@ async function checkScenarioFile(file: string, options: LoadOptions): Promise<Ch
     return { issues: [place({ path: [], anchor: 'value', message })] };
   }
 
+  // Before toJS: a cyclic or absurdly deep value would crash everything that walks it.
+  const structure = structureIssues(doc);
+  if (structure.length) {
+    return {
+      issues: structure.map((issue) => ({ file, ...toPosition(lineCounter, issue.offset), keyPath: formatKeyPath(issue.path), message: issue.message })),
+    };
+  }
+
   let raw: unknown;
   try {
     raw = doc.toJS();
@@ -95,12 +105,14 @@ async function checkScenarioFile(file: string, options: LoadOptions): Promise<Ch
     return { issues: [place({ path: [], anchor: 'value', message: `cannot read the YAML: ${(error as Error).message}` })] };
   }
 
-  const env = interpolateEnv(raw, options.env ?? process.env, { requireEnv: options.requireEnv ?? true });
+  const environment = options.env ?? process.env;
+  const env = interpolateEnv(raw, environment, { requireEnv: options.requireEnv ?? true });
   const secret = new Set(env.filled.map(formatKeyPath));
+  const isSecret = (path: KeyPath) => secret.has(formatKeyPath(path));
   const parsed = scenarioSchema.safeParse(env.data);
   const schemaIssues = parsed.success
     ? []
-    : describeZodIssues(parsed.error.issues, { data: env.data, isSecret: (path) => secret.has(formatKeyPath(path)) });
+    : describeZodIssues(parsed.error.issues, { data: env.data, isSecret });
   // A value left as `${UNSET}` also fails its type; the unset variable is the one thing to fix.
   const envPaths = new Set(env.issues.map((issue) => formatKeyPath(issue.path)));
   // The name becomes the run id and directory name, which no Redactor can take back.
@@ -111,6 +123,7 @@ async function checkScenarioFile(file: string, options: LoadOptions): Promise<Ch
     ...env.issues,
     ...nameIssues,
     ...crossFieldIssues(env.data),
+    ...(await fileIssues(env.data, { scenarioFile: absolute, env: environment, isSecret })),
     ...schemaIssues.filter((issue) => !envPaths.has(formatKeyPath(issue.path))),
   ];
 

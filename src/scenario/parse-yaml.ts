@@ -1,5 +1,6 @@
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { formatKeyPath, pathAtOffset, toPosition } from './yaml-locate.js';
+import { MAX_NESTING } from './yaml-structure.js';
 
 /**
  * YAML text to a document that keeps source positions, plus syntax problems already placed at
@@ -22,11 +23,17 @@ export function parseYaml(source: string): ParsedYaml {
   const lineCounter = new LineCounter();
   // Merge keys (`<<: *defaults`) let scenario authors share blocks; unique keys catch paste slips.
   const doc = parseDocument(source, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: true });
-  const syntaxIssues = doc.errors.map((error) => ({
-    ...toPosition(lineCounter, error.pos[0]),
-    keyPath: formatKeyPath(pathAtOffset(doc, error.pos[0])),
-    message: `YAML syntax: ${FRIENDLIER[error.code] ?? lowerFirst(error.message)}`,
-  }));
+  const syntaxIssues = doc.errors.map((error) => {
+    // The parser recurses per level of nesting; thousands of `[` end its stack, not its grammar.
+    const overflow = /call stack/i.test(error.message);
+    return {
+      ...toPosition(lineCounter, error.pos[0]),
+      keyPath: formatKeyPath(pathAtOffset(doc, error.pos[0]).slice(0, overflow ? MAX_NESTING : undefined)),
+      message: overflow
+        ? `the document is nested far too deeply (a scenario needs a handful of levels, at most ${MAX_NESTING}); flatten it`
+        : `YAML syntax: ${FRIENDLIER[error.code] ?? lowerFirst(error.message)}`,
+    };
+  });
   return { doc, lineCounter, syntaxIssues };
 }
 

@@ -1,6 +1,8 @@
 import type { PathIssue } from './issues.js';
 import { isRecord } from './schema-walk.js';
+import { datasetIssues } from './dataset-rules.js';
 import { kubernetesIssues } from './kubernetes-rules.js';
+import { needsIssues } from './needs-rules.js';
 
 /**
  * Rules that span several keys. They live here rather than as zod refinements so they run even
@@ -21,6 +23,8 @@ export function crossFieldIssues(data: unknown): PathIssue[] {
   issues.push(...replicaIssues(data));
   issues.push(...fatFingerIssues(data));
   issues.push(...kubernetesIssues(data));
+  issues.push(...needsIssues(data));
+  issues.push(...datasetIssues(data));
   return issues;
 }
 
@@ -53,13 +57,12 @@ function replicaIssues(data: unknown): PathIssue[] {
     Array.isArray(list) ? list.flatMap((item, i) => (isRecord(item) && item[key] === kind ? [[i, item] as [number, Record<string, unknown>]] : [])) : [];
   const faults = dig(data, 'faults');
   const users = [
-    ...uses(faults, 'type', 'pg-replication-lag').map(([i, item]) => ({ path: ['faults', i] as const, key: 'type', item })),
-    ...uses(dig(data, 'recovery'), 'step', 'promote-replica').map(([i, item]) => ({ path: ['recovery', i] as const, key: 'step', item })),
+    ...uses(faults, 'type', 'pg-replication-lag').map(([i, item]) => ({ path: ['faults', i] as const, item })),
+    ...uses(dig(data, 'recovery'), 'step', 'promote-replica').map(([i, item]) => ({ path: ['recovery', i] as const, item })),
   ];
-  for (const { path, key, item } of users) {
-    if (count === 0) {
-      issues.push({ path: [...path, key], anchor: 'value', message: 'needs a streaming replica: set targets.postgres.replicas: 1 or more' });
-    } else if (typeof item.replica === 'string' && !names.includes(item.replica)) {
+  for (const { path, item } of users) {
+    // No replicas at all is the `replica` need of these variants (needs-rules.ts).
+    if (count > 0 && typeof item.replica === 'string' && !names.includes(item.replica)) {
       issues.push({ path: [...path, 'replica'], anchor: 'value', message: `there is no replica "${item.replica}"; the replicas are ${names.join(', ')}` });
     }
   }

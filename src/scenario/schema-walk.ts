@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from './schema.js';
+import { isDurationSchema } from './duration-schema.js';
 import type { KeyPath } from './yaml-locate.js';
 
 /**
@@ -84,8 +84,7 @@ export function discriminatorOf(schema: Schema | undefined): { key: string; valu
 
 /** True for the scenario `duration` type, however it was wrapped with defaults or metadata. */
 export function isDuration(schema: Schema | undefined): boolean {
-  // `.meta()` clones the schema but keeps its definition object; compare that.
-  return !!schema && unwrap(schema)._zod.def === duration._zod.def;
+  return !!schema && isDurationSchema(unwrap(schema));
 }
 
 function chooseOption(schema: Schema | undefined, value: unknown): Schema | undefined {

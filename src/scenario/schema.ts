@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { DURATION_PATTERN, parseDuration } from './duration.js';
+import { duration, INTERVAL, SPAN, TOLERANCE, WAIT } from './duration-schema.js';
+import { datasetName } from './dataset-refs.js';
+import { needs } from './target-needs.js';
 import { k8sReadyProbe, kubernetesFaults, kubernetesRecoverySteps, kubernetesTarget } from './kubernetes-schema.js';
 import { restoresService } from './restores-service.js';
 
@@ -8,13 +10,6 @@ import { restoresService } from './restores-service.js';
  * from it and schema/scenario.schema.json is generated from it (`npm run schema`).
  * Objects are strict so a misspelt key is an error, never silently ignored.
  */
-
-/** A duration written as text (`15m`), parsed to milliseconds. */
-export const duration = z
-  .string()
-  .regex(new RegExp(DURATION_PATTERN), 'a duration like 500ms, 30s, 15m or 1h')
-  .transform((text) => parseDuration(text)!)
-  .meta({ description: 'Duration: a number and a unit (ms, s, m, h), e.g. 500ms, 30s, 15m, 1m30s' });
 
 const severity = z
   .enum(['P0', 'P1', 'P2', 'P3'])
@@ -65,8 +60,8 @@ const sqlProbe = z.strictObject({
   type: z.literal('sql'),
   name: z.string(),
   query: z.string().meta({ description: 'Runs against the current primary; an error is a failure' }),
-  interval: duration.default(250),
-  timeout: duration.default(2000),
+  interval: duration(INTERVAL).default(250),
+  timeout: duration(WAIT).default(2000),
   service: z.boolean().default(true).meta({ description: 'Counts for RTO and steady state' }),
 });
 
@@ -75,17 +70,17 @@ const httpProbe = z.strictObject({
   name: z.string(),
   url: z.string().url(),
   expectStatus: z.number().int().default(200),
-  interval: duration.default(500),
-  timeout: duration.default(2000),
+  interval: duration(INTERVAL).default(500),
+  timeout: duration(WAIT).default(2000),
   service: z.boolean().default(true),
 });
 
-const probe = z.discriminatedUnion('type', [sqlProbe, httpProbe, k8sReadyProbe]);
+const probe = z.discriminatedUnion('type', [needs(sqlProbe, 'postgres'), needs(httpProbe), k8sReadyProbe]);
 
 const workload = z.strictObject({
   canary: z
     .strictObject({
-      interval: duration.default(100).meta({ description: 'Time between canary commits' }),
+      interval: duration(INTERVAL).default(100).meta({ description: 'Time between canary commits' }),
     })
     .prefault({}),
   probes: z.array(probe).min(1),
@@ -94,7 +89,7 @@ const workload = z.strictObject({
 const pgPageCorruption = z
   .strictObject({
     type: z.literal('pg-page-corruption'),
-    table: z.string().meta({ description: 'Table of the drill data set whose heap pages get damaged' }),
+    table: datasetName('table').meta({ description: 'Table of the drill data set whose heap pages get damaged' }),
     blocks: z.array(z.number().int().min(0)).default([0]).meta({ description: 'Block numbers to damage' }),
   })
   .meta({ description: 'Stops the server, flips bytes in heap pages on disk, restarts it' });
@@ -107,7 +102,7 @@ const fixChecksum = z
 const pgLinePointerCorruption = z
   .strictObject({
     type: z.literal('pg-line-pointer-corruption'),
-    table: z.string().meta({ description: 'Table of the drill data set whose heap page gets garbage line pointers' }),
+    table: datasetName('table').meta({ description: 'Table of the drill data set whose heap page gets garbage line pointers' }),
     block: z.number().int().min(0).default(0).meta({ description: 'Heap block to damage' }),
     items: z.array(z.number().int().min(1)).min(1).default([1, 2]).meta({ description: 'Line pointers (1-based item numbers) to overwrite' }),
     fixChecksum,
@@ -120,14 +115,14 @@ const pgLinePointerCorruption = z
 const pgRelationFileDeleted = z
   .strictObject({
     type: z.literal('pg-relation-file-deleted'),
-    table: z.string().meta({ description: 'Table of the drill data set whose data file goes missing' }),
+    table: datasetName('table').meta({ description: 'Table of the drill data set whose data file goes missing' }),
   })
   .meta({ description: 'Stops the server, moves the table\'s main data file away, restarts it: every read fails with "could not open file"' });
 
 const pgIndexCorruption = z
   .strictObject({
     type: z.literal('pg-index-corruption'),
-    index: z.string().meta({ description: 'B-tree index of the drill data set to damage, e.g. transfers_pkey' }),
+    index: datasetName('index').meta({ description: 'B-tree index of the drill data set to damage, e.g. transfers_pkey' }),
     block: z.number().int().min(1).optional().meta({ description: 'Leaf block to damage (default: the first leaf page with two items)' }),
     fixChecksum,
   })
@@ -140,7 +135,7 @@ const pgFatFinger = z
   .strictObject({
     type: z.literal('pg-fat-finger'),
     statement: z.enum(['update', 'delete']).meta({ description: 'UPDATE or DELETE without a WHERE clause' }),
-    table: z.string().meta({ description: 'Table of the drill data set it hits (every row)' }),
+    table: datasetName('table').meta({ description: 'Table of the drill data set it hits (every row)' }),
     set: z.string().optional().meta({ description: 'update only: the SET list, e.g. "balance = 0"' }),
   })
   .meta({
@@ -152,14 +147,14 @@ const schemaChange = z
   .discriminatedUnion('kind', [
     z.strictObject({
       kind: z.literal('rename-column'),
-      table: z.string(),
+      table: datasetName('table'),
       column: z.string(),
       to: z.string().meta({ description: 'The new name; code still using the old one fails' }),
     }),
-    z.strictObject({ kind: z.literal('add-required-column'), table: z.string(), column: z.string() }).meta({
+    z.strictObject({ kind: z.literal('add-required-column'), table: datasetName('table'), column: z.string() }).meta({
       description: 'NOT NULL text column, existing rows filled, no default left: inserts that do not name it fail',
     }),
-    z.strictObject({ kind: z.literal('drop-column'), table: z.string(), column: z.string() }).meta({
+    z.strictObject({ kind: z.literal('drop-column'), table: datasetName('table'), column: z.string() }).meta({
       description: 'Drops the column; its down step re-creates it empty (the data is lost)',
     }),
   ])
@@ -177,14 +172,25 @@ const pgReplicationLag = z
   .strictObject({
     type: z.literal('pg-replication-lag'),
     replica: z.string().optional().meta({ description: 'Replica to hold back (default: the first)' }),
-    holdFor: duration.default(5000).meta({ description: 'How long the primary goes on writing without the replica before the next fault' }),
+    holdFor: duration(WAIT).default(5000).meta({ description: 'How long the primary goes on writing without the replica before the next fault' }),
   })
   .meta({
     description:
       'Replication to a replica held back (its WAL receiver stopped) for holdFor before the next fault; a precondition, so it does not set T_fault. Needs replication: async',
   });
 
-export const fault = z.discriminatedUnion('type', [pgPageCorruption, pgBadMigration, pgPrimaryCrash, pgReplicationLag, pgLinePointerCorruption, pgRelationFileDeleted, pgIndexCorruption, pgFatFinger, ...kubernetesFaults]);
+// Each variant declares what it needs of `targets` (target-needs.ts; checked by needs-rules.ts).
+export const fault = z.discriminatedUnion('type', [
+  needs(pgPageCorruption, 'postgres'),
+  needs(pgBadMigration, 'postgres'),
+  needs(pgPrimaryCrash, 'postgres'),
+  needs(pgReplicationLag, 'postgres', 'replica'),
+  needs(pgLinePointerCorruption, 'postgres'),
+  needs(pgRelationFileDeleted, 'postgres'),
+  needs(pgIndexCorruption, 'postgres'),
+  needs(pgFatFinger, 'postgres'),
+  ...kubernetesFaults,
+]);
 
 const recoveryTarget = z
   .union([
@@ -211,7 +217,7 @@ const restoreVerify = z
   .default(true)
   .meta({ description: 'Verify the backup (pg_verifybackup) and, once restored, every page checksum offline (pg_checksums --check)' });
 
-const stepBase = { timeout: duration.default(600_000), title: z.string().optional(), restoresService };
+const stepBase = { timeout: duration(WAIT).default(600_000), title: z.string().optional(), restoresService };
 
 /**
  * The runbook's "Auto-Rollback Script" (scripts/emergency/auto-rollback.sh), shared by the
@@ -223,10 +229,10 @@ const autoRollbackSettings = z.strictObject({
     .min(1)
     .default(['truststream-api', 'truststream-worker'])
     .meta({ description: 'Deployments rolled back (kubectl rollout undo) when the health check fails; the script\'s default: API and worker' }),
-  healthTimeout: duration.default(300_000).meta({ description: 'The script\'s TIMEOUT: how long the service may take to pass its health check before a rollback starts' }),
-  pollInterval: duration.default(5000).meta({ description: 'Time between health checks while waiting (the script\'s `sleep 5`)' }),
-  rolloutTimeout: duration.default(300_000).meta({ description: 'kubectl rollout status --timeout after the rollback' }),
-  verifyTimeout: duration
+  healthTimeout: duration(WAIT).default(300_000).meta({ description: 'The script\'s TIMEOUT: how long the service may take to pass its health check before a rollback starts' }),
+  pollInterval: duration(INTERVAL).default(5000).meta({ description: 'Time between health checks while waiting (the script\'s `sleep 5`)' }),
+  rolloutTimeout: duration(WAIT).default(300_000).meta({ description: 'kubectl rollout status --timeout after the rollback' }),
+  verifyTimeout: duration(WAIT)
     .default(30_000)
     .meta({ description: 'How long the service may take to answer healthy once the rollback has rolled out (endpoints follow pod readiness)' }),
 });
@@ -239,97 +245,98 @@ const migrationVersion = z
   ])
   .transform(String);
 
+// Each variant declares what it needs of `targets` (target-needs.ts; checked by needs-rules.ts).
 export const recoveryStep = z.discriminatedUnion('step', [
-  z.strictObject({ step: z.literal('assess-corruption'), ...stepBase }).meta({
+  needs(z.strictObject({ step: z.literal('assess-corruption'), ...stepBase }).meta({
     description: 'Runbook "Identify corruption extent": amcheck on the primary, relations and blocks to the journal',
-  }),
-  z.strictObject({ step: z.literal('stop-writes'), ...stepBase }).meta({
+  }), 'postgres'),
+  needs(z.strictObject({ step: z.literal('stop-writes'), ...stepBase }).meta({
     description: 'Runbook "Stop write operations": pause the writer, make the primary read-only',
-  }),
-  z.strictObject({ step: z.literal('resume-writes'), ...stepBase }).meta({
+  }), 'postgres'),
+  needs(z.strictObject({ step: z.literal('resume-writes'), ...stepBase }).meta({
     description: 'Undo stop-writes: lift read-only mode and resume the writer; postcondition: a write is accepted',
-  }),
-  z.strictObject({ step: z.literal('pitr-restore'), target: recoveryTarget, backup: backupChoice, verify: restoreVerify, ...stepBase }).meta({
+  }), 'postgres'),
+  needs(z.strictObject({ step: z.literal('pitr-restore'), target: recoveryTarget, backup: backupChoice, verify: restoreVerify, ...stepBase }).meta({
     description: 'Runbook "Restore from point-in-time backup" into a new instance',
-  }),
-  z.strictObject({
+  }), 'postgres'),
+  needs(z.strictObject({
     step: z.literal('restore-base-backup'),
     confirmDataLoss: z.boolean().default(false).meta({ description: 'The runbook\'s --confirm-data-loss' }),
     backup: backupChoice,
     verify: restoreVerify,
     ...stepBase,
-  }).meta({ description: 'Runbook "Restore from backup": a base backup alone, no WAL replay' }),
-  z.strictObject({
+  }).meta({ description: 'Runbook "Restore from backup": a base backup alone, no WAL replay' }), 'postgres'),
+  needs(z.strictObject({
     step: z.literal('take-base-backup'),
     verify: z
       .boolean()
       .default(true)
       .meta({ description: 'pg_basebackup verifies every page checksum, then pg_verifybackup checks the backup; false: --no-verify-checksums and no check' }),
     ...stepBase,
-  }).meta({ description: 'A new base backup of the instance the application uses' }),
-  z.strictObject({
+  }).meta({ description: 'A new base backup of the instance the application uses' }), 'postgres'),
+  needs(z.strictObject({
     step: z.literal('reindex'),
-    indexes: z.array(z.string()).min(1).optional().meta({ description: 'B-tree indexes to rebuild (default: those amcheck reports damaged)' }),
+    indexes: z.array(datasetName('index')).min(1).optional().meta({ description: 'B-tree indexes to rebuild (default: those amcheck reports damaged)' }),
     concurrently: z.boolean().default(false).meta({ description: 'REINDEX CONCURRENTLY: writes to the table go on while it rebuilds' }),
     ...stepBase,
-  }).meta({ description: 'Rebuild damaged indexes from their tables (REINDEX); postcondition: amcheck finds them sound' }),
-  z.strictObject({ step: z.literal('switch-workload'), ...stepBase }).meta({
+  }).meta({ description: 'Rebuild damaged indexes from their tables (REINDEX); postcondition: amcheck finds them sound' }), 'postgres'),
+  needs(z.strictObject({ step: z.literal('switch-workload'), ...stepBase }).meta({
     description: 'Point the application (writer and probes) at the recovered instance',
-  }),
-  z.strictObject({
+  }), 'postgres'),
+  needs(z.strictObject({
     step: z.literal('promote-replica'),
     replica: z.string().optional().meta({ description: 'Replica to promote (default: the one that has received the most WAL)' }),
     ...stepBase,
   }).meta({
     description: 'Runbook "Promote read replica to primary": pg_promote, wait until it takes writes; switch-workload then moves the application to it',
-  }),
-  z.strictObject({ step: z.literal('fence-old-primary'), ...stepBase }).meta({
+  }), 'postgres', 'replica'),
+  needs(z.strictObject({ step: z.literal('fence-old-primary'), ...stepBase }).meta({
     description: 'The failed primary must never take writes again: stopped, fenced as a standby with no upstream, proven by restarting it and trying a write',
-  }),
-  z.strictObject({ step: z.literal('migration-status'), ...stepBase }).meta({
+  }), 'postgres'),
+  needs(z.strictObject({ step: z.literal('migration-status'), ...stepBase }).meta({
     description: 'Runbook "migrate:status": applied and pending schema migrations to the journal',
-  }),
-  z.strictObject({
+  }), 'postgres'),
+  needs(z.strictObject({
     step: z.literal('migration-rollback'),
     toVersion: migrationVersion.meta({ description: 'The runbook\'s --to-version: the schema version to end at' }),
     ...stepBase,
   }).meta({
     description: 'Runbook "migrate:rollback --to-version": down steps, newest first, until that version is current; postcondition: it is, and the schema is what it defines',
-  }),
-  z.strictObject({
+  }), 'postgres'),
+  needs(z.strictObject({
     step: z.literal('migration-current'),
     expectVersion: migrationVersion.optional().meta({ description: 'Fail unless this is the current version' }),
     ...stepBase,
   }).meta({
     description: 'Runbook "migrate:current": the current schema version, checked against what that version defines',
-  }),
+  }), 'postgres'),
   ...kubernetesRecoverySteps,
-  z.strictObject({ step: z.literal('k8s-auto-rollback'), ...autoRollbackSettings.shape, ...stepBase }).meta({
+  needs(z.strictObject({ step: z.literal('k8s-auto-rollback'), ...autoRollbackSettings.shape, ...stepBase }).meta({
     description:
       'Runbook "Auto-Rollback Script": wait up to healthTimeout for the service probes to pass; if they do not, kubectl rollout undo of the deployments, ' +
       'rollout status, and health verified again; postcondition: healthy (no rollback needed, or after it), else "Rollback failed, escalating"',
-  }),
-  z.strictObject({
+  }), 'kubernetes'),
+  needs(z.strictObject({
     step: z.literal('k8s-circuit-breaker'),
-    interval: duration.default(10_000).meta({ description: 'Time between health checks (the script\'s `sleep 10`)' }),
-    window: duration.default(60_000).meta({ description: 'TIME_WINDOW: the failure count restarts when this much time has passed since the window began' }),
+    interval: duration(INTERVAL).default(10_000).meta({ description: 'Time between health checks (the script\'s `sleep 10`)' }),
+    window: duration(WAIT).default(60_000).meta({ description: 'TIME_WINDOW: the failure count restarts when this much time has passed since the window began' }),
     threshold: z.number().int().min(1).default(5).meta({ description: 'ERROR_THRESHOLD: failed health checks in a row, within one window, that trip the breaker' }),
-    watchFor: duration
+    watchFor: duration(WAIT)
       .default(120_000)
       .meta({ description: 'How long the breaker watches before it stops untripped (the script watches forever); untripped, the service must be healthy at its last check' }),
     rollback: autoRollbackSettings.prefault({}).meta({ description: 'The auto-rollback the breaker triggers when it trips' }),
     ...stepBase,
   }).meta({
     description: 'Runbook "Circuit Breaker Implementation": health checked every interval; threshold failures in a row within a window trip it and run the auto-rollback',
-  }),
+  }), 'kubernetes'),
 ]);
 
 const integrityCheck = z.enum(['ledger', 'row-counts', 'checksums', 'foreign-keys', 'amcheck', 'page-checksums']);
 
 const expectations = z.strictObject({
-  rto: duration.default(900_000).meta({ description: 'Recovery time objective (runbook: 15m)' }),
-  rpo: duration.default(300_000).meta({ description: 'Recovery point objective (runbook: 5m)' }),
-  stability: duration.default(5000).meta({ description: 'How long every service probe must pass for recovery to count' }),
+  rto: duration(WAIT).default(900_000).meta({ description: 'Recovery time objective (runbook: 15m)' }),
+  rpo: duration(TOLERANCE).default(300_000).meta({ description: 'Recovery point objective (runbook: 5m)' }),
+  stability: duration(SPAN).default(5000).meta({ description: 'How long every service probe must pass for recovery to count' }),
   integrity: z.array(integrityCheck).default(['ledger', 'row-counts', 'checksums', 'foreign-keys', 'amcheck', 'page-checksums']),
   writesLostAfterFault: z
     .enum(['fail', 'report'])
@@ -337,10 +344,20 @@ const expectations = z.strictObject({
     .meta({ description: 'Writes acknowledged after the fault and then lost: fail (split-brain) or only report (a restore to before the fault loses them by design)' }),
 });
 
+/**
+ * The run directory is `<16-character UTC stamp>-<name>` plus `-<n>` when that exists already, and
+ * a directory name may have 255 bytes (the name is ASCII): 200 leaves room for both.
+ */
+export const SCENARIO_NAME_MAX = 200;
+
 export const scenarioSchema = z
   .strictObject({
     $schema: z.string().optional(),
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes')
+      .max(SCENARIO_NAME_MAX)
+      .meta({ description: `Names the run directory reports/<time>-<name>: lower-case letters, digits and dashes, at most ${SCENARIO_NAME_MAX}` }),
     title: z.string(),
     description: z.string().optional(),
     runbook: z.string().meta({ description: 'The runbook section this drill follows' }),
@@ -350,19 +367,19 @@ export const scenarioSchema = z
     workload,
     baseline: z
       .strictObject({
-        steadyState: duration.default(5000).meta({ description: 'Steady state with writes before the fault' }),
-        backupAfter: duration
+        steadyState: duration(WAIT).default(5000).meta({ description: 'Steady state with writes before the fault' }),
+        backupAfter: duration(SPAN)
           .optional()
           .meta({ description: 'Take the base backup this long into the steady state (default: at its start)' }),
       })
       .prefault({}),
     faults: z.array(fault).min(1),
     detect: z
-      .strictObject({ timeout: duration.default(60_000).meta({ description: 'Wait this long for a failing service probe' }) })
+      .strictObject({ timeout: duration(WAIT).default(60_000).meta({ description: 'Wait this long for a failing service probe' }) })
       .prefault({}),
     recovery: z.array(recoveryStep).min(1),
     expect: expectations.prefault({}),
-    timeout: duration.default(1_800_000).meta({ description: 'The whole drill is aborted (environment failure) after this' }),
+    timeout: duration(WAIT).default(1_800_000).meta({ description: 'The whole drill is aborted (environment failure) after this' }),
   })
   .meta({ title: 'drill scenario', description: 'A chaos drill: fault, runbook recovery and what must hold afterwards' });
 

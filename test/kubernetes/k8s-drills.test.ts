@@ -147,7 +147,9 @@ describe('Kubernetes drills (real control plane, real CLI)', () => {
       expect(result.code, result.stdout + result.stderr).toBe(2);
       expect(journal.error?.code).toBe('NOT_A_DRILL_TARGET');
       expect(journal.status).toBe('invalid-input');
-      expect(result.stdout).toMatch(/kubectl --context drill-local label namespace drill-e2e-unlabelled drill.dev\/target=true/);
+      // The namespace came from ${DRILL_TEST_NAMESPACE}: like every interpolated value it is masked in output.
+      expect(result.stdout).toMatch(/kubectl --context drill-local label namespace \[REDACTED\] drill.dev\/target=true/);
+      expect(result.stdout).not.toContain(namespace);
       expect((await core.listNamespacedPod({ namespace })).items).toEqual([]);
       expect((await core.listNamespacedService({ namespace })).items).toEqual([]);
       expect(await leftovers(runDir)).toEqual([]);

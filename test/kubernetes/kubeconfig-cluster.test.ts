@@ -82,10 +82,9 @@ describe('an existing cluster through a kubeconfig', () => {
     expect((await admin.listNamespace()).items.map((n) => n.metadata?.name)).not.toContain('kc-missing');
   });
 
-  it('refuses even a labelled namespace through a context that is not allowed', async () => {
-    const cluster = await KubeconfigCluster.open({ kubeconfigPath: shared.kubeconfigPath, allowedContexts: ['staging-drills'] });
-    const error = await refusal(requireDrillTargetNamespace(cluster, target, 'node-drain'));
-    expect(error.message).toContain(`context "${shared.context}" is not one the drill may act through (allowed: staging-drills)`);
+  it('refuses a context that is not allowed when opening the cluster, before its first request', async () => {
+    const error = await refusal(KubeconfigCluster.open({ kubeconfigPath: shared.kubeconfigPath, allowedContexts: ['staging-drills'] }));
+    expect(error.message).toContain(`context "${shared.context}" is not one the drill may act through (targets.kubernetes.allowedContexts: staging-drills)`);
   });
 
   it('allows a labelled namespace through an allowed context', async () => {

@@ -29,9 +29,11 @@ describe('Kubernetes scenario rules', () => {
   });
 
   it('places every Kubernetes problem at its line and key', async () => {
+    // A kubeconfig that exists, so only the rules below have something to say.
+    writeFileSync(path.join(dir, 'kubeconfig'), 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: k, context: {cluster: c, user: u}}]\ncurrent-context: k\n');
     const file = scenario(
       'bad',
-      'targets: {kubernetes: {provider: kubeconfig}}\n' +
+      'targets: {kubernetes: {provider: kubeconfig, kubeconfig: kubeconfig}}\n' +
         'workload:\n  probes:\n    - {type: k8s-ready, name: both, endpoints: a, deployment: b}\n' +
         'faults:\n  - {type: k8s-pod-kill, selector: "app in (a"}\n  - {type: k8s-node-failure}\n' +
         'recovery:\n  - step: k8s-secret-patch\n',
@@ -42,7 +44,7 @@ describe('Kubernetes scenario rules', () => {
       expect.stringMatching(/^5 targets\.kubernetes\.namespace: required when provider is "kubeconfig"/),
       '8 workload.probes[0].type: name either deployment or endpoints, not both',
       expect.stringMatching(/^10 faults\[0\]\.selector: cannot read "app in \(a"/),
-      expect.stringMatching(/^11 faults\[1\]\.type: a node failure hits every namespace/),
+      expect.stringMatching(/^11 faults\[1\]\.type: k8s-node-failure acts on nodes, which every namespace shares, and a kubeconfig cluster is not the drill's own/),
       expect.stringMatching(/^13 recovery\[0\]\.step: value current-primary \(the default\) is the drill database's URL/),
     ]);
   });

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { format } from 'node:util';
 import createDebug from 'debug';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exitCodeForError } from '../../src/cli/output.js';
 import { startClock } from '../../src/engine/clock.js';
 import type { JournalRecorder } from '../../src/engine/journal-recorder.js';
 import { provisionPostgres } from '../../src/engine/provision.js';
@@ -40,13 +41,29 @@ beforeAll(async () => {
   const { port } = source.primary.connection;
   // The external server's own administrator, with its own password (the native one has the drill's).
   url = `postgres://ext_admin:${SECRET}@127.0.0.1:${port}/postgres`;
-  await withClient(source.primary.connection, (c) =>
-    c.query(
+  await withClient(source.primary.connection, async (c) => {
+    await c.query(
       `create role ext_admin login superuser replication password '${SECRET}'; ` +
         "create table orders(id int primary key, note text); insert into orders select g, 'o' || g from generate_series(1, 300) g",
-    ),
-  );
+    );
+    // The server's own record of what it was asked, to prove what the harness sent (and did not).
+    await c.query("alter system set log_statement = 'all'");
+    await c.query('alter system set log_replication_commands = on');
+    await c.query('select pg_reload_conf()');
+  });
 });
+
+/** The operator's one-time marker (README, "External PostgreSQL"), set or removed. */
+const mark = (on: boolean) =>
+  withClient(source!.primary.connection, (c) => c.query(on ? "alter database postgres set drill.target = 'true'" : 'alter database postgres reset drill.target'));
+
+/** Statements and replication commands the server logged from byte `from` of its log on. */
+function serverStatementsSince(from: number): string[] {
+  const log = readFileSync(source!.primary.logFile).subarray(from).toString('utf8');
+  // A statement's further lines follow its log line, each starting with a tab.
+  return [...log.matchAll(/LOG: {2}(?:statement: |execute [^:]*: |received replication command: )(.*(?:\n\t.*)*)/g)].map((m) => m[1]!.replace(/\s+/g, ' ').trim());
+}
+const logSize = () => statSync(source!.primary.logFile).size;
 
 afterAll(async () => {
   try {
@@ -80,6 +97,50 @@ describe('external PostgreSQL deployment (a real local server behind a URL)', ()
     expect(source!.primary.postmasterPid()).toBe(pid);
   });
 
+  it('refuses a server without the drill-target marker even with drillTarget: true, having written nothing', async () => {
+    await mark(false);
+    const from = logSize();
+    const teardown = new TeardownStack();
+    const scenario = await scenarioFor({ provider: 'external', url, drillTarget: true });
+    const error = await provisionPostgres(scenario.targets.postgres!, provisionOptions(teardown)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'InputError', code: 'NOT_A_DRILL_TARGET', kind: 'input' });
+    expect(exitCodeForError(error)).toBe(2);
+    expect((error as Error).message).toContain(`psql "postgres://postgres@127.0.0.1:${source!.primary.connection.port}/postgres" -c "ALTER DATABASE postgres SET drill.target = 'true'"`);
+    expect((error as Error).message).toMatch(/Nothing was touched\.$/);
+    expect((error as Error).message).not.toContain(SECRET);
+    expect(await teardown.runAll()).toEqual([]);
+    // Nor does a base backup of the whole server start without it.
+    const ext = await external(true);
+    await expect(ext.takeBaseBackup()).rejects.toMatchObject({ code: 'NOT_A_DRILL_TARGET' });
+    expect(ext.drillTarget).toBe(false);
+    expect(ext.listBackups()).toEqual([]);
+    expect(readResources(ledgers.at(-1)!)).toEqual([]);
+
+    // What the server was asked: the marker look-ups (reads in read-only transactions), nothing else.
+    expect(await databases()).not.toContain('drill');
+    const statements = serverStatementsSince(from);
+    expect(statements.filter((q) => q.includes('pg_db_role_setting'))).toHaveLength(2);
+    for (const q of statements) expect(q).toMatch(/^(begin transaction read only|select |rollback)/i);
+    expect(statements.join('\n')).not.toMatch(/BASE_BACKUP|create |drop |insert |update |delete |alter /i);
+  });
+
+  it('takes only the database-wide setting as the marker, not one a role or a session carries', async () => {
+    await mark(false);
+    // A role's setting reaches every session of that role, as a client's PGOPTIONS reaches its own:
+    // neither says anything about the server.
+    await withClient(source!.primary.connection, (c) => c.query("alter role postgres set drill.target = 'true'"));
+    try {
+      await expect((await external(true)).confirmDrillTarget()).rejects.toMatchObject({ code: 'NOT_A_DRILL_TARGET' });
+    } finally {
+      await withClient(source!.primary.connection, (c) => c.query('alter role postgres reset drill.target'));
+    }
+    await mark(true);
+    const marked = await external(true);
+    await expect(marked.confirmDrillTarget()).resolves.toBeUndefined();
+    expect(marked.drillTarget).toBe(true);
+    expect((await external(false)).drillTarget).toBe(false);
+  });
+
   it('provisioning refuses an external server not marked as a drill target before connecting to it', async () => {
     const teardown = new TeardownStack();
     const scenario = await scenarioFor({ provider: 'external', url, drillTarget: false });
@@ -92,7 +153,8 @@ describe('external PostgreSQL deployment (a real local server behind a URL)', ()
     expect(await databases()).not.toContain('drill');
   });
 
-  it('with drillTarget, backs up with pg_basebackup, verifies, and restores into a local instance that has the data', async () => {
+  it('with drillTarget and the marker, backs up with pg_basebackup, verifies, and restores into a local instance that has the data', async () => {
+    await mark(true);
     const ext = await external(true);
     const backup = await ext.takeBaseBackup(ext.primary);
     expect(backup.startLsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
@@ -128,11 +190,15 @@ describe('external PostgreSQL deployment (a real local server behind a URL)', ()
   });
 
   it('provisions the drill data set on an external drill target, and teardown removes what it made locally', async () => {
+    await mark(true);
+    const from = logSize();
     const teardown = new TeardownStack();
     const scenario = await scenarioFor({ provider: 'external', url, drillTarget: true });
     const pg = await provisionPostgres(scenario.targets.postgres!, provisionOptions(teardown));
     try {
       expect(pg.provider).toBe('external');
+      // The negative control of the refusal above: with the marker, the same call does write.
+      expect(serverStatementsSince(from)).toEqual(expect.arrayContaining(['drop database if exists drill with (force)', 'create database drill']));
       expect(await count({ ...pg.primary, connection: { ...pg.primary.connection, database: 'drill' } }, 'accounts')).toBe(20);
     } finally {
       expect(await teardown.runAll()).toEqual([]);
@@ -152,12 +218,13 @@ describe('external PostgreSQL deployment (a real local server behind a URL)', ()
       await withClient(source!.primary.connection, (c) => c.query(`create role app login password '${SECRET}'`));
       // Reachable over SQL, refused by the replication protocol: pg_basebackup itself fails.
       const noReplication = await external(true, url.replace(`ext_admin:${SECRET}@`, `app:${SECRET}@`));
+      await mark(true);
       const failures = await Promise.all([
         unreachable.primary.serverVersion().catch((e: unknown) => e),
         unreachable.takeBaseBackup().catch((e: unknown) => e),
         noReplication.takeBaseBackup().catch((e: unknown) => e),
       ]);
-      expect(failures.map((e) => (e as { code?: string }).code)).toEqual(['EXTERNAL_UNREACHABLE', 'EXTERNAL_BACKUP_FAILED', 'COMMAND_FAILED']);
+      expect(failures.map((e) => (e as { code?: string }).code)).toEqual(['EXTERNAL_UNREACHABLE', 'EXTERNAL_UNREACHABLE', 'COMMAND_FAILED']);
       expect((failures[2] as Error).message).toMatch(/replication|superuser/);
       for (const e of failures) {
         expect(e).toMatchObject({ kind: 'environment' });

@@ -13,8 +13,8 @@ import { readyEndpoints } from '../../src/targets/kubernetes/readiness.js';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'drill-k8s-manifests-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('the built-in system under drill', () => {
-  const objects = loadManifests(BUILTIN_MANIFESTS, { namespace: 'drill-x', runId: '20261127T090000Z-k8s-demo', databaseUrl: 'postgresql://drill:s3cret@127.0.0.1:5433/drill' });
+describe('the built-in system under drill', async () => {
+  const objects = await loadManifests(BUILTIN_MANIFESTS, { namespace: 'drill-x', runId: '20261127T090000Z-k8s-demo', databaseUrl: 'postgresql://drill:s3cret@127.0.0.1:5433/drill' });
   const byName = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata?.name === name);
 
   it('has what the runbook acts on, every object in the drill namespace and labelled as the harness\'s', () => {
@@ -42,31 +42,37 @@ describe('the built-in system under drill', () => {
     expect(green.spec?.template.metadata?.labels).toMatchObject({ app: 'truststream-api', version: 'green' });
   });
 
-  it('puts the drill database URL into the Secret as stringData (the apiserver encodes it)', () => {
+  it('puts the drill database URL into the Secret as stringData (the apiserver encodes it)', async () => {
     expect((byName('Secret', 'truststream-db-credentials') as V1Secret).stringData).toEqual({ DATABASE_URL: 'postgresql://drill:s3cret@127.0.0.1:5433/drill' });
-    const without = loadManifests(BUILTIN_MANIFESTS, { namespace: 'n', runId: 'r' }).find((o) => o.kind === 'Secret') as V1Secret;
+    const without = (await loadManifests(BUILTIN_MANIFESTS, { namespace: 'n', runId: 'r' })).find((o) => o.kind === 'Secret') as V1Secret;
     expect(without.stringData?.DATABASE_URL).toBe('postgresql://truststream@truststream-db:5432/truststream');
   });
 });
 
 describe('user manifests', () => {
-  it('reads a file or a directory of YAML files in name order', () => {
+  it('reads a file or a directory of YAML files in name order', async () => {
     writeFileSync(path.join(dir, 'b.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: second}\n');
     writeFileSync(path.join(dir, 'a.yml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: first}\n---\n');
     writeFileSync(path.join(dir, 'notes.txt'), 'ignored');
-    expect(loadManifests(dir, { namespace: 'n', runId: 'r' }).map((o) => o.metadata?.name)).toEqual(['first', 'second']);
-    expect(loadManifests(path.join(dir, 'b.yaml'), { namespace: 'n', runId: 'r' })).toHaveLength(1);
+    expect((await loadManifests(dir, { namespace: 'n', runId: 'r' })).map((o) => o.metadata?.name)).toEqual(['first', 'second']);
+    expect(await loadManifests(path.join(dir, 'b.yaml'), { namespace: 'n', runId: 'r' })).toHaveLength(1);
   });
 
-  it('refuses what cannot be applied into the drill namespace, with input errors', () => {
+  it('refuses what cannot be applied into the drill namespace, with input errors', async () => {
     const bad = path.join(dir, 'bad');
     rmSync(bad, { recursive: true, force: true });
     writeFileSync(path.join(dir, 'ns.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata: {name: prod}\n');
     writeFileSync(path.join(dir, 'nokind.yaml'), 'apiVersion: v1\nmetadata: {name: x}\n');
-    const load = (f: string) => () => loadManifests(path.join(dir, f), { namespace: 'n', runId: 'r' });
-    expect(load('ns.yaml')).toThrow(/is a Namespace/);
-    expect(load('nokind.yaml')).toThrow(/needs apiVersion, kind and metadata.name/);
-    expect(load('missing.yaml')).toThrow(InputError);
+    const load = (f: string) => loadManifests(path.join(dir, f), { namespace: 'n', runId: 'r' });
+    await expect(load('ns.yaml')).rejects.toThrow(/is a Namespace/);
+    await expect(load('nokind.yaml')).rejects.toThrow(/line 1: every document needs apiVersion, kind and metadata.name/);
+    await expect(load('missing.yaml')).rejects.toThrow(InputError);
+    // The hazards of a scenario file apply to manifests too: no cycles, no devices, no giants.
+    writeFileSync(path.join(dir, 'cycle.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: &d {x: *d}\n');
+    writeFileSync(path.join(dir, 'huge.yaml'), `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: h}\ndata: {x: "${'a'.repeat(1024 * 1024)}"}\n`);
+    await expect(load('cycle.yaml')).rejects.toThrow(/line 4: alias \*d is inside the value &d names/);
+    await expect(load('huge.yaml')).rejects.toMatchObject({ code: 'MANIFEST_INVALID', message: expect.stringMatching(/larger than the 1 MiB/) });
+    await expect(loadManifests('/dev/zero', { namespace: 'n', runId: 'r' })).rejects.toThrow(/neither a file nor a directory/);
   });
 });
 

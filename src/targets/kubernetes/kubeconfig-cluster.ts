@@ -3,6 +3,7 @@ import path from 'node:path';
 import { VersionApi, type KubeConfig } from '@kubernetes/client-node';
 import { EnvironmentError, InputError } from '../../engine/errors.js';
 import { listClusterNodes, loadKubeConfig } from './cluster-client.js';
+import { refuseContextNotAllowed } from './require-drill-target-namespace.js';
 import type { ClusterNode, KubernetesCluster, TargetPolicy } from './types.js';
 
 export interface KubeconfigClusterOptions {
@@ -53,6 +54,8 @@ export class KubeconfigCluster implements KubernetesCluster {
       );
     }
     const cluster = new KubeconfigCluster(file, context, options.allowedContexts);
+    // Before the first request: a context that is not allowed is not even asked for its version.
+    refuseContextNotAllowed(cluster);
     try {
       await cluster.connect().makeApiClient(VersionApi).getCode();
     } catch (error) {

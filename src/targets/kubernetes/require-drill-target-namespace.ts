@@ -7,6 +7,20 @@ function refuse(what: string, why: string, fix: string): InputError {
 }
 
 /**
+ * targets.kubernetes.allowedContexts: when given, the cluster's context must be one of them
+ * (a guard against a wrong current-context or a typo reaching production). Throws NOT_A_DRILL_TARGET.
+ */
+export function refuseContextNotAllowed(cluster: Pick<KubernetesCluster, 'context' | 'targetPolicy'>, what = 'this drill'): void {
+  const policy = cluster.targetPolicy;
+  if (policy.kind !== 'labelled-namespaces' || !policy.allowedContexts || policy.allowedContexts.includes(cluster.context)) return;
+  throw refuse(
+    what,
+    `context "${cluster.context}" is not one the drill may act through (targets.kubernetes.allowedContexts: ${policy.allowedContexts.join(', ') || 'none'})`,
+    'select an allowed context (targets.kubernetes.context), or add this one to allowedContexts only if its cluster is meant for drills',
+  );
+}
+
+/**
  * DESIGN.md section 6 for Kubernetes: call before anything destructive in `namespace`. A cluster
  * the harness created is all a drill target. In someone else's cluster the context must be an
  * allowed one (when a list is given) and the namespace must carry drill.dev/target=true; otherwise
@@ -16,13 +30,7 @@ export async function requireDrillTargetNamespace(cluster: KubernetesCluster, na
   const policy = cluster.targetPolicy;
   if (policy.kind === 'whole-cluster') return;
   const where = `namespace "${namespace}" in context "${cluster.context}"`;
-  if (policy.allowedContexts && !policy.allowedContexts.includes(cluster.context)) {
-    throw refuse(
-      what,
-      `context "${cluster.context}" is not one the drill may act through (allowed: ${policy.allowedContexts.join(', ') || 'none'})`,
-      'select an allowed context, or add this one to the allowed contexts only if its cluster is meant for drills',
-    );
-  }
+  refuseContextNotAllowed(cluster, what);
   const labelFix =
     `label the namespace only if you are prepared to lose what runs in it: ` +
     `kubectl --context ${cluster.context} label namespace ${namespace} ${DRILL_TARGET_LABEL}=true`;

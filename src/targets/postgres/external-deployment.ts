@@ -4,6 +4,7 @@ import createDebug from 'debug';
 import { DrillError, EnvironmentError } from '../../engine/errors.js';
 import { withClient } from './with-client.js';
 import { prepareExternalCopy, setCopyPassword } from './external-copy.js';
+import { requireDrillTargetMarker } from './external-marker.js';
 import { ExternalInstance } from './external-instance.js';
 import { ExternalRestoredInstance } from './external-restored-instance.js';
 import { describeConnection, parseExternalUrl, scrubPassword } from './external-url.js';
@@ -28,13 +29,36 @@ export class ExternalDeployment implements PostgresDeployment {
   // The server archives WAL wherever its own archive_command says; nothing the harness can read.
   readonly archiveDir = undefined;
   private workspace?: NativeWorkspace;
+  private marker?: Promise<void>;
+  private markerConfirmed = false;
 
   private constructor(
-    readonly drillTarget: boolean,
+    private readonly flaggedAsTarget: boolean,
     connection: ConnectionInfo,
     private readonly options: ExternalDeploymentOptions,
   ) {
-    this.primary = new ExternalInstance(connection, drillTarget);
+    this.primary = new ExternalInstance(connection, flaggedAsTarget);
+  }
+
+  /** Only once the scenario says so (drillTarget) and the server agrees (its marker, confirmed). */
+  get drillTarget(): boolean {
+    return this.flaggedAsTarget && this.markerConfirmed;
+  }
+
+  /**
+   * Reads the server's drill-target marker (external-marker.ts); NOT_A_DRILL_TARGET when it is
+   * missing. Provisioning calls it before anything is written; the base backup, which copies the
+   * whole server, calls it again (once checked, the answer is kept for the drill).
+   */
+  confirmDrillTarget(): Promise<void> {
+    this.marker ??= requireDrillTargetMarker(this.primary.connection).then(
+      () => void (this.markerConfirmed = true),
+      (error: unknown) => {
+        this.marker = undefined;
+        throw error;
+      },
+    );
+    return this.marker;
   }
 
   /** Parses the URL (an InputError when it is wrong); connects to nothing yet. */
@@ -43,7 +67,7 @@ export class ExternalDeployment implements PostgresDeployment {
     options.secrets?.register(connection.password, 'the external PostgreSQL password');
     const deployment = new ExternalDeployment(options.drillTarget, connection, options);
     register(deployment);
-    debug('external PostgreSQL at %s (drill target: %s)', describeConnection(deployment.primary.connection), options.drillTarget);
+    debug('external PostgreSQL at %s (drillTarget in the scenario: %s)', describeConnection(deployment.primary.connection), options.drillTarget);
     return deployment;
   }
 
@@ -53,6 +77,8 @@ export class ExternalDeployment implements PostgresDeployment {
   }
 
   async takeBaseBackup(from: PgInstance = this.primary, options?: BaseBackupOptions): Promise<BaseBackup> {
+    // A base backup copies the whole server: never of one that has not agreed to be a drill target.
+    await this.confirmDrillTarget();
     return this.scrubbed(async () => {
       if (from === this.primary) await this.refuseTablespaces();
       return this.local().takeBaseBackup(from.name, from.connection, options);

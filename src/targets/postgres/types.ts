@@ -57,6 +57,12 @@ export interface PostgresDeployment {
   readonly provider: 'native' | 'testcontainers' | 'external';
   /** Whether destructive faults are allowed against it. */
   readonly drillTarget: boolean;
+  /**
+   * Optional capability of servers the drill did not create (external): proves, by reading only,
+   * that the server itself is marked as a drill target; InputError NOT_A_DRILL_TARGET otherwise.
+   * Provisioning calls it before anything is written to the server.
+   */
+  confirmDrillTarget?(): Promise<void>;
   readonly primary: PgInstance;
   readonly archiveDir?: string;
   takeBaseBackup(from: PgInstance, options?: BaseBackupOptions): Promise<BaseBackup>;

@@ -1,0 +1,55 @@
+import type { PathIssue } from './issues.js';
+import { isRecord, schemaAt } from './schema-walk.js';
+import { scenarioSchema } from './schema.js';
+import { needsOf, type TargetNeed } from './target-needs.js';
+
+/**
+ * Faults, recovery steps and probes whose variant needs a target the scenario lacks: what each
+ * needs is declared on its schema variant (target-needs.ts); here only what each need asks of
+ * `targets`, and the sentence that says how to provide it.
+ */
+export function needsIssues(data: unknown): PathIssue[] {
+  const targets = isRecord(data) && isRecord(data.targets) ? data.targets : {};
+  const issues: PathIssue[] = [];
+  for (const [listPath, discriminator] of LISTS) {
+    const list = dig(data, listPath);
+    if (!Array.isArray(list)) continue;
+    list.forEach((item, i) => {
+      if (!isRecord(item) || typeof item[discriminator] !== 'string') return;
+      const path = [...listPath, i];
+      const needs = needsOf(schemaAt(scenarioSchema, data, path));
+      for (const need of needs ?? []) {
+        const message = UNMET[need](targets, String(item[discriminator]));
+        if (message) issues.push({ path: [...path, discriminator], anchor: 'value', message });
+      }
+    });
+  }
+  return issues;
+}
+
+const LISTS: Array<[string[], string]> = [
+  [['workload', 'probes'], 'type'],
+  [['faults'], 'type'],
+  [['recovery'], 'step'],
+];
+
+/** Undefined when `targets` provides the need; otherwise what to do, for the variant `name`. */
+const UNMET: Record<TargetNeed, (targets: Record<string, unknown>, name: string) => string | undefined> = {
+  postgres: (t, name) => (isRecord(t.postgres) ? undefined : `${name} acts on PostgreSQL: add targets.postgres (e.g. postgres: {provider: auto})`),
+  kubernetes: (t, name) => (isRecord(t.kubernetes) ? undefined : `${name} acts on Kubernetes: add targets.kubernetes (e.g. kubernetes: {provider: auto})`),
+  // Without a cluster at all, the kubernetes need already says what to add.
+  'own-cluster': (t, name) =>
+    isRecord(t.kubernetes) && t.kubernetes.provider === 'kubeconfig'
+      ? `${name} acts on nodes, which every namespace shares, and a kubeconfig cluster is not the drill's own; use provider: local or kind`
+      : undefined,
+  replica: (t) =>
+    isRecord(t.postgres) && !(typeof t.postgres.replicas === 'number' && t.postgres.replicas > 0)
+      ? 'needs a streaming replica: set targets.postgres.replicas: 1 or more'
+      : undefined,
+};
+
+function dig(data: unknown, keys: string[]): unknown {
+  let current = data;
+  for (const key of keys) current = isRecord(current) ? current[key] : undefined;
+  return current;
+}
