@@ -135,7 +135,7 @@ describe('tables, indexes and columns are the data set\'s', () => {
       ),
     );
     expect(issues).toEqual([
-      expect.stringMatching(/^9:54 faults\[0\]\.table: the drill's data set has no table "transfer"; its tables: accounts, transfers, drill_canary \(the drill creates its data set in its own database "drill" on every provider, external ones included\)$/),
+      expect.stringMatching(/^9:54 faults\[0\]\.table: the drill's data set has no table "transfer"; its tables: accounts, transfers, drill_canary, api_tokens, transfer_queue, service_heartbeats \(the drill creates its data set in its own database "drill" on every provider, external ones included\)$/),
       expect.stringMatching(/^10:41 faults\[1\]\.index: the drill's data set has no index "transfers_idx"; its indexes: accounts_pkey, transfers_pkey, /),
       '11:85 faults[2].change.column: table accounts has no column "ownr"; its columns: id, owner, balance',
       '12:93 faults[3].change.column: table accounts already has a column "owner"; choose a new name',

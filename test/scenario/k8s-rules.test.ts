@@ -22,7 +22,7 @@ describe('Kubernetes scenario rules', () => {
     const { scenario: s } = await loadScenarioFile(
       scenario('ok', `targets: {kubernetes: {}}\n${probes}faults:\n  - {type: k8s-pod-kill, selector: "app=truststream-api"}\n${recovery}`),
     );
-    expect(s.targets.kubernetes).toEqual({ provider: 'auto', nodes: 3, readyTimeout: 120_000 });
+    expect(s.targets.kubernetes).toEqual({ provider: 'auto', nodes: { real: 2, fake: 0 }, readyTimeout: 120_000 });
     expect(s.faults[0]).toEqual({ type: 'k8s-pod-kill', selector: 'app=truststream-api', kill: 'one' });
     expect(s.recovery[0]).toEqual({ step: 'k8s-rollout-undo', deployments: ['truststream-api', 'truststream-worker', 'truststream-scheduler'], timeout: 600_000 });
     expect(s.workload.probes[0]).toEqual({ type: 'k8s-ready', name: 'api', endpoints: 'truststream-api', min: 3, interval: 500, timeout: 2000, service: true });
