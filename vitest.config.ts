@@ -12,9 +12,17 @@ export default defineConfig({
       // Each e2e test runs whole drills through the CLI (~30 s alone). On a loaded 2-core machine
       // (two CPU hogs beside the suite) the slowest took 83 s; the drills' own timeouts bound a hang.
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 300_000 } },
+      // Drills and steps on real nodes: real containers start, pass readiness and are rolled over;
+      // a drill through the CLI also provisions its own PostgreSQL (1-3 min on a loaded machine).
       {
         extends: true,
-        test: { name: 'kubernetes', include: ['test/kubernetes/**/*.test.ts'], globalSetup: ['test/support/control-plane-setup.ts'] },
+        test: {
+          name: 'kubernetes',
+          include: ['test/kubernetes/**/*.test.ts'],
+          globalSetup: ['test/support/control-plane-setup.ts'],
+          testTimeout: 420_000,
+          hookTimeout: 300_000,
+        },
       },
     ],
     reporters: ['default', './test/support/summary-reporter.ts'],

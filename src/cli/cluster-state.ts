@@ -19,7 +19,11 @@ export interface ClusterState {
   kubeconfig: string;
   context?: string;
   server?: string;
+  /** Fake nodes. */
   nodes?: string[];
+  realNodes?: string[];
+  /** The drill network a cluster with real nodes lives in (its API and pods are reachable only from inside). */
+  network?: string;
   auditLog?: string;
   logsDir?: string;
   startedAt: string;

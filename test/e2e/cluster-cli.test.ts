@@ -74,6 +74,33 @@ describe('drill cluster', () => {
     expect(downAgain.stdout).toContain('no cluster "e2e-up"');
   });
 
+  it('with real nodes: the cluster lives in a drill network of its own; exec runs commands there; down removes it all', async () => {
+    const up = await runCli(['cluster', 'up', '--name', 'e2e-real', '--real-nodes', '1'], { env });
+    expect(up.code, up.stderr).toBe(0);
+    const state = JSON.parse(readFileSync(path.join(tmp, 'e2e-real', 'state.json'), 'utf8')) as { network: string; realNodes: string[] };
+    expect(state.network).toBe('drill-cluster-e2e-real');
+    expect(state.realNodes).toEqual(['drill-node-1']);
+    expect(up.stdout).toContain('run commands in it: npx drill cluster exec --name e2e-real -- kubectl get nodes');
+    expect(existsSync(`/run/netns/${state.network}`)).toBe(true);
+
+    // Inside: no route out, and the cluster's API answers (the node is Ready).
+    const routes = await runCli(['cluster', 'exec', '--name', 'e2e-real', '--', 'ip', '-4', 'route'], { env });
+    expect(routes.code, routes.stderr).toBe(0);
+    expect(routes.stdout).not.toContain('default');
+    const probe = `const {KubeConfig,CoreV1Api}=await import('@kubernetes/client-node');const k=new KubeConfig();k.loadFromFile(process.env.KUBECONFIG);` +
+      `const n=await k.makeApiClient(CoreV1Api).listNode();console.log(n.items.map(x=>x.metadata.name+'='+x.status.conditions.find(c=>c.type==='Ready').status).join(','))`;
+    const nodes = await runCli(['cluster', 'exec', '--name', 'e2e-real', '--', process.execPath, '--input-type=module', '-e', probe], { env });
+    expect(nodes.stdout.trim(), nodes.stderr).toBe('drill-node-1=True');
+
+    const components = recorded('e2e-real');
+    const down = await runCli(['cluster', 'down', '--name', 'e2e-real'], { env });
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stdout).toContain('removed its drill network: netns drill-cluster-e2e-real');
+    expect(down.stdout).not.toContain('cleaned up what was left running');
+    expect(leftovers(components)).toEqual([]);
+    expect(existsSync(`/run/netns/${state.network}`)).toBe(false);
+  });
+
   it('down cleans up after a cluster whose keeper was killed (SIGKILL)', async () => {
     const up = await runCli(['cluster', 'up', '--name', 'e2e-killed', '--nodes', '1'], { env });
     expect(up.code, up.stderr).toBe(0);

@@ -35,7 +35,7 @@ beforeAll(async () => {
   const spec = scenarioSchema.shape.targets.parse({
     kubernetes: { provider: 'kubeconfig', kubeconfig: shared.kubeconfigPath, context: shared.context, namespace: NS },
   }).kubernetes!;
-  const k8s = await provisionKubernetes(spec, { runId: 'auto-rollback-steps', clock, ledger: new ResourceLedger(undefined), teardown, recorder, signal: abort.signal });
+  const k8s = await provisionKubernetes(spec, { runId: 'auto-rollback-steps', clock, ledger: new ResourceLedger(undefined), teardown, recorder, signal: abort.signal, databaseUrl: shared.databaseUrl });
   ctx = { runId: 'auto-rollback-steps', scenario: loaded.scenario, clock, recorder, signal: abort.signal, teardown, k8s, hasKubernetes: true, hasPostgres: false } as unknown as DrillContext;
 }, 180_000);
 

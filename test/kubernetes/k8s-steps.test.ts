@@ -31,7 +31,8 @@ const abort = new AbortController();
 const spec = (namespace: string) =>
   scenarioSchema.shape.targets.parse({ kubernetes: { provider: 'kubeconfig', kubeconfig: shared.kubeconfigPath, context: shared.context, namespace } }).kubernetes!;
 const provision = (namespace: string, stack = teardown) =>
-  provisionKubernetes(spec(namespace), { runId: 'steps-test', clock, ledger: new ResourceLedger(undefined), teardown: stack, recorder, signal: abort.signal });
+  // The system under drill runs as real containers: it needs its database (the shared one).
+  provisionKubernetes(spec(namespace), { runId: 'steps-test', clock, ledger: new ResourceLedger(undefined), teardown: stack, recorder, signal: abort.signal, databaseUrl: shared.databaseUrl });
 
 let k8s: KubernetesTarget;
 let ctx: DrillContext;

@@ -53,6 +53,7 @@ async function provision(kubernetes: Record<string, unknown>, teardown = new Tea
     teardown,
     recorder: new JournalRecorder(clock, 'guards-test', loaded),
     signal: new AbortController().signal,
+    databaseUrl: shared.databaseUrl,
   });
 }
 
