@@ -7,6 +7,8 @@
  *   tsx tools/with-drill-network.ts -- <command> [args...]
  */
 import { spawn } from 'node:child_process';
+import os from 'node:os';
+import { RunLedger, runsDir } from '../src/engine/run-ledger.js';
 import { DrillNetwork, enterNetwork, type NetworkResource } from '../src/targets/network/drill-network.js';
 import { networkName } from '../src/targets/network/layout.js';
 
@@ -17,10 +19,14 @@ if (command.length === 0) {
   process.exit(2);
 }
 
-const recorded: NetworkResource[] = [];
 let network: DrillNetwork | undefined;
+let ledger: RunLedger | undefined;
 if (process.getuid?.() === 0) {
-  network = await DrillNetwork.create(networkName('test', String(process.pid)), (r) => recorded.push(r));
+  // In the machine-wide ledger with this process as owner: killed, the next `drill run` or
+  // `drill cleanup` removes the namespace and its guard route.
+  ledger = RunLedger.create(runsDir(), { runId: `test-network-${process.pid}`, runDir: '' });
+  const record = (r: NetworkResource) => ledger!.record(r);
+  network = await DrillNetwork.create(networkName('test', String(process.pid)), record);
 } else {
   console.error('with-drill-network: not root, so no drill network: running the command in this network namespace (tests with real nodes need root)');
 }
@@ -30,6 +36,7 @@ const child = spawn(file!, args, { stdio: 'inherit', env: { ...process.env, ...(
 const forward = (signal: NodeJS.Signals) => child.kill(signal);
 process.on('SIGINT', forward);
 process.on('SIGTERM', forward);
-const code = await new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 128 + 1 : 1))));
+const code = await new Promise<number>((resolve) => child.on('exit', (c, signal) => resolve(c ?? 128 + (signal ? (os.constants.signals[signal] ?? 1) : 1))));
 await network?.destroy();
+ledger?.remove();
 process.exit(code);
