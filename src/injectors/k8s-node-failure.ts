@@ -4,7 +4,6 @@ import { sleep, type Clock } from '../engine/clock.js';
 import { EnvironmentError, InputError } from '../engine/errors.js';
 import type { Fault } from '../scenario/schema.js';
 import { isNotFound, type KubeApi } from '../targets/kubernetes/kube-api.js';
-import { LocalControlPlane } from '../targets/kubernetes/local-control-plane.js';
 import { busiestNode } from '../targets/kubernetes/pod-choice.js';
 
 const debug = createDebug('drill:inject');
@@ -32,25 +31,26 @@ export async function injectNodeFailure(ctx: DrillContext, fault: NodeFailure): 
   await k8s.requireDrillTarget('k8s-node-failure', 'cluster');
   const node = await pickNode(api, namespace, fault.node);
   const podsOnNode = (await api.core.listNamespacedPod({ namespace, fieldSelector: `spec.nodeName=${node}` })).items.map((p) => p.metadata!.name!);
-  const cp = k8s.cluster instanceof LocalControlPlane ? k8s.cluster : undefined;
+  // Only a cluster whose nodes' agents the harness runs (local) can lose a kubelet on request.
+  const agents = k8s.cluster.nodeAgents;
   let notReadyAfterMs: number | undefined;
   let inEffectAt: number;
   if (fault.mode === 'not-ready') {
-    if (!cp) {
+    if (!agents) {
       throw new InputError(
         'NODE_FAILURE_UNSUPPORTED',
         `k8s-node-failure mode not-ready stops the node's kubelet, which the drill can do only on its local control plane (provider: local); on a ${k8s.provider} cluster use mode: delete`,
       );
     }
     const killedAt = ctx.clock.now();
-    await cp.stopNodeAgent(node, 'kill');
+    await agents.stop(node, 'kill');
     const seen = await waitForNotReady(api, node, ctx.clock, ctx.signal);
     inEffectAt = seen.lastReadyAt ?? killedAt;
     notReadyAfterMs = seen.notReadyAt - killedAt;
     debug('node %s NotReady %d ms after its agent was killed', node, notReadyAfterMs);
   } else {
     inEffectAt = ctx.clock.now();
-    await cp?.stopNodeAgent(node, 'kill');
+    await agents?.stop(node, 'kill');
     await api.core.deleteNode({ name: node });
     // The pod garbage collector would remove them after its 40 s quarantine; a terminated machine's pods are gone at once.
     for (const name of podsOnNode) {
@@ -67,12 +67,12 @@ export async function injectNodeFailure(ctx: DrillContext, fault: NodeFailure): 
     inEffectAt,
     // The agent comes back if the node still exists (a recovery step may have deleted or replaced it).
     async [Symbol.asyncDispose]() {
-      if (!cp || fault.mode === 'delete') return;
+      if (!agents || fault.mode === 'delete') return;
       const exists = await api.core.readNode({ name: node }).then(
         () => true,
         (error: unknown) => (isNotFound(error) ? false : Promise.reject(error)),
       );
-      if (exists) await cp.startNodeAgent(node, { waitReady: false });
+      if (exists) await agents.start(node, { waitReady: false });
     },
   };
 }

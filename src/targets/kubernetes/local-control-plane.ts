@@ -33,7 +33,7 @@ import { requireDrillNetwork } from './real-nodes/require-drill-network.js';
 import { realNodeName, type NodeImages } from './real-nodes/node-images.js';
 import { SupervisedProcess } from './supervised-process.js';
 import { removeCgroupTree } from './real-nodes/cgroup-root.js';
-import type { ClusterNode, KubernetesCluster, TargetPolicy } from './types.js';
+import type { ClusterNode, KubernetesCluster, NodeAgents, TargetPolicy } from './types.js';
 import { waitForHealthy, type HealthCheck } from './wait-for-health.js';
 import type { SecretSink } from '../../report/redactor.js';
 
@@ -95,6 +95,10 @@ export class LocalControlPlane implements KubernetesCluster {
   readonly kind = 'local' as const;
   readonly context = LOCAL_CONTEXT;
   readonly targetPolicy: TargetPolicy = { kind: 'whole-cluster' };
+  readonly nodeAgents: NodeAgents = {
+    stop: (node, how) => this.stopNodeAgent(node, how),
+    start: (node, options) => this.startNodeAgent(node, options),
+  };
   readonly kubeconfigPath: string;
   readonly auditLogPath: string;
   /** Every process started, in start order (a restarted node agent appears again). */

@@ -28,6 +28,18 @@ export interface ClusterNode {
   zone?: string;
 }
 
+/**
+ * The agent of a node (kubelet on a real node, kwok on a fake one), where the harness runs it
+ * itself: a node failure stops it (the node stops heartbeating and goes NotReady), its revert or a
+ * recovery starts it again.
+ */
+export interface NodeAgents {
+  /** `kill` is a crash (SIGKILL), `terminate` a clean stop. Containers of a real node keep running. */
+  stop(node: string, how?: 'kill' | 'terminate'): Promise<void>;
+  /** Starts it again; with `waitReady` (default true) until the node is Ready. */
+  start(node: string, options?: { waitReady?: boolean }): Promise<void>;
+}
+
 export interface KubernetesCluster {
   readonly kind: ClusterKind;
   /** A short name for logs and the journal (the kind cluster name, the context, ...). */
@@ -48,6 +60,8 @@ export interface KubernetesCluster {
    * node group (a cloud autoscaler), which the drill does not drive.
    */
   addNode?(name?: string, zone?: string, options?: { waitReady?: boolean; kind?: 'real' | 'fake' }): Promise<string>;
+  /** Optional capability, only where the harness runs the nodes (local): their agents. */
+  readonly nodeAgents?: NodeAgents;
   /** Stops and removes what the harness created (nothing for a cluster it was only given). Idempotent. */
   dispose(): Promise<void>;
 }
