@@ -35,6 +35,7 @@ describe(scenario.runbook, () => {
     const journal = await runDrill(loaded, {
       runId: plan.runId,
       resourceLedgerFile: files.resources,
+      runDir: plan.runDir,
       signal: interrupt.signal,
       confirmDataLoss: plan.confirmDataLoss,
       wrap: (_kind, title, fn) => allure.step(title, () => fn()) as Promise<Awaited<ReturnType<typeof fn>>>,

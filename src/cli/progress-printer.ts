@@ -37,7 +37,7 @@ export class ProgressPrinter {
 
   private print(e: ProgressEvent): void {
     const at = `+${formatDuration(e.t).padEnd(7)}`;
-    const indent = e.activity === 'step' ? '    ' : '  ';
+    const indent = e.activity === 'phase' || e.activity === undefined ? '  ' : '    ';
     if (e.kind === 'event') return;
     if (e.kind === 'start') {
       const line = `${this.prefix} ${at}${indent}${e.title} …`;

@@ -1,6 +1,7 @@
 import type { Scenario } from '../scenario/schema.js';
 import type { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
 import type { PgInstance, PostgresDeployment } from '../targets/postgres/types.js';
+import type { ServiceTarget } from '../targets/service/types.js';
 import type { CanaryWriter } from '../workload/canary-writer.js';
 import type { DatabaseRouter } from '../workload/database-router.js';
 import type { DeployedMigrations } from '../workload/migrations/deployed-migrations.js';
@@ -45,6 +46,13 @@ export interface DrillContext {
   /** The cluster, namespace and API clients; throws a do-this InputError when the scenario has no Kubernetes target. */
   readonly k8s: KubernetesTarget;
   readonly hasKubernetes: boolean;
+  /**
+   * The service under drill as its clients reach it (endpoints, the drill's API token, optional
+   * capabilities: follow a database switch, restart, error logs); throws a do-this InputError
+   * when the scenario has none.
+   */
+  readonly service: ServiceTarget;
+  readonly hasService: boolean;
 }
 
 /** A fault in effect. Disposing it reverts it (or cleans up after it) so teardown cannot forget. */

@@ -10,7 +10,7 @@ import type { ActivityRecord, ActivityStatus, Journal, Marks, ProbeSample } from
 
 const debug = createDebug('drill:journal');
 
-export type ActivityKind = 'phase' | 'step';
+export type ActivityKind = 'phase' | 'step' | 'verification';
 
 /** Called around every phase and step, e.g. to make each an Allure step with its real duration. */
 export type ActivityWrapper = <T>(kind: ActivityKind, title: string, fn: () => Promise<T>) => Promise<T>;
@@ -80,7 +80,7 @@ export class JournalRecorder {
     fn: () => Promise<T>,
   ): Promise<T> {
     const record: ActivityRecord = { name, title, start: this.clock.stamp(), status: 'running' };
-    (kind === 'phase' ? this.journal.phases : this.journal.steps).push(record);
+    this.list(kind).push(record);
     this.progress({ kind: 'start', activity: kind, title, t: record.start.t });
     try {
       const output = await this.wrap(kind, title, fn);
@@ -98,10 +98,16 @@ export class JournalRecorder {
     }
   }
 
+  private list(kind: ActivityKind): ActivityRecord[] {
+    if (kind === 'phase') return this.journal.phases;
+    if (kind === 'step') return this.journal.steps;
+    return (this.journal.verifications ??= []);
+  }
+
   skipped(kind: ActivityKind, name: string, title: string, why: string): void {
     const stamp = this.clock.stamp();
     const record: ActivityRecord = { name, title, start: stamp, end: stamp, status: 'skipped', output: { why } };
-    (kind === 'phase' ? this.journal.phases : this.journal.steps).push(record);
+    this.list(kind).push(record);
     this.progress({ kind: 'end', activity: kind, title, status: 'skipped', t: stamp.t });
   }
 }

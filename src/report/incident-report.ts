@@ -12,6 +12,7 @@ import { describeFault, failedVerdicts, outageMs, serviceOutage } from './journa
 import { code, duration, NOT_REACHED, percentOf, plural, ranges } from './markdown.js';
 import { redactSecrets } from './redact.js';
 import { measuredVsObjective, recoverySteps, rootCauseDetails, timelineSection } from './incident-sections.js';
+import { recoveryValidation, serviceMonitoring } from './service-sections.js';
 
 export function renderIncidentReport(journal: Journal): string {
   const parts = [
@@ -27,6 +28,8 @@ export function renderIncidentReport(journal: Journal): string {
     rootCauseDetails(journal),
     '### Recovery steps',
     recoverySteps(journal),
+    ...optional('### Recovery validation', recoveryValidation(journal)),
+    ...optional('### Monitoring during recovery (service)', serviceMonitoring(journal)),
     '## Action Items',
     actionItems(journal),
     '## Prevention Measures',
@@ -35,6 +38,11 @@ export function renderIncidentReport(journal: Journal): string {
     requiredInformation(journal),
   ];
   return redactSecrets(`${parts.join('\n\n')}\n`);
+}
+
+/** A heading and its section, or nothing when the run has nothing to say there. */
+function optional(heading: string, body: string | undefined): string[] {
+  return body === undefined ? [] : [heading, body];
 }
 
 function runStatus(journal: Journal): string {

@@ -1,6 +1,7 @@
 import type { PathIssue } from './issues.js';
 import { isRecord } from './schema-walk.js';
 import { kubernetesIssues } from './kubernetes-rules.js';
+import { serviceIssues } from './service-rules.js';
 
 /**
  * Rules that span several keys. They live here rather than as zod refinements so they run even
@@ -21,6 +22,7 @@ export function crossFieldIssues(data: unknown): PathIssue[] {
   issues.push(...replicaIssues(data));
   issues.push(...fatFingerIssues(data));
   issues.push(...kubernetesIssues(data));
+  issues.push(...serviceIssues(data));
   return issues;
 }
 
