@@ -28,6 +28,7 @@ export class ServiceMonitor {
   private running: Promise<void> | undefined;
   private stopped = true;
   private lastT: number | undefined;
+  private lastErrorLines: number | undefined;
 
   constructor(private readonly options: ServiceMonitorOptions) {}
 
@@ -60,7 +61,9 @@ export class ServiceMonitor {
         }
       }),
     );
-    const errorLogLines = (await service.errorLogs?.newErrorLines().catch(() => 0)) ?? 0;
+    const totalErrorLines = await service.errorLogs?.errorLines().catch(() => undefined);
+    const errorLogLines = totalErrorLines === undefined ? 0 : totalErrorLines - (this.lastErrorLines ?? totalErrorLines);
+    if (totalErrorLines !== undefined) this.lastErrorLines = totalErrorLines;
     const t = clock.now();
     const deltas: HttpCounters[] = [];
     for (const { url, counters } of scraped) {

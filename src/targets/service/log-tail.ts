@@ -5,20 +5,21 @@ const ERROR_LEVEL = /"level":"(ERROR|FATAL)"/;
 const CHUNK = 64 * 1024;
 
 /**
- * Counts error-level lines appended to a set of growing log files since the previous read, as
- * `kubectl logs -f ... | grep ERROR` would show them. Files can be added (a restart writes new
+ * Counts the error-level lines of a set of growing log files, as `kubectl logs -f ... | grep
+ * ERROR` would show them, reading only what was appended since the last look. Files can be added (a restart writes new
  * ones); a partial last line waits for its newline.
  */
 export class ErrorLineCounter {
   private readonly offsets = new Map<string, number>();
   private readonly partial = new Map<string, string>();
+  private total = 0;
 
   watch(file: string): void {
     if (!this.offsets.has(file)) this.offsets.set(file, 0);
   }
 
-  /** Error-level lines written since the last call, over every watched file. */
-  readNew(): number {
+  /** Error-level lines written so far, over every watched file (a counter that only grows). */
+  count(): number {
     let count = 0;
     for (const [file, offset] of this.offsets) {
       const text = this.readFrom(file, offset);
@@ -27,7 +28,8 @@ export class ErrorLineCounter {
       this.partial.set(file, lines.pop() ?? '');
       count += lines.filter((line) => ERROR_LEVEL.test(line)).length;
     }
-    return count;
+    this.total += count;
+    return this.total;
   }
 
   private readFrom(file: string, offset: number): string | undefined {

@@ -73,7 +73,7 @@ export class PlainService implements ServiceTarget {
     return `TrustStram ${this.currentVersion} as plain processes (${counts})`;
   }
 
-  readonly errorLogs = { newErrorLines: async () => this.logs.readNew() };
+  readonly errorLogs = { errorLines: async () => this.logs.count() };
 
   async endpoints(component: ServiceComponent = 'api'): Promise<ServiceEndpoint[]> {
     return this.running(this.launches.get(component));

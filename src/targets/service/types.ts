@@ -22,8 +22,8 @@ export interface ServiceEndpoints {
 
 /** Error-level log lines of the service's instances (plain processes: their log files; Kubernetes: the logs API). */
 export interface ErrorLogSource {
-  /** How many error-level lines were written since the previous call (the first call counts from the start). */
-  newErrorLines(): Promise<number>;
+  /** Error-level lines written so far: a counter that only grows (readers take differences, so several can read it). */
+  errorLines(): Promise<number>;
 }
 
 export interface RestartOptions {
