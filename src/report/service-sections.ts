@@ -57,13 +57,18 @@ interface Window {
   to: number;
 }
 
-/** Baseline, outage (T_fault to the restored instant, or to the end of recovery), after. */
+/**
+ * Baseline, injecting (an injector may stop the server before the fault is in effect), outage
+ * (T_fault to the restored instant, or to the end of recovery), after.
+ */
 function windows(journal: Journal): Window[] {
   const tFault = journal.marks.tFault?.t;
   if (tFault === undefined) return [{ label: 'whole run', from: -Infinity, to: Infinity }];
+  const baselineEnd = Math.min(journal.phases.find((p) => p.name === 'baseline')?.end?.t ?? tFault, tFault);
   const restored = journal.measurements.rtoMs !== undefined ? tFault + journal.measurements.rtoMs : (journal.marks.tRecoveryEnd?.t ?? Infinity);
   return [
-    { label: 'before the fault', from: -Infinity, to: tFault },
+    { label: 'baseline', from: -Infinity, to: baselineEnd },
+    { label: 'injecting the fault', from: baselineEnd, to: tFault },
     { label: 'fault to restored', from: tFault, to: restored },
     { label: 'after restored', from: restored, to: Infinity },
   ];
@@ -76,10 +81,11 @@ const fixed = (n: number | undefined, unit = '') => (n === undefined ? '—' : `
 export function serviceMonitoring(journal: Journal): string | undefined {
   const samples = journal.serviceMonitoring ?? [];
   if (!samples.length) return undefined;
-  const rows = windows(journal).map(({ label, from, to }) => {
+  const rows = windows(journal).flatMap(({ label, from, to }) => {
     const inWindow = samples.filter((s) => s.t >= from && s.t < to);
+    if (inWindow.length === 0 && label === 'injecting the fault') return [];
     const pick = (f: (s: ServiceMonitorSample) => number | undefined) => inWindow.map(f).filter((v): v is number => v !== undefined);
-    return [
+    return [[
       label,
       String(inWindow.length),
       fixed(mean(pick((s) => s.requestsPerSecond))),
@@ -89,7 +95,7 @@ export function serviceMonitoring(journal: Journal): string | undefined {
       String(inWindow.reduce((n, s) => n + s.errorLogLines, 0)),
       fixed(max(pick((s) => s.errorLogLinesPerSecond))),
       String(max(pick((s) => s.unreachable)) ?? 0),
-    ];
+    ]];
   });
   return [
     'Sampled once a second from every instance\'s `/metrics` (deltas of the request counters and the latency histogram) and its log (`"level":"ERROR"` lines), as `curl -w … /health` and `kubectl logs … | grep ERROR` would watch it:',

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { assessPerformance, judge } from '../../src/assertions/index.js';
 import { assessSmoke } from '../../src/assertions/smoke.js';
 import type { Journal, LoadRun, SmokeCheck, SmokeRun } from '../../src/engine/journal-types.js';
+import type { PerformanceLimits } from '../../src/scenario/schema.js';
 import { deepFreeze, healthyDrill, stamp } from './journal-builder.js';
 
-const LIMITS = { p99Ratio: 3, p99Floor: 100, errorRate: 0.01 };
+const LIMITS: PerformanceLimits = { p99Ratio: 3, p99Floor: 100, errorRate: 0.01 };
 
 function loadRun(phase: LoadRun['phase'], p99: number, extra: Partial<LoadRun> = {}): LoadRun {
   return {
