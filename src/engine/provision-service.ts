@@ -60,7 +60,7 @@ export async function provisionService(spec: ServiceSpec, options: ProvisionServ
   recorder.journal.components.truststream = spec.version;
   recorder.event('service', `${service.description} against ${database.host}:${database.port}/${database.database}; API token ${tokenName} created${reader ? `, reader role ${reader.role}` : ''}`, {
     instances: service.instances(),
-    token: { name: tokenName },
+    tokenName,
   });
   return service;
 }

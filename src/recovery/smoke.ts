@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { sleep } from '../engine/clock.js';
 import type { DrillContext } from '../engine/drill-context.js';
 import { StepFailedError } from '../engine/errors.js';
@@ -12,8 +13,6 @@ type SmokeSettings = Extract<RecoveryStep, { step: 'smoke' }>;
 const JOURNEY_AMOUNT = '1.25';
 /** A transfer of the seeded data set (ids start at 1): the "read" check reads data that existed before the drill. */
 const SEEDED_TRANSFER = 1;
-
-let runs = 0;
 
 /**
  * Runbook "Post-Recovery Testing" (tests/smoke/*.sh) through the service, as a user would:
@@ -66,8 +65,7 @@ export async function runSmoke(ctx: DrillContext, step: SmokeSettings, phase: Sm
   await check('journey', 'User journey: create a transfer, read it back, balances add up', async () => {
     const balance = async (id: number) => cents((expectStatus(await get(`/api/accounts/${id}`), 200, `GET /api/accounts/${id}`).body as { balance: string }).balance);
     const [fromBefore, toBefore] = [await balance(WORKLOAD_ACCOUNTS.smokeFrom), await balance(WORKLOAD_ACCOUNTS.smokeTo)];
-    runs += 1;
-    const reference = `smoke-${Date.now()}-${runs}`;
+    const reference = `smoke-${Date.now()}-${randomBytes(4).toString('hex')}`;
     const body = { fromAccount: WORKLOAD_ACCOUNTS.smokeFrom, toAccount: WORKLOAD_ACCOUNTS.smokeTo, amount: JOURNEY_AMOUNT, reference };
     const posted = expectStatus(await api.request('POST', '/api/transfers', { body, timeoutMs, authenticated: true, signal: ctx.signal }), 201, 'POST /api/transfers');
     const id = (posted.body as { id: number }).id;

@@ -86,6 +86,23 @@ describe('PostgreSQL drills judged at the service (plain processes, real Postgre
     expect(await verifyEvidence(runDir)).toMatchObject({ ok: true });
   });
 
+  it('Ctrl-C while the service is restarted against the recovered primary: exit 130, every process of every launch gone', async () => {
+    let sent = false;
+    const result = await runCli(['run', scenario('db-corruption-pitr-service.yaml'), '--reports-dir', reportsDir], {
+      onOutput: (all, child) => {
+        if (!sent && /Update application connection to the restored instance …/.test(all)) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(sent).toBe(true);
+    expect(result.code, result.stdout + result.stderr).toBe(130);
+    const runDir = runDirFrom(result.stdout, reportsDir);
+    expect(readJournal(runDir).status).toBe('interrupted');
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
   it('negative control pg-recovered-but-slow: every probe, RTO, RPO and smoke pass; performance fails on the slow release (exit 1)', async () => {
     const { code, stdout, journal, runDir } = await run(scenario('pg-recovered-but-slow.yaml'));
     expect(code, stdout).toBe(1);
