@@ -38,7 +38,7 @@ export const serviceTarget = z
         api: z.number().int().min(1).max(5).default(2),
         worker: z.number().int().min(0).max(5).default(1),
         scheduler: z.number().int().min(0).max(2).default(1),
-        reader: z.number().int().min(0).max(5).default(0),
+        reader: z.number().int().min(0).max(5).default(1),
       })
       .prefault({})
       .meta({ description: 'Processes per mode, each on its own loopback port' }),

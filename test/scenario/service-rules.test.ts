@@ -25,7 +25,7 @@ describe('service scenario rules', () => {
           'verify:\n  - step: smoke\n  - step: load\n',
       ),
     );
-    expect(s.targets.service).toEqual({ version: '4.4.0', replicas: { api: 2, worker: 1, scheduler: 1, reader: 0 }, readyTimeout: 60_000 });
+    expect(s.targets.service).toEqual({ version: '4.4.0', replicas: { api: 2, worker: 1, scheduler: 1, reader: 1 }, readyTimeout: 60_000 });
     expect(s.workload.canary).toEqual({ interval: 100, via: 'api' });
     expect(s.workload.probes[0]).toEqual({ type: 'http', name: 'health', target: 'service', expectStatus: 200, interval: 500, timeout: 2000, service: true });
     expect(s.workload.load).toEqual({ driver: 'autocannon', path: '/health', component: 'api', requests: 1000, connections: 10, duration: 30_000, requestTimeout: 10_000 });
