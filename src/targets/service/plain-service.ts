@@ -36,8 +36,8 @@ export interface PlainServiceOptions {
  * TrustStram as plain processes for drills without Kubernetes: one ServiceProcesses launch per
  * mode against the drill's database. A restart (another release, or another database after a
  * switch) starts a new launch of each mode, waits until it answers /health 200, moves traffic
- * to it (endpoints() lists only current launches) and then stops the old one gracefully: no
- * client is sent to a process that is starting or draining.
+ * to it (endpoints() lists only current launches) and then stops the old one gracefully: clients
+ * move before the old processes drain, and a request already on its way is finished by the drain.
  */
 export class PlainService implements ServiceTarget {
   private readonly launches = new Map<ServiceMode, ServiceProcesses>();
