@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readResources } from '../../src/engine/resource-ledger.js';
-import { leftovers, readJournal, runCli, runDirFrom } from './helpers.js';
+import { leftovers, OWN_RUN_LINE, readJournal, runCli, runDirFrom } from './helpers.js';
 import { canReadEnvironOf, heldBy, label, ProcessEnvironmentWatcher, scanFiles, type SeenProcess } from './secret-scan.js';
 
 // Issue 7 part 2: a secret given to a scenario through ${VAR} appears in no artifact of the run and
@@ -163,7 +163,7 @@ describe('secrets (real PostgreSQL, real CLI)', () => {
       env: { DRILL_E2E_SECRET: secret, DRILL_EVIDENCE_SIGNING_KEY: evidenceKey, DRILL_E2E_UNRELATED_TOKEN: unrelated, DEBUG: 'drill:*' },
       onOutput: (all, child) => {
         cli ??= child;
-        if (!runDir && /run \S+/.test(all)) runDir = runDirFrom(all, reportsDir);
+        if (!runDir && OWN_RUN_LINE.test(all)) runDir = runDirFrom(all, reportsDir);
       },
     }).finally(() => {
       watcher.stop();
@@ -338,7 +338,7 @@ describe('secrets of the service under drill (real PostgreSQL, real service proc
       env: { DRILL_EVIDENCE_SIGNING_KEY: evidenceKey, DEBUG: 'drill:*' },
       onOutput: (all, child) => {
         cli ??= child;
-        if (!runDir && /run \S+/.test(all)) runDir = runDirFrom(all, reportsDir);
+        if (!runDir && OWN_RUN_LINE.test(all)) runDir = runDirFrom(all, reportsDir);
       },
     }).finally(() => {
       watcher.stop();

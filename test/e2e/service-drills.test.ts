@@ -51,8 +51,13 @@ describe('PostgreSQL drills judged at the service (plain processes, real Postgre
     expect(moved.service.database.to).toBe(`127.0.0.1:${moved.port}`);
     expect(moved.service.restarted).toEqual(['api', 'reader', 'worker', 'scheduler']);
 
-    // Recovery validation, journaled and judged.
+    // RTO by DESIGN.md section 4, never before the step marked restoresService (switch-workload) ended.
+    const switched = journal.steps.find((s) => s.name === 'switch-workload')!;
+    expect(journal.marks.tFault!.t + journal.measurements.rtoMs!).toBeGreaterThanOrEqual(switched.end!.t);
+
+    // Recovery validation, journaled and judged: after the workload ran for expect.stability past the last step.
     expect(journal.verifications?.map((v) => `${v.name} ${v.status}`)).toEqual(['smoke passed', 'load passed']);
+    expect(journal.verifications![0]!.start.t).toBeGreaterThanOrEqual(journal.marks.tRecoveryEnd!.t + journal.scenario.definition.expect.stability);
     expect(journal.smoke).toHaveLength(1);
     expect(journal.smoke![0]!.checks.map((c) => `${c.name} ${c.status}`)).toEqual(['health passed', 'read passed', 'journey passed', 'integration passed']);
     // The reader (its read-only role came over with the restored cluster) answered on the recovered primary.
