@@ -60,6 +60,7 @@ describe(shown.runbook, () => {
     const journal = await runDrill(loaded, {
       runId: plan.runId,
       ledger: new ResourceLedger(files.resources, runLedger),
+      runDir: plan.runDir,
       signal: interrupt.signal,
       confirmDataLoss: plan.confirmDataLoss,
       secrets: redactor,

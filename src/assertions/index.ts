@@ -9,3 +9,5 @@ export { assessIntegrity, INTEGRITY_CHECKS, type IntegritySubCheck } from './int
 export { assessRecoverySteps } from './recovery-steps.js';
 export { analyseLedger, type LedgerAnalysis } from './ledger.js';
 export { idRanges, rangesByEpoch, flattenRanges, describeEpochRanges, type IdRange, type EpochRanges } from './ranges.js';
+export { assessSmoke, scenarioHasSmoke } from './smoke.js';
+export { assessPerformance, scenarioHasLoadCheck, loadErrorRate } from './performance.js';

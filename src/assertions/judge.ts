@@ -6,6 +6,8 @@ import type { Journal, Measurements, Verdict } from '../engine/journal-types.js'
 import type { Assessment } from './assessment.js';
 import { assessDetection } from './detection.js';
 import { assessIntegrity } from './integrity.js';
+import { assessPerformance, scenarioHasLoadCheck } from './performance.js';
+import { assessSmoke, scenarioHasSmoke } from './smoke.js';
 import { assessRecoverySteps } from './recovery-steps.js';
 import { assessRpo } from './rpo.js';
 import { assessRto } from './rto.js';
@@ -17,21 +19,26 @@ export interface Judgement {
   status: 'passed' | 'failed';
 }
 
-const ASSERTIONS: ReadonlyArray<(journal: Journal) => Assessment> = [
-  assessSteadyState,
-  assessDetection,
-  assessRto,
-  assessRpo,
-  assessIntegrity,
-  assessRecoverySteps,
+const hasDatabase = (journal: Journal) => journal.scenario.definition.targets.postgres !== undefined;
+const always = () => true;
+
+/**
+ * Each assertion with when it applies: data-loss assertions need a database, smoke and
+ * performance a scenario that plans them.
+ */
+const ASSERTIONS: ReadonlyArray<{ assess: (journal: Journal) => Assessment; applies: (journal: Journal) => boolean }> = [
+  { assess: assessSteadyState, applies: always },
+  { assess: assessDetection, applies: always },
+  { assess: assessRto, applies: always },
+  { assess: assessRpo, applies: hasDatabase },
+  { assess: assessIntegrity, applies: hasDatabase },
+  { assess: assessRecoverySteps, applies: always },
+  { assess: assessSmoke, applies: scenarioHasSmoke },
+  { assess: (journal) => assessPerformance(journal), applies: scenarioHasLoadCheck },
 ];
 
-/** Data-loss assertions need a database: a drill without one is judged on the rest. */
-const NEEDS_DATABASE = new Set<(journal: Journal) => Assessment>([assessRpo, assessIntegrity]);
-
 export function judge(journal: Journal): Judgement {
-  const hasDatabase = journal.scenario.definition.targets.postgres !== undefined;
-  const assessments = ASSERTIONS.filter((assess) => hasDatabase || !NEEDS_DATABASE.has(assess)).map((assess) => assess(journal));
+  const assessments = ASSERTIONS.filter(({ applies }) => applies(journal)).map(({ assess }) => assess(journal));
   // WAL bytes lost need LSNs the engine knows and the journal does not carry: keep what it recorded.
   const measurements: Measurements = {};
   if (journal.measurements.walBytesLost !== undefined) measurements.walBytesLost = journal.measurements.walBytesLost;

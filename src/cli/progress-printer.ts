@@ -42,7 +42,7 @@ export class ProgressPrinter {
 
   private print(e: ProgressEvent): void {
     const at = `+${formatDuration(e.t).padEnd(7)}`;
-    const indent = e.activity === 'step' ? '    ' : '  ';
+    const indent = e.activity === 'phase' || e.activity === undefined ? '  ' : '    ';
     if (e.kind === 'event') return;
     const title = this.redact(e.title);
     if (e.kind === 'start') {

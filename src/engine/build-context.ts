@@ -1,9 +1,12 @@
+import path from 'node:path';
 import type { Scenario } from '../scenario/schema.js';
 import { applicationConnection, databaseUrl } from '../targets/kubernetes/database-url.js';
 import { inDrillNetwork } from '../targets/network/in-drill-network.js';
 import { GUARD_CIDR, HOST_IP } from '../targets/network/layout.js';
 import type { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
 import type { PostgresDeployment } from '../targets/postgres/types.js';
+import type { ServiceTarget } from '../targets/service/types.js';
+import { ApiCanaryChannel } from '../workload/api-canary-channel.js';
 import { CanaryWriter } from '../workload/canary-writer.js';
 import { DatabaseRouter } from '../workload/database-router.js';
 import { DeployedMigrations } from '../workload/migrations/deployed-migrations.js';
@@ -13,6 +16,7 @@ import type { DrillContext, RestorePoint } from './drill-context.js';
 import { InputError } from './errors.js';
 import type { JournalRecorder } from './journal-recorder.js';
 import { provisionPostgres } from './provision.js';
+import { provisionService } from './provision-service.js';
 import { provisionKubernetes } from './provision-kubernetes.js';
 import type { ResourceLedger } from './resource-ledger.js';
 import type { TeardownStack } from './teardown-stack.js';
@@ -27,6 +31,8 @@ export interface ContextDeps {
   confirmDataLoss: boolean;
   /** The scenario file, for paths in it (targets.kubernetes.manifests). */
   scenarioFile?: string;
+  /** Where a run keeps files beside its journal (the service's logs); absent: nothing is kept. */
+  runDir?: string;
 }
 
 /**
@@ -35,12 +41,17 @@ export interface ContextDeps {
  */
 export async function buildDrillContext(scenario: Scenario, deps: ContextDeps): Promise<DrillContext> {
   const { recorder, clock, teardown } = deps;
+  const need = <T>(value: T | undefined, what: string, target: 'postgres' | 'service' = 'postgres'): T => {
+    if (value !== undefined) return value;
+    throw new InputError('TARGET_MISSING', `this drill uses ${what}, but the scenario has no targets.${target}; add one`);
+  };
   let pg: PostgresDeployment | undefined;
   let router: DatabaseRouter | undefined;
   let writer: CanaryWriter | undefined;
   // In a drill network the system under drill runs in pods: it reaches the harness's host (the
   // database) at the network's host address, not at loopback.
   const appHost = (await inDrillNetwork()) ? HOST_IP : undefined;
+  let service: ServiceTarget | undefined;
   if (scenario.targets.postgres) {
     pg = await provisionPostgres(scenario.targets.postgres, {
       runId: deps.runId,
@@ -50,8 +61,27 @@ export async function buildDrillContext(scenario: Scenario, deps: ContextDeps): 
       recorder,
       ...(appHost ? { hostAddress: { address: appHost, clients: GUARD_CIDR } } : {}),
     });
-    router = new DatabaseRouter(pg.primary);
+    const r = new DatabaseRouter(pg.primary);
+    router = r;
+    // After PostgreSQL and against its drill database (the loader requires targets.postgres for it).
+    if (scenario.targets.service) {
+      service = await provisionService(scenario.targets.service, {
+        runId: deps.runId,
+        ledger: deps.ledger,
+        teardown,
+        recorder,
+        signal: deps.signal,
+        database: () => r.connection,
+        ...(deps.runDir ? { logDir: path.join(deps.runDir, 'service-logs') } : {}),
+      });
+    }
+    let channel: ApiCanaryChannel | undefined;
+    if (scenario.workload.canary.via === 'api') {
+      const s = need(service, 'the API canary (via: api)', 'service');
+      channel = new ApiCanaryChannel(s, s.token, r);
+    }
     const w = new CanaryWriter({
+      ...(channel ? { channel } : {}),
       router,
       clock,
       intervalMs: scenario.workload.canary.interval,
@@ -79,10 +109,6 @@ export async function buildDrillContext(scenario: Scenario, deps: ContextDeps): 
       databaseUrl: router ? databaseUrl(applicationConnection(router.connection, appHost)) : undefined,
     });
   }
-  const need = <T>(value: T | undefined, what: string): T => {
-    if (value !== undefined) return value;
-    throw new InputError('TARGET_MISSING', `this drill uses ${what}, but the scenario has no targets.postgres; add one`);
-  };
   return {
     runId: deps.runId,
     scenario,
@@ -90,6 +116,7 @@ export async function buildDrillContext(scenario: Scenario, deps: ContextDeps): 
     recorder,
     signal: deps.signal,
     teardown,
+    ledger: deps.ledger,
     get pg() {
       return need(pg, 'PostgreSQL');
     },
@@ -104,6 +131,10 @@ export async function buildDrillContext(scenario: Scenario, deps: ContextDeps): 
       throw new InputError('TARGET_MISSING', 'this drill acts on Kubernetes, but the scenario has no targets.kubernetes; add one (e.g. targets: {kubernetes: {provider: auto}})');
     },
     hasKubernetes: k8s !== undefined,
+    get service() {
+      return need(service, 'the service under drill', 'service');
+    },
+    hasService: service !== undefined,
     hasPostgres: pg !== undefined,
     restorePoints: new Map<string, RestorePoint>(),
     recoveredInstances: [],

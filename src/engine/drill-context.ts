@@ -1,12 +1,14 @@
 import type { Scenario } from '../scenario/schema.js';
 import type { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
 import type { ConnectionInfo, PgInstance, PostgresDeployment } from '../targets/postgres/types.js';
+import type { ServiceTarget } from '../targets/service/types.js';
 import type { CanaryWriter } from '../workload/canary-writer.js';
 import type { DatabaseRouter } from '../workload/database-router.js';
 import type { DeployedMigrations } from '../workload/migrations/deployed-migrations.js';
 import type { ProbeGate } from '../workload/probes/probe-gate.js';
 import type { Clock } from './clock.js';
 import type { JournalRecorder } from './journal-recorder.js';
+import type { ResourceLedger } from './resource-ledger.js';
 import type { TeardownStack } from './teardown-stack.js';
 
 export interface RestorePoint {
@@ -30,6 +32,8 @@ export interface DrillContext {
   readonly recorder: JournalRecorder;
   readonly signal: AbortSignal;
   readonly teardown: TeardownStack;
+  /** Where what the drill creates is recorded, so what a killed drill left can be reaped (src/engine/reapers.ts). */
+  readonly ledger: ResourceLedger;
   /** These three throw a do-this InputError when the scenario has no PostgreSQL target. */
   readonly pg: PostgresDeployment;
   readonly router: DatabaseRouter;
@@ -50,6 +54,13 @@ export interface DrillContext {
   applicationDatabaseUrl(connection: ConnectionInfo): string;
   /** Holds the service probes while an injector stops a target for its own edit (that outage is the harness's, not the fault's). */
   readonly probeGate: ProbeGate;
+  /**
+   * The service under drill as its clients reach it (endpoints, the drill's API token, optional
+   * capabilities: follow a database switch, restart, error logs); throws a do-this InputError
+   * when the scenario has none.
+   */
+  readonly service: ServiceTarget;
+  readonly hasService: boolean;
 }
 
 /** A fault in effect. Disposing it reverts it (or cleans up after it) so teardown cannot forget. */

@@ -10,7 +10,7 @@ import type { ActivityRecord, ActivityStatus, Journal, Marks, ProbeSample } from
 
 const debug = createDebug('drill:journal');
 
-export type ActivityKind = 'phase' | 'step';
+export type ActivityKind = 'phase' | 'step' | 'verification';
 
 /** Called around every phase and step, e.g. to make each an Allure step with its real duration. */
 export type ActivityWrapper = <T>(kind: ActivityKind, title: string, fn: () => Promise<T>) => Promise<T>;
@@ -93,7 +93,7 @@ export class JournalRecorder {
   ): Promise<T> {
     const shown = this.secrets.redact(title);
     const record: ActivityRecord = { name, title: shown, start: this.clock.stamp(), status: 'running' };
-    (kind === 'phase' ? this.journal.phases : this.journal.steps).push(record);
+    this.list(kind).push(record);
     this.progress({ kind: 'start', activity: kind, title: shown, t: record.start.t });
     try {
       const output = await this.wrap(kind, shown, fn);
@@ -111,11 +111,17 @@ export class JournalRecorder {
     }
   }
 
+  private list(kind: ActivityKind): ActivityRecord[] {
+    if (kind === 'phase') return this.journal.phases;
+    if (kind === 'step') return this.journal.steps;
+    return (this.journal.verifications ??= []);
+  }
+
   skipped(kind: ActivityKind, name: string, title: string, why: string): void {
     const stamp = this.clock.stamp();
     const shown = this.secrets.redact(title);
     const record: ActivityRecord = { name, title: shown, start: stamp, end: stamp, status: 'skipped', output: { why: this.secrets.redact(why) } };
-    (kind === 'phase' ? this.journal.phases : this.journal.steps).push(record);
+    this.list(kind).push(record);
     this.progress({ kind: 'end', activity: kind, title: shown, status: 'skipped', t: stamp.t });
   }
 

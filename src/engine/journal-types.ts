@@ -42,6 +42,7 @@ export interface ProbeSample {
 }
 
 export interface CanaryAck {
+  /** The writer's sequence number (via api: the `<seq>` of reference canary-<epoch>-<seq>). */
   id: number;
   /** Increments each time the writer is pointed at another primary (ids continue from what survived there). */
   epoch: number;
@@ -113,6 +114,73 @@ export interface MonitorSample {
   unit: 'bool' | 'connections' | 'bytes' | 'seconds';
 }
 
+/** One named check of a smoke run (runbook "Post-Recovery Testing"). */
+export interface SmokeCheck {
+  /** health, read: basic functionality; journey: the user journey; integration: the worker processed it. */
+  name: 'health' | 'read' | 'journey' | 'integration';
+  title: string;
+  status: 'passed' | 'failed';
+  start: Stamp;
+  ms: number;
+  /** What the check saw (status codes, ids, balances); never a token. */
+  detail?: Record<string, unknown>;
+  error?: string;
+}
+
+export interface SmokeRun {
+  /** Where it ran: as a recovery step or in the verify phase. */
+  phase: 'recover' | 'verify';
+  start: Stamp;
+  end: Stamp;
+  checks: SmokeCheck[];
+}
+
+/** One load run (runbook "Performance Validation"), as its driver measured it. */
+export interface LoadRun {
+  phase: 'baseline' | 'verify';
+  driver: 'autocannon' | 'ab' | 'k6';
+  path: string;
+  /** The endpoints the load was spread over (names). */
+  endpoints: string[];
+  start: Stamp;
+  end: Stamp;
+  settings: { requests: number; connections: number; durationMs: number };
+  /** Which bound ended it: the request count or the duration. */
+  stoppedBy: 'requests' | 'duration';
+  /** Responses received (any status). */
+  responses: number;
+  durationMs: number;
+  requestsPerSecond: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  /** Connection errors and timeouts (no response). */
+  errors: number;
+  timeouts: number;
+  /** Responses with a status outside 2xx. */
+  non2xx: number;
+}
+
+/**
+ * One interval of the runbook's "Monitoring & Alerting During Recovery" for the service: from the
+ * deltas of every instance's /metrics counters and latency histogram since the previous scrape,
+ * and the error-level log lines written meanwhile. Requests to /metrics itself are left out.
+ */
+export interface ServiceMonitorSample {
+  t: number;
+  intervalMs: number;
+  /** Instances whose /metrics answered, and those that did not. */
+  instances: number;
+  unreachable: number;
+  requests: number;
+  requestsPerSecond: number;
+  /** 5xx answers per second. */
+  serverErrorsPerSecond: number;
+  /** From the histogram deltas (linear within a bucket); absent when no request finished. */
+  p50Ms?: number;
+  p99Ms?: number;
+  errorLogLines: number;
+  errorLogLinesPerSecond: number;
+}
+
 export interface Marks {
   tFault?: Stamp;
   tDetected?: Stamp;
@@ -121,7 +189,7 @@ export interface Marks {
   tVerified?: Stamp;
 }
 
-export type CheckName = 'steady-state' | 'detection' | 'rto' | 'rpo' | 'integrity' | 'recovery-steps';
+export type CheckName = 'steady-state' | 'detection' | 'rto' | 'rpo' | 'integrity' | 'recovery-steps' | 'smoke' | 'performance';
 
 export interface Verdict {
   check: CheckName;
@@ -148,6 +216,11 @@ export interface Measurements {
   lostAfterFault?: number;
   walBytesLost?: number;
   stepDurationsMs?: Record<string, number>;
+  /** Load runs: baseline and after recovery p99 (ms), their ratio, the after-recovery error rate. */
+  baselineP99Ms?: number;
+  recoveredP99Ms?: number;
+  p99Ratio?: number;
+  loadErrorRate?: number;
 }
 
 export interface Journal {
@@ -162,6 +235,8 @@ export interface Journal {
   error?: { code: string; message: string };
   phases: ActivityRecord[];
   steps: ActivityRecord[];
+  /** Verify-phase steps (smoke, load): the runbook's "Recovery Validation". */
+  verifications?: ActivityRecord[];
   events: JournalEvent[];
   probes: ProbeSample[];
   canary: { acks: CanaryAck[]; attempts: number; failures: number; recovered?: RecoveredLedger };
@@ -169,6 +244,10 @@ export interface Journal {
   snapshot?: DatasetSnapshot;
   /** Database monitoring samples (connections, replication lag); absent when nothing was sampled. */
   monitoring?: MonitorSample[];
+  /** Service monitoring samples (response times, error rates, error log lines); absent without a service. */
+  serviceMonitoring?: ServiceMonitorSample[];
+  smoke?: SmokeRun[];
+  load?: LoadRun[];
   integrity?: IntegrityFacts;
   measurements: Measurements;
   verdicts: Verdict[];

@@ -7,10 +7,12 @@ import type { LoadedScenario } from '../scenario/loader.js';
 import type { Redactor } from '../report/redactor.js';
 import { formatDuration } from '../scenario/duration.js';
 import { collectIntegrityFacts } from '../workload/integrity-facts.js';
-import { readLedger } from '../workload/ledger-reader.js';
 import { tableFacts } from '../workload/dataset.js';
 import { ProbeRunner } from '../workload/probes/probe-runner.js';
 import { DbMonitor, MONITOR_INTERVAL_MS } from '../workload/db-monitor.js';
+import { ServiceMonitor } from '../workload/service-monitor.js';
+import { runLoad } from '../workload/load/run-load.js';
+import { runVerifyStep, VERIFY_TITLES } from '../recovery/verify-steps.js';
 import { startClock, sleep } from './clock.js';
 import type { DrillContext } from './drill-context.js';
 import { asDrillError, DrillError, EnvironmentError, InterruptedError, type ErrorKind } from './errors.js';
@@ -30,6 +32,8 @@ export interface RunDrillOptions {
   runId: string;
   /** Where what the drill creates is recorded (so what a killed drill left can be reaped). */
   ledger?: ResourceLedger;
+  /** The run directory: files a drill keeps beside its journal (the service's logs) go here. */
+  runDir?: string;
   /** Aborting it interrupts the drill: teardown runs, status `interrupted` (the reason, when an InterruptedError, is kept). */
   signal?: AbortSignal;
   wrap?: ActivityWrapper;
@@ -88,8 +92,9 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
         teardown,
         ledger: options.ledger ?? new ResourceLedger(undefined),
         confirmDataLoss: options.confirmDataLoss ?? false,
+        ...(options.runDir ? { runDir: options.runDir } : {}),
       });
-      return { postgres: provisioned.hasPostgres, kubernetes: provisioned.hasKubernetes };
+      return { postgres: provisioned.hasPostgres, kubernetes: provisioned.hasKubernetes, service: provisioned.hasService ? provisioned.service.description : false };
     }));
     const ctx = provisioned!;
 
@@ -101,6 +106,13 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
       : undefined;
     teardown.push('stop database monitor', () => monitor?.stop());
     monitor?.start();
+    // The runbook's "Monitoring & Alerting During Recovery" for the application: response times,
+    // error rates and error log lines, from baseline to verify.
+    const serviceMonitor = ctx.hasService
+      ? new ServiceMonitor({ service: ctx.service, clock, intervalMs: MONITOR_INTERVAL_MS, record: (m) => (journal.serviceMonitoring ??= []).push(m) })
+      : undefined;
+    teardown.push('stop service monitor', () => serviceMonitor?.stop());
+    serviceMonitor?.start();
 
     await guard(recorder.activity('phase', 'baseline', 'Baseline (steady state)', () => runBaseline(ctx, probes)));
 
@@ -171,6 +183,18 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
       // runs for one window after the last step, so the writer's acknowledged writes show the
       // write path working after recovery, not only the probes' reads.
       await sleepUntil(journal.marks.tRecoveryEnd!.t + scenario.expect.stability, clock.now, abort.signal);
+      // The runbook's "Recovery Validation" runs once the service is back (or, if it never came
+      // back, anyway: the report then says what a user would have met).
+      for (const step of scenario.verify) {
+        abort.signal.throwIfAborted();
+        await guard(recorder.activity('verification', step.step, step.title ?? VERIFY_TITLES[step.step], () =>
+          withTimeout(runVerifyStep(ctx, step), step.timeout, `verify ${step.step}`),
+        )).catch((error: unknown) => {
+          const e = asDrillError(error);
+          if (e.kind === 'interrupted' || e.kind === 'input' || e.kind === 'environment' || e.code === 'DRILL_TIMEOUT') throw error;
+          recorder.event('verification-failed', `${step.step}: ${e.message}`);
+        });
+      }
       const checked = ctx.hasPostgres ? await verifyDatabase(ctx) : {};
       recorder.mark('tVerified');
       return { stableFrom: stableAt, ...checked };
@@ -178,6 +202,7 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
 
     await probes.stop();
     await monitor?.stop();
+    await serviceMonitor?.stop();
     await recorder.activity('phase', 'judge', 'Judge', async () => {
       const judgement = judge(journal);
       journal.verdicts = judgement.verdicts;
@@ -231,7 +256,7 @@ async function runBaseline(ctx: DrillContext, probes: ProbeRunner): Promise<Reco
   probes.start();
   if (!ctx.hasPostgres) {
     await sleep(scenario.baseline.steadyState, signal);
-    return {};
+    return { ...(await baselineLoad(ctx)) };
   }
   ctx.writer.start();
   const backupAt = scenario.baseline.backupAfter ?? 0;
@@ -239,13 +264,22 @@ async function runBaseline(ctx: DrillContext, probes: ProbeRunner): Promise<Reco
   const backup = await ctx.pg.takeBaseBackup(ctx.pg.primary);
   recorder.event('base-backup', `base backup ${backup.id} (${backup.startLsn}..${backup.endLsn})`, { ...backup });
   await sleep(Math.max(0, scenario.baseline.steadyState - backupAt), signal);
+  const load = await baselineLoad(ctx);
   journal.snapshot = {
     takenAt: clock.stamp(),
     instance: ctx.router.current.name,
     label: 'before the fault (the data set is static during the drill, so this is also the state at any recovery target after seeding)',
     tables: await tableFacts(ctx.router.connection),
   };
-  return { backup: backup.id, acknowledgedWrites: journal.canary.acks.length };
+  return { backup: backup.id, acknowledgedWrites: journal.canary.acks.length, ...load };
+}
+
+/** The runbook's "Response time verification --baseline": the reference the performance check compares with. */
+async function baselineLoad(ctx: DrillContext): Promise<Record<string, unknown>> {
+  const settings = ctx.scenario.workload.load;
+  if (!settings) return {};
+  const run = await runLoad(ctx, settings, 'baseline');
+  return { load: { p99Ms: run.latencyMs.p99, requestsPerSecond: run.requestsPerSecond, responses: run.responses, errors: run.errors, non2xx: run.non2xx } };
 }
 
 /** Stops the writer, then reads back what survived and checks integrity on the current primary. */
@@ -261,7 +295,7 @@ async function verifyDatabase(ctx: DrillContext): Promise<Record<string, unknown
   const instance = ctx.router.current;
   journal.integrity = await collectIntegrityFacts(ctx.router.connection, instance.name, clock.stamp);
   try {
-    journal.canary.recovered = await readLedger(ctx.router.connection, instance.name, clock.stamp);
+    journal.canary.recovered = await ctx.writer.readBack(ctx.router.connection, instance.name, clock.stamp);
   } catch (error) {
     recorder.event('ledger-unreadable', `could not read the canary ledger on ${instance.name}: ${asDrillError(error).message}`);
   }

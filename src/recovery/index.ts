@@ -27,6 +27,8 @@ import { k8sCordon } from './k8s-cordon.js';
 import { k8sDrain } from './k8s-drain.js';
 import { k8sDeleteNode } from './k8s-delete-node.js';
 import { k8sReplaceNode } from './k8s-replace-node.js';
+import { smokeStep } from './smoke.js';
+import { serviceRestart } from './service-restart.js';
 
 type Procedure<S extends RecoveryStep['step']> = (ctx: DrillContext, step: Extract<RecoveryStep, { step: S }>) => Promise<Record<string, unknown>>;
 
@@ -59,6 +61,8 @@ const procedures: { [S in RecoveryStep['step']]: Procedure<S> } = {
   'k8s-drain': k8sDrain,
   'k8s-delete-node': k8sDeleteNode,
   'k8s-replace-node': k8sReplaceNode,
+  smoke: (ctx, step) => smokeStep(ctx, step, 'recover'),
+  'service-restart': serviceRestart,
 };
 
 export function runProcedure(ctx: DrillContext, step: RecoveryStep): Promise<Record<string, unknown>> {
@@ -95,4 +99,6 @@ export const PROCEDURE_TITLES: Record<RecoveryStep['step'], string> = {
   'k8s-drain': 'Drain the unhealthy node (kubectl drain)',
   'k8s-delete-node': 'Delete the unhealthy node (kubectl delete node)',
   'k8s-replace-node': 'Scale node group to replace nodes',
+  smoke: 'Post-recovery smoke tests (basic functionality, user journey, integration)',
+  'service-restart': 'Restart the service (deploy a release)',
 };

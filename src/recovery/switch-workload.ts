@@ -1,11 +1,13 @@
 import type { DrillContext } from '../engine/drill-context.js';
-import { StepFailedError } from '../engine/errors.js';
+import { DrillError, StepFailedError } from '../engine/errors.js';
 import { setDatabaseReadOnly, writesRefused } from './write-probe.js';
 
 /**
  * Points the application at the newest recovered instance (the runbook's "update application
  * connection strings" / "update DNS to point to restored instance") and lifts the write stop.
- * Postcondition: the instance takes a write through the application's path.
+ * A service that follows its database (plain processes) is restarted against it and must be
+ * healthy there; one that does not (Kubernetes) is moved by the scenario's own steps (Secret
+ * patch, restart). Postcondition: the instance takes a write through the application's path.
  */
 export async function switchWorkload(ctx: DrillContext): Promise<Record<string, unknown>> {
   const target = ctx.recoveredInstances.at(-1);
@@ -20,6 +22,16 @@ export async function switchWorkload(ctx: DrillContext): Promise<Record<string, 
     throw new StepFailedError('SWITCH_TARGET_NOT_WRITABLE', `${target.name} still refuses writes after read-only mode was lifted`);
   }
   ctx.router.switchTo(target);
+  let service: Record<string, unknown> | undefined;
+  if (ctx.hasService && ctx.service.followDatabase) {
+    try {
+      service = await ctx.service.followDatabase(connection, ctx.signal);
+    } catch (error) {
+      if (error instanceof DrillError && (error.kind === 'interrupted' || error.kind === 'input')) throw error;
+      ctx.signal.throwIfAborted();
+      throw new StepFailedError('SERVICE_NOT_MOVED', `the service did not come back on ${target.name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  }
   await ctx.writer.retarget();
-  return { from, to: target.name, port: target.connection.port };
+  return { from, to: target.name, port: target.connection.port, ...(service ? { service } : {}) };
 }

@@ -12,6 +12,7 @@ import { describeFault, failedVerdicts, outageMs, rtoStatement, serviceOutage } 
 import { code, duration, NOT_REACHED, percentOf, plural, ranges } from './markdown.js';
 import { redactSecrets } from './redact.js';
 import { measuredVsObjective, recoverySteps, rootCauseDetails, timelineSection } from './incident-sections.js';
+import { recoveryValidation, serviceMonitoring } from './service-sections.js';
 
 /** `redact` is the run's Redactor when there is one; the pattern rules alone otherwise. */
 export function renderIncidentReport(journal: Journal, redact: (text: string) => string = redactSecrets): string {
@@ -28,6 +29,8 @@ export function renderIncidentReport(journal: Journal, redact: (text: string) =>
     rootCauseDetails(journal),
     '### Recovery steps',
     recoverySteps(journal),
+    ...optional('### Recovery validation', recoveryValidation(journal)),
+    ...optional('### Monitoring during recovery (service)', serviceMonitoring(journal)),
     '## Action Items',
     actionItems(journal),
     '## Prevention Measures',
@@ -36,6 +39,11 @@ export function renderIncidentReport(journal: Journal, redact: (text: string) =>
     requiredInformation(journal),
   ];
   return redact(`${parts.join('\n\n')}\n`);
+}
+
+/** A heading and its section, or nothing when the run has nothing to say there. */
+function optional(heading: string, body: string | undefined): string[] {
+  return body === undefined ? [] : [heading, body];
 }
 
 function runStatus(journal: Journal): string {

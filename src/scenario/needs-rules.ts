@@ -1,12 +1,13 @@
 import type { PathIssue } from './issues.js';
 import { isRecord, schemaAt } from './schema-walk.js';
 import { scenarioSchema } from './schema.js';
-import { needsOf, type TargetNeed } from './target-needs.js';
+import { conditionalNeedsOf, needsOf, type TargetNeed } from './target-needs.js';
 
 /**
- * Faults, recovery steps and probes whose variant needs a target the scenario lacks: what each
- * needs is declared on its schema variant (target-needs.ts); here only what each need asks of
- * `targets`, and the sentence that says how to provide it.
+ * Faults, recovery and verify steps and probes whose variant needs a target the scenario lacks:
+ * what each needs is declared on its schema variant (target-needs.ts); here only what each need
+ * asks of `targets`, and the sentence that says how to provide it. A need that comes with a
+ * setting (an http probe's `target: service`) is reported at that setting.
  */
 export function needsIssues(data: unknown): PathIssue[] {
   const targets = isRecord(data) && isRecord(data.targets) ? data.targets : {};
@@ -17,10 +18,18 @@ export function needsIssues(data: unknown): PathIssue[] {
     list.forEach((item, i) => {
       if (!isRecord(item) || typeof item[discriminator] !== 'string') return;
       const path = [...listPath, i];
-      const needs = needsOf(schemaAt(scenarioSchema, data, path));
-      for (const need of needs ?? []) {
-        const message = UNMET[need](targets, String(item[discriminator]));
+      const variant = schemaAt(scenarioSchema, data, path);
+      const name = String(item[discriminator]);
+      for (const need of needsOf(variant) ?? []) {
+        const message = UNMET[need](targets, name);
         if (message) issues.push({ path: [...path, discriminator], anchor: 'value', message });
+      }
+      for (const { key, value, needs } of conditionalNeedsOf(variant)) {
+        if (item[key] !== value) continue;
+        for (const need of needs) {
+          const message = UNMET[need](targets, `${name} with ${key}: ${value}`);
+          if (message) issues.push({ path: [...path, key], anchor: 'value', message });
+        }
       }
     });
   }
@@ -31,7 +40,13 @@ const LISTS: Array<[string[], string]> = [
   [['workload', 'probes'], 'type'],
   [['faults'], 'type'],
   [['recovery'], 'step'],
+  [['verify'], 'step'],
 ];
+
+/** Undefined when `targets` provides `need`; otherwise what to do, for `name` (a variant, or a setting that needs it). */
+export function unmetNeed(need: TargetNeed, targets: Record<string, unknown>, name: string): string | undefined {
+  return UNMET[need](targets, name);
+}
 
 /** Undefined when `targets` provides the need; otherwise what to do, for the variant `name`. */
 const UNMET: Record<TargetNeed, (targets: Record<string, unknown>, name: string) => string | undefined> = {
@@ -42,6 +57,8 @@ const UNMET: Record<TargetNeed, (targets: Record<string, unknown>, name: string)
     isRecord(t.kubernetes) && t.kubernetes.provider === 'kubeconfig'
       ? `${name} acts on nodes, which every namespace shares, and a kubeconfig cluster is not the drill's own; use provider: local or kind`
       : undefined,
+  // The one place that says which targets give the service's endpoints (a Kubernetes ServiceTarget would be added here).
+  service: (t, name) => (isRecord(t.service) ? undefined : `${name} talks to the service: add targets.service (e.g. service: {version: 4.4.0})`),
   replica: (t) =>
     isRecord(t.postgres) && !(typeof t.postgres.replicas === 'number' && t.postgres.replicas > 0)
       ? 'needs a streaming replica: set targets.postgres.replicas: 1 or more'

@@ -3,6 +3,7 @@ import { isRecord } from './schema-walk.js';
 import { datasetIssues } from './dataset-rules.js';
 import { kubernetesIssues } from './kubernetes-rules.js';
 import { needsIssues } from './needs-rules.js';
+import { serviceIssues } from './service-rules.js';
 
 /**
  * Rules that span several keys. They live here rather than as zod refinements so they run even
@@ -25,6 +26,7 @@ export function crossFieldIssues(data: unknown): PathIssue[] {
   issues.push(...kubernetesIssues(data));
   issues.push(...needsIssues(data));
   issues.push(...datasetIssues(data));
+  issues.push(...serviceIssues(data));
   return issues;
 }
 

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { duration, INTERVAL, SPAN, TOLERANCE, WAIT } from './duration-schema.js';
 import { datasetName } from './dataset-refs.js';
-import { needs } from './target-needs.js';
+import { needs, needsWhen } from './target-needs.js';
 import { k8sReadyProbe, kubernetesFaults, kubernetesRecoverySteps, kubernetesTarget } from './kubernetes-schema.js';
 import { restoresService } from './restores-service.js';
+import { loadSettings, performanceLimits, serviceComponent, serviceRestartStep, serviceTarget, smokeStep, verifyStep } from './service-schema.js';
 
 /**
  * The scenario file format. This is the single source of truth: TypeScript types are inferred
@@ -53,8 +54,8 @@ const postgresTarget = z
   .meta({ description: 'The PostgreSQL the drill runs against' });
 
 const targets = z
-  .strictObject({ postgres: postgresTarget.optional(), kubernetes: kubernetesTarget.optional() })
-  .refine((t) => Object.values(t).some((v) => v !== undefined), { message: 'name at least one target (postgres, kubernetes)' });
+  .strictObject({ postgres: postgresTarget.optional(), kubernetes: kubernetesTarget.optional(), service: serviceTarget.optional() })
+  .refine((t) => Object.values(t).some((v) => v !== undefined), { message: 'name at least one target (postgres, kubernetes, service)' });
 
 const sqlProbe = z.strictObject({
   type: z.literal('sql'),
@@ -68,22 +69,42 @@ const sqlProbe = z.strictObject({
 const httpProbe = z.strictObject({
   type: z.literal('http'),
   name: z.string(),
-  url: z.string().url(),
+  url: z.string().url().optional().meta({ description: 'A fixed URL to GET (give url or target)' }),
+  target: z
+    .literal('service')
+    .optional()
+    .meta({ description: "service: GET `path` on the service's current endpoints, one after the other (round-robin), as a load balancer sends traffic" }),
+  path: z
+    .string()
+    .regex(/^\/[^\s#]*$/, 'a path starting with /, e.g. /health')
+    .optional()
+    .meta({ description: 'target: service only: the path to GET (default /health, the runbook\'s health check)' }),
+  component: serviceComponent.optional().meta({ description: 'target: service only: api (default) or reader endpoints' }),
   expectStatus: z.number().int().default(200),
   interval: duration(INTERVAL).default(500),
   timeout: duration(WAIT).default(2000),
   service: z.boolean().default(true),
 });
 
-const probe = z.discriminatedUnion('type', [needs(sqlProbe, 'postgres'), needs(httpProbe), k8sReadyProbe]);
+// A url probe needs nothing of `targets`; one with `target: service` needs the service's endpoints.
+const probe = z.discriminatedUnion('type', [needs(sqlProbe, 'postgres'), needsWhen(needs(httpProbe), 'target', 'service', 'service'), k8sReadyProbe]);
 
 const workload = z.strictObject({
   canary: z
     .strictObject({
       interval: duration(INTERVAL).default(100).meta({ description: 'Time between canary commits' }),
+      via: z
+        .enum(['sql', 'api'])
+        .default('sql')
+        .meta({
+          description:
+            'sql: INSERTs into the drill_canary table (database-only drills); api: POST /api/transfers through the service, ' +
+            'an acknowledged write being a 201/200 the client saw (needs targets.service)',
+        }),
     })
     .prefault({}),
   probes: z.array(probe).min(1),
+  load: loadSettings.optional(),
 });
 
 const pgPageCorruption = z
@@ -310,6 +331,8 @@ export const recoveryStep = z.discriminatedUnion('step', [
   }).meta({
     description: 'Runbook "migrate:current": the current schema version, checked against what that version defines',
   }), 'postgres'),
+  smokeStep,
+  serviceRestartStep,
   ...kubernetesRecoverySteps,
   needs(z.strictObject({ step: z.literal('k8s-auto-rollback'), ...autoRollbackSettings.shape, ...stepBase }).meta({
     description:
@@ -342,6 +365,7 @@ const expectations = z.strictObject({
     .enum(['fail', 'report'])
     .default('fail')
     .meta({ description: 'Writes acknowledged after the fault and then lost: fail (split-brain) or only report (a restore to before the fault loses them by design)' }),
+  performance: performanceLimits.prefault({}),
 });
 
 /**
@@ -378,6 +402,10 @@ export const scenarioSchema = z
       .strictObject({ timeout: duration(WAIT).default(60_000).meta({ description: 'Wait this long for a failing service probe' }) })
       .prefault({}),
     recovery: z.array(recoveryStep).min(1),
+    verify: z
+      .array(verifyStep)
+      .default([])
+      .meta({ description: 'Runbook "Recovery Validation", run once every service probe has passed for expect.stability after recovery: smoke, load' }),
     expect: expectations.prefault({}),
     timeout: duration(WAIT).default(1_800_000).meta({ description: 'The whole drill is aborted (environment failure) after this' }),
   })
@@ -389,5 +417,9 @@ export type Fault = z.output<typeof fault>;
 export type RecoveryStep = z.output<typeof recoveryStep>;
 export type RecoveryTarget = z.output<typeof recoveryTarget>;
 export type Probe = z.output<typeof probe>;
+export type VerifyStep = z.output<typeof verifyStep>;
+export type LoadSettings = z.output<typeof loadSettings>;
+export type PerformanceLimits = z.output<typeof performanceLimits>;
+export type ServiceSpec = z.output<typeof serviceTarget>;
 export type IntegrityCheck = z.output<typeof integrityCheck>;
 export type Severity = z.output<typeof severity>;

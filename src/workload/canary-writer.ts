@@ -1,11 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
 import createDebug from 'debug';
-import pg from 'pg';
 import type { Clock } from '../engine/clock.js';
-import type { CanaryAck } from '../engine/journal-types.js';
-import { CANARY_TABLE } from './dataset.js';
+import type { CanaryAck, RecoveredLedger, Stamp } from '../engine/journal-types.js';
+import type { ConnectionInfo } from '../targets/postgres/types.js';
+import type { CanaryChannel } from './canary-channel.js';
 import type { DatabaseRouter } from './database-router.js';
-import { withClient } from '../targets/postgres/with-client.js';
+import { SqlCanaryChannel } from './sql-canary-channel.js';
 
 const debug = createDebug('drill:canary');
 
@@ -15,15 +14,18 @@ export interface CanaryWriterOptions {
   intervalMs: number;
   onAck: (ack: CanaryAck) => void;
   onFailure: (message: string) => void;
+  /** How rows are written and read back; default SQL into drill_canary on the router's instance. */
+  channel?: CanaryChannel;
 }
 
 /**
- * The RPO ledger's source of truth: commits sequence-numbered rows at a fixed rate and records
- * each acknowledged commit. A write whose outcome is unknown (connection lost mid-commit) is never
- * recorded as acknowledged, and its id is not reused, so the ledger only claims what the client saw.
+ * The RPO ledger's source of truth: writes sequence-numbered rows at a fixed rate, one at a time,
+ * and records each acknowledged write. A write whose outcome is unknown (connection lost
+ * mid-commit, no answer) is never recorded as acknowledged, and its id is not reused, so the
+ * ledger only claims what the client saw.
  */
 export class CanaryWriter {
-  private client: pg.Client | undefined;
+  private readonly channel: CanaryChannel;
   private timer: NodeJS.Timeout | undefined;
   private nextId = 1;
   private epoch = 1;
@@ -33,7 +35,9 @@ export class CanaryWriter {
   attempts = 0;
   failures = 0;
 
-  constructor(private readonly options: CanaryWriterOptions) {}
+  constructor(private readonly options: CanaryWriterOptions) {
+    this.channel = options.channel ?? new SqlCanaryChannel(options.router);
+  }
 
   start(): void {
     this.stopped = false;
@@ -56,11 +60,8 @@ export class CanaryWriter {
    */
   async retarget(): Promise<void> {
     await this.pause();
-    await this.dropConnection();
-    const max = await withClient(this.options.router.connection, async (c) => {
-      const { rows } = await c.query<{ max: string | null }>(`select max(id)::text as max from ${CANARY_TABLE}`);
-      return Number(rows[0]!.max ?? 0);
-    });
+    await this.channel.reset();
+    const max = await this.channel.highestId();
     this.epoch += 1;
     this.nextId = max + 1;
     debug('retargeted: epoch %d continues at id %d', this.epoch, this.nextId);
@@ -71,7 +72,12 @@ export class CanaryWriter {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.inFlight;
-    await this.dropConnection();
+    await this.channel.reset();
+  }
+
+  /** The canary rows an instance holds (the ledger read back after recovery). */
+  readBack(connection: ConnectionInfo, instance: string, at: () => Stamp): Promise<RecoveredLedger> {
+    return this.channel.readBack(connection, instance, at);
   }
 
   private schedule(delay: number): void {
@@ -89,46 +95,17 @@ export class CanaryWriter {
   private async writeOne(): Promise<void> {
     const id = this.nextId++;
     const epoch = this.epoch;
-    const payload = randomBytes(32).toString('hex');
-    const checksum = createHash('sha256').update(payload).digest('hex');
     const clientWall = new Date().toISOString();
     this.attempts += 1;
     try {
-      const client = await this.connection();
-      const { rows } = await client.query<{ server_ts: Date }>(
-        `insert into ${CANARY_TABLE} (id, epoch, payload, checksum, client_ts) values ($1, $2, $3, $4, $5) returning server_ts`,
-        [id, epoch, payload, checksum, clientWall],
-      );
-      this.options.onAck({
-        id,
-        epoch,
-        checksum,
-        tAck: this.options.clock.now(),
-        clientWall,
-        serverWall: rows[0]!.server_ts.toISOString(),
-      });
+      const receipt = await this.channel.write(id, epoch);
+      this.options.onAck({ id, epoch, checksum: receipt.checksum, tAck: this.options.clock.now(), clientWall, serverWall: receipt.serverWall });
     } catch (error) {
       this.failures += 1;
       const message = error instanceof Error ? error.message : String(error);
       debug('write %d failed: %s', id, message);
       this.options.onFailure(message);
-      await this.dropConnection();
+      await this.channel.reset();
     }
-  }
-
-  private async connection(): Promise<pg.Client> {
-    if (this.client) return this.client;
-    const client = new pg.Client({ ...this.options.router.connection, connectionTimeoutMillis: 2000, query_timeout: 5000 });
-    // A dead server emits 'error' on an idle client; the next write notices and reconnects.
-    client.on('error', () => void this.dropConnection());
-    await client.connect();
-    this.client = client;
-    return client;
-  }
-
-  private async dropConnection(): Promise<void> {
-    const client = this.client;
-    this.client = undefined;
-    await client?.end().catch(() => undefined);
   }
 }

@@ -4,6 +4,7 @@ import type { ConnectionInfo } from '../targets/postgres/types.js';
 import { withClient } from '../targets/postgres/with-client.js';
 import { RELEASE_MIGRATIONS } from './migrations/index.js';
 import { Migrator } from './migrations/migrator.js';
+import { WORKLOAD_ACCOUNTS_SQL, WORKLOAD_ID_FLOOR } from './workload-accounts.js';
 
 /** The tables the drill owns and checks: enough shape (keys, foreign keys, indexes) to be realistic. */
 export const DATASET_TABLES = ['accounts', 'transfers'] as const;
@@ -53,18 +54,25 @@ export async function createDataset(admin: ConnectionInfo, size: DatasetSize): P
          from generate_series(1, $1) g`,
       [size.transfers, size.accounts],
     );
+    // The workload's own accounts (ids from 1e9): not part of the seeded set the snapshot compares.
+    await c.query(WORKLOAD_ACCOUNTS_SQL);
     await c.query('analyze');
   });
   return { schemaVersion: status.current?.version ?? '000', migrations: applied };
 }
 
-/** Row count and a content checksum per table, in primary-key order, for before/after comparison. */
+/**
+ * Row count and a content checksum per table, in primary-key order, for before/after comparison:
+ * of the seeded rows only (ids below 1e9). Rows the workload writes (transfers the service
+ * creates, the drill's own accounts) are judged by the canary ledger and the smoke test, so a
+ * service writing during the drill is never mistaken for corruption.
+ */
 export async function tableFacts(connection: ConnectionInfo, tables: readonly string[] = DATASET_TABLES): Promise<Record<string, TableFacts>> {
   return withClient(connection, async (c) => {
     const facts: Record<string, TableFacts> = {};
     for (const table of tables) {
       const { rows } = await c.query<{ rows: string; checksum: string | null }>(
-        `select count(*)::text as rows, md5(coalesce(string_agg(t::text, E'\\n' order by t.id), '')) as checksum from ${table} t`,
+        `select count(*)::text as rows, md5(coalesce(string_agg(t::text, E'\\n' order by t.id), '')) as checksum from ${table} t where t.id < ${WORKLOAD_ID_FLOOR}`,
       );
       facts[table] = { rows: Number(rows[0]!.rows), checksum: rows[0]!.checksum ?? '' };
     }

@@ -46,9 +46,16 @@ export function runCli(
   });
 }
 
-/** The run directory a `drill run` printed ("run <id>"). */
+/**
+ * `drill <name>: run <id>`, the line a `drill run` prints for its own drill. Not any "run <id>": a
+ * `drill run` first reaps the runs of drills killed on this machine (other tests' too) and names
+ * them ("cleaning up after a killed run <id>").
+ */
+export const OWN_RUN_LINE = /^drill \S+: run (\S+)/m;
+
+/** The run directory a `drill run` printed for its own drill. */
 export function runDirFrom(output: string, reportsDir: string): string {
-  const id = /run (\S+)/.exec(output)?.[1];
+  const id = OWN_RUN_LINE.exec(output)?.[1];
   if (!id) throw new Error(`no run id in output:\n${output}`);
   return path.join(reportsDir, id);
 }

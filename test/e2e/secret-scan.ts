@@ -73,6 +73,12 @@ function allPids(): number[] {
  */
 export class ProcessEnvironmentWatcher {
   readonly seen = new Map<number, SeenProcess>();
+  /**
+   * Seen with its parent's command line: possibly forked and not yet exec'd, so its environment
+   * may still be the parent's. Looked at again until it differs (a fork that never execs keeps
+   * the parent's command line and, truly, its environment).
+   */
+  private readonly provisional = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -99,7 +105,7 @@ export class ProcessEnvironmentWatcher {
     const candidates = new Set<number>([root]);
     for (const pid of parents.keys()) if (this.descends(pid, root, parents)) candidates.add(pid);
     for (const pid of this.ledgerProcesses(parents)) candidates.add(pid);
-    for (const pid of candidates) if (!this.seen.has(pid)) this.look(pid, parents.get(pid) ?? 0);
+    for (const pid of candidates) if (!this.seen.has(pid) || this.provisional.has(pid)) this.look(pid, parents.get(pid) ?? 0);
   }
 
   private descends(pid: number, root: number, parents: Map<number, number>): boolean {
@@ -141,7 +147,17 @@ export class ProcessEnvironmentWatcher {
     }
     // An exiting process has an empty cmdline; look again next time.
     if (!command) return;
+    if (command === commandOf(ppid)) this.provisional.add(pid);
+    else this.provisional.delete(pid);
     this.seen.set(pid, { pid, ppid, command, environ });
+  }
+}
+
+function commandOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+  } catch {
+    return undefined;
   }
 }
 

@@ -7,8 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readResources } from '../../src/engine/resource-ledger.js';
-import { leftovers, readJournal, runCli, runDirFrom } from './helpers.js';
-import { canReadEnvironOf, heldBy, label, ProcessEnvironmentWatcher, scanFiles } from './secret-scan.js';
+import { leftovers, OWN_RUN_LINE, readJournal, runCli, runDirFrom } from './helpers.js';
+import { canReadEnvironOf, heldBy, label, ProcessEnvironmentWatcher, scanFiles, type SeenProcess } from './secret-scan.js';
 
 // Issue 7 part 2: a secret given to a scenario through ${VAR} appears in no artifact of the run and
 // in the environment of no process the drill starts; secrets the scenario does not reference reach
@@ -119,10 +119,11 @@ describe('the scanners find what they look for (negative controls)', () => {
   });
 
   it('the watcher reads the environment of a descendant of the watched process', async () => {
-    const child = spawn('sh', ['-c', 'sleep 5 & wait'], { env: { PATH: process.env.PATH, HELD: secret } });
+    const child = spawn('sh', ['-c', 'sleep 30 & wait'], { env: { PATH: process.env.PATH, HELD: secret } });
     const watcher = new ProcessEnvironmentWatcher(() => child.pid, () => undefined);
     try {
-      for (let i = 0; i < 50 && ![...watcher.seen.values()].some((p) => p.command.startsWith('sleep')); i++) {
+      // Until it is seen (a loaded machine may take seconds to fork and exec), not a fixed number of tries.
+      for (const deadline = Date.now() + 20_000; Date.now() < deadline && ![...watcher.seen.values()].some((p) => p.command.startsWith('sleep')); ) {
         watcher.sample();
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -163,7 +164,7 @@ describe('secrets (real PostgreSQL, real CLI)', () => {
       env: { DRILL_E2E_SECRET: secret, DRILL_EVIDENCE_SIGNING_KEY: evidenceKey, DRILL_E2E_UNRELATED_TOKEN: unrelated, DEBUG: 'drill:*' },
       onOutput: (all, child) => {
         cli ??= child;
-        if (!runDir && /run \S+/.test(all)) runDir = runDirFrom(all, reportsDir);
+        if (!runDir && OWN_RUN_LINE.test(all)) runDir = runDirFrom(all, reportsDir);
       },
     }).finally(() => {
       watcher.stop();
@@ -212,5 +213,185 @@ describe('secrets (real PostgreSQL, real CLI)', () => {
     expect.soft(samples('health-with-token').some((s) => /HTTP 503 from .*token=\[REDACTED\]/.test(s.error ?? ''))).toBe(true);
     expect.soft(journal.scenario.definition.description).toBe('[from environment]');
     expect(readFileSync(path.join(runDir, 'runner.log'), 'utf8')).toMatch(/drill:/);
+  });
+});
+
+/** The per-run PostgreSQL password, read from the drill's `<temp>/pgpass` while the drill runs. */
+function pgPasswordOf(runDir: string | undefined): string | undefined {
+  if (!runDir) return undefined;
+  for (const r of readResources(path.join(runDir, 'resources.jsonl'))) {
+    if (r.kind !== 'temp-dir') continue;
+    try {
+      return readFileSync(path.join(r.path, 'pgpass'), 'utf8').split('\n')[0]!.split(':').at(-1);
+    } catch {
+      /* not written yet, or not a PostgreSQL workspace */
+    }
+  }
+  return undefined;
+}
+
+/** A variable of a process's environment as the watcher saw it. */
+function variableOf(p: SeenProcess, name: string): string | undefined {
+  return p.environ.toString('utf8').split('\0').find((v) => v.startsWith(`${name}=`))?.slice(name.length + 1);
+}
+
+/** The names of the variables of a process's environment that hold any form of `secret`. */
+function variablesHolding(p: SeenProcess, secret: string): string[] {
+  return p.environ
+    .toString('utf8')
+    .split('\0')
+    .filter((v) => heldBy({ ...p, environ: Buffer.from(v) }, [secret]).length > 0)
+    .map((v) => v.split('=')[0]!);
+}
+
+/**
+ * The drill's API token (sut/truststream/src/domain/token-hash.ts: `tst_` + 32 random bytes in
+ * base64url). It is created by the drill and held in its memory only, so no test can know its
+ * value: anything shaped like a token, as written or base64-encoded, is a leak.
+ */
+const TOKEN_SHAPE = /tst_[A-Za-z0-9_-]{43}/;
+const TOKEN_SHAPE_BASE64 = /dHN0X[A-Za-z0-9+/]{40}/;
+const tokenShaped = (bytes: Buffer | string) => {
+  const text = bytes.toString();
+  return TOKEN_SHAPE.test(text) || TOKEN_SHAPE_BASE64.test(text);
+};
+
+function writeServiceScenario(): string {
+  const file = path.join(work, 'service-secrets.yaml');
+  writeFileSync(
+    file,
+    `name: service-secrets
+title: A fat-finger DELETE undone by PITR, with the service under drill, its API canary, a reader, smoke and load
+runbook: "Scenario 2: Database Corruption"
+severity: P2
+targets:
+  postgres:
+    provider: native
+    dataset: { accounts: 50, transfers: 1000 }
+  service:
+    replicas: { api: 1, worker: 1, scheduler: 0, reader: 1 }
+workload:
+  canary: { interval: 100ms, via: api }
+  probes:
+    - { type: http, name: api-health, target: service, path: /health, interval: 250ms, timeout: 5s }
+    # /api/: carries the drill's token; the delete makes it 404.
+    - { type: http, name: transfer-readable, target: service, path: /api/transfers/1, interval: 250ms, timeout: 5s }
+    # Through the reader, which connects with the reader role's password.
+    - { type: http, name: reader-transfer, target: service, component: reader, path: /api/transfers/1, interval: 500ms, timeout: 5s, service: false }
+  # /api/: autocannon sends the token in its header.
+  load: { driver: autocannon, path: /api/accounts/1, requests: 100, connections: 2, duration: 5s }
+baseline:
+  steadyState: 2s
+faults:
+  - type: pg-fat-finger
+    statement: delete
+    table: transfers
+detect:
+  timeout: 30s
+recovery:
+  - step: stop-writes
+  - step: pitr-restore
+    target: { time: before-fault }
+    backup: before-fault
+    timeout: 5m
+  - step: switch-workload
+    restoresService: true
+verify:
+  - step: smoke
+  - step: load
+expect:
+  rto: 15m
+  rpo: 10s
+  stability: 2s
+  integrity: [ledger, row-counts, checksums, foreign-keys]
+  writesLostAfterFault: report
+  # This drill is about secrets, not speed: a loaded machine must not fail it on p99.
+  performance: { p99Floor: 1h }
+timeout: 10m
+`,
+  );
+  return file;
+}
+
+describe('the token-shape scan finds a token (negative control)', () => {
+  it('as written, inside JSON, and base64-encoded; not in other text', async () => {
+    const { newToken } = await import('../../sut/truststream/src/domain/token-hash.js');
+    const token = newToken();
+    expect(tokenShaped(`{"authorization":"Bearer ${token}"}`)).toBe(true);
+    expect(tokenShaped(Buffer.from(token).toString('base64'))).toBe(true);
+    expect(tokenShaped(`AUTH=${token}\0PATH=/bin`)).toBe(true);
+    expect(tokenShaped('tst_short and the [REDACTED] token')).toBe(false);
+  });
+});
+
+describe('secrets of the service under drill (real PostgreSQL, real service processes, real CLI)', () => {
+  it('neither the API token nor the reader password is in any file of the run or in the environment of a process that does not need it', async () => {
+    let cli: ReturnType<typeof spawn> | undefined;
+    let runDir: string | undefined;
+    let pgPassword: string | undefined;
+    const watcher = new ProcessEnvironmentWatcher(
+      () => cli?.pid,
+      () => (runDir ? path.join(runDir, 'resources.jsonl') : undefined),
+    );
+    watcher.start(100);
+    const passwordPoll = setInterval(() => (pgPassword ??= pgPasswordOf(runDir)), 100);
+    const result = await runCli(['run', writeServiceScenario(), '--reports-dir', reportsDir], {
+      env: { DRILL_EVIDENCE_SIGNING_KEY: evidenceKey, DEBUG: 'drill:*' },
+      onOutput: (all, child) => {
+        cli ??= child;
+        if (!runDir && OWN_RUN_LINE.test(all)) runDir = runDirFrom(all, reportsDir);
+      },
+    }).finally(() => {
+      watcher.stop();
+      clearInterval(passwordPoll);
+    });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    runDir ??= runDirFrom(result.stdout, reportsDir);
+    expect(leftovers(runDir)).toEqual([]);
+
+    // The secrets did their jobs: the token opened /api/ (probes, canary, smoke, load), the reader
+    // role's password let the reader read.
+    const journal = readJournal(runDir);
+    const passed = (name: string) => journal.probes.filter((p) => p.probe === name && p.ok).length;
+    expect(passed('transfer-readable')).toBeGreaterThan(0);
+    expect(passed('reader-transfer')).toBeGreaterThan(0);
+    expect(journal.canary.acks.length).toBeGreaterThan(5);
+    expect(journal.verifications?.map((v) => `${v.name} ${v.status}`)).toEqual(['smoke passed', 'load passed']);
+    expect(journal.load!.every((run) => run.responses > 0 && run.non2xx === 0)).toBe(true);
+
+    // The reader's password, from the environment of the reader process (where it belongs).
+    const seen = [...watcher.seen.values()];
+    const service = seen.filter((p) => /truststream\S* (api|reader|worker|scheduler) --instance/.test(p.command));
+    const readers = service.filter((p) => / reader --instance/.test(p.command));
+    expect(readers.length, 'reader processes').toBeGreaterThan(0);
+    const readerUrl = variableOf(readers[0]!, 'READER_DATABASE_URL');
+    const readerPassword = readerUrl ? decodeURIComponent(new URL(readerUrl).password) : undefined;
+    expect(readerPassword).toMatch(/^[0-9a-f]{48}$/);
+    expect(pgPassword).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    const secrets = [readerPassword!, pgPassword!, evidenceKey];
+
+    // Artifacts: every file of the run directory (the service's own logs included) and the CLI's output.
+    const { files, hits } = scanFiles(runDir, secrets);
+    expect(files.filter((f) => f.startsWith('service-logs/')).length).toBeGreaterThanOrEqual(6);
+    expect.soft(hits).toEqual([]);
+    expect.soft(files.filter((f) => tokenShaped(readFileSync(path.join(runDir!, f))))).toEqual([]);
+    const printed = result.stdout + result.stderr;
+    expect.soft(secrets.filter((s) => printed.includes(s)).map(label)).toEqual([]);
+    expect.soft(tokenShaped(printed)).toBe(false);
+
+    // Environments: the token in none; the service processes hold the passwords only in the
+    // connection strings they connect with (DATABASE_URL; the reader's READER_DATABASE_URL);
+    // nothing else the drill started holds either.
+    expect(new Set(service.map((p) => / (api|reader|worker) --instance/.exec(p.command)?.[1])), 'service processes of every mode').toEqual(new Set(['api', 'reader', 'worker']));
+    expect(seen.filter((p) => /postgres/.test(p.command)).length, 'PostgreSQL processes').toBeGreaterThan(2);
+    expect.soft(seen.filter((p) => tokenShaped(p.environ)).map((p) => p.command)).toEqual([]);
+    for (const p of service) {
+      expect.soft(variablesHolding(p, pgPassword!), p.command).toEqual(['DATABASE_URL']);
+      expect.soft(variablesHolding(p, readerPassword!), p.command).toEqual(readers.includes(p) ? ['READER_DATABASE_URL'] : []);
+    }
+    const cliPid = cli!.pid!;
+    const others = seen.filter((p) => p.pid !== cliPid && !service.includes(p));
+    const leaking = others.map((p) => ({ command: p.command, holds: heldBy(p, [readerPassword!, pgPassword!]) })).filter((p) => p.holds.length > 0);
+    expect.soft(leaking).toEqual([]);
   });
 });

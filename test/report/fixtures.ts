@@ -39,7 +39,7 @@ export function scenario(): Scenario {
       },
     },
     workload: {
-      canary: { interval: 100 },
+      canary: { interval: 100, via: 'sql' },
       probes: [
         { type: 'sql', name: 'transfers-readable', query: 'select count(*) from transfers', interval: 250, timeout: 2000, service: true },
         { type: 'http', name: 'status-page', url: 'http://127.0.0.1:9/health', expectStatus: 200, interval: 500, timeout: 2000, service: false },
@@ -60,7 +60,9 @@ export function scenario(): Scenario {
       stability: 5000,
       integrity: ['ledger', 'row-counts', 'checksums', 'foreign-keys', 'amcheck', 'page-checksums'],
       writesLostAfterFault: 'report',
+      performance: { p99Ratio: 3, p99Floor: 100, errorRate: 0.01 },
     },
+    verify: [],
     timeout: 1_800_000,
   };
 }

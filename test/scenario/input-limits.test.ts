@@ -7,6 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadScenarioFile } from '../../src/scenario/loader.js';
 import { fault, recoveryStep, scenarioSchema } from '../../src/scenario/schema.js';
 import { needsOf } from '../../src/scenario/target-needs.js';
+import { DURATION_PATTERN } from '../../src/scenario/duration.js';
+import { isDuration, unwrap } from '../../src/scenario/schema-walk.js';
 import { validationError } from './helpers.js';
 
 // Bad input ends in placed problems (exit 2), never in a crash, a hang or unbounded reading.
@@ -112,6 +114,34 @@ describe('durations are bounded per key', () => {
   });
 });
 
+describe('every duration key is bounded', () => {
+  it('no duration in the schema is made without duration(WAIT|INTERVAL|SPAN|TOLERANCE)', () => {
+    const unbounded: string[] = [];
+    let durations = 0;
+    const walk = (schema: z.core.$ZodType, at: string, seen: Set<object>): void => {
+      if (seen.has(schema)) return;
+      seen.add(schema);
+      const def = schema._zod.def as unknown as Record<string, unknown> & { type: string };
+      if (def.type === 'pipe') {
+        const input = (def.in as z.core.$ZodType)._zod.def as unknown as { type: string; checks?: Array<{ _zod: { def: { pattern?: RegExp } } }> };
+        if (input.type === 'string' && input.checks?.some((c) => c._zod.def.pattern?.source === new RegExp(DURATION_PATTERN).source)) {
+          durations += 1;
+          if (!isDuration(schema)) unbounded.push(at);
+          return;
+        }
+      }
+      const next = (child: unknown, key: string) => child && walk(child as z.core.$ZodType, key, seen);
+      if (def.type === 'object') for (const [key, child] of Object.entries(def.shape as Record<string, unknown>)) next(child, `${at}.${key}`);
+      if (def.type === 'array') next(def.element, `${at}[]`);
+      if (def.type === 'union') (def.options as unknown[]).forEach((o, i) => next(o, `${at}|${i}`));
+      for (const key of ['innerType', 'in', 'out']) next(def[key], at);
+    };
+    walk(scenarioSchema, '', new Set());
+    expect(durations).toBeGreaterThan(20);
+    expect(unbounded).toEqual([]);
+  });
+});
+
 describe('names fit a directory name', () => {
   it('a scenario name becomes reports/<stamp>-<name>: at most 200 characters', async () => {
     const long = await problems(file(pgScenario(FAULT, RECOVERY).replace('name: limits', `name: ${'a'.repeat(5000)}`)));
@@ -149,7 +179,8 @@ describe('tables, indexes and columns are the data set\'s', () => {
 describe('what a fault, step or probe needs of the targets is declared on its schema variant', () => {
   it('every option of the fault, step and probe unions declares its needs', () => {
     const probe = (scenarioSchema.shape.workload.shape.probes as unknown as z.ZodArray<z.ZodDiscriminatedUnion>).element;
-    for (const union of [fault, recoveryStep, probe] as z.ZodDiscriminatedUnion[]) {
+    const verify = (unwrap(scenarioSchema.shape.verify) as unknown as z.ZodArray<z.ZodDiscriminatedUnion>).element;
+    for (const union of [fault, recoveryStep, probe, verify] as z.ZodDiscriminatedUnion[]) {
       for (const option of union.options) expect(needsOf(option as z.core.$ZodType), JSON.stringify((option as z.ZodObject).shape.type?._zod.def ?? (option as z.ZodObject).shape.step?._zod.def)).toBeDefined();
     }
   });

@@ -37,6 +37,21 @@ describe('integrity facts from a real database', () => {
     expect(facts.tables.transfers!.rows).toBe(3000);
   });
 
+  it('facts cover the seeded rows only: rows the workload writes (ids from 1e9) leave them unchanged, a changed seed row does not', async () => {
+    const before = await tableFacts(router.connection);
+    expect(before.accounts!.rows).toBe(50); // the drill's own accounts (ids from 1e9) are not counted
+    await withClient(router.connection, (c) =>
+      c.query("insert into transfers (id, from_account, to_account, amount, created_at, reference) values (1000000099, 1000000001, 1000000002, 0.42, now(), 'canary-1-99')"),
+    );
+    expect(await tableFacts(router.connection)).toEqual(before);
+    await withClient(router.connection, (c) => c.query('update transfers set amount = amount + 1 where id = 7'));
+    const changed = await tableFacts(router.connection);
+    expect(changed.transfers!.rows).toBe(before.transfers!.rows);
+    expect(changed.transfers!.checksum).not.toBe(before.transfers!.checksum);
+    await withClient(router.connection, (c) => c.query("update transfers set amount = amount - 1 where id = 7; delete from transfers where id = 1000000099"));
+    expect(await tableFacts(router.connection)).toEqual(before);
+  });
+
   it('finds a foreign key violation the constraint no longer prevents', async () => {
     await withClient(router.connection, (c) =>
       c.query("set session_replication_role = replica; delete from accounts where id = 1; set session_replication_role = origin"),

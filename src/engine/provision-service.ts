@@ -1,0 +1,77 @@
+import { createReaderRole, createToken, revokeToken } from '../../sut/truststream/src/admin/index.js';
+import type { ServiceSpec } from '../scenario/schema.js';
+import type { ConnectionInfo } from '../targets/postgres/types.js';
+import { withClient } from '../targets/postgres/with-client.js';
+import { PlainService } from '../targets/service/plain-service.js';
+import { redactFilesUnder } from '../report/redact-files.js';
+import { EnvironmentError } from './errors.js';
+import type { JournalRecorder } from './journal-recorder.js';
+import type { ResourceLedger } from './resource-ledger.js';
+import type { TeardownStack } from './teardown-stack.js';
+
+export interface ProvisionServiceOptions {
+  runId: string;
+  ledger: ResourceLedger;
+  teardown: TeardownStack;
+  recorder: JournalRecorder;
+  signal: AbortSignal;
+  /** The drill database the service runs against (the router's current instance). */
+  database: () => ConnectionInfo;
+  /** Where the processes' logs are kept (the run directory); default: removed with the processes. */
+  logDir?: string;
+}
+
+/**
+ * Starts the service as plain processes against the drill database, after creating what it needs
+ * there as a deployment would: an API token for the drill's clients and, when readers run, the
+ * read-only role. Both are secrets of the run (registered with `recorder.secrets`); the processes
+ * get them only in their own environment (DATABASE_URL, READER_DATABASE_URL). Teardown is
+ * registered before each part; the token is revoked at the end.
+ */
+export async function provisionService(spec: ServiceSpec, options: ProvisionServiceOptions): Promise<PlainService> {
+  const { recorder, teardown } = options;
+  const tokenName = `drill-${options.runId}`.replace(/[^A-Za-z0-9._:-]/g, '-').slice(0, 63);
+  const database = options.database();
+  // Before the token exists, so a failure after it was created (the reader role) still revokes it.
+  teardown.push(`revoke API token ${tokenName}`, async () => {
+    await withClient(options.database(), (c) => revokeToken(c, tokenName)).catch(() => undefined);
+  });
+  // Each secret is registered with the run's Redactor the moment it exists, before anything
+  // (an event, an error, a log line) could carry it into an artifact.
+  const { token, reader } = await withClient(database, async (c) => {
+    const created = (await createToken(c, tokenName)).token;
+    recorder.secrets.register(created, `the API token ${tokenName}`);
+    const role = spec.replicas.reader > 0 ? await createReaderRole(c) : undefined;
+    recorder.secrets.register(role?.password, `the password of the reader role ${role?.role ?? ''}`);
+    return { token: created, reader: role };
+  }).catch((error: unknown) => {
+    throw new EnvironmentError('SERVICE_SETUP_FAILED', `could not create the service's API token or reader role in the drill database: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  });
+  let started: PlainService | undefined;
+  teardown.push('stop the service processes', async () => {
+    await started?.stop();
+    // Their logs are artifacts of the run: through the run's Redactor once nothing writes them.
+    if (options.logDir) redactFilesUnder(options.logDir, recorder.secrets);
+  });
+  const service = await PlainService.start(
+    {
+      runId: options.runId,
+      ledger: options.ledger,
+      version: spec.version,
+      replicas: spec.replicas,
+      database,
+      ...(reader ? { reader } : {}),
+      token,
+      readyTimeoutMs: spec.readyTimeout,
+      ...(options.logDir ? { logDir: options.logDir } : {}),
+      signal: options.signal,
+    },
+    (s) => (started = s),
+  );
+  recorder.journal.components.truststream = spec.version;
+  recorder.event('service', `${service.description} against ${database.host}:${database.port}/${database.database}; API token ${tokenName} created${reader ? `, reader role ${reader.role}` : ''}`, {
+    instances: service.instances(),
+    tokenName,
+  });
+  return service;
+}

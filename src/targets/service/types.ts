@@ -1,0 +1,57 @@
+import type { ConnectionInfo } from '../postgres/types.js';
+
+/** Which of the service's front doors a client talks to. */
+export type ServiceComponent = 'api' | 'reader';
+
+export interface ServiceEndpoint {
+  /** An instance name (a process, or a pod), for journals and messages. */
+  name: string;
+  /** `http://host:port`, no trailing slash. */
+  url: string;
+}
+
+/**
+ * Where clients reach the service right now: what a load balancer in front of it would send
+ * traffic to. Plain processes: the running processes of the current launch. Kubernetes: the ready
+ * endpoints of the Service's EndpointSlices. Asked again before every request, so a restart or a
+ * rollout that moves the service is followed.
+ */
+export interface ServiceEndpoints {
+  endpoints(component?: ServiceComponent): Promise<ServiceEndpoint[]>;
+}
+
+/** Error-level log lines of the service's instances (plain processes: their log files; Kubernetes: the logs API). */
+export interface ErrorLogSource {
+  /** Error-level lines written so far: a counter that only grows (readers take differences, so several can read it). */
+  errorLines(): Promise<number>;
+}
+
+export interface RestartOptions {
+  /** Deploy this release with the restart (default: the one running). */
+  version?: string;
+  /** Which modes restart (default: every mode that runs). */
+  modes?: readonly string[];
+  signal?: AbortSignal;
+}
+
+/**
+ * The service under drill as the workload and the procedures see it. The required part is what
+ * every implementation offers; the optional members are capabilities a procedure checks for
+ * (never `instanceof`): a Kubernetes implementation moves the service with its own steps
+ * (Secret patch, rollout) and leaves `followDatabase`/`restart` out.
+ */
+export interface ServiceTarget extends ServiceEndpoints {
+  /** What it is, for the journal: e.g. "TrustStram 4.4.0 as plain processes (api ×2, worker ×1)". */
+  readonly description: string;
+  /** The release running now. */
+  readonly version: string;
+  /** The bearer token the drill created for the API. Held in memory only: never journaled, logged or passed to a child. */
+  readonly token: string;
+  /** Every instance that serves /metrics (every mode), for monitoring. */
+  metricsEndpoints(): Promise<ServiceEndpoint[]>;
+  readonly errorLogs?: ErrorLogSource;
+  /** Re-points the service at another database (what `switch-workload` does to DATABASE_URL) and waits until it is healthy there. */
+  followDatabase?(connection: ConnectionInfo, signal?: AbortSignal): Promise<Record<string, unknown>>;
+  /** Restarts the service (optionally deploying another release) and waits until it is healthy. */
+  restart?(options: RestartOptions): Promise<Record<string, unknown>>;
+}

@@ -1,0 +1,94 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadScenarioFile } from '../../src/scenario/loader.js';
+import { validationError } from './helpers.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'drill-service-rules-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function scenario(name: string, body: string): string {
+  const file = path.join(dir, `${name}.yaml`);
+  writeFileSync(file, `name: ${name}\ntitle: t\nrunbook: r\nseverity: P1\nfaults:\n  - {type: pg-primary-crash}\nrecovery:\n  - step: stop-writes\n${body}`);
+  return file;
+}
+
+describe('service scenario rules', () => {
+  it('loads a plain-process service drill with its defaults: probe through the service, API canary, load, verify steps', async () => {
+    const { scenario: s } = await loadScenarioFile(
+      scenario(
+        'ok',
+        'targets: {postgres: {}, service: {}}\n' +
+          'workload:\n  canary: {via: api}\n  probes:\n    - {type: http, name: health, target: service}\n    - {type: http, name: fixed, url: "http://127.0.0.1:9/health"}\n' +
+          '  load: {}\n' +
+          'verify:\n  - step: smoke\n  - step: load\n',
+      ),
+    );
+    expect(s.targets.service).toEqual({ version: '4.4.0', replicas: { api: 2, worker: 1, scheduler: 1, reader: 1 }, readyTimeout: 60_000 });
+    expect(s.workload.canary).toEqual({ interval: 100, via: 'api' });
+    expect(s.workload.probes[0]).toEqual({ type: 'http', name: 'health', target: 'service', expectStatus: 200, interval: 500, timeout: 2000, service: true });
+    expect(s.workload.load).toEqual({ driver: 'autocannon', path: '/health', component: 'api', requests: 1000, connections: 10, duration: 30_000, requestTimeout: 10_000 });
+    expect(s.verify).toEqual([
+      { step: 'smoke', workerWithin: 10_000, requestTimeout: 5000, timeout: 600_000 },
+      { step: 'load', timeout: 600_000 },
+    ]);
+    expect(s.expect.performance).toEqual({ p99Ratio: 3, p99Floor: 100, errorRate: 0.01 });
+  });
+
+  it('places every service problem at its line and key', async () => {
+    const file = scenario(
+      'bad',
+      'targets: {service: {version: 4.9.9}, kubernetes: {}}\n' +
+        'workload:\n  canary: {via: api}\n  probes:\n    - {type: http, name: both, url: "http://127.0.0.1:9/", target: service}\n    - {type: http, name: neither}\n    - {type: http, name: mixed, url: "http://127.0.0.1:9/", path: /health}\n' +
+        '  load: {driver: ab, path: /api/accounts/1}\n' +
+        'verify:\n  - step: smoke\n' +
+        'expect: {performance: {p99Ratio: 2}}\n',
+    );
+    const error = await validationError(loadScenarioFile(file));
+    const issues = error.issues.map((i) => `${i.line} ${i.keyPath}: ${i.message}`);
+    expect(issues).toEqual([
+      // Without targets.postgres the fault and the step that act on it say so too (needs-rules.ts).
+      expect.stringMatching(/^6 faults\[0\]\.type: pg-primary-crash acts on PostgreSQL/),
+      expect.stringMatching(/^8 recovery\[0\]\.step: stop-writes acts on PostgreSQL/),
+      expect.stringMatching(/^9 targets\.service: the service runs against the drill's PostgreSQL: add targets\.postgres/),
+      expect.stringMatching(/^9 targets\.service: with targets\.kubernetes the service runs in the cluster/),
+      '9 targets.service.version: "4.9.9" is not allowed; allowed: 4.3.9, 4.4.0, 4.4.1, 4.4.2, 4.4.3, 4.4.4',
+      '13 workload.probes[0].type: give either url or target, not both',
+      '14 workload.probes[1].type: name what to GET: url: <a fixed URL>, or target: service (with path, default /health)',
+      '15 workload.probes[2].path: path goes with target: service; a url probe GETs its url as written',
+      expect.stringMatching(/^16 workload\.load\.driver: ab can send the API token only on its command line/),
+      expect.stringMatching(/^19 expect\.performance: performance is judged on a load run after recovery/),
+    ]);
+  });
+
+  it('asks for targets.service when a probe, the canary, a load, a smoke step or a restart talks to the service', async () => {
+    const file = scenario(
+      'no-service',
+      'targets: {postgres: {}}\n' +
+        'workload:\n  canary: {via: api}\n  probes:\n    - {type: http, name: health, target: service}\n    - {type: http, name: fixed, url: "http://127.0.0.1:9/health"}\n  load: {}\n' +
+        'verify:\n  - step: smoke\n  - step: load\n',
+    );
+    writeFileSync(file, readFileSync(file, 'utf8').replace('  - step: stop-writes\n', '  - step: stop-writes\n  - step: smoke\n  - step: service-restart\n'));
+    const error = await validationError(loadScenarioFile(file));
+    const issues = error.issues.map((i) => `${i.line} ${i.keyPath}: ${i.message}`);
+    // Declared on the schema variants (needs(..., 'service')), and for the canary and load settings in service-rules.ts;
+    // the url probe needs nothing.
+    expect(issues).toEqual([
+      '9 recovery[1].step: smoke talks to the service: add targets.service (e.g. service: {version: 4.4.0})',
+      '10 recovery[2].step: service-restart talks to the service: add targets.service (e.g. service: {version: 4.4.0})',
+      '13 workload.canary.via: the API canary (via: api) talks to the service: add targets.service (e.g. service: {version: 4.4.0})',
+      '15 workload.probes[0].target: http with target: service talks to the service: add targets.service (e.g. service: {version: 4.4.0})',
+      '17 workload.load: the load run talks to the service: add targets.service (e.g. service: {version: 4.4.0})',
+      '19 verify[0].step: smoke talks to the service: add targets.service (e.g. service: {version: 4.4.0})',
+      '20 verify[1].step: load talks to the service: add targets.service (e.g. service: {version: 4.4.0})',
+    ]);
+  });
+
+  it('a load verify step needs workload.load', async () => {
+    const error = await validationError(
+      loadScenarioFile(scenario('no-load', 'targets: {postgres: {}, service: {}}\nworkload:\n  probes:\n    - {type: http, name: h, target: service}\nverify:\n  - step: load\n')),
+    );
+    expect(error.issues.map((i) => `${i.line} ${i.keyPath}: ${i.message}`)).toEqual([expect.stringMatching(/^14 verify\[0\]\.step: a load step repeats workload\.load after recovery/)]);
+  });
+});
