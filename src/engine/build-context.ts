@@ -4,6 +4,7 @@ import { applicationConnection, databaseUrl } from '../targets/kubernetes/databa
 import { inDrillNetwork } from '../targets/network/in-drill-network.js';
 import { GUARD_CIDR, HOST_IP } from '../targets/network/layout.js';
 import type { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
+import { KubernetesService, runningRelease } from '../targets/kubernetes/kubernetes-service.js';
 import type { PostgresDeployment } from '../targets/postgres/types.js';
 import type { ServiceTarget } from '../targets/service/types.js';
 import { ApiCanaryChannel } from '../workload/api-canary-channel.js';
@@ -17,6 +18,7 @@ import { InputError } from './errors.js';
 import type { JournalRecorder } from './journal-recorder.js';
 import { provisionPostgres } from './provision.js';
 import { provisionService } from './provision-service.js';
+import { createServiceCredentials } from './service-credentials.js';
 import { provisionKubernetes } from './provision-kubernetes.js';
 import type { ResourceLedger } from './resource-ledger.js';
 import type { TeardownStack } from './teardown-stack.js';
@@ -75,6 +77,34 @@ export async function buildDrillContext(scenario: Scenario, deps: ContextDeps): 
         ...(deps.runDir ? { logDir: path.join(deps.runDir, 'service-logs') } : {}),
       });
     }
+  }
+  // After PostgreSQL, so the application's DATABASE_URL Secret points at the drill's database. The
+  // built-in system under drill gets, like the plain processes, an API token and a reader role.
+  let k8s: KubernetesTarget | undefined;
+  if (scenario.targets.kubernetes) {
+    const r = router;
+    const builtIn = scenario.targets.kubernetes.manifests === undefined;
+    const credentials =
+      r && builtIn ? await createServiceCredentials({ runId: deps.runId, database: () => r.connection, reader: true, recorder, teardown }) : undefined;
+    const readerUrl = r && credentials?.reader ? databaseUrl(applicationConnection({ ...r.connection, user: credentials.reader.role, password: credentials.reader.password }, appHost)) : undefined;
+    k8s = await provisionKubernetes(scenario.targets.kubernetes, {
+      runId: deps.runId,
+      clock,
+      ledger: deps.ledger,
+      teardown,
+      recorder,
+      signal: deps.signal,
+      scenarioFile: deps.scenarioFile,
+      databaseUrl: r ? databaseUrl(applicationConnection(r.connection, appHost)) : undefined,
+      ...(readerUrl ? { readerDatabaseUrl: readerUrl } : {}),
+    });
+    if (credentials) {
+      service = new KubernetesService(k8s.api, k8s.namespace, credentials.token, await runningRelease(k8s.api, k8s.namespace));
+      recorder.event('service', `${service.description}; API token ${credentials.tokenName} created, reader role ${credentials.reader?.role ?? '-'}`, { tokenName: credentials.tokenName });
+    }
+  }
+  if (router) {
+    const r = router;
     let channel: ApiCanaryChannel | undefined;
     if (scenario.workload.canary.via === 'api') {
       const s = need(service, 'the API canary (via: api)', 'service');
@@ -93,20 +123,6 @@ export async function buildDrillContext(scenario: Scenario, deps: ContextDeps): 
       await w.stop();
       recorder.journal.canary.attempts = w.attempts;
       recorder.journal.canary.failures = w.failures;
-    });
-  }
-  // After PostgreSQL, so the application's DATABASE_URL Secret points at the drill's database.
-  let k8s: KubernetesTarget | undefined;
-  if (scenario.targets.kubernetes) {
-    k8s = await provisionKubernetes(scenario.targets.kubernetes, {
-      runId: deps.runId,
-      clock,
-      ledger: deps.ledger,
-      teardown,
-      recorder,
-      signal: deps.signal,
-      scenarioFile: deps.scenarioFile,
-      databaseUrl: router ? databaseUrl(applicationConnection(router.connection, appHost)) : undefined,
     });
   }
   return {

@@ -32,6 +32,8 @@ export interface KubernetesProvisionOptions extends ProvisionOptions {
   scenarioFile?: string;
   /** DATABASE_URL for the application's Secret, when the drill has a PostgreSQL. */
   databaseUrl?: string;
+  /** READER_DATABASE_URL for the reader mode (a read-only role), beside it. */
+  readerDatabaseUrl?: string;
 }
 
 /** A namespace deleted at teardown may take this long to empty (its pods, then itself). */
@@ -95,7 +97,12 @@ export async function provisionKubernetes(spec: KubernetesSpec, options: Kuberne
   }
   recorder.journal.components.kubernetesNamespace = namespace;
 
-  const objects = placeManifests(manifests, { namespace, runId, ...(options.databaseUrl !== undefined ? { databaseUrl: options.databaseUrl } : {}) });
+  const objects = placeManifests(manifests, {
+    namespace,
+    runId,
+    ...(options.databaseUrl !== undefined ? { databaseUrl: options.databaseUrl } : {}),
+    ...(options.readerDatabaseUrl !== undefined ? { readerDatabaseUrl: options.readerDatabaseUrl } : {}),
+  });
   const applied: AppliedObject[] = [];
   if (!ownsNamespace) teardown.push('remove the system under drill', () => deleteObjects(api, namespace, applied));
   await applyObjects(api, objects, (o) => applied.push(o));

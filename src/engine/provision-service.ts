@@ -1,10 +1,8 @@
-import { createReaderRole, createToken, revokeToken } from '../../sut/truststream/src/admin/index.js';
 import type { ServiceSpec } from '../scenario/schema.js';
 import type { ConnectionInfo } from '../targets/postgres/types.js';
-import { withClient } from '../targets/postgres/with-client.js';
 import { PlainService } from '../targets/service/plain-service.js';
 import { redactFilesUnder } from '../report/redact-files.js';
-import { EnvironmentError } from './errors.js';
+import { createServiceCredentials } from './service-credentials.js';
 import type { JournalRecorder } from './journal-recorder.js';
 import type { ResourceLedger } from './resource-ledger.js';
 import type { TeardownStack } from './teardown-stack.js';
@@ -30,23 +28,8 @@ export interface ProvisionServiceOptions {
  */
 export async function provisionService(spec: ServiceSpec, options: ProvisionServiceOptions): Promise<PlainService> {
   const { recorder, teardown } = options;
-  const tokenName = `drill-${options.runId}`.replace(/[^A-Za-z0-9._:-]/g, '-').slice(0, 63);
   const database = options.database();
-  // Before the token exists, so a failure after it was created (the reader role) still revokes it.
-  teardown.push(`revoke API token ${tokenName}`, async () => {
-    await withClient(options.database(), (c) => revokeToken(c, tokenName)).catch(() => undefined);
-  });
-  // Each secret is registered with the run's Redactor the moment it exists, before anything
-  // (an event, an error, a log line) could carry it into an artifact.
-  const { token, reader } = await withClient(database, async (c) => {
-    const created = (await createToken(c, tokenName)).token;
-    recorder.secrets.register(created, `the API token ${tokenName}`);
-    const role = spec.replicas.reader > 0 ? await createReaderRole(c) : undefined;
-    recorder.secrets.register(role?.password, `the password of the reader role ${role?.role ?? ''}`);
-    return { token: created, reader: role };
-  }).catch((error: unknown) => {
-    throw new EnvironmentError('SERVICE_SETUP_FAILED', `could not create the service's API token or reader role in the drill database: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  });
+  const { tokenName, token, reader } = await createServiceCredentials({ runId: options.runId, database: options.database, reader: spec.replicas.reader > 0, recorder, teardown });
   let started: PlainService | undefined;
   teardown.push('stop the service processes', async () => {
     await started?.stop();

@@ -75,13 +75,13 @@ describe('service scenario rules', () => {
     // Declared on the schema variants (needs(..., 'service')), and for the canary and load settings in service-rules.ts;
     // the url probe needs nothing.
     expect(issues).toEqual([
-      '9 recovery[1].step: smoke talks to the service: add targets.service (e.g. service: {version: 4.4.0})',
-      '10 recovery[2].step: service-restart talks to the service: add targets.service (e.g. service: {version: 4.4.0})',
-      '13 workload.canary.via: the API canary (via: api) talks to the service: add targets.service (e.g. service: {version: 4.4.0})',
-      '15 workload.probes[0].target: http with target: service talks to the service: add targets.service (e.g. service: {version: 4.4.0})',
-      '17 workload.load: the load run talks to the service: add targets.service (e.g. service: {version: 4.4.0})',
-      '19 verify[0].step: smoke talks to the service: add targets.service (e.g. service: {version: 4.4.0})',
-      '20 verify[1].step: load talks to the service: add targets.service (e.g. service: {version: 4.4.0})',
+      '9 recovery[1].step: smoke talks to the service: add targets.service (e.g. service: {version: 4.4.0}), or run the built-in system on Kubernetes (targets.kubernetes with targets.postgres)',
+      '10 recovery[2].step: service-restart talks to the service: add targets.service (e.g. service: {version: 4.4.0}), or run the built-in system on Kubernetes (targets.kubernetes with targets.postgres)',
+      '13 workload.canary.via: the API canary (via: api) talks to the service: add targets.service (e.g. service: {version: 4.4.0}), or run the built-in system on Kubernetes (targets.kubernetes with targets.postgres)',
+      '15 workload.probes[0].target: http with target: service talks to the service: add targets.service (e.g. service: {version: 4.4.0}), or run the built-in system on Kubernetes (targets.kubernetes with targets.postgres)',
+      '17 workload.load: the load run talks to the service: add targets.service (e.g. service: {version: 4.4.0}), or run the built-in system on Kubernetes (targets.kubernetes with targets.postgres)',
+      '19 verify[0].step: smoke talks to the service: add targets.service (e.g. service: {version: 4.4.0}), or run the built-in system on Kubernetes (targets.kubernetes with targets.postgres)',
+      '20 verify[1].step: load talks to the service: add targets.service (e.g. service: {version: 4.4.0}), or run the built-in system on Kubernetes (targets.kubernetes with targets.postgres)',
     ]);
   });
 

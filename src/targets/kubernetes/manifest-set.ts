@@ -18,6 +18,8 @@ export const RUN_LABEL = 'drill.dev/run';
 /** The Secret and key the runbook's "Update application connection strings" patches. */
 export const DB_SECRET = 'truststream-db-credentials';
 export const DB_URL_KEY = 'DATABASE_URL';
+/** The reader mode's read-only connection (the service's READER_DATABASE_URL). */
+export const READER_DB_URL_KEY = 'READER_DATABASE_URL';
 
 /** A directory of manifests holds a system, not a cluster's worth: more files than this is a wrong path. */
 export const MAX_MANIFEST_FILES = 200;
@@ -92,7 +94,7 @@ export async function readManifests(source: string): Promise<KubernetesObject[]>
  * and the set has the DATABASE_URL Secret, the URL goes into it (as stringData: the apiserver
  * encodes it; the value never passes through a log or the journal).
  */
-export function placeManifests(objects: KubernetesObject[], options: { namespace: string; runId: string; databaseUrl?: string }): KubernetesObject[] {
+export function placeManifests(objects: KubernetesObject[], options: { namespace: string; runId: string; databaseUrl?: string; readerDatabaseUrl?: string }): KubernetesObject[] {
   return objects.map((original) => {
     const obj = structuredClone(original);
     obj.metadata = { ...obj.metadata, namespace: options.namespace };
@@ -101,12 +103,16 @@ export function placeManifests(objects: KubernetesObject[], options: { namespace
       const secret = obj as KubernetesObject & { stringData?: Record<string, string>; data?: Record<string, string> };
       if (secret.data) delete secret.data[DB_URL_KEY];
       secret.stringData = { ...secret.stringData, [DB_URL_KEY]: options.databaseUrl };
+      if (options.readerDatabaseUrl !== undefined) {
+        if (secret.data) delete secret.data[READER_DB_URL_KEY];
+        secret.stringData[READER_DB_URL_KEY] = options.readerDatabaseUrl;
+      }
     }
     return obj;
   });
 }
 
 /** readManifests then placeManifests. */
-export async function loadManifests(source: string, options: { namespace: string; runId: string; databaseUrl?: string }): Promise<KubernetesObject[]> {
+export async function loadManifests(source: string, options: { namespace: string; runId: string; databaseUrl?: string; readerDatabaseUrl?: string }): Promise<KubernetesObject[]> {
   return placeManifests(await readManifests(source), options);
 }
