@@ -1,5 +1,6 @@
 import type { Scenario } from '../scenario/schema.js';
 import type { DrillContext } from './drill-context.js';
+import { ErrorRateProbe } from '../workload/probes/error-rate-probe.js';
 import { HttpProbe } from '../workload/probes/http-probe.js';
 import { K8sReadyProbe } from '../workload/probes/k8s-ready-probe.js';
 import type { ProbeCheck } from '../workload/probes/probe.js';
@@ -13,6 +14,7 @@ import { SqlProbe } from '../workload/probes/sql-probe.js';
 export function buildProbes(scenario: Scenario, ctx: DrillContext): ProbeCheck[] {
   return scenario.workload.probes.map((p) => {
     if (p.type === 'sql') return new SqlProbe(p.name, p.query, ctx.router, p.interval, p.timeout, p.service);
+    if (p.type === 'error-rate') return new ErrorRateProbe(p.name, ctx.service, p.max, p.minRequests, p.interval, p.timeout, p.service);
     if (p.type === 'http') {
       // Exactly one of url/target: checked when the scenario is loaded (src/scenario/service-rules.ts).
       if (p.target === 'service') {

@@ -29,9 +29,17 @@ export function releaseImage(image: string, tag: string): string {
   return `${repo}:${tag}`;
 }
 
-/** The strategic merge patch `kubectl set image` plus a label and change-cause would send. */
-export function badReleasePatch(d: V1Deployment, version: string, image: string | undefined): Record<string, unknown> {
-  const containers = (d.spec?.template.spec?.containers ?? []).map((c) => ({ name: c.name, image: image ?? releaseImage(c.image ?? '', version) }));
+/**
+ * The strategic merge patch `kubectl set image` plus a label and change-cause would send; with
+ * `readinessPath`, the release also ships a readiness probe on another path (a readiness check
+ * that does not check what the health check checks).
+ */
+export function badReleasePatch(d: V1Deployment, version: string, image: string | undefined, readinessPath?: string): Record<string, unknown> {
+  const containers = (d.spec?.template.spec?.containers ?? []).map((c) => ({
+    name: c.name,
+    image: image ?? releaseImage(c.image ?? '', version),
+    ...(readinessPath && c.readinessProbe?.httpGet ? { readinessProbe: { httpGet: { ...c.readinessProbe.httpGet, path: readinessPath } } } : {}),
+  }));
   return {
     metadata: { annotations: { [CHANGE_CAUSE_ANNOTATION]: `TrustStram ${version}` } },
     spec: { template: { metadata: { labels: { [BROKEN_LABEL]: 'true', [VERSION_LABEL]: version } }, spec: { containers } } },
@@ -74,7 +82,7 @@ export async function injectBadRelease(ctx: DrillContext, fault: BadRelease): Pr
     for (const name of fault.deployments) {
       const d = await readDeployment(api, namespace, name);
       releasedAt ??= ctx.clock.now();
-      const patched = await api.apps.patchNamespacedDeployment({ name, namespace, body: badReleasePatch(d, fault.version, fault.image) }, STRATEGIC_MERGE_PATCH);
+      const patched = await api.apps.patchNamespacedDeployment({ name, namespace, body: badReleasePatch(d, fault.version, fault.image, fault.readinessPath) }, STRATEGIC_MERGE_PATCH);
       released.push({
         name,
         before: withoutTemplateHash(d.spec!.template),

@@ -97,6 +97,11 @@ const k8sBadRelease = z
           '4.4.2 never passes readiness (expects a newer schema), 4.4.3 answers 500 on writes, 4.4.4 is slow (+700 ms); 4.3.9 and 4.4.0 are good',
       }),
     image: z.string().optional().meta({ description: 'The new image (default: the current image with the tag <version>)' }),
+    readinessPath: z
+      .string()
+      .regex(/^\/[^\s#]*$/, 'a path starting with /, e.g. /livez')
+      .optional()
+      .meta({ description: "The release's readiness probe GETs this path instead (e.g. /livez: pods become Ready although /health fails)" }),
   })
   .meta({
     description:

@@ -86,8 +86,29 @@ const httpProbe = z.strictObject({
   service: z.boolean().default(true),
 });
 
+const errorRateProbe = z
+  .strictObject({
+    type: z.literal('error-rate'),
+    name: z.string(),
+    max: z.number().min(0).max(1).default(0.05).meta({ description: 'The highest share of 5xx answers that still passes (0.05 = 5%)' }),
+    minRequests: z.number().int().min(1).default(5).meta({ description: 'Fewer requests than this since the last check: too few to judge, passes' }),
+    interval: duration(INTERVAL).default(1000),
+    // A first check scrapes twice, `interval` apart (error-rate-probe.ts): room for that and every instance's answer.
+    timeout: duration(WAIT).default(5000),
+    service: z.boolean().default(true),
+  })
+  .meta({
+    description:
+      "Runbook \"Monitor error rates\": the service's own /metrics on every instance; fails when more than `max` of the requests answered since the last check were 5xx",
+  });
+
 // A url probe needs nothing of `targets`; one with `target: service` needs the service's endpoints.
-const probe = z.discriminatedUnion('type', [needs(sqlProbe, 'postgres'), needsWhen(needs(httpProbe), 'target', 'service', 'service'), k8sReadyProbe]);
+const probe = z.discriminatedUnion('type', [
+  needs(sqlProbe, 'postgres'),
+  needsWhen(needs(httpProbe), 'target', 'service', 'service'),
+  k8sReadyProbe,
+  needs(errorRateProbe, 'service'),
+]);
 
 const workload = z.strictObject({
   canary: z

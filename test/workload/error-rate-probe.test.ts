@@ -1,0 +1,63 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServiceTarget } from '../../src/targets/service/types.js';
+import { ErrorRateProbe } from '../../src/workload/probes/error-rate-probe.js';
+
+// A real HTTP server that serves the service's metric names with counters the test sets.
+let counters = { ok: 0, errors: 0 };
+const server = http.createServer((_req, res) => {
+  res.end(
+    [
+      '# TYPE truststream_http_requests_total counter',
+      `truststream_http_requests_total{route="/api/transfers",method="POST",status="201"} ${counters.ok}`,
+      `truststream_http_requests_total{route="/api/transfers",method="POST",status="500"} ${counters.errors}`,
+      // The monitor's own scrapes never count.
+      'truststream_http_requests_total{route="/metrics",method="GET",status="500"} 999',
+      '',
+    ].join('\n'),
+  );
+});
+let url = '';
+beforeAll(async () => {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+const target = { metricsEndpoints: async () => [{ name: 'one', url }] } as unknown as ServiceTarget;
+const probe = () => new ErrorRateProbe('errors', target, 0.1, 5, 50, 2000, true);
+const signal = new AbortController().signal;
+const outcome = (p: Promise<void>) => p.then(() => 'pass', (e: Error) => e.message);
+
+describe('error-rate probe', () => {
+  it('passes while the share of 5xx since the last check is at most max, fails above it, naming the counts', async () => {
+    const p = probe();
+    counters = { ok: 100, errors: 0 };
+    setTimeout(() => (counters = { ok: 120, errors: 1 }), 10);
+    expect(await outcome(p.check(signal))).toBe('pass');
+    counters = { ok: 130, errors: 6 };
+    expect(await outcome(p.check(signal))).toBe('5xx rate 33.3% above 10%: 5 of 15 requests since the last check');
+    counters = { ok: 150, errors: 6 };
+    expect(await outcome(p.check(signal))).toBe('pass');
+  });
+
+  it('judges a real interval on its very first check (a probe built for one health check), and passes with too few requests', async () => {
+    counters = { ok: 0, errors: 0 };
+    // The errors arrive during the first check's own interval.
+    setTimeout(() => (counters = { ok: 5, errors: 5 }), 10);
+    expect(await outcome(probe().check(signal))).toMatch(/^5xx rate 50% above 10%: 5 of 10 requests/);
+    const quiet = probe();
+    counters = { ok: 0, errors: 0 };
+    setTimeout(() => (counters = { ok: 1, errors: 2 }), 10);
+    expect(await outcome(quiet.check(signal))).toBe('pass');
+  });
+
+  it('a restarted instance (counters lower than before) counts from zero, as a counter reset', async () => {
+    const p = probe();
+    counters = { ok: 1000, errors: 0 };
+    await p.check(signal);
+    counters = { ok: 10, errors: 10 };
+    expect(await outcome(p.check(signal))).toBe('5xx rate 50% above 10%: 10 of 20 requests since the last check');
+  });
+});
