@@ -1,6 +1,6 @@
 import { InputError } from '../../engine/errors.js';
 import { KWOK_NODE_ANNOTATION } from './component-args.js';
-import type { KubeApi } from './kube-api.js';
+import { apiStatus, type KubeApi } from './kube-api.js';
 
 /**
  * The built-in TrustStram is ready only when its database answers (its readiness probe is
@@ -24,7 +24,10 @@ export function databaseRequired(where: string, options: { fakeNodesPossible: bo
  * else's cluster) is on a real cluster.
  */
 export async function mayRunRealContainers(api: KubeApi): Promise<boolean> {
-  const nodes = await api.core.listNode().catch(() => undefined);
+  const nodes = await api.core.listNode().catch((error: unknown) => {
+    if (apiStatus(error) === 403) return undefined;
+    throw error;
+  });
   if (!nodes) return true;
   return nodes.items.some((n) => n.metadata?.annotations?.[KWOK_NODE_ANNOTATION] !== 'fake' && !n.spec?.unschedulable);
 }
