@@ -8,6 +8,7 @@ import { KubeconfigCluster } from '../targets/kubernetes/kubeconfig-cluster.js';
 import { registerKubeconfigSecrets } from '../targets/kubernetes/kubeconfig-secrets.js';
 import { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
 import { refuseClusterScopedKinds } from '../targets/kubernetes/cluster-scope.js';
+import { databaseRequired, mayRunRealContainers } from '../targets/kubernetes/builtin-system-database.js';
 import { BUILTIN_MANIFESTS, placeManifests, readManifests } from '../targets/kubernetes/manifest-set.js';
 import { schedulableNodeNames } from '../targets/kubernetes/node-capacity.js';
 import { requireDrillTargetNamespace } from '../targets/kubernetes/require-drill-target-namespace.js';
@@ -58,6 +59,10 @@ export async function provisionKubernetes(spec: KubernetesSpec, options: Kuberne
   // Read (and checked) before any cluster is touched; validation read the same files already.
   const source = spec.manifests ? resolveFromScenario(options.scenarioFile, spec.manifests) : BUILTIN_MANIFESTS;
   const manifests = await readManifests(source);
+  // The built-in system on real containers needs the drill's database; said before a cluster starts.
+  const needsDatabase = !spec.manifests && options.databaseUrl === undefined;
+  if (needsDatabase && choice.how === 'start-local' && spec.nodes.real > 0) throw databaseRequired(`${spec.nodes.real} real node(s)`, { fakeNodesPossible: true });
+  if (needsDatabase && choice.how === 'kind') throw databaseRequired('a kind cluster', { fakeNodesPossible: false });
 
   let cluster: KubernetesCluster | undefined;
   teardown.push('remove Kubernetes cluster', async () => {
@@ -77,6 +82,7 @@ export async function provisionKubernetes(spec: KubernetesSpec, options: Kuberne
     // discovery says, and only into a namespace that is a drill target; both before any write.
     if (!ownsNamespace) await requireDrillTargetNamespace(cluster, namespace, 'deploying the system under drill');
     await refuseClusterScopedKinds(cluster.connect(), manifests, { namespace, source: spec.manifests ?? 'built-in' });
+    if (needsDatabase && (await mayRunRealContainers(api))) throw databaseRequired(`the nodes of ${cluster.name}`, { fakeNodesPossible: false });
   }
   if (ownsNamespace) {
     // A cluster the drill created goes away whole; in a running one, the namespace must be removed,

@@ -2,7 +2,6 @@ import type { DrillContext } from '../engine/drill-context.js';
 import { StepFailedError } from '../engine/errors.js';
 import { REDACTED, redactSecrets } from '../report/redact.js';
 import type { RecoveryStep } from '../scenario/schema.js';
-import { databaseUrl } from '../targets/kubernetes/database-url.js';
 import { apiMessage, isNotFound, MERGE_PATCH } from '../targets/kubernetes/kube-api.js';
 import { restartDeployments } from './k8s-rollout-restart.js';
 
@@ -13,7 +12,7 @@ type Step = Extract<RecoveryStep, { step: 'k8s-secret-patch' }>;
  * '{"data":{"DATABASE_URL":"<base64>"}}'`, then "Restart application pods" (rollout restart of
  * `restart`). `current-primary` is the database the application uses now (after a promotion or a
  * restore). The value goes to the apiserver only: the journal gets `[REDACTED] (<length>)` for a
- * literal, the connection without its password for current-primary. Postcondition: the
+ * literal, the application's URL without its password for current-primary. Postcondition: the
  * Secret decodes to the value and the restarts rolled out.
  */
 export async function k8sSecretPatch(ctx: DrillContext, step: Step): Promise<Record<string, unknown>> {
@@ -23,8 +22,10 @@ export async function k8sSecretPatch(ctx: DrillContext, step: Step): Promise<Rec
   // Whatever the value is, it is a secret from now on: no artifact may show it, in any form.
   ctx.recorder.secrets.register(value, `the value patched into secret ${step.secret}`);
   // What the journal, step output and errors show: a literal value never (whatever it is, not only
-  // a URL's password), the current primary as its connection without the password.
-  const shown = step.value === 'current-primary' ? databaseUrl({ ...ctx.router.connection, password: undefined }) : `${REDACTED} (${value.length} characters)`;
+  // a URL's password), the current primary as the URL the pods got (the address they reach it at,
+  // which in a drill network is not the harness's loopback) without the password.
+  const shown =
+    step.value === 'current-primary' ? ctx.applicationDatabaseUrl({ ...ctx.router.connection, password: undefined }) : `${REDACTED} (${value.length} characters)`;
   const hide = (text: string) =>
     [value, Buffer.from(value).toString('base64')].filter((v) => v.length > 0).reduce((out, v) => out.replaceAll(v, shown), redactSecrets(text));
   try {

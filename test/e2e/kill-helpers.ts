@@ -58,6 +58,8 @@ export interface KillPlan {
   /** When to kill (polled every 50 ms). */
   when: (s: RunState) => boolean;
   what: string;
+  /** How long the drill may take to get there (default 180 s; a drill on real nodes provisions for minutes). */
+  reachTimeoutMs?: number;
 }
 
 /**
@@ -78,10 +80,14 @@ export async function runAndKill(plan: KillPlan): Promise<KilledRun> {
   const id = await waitFor('the run id', () => runId);
   const runDir = path.join(plan.reportsDir, id);
   const ledgerFile = await waitFor('the run ledger', () => listRunLedgers(plan.env.DRILL_RUNS_DIR).find((f) => path.basename(f) === `${id}.jsonl`));
-  const state = await waitFor(`the drill to reach ${plan.what}`, () => {
-    const s = runState(runDir, ledgerFile);
-    return plan.when(s) && s;
-  });
+  const state = await waitFor(
+    `the drill to reach ${plan.what}`,
+    () => {
+      const s = runState(runDir, ledgerFile);
+      return plan.when(s) && s;
+    },
+    plan.reachTimeoutMs,
+  );
   const drillGroup = state.ledger.owners.find((o) => o.role === 'vitest')!.pid;
   // The drill first: killed second, it could notice the CLI's death and start its teardown.
   if (plan.groups === 'cli-and-drill') process.kill(-drillGroup, 'SIGKILL');

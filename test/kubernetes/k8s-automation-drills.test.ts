@@ -5,6 +5,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { readResources } from '../../src/engine/resource-ledger.js';
 import { loadKubeConfig } from '../../src/targets/kubernetes/cluster-client.js';
+import { HOST_IP } from '../../src/targets/network/layout.js';
 import { leftovers, readJournal, ROOT, runCli, runDirFrom } from '../e2e/helpers.js';
 
 // The runbook's automation scripts and the whole of Scenario 2, as users run them (bin/drill.mjs),
@@ -76,7 +77,7 @@ describe('runbook automation and Scenario 2 across Kubernetes and PostgreSQL (re
     expect(out.rollback.healthGate.checks).toBeGreaterThanOrEqual(4);
     // kubectl rollout undo of the script's deployments, through k8s-rollout-undo: back to 4.4.0.
     expect(out.rollback.rollback).toEqual(
-      ['truststream-api', 'truststream-worker'].map((deployment) => ({ deployment, from: 2, to: 1, changeCause: 'TrustStram 4.4.0', images: ['registry.k8s.io/pause:3.10'] })),
+      ['truststream-api', 'truststream-worker'].map((deployment) => ({ deployment, from: 2, to: 1, changeCause: 'TrustStram 4.4.0', images: ['drill.local/truststream:4.4.0'] })),
     );
     expect(events(journal, 'circuit-breaker').map((e) => e.message)).toEqual([
       'Circuit breaker triggered after 3 failed health checks in a row, initiating emergency procedures (auto-rollback)',
@@ -113,7 +114,7 @@ describe('runbook automation and Scenario 2 across Kubernetes and PostgreSQL (re
     expect(escalated.message).toMatch(/^Rollback failed, escalating/);
     expect(escalated.data).toMatchObject({
       rollbackNeeded: true,
-      rollback: [{ deployment: 'truststream-api', from: 3, to: 2, changeCause: 'TrustStram 4.4.1', images: ['registry.k8s.io/pause:4.4.1-broken'] }],
+      rollback: [{ deployment: 'truststream-api', from: 3, to: 2, changeCause: 'TrustStram 4.4.1', images: ['drill.local/truststream:4.4.1'] }],
     });
     expect(await allLeftovers(runDir)).toEqual([]);
   }, 300_000);
@@ -147,10 +148,10 @@ describe('runbook automation and Scenario 2 across Kubernetes and PostgreSQL (re
 
     // The Secret was read back holding the recovered primary's URL (the step's postcondition).
     const to = switched!.output as { to: string; port: number };
-    // (The drill's own servers have no password, so the URL is shown whole; a password would be
-    // redacted, which test/kubernetes/k8s-steps.test.ts checks.)
+    // Shown as the URL the pods got (the drill network's host address, where the recovered
+    // primary listens for them), without its password.
     expect(secret!.output).toMatchObject({ key: 'DATABASE_URL', instance: to.to });
-    expect(secret!.output!.value).toMatch(new RegExp(`^postgresql://[^@/]+@127\\.0\\.0\\.1:${to.port}/`));
+    expect(secret!.output!.value).toMatch(new RegExp(`^postgresql://[^@/:]+@${HOST_IP.replaceAll('.', '\\.')}:${to.port}/`));
 
     // Detected by the SQL probe; the API's probe fails from the scale-down until the scale-up, so
     // the RTO runs to the end of the runbook, not only to the database switch.

@@ -42,6 +42,8 @@ async function run(file: string, extraEnv: Record<string, string> = {}) {
   return { result, runDir, journal: readJournal(runDir) };
 }
 
+/** The Kubernetes provider's event (a drill with targets.postgres journals PostgreSQL's provider first). */
+const kubernetesProvider = (journal: ReturnType<typeof readJournal>) => journal.events.find((e) => e.kind === 'provider' && e.message.startsWith('Kubernetes provider'))?.message;
 const failedChecks = (journal: ReturnType<typeof readJournal>) => journal.verdicts.filter((v) => v.status === 'failed').map((v) => v.check);
 const stepOutput = (journal: ReturnType<typeof readJournal>, name: string) => journal.steps.find((s) => s.name === name)?.output;
 
@@ -50,12 +52,18 @@ describe('Kubernetes drills (real control plane, real CLI)', () => {
     const { result, runDir, journal } = await run(scenario('k8s-pod-kill-self-heal.yaml'));
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(journal.components).toMatchObject({ kubernetes: 'v1.37.2', kubernetesProvider: 'local' });
-    expect(journal.events.find((e) => e.kind === 'provider')?.message).toMatch(/DRILL_KUBECONFIG/);
+    expect(kubernetesProvider(journal)).toMatch(/DRILL_KUBECONFIG/);
     const killed = journal.events.find((e) => e.kind === 'fault')?.data?.killed as unknown[];
     expect(killed).toHaveLength(2);
-    expect(journal.verdicts.find((v) => v.check === 'detection')?.message).toMatch(/1 ready endpoints, fewer than 3/);
-    // Replacements pass readiness 2 s after they start: the RTO measures the self-healing.
-    expect(journal.measurements.rtoMs).toBeGreaterThan(1500);
+    // The EndpointSlice controller may drop the two endpoints in one update or in two.
+    expect(journal.verdicts.find((v) => v.check === 'detection')?.message).toMatch(/[12] ready endpoints, fewer than 3/);
+    // Both were gone before a replacement was ready: a real container takes seconds to start.
+    const tFault = journal.marks.tFault!.t;
+    expect(journal.probes.some((p) => p.t >= tFault && p.error?.includes('1 ready endpoints, fewer than 3'))).toBe(true);
+    // The replacements are scheduled, get a sandbox and a container, start and pass readiness
+    // (/health, database reachable): the RTO measures that self-healing (1.2-1.5 s measured here
+    // on a loaded 2-core machine; no real pod does it in half a second).
+    expect(journal.measurements.rtoMs).toBeGreaterThan(500);
     expect(journal.measurements.rtoMs).toBeLessThan(30_000);
     expect(await leftovers(runDir)).toEqual([]);
   });
@@ -72,7 +80,7 @@ describe('Kubernetes drills (real control plane, real CLI)', () => {
         from: 2,
         to: 1,
         changeCause: 'TrustStram 4.4.0',
-        images: ['registry.k8s.io/pause:3.10'],
+        images: ['drill.local/truststream:4.4.0'],
       })),
     );
     expect(stepOutput(journal, 'k8s-rollout-status')?.deployments).toEqual(
@@ -100,7 +108,7 @@ describe('Kubernetes drills (real control plane, real CLI)', () => {
     expect(result.stdout).toMatch(/FAIL rto: recovery never stabilised/);
     expect(failedChecks(journal)).toEqual(['rto']);
     expect(stepOutput(journal, 'k8s-rollout-undo')?.deployments).toEqual([
-      { deployment: 'truststream-api', from: 3, to: 2, changeCause: 'TrustStram 4.4.1', images: ['registry.k8s.io/pause:4.4.1-broken'] },
+      { deployment: 'truststream-api', from: 3, to: 2, changeCause: 'TrustStram 4.4.1', images: ['drill.local/truststream:4.4.1'] },
     ]);
     expect(await leftovers(runDir)).toEqual([]);
   });
@@ -109,7 +117,7 @@ describe('Kubernetes drills (real control plane, real CLI)', () => {
     // Node faults need a cluster the drill owns: without DRILL_KUBECONFIG it starts its own.
     const { result, runDir, journal } = await run(scenario('k8s-node-failure-drain.yaml'), { DRILL_KUBECONFIG: '' });
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(journal.events.find((e) => e.kind === 'provider')?.message).toMatch(/starting a local control plane/);
+    expect(kubernetesProvider(journal)).toMatch(/starting a local control plane/);
     const fault = journal.events.find((e) => e.kind === 'fault')!.data!;
     // T_fault is when the node lifecycle controller marked it NotReady, its grace period (40 s) after the kill.
     expect(fault.notReadyAfterMs).toBeGreaterThan(20_000);
@@ -120,17 +128,18 @@ describe('Kubernetes drills (real control plane, real CLI)', () => {
     expect(stepOutput(journal, 'k8s-cordon')).toEqual({ node, alreadyCordoned: false });
     const drain = stepOutput(journal, 'k8s-drain')!;
     expect((drain.evicted as Array<{ outcome: string }>).map((e) => e.outcome)).toEqual((fault.podsOnNode as string[]).map(() => 'evicted'));
-    // A node without a kubelet never confirms a deletion: the drain stopped waiting for them.
+    // A node whose kubelet is dead never confirms a deletion: the drain stopped waiting for them.
     expect(drain.notWaitedFor).toHaveLength((fault.podsOnNode as string[]).length);
     expect(stepOutput(journal, 'k8s-delete-node')).toMatchObject({ node });
-    // The node group back at the 3 nodes the drill started with: a new node, Ready and schedulable.
+    // The node group back at the 2 (real) nodes the drill started with: a new real node, Ready and schedulable.
+    expect(node).toMatch(/^drill-node-[12]$/);
     const replaced = stepOutput(journal, 'k8s-replace-node')!;
-    expect(replaced).toMatchObject({ desiredNodes: 3, desiredFrom: 'nodes at drill start' });
-    expect(replaced.schedulableBefore).toHaveLength(2);
-    // In the zone that lost the node (kwok-node-<i> starts in zone i of zone-a, zone-b, zone-c).
-    const lostZone = FAKE_NODE_ZONES[Number(node.replace('kwok-node-', '')) - 1];
-    expect(replaced.added).toEqual([{ node: expect.not.stringMatching(new RegExp(`^${node}$`)), zone: lostZone, readyAfterMs: expect.any(Number) }]);
-    expect(replaced.schedulableAfter).toHaveLength(3);
+    expect(replaced).toMatchObject({ desiredNodes: 2, desiredFrom: 'nodes at drill start' });
+    expect(replaced.schedulableBefore).toHaveLength(1);
+    // In the zone that lost the node (drill-node-<i> starts in zone i of zone-a, zone-b, zone-c).
+    const lostZone = FAKE_NODE_ZONES[Number(node.replace('drill-node-', '')) - 1];
+    expect(replaced.added).toEqual([{ node: 'drill-node-3', zone: lostZone, readyAfterMs: expect.any(Number) }]);
+    expect(replaced.schedulableAfter).toHaveLength(2);
     expect(replaced.schedulableAfter).not.toContain(node);
     expect(failedChecks(journal)).toEqual([]);
     expect(await leftovers(runDir)).toEqual([]);
@@ -156,5 +165,14 @@ describe('Kubernetes drills (real control plane, real CLI)', () => {
     } finally {
       await core.deleteNamespace({ name: namespace });
     }
+  });
+  it('the built-in system without targets.postgres is refused on a cluster with real nodes, nothing deployed (exit 2)', async () => {
+    const { result, runDir, journal } = await run(path.join(ROOT, 'test/fixtures/scenarios/k8s-without-database.yaml'));
+    expect(result.code, result.stdout + result.stderr).toBe(2);
+    expect(journal.error?.code).toBe('DATABASE_REQUIRED');
+    expect(result.stdout).toMatch(/runs as real containers on the nodes of .*add targets\.postgres/);
+    // Refused before the drill's namespace was recorded or created.
+    expect(readResources(path.join(runDir, 'resources.jsonl')).filter((r) => r.kind === 'k8s-namespace')).toEqual([]);
+    expect(await leftovers(runDir)).toEqual([]);
   });
 });

@@ -77,7 +77,8 @@ describe('LocalControlPlane.addNode', () => {
     // zone-a and zone-b have a node each: the new one goes to the zone without.
     expect(zoneOf(node)).toBe('zone-c');
     const cidrs = (await api.core.listNode()).items.map((n) => n.spec?.podCIDR);
-    expect(node.spec?.podCIDR).toBe('10.244.2.0/24');
+    // podCidrOf(2): fake node pod ranges are 198.19.(128+i).0/24, inside the drill network's range.
+    expect(node.spec?.podCIDR).toBe('198.19.130.0/24');
     expect(new Set(cidrs).size).toBe(cidrs.length);
     expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
     expect(cp.nodeAgent(name)?.pid).toBeGreaterThan(0);
@@ -98,7 +99,7 @@ describe('LocalControlPlane.addNode', () => {
     expect(pod.spec?.nodeName).toBe(name);
     expect(pod.status?.phase).toBe('Running');
     // From the new node's own range, so no other node hands out the same IP.
-    expect(pod.status?.podIP).toMatch(/^10\.244\.2\./);
+    expect(pod.status?.podIP).toMatch(/^198\.19\.130\./);
     await api.core.deleteNamespacedPod({ name: 'on-new-node', namespace: NS, gracePeriodSeconds: 0 });
   });
 
@@ -106,13 +107,13 @@ describe('LocalControlPlane.addNode', () => {
     const name = await cp.addNode('replacement-a', 'zone-a');
     expect(name).toBe('replacement-a');
     expect(zoneOf(await readNode(name))).toBe('zone-a');
-    expect((await readNode(name)).spec?.podCIDR).toBe('10.244.3.0/24');
+    expect((await readNode(name)).spec?.podCIDR).toBe('198.19.131.0/24');
 
     const again = await failure(cp.addNode('replacement-a'));
     expect(again).toBeInstanceOf(InputError);
     expect(again).toMatchObject({ code: 'NODE_EXISTS' });
     // A Node someone else registered under the name is refused too, and left alone.
-    await api.core.createNode({ body: fakeNodeManifest(200, { name: 'registered-elsewhere' }) });
+    await api.core.createNode({ body: fakeNodeManifest(120, { name: 'registered-elsewhere' }) });
     expect(await failure(cp.addNode('registered-elsewhere'))).toMatchObject({ code: 'NODE_EXISTS', message: expect.stringMatching(/not one this control plane added/) });
     expect(cp.nodeAgent('registered-elsewhere')).toBeUndefined();
     await api.core.deleteNode({ name: 'registered-elsewhere' });
@@ -161,7 +162,7 @@ describe('k8s-replace-node (runbook "Scale node group to replace nodes")', () =>
       connect: () => cp.connect(),
       nodes: () => cp.nodes(),
       dispose: async () => undefined,
-      addNode: async () => (await api.core.createNode({ body: fakeNodeManifest(201, { name: 'never-ready' }) })).metadata!.name!,
+      addNode: async () => (await api.core.createNode({ body: fakeNodeManifest(121, { name: 'never-ready' }) })).metadata!.name!,
     };
     const have = (await schedulableNodeNames(api)).length;
     const target = new KubernetesTarget(broken, 'local', NS, false, api, have + 1);

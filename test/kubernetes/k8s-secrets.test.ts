@@ -22,6 +22,10 @@ description: "The new token is \${DRILL_E2E_K8S_SECRET}."
 runbook: "Update application connection strings"
 severity: P3
 targets:
+  # The system under drill's database: its API pods are real containers, ready only with it.
+  postgres:
+    provider: auto
+    dataset: { accounts: 50, transfers: 100 }
   kubernetes:
     provider: auto
 workload:

@@ -102,22 +102,26 @@ describe('faults and runbook steps on the real control plane', () => {
   });
 
   it('bad release: pods of the new revision run and never become ready; its handle restores the template', async () => {
-    const handle = await fault({ type: 'k8s-bad-release', deployments: ['truststream-worker'], version: '9.9.9' });
-    expect(handle.details).toEqual({ version: '9.9.9', deployments: [{ name: 'truststream-worker', images: ['registry.k8s.io/pause:9.9.9-broken'] }] });
-    const broken = await waitUntil('broken worker pods', async () => {
-      const pods = (await podsOf('app=truststream-worker')).filter((p) => p.metadata?.labels?.['drill.dev/broken'] === 'true' && p.status?.phase === 'Running');
-      return pods.length > 0 ? pods : undefined;
-    });
-    // Given time (the good pods take 1 s), a broken pod is still not ready: it crash-loops.
-    await new Promise((r) => setTimeout(r, 2500));
-    for (const p of await podsOf('app=truststream-worker,drill.dev/broken=true')) {
-      expect(isReady(p)).toBe(false);
-      expect(p.status?.containerStatuses?.[0]?.state?.waiting?.reason).toBe('CrashLoopBackOff');
-    }
-    expect(broken.length).toBeGreaterThan(0);
+    // TrustStram 4.4.1 exits at start (sut/truststream's release catalogue): a real crash loop.
+    const handle = await fault({ type: 'k8s-bad-release', deployments: ['truststream-worker'], version: '4.4.1' });
+    expect(handle.details).toEqual({ version: '4.4.1', deployments: [{ name: 'truststream-worker', images: ['drill.local/truststream:4.4.1'] }] });
+    const crashLooping = await waitUntil(
+      'a worker pod of the new release in CrashLoopBackOff',
+      async () => {
+        const pods = (await podsOf('app=truststream-worker,app.kubernetes.io/version=4.4.1')).filter((p) => {
+          const c = p.status?.containerStatuses?.[0];
+          return c?.state?.waiting?.reason === 'CrashLoopBackOff' && (c.restartCount ?? 0) >= 1;
+        });
+        return pods.length > 0 ? pods : undefined;
+      },
+      120_000,
+    );
+    // Its container really ran and exited (the kubelet restarts it), and it was never ready.
+    for (const p of crashLooping) expect(p.status?.containerStatuses?.[0]?.lastState?.terminated?.exitCode).toBe(1);
+    for (const p of await podsOf('app=truststream-worker,app.kubernetes.io/version=4.4.1')) expect(isReady(p)).toBe(false);
     await handle[Symbol.asyncDispose]();
-    await step({ step: 'k8s-rollout-status', deployments: ['truststream-worker'], timeout: '30s' });
-    expect((await podsOf('app=truststream-worker')).map((p) => p.spec?.containers[0]?.image)).toEqual(['registry.k8s.io/pause:3.10', 'registry.k8s.io/pause:3.10']);
+    await step({ step: 'k8s-rollout-status', deployments: ['truststream-worker'], timeout: '120s' });
+    expect((await podsOf('app=truststream-worker')).map((p) => p.spec?.containers[0]?.image)).toEqual(['drill.local/truststream:4.4.0', 'drill.local/truststream:4.4.0']);
   });
 
   it('bad release that fails part-way (second deployment missing): the first is reverted, the error passed on', async () => {
@@ -129,61 +133,66 @@ describe('faults and runbook steps on the real control plane', () => {
     const after = await template();
     expect(after.metadata?.labels?.['drill.dev/broken']).toBeUndefined();
     expect(after.spec?.containers.map((c) => c.image)).toEqual(before.spec?.containers.map((c) => c.image));
-    await step({ step: 'k8s-rollout-status', deployments: ['truststream-worker'], timeout: '30s' });
+    await step({ step: 'k8s-rollout-status', deployments: ['truststream-worker'], timeout: '120s' });
   });
 
   it('rollout undo: to the previous revision, to a named one, skipped when already there, refused without history', async () => {
-    await fault({ type: 'k8s-bad-release', deployments: ['truststream-scheduler'], version: '5.0.0' });
-    await fault({ type: 'k8s-bad-release', deployments: ['truststream-scheduler'], version: '5.0.1' });
+    // Two bad releases in a row: 4.4.1 crash-loops, 4.4.2 never passes readiness (schema mismatch).
+    await fault({ type: 'k8s-bad-release', deployments: ['truststream-scheduler'], version: '4.4.1' });
+    await fault({ type: 'k8s-bad-release', deployments: ['truststream-scheduler'], version: '4.4.2' });
     const back = await step({ step: 'k8s-rollout-undo', deployments: ['truststream-scheduler'] });
-    expect(back.deployments).toEqual([{ deployment: 'truststream-scheduler', from: 3, to: 2, changeCause: 'TrustStram 5.0.0', images: ['registry.k8s.io/pause:5.0.0-broken'] }]);
+    expect(back.deployments).toEqual([{ deployment: 'truststream-scheduler', from: 3, to: 2, changeCause: 'TrustStram 4.4.1', images: ['drill.local/truststream:4.4.1'] }]);
     // Still broken: the step only promises the template, rollout status says the rest.
     const status = await failure(step({ step: 'k8s-rollout-status', deployments: ['truststream-scheduler'], timeout: '3s' }));
     expect(status).toBeInstanceOf(StepFailedError);
     expect(status).toMatchObject({ code: 'ROLLOUT_NOT_COMPLETE', message: expect.stringMatching(/0 of 1 updated replicas are available/) });
 
     const toFirst = await step({ step: 'k8s-rollout-undo', deployments: ['truststream-scheduler'], toRevision: 1 });
-    expect(toFirst.deployments).toMatchObject([{ from: 4, to: 1, changeCause: 'TrustStram 4.4.0', images: ['registry.k8s.io/pause:3.10'] }]);
-    await step({ step: 'k8s-rollout-status', deployments: ['truststream-scheduler'], timeout: '30s' });
+    expect(toFirst.deployments).toMatchObject([{ from: 4, to: 1, changeCause: 'TrustStram 4.4.0', images: ['drill.local/truststream:4.4.0'] }]);
+    await step({ step: 'k8s-rollout-status', deployments: ['truststream-scheduler'], timeout: '120s' });
     const again = await step({ step: 'k8s-rollout-undo', deployments: ['truststream-scheduler'], toRevision: 5 });
-    expect(again.deployments).toEqual([{ deployment: 'truststream-scheduler', skipped: 'skipped rollback (current template already matches revision 5)', images: ['registry.k8s.io/pause:3.10'] }]);
+    expect(again.deployments).toEqual([{ deployment: 'truststream-scheduler', skipped: 'skipped rollback (current template already matches revision 5)', images: ['drill.local/truststream:4.4.0'] }]);
 
     const none = await failure(step({ step: 'k8s-rollout-undo', deployments: ['truststream-api-green'] }));
     expect(none).toMatchObject({ code: 'NO_ROLLOUT_HISTORY', message: 'deployment "truststream-api-green" has only revision 1: there is no previous revision to roll back to' });
   });
 
   it('blue-green switch: the Service\'s endpoints become the green pods; a colour with no pods fails the step', async () => {
-    const out = await step({ step: 'k8s-blue-green-switch', to: 'green', timeout: '30s' });
+    const out = await step({ step: 'k8s-blue-green-switch', to: 'green', timeout: '60s' });
     const green = (await podsOf('version=green')).map((p) => p.metadata!.name!).sort();
     expect(out).toMatchObject({ selectorBefore: { app: 'truststream-api', version: 'blue' }, selectorAfter: { app: 'truststream-api', version: 'green' }, readyEndpoints: green });
-    await step({ step: 'k8s-blue-green-switch', to: 'blue', timeout: '30s' });
+    await step({ step: 'k8s-blue-green-switch', to: 'blue', timeout: '60s' });
     const error = await failure(step({ step: 'k8s-blue-green-switch', to: 'purple', timeout: '2s' }));
     expect(error).toMatchObject({ code: 'SWITCH_NOT_EFFECTIVE', message: expect.stringMatching(/no pod of that colour is ready/) });
-    await step({ step: 'k8s-blue-green-switch', to: 'blue', timeout: '30s' });
+    await step({ step: 'k8s-blue-green-switch', to: 'blue', timeout: '60s' });
   });
 
   it('read-only mode: configmap patched, readers restarted; the secret patched, its value kept out of the journal', async () => {
     const cm = await step({ step: 'k8s-configmap-patch', data: { READ_ONLY_MODE: 'true' } });
     expect(cm).toEqual({ configMap: 'truststream-config', previous: { READ_ONLY_MODE: 'false' }, set: { READ_ONLY_MODE: 'true' } });
     const before = (await podsOf('app=truststream-reader')).map((p) => p.metadata!.name);
-    const restart = await step({ step: 'k8s-rollout-restart', deployments: ['truststream-reader'], timeout: '60s' });
+    const restart = await step({ step: 'k8s-rollout-restart', deployments: ['truststream-reader'], timeout: '120s' });
     const after = await podsOf('app=truststream-reader');
     expect(after.map((p) => p.metadata!.name).filter((n) => before.includes(n))).toEqual([]);
     const restartedAt = (restart.restarted as Array<{ restartedAt: string }>)[0]!.restartedAt;
     for (const p of after) expect(p.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt']).toBe(restartedAt);
 
-    const url = 'postgresql://app:Sup3rSecretPw@10.0.0.9:5432/truststream';
-    const out = await step({ step: 'k8s-secret-patch', value: { value: url }, restart: ['truststream-api'], timeout: '60s' });
+    // A URL the restarted API pods really connect with (they must pass readiness on /health):
+    // the shared database's, whose password is the secret to keep out of the journal.
+    const url = shared.databaseUrl;
+    const password = decodeURIComponent(new URL(url).password);
+    expect(password.length).toBeGreaterThan(8);
+    const out = await step({ step: 'k8s-secret-patch', value: { value: url }, restart: ['truststream-api'], timeout: '120s' });
     const secret = await core.readNamespacedSecret({ name: 'truststream-db-credentials', namespace: NS });
     expect(Buffer.from(secret.data!.DATABASE_URL!, 'base64').toString()).toBe(url);
     expect(out.value).toBe(`[REDACTED] (${url.length} characters)`);
-    expect(JSON.stringify(out) + JSON.stringify(recorder.journal.events)).not.toContain('Sup3rSecretPw');
+    expect(JSON.stringify(out) + JSON.stringify(recorder.journal.events)).not.toContain(password);
   });
 
   it('scale: to zero leaves no pod (the runbook\'s "stop write operations"), and back', async () => {
-    expect(await step({ step: 'k8s-scale', deployment: 'truststream-api-green', replicas: 0, timeout: '30s' })).toMatchObject({ from: 3, to: 0 });
+    expect(await step({ step: 'k8s-scale', deployment: 'truststream-api-green', replicas: 0, timeout: '60s' })).toMatchObject({ from: 3, to: 0 });
     expect(await podsOf('version=green')).toEqual([]);
-    await step({ step: 'k8s-scale', deployment: 'truststream-api-green', replicas: 3, timeout: '30s' });
+    await step({ step: 'k8s-scale', deployment: 'truststream-api-green', replicas: 3, timeout: '120s' });
     expect((await podsOf('version=green')).filter(isReady)).toHaveLength(3);
   });
 
@@ -192,7 +201,7 @@ describe('faults and runbook steps on the real control plane', () => {
     expect(handle.details).toEqual({ deployment: 'truststream-reader', replicasBefore: 2 });
     expect(await podsOf('app=truststream-reader')).toEqual([]);
     await handle[Symbol.asyncDispose]();
-    await step({ step: 'k8s-rollout-status', deployments: ['truststream-reader'], timeout: '30s' });
+    await step({ step: 'k8s-rollout-status', deployments: ['truststream-reader'], timeout: '120s' });
   });
 
   it('pod kill: the chosen pods are gone when it returns and their ReplicaSet replaces them', async () => {
@@ -203,21 +212,28 @@ describe('faults and runbook steps on the real control plane', () => {
     expect(before).toEqual(expect.arrayContaining(killed));
     const now = (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=truststream-api,version=blue' })).items.map((p) => p.metadata!.name!);
     expect(now.filter((n) => killed.includes(n))).toEqual([]);
-    await step({ step: 'k8s-rollout-status', deployments: ['truststream-api'], timeout: '30s' });
+    await step({ step: 'k8s-rollout-status', deployments: ['truststream-api'], timeout: '120s' });
     const none = await failure(fault({ type: 'k8s-pod-kill', selector: 'app=nothing-here' }));
     expect(none).toMatchObject({ code: 'NO_PODS_MATCH' });
   });
 
   it('incident assessment: pods not running, rollout history, and the decision-matrix reading', async () => {
-    await fault({ type: 'k8s-bad-release', deployments: ['truststream-api'], version: '6.0.0' });
+    await fault({ type: 'k8s-bad-release', deployments: ['truststream-api'], version: '4.4.1' });
+    // A real container takes its time to start, exit and be backed off: assessed once it has.
+    await waitUntil(
+      'an API pod of 4.4.1 in CrashLoopBackOff',
+      async () =>
+        (await podsOf('app=truststream-api,app.kubernetes.io/version=4.4.1')).find((p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff'),
+      120_000,
+    );
     const out = await step({ step: 'k8s-incident-assessment', deployments: ['truststream-api', 'truststream-scheduler'] });
     expect(out).toMatchObject({ namespace: NS, impact: 'partial outage', degraded: ['truststream-api'], down: [] });
     const api = (out.deployments as Array<{ name: string; history: Array<{ changeCause: string }> }>)[0]!;
     // Revision 2 is the restart after the secret patch above: a new revision with the same change-cause.
-    expect(api.history.map((h) => h.changeCause)).toEqual(['TrustStram 4.4.0', 'TrustStram 4.4.0', 'TrustStram 6.0.0']);
+    expect(api.history.map((h) => h.changeCause)).toEqual(['TrustStram 4.4.0', 'TrustStram 4.4.0', 'TrustStram 4.4.1']);
     expect(out.notRunning).toEqual(expect.arrayContaining([expect.objectContaining({ reason: 'CrashLoopBackOff', phase: 'Running', ready: false })]));
     await step({ step: 'k8s-rollout-undo', deployments: ['truststream-api'] });
-    await step({ step: 'k8s-rollout-status', deployments: ['truststream-api'], timeout: '30s' });
+    await step({ step: 'k8s-rollout-status', deployments: ['truststream-api'], timeout: '120s' });
   });
 });
 

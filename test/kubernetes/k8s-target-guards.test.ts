@@ -169,7 +169,8 @@ describe('cluster-scoped kinds in custom manifests, by API discovery', () => {
       message: expect.stringContaining(`${CLUSTER_KIND.kind} guard-everywhere (${GROUP}/v1) is cluster-scoped (API discovery says it is not namespaced)`),
     });
     expect(exitCodeForError(error)).toBe(2);
-    const widgets = await custom.listClusterCustomObject({ group: GROUP, version: 'v1', plural: CLUSTER_KIND.plural });
+    // The apiserver answers 429 "storage is (re)initializing" for a while after a CRD changed: retried, as clients do.
+    const widgets = await waitUntil('the cluster-scoped widgets listed', () => custom.listClusterCustomObject({ group: GROUP, version: 'v1', plural: CLUSTER_KIND.plural }));
     expect((widgets as { items: unknown[] }).items).toEqual([]);
     expect((await core.listNamespacedConfigMap({ namespace: LABELLED })).items.map((c) => c.metadata?.name)).not.toContain('guard-config');
   });

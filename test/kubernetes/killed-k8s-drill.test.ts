@@ -8,12 +8,15 @@ import { readResources } from '../../src/engine/resource-ledger.js';
 import { listRunLedgers } from '../../src/engine/run-ledger.js';
 import { loadKubeConfig } from '../../src/targets/kubernetes/cluster-client.js';
 import { recordedProcessAlive } from '../../src/targets/kubernetes/recorded-process.js';
-import { readJournal, ROOT, runCli } from '../e2e/helpers.js';
+import { leftovers as serversLeft, readJournal, ROOT, runCli } from '../e2e/helpers.js';
 import { ownersGone, runAndKill } from '../e2e/kill-helpers.js';
 import { waitUntil } from './helpers.js';
 
 // kill -9 of Kubernetes drills (real control planes, real CLI): the drill's own control plane
 // (etcd, kube-apiserver, controllers, kwok) and a namespace in a cluster that outlives the drill.
+// The drill has its own PostgreSQL (the system under drill needs it on real nodes): provisioning
+// both takes minutes on a loaded machine before the baseline the tests kill at.
+const REACH_BASELINE_MS = 360_000;
 const shared = inject('k8s');
 const core = loadKubeConfig(shared.kubeconfigPath, shared.context).makeApiClient(CoreV1Api);
 const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-k8s-killed-'));
@@ -44,16 +47,17 @@ function leftovers(runDir: string): string[] {
 }
 
 describe('kill -9 of Kubernetes drills', () => {
-  it('`drill run` killed: the drill stops its own control plane (etcd, apiserver, controllers, kwok); cleanup writes the evidence', { timeout: 300_000 }, async () => {
+  it('`drill run` killed: the drill stops its own control plane (etcd, apiserver, controllers, kwok); cleanup writes the evidence', { timeout: 600_000 }, async () => {
     // DRILL_KUBECONFIG empty: a control plane of the drill's own, not the shared one.
     const env = { DRILL_RUNS_DIR: runs, DRILL_KUBECONFIG: '' };
-    const killed = await runAndKill({ scenario, reportsDir, env, groups: 'cli', when: baseline, what: 'the baseline' });
+    const killed = await runAndKill({ scenario, reportsDir, env, groups: 'cli', when: baseline, what: 'the baseline', reachTimeoutMs: REACH_BASELINE_MS });
     await ownersGone(killed.ledgerFile);
     const recorded = readResources(path.join(killed.runDir, 'resources.jsonl'));
     expect(recorded.filter((r) => r.kind === 'process').map((r) => r.name)).toEqual(
       expect.arrayContaining(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok:kwok-node-1']),
     );
     expect(leftovers(killed.runDir)).toEqual([]);
+    expect(serversLeft(killed.runDir)).toEqual([]);
     const journal = readJournal(killed.runDir);
     expect(journal.status).toBe('interrupted');
     expect(journal.error?.code).toBe('RUN_COMMAND_GONE');
@@ -64,14 +68,15 @@ describe('kill -9 of Kubernetes drills', () => {
     expect(existsSync(killed.ledgerFile)).toBe(false);
   });
 
-  it('`drill run` and the drill killed: `drill cleanup` deletes the namespace it made in a running cluster', { timeout: 300_000 }, async () => {
+  it('`drill run` and the drill killed: `drill cleanup` deletes the namespace it made in a running cluster', { timeout: 600_000 }, async () => {
     const env = { DRILL_RUNS_DIR: runs, DRILL_KUBECONFIG: shared.kubeconfigPath };
-    const killed = await runAndKill({ scenario, reportsDir, env, groups: 'cli-and-drill', when: baseline, what: 'the baseline' });
+    const killed = await runAndKill({ scenario, reportsDir, env, groups: 'cli-and-drill', when: baseline, what: 'the baseline', reachTimeoutMs: REACH_BASELINE_MS });
     await ownersGone(killed.ledgerFile);
     const namespace = readResources(path.join(killed.runDir, 'resources.jsonl')).find((r) => r.kind === 'k8s-namespace')?.name;
     expect(namespace).toBeDefined();
-    // Negative control: nobody deleted it yet.
+    // Negative control: nobody deleted it yet, nor the drill's PostgreSQL.
     expect(await namespaceExists(namespace!)).toBe(true);
+    expect(serversLeft(killed.runDir).length).toBeGreaterThan(0);
 
     const cleanup = await runCli(['cleanup'], { env });
     expect(cleanup.code, cleanup.stdout + cleanup.stderr).toBe(0);
@@ -79,6 +84,7 @@ describe('kill -9 of Kubernetes drills', () => {
     await waitUntil(`namespace ${namespace} to be gone`, async () => ((await namespaceExists(namespace!)) ? undefined : true), 120_000);
     const marker = JSON.parse(readFileSync(path.join(killed.runDir, 'killed.json'), 'utf8')) as KilledRunRecord;
     expect(marker.removed).toContain(`namespace ${namespace}`);
+    expect(serversLeft(killed.runDir)).toEqual([]);
     expect(existsSync(killed.ledgerFile)).toBe(false);
   });
 });

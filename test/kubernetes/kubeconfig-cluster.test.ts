@@ -90,7 +90,8 @@ describe('an existing cluster through a kubeconfig', () => {
   it('allows a labelled namespace through an allowed context', async () => {
     const cluster = await KubeconfigCluster.open({ kubeconfigPath: shared.kubeconfigPath, allowedContexts: [shared.context] });
     await expect(requireDrillTargetNamespace(cluster, target)).resolves.toBeUndefined();
-    expect((await cluster.nodes()).map((n) => n.name)).toEqual(shared.nodes);
+    // Every node of the cluster: the real ones and the (tainted) fake ones.
+    expect((await cluster.nodes()).map((n) => n.name)).toEqual([...shared.realNodes, ...shared.nodes].sort());
     await cluster.dispose();
     // dispose() of a cluster the harness was only given leaves it alone.
     expect((await admin.readNamespace({ name: target })).status?.phase).toBe('Active');

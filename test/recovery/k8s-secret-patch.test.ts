@@ -3,6 +3,8 @@ import type { DrillContext } from '../../src/engine/drill-context.js';
 import { k8sSecretPatch } from '../../src/recovery/k8s-secret-patch.js';
 import { Redactor } from '../../src/report/redactor.js';
 import { recoveryStep } from '../../src/scenario/schema.js';
+import { applicationConnection, databaseUrl } from '../../src/targets/kubernetes/database-url.js';
+import { HOST_IP } from '../../src/targets/network/layout.js';
 
 // The apiserver is faked here to reach the failure paths a real one does not take on demand
 // (a patch rejected with the body quoted, a patch that does not stick); the success path runs on
@@ -29,11 +31,13 @@ function fakeContext(api: { patch?: (body: unknown) => Promise<unknown>; stored?
     },
     recorder: { event: (...args: unknown[]) => events.push(args), secrets },
     router: {
-      connection: { host: '10.0.0.9', port: 5432, user: 'app', password: 'Primary-Pw-77', database: 'truststream' },
+      connection: { host: '127.0.0.1', port: 5432, user: 'app', password: 'Primary-Pw-77', database: 'truststream' },
       current: { name: 'pg-2' },
     },
+    // As in a drill network: the pods reach the harness's loopback database at the network's host address.
+    applicationDatabaseUrl: (c: Parameters<typeof applicationConnection>[0]) => databaseUrl(applicationConnection(c, HOST_IP)),
   } as unknown as DrillContext;
-  return { ctx, events, secrets };
+  return { ctx, events, secrets, stored: () => stored };
 }
 
 const literal = recoveryStep.parse({ step: 'k8s-secret-patch', secret: 'db', key: 'DB_PASSWORD', value: { value: SECRET }, restart: [] });
@@ -69,11 +73,14 @@ describe('k8s-secret-patch keeps the value out of output, events and errors', ()
     expect(error.message).not.toContain(base64);
   });
 
-  it('current-primary is shown as its connection without the password', async () => {
-    const { ctx, events } = fakeContext({});
+  it('current-primary is shown as the URL the pods got, without the password', async () => {
+    const { ctx, events, stored } = fakeContext({});
     const step = recoveryStep.parse({ step: 'k8s-secret-patch', secret: 'db', key: 'DB_PASSWORD', value: 'current-primary', restart: [] });
     const out = await k8sSecretPatch(ctx, step as Parameters<typeof k8sSecretPatch>[1]);
-    expect(out).toMatchObject({ value: 'postgresql://app@10.0.0.9:5432/truststream', instance: 'pg-2' });
+    // The Secret holds what the pods need (their address for the database, the password) ...
+    expect(Buffer.from(stored()!, 'base64').toString()).toBe(`postgresql://app:Primary-Pw-77@${HOST_IP}:5432/truststream`);
+    // ... and the journal says where they were pointed, not the harness's loopback view.
+    expect(out).toMatchObject({ value: `postgresql://app@${HOST_IP}:5432/truststream`, instance: 'pg-2' });
     expect(JSON.stringify(out) + JSON.stringify(events)).not.toContain('Primary-Pw-77');
   });
 });

@@ -25,7 +25,7 @@ const STRATEGIES: Strategy[] = [
       : undefined,
   async (wanted) => (wanted === 'local' ? { name: 'local', how: 'start-local', why: 'chosen in the scenario' } : undefined),
   async (wanted, _env, docker) => (wanted === 'auto' && (await docker()) ? { name: 'kind', how: 'kind', why: 'auto: a Docker engine answers' } : undefined),
-  async () => ({ name: 'local', how: 'start-local', why: 'auto: no Docker engine answers, starting a local control plane (kwok nodes)' }),
+  async () => ({ name: 'local', how: 'start-local', why: 'auto: no Docker engine answers, starting a local control plane' }),
 ];
 
 export async function chooseKubernetesProvider(
