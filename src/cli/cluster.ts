@@ -39,19 +39,19 @@ const STOP_TIMEOUT_MS = 60_000;
 
 /**
  * `drill cluster up|down|list`: a local Kubernetes cluster (real etcd, kube-apiserver, controller
- * manager and scheduler on loopback, kwok nodes) for trying runbook steps by hand. `up` leaves it
+ * manager and scheduler on loopback; real kubelet nodes and/or kwok nodes) for trying runbook steps by hand. `up` leaves it
  * running in the background, like `kind create cluster`, kept by a detached `cluster keep`
  * process whose state is in ~/.cache/drill/clusters/<name>/; `down` stops it.
  */
 export function registerClusterCommands(program: Command, setExitCode: (code: number) => void): void {
   const cluster = program
     .command('cluster')
-    .description('a local Kubernetes cluster (real control plane, nodes simulated by kwok) to try runbook steps on');
+    .description('a local Kubernetes cluster (real control plane; real kubelet nodes, or nodes simulated by kwok) to try runbook steps on');
 
   cluster
     .command('up')
     .description('start a cluster in the background and print its kubeconfig (`export KUBECONFIG=...`); exit 3 when it cannot start')
-    .option('--local', 'etcd, kube-apiserver, controller manager and scheduler on loopback, kwok nodes (the default)', true)
+    .option('--local', 'etcd, kube-apiserver, controller manager and scheduler on loopback, with real and/or kwok nodes (the default)', true)
     .option('--name <name>', 'cluster name; several can run side by side', 'default')
     .option('--nodes <n>', 'fake (kwok) nodes, spread over zone-a, zone-b, zone-c (default: none beside real nodes)')
     .option('--real-nodes <n>', 'real nodes (containerd + kubelet, TrustStram images imported; needs root; default 2, or 0 when only --nodes is given)')

@@ -14,8 +14,8 @@ const NOT_READY_TIMEOUT_MS = 180_000;
 type NodeFailure = Extract<Fault, { type: 'k8s-node-failure' }>;
 
 /**
- * A node is lost. `not-ready`: its agent (kwok, standing in for the kubelet) is killed, so the
- * node stops heartbeating; the control plane marks it NotReady after its grace period and evicts
+ * A node is lost. `not-ready`: its agent (the kubelet of a real node, whose containers keep
+ * running; kwok on a fake node) is killed, so the node stops heartbeating; the control plane marks it NotReady after its grace period and evicts
  * its pods once their tolerations run out, as on a real cluster. `delete`: the Node object is
  * deleted and its pods with it (what a cloud provider's node termination ends in).
  *
