@@ -20,7 +20,7 @@ type NodeFailure = Extract<Fault, { type: 'k8s-node-failure' }>;
  * deleted and its pods with it (what a cloud provider's node termination ends in).
  *
  * In effect (T_fault) for `not-ready` when the control plane marks the node NotReady, not when the
- * agent dies: until then the simulated pods on it still count as ready endpoints, so no probe
+ * agent dies: until then the pods on it still count as ready endpoints, so no probe
  * could see the outage. The instant reported is the last read that still found the node Ready
  * (it turned NotReady after that), polled every 250 ms. The time from the kill to NotReady (the
  * node monitor grace period) is in the fault's details. `delete`: T_fault is when the agent is killed.
