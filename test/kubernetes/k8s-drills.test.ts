@@ -86,9 +86,10 @@ describe('Kubernetes drills (real control plane, real CLI)', () => {
     expect(stepOutput(journal, 'k8s-rollout-status')?.deployments).toEqual(
       expect.arrayContaining([expect.objectContaining({ deployment: 'truststream-api', message: 'deployment "truststream-api" successfully rolled out' })]),
     );
-    // Every probe failed after the fault (each component lost capacity) and recovered.
+    // Every capacity probe failed after the fault (each component lost capacity) and recovered. The
+    // health check through the Service may see a blip too (an old pod draining during the rollouts).
     const failing = new Set(journal.probes.filter((p) => !p.ok && p.t >= journal.marks.tFault!.t).map((p) => p.probe));
-    expect(failing).toEqual(new Set(['api-ready-endpoints', 'worker-available', 'scheduler-available']));
+    expect([...failing].filter((p) => p !== 'api-health').sort()).toEqual(['api-ready-endpoints', 'scheduler-available', 'worker-available']);
     expect(await leftovers(runDir)).toEqual([]);
   });
 
