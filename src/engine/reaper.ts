@@ -5,6 +5,7 @@ import { isPostgresPid } from '../targets/postgres/native-process.js';
 import { runCommand } from '../targets/process/run-command.js';
 import { stopRecordedProcess } from '../targets/kubernetes/recorded-process.js';
 import { reapNamespace } from '../targets/kubernetes/reap-namespace.js';
+import { removeLabelledContainers } from '../targets/docker/remove-containers.js';
 import { readResources } from './resource-ledger.js';
 
 const debug = createDebug('drill:reaper');
@@ -35,6 +36,11 @@ export async function reapResources(ledgerFile: string): Promise<string[]> {
       }
     });
     reaped.push(`postgres ${r.path}`);
+  }
+  // Containers (testcontainers PostgreSQL): removing one stops every server in it.
+  for (const r of resources.filter((r) => r.kind === 'docker-container')) {
+    const { removed } = await removeLabelledContainers(r.engine, r.labels);
+    for (const name of removed) reaped.push(`container ${name}`);
   }
   // Namespaces in clusters that outlive the drill; their deletion is only started, not awaited.
   for (const r of resources.filter((r) => r.kind === 'k8s-namespace')) {
