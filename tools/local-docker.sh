@@ -136,14 +136,15 @@ EOF
     readlink "/proc/$pid/ns/net" > "$run/netns"
     readlink "/proc/$pid/ns/mnt" > "$run/mntns"
     say "dockerd pid $pid, socket $socket"
-  fi
-  # The engine is drill's alone: a container still there was left by a drill or test that was killed.
-  local left
-  left="$(docker_cli ps -aq)"
-  if [ -n "$left" ]; then
-    say "removing $(echo "$left" | wc -l) container(s) left by an earlier run"
-    # shellcheck disable=SC2086
-    docker_cli rm -f -v $left >/dev/null
+    # The engine is drill's alone and was just started: a container in its data root was left by
+    # a run killed with the engine before. (Not when it already ran: its containers may be in use.)
+    local left
+    left="$(docker_cli ps -aq)"
+    if [ -n "$left" ]; then
+      say "removing $(echo "$left" | wc -l) container(s) left by an earlier run"
+      # shellcheck disable=SC2086
+      docker_cli rm -f -v $left >/dev/null
+    fi
   fi
   [ "${DRILL_DOCKER_NO_IMAGE:-0}" = 1 ] || DOCKER_HOST="unix://$socket" bash "$here/build-postgres-image.sh" "$image"
 }
@@ -190,12 +191,23 @@ stop() {
   if [ -f "$run/caller-network.before" ]; then
     if [ "$(readlink /proc/self/ns/net)" != "$(cat "$run/caller-netns")" ]; then
       say "not started from this network namespace: its interfaces, routes and rules are not compared"
-    elif ! caller_network | diff -u "$run/caller-network.before" - >&2; then
-      say "this network namespace differs from before the engine started (diff above): something the engine did escaped its namespace"
-      status=1
+    else
+      # The engine can only add (an interface, address, route or rule); what went away was removed
+      # by someone else meanwhile (on a shared machine, another program's temporary route).
+      local added gone
+      caller_network > "$run/caller-network.after"
+      # diff exits 1 when the files differ: that is the answer here, not an error.
+      added="$(diff "$run/caller-network.before" "$run/caller-network.after" | sed -n 's/^> //p' || true)"
+      gone="$(diff "$run/caller-network.before" "$run/caller-network.after" | sed -n 's/^< //p' || true)"
+      if [ -n "$gone" ]; then say "gone from this network namespace while the engine ran (not the engine's doing): $(echo "$gone" | tr '\n' ';')"; fi
+      if [ -n "$added" ]; then
+        printf '%s\n' "$added" >&2
+        say "appeared in this network namespace while the engine ran (above): the engine's (it escaped its namespace) or another program's"
+        status=1
+      fi
     fi
   fi
-  rm -f "$socket" "$pidfile" "$run/keeper.pid" "$run/netns" "$run/mntns" "$run/caller-netns" "$run/caller-network.before" "$run/key.json"
+  rm -f "$socket" "$pidfile" "$run/keeper.pid" "$run/netns" "$run/mntns" "$run/caller-netns" "$run/caller-network.before" "$run/caller-network.after" "$run/key.json"
   [ "$status" = 0 ] && say "stopped; nothing left running"
   return "$status"
 }

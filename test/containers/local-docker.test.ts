@@ -137,4 +137,16 @@ describe.skipIf(!runnable)(`tools/local-docker.sh${runnable ? '' : ' (skipped: n
     const status = spawnSync('nsenter', [`--net=/proc/${outer.pid}/ns/net`, '--', 'bash', SCRIPT, 'status'], { env, encoding: 'utf8' });
     expect([status.status, status.stdout.trim()]).toEqual([1, 'not running']);
   });
+
+  it('stop fails, naming it, when something appeared in the namespace it was started from (negative control of the check)', { timeout: 120_000 }, () => {
+    inOuter(['bash', SCRIPT, 'start']);
+    // What an engine escaping its namespace would leave: here added by hand, in the stand-in root namespace.
+    inOuter(['ip', 'route', 'add', 'unreachable', '198.51.100.0/24']);
+    const stop = spawnSync('nsenter', [`--net=/proc/${outer!.pid}/ns/net`, '--', 'bash', SCRIPT, 'stop'], { env, encoding: 'utf8' });
+    expect(stop.status).toBe(1);
+    expect(stop.stderr).toMatch(/unreachable 198\.51\.100\.0\/24[\s\S]*appeared in this network namespace while the engine ran/);
+    // The engine itself is stopped all the same.
+    expect(existsSync(path.join(dir, 'run/dockerd.pid'))).toBe(false);
+    inOuter(['ip', 'route', 'del', 'unreachable', '198.51.100.0/24']);
+  });
 });
