@@ -40,19 +40,25 @@ engine_pid() {
   echo "$pid"
 }
 
+apt_install() {
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "$@" >/dev/null \
+    || { apt-get update -qq -o DPkg::Lock::Timeout=600 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "$@" >/dev/null; }
+}
+
 install_engine() {
   command -v dockerd >/dev/null 2>&1 && return 0
   command -v apt-get >/dev/null 2>&1 || die "dockerd is not installed and there is no apt-get; install Docker Engine 20.10+ (dockerd)" 3
   say "installing docker.io (apt-get)"
   # The package would start a system-wide dockerd with docker0 in the root network namespace:
-  # service starts are refused while it installs.
-  local policy=/usr/sbin/policy-rc.d made_policy=0
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && made_policy=1
+  # service starts are refused while it installs (policy-rc.d exit 101), by a policy file made
+  # for the install and removed after it, or by the one the machine has.
+  local policy=/usr/sbin/policy-rc.d
+  if [ -e "$policy" ]; then
+    apt_install docker.io || die "apt-get install docker.io failed" 3
+  else
+    ( trap 'rm -f "$policy"' EXIT INT TERM; printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod 755 "$policy"; apt_install docker.io ) \
+      || die "apt-get install docker.io failed" 3
   fi
-  trap '[ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d' RETURN
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 docker.io >/dev/null \
-    || { apt-get update -qq -o DPkg::Lock::Timeout=600 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 docker.io >/dev/null; }
 }
 
 # What the calling network namespace (the root namespace, when called from a shell of this
@@ -77,6 +83,11 @@ namespace_pids() {
   net="$(cat "$run/netns" 2>/dev/null || true)"
   mnt="$(cat "$run/mntns" 2>/dev/null || true)"
   [ -n "$net$mnt" ] || return 0
+  # Never the namespaces this shell is in (the root ones): their members are not the engine's.
+  if [ "$net" = "$(readlink /proc/self/ns/net)" ] || [ "$mnt" = "$(readlink /proc/self/ns/mnt)" ]; then
+    say "the recorded engine namespaces are this shell's own; not stopping their processes"
+    return 0
+  fi
   for p in /proc/[0-9]*; do
     n="$(readlink "$p/ns/net" 2>/dev/null || true)"
     m="$(readlink "$p/ns/mnt" 2>/dev/null || true)"
@@ -125,14 +136,14 @@ EOF
     # setsid: the engine outlives this shell and is not in its terminal's process group.
     setsid unshare --net --mount --propagation private --fork -- "$0" __inside "$dir" > "$run/dockerd.log" 2>&1 < /dev/null &
     echo $! > "$run/keeper.pid"
-    local i
+    local i ready=0
     for i in $(seq 1 600); do
       pid="$(engine_pid || true)"
-      if [ -n "$pid" ] && [ -S "$socket" ] && docker_cli version --format '{{.Server.Version}}' >/dev/null 2>&1; then break; fi
+      if [ -n "$pid" ] && [ -S "$socket" ] && docker_cli version --format '{{.Server.Version}}' >/dev/null 2>&1; then ready=1; break; fi
       kill -0 "$(cat "$run/keeper.pid")" 2>/dev/null || { tail -n 20 "$run/dockerd.log" >&2; die "dockerd exited while starting (log above)"; }
       sleep 0.1
     done
-    [ -n "${pid:-}" ] || die "dockerd did not answer within 60 s (log: $run/dockerd.log)"
+    [ "$ready" = 1 ] || die "dockerd did not answer within 60 s (log: $run/dockerd.log); stop it with: tools/local-docker.sh stop"
     readlink "/proc/$pid/ns/net" > "$run/netns"
     readlink "/proc/$pid/ns/mnt" > "$run/mntns"
     say "dockerd pid $pid, socket $socket"
