@@ -164,7 +164,10 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
           ));
         } catch (error) {
           const e = asDrillError(error);
-          if (e.kind === 'interrupted' || e.kind === 'input' || e.code === 'DRILL_TIMEOUT') throw error;
+          // A step that could not act (a target out of reach, a tool or capability missing here) says
+          // nothing about the runbook: the drill ends as an environment failure (exit 3), as
+          // provisioning does, instead of judging a recovery that never ran.
+          if (e.kind === 'interrupted' || e.kind === 'input' || e.kind === 'environment') throw error;
           recovered = false;
           recorder.event('step-failed', `${step.step}: ${e.message}`);
         }

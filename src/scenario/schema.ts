@@ -23,6 +23,17 @@ const postgresTarget = z
       .default('auto')
       .meta({ description: 'auto: testcontainers when a Docker engine answers, else native binaries' }),
     version: z.number().int().min(12).optional().meta({ description: 'PostgreSQL major version wanted' }),
+    image: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/, 'an image reference like postgres:15-alpine or registry.example.com/team/postgres:15')
+      // Docker's own limit on a repository name; a reference with a tag or digest fits well within 512.
+      .max(512)
+      .optional()
+      .meta({
+        description:
+          'testcontainers provider: the PostgreSQL image (default: DRILL_POSTGRES_IMAGE, else the official postgres:<version>-alpine). ' +
+          'It must behave like the official image (POSTGRES_* variables, docker-entrypoint.sh, PostgreSQL tools on PATH)',
+      }),
     url: z.string().optional().meta({ description: 'external provider: connection URL (may use ${ENV_VAR})' }),
     drillTarget: z
       .boolean()
@@ -41,7 +52,7 @@ const postgresTarget = z
       .min(0)
       .max(5)
       .default(0)
-      .meta({ description: 'Streaming replicas of the primary (native provider), named replica-1, replica-2, …' }),
+      .meta({ description: 'Streaming replicas of the primary (native and testcontainers providers), named replica-1, replica-2, …' }),
     replication: z
       .enum(['async', 'sync'])
       .default('async')

@@ -86,7 +86,7 @@ describe('external PostgreSQL deployment (a real local server behind a URL)', ()
     const pid = source!.primary.postmasterPid();
     const ext = await external(false);
     expect(ext.drillTarget).toBe(false);
-    expect(ext.primary.dataDir).toBeUndefined();
+    expect(ext.primary.dataDirectory).toBeUndefined();
     for (const op of ['stop', 'start', 'kill'] as const) {
       await expect(ext.primary[op]()).rejects.toMatchObject({ name: 'InputError', code: 'NOT_A_DRILL_TARGET', kind: 'input' });
     }
