@@ -1,0 +1,62 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { STEP_PERFORMS, VERIFY_PERFORMS } from '../../src/recovery/runbook-performs.js';
+import { performsProcedure, type Performs } from '../../src/runbook/performs.js';
+import { performedProcedures, plannedActions, scenarioScope } from '../../src/runbook/scope.js';
+import { loadScenarioFiles } from '../../src/scenario/loader.js';
+import { IDS, shippedRunbook } from './shipped-runbook.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const matches = (entry: Performs) => shippedRunbook().procedures.filter((p) => performsProcedure(entry, p)).map((p) => p.id.split('/').at(-1));
+
+describe('the step kind → runbook procedure table, reviewed against the runbook', () => {
+  it('every entry names at least one procedure of the shipped runbook (a renamed command or a typo fails here)', () => {
+    const entries = [...Object.entries(STEP_PERFORMS), ...Object.entries(VERIFY_PERFORMS)].flatMap(([kind, list]) => list.map((entry) => [kind, entry] as const));
+    expect(entries.length).toBeGreaterThan(30);
+    for (const [kind, entry] of entries) expect(matches(entry), `${kind}: ${JSON.stringify('title' in entry ? entry.title : String(entry.command))}`).not.toEqual([]);
+    // The negative control: a command the runbook does not have matches nothing.
+    expect(matches({ command: 'kubectl rollout pause' })).toEqual([]);
+    expect(matches({ title: 'Stop all writes', how: '-' })).toEqual([]);
+  });
+
+  it('names what the issue names: rollout undo, point-in-time-restore.sh', () => {
+    expect(STEP_PERFORMS['k8s-rollout-undo'].flatMap(matches)).toEqual(['option-1-kubernetes-rolling-rollback#rollback-to-previous-version']);
+    expect(STEP_PERFORMS['pitr-restore'].flatMap(matches)).toEqual(['data-recovery#restore-from-point-in-time-backup']);
+    // A script is matched by its path, not by the commands inside it: the breaker script calls
+    // auto-rollback.sh, which is the other script's procedure only.
+    expect(matches({ command: 'scripts/emergency/auto-rollback.sh' })).toEqual(['auto-rollback-script#scripts-emergency-auto-rollback-sh']);
+    expect(STEP_PERFORMS['k8s-rollout-undo'].flatMap(matches)).not.toContain('auto-rollback-script#scripts-emergency-auto-rollback-sh');
+  });
+
+  it('one command in two sections is why credit is scoped to the scenario\'s sections', () => {
+    expect(STEP_PERFORMS['k8s-rollout-restart'].flatMap(matches)).toEqual(['immediate-response#restart-read-only-instances', 'primary-database-failure#restart-application-pods']);
+    const scope = scenarioScope(shippedRunbook(), { runbook: 'Scenario 2: Database Corruption' });
+    const performed = performedProcedures(scope, [{ label: 'recovery[0] k8s-rollout-restart', performs: STEP_PERFORMS['k8s-rollout-restart'] }]);
+    expect([...performed.keys()]).toEqual([`${IDS.scenario2}/immediate-response#restart-read-only-instances`]);
+  });
+
+  it('the shipped catalogue, every drill passing, covers these; DNS failover, Scenario 1 and Scenario 3 stay never drilled', async () => {
+    const runbook = shippedRunbook();
+    const files = readdirSync(path.join(ROOT, 'drills/scenarios')).map((f) => path.join(ROOT, 'drills/scenarios', f));
+    const loaded = await loadScenarioFiles(files, { requireEnv: false, runbook });
+    const covered = new Set<string>();
+    for (const { scenario } of loaded) {
+      if (scenario.tags.includes('negative-control')) continue;
+      // The breaker trips in its drill (the drill fails otherwise), so its auto-rollback runs.
+      const outputs = scenario.recovery.map((s) => (s.step === 'k8s-circuit-breaker' ? { tripped: true } : undefined));
+      for (const id of performedProcedures(scenarioScope(runbook, scenario), plannedActions(scenario, outputs), scenario.covers).keys()) covered.add(id);
+    }
+    const sectionsCovered = (prefix: string) => runbook.procedures.filter((p) => p.sectionId.startsWith(prefix)).map((p) => covered.has(p.id));
+    expect(sectionsCovered(IDS.option3)).toEqual([false, false]);
+    expect(sectionsCovered(IDS.scenario3)).toEqual(Array(7).fill(false));
+    expect(sectionsCovered('disaster-recovery-scenarios/scenario-1')).toEqual(Array(6).fill(false));
+    expect(sectionsCovered(IDS.scenario2)).toEqual(Array(6).fill(true));
+    expect(sectionsCovered(IDS.option1)).toEqual([true, true, true]);
+    expect(sectionsCovered('automated-recovery-scripts')).toEqual([true, true]);
+    // Quick health check (curl /health): no step runs it, the probes are not a step.
+    expect(sectionsCovered('emergency-rollback-procedures/immediate-response-0-5-minutes/step-1-incident-assessment')).toEqual([false, true, true]);
+    expect(sectionsCovered(IDS.consistency)).toEqual([true, true, true]);
+    expect(covered.size).toBe(29);
+  });
+});
