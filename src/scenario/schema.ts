@@ -5,6 +5,7 @@ import { needs, needsWhen } from './target-needs.js';
 import { k8sReadyProbe, kubernetesFaults, kubernetesRecoverySteps, kubernetesTarget } from './kubernetes-schema.js';
 import { restoresService } from './restores-service.js';
 import { loadSettings, performanceLimits, serviceComponent, serviceRestartStep, serviceTarget, smokeStep, verifyStep } from './service-schema.js';
+import { PROCEDURE_ID_PATTERN } from '../runbook/procedure-ids.js';
 
 /**
  * The scenario file format. This is the single source of truth: TypeScript types are inferred
@@ -395,7 +396,24 @@ export const scenarioSchema = z
       .meta({ description: `Names the run directory reports/<time>-<name>: lower-case letters, digits and dashes, at most ${SCENARIO_NAME_MAX}` }),
     title: z.string(),
     description: z.string().optional(),
-    runbook: z.string().meta({ description: 'The runbook section this drill follows' }),
+    runbook: z.string().meta({
+      description:
+        'The runbook section(s) this drill follows, as headings with ": " between them (e.g. "Rollback Execution: Option 1: Kubernetes Rolling Rollback"); ' +
+        'several separated by ", ". `drill coverage` credits the drill with the procedures there that its steps perform',
+    }),
+    covers: z
+      .array(
+        z
+          .string()
+          .regex(new RegExp(PROCEDURE_ID_PATTERN), 'a procedure id like "disaster-recovery-scenarios/scenario-2-database-corruption/data-recovery#identify-corruption-extent" (`drill coverage --format json` lists them)')
+          // Heading slugs joined: far below this; the bound keeps an id echoed in messages short.
+          .max(1000),
+      )
+      .optional()
+      .meta({
+        description:
+          'Runbook procedure ids this drill also exercises, beyond what its steps perform in its `runbook:` section(s). Checked against the runbook by `drill validate --runbook` and `drill run --runbook`; `drill coverage` reports ids its runbook does not have',
+      }),
     severity,
     tags: z.array(z.string()).default([]),
     targets,

@@ -170,6 +170,15 @@ describe('targets.postgres.image', () => {
   });
 });
 
+describe('covers: ids', () => {
+  it('have the form of a procedure id, of bounded length', async () => {
+    const id = (text: string) => file(pgScenario(FAULT, RECOVERY, `covers: ["${text}"]`));
+    await expect(loadScenarioFile(id('recovery-validation/data-integrity-verification/data-consistency-checks#check-for-data-corruption'))).resolves.toBeDefined();
+    expect(await problems(id(`a/${'b'.repeat(1000)}#c`))).toEqual(['10:10 covers[0]: needs at most 1000 characters']);
+    expect((await problems(id('Scenario 2#stop')))[0]).toMatch(/^10:10 covers\[0\]: .*a procedure id like/);
+  });
+});
+
 describe('tables, indexes and columns are the data set\'s', () => {
   it('names a table, index or column the drill\'s data set does not have, with the ones it has', async () => {
     const issues = await problems(
