@@ -25,7 +25,7 @@ type JudgedJournal = Journal & { status: 'passed' | 'failed'; endedAt: string };
  * environment error, was interrupted or refused its input judged nothing). Scenarios tagged
  * `negative-control` must fail: they prove the harness can fail a bad recovery, not that a
  * procedure works, so they are listed apart and count for nothing. A run performs the procedures
- * in its scenario's scope (src/runbook/scope.ts) that its recovery steps and integrity checks
+ * in its scenario's scope (src/runbook/scope.ts) that its recovery steps, verify steps and integrity checks
  * perform (src/recovery/runbook-performs.ts), and the ones its `covers:` names. A procedure's
  * status comes from the latest of the runs that perform it.
  */

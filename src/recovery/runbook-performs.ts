@@ -99,7 +99,7 @@ export const STEP_PERFORMS: { readonly [S in RecoveryStep['step']]: readonly Per
 
 /**
  * What each step of the verify phase (`verify:`, the runbook's "Recovery Validation") performs.
- * Same rules as STEP_PERFORMS; a step that did not run (an earlier failure) performs nothing.
+ * Same rules as STEP_PERFORMS (a failed run answers for the steps it planned, as for recovery steps).
  */
 export const VERIFY_STEP_PERFORMS: { readonly [S in VerifyStep['step']]: readonly Performs[] } = {
   smoke: smokePerforms('after the restored instant'),
