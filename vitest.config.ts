@@ -3,12 +3,21 @@ import { defineConfig } from 'vitest/config';
 // The README's test command. Unit tests and integration tests against real PostgreSQL (the
 // service under drill's own tests, sut/*/test, included);
 // drills/ is run by `drill run` through vitest.drill.config.ts instead.
+// test/containers/ needs a Docker engine in the test's network namespace: `npm run test:containers`
+// starts drill's own (tools/local-docker.sh) and runs that project inside it; elsewhere it skips.
 export default defineConfig({
   test: {
     // test/kubernetes/ shares one local Kubernetes control plane, started by the globalSetup only
     // when a file of that project runs (vitest skips the globalSetup of a project with no files).
     projects: [
-      { extends: true, test: { name: 'main', include: ['test/**/*.test.ts', 'sut/*/test/**/*.test.ts'], exclude: ['test/kubernetes/**', 'test/e2e/**'] } },
+      {
+        extends: true,
+        test: {
+          name: 'main',
+          include: ['test/**/*.test.ts', 'sut/*/test/**/*.test.ts'],
+          exclude: ['test/kubernetes/**', 'test/e2e/**', 'test/containers/**'],
+        },
+      },
       // Each e2e test runs whole drills through the CLI (~30 s alone). On a loaded 2-core machine
       // (two CPU hogs beside the suite) the slowest took 83 s; the drills' own timeouts bound a hang.
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 300_000 } },
@@ -24,6 +33,8 @@ export default defineConfig({
           hookTimeout: 300_000,
         },
       },
+      // Its drills run two at a time in one file (pg-scenarios.test.ts) on the engine of the run.
+      { extends: true, test: { name: 'containers', include: ['test/containers/**/*.test.ts'], maxConcurrency: 2 } },
     ],
     reporters: ['default', './test/support/summary-reporter.ts'],
     pool: 'forks',

@@ -64,6 +64,7 @@ describe(shown.runbook, () => {
       signal: interrupt.signal,
       confirmDataLoss: plan.confirmDataLoss,
       secrets: redactor,
+      ...(plan.runbook ? { runbook: plan.runbook } : {}),
       wrap: (_kind, title, fn) => allure.step(redactor.redact(title), () => fn()) as Promise<Awaited<ReturnType<typeof fn>>>,
       progress: (event) => appendFileSync(files.progress, `${redactor.json(event)}\n`),
     }).finally(() => {

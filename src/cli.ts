@@ -6,6 +6,9 @@ import { writeEvidence } from './report/evidence.js';
 import { registerClusterCommands } from './cli/cluster.js';
 import { exitCodeForError, printError } from './cli/output.js';
 import { runCommand } from './cli/run.js';
+import { coverageCommand, type CoverageOptions } from './cli/coverage.js';
+import { COVERAGE_FORMATS } from './coverage/render.js';
+import { RUNBOOK_ENV } from './runbook/read-runbook.js';
 import { signingKeyFromEnv, takeEvidenceKeyEnv } from './report/evidence-keys.js';
 import { redactDebugOutput } from './report/redact-debug-output.js';
 import { Redactor } from './report/redactor.js';
@@ -33,7 +36,8 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<scenario...>', 'scenario files (drills/scenarios/*.yaml)')
     .option('--reports-dir <dir>', 'where reports/<run-id>/ go', 'reports')
     .option('--confirm-data-loss', 'allow runbook steps that discard data (restore-base-backup)', false)
-    .action(async (files: string[], opts: { reportsDir: string; confirmDataLoss: boolean }) => {
+    .option('--runbook <file.md>', 'the runbook the scenarios follow: their `runbook:` and `covers:` are checked against it, and each journal records the text of its procedures (for `drill coverage`)', process.env[RUNBOOK_ENV] || undefined)
+    .action(async (files: string[], opts: { reportsDir: string; confirmDataLoss: boolean; runbook?: string }) => {
       exitCode = await runCommand(files, { ...opts, evidenceKeys });
     });
 
@@ -41,8 +45,9 @@ export async function main(argv: string[]): Promise<number> {
     .command('validate')
     .description('check scenario files against the schema; exit 0 valid, 2 invalid')
     .argument('<file...>')
-    .action(async (files: string[]) => {
-      exitCode = await validateCommand(files);
+    .option('--runbook <file.md>', 'also check `runbook:` and `covers:` against this runbook', process.env[RUNBOOK_ENV] || undefined)
+    .action(async (files: string[], opts: { runbook?: string }) => {
+      exitCode = await validateCommand(files, opts);
     });
 
   program
@@ -87,6 +92,18 @@ export async function main(argv: string[]): Promise<number> {
       // A killed run's evidence is signed like any other when the signing key is set.
       const signingKey = await signingKeyFromEnv(evidenceKeys);
       exitCode = await cleanupCommand((dir) => writeEvidence(dir, signingKey ? { signingKey } : {}));
+    });
+
+  program
+    .command('coverage')
+    .description('map the runbook, procedure by procedure, to the drills that exercise it and their latest results; exit 0, 1 below --min-coverage, 2 invalid input, 3 environment')
+    .option('--runbook <file.md>', 'the runbook (Markdown)', process.env[RUNBOOK_ENV] || undefined)
+    .option('--reports-dir <dir>', 'where the runs are (reports/<run-id>/journal.json)', 'reports')
+    .option('--since <duration>', 'a passing drill older than this makes a procedure stale (e.g. 90d, 2w, 36h)', '90d')
+    .option('--format <format>', `output: ${COVERAGE_FORMATS.join(' | ')}`, 'text')
+    .option('--min-coverage <ratio>', 'exit 1 when fewer procedures than this are covered (0.8 or 80%)')
+    .action(async (opts: CoverageOptions) => {
+      exitCode = await coverageCommand(opts);
     });
 
   registerClusterCommands(program, (code) => (exitCode = code));

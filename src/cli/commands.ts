@@ -4,14 +4,16 @@ import { findRunDirs, generateAllureHtml } from '../report/allure-html.js';
 import { verifyEvidence } from '../report/evidence.js';
 import { generateEvidenceKeyPair } from '../report/evidence-keygen.js';
 import { readVerifyingKey, SIGNING_KEY_ENV } from '../report/evidence-keys.js';
+import { readRunbook } from '../runbook/read-runbook.js';
 import { listScenarios } from '../scenario/list.js';
 import { loadScenarioFiles } from '../scenario/loader.js';
 import { maskEnvironmentValues } from '../scenario/mask-environment.js';
 import { reportsDirError } from './reports-dir.js';
 
 /** `drill validate`: 0 when every file is a valid scenario, 2 with every problem otherwise. */
-export async function validateCommand(files: string[]): Promise<number> {
-  const loaded = await loadScenarioFiles(files);
+export async function validateCommand(files: string[], options: { runbook?: string } = {}): Promise<number> {
+  const runbook = options.runbook === undefined ? undefined : await readRunbook(options.runbook);
+  const loaded = await loadScenarioFiles(files, runbook ? { runbook } : {});
   for (const l of loaded) console.log(`ok  ${path.relative(process.cwd(), l.file)}  (${maskEnvironmentValues(l.scenario, l.fromEnvironment).name})`);
   return 0;
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { sleep } from '../engine/clock.js';
 import { reapRecorded } from '../engine/reaper.js';
 import { RunLedger, runsDir } from '../engine/run-ledger.js';
-import type { Journal, RunStatus } from '../engine/journal-types.js';
+import type { Journal, RunbookRecord, RunStatus } from '../engine/journal-types.js';
 import { runFiles, type RunPlan } from '../engine/run-plan.js';
 import { exitCodeFor, worstStatus } from '../engine/status.js';
 import { writeEvidence } from '../report/evidence.js';
@@ -13,6 +13,8 @@ import { redactDebugOutput } from '../report/redact-debug-output.js';
 import { scenarioRedactor, type Redactor } from '../report/redactor.js';
 import { formatDuration, formatDurationBound } from '../scenario/duration.js';
 import { loadScenarioFiles, type LoadedScenario } from '../scenario/loader.js';
+import { readRunbook } from '../runbook/read-runbook.js';
+import { runbookRecord } from '../runbook/runbook-record.js';
 import { identify } from '../targets/process/process-identity.js';
 import { reapBeforeRun } from './cleanup.js';
 import { startDrillProcess, type DrillProcess } from './drill-process.js';
@@ -28,13 +30,16 @@ import { newRunId } from './run-id.js';
 export interface RunOptions {
   reportsDir: string;
   confirmDataLoss: boolean;
+  /** The runbook the scenarios follow (`--runbook`, `DRILL_RUNBOOK`): checked against, and recorded in each journal. */
+  runbook?: string;
   /** The evidence key variables, taken out of the environment at CLI start. */
   evidenceKeys: EvidenceKeyEnv;
 }
 
 /** `drill run`: validate everything first (exit 2, nothing started), then one drill at a time. */
 export async function runCommand(files: string[], options: RunOptions): Promise<number> {
-  const loaded = await loadScenarioFiles(files);
+  const runbook = options.runbook === undefined ? undefined : await readRunbook(options.runbook);
+  const loaded = await loadScenarioFiles(files, runbook ? { runbook } : {});
   const reportsDir = await prepareReportsDir(options.reportsDir);
   const signingKey = await signingKeyFromEnv(options.evidenceKeys);
   const writeRunEvidence = (dir: string) => writeEvidence(dir, signingKey ? { signingKey } : {});
@@ -49,7 +54,8 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
         statuses.push('interrupted');
         break;
       }
-      const status = await runOne(scenario, { ...options, reportsDir }, signingKey, interrupts);
+      const record = runbook ? runbookRecord(runbook, scenario.scenario) : undefined;
+      const status = await runOne(scenario, { ...options, reportsDir }, signingKey, interrupts, record);
       statuses.push(status);
       if (status === 'interrupted') break;
     }
@@ -59,7 +65,13 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
   return exitCodeFor(worstStatus(statuses));
 }
 
-async function runOne(loaded: LoadedScenario, options: RunOptions, signingKey: SigningKey | undefined, interrupts: InterruptHandler): Promise<RunStatus> {
+async function runOne(
+  loaded: LoadedScenario,
+  options: RunOptions,
+  signingKey: SigningKey | undefined,
+  interrupts: InterruptHandler,
+  runbook: RunbookRecord | undefined,
+): Promise<RunStatus> {
   const name = loaded.scenario.name;
   const runId = newRunId(options.reportsDir, name);
   const runDir = path.resolve(options.reportsDir, runId);
@@ -98,6 +110,7 @@ async function runOne(loaded: LoadedScenario, options: RunOptions, signingKey: S
     confirmDataLoss: options.confirmDataLoss,
     ledgerFile: ledger.file,
     parent: identify(),
+    ...(runbook ? { runbook } : {}),
     ...(networkName_ ? { network: networkName_ } : {}),
   };
 

@@ -223,12 +223,28 @@ export interface Measurements {
   loadErrorRate?: number;
 }
 
+/**
+ * The runbook the drill followed, when `drill run` was given one (`--runbook`, `DRILL_RUNBOOK`):
+ * what `drill coverage` compares to tell a procedure whose text changed since it was drilled.
+ */
+export interface RunbookRecord {
+  /** The path as given to `drill run`. */
+  file: string;
+  /** sha256 of the whole file. */
+  sha256: string;
+  /** Ids of the sections the scenario's `runbook:` named. */
+  sections: string[];
+  /** Every procedure in the scenario's scope (those sections and below, and its `covers:`): id → sha256 of its text. */
+  procedures: Record<string, string>;
+}
+
 export interface Journal {
   journalVersion: 1;
   runId: string;
   harness: { name: string; version: string; node: string; platform: string; arch: string; hostname: string };
   components: Record<string, string>;
   scenario: { file: string; sha256: string; definition: Scenario };
+  runbook?: RunbookRecord;
   startedAt: string;
   endedAt?: string;
   status?: RunStatus;

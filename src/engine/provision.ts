@@ -68,7 +68,7 @@ export async function provisionPostgres(spec: PostgresSpec, options: ProvisionOp
 
 const VERSION_HINT: Record<PostgresProviderName, string> = {
   native: 'set DRILL_PG_BINDIR to other binaries or change targets.postgres.version',
-  testcontainers: 'check that the postgres image tag matches, or change targets.postgres.version',
+  testcontainers: 'set targets.postgres.image (or DRILL_POSTGRES_IMAGE) to an image of that version, or change targets.postgres.version',
   external: 'point targets.postgres.url at another server or change targets.postgres.version',
 };
 
@@ -86,7 +86,8 @@ async function createDeployment(
     case 'testcontainers': {
       // Loaded only when used: testcontainers and its Docker client take about a second to import.
       const { TestcontainersDeployment } = await import('../targets/postgres/testcontainers-deployment.js');
-      return TestcontainersDeployment.create({ runId: base.runId, clock: base.clock, version: spec.version, secrets: base.secrets }, register);
+      const image = spec.image ?? (process.env.DRILL_POSTGRES_IMAGE || undefined);
+      return TestcontainersDeployment.create({ ...base, version: spec.version, image }, register);
     }
   }
 }

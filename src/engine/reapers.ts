@@ -1,4 +1,5 @@
 import { reapContainerd } from '../targets/containerd/reap-containerd.js';
+import { reapDockerContainers } from '../targets/docker/reap-docker-containers.js';
 import { reapCgroup } from '../targets/kubernetes/real-nodes/reap-cgroup.js';
 import { reapNetwork } from '../targets/network/reap-network.js';
 import { reapRecordedProcess } from '../targets/kubernetes/recorded-process.js';
@@ -17,7 +18,7 @@ import type { Resource, ResourceKind } from './resource-ledger.js';
 export const REAP_STAGES = [
   // Objects in a cluster that outlives the drill (namespaces): first, while that cluster answers.
   'cluster-objects',
-  // Programs: PostgreSQL, control-plane components (containerd instances go here).
+  // Programs: PostgreSQL (native, or in a container), control-plane components (containerd instances go here).
   'processes',
   // Whole clusters (kind), once nothing of the drill talks to them.
   'clusters',
@@ -50,6 +51,8 @@ const REAPERS: { [K in ResourceKind]: ResourceReaper<Extract<Resource, { kind: K
   'k8s-namespace': { stage: 'cluster-objects', reap: reapNamespaceEntry },
   'pg-data-dir': { stage: 'processes', reap: reapPostgresDataDir },
   process: { stage: 'processes', reap: reapRecordedProcess },
+  // A container holds a deployment's servers: removing it stops them all.
+  'docker-container': { stage: 'processes', reap: reapDockerContainers },
   'kind-cluster': { stage: 'clusters', reap: reapKindCluster },
   // After its process: containers, shims and mounts it leaves, then its directory.
   containerd: { stage: 'mounts', reap: reapContainerd },

@@ -19,6 +19,9 @@ export type Resource =
   | { kind: 'containerd'; dir: string; socket: string; runcRoot: string }
   // A kind cluster; reaped with `kind delete cluster --name`.
   | { kind: 'kind-cluster'; name: string }
+  // Containers on a Docker engine (`engine`: a DOCKER_HOST value), recorded before they start by the
+  // labels they will carry; reaped by removing every container with all of those labels.
+  | { kind: 'docker-container'; engine: string; labels: Record<string, string> }
   // A namespace a drill creates in a cluster it did not create (DRILL_KUBECONFIG); reaped by deleting
   // it, only while it carries the run's drill.dev/run label (runId is absent in older ledgers: kept).
   | { kind: 'k8s-namespace'; kubeconfig: string; context: string; name: string; runId?: string }

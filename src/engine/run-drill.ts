@@ -17,7 +17,7 @@ import { startClock, sleep } from './clock.js';
 import type { DrillContext } from './drill-context.js';
 import { asDrillError, DrillError, EnvironmentError, InterruptedError, type ErrorKind } from './errors.js';
 import { JournalRecorder, type ActivityWrapper, type ProgressListener } from './journal-recorder.js';
-import type { Journal, RunStatus } from './journal-types.js';
+import type { Journal, RunbookRecord, RunStatus } from './journal-types.js';
 import { buildDrillContext } from './build-context.js';
 import { buildProbes } from './build-probes.js';
 import { ResourceLedger } from './resource-ledger.js';
@@ -41,6 +41,8 @@ export interface RunDrillOptions {
   confirmDataLoss?: boolean;
   /** The run's Redactor, when the caller writes artifacts through it too; default: one for the scenario's ${VAR}s. */
   secrets?: Redactor;
+  /** What the drill records of the runbook it follows (src/runbook/runbook-record.ts), when one was given. */
+  runbook?: RunbookRecord;
 }
 
 /**
@@ -53,6 +55,7 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
   const clock = startClock();
   const recorder = new JournalRecorder(clock, options.runId, loaded, options.wrap, options.progress, options.secrets);
   const journal = recorder.journal;
+  if (options.runbook) journal.runbook = options.runbook;
   const teardown = new TeardownStack();
   const abort = new AbortController();
   const onOuterAbort = () => abort.abort(options.signal?.reason instanceof InterruptedError ? options.signal.reason : new InterruptedError());
@@ -164,7 +167,10 @@ export async function runDrill(loaded: LoadedScenario, options: RunDrillOptions)
           ));
         } catch (error) {
           const e = asDrillError(error);
-          if (e.kind === 'interrupted' || e.kind === 'input' || e.code === 'DRILL_TIMEOUT') throw error;
+          // A step that could not act (a target out of reach, a tool or capability missing here) says
+          // nothing about the runbook: the drill ends as an environment failure (exit 3), as
+          // provisioning does, instead of judging a recovery that never ran.
+          if (e.kind === 'interrupted' || e.kind === 'input' || e.kind === 'environment') throw error;
           recovered = false;
           recorder.event('step-failed', `${step.step}: ${e.message}`);
         }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { ProcessIdentity } from '../targets/process/process-identity.js';
+import type { RunbookRecord } from './journal-types.js';
 
 /**
  * What `drill run` hands to the vitest process that runs one drill, and the files through which
@@ -16,6 +17,8 @@ export interface RunPlan {
   ledgerFile?: string;
   /** The `drill run` that started the drill: when it is gone (killed), the drill stops itself. */
   parent?: ProcessIdentity;
+  /** The runbook procedures the scenario follows, hashed, when `drill run` was given a runbook: goes into the journal. */
+  runbook?: RunbookRecord;
 }
 
 export const PLAN_ENV = 'DRILL_PLAN';

@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import type { DrillContext, FaultHandle } from '../engine/drill-context.js';
 import { InputError } from '../engine/errors.js';
 import type { Fault } from '../scenario/schema.js';
 import { markBeforeFault } from './before-fault-point.js';
-import { editWithServerStopped, lineItemCount, locateRelation, patchPage, readPage, requireDataDir, revertPatches, withServerStopped, type RelationFile } from './relation-pages.js';
+import { editWithServerStopped, lineItemCount, locateRelation, patchPage, readPage, type RelationFile, relationFileExists, requireDataDir, revertPatches, withServerStopped } from './relation-pages.js';
 import { requireDrillTarget } from '../engine/require-drill-target.js';
 
 type IndexCorruption = Extract<Fault, { type: 'pg-index-corruption' }>;
@@ -70,7 +69,7 @@ export async function injectIndexCorruption(ctx: DrillContext, fault: IndexCorru
     inEffectAt,
     // After a REINDEX the index lives in a new file and the old one is empty: revertPatches leaves it alone.
     async [Symbol.asyncDispose]() {
-      if (!existsSync(relation.file)) return;
+      if (!(await relationFileExists(relation))) return;
       await withServerStopped(instance, () => revertPatches(relation, [patch]));
     },
   };
@@ -80,7 +79,7 @@ export async function injectIndexCorruption(ctx: DrillContext, fault: IndexCorru
 async function chooseLeaf(relation: RelationFile, requested: number | undefined, what: string): Promise<LeafPage> {
   const candidates = requested !== undefined ? [requested] : Array.from({ length: Math.max(0, relation.blocks - 1) }, (_, i) => i + 1);
   for (const block of candidates) {
-    const page = await readPage(relation.file, block);
+    const page = await readPage(relation, block);
     const leaf = page && leafPage(page, block);
     if (leaf && leaf.items >= leaf.firstData + 1) return leaf;
   }

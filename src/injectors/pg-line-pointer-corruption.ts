@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import type { DrillContext, FaultHandle } from '../engine/drill-context.js';
 import { InputError } from '../engine/errors.js';
 import type { Fault } from '../scenario/schema.js';
 import { markBeforeFault } from './before-fault-point.js';
-import { editWithServerStopped, lineItemCount, locateRelation, patchPage, readPage, requireDataDir, revertPatches, withServerStopped } from './relation-pages.js';
+import { editWithServerStopped, lineItemCount, locateRelation, patchPage, readPage, relationFileExists, requireDataDir, revertPatches, withServerStopped } from './relation-pages.js';
 import { requireDrillTarget } from '../engine/require-drill-target.js';
 
 type LinePointerCorruption = Extract<Fault, { type: 'pg-line-pointer-corruption' }>;
@@ -41,7 +40,7 @@ export async function injectLinePointerCorruption(ctx: DrillContext, fault: Line
     result: { patch, maxItem },
     inEffectAt,
   } = await editWithServerStopped(ctx, instance, async () => {
-    const items = lineItemCount((await readPage(relation.file, fault.block))!);
+    const items = lineItemCount((await readPage(relation, fault.block))!);
     const missing = fault.items.filter((item) => item > items);
     if (missing.length > 0) {
       throw new InputError(
@@ -72,7 +71,7 @@ export async function injectLinePointerCorruption(ctx: DrillContext, fault: Line
     },
     inEffectAt,
     async [Symbol.asyncDispose]() {
-      if (!existsSync(relation.file)) return;
+      if (!(await relationFileExists(relation))) return;
       await withServerStopped(instance, () => revertPatches(relation, [patch]));
     },
   };

@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import type { DrillContext, FaultHandle } from '../engine/drill-context.js';
 import { InputError } from '../engine/errors.js';
 import type { Fault } from '../scenario/schema.js';
 import { markBeforeFault } from './before-fault-point.js';
-import { editWithServerStopped, locateRelation, patchPage, requireDataDir, revertPatches, withServerStopped, type PagePatch } from './relation-pages.js';
+import { editWithServerStopped, locateRelation, type PagePatch, patchPage, relationFileExists, requireDataDir, revertPatches, withServerStopped } from './relation-pages.js';
 import { requireDrillTarget } from '../engine/require-drill-target.js';
 
 /** Inside the tuple area of a heap page (tuples fill pages from the end). */
@@ -48,7 +47,7 @@ export async function injectPageCorruption(ctx: DrillContext, fault: PageCorrupt
     inEffectAt,
     // Put the original bytes back so nothing corrupt outlives the drill, whatever happens to the instance.
     async [Symbol.asyncDispose]() {
-      if (!existsSync(relation.file)) return;
+      if (!(await relationFileExists(relation))) return;
       await withServerStopped(instance, () => revertPatches(relation, patches));
     },
   };

@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import createDebug from 'debug';
 import type { DrillContext, FaultHandle } from '../engine/drill-context.js';
 import { EnvironmentError } from '../engine/errors.js';
 import type { Fault } from '../scenario/schema.js';
+import type { DataDirectory } from '../targets/postgres/data-directory.js';
 import { markBeforeFault } from './before-fault-point.js';
 import { editWithServerStopped, locateRelation, requireDataDir } from './relation-pages.js';
 import { requireDrillTarget } from '../engine/require-drill-target.js';
@@ -20,7 +19,8 @@ type RelationFileDeleted = Extract<Fault, { type: 'pg-relation-file-deleted' }>;
  * then fails with `could not open file "base/…": No such file or directory`.
  *
  * The files are moved, not deleted, into the instance's own directory next to its data
- * directory (removed with the deployment), so disposing the handle can put them back.
+ * directory (removed with the deployment), so disposing the handle can put them back. Works
+ * wherever the data directory is reachable (native, and testcontainers through the engine).
  */
 export async function injectRelationFileDeleted(ctx: DrillContext, fault: RelationFileDeleted): Promise<FaultHandle> {
   const what = 'pg-relation-file-deleted';
@@ -29,49 +29,43 @@ export async function injectRelationFileDeleted(ctx: DrillContext, fault: Relati
   const conn = ctx.router.connection;
   const relation = await locateRelation(conn, instance, fault.table, 'table', what);
   const point = await markBeforeFault(ctx, conn);
-  const stash = path.join(path.dirname(instance.dataDir), 'drill-removed-files');
+  const directory = instance.dataDirectory;
 
   const { result: moved, inEffectAt } = await editWithServerStopped(ctx, instance, async () => {
-    const segments = await mainForkSegments(relation.file);
+    const segments = await mainForkSegments(directory, relation.relfile);
     if (segments.length === 0) {
       throw new EnvironmentError('FAULT_NOT_IN_EFFECT', `${what}: ${relation.relfile} of "${fault.table}" was not on disk to remove; nothing was changed`);
     }
-    await mkdir(stash, { recursive: true });
-    const done: Array<{ from: string; to: string }> = [];
-    for (const file of segments) {
-      const to = path.join(stash, path.relative(instance.dataDir, file).replaceAll(path.sep, '_'));
-      await rename(file, to);
-      done.push({ from: file, to });
-    }
+    const done: Array<{ file: string; aside: string }> = [];
+    for (const file of segments) done.push({ file, aside: await directory.moveAside(file) });
     return done;
   });
-  debug('moved %d segment(s) of %s out of %s', moved.length, relation.relfile, instance.dataDir);
+  debug('moved %d segment(s) of %s out of %s', moved.length, relation.relfile, directory.location);
 
   return {
     description: `data file of ${fault.table} removed on ${instance.name}`,
     details: {
       table: fault.table,
       file: relation.relfile,
-      segments: moved.map((m) => path.relative(instance.dataDir, m.from)),
+      segments: moved.map((m) => m.file),
       instance: instance.name,
       restorePointLsn: point.lsn,
     },
     inEffectAt,
     // Moving a file back under a running server is safe: PostgreSQL keeps no handle to a file it could not open.
     async [Symbol.asyncDispose]() {
-      for (const { from, to } of moved) {
-        if (existsSync(to) && !existsSync(from) && existsSync(path.dirname(from))) await rename(to, from);
-      }
+      for (const { file, aside } of moved) await directory.putBack(file, aside);
     },
   };
 }
 
-/** Segment 0 of the main fork and its 1 GiB successors (`16384`, `16384.1`, …); not the _fsm/_vm forks. */
-async function mainForkSegments(file: string): Promise<string[]> {
-  const base = path.basename(file);
-  const names = await readdir(path.dirname(file));
+/** Segment 0 of the main fork and its 1 GiB successors (`16384`, `16384.1`, …), relative paths; not the _fsm/_vm forks. */
+async function mainForkSegments(directory: DataDirectory, relfile: string): Promise<string[]> {
+  const dir = path.posix.dirname(relfile);
+  const base = path.posix.basename(relfile);
+  const names = await directory.list(dir);
   return names
     .filter((n) => n === base || new RegExp(`^${base}\\.\\d+$`).test(n))
     .sort((a, b) => Number(a.split('.')[1] ?? 0) - Number(b.split('.')[1] ?? 0))
-    .map((n) => path.join(path.dirname(file), n));
+    .map((n) => path.posix.join(dir, n));
 }

@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs';
-import { open } from 'node:fs/promises';
-import path from 'node:path';
 import createDebug from 'debug';
 import type { DrillContext } from '../engine/drill-context.js';
 import { EnvironmentError, InputError } from '../engine/errors.js';
+import type { DataDirectory } from '../targets/postgres/data-directory.js';
 import { checksumMatches, PAGE_SIZE, PD_CHECKSUM_OFFSET, setPageChecksum } from '../targets/postgres/page-checksum.js';
 import type { ConnectionInfo, PgInstance } from '../targets/postgres/types.js';
 import { withClient } from '../targets/postgres/with-client.js';
@@ -12,7 +10,8 @@ import { startObservingReady } from './server-back.js';
 /**
  * What the on-disk faults share: finding a relation's file, stopping the server around an edit
  * (so PostgreSQL's buffers neither hide nor overwrite it), and patching pages in a way that can be
- * reverted exactly. Pages are addressed by block number across 1 GiB segment files.
+ * reverted exactly. Pages are addressed by block number across 1 GiB segment files, in the data
+ * directory wherever it is (this machine, or a container through the engine).
  */
 
 const debug = createDebug('drill:inject');
@@ -20,26 +19,26 @@ const debug = createDebug('drill:inject');
 /** Blocks per segment file (RELSEG_SIZE of a default build: 1 GiB of 8 KiB pages). */
 const BLOCKS_PER_SEGMENT = 131072;
 
-export type LocalInstance = PgInstance & { readonly dataDir: string };
+export type ReachableInstance = PgInstance & { readonly dataDirectory: DataDirectory };
 
-/** The instance the application uses, which must expose its data directory (native provider). */
-export function requireDataDir(ctx: DrillContext, what: string): LocalInstance {
+/** The instance the application uses, which must expose its data directory (native and testcontainers do). */
+export function requireDataDir(ctx: DrillContext, what: string): ReachableInstance {
   const instance = ctx.router.current;
-  if (!instance.dataDir) {
+  if (!instance.dataDirectory) {
     throw new EnvironmentError(
       'FAULT_NEEDS_DATA_DIR',
-      `${what} edits the data directory on disk, which only the native provider exposes; use provider: native`,
+      `${what} edits the data directory on disk, and ${instance.name} is reached only over SQL (provider: ${ctx.pg.provider}); ` +
+        'use provider: native or testcontainers to drill it',
     );
   }
-  return instance as LocalInstance;
+  return instance as ReachableInstance;
 }
 
 export interface RelationFile {
   relation: string;
-  /** Path relative to the data directory (pg_relation_filepath). */
+  /** Segment 0 of the main fork, relative to the data directory (pg_relation_filepath). */
   relfile: string;
-  /** Absolute path of segment 0 of the main fork. */
-  file: string;
+  directory: DataDirectory;
   blocks: number;
   /** Whether the cluster has data checksums (then an edited page needs its checksum fixed up or fails reads). */
   dataChecksums: boolean;
@@ -50,7 +49,7 @@ const RELKIND = { table: "'r'", 'btree index': "'i'" } as const;
 /** A table or btree index of the drill database, and where its main fork lives on disk. */
 export async function locateRelation(
   conn: ConnectionInfo,
-  instance: LocalInstance,
+  instance: ReachableInstance,
   name: string,
   kind: keyof typeof RELKIND,
   what: string,
@@ -74,7 +73,7 @@ export async function locateRelation(
   return {
     relation: name,
     relfile: row.file,
-    file: path.join(instance.dataDir, row.file),
+    directory: instance.dataDirectory,
     blocks: Number(row.blocks),
     dataChecksums: row.checksums === 'on',
   };
@@ -113,34 +112,26 @@ export async function editWithServerStopped<T>(ctx: DrillContext, instance: PgIn
   });
 }
 
-function locate(file: string, block: number): { file: string; position: number } {
+/** The segment file holding a block of the relation, and the block's number within that file. */
+function locate(relfile: string, block: number): { file: string; block: number } {
   const segment = Math.floor(block / BLOCKS_PER_SEGMENT);
-  return { file: segment === 0 ? file : `${file}.${segment}`, position: (block % BLOCKS_PER_SEGMENT) * PAGE_SIZE };
+  return { file: segment === 0 ? relfile : `${relfile}.${segment}`, block: block % BLOCKS_PER_SEGMENT };
 }
 
 /** One page, or undefined when the file no longer has it (removed, truncated, or rebuilt elsewhere). */
-export async function readPage(file: string, block: number): Promise<Buffer | undefined> {
-  const at = locate(file, block);
-  if (!existsSync(at.file)) return undefined;
-  const handle = await open(at.file, 'r');
-  try {
-    const page = Buffer.alloc(PAGE_SIZE);
-    const { bytesRead } = await handle.read(page, 0, PAGE_SIZE, at.position);
-    return bytesRead === PAGE_SIZE ? page : undefined;
-  } finally {
-    await handle.close();
-  }
+export function readPage(relation: RelationFile, block: number): Promise<Buffer | undefined> {
+  const at = locate(relation.relfile, block);
+  return relation.directory.readBlock(at.file, at.block);
 }
 
-export async function writePage(file: string, block: number, page: Buffer): Promise<void> {
-  const at = locate(file, block);
-  const handle = await open(at.file, 'r+');
-  try {
-    await handle.write(page, 0, PAGE_SIZE, at.position);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+export function writePage(relation: RelationFile, block: number, page: Buffer): Promise<void> {
+  const at = locate(relation.relfile, block);
+  return relation.directory.writeBlock(at.file, at.block, page);
+}
+
+/** Whether the relation's first segment is still where the fault found it (a REINDEX or a restore moves it). */
+export function relationFileExists(relation: RelationFile): Promise<boolean> {
+  return relation.directory.exists(relation.relfile);
 }
 
 /** Bytes of one page the fault changed: enough to check later that they are still ours, and to put them back. */
@@ -162,7 +153,7 @@ export async function patchPage(
   edit: (page: Buffer) => void,
   options: { fixChecksum: boolean; what: string },
 ): Promise<PagePatch> {
-  const page = await readPage(relation.file, block);
+  const page = await readPage(relation, block);
   if (!page) throw new InputError('FAULT_BLOCK_OUT_OF_RANGE', `${options.what}: ${relation.relation} has no block ${block}`);
   const fixChecksum = options.fixChecksum && relation.dataChecksums;
   if (fixChecksum && !checksumMatches(page, block)) {
@@ -180,7 +171,7 @@ export async function patchPage(
     written: Buffer.from(page.subarray(offset, offset + length)),
   }));
   if (fixChecksum) setPageChecksum(page, block);
-  await writePage(relation.file, block, page);
+  await writePage(relation, block, page);
   debug('patched %d byte range(s) of block %d of %s%s', ranges.length, block, relation.relfile, fixChecksum ? ' (checksum fixed up)' : '');
   return { block, ranges, checksumFixed: fixChecksum };
 }
@@ -194,7 +185,7 @@ export async function revertPatches(relation: RelationFile, patches: readonly Pa
   const reverted: number[] = [];
   const leftAlone: number[] = [];
   for (const patch of patches) {
-    const page = await readPage(relation.file, patch.block);
+    const page = await readPage(relation, patch.block);
     const ours = page !== undefined && patch.ranges.every((r) => page.subarray(r.offset, r.offset + r.written.length).equals(r.written));
     if (!page || !ours) {
       leftAlone.push(patch.block);
@@ -202,7 +193,7 @@ export async function revertPatches(relation: RelationFile, patches: readonly Pa
     }
     for (const r of patch.ranges) r.original.copy(page, r.offset);
     if (relation.dataChecksums) setPageChecksum(page, patch.block);
-    await writePage(relation.file, patch.block, page);
+    await writePage(relation, patch.block, page);
     reverted.push(patch.block);
   }
   debug('reverted blocks %o of %s (left alone: %o)', reverted, relation.relfile, leftAlone);

@@ -2,7 +2,7 @@ import createDebug from 'debug';
 import type { DrillContext } from '../engine/drill-context.js';
 import { EnvironmentError, StepFailedError } from '../engine/errors.js';
 import { requireDrillTarget } from '../engine/require-drill-target.js';
-import { FENCE_DESCRIPTION, fenceAsStandby } from '../targets/postgres/native-fence.js';
+import { FENCE_DESCRIPTION, fenceAsStandby } from '../targets/postgres/fence.js';
 import { NativeInstance } from '../targets/postgres/native-instance.js';
 import { serving } from '../targets/postgres/native-process.js';
 import { standbyPosition } from '../targets/postgres/replication-status.js';
@@ -25,16 +25,19 @@ export async function fenceOldPrimary(ctx: DrillContext): Promise<Record<string,
       `the application still uses ${old.name}; put promote-replica and switch-workload before fence-old-primary`,
     );
   }
-  if (!(old instanceof NativeInstance)) {
+  const directory = old.dataDirectory;
+  if (!directory) {
     throw new EnvironmentError(
       'FENCE_NEEDS_DATA_DIR',
-      `fence-old-primary edits the data directory of ${old.name}, which only the native provider exposes; use provider: native`,
+      `fence-old-primary edits the data directory of ${old.name}, which is reached only over SQL (provider: ${ctx.pg.provider}); ` +
+        'fence it by the means of its platform (stop it for good, revoke its network), or drill failover on provider: native or testcontainers',
     );
   }
-  const wasRunning = serving(old);
+  // A zombie postmaster serves nothing: only the native provider sees one (zombies in a container are reaped by its init).
+  const wasRunning = old instanceof NativeInstance ? serving(old) : await old.isRunning();
   // Also after a crash: a zombie postmaster must be reaped before a server can start over its pid file.
   if (await old.isRunning()) await old.kill();
-  await fenceAsStandby(old);
+  await fenceAsStandby(directory, old.name);
 
   try {
     await old.start();

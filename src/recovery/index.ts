@@ -32,7 +32,10 @@ import { serviceRestart } from './service-restart.js';
 
 type Procedure<S extends RecoveryStep['step']> = (ctx: DrillContext, step: Extract<RecoveryStep, { step: S }>) => Promise<Record<string, unknown>>;
 
-/** One entry per runbook procedure of the scenario schema; the compiler checks none is missing. */
+/**
+ * One entry per runbook procedure of the scenario schema; the compiler checks none is missing. A new
+ * step kind also says which runbook procedures it performs, in runbook-performs.ts (`drill coverage`).
+ */
 const procedures: { [S in RecoveryStep['step']]: Procedure<S> } = {
   'assess-corruption': assessCorruption,
   'stop-writes': stopWrites,

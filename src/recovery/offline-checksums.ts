@@ -2,15 +2,12 @@ import path from 'node:path';
 import createDebug from 'debug';
 import type { DrillContext } from '../engine/drill-context.js';
 import { EnvironmentError, StepFailedError } from '../engine/errors.js';
-import { runCommand } from '../targets/process/run-command.js';
-import { findPostgresBinaries } from '../targets/postgres/binaries.js';
-import { postgresRunAs } from '../targets/postgres/postgres-user.js';
 import type { PgInstance } from '../targets/postgres/types.js';
 
 const debug = createDebug('drill:recovery');
 
 export interface OfflineChecksumReport {
-  /** False when the instance could not be checked here (no local data directory, no pg_checksums). */
+  /** False when the instance could not be checked (no reachable data directory, no pg_checksums beside it). */
   checked: boolean;
   reason?: string;
   blocksScanned?: number;
@@ -32,18 +29,20 @@ export function parsePgChecksumsOutput(output: string, dataDir: string): { badBl
 /**
  * Offline page checksum verification (`pg_checksums --check`), which reads every page of every
  * relation, where amcheck and the server only read what queries touch. pg_checksums needs the
- * cluster cleanly shut down, so the instance is stopped for it and started again.
+ * cluster cleanly shut down, so the instance is stopped for it and started again. It runs where
+ * the data directory is: on this machine, or in the instance's container (with the image's own
+ * pg_checksums, which matches its server).
  */
 export async function checkChecksumsOffline(instance: PgInstance): Promise<OfflineChecksumReport> {
-  if (!instance.dataDir) return { checked: false, reason: `${instance.name} has no data directory on this machine`, badBlocks: [] };
-  const binaries = findPostgresBinaries();
-  if (!binaries.has('pg_checksums')) return { checked: false, reason: `pg_checksums is not in ${binaries.bindir}`, badBlocks: [] };
+  const directory = instance.dataDirectory;
+  if (!directory) return { checked: false, reason: `${instance.name} is reached only over SQL, its data directory is out of reach`, badBlocks: [] };
+  if (!(await directory.hasTool('pg_checksums'))) return { checked: false, reason: `there is no pg_checksums beside ${directory.location}`, badBlocks: [] };
   const wasRunning = await instance.isRunning();
   if (wasRunning) await instance.stop();
   try {
-    const result = await runCommand(binaries.path('pg_checksums'), ['--check', '-D', instance.dataDir], { runAs: postgresRunAs(), okCodes: [0, 1] });
+    const result = await directory.runTool('pg_checksums', ['--check', '-D', directory.path], [0, 1]);
     const output = `${result.stdout}\n${result.stderr}`;
-    const parsed = parsePgChecksumsOutput(output, instance.dataDir);
+    const parsed = parsePgChecksumsOutput(output, directory.path);
     // Exit 1 without a count is pg_checksums refusing to run (e.g. not shut down cleanly), not a verdict.
     if (result.code !== 0 && parsed.badCount === undefined) {
       throw new EnvironmentError('PG_CHECKSUMS_FAILED', `pg_checksums --check could not check ${instance.name}: ${output.trim().slice(-1000)}`);
@@ -65,7 +64,8 @@ export async function requireSoundChecksums(ctx: DrillContext, instance: PgInsta
   if (!report.checked) {
     throw new EnvironmentError(
       'VERIFY_UNAVAILABLE',
-      `page checksums of ${instance.name} cannot be verified offline (${report.reason}); use the native provider, install pg_checksums, or set verify: false on the step`,
+      `page checksums of ${instance.name} cannot be verified offline (${report.reason}); use provider: native or testcontainers, ` +
+        'install pg_checksums, or set verify: false on the step',
     );
   }
   if (report.badBlocks.length > 0) {

@@ -3,11 +3,10 @@ import type pg from 'pg';
 import type { DrillContext } from '../engine/drill-context.js';
 import { StepFailedError } from '../engine/errors.js';
 import type { RecoveryStep } from '../scenario/schema.js';
-import { findPostgresBinaries } from '../targets/postgres/binaries.js';
 import { lsnDiff, maxLsn, parseLsn } from '../targets/postgres/lsn.js';
 import { NativeInstance } from '../targets/postgres/native-instance.js';
 import { serving } from '../targets/postgres/native-process.js';
-import { walEndOf, type WalEnd } from '../targets/postgres/native-wal-end.js';
+import { walEndOf, type WalEnd } from '../targets/postgres/wal-end.js';
 import { standbyPosition, type StandbyPosition } from '../targets/postgres/replication-status.js';
 import type { PgInstance } from '../targets/postgres/types.js';
 import { withClient } from '../targets/postgres/with-client.js';
@@ -37,8 +36,8 @@ async function currentTimeline(c: pg.Client): Promise<number> {
  * Runbook "Primary Database Failure: promote read replica to primary" (`aws rds
  * promote-read-replica`): pg_promote on the named replica, or on the one that has received the
  * most WAL, then wait until it takes writes. It joins the recovered instances so `switch-workload`
- * moves the application to it. Where the old primary's WAL end can be read (native, server down),
- * the WAL it had and the new primary never got is recorded as walBytesLost.
+ * moves the application to it. Where the old primary's WAL end can be read (its data directory is
+ * reachable, server down), the WAL it had and the new primary never got is recorded as walBytesLost.
  */
 export async function promoteReplica(ctx: DrillContext, step: PromoteStep): Promise<Record<string, unknown>> {
   const candidates = await Promise.all(
@@ -69,13 +68,13 @@ export async function promoteReplica(ctx: DrillContext, step: PromoteStep): Prom
     const waitSeconds = Math.max(1, Math.floor(step.timeout / 1000));
     return (await c.query<{ ok: boolean }>('select pg_promote(true, $1) as ok', [waitSeconds])).rows[0]!.ok;
   }, step.timeout + 5000);
-  if (!promoted) throw new StepFailedError('PROMOTION_FAILED', `pg_promote on ${replica.name} did not complete: ${logOf(replica)}`);
+  if (!promoted) throw new StepFailedError('PROMOTION_FAILED', `pg_promote on ${replica.name} did not complete: ${await logOf(replica)}`);
   const { lsn } = await waitForPromotion(replica, step.timeout, ctx.signal);
   // After promotion pg_last_wal_replay_lsn() stays at the end of the WAL replayed: the fork point.
   const after = await withClient(adminConnection(replica), standbyPosition);
   const timeline = await withClient(adminConnection(replica), currentTimeline);
   if (timeline <= chosen.timeline) {
-    throw new StepFailedError('PROMOTION_NO_NEW_TIMELINE', `${replica.name} left recovery but is still on timeline ${timeline}: ${logOf(replica)}`);
+    throw new StepFailedError('PROMOTION_NO_NEW_TIMELINE', `${replica.name} left recovery but is still on timeline ${timeline}: ${await logOf(replica)}`);
   }
   const forkLsn = maxLsn(after.replayLsn, chosen.position?.replayLsn) ?? lsn;
   await withClient(adminConnection(replica), (c) =>
@@ -144,17 +143,17 @@ function choose(candidates: Candidate[], name: string | undefined): Usable {
   return usable.reduce((best, c) => (reach(c) > reach(best) ? c : best));
 }
 
-/** The end of the failed primary's WAL, read offline when it is down and its data directory is here. */
+/** The end of the failed primary's WAL, read offline when it is down and its data directory is reachable. */
 async function oldPrimaryWalEnd(oldPrimary: PgInstance, from: string | undefined): Promise<WalEnd | undefined> {
-  if (!oldPrimary.dataDir) return undefined;
+  if (!oldPrimary.dataDirectory) return undefined;
   try {
-    return await walEndOf(findPostgresBinaries(), oldPrimary.dataDir, from);
+    return await walEndOf(oldPrimary.dataDirectory, from);
   } catch (error) {
     debug('could not read the WAL end of %s: %s', oldPrimary.name, String(error));
     return undefined;
   }
 }
 
-function logOf(instance: PgInstance): string {
-  return instance instanceof NativeInstance ? instance.logTail(8) : '(server log out of reach)';
+async function logOf(instance: PgInstance): Promise<string> {
+  return instance.logTail ? await instance.logTail(8) : '(server log out of reach)';
 }

@@ -6,6 +6,8 @@ import { ScenarioValidationError, sortIssues, type PathIssue, type ScenarioIssue
 import { parseYaml } from './parse-yaml.js';
 import { readSource } from './read-source.js';
 import { crossFieldIssues } from './rules.js';
+import { runbookIssues } from './runbook-rules.js';
+import type { Runbook } from '../runbook/types.js';
 import { scenarioSchema, type Scenario } from './schema.js';
 import { formatKeyPath, locate, toPosition, type KeyPath, type Position } from './yaml-locate.js';
 import { structureIssues } from './yaml-structure.js';
@@ -41,6 +43,8 @@ export interface LoadOptions {
    * the scenario (`drill list`) and should not need the secrets it runs with.
    */
   requireEnv?: boolean;
+  /** The runbook the scenarios follow: `runbook:` and `covers:` are checked against it (runbook-rules.ts). */
+  runbook?: Runbook;
 }
 
 interface Checked {
@@ -123,6 +127,7 @@ async function checkScenarioFile(file: string, options: LoadOptions): Promise<Ch
     ...env.issues,
     ...nameIssues,
     ...crossFieldIssues(env.data),
+    ...runbookIssues(env.data, options.runbook),
     ...(await fileIssues(env.data, { scenarioFile: absolute, env: environment, isSecret })),
     ...schemaIssues.filter((issue) => !envPaths.has(formatKeyPath(issue.path))),
   ];

@@ -21,6 +21,13 @@ export function crossFieldIssues(data: unknown): PathIssue[] {
       message: 'required when provider is "external" (a connection URL, e.g. url: ${DRILL_PG_URL})',
     });
   }
+  if (isRecord(postgres) && postgres.image !== undefined && (postgres.provider === 'native' || postgres.provider === 'external')) {
+    issues.push({
+      path: ['targets', 'postgres', 'image'],
+      anchor: 'key',
+      message: `an image is run by provider: testcontainers (or auto) only; remove it or change the provider (now ${postgres.provider})`,
+    });
+  }
   issues.push(...replicaIssues(data));
   issues.push(...fatFingerIssues(data));
   issues.push(...kubernetesIssues(data));
@@ -52,8 +59,12 @@ function replicaIssues(data: unknown): PathIssue[] {
   const postgres = dig(data, 'targets', 'postgres');
   const count = isRecord(postgres) && typeof postgres.replicas === 'number' ? postgres.replicas : 0;
   const names = Array.from({ length: count }, (_, i) => `replica-${i + 1}`);
-  if (count > 0 && isRecord(postgres) && (postgres.provider === 'external' || postgres.provider === 'testcontainers')) {
-    issues.push({ path: ['targets', 'postgres', 'replicas'], anchor: 'value', message: `streaming replicas need provider: native (not ${postgres.provider})` });
+  if (count > 0 && isRecord(postgres) && postgres.provider === 'external') {
+    issues.push({
+      path: ['targets', 'postgres', 'replicas'],
+      anchor: 'value',
+      message: 'the drill cannot create streaming replicas of an external server; use provider: native or testcontainers (or auto)',
+    });
   }
   const uses = (list: unknown, key: string, kind: string): Array<[number, Record<string, unknown>]> =>
     Array.isArray(list) ? list.flatMap((item, i) => (isRecord(item) && item[key] === kind ? [[i, item] as [number, Record<string, unknown>]] : [])) : [];

@@ -5,6 +5,7 @@ import { needs, needsWhen } from './target-needs.js';
 import { k8sReadyProbe, kubernetesFaults, kubernetesRecoverySteps, kubernetesTarget } from './kubernetes-schema.js';
 import { restoresService } from './restores-service.js';
 import { loadSettings, performanceLimits, serviceComponent, serviceRestartStep, serviceTarget, smokeStep, verifyStep } from './service-schema.js';
+import { PROCEDURE_ID_PATTERN } from '../runbook/procedure-ids.js';
 
 /**
  * The scenario file format. This is the single source of truth: TypeScript types are inferred
@@ -23,6 +24,17 @@ const postgresTarget = z
       .default('auto')
       .meta({ description: 'auto: testcontainers when a Docker engine answers, else native binaries' }),
     version: z.number().int().min(12).optional().meta({ description: 'PostgreSQL major version wanted' }),
+    image: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/, 'an image reference like postgres:15-alpine or registry.example.com/team/postgres:15')
+      // Docker's own limit on a repository name; a reference with a tag or digest fits well within 512.
+      .max(512)
+      .optional()
+      .meta({
+        description:
+          'testcontainers provider: the PostgreSQL image (default: DRILL_POSTGRES_IMAGE, else the official postgres:<version>-alpine). ' +
+          'It must behave like the official image (POSTGRES_* variables, docker-entrypoint.sh, PostgreSQL tools on PATH)',
+      }),
     url: z.string().optional().meta({ description: 'external provider: connection URL (may use ${ENV_VAR})' }),
     drillTarget: z
       .boolean()
@@ -41,7 +53,7 @@ const postgresTarget = z
       .min(0)
       .max(5)
       .default(0)
-      .meta({ description: 'Streaming replicas of the primary (native provider), named replica-1, replica-2, …' }),
+      .meta({ description: 'Streaming replicas of the primary (native and testcontainers providers), named replica-1, replica-2, …' }),
     replication: z
       .enum(['async', 'sync'])
       .default('async')
@@ -405,7 +417,24 @@ export const scenarioSchema = z
       .meta({ description: `Names the run directory reports/<time>-<name>: lower-case letters, digits and dashes, at most ${SCENARIO_NAME_MAX}` }),
     title: z.string(),
     description: z.string().optional(),
-    runbook: z.string().meta({ description: 'The runbook section this drill follows' }),
+    runbook: z.string().meta({
+      description:
+        'The runbook section(s) this drill follows, as headings with ": " between them (e.g. "Rollback Execution: Option 1: Kubernetes Rolling Rollback"); ' +
+        'several separated by ", ". `drill coverage` credits the drill with the procedures there that its steps perform',
+    }),
+    covers: z
+      .array(
+        z
+          .string()
+          .regex(new RegExp(PROCEDURE_ID_PATTERN), 'a procedure id like "disaster-recovery-scenarios/scenario-2-database-corruption/data-recovery#identify-corruption-extent" (`drill coverage --format json` lists them)')
+          // Heading slugs joined: far below this; the bound keeps an id echoed in messages short.
+          .max(1000),
+      )
+      .optional()
+      .meta({
+        description:
+          'Runbook procedure ids this drill also exercises, beyond what its steps perform in its `runbook:` section(s). Checked against the runbook by `drill validate --runbook` and `drill run --runbook`; `drill coverage` reports ids its runbook does not have',
+      }),
     severity,
     tags: z.array(z.string()).default([]),
     targets,

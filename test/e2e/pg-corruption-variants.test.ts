@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Journal } from '../../src/engine/journal-types.js';
+import { findPostgresBinaries } from '../../src/targets/postgres/binaries.js';
 import { leftovers, readJournal, ROOT, runCli, runDirFrom } from './helpers.js';
 
 const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-corruption-'));
@@ -13,8 +14,8 @@ const fixture = (name: string) => path.join(ROOT, 'test/fixtures/scenarios', nam
 const output = (journal: Journal, step: string) => journal.steps.find((s) => s.name === step)?.output as Record<string, unknown> | undefined;
 const failedChecks = (journal: Journal) => journal.verdicts.filter((v) => v.status === 'failed').map((v) => v.check);
 
-async function run(file: string): Promise<{ code: number | null; stdout: string; journal: Journal; runDir: string }> {
-  const result = await runCli(['run', file, '--reports-dir', reportsDir]);
+async function run(file: string, env?: Record<string, string>): Promise<{ code: number | null; stdout: string; journal: Journal; runDir: string }> {
+  const result = await runCli(['run', file, '--reports-dir', reportsDir], { env });
   const runDir = runDirFrom(result.stdout, reportsDir);
   return { code: result.code, stdout: result.stdout + result.stderr, journal: readJournal(runDir), runDir };
 }
@@ -96,5 +97,26 @@ describe('corruption variants, restores and their verification (real PostgreSQL,
     expect(failedChecks(journal)).toContain('recovery-steps');
     expect(stdout).toMatch(/FAIL recovery-steps: .*pitr-restore failed \(PITR_TARGET_NOT_REACHED/);
     expect(leftovers(runDir)).toEqual([]);
+  });
+
+  it('a verification that cannot run here is an environment failure, never a verdict: exit 3 with what to do', async () => {
+    // This machine's PostgreSQL binaries without the verification tools, as on a server-only install.
+    const bindir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-bindir-'));
+    // The servers run as the postgres user when the tests run as root: it must reach the tools.
+    chmodSync(bindir, 0o755);
+    try {
+      const real = findPostgresBinaries().bindir;
+      for (const tool of readdirSync(real).filter((t) => t !== 'pg_verifybackup' && t !== 'pg_checksums')) symlinkSync(path.join(real, tool), path.join(bindir, tool));
+      const { code, stdout, journal, runDir } = await run(scenario('pg-logical-corruption-pitr.yaml'), { DRILL_PG_BINDIR: bindir });
+      expect(code, stdout).toBe(3);
+      expect(journal.status).toBe('environment-error');
+      expect(journal.error).toMatchObject({ code: 'VERIFY_UNAVAILABLE', message: expect.stringMatching(/pg_verifybackup is not in .*install it .* or set verify: false/) });
+      expect(journal.steps.find((s) => s.name === 'pitr-restore')).toMatchObject({ status: 'error', error: { code: 'VERIFY_UNAVAILABLE' } });
+      // Not judged: a recovery that could not be checked is neither a pass nor a failed runbook.
+      expect(journal.verdicts).toEqual([]);
+      expect(leftovers(runDir)).toEqual([]);
+    } finally {
+      rmSync(bindir, { recursive: true, force: true });
+    }
   });
 });

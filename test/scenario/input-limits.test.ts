@@ -150,6 +150,35 @@ describe('names fit a directory name', () => {
   });
 });
 
+describe('targets.postgres.image', () => {
+  const withImage = (provider: string, image: string) =>
+    file(pgScenario(FAULT, RECOVERY).replace('targets: { postgres: { provider: native } }', `targets: { postgres: { provider: ${provider}, image: "${image}" } }`));
+
+  it('is an image reference of bounded length, for the providers that run one', async () => {
+    await expect(loadScenarioFile(withImage('testcontainers', 'registry.example.com:5000/team/postgres:15@sha256:abc'))).resolves.toBeDefined();
+    await expect(loadScenarioFile(withImage('auto', 'drill-postgres:15-bookworm'))).resolves.toBeDefined();
+    expect(await problems(withImage('testcontainers', 'postgres:15; rm -rf /'))).toEqual([
+      '5:57 targets.postgres.image: "postgres:15; rm -rf /" is not valid: an image reference like postgres:15-alpine or registry.example.com/team/postgres:15',
+    ]);
+    expect(await problems(withImage('testcontainers', `p${'a'.repeat(600)}`))).toEqual(['5:57 targets.postgres.image: needs at most 512 characters']);
+  });
+
+  it('is refused where no container runs it (native, external), at the key', async () => {
+    expect(await problems(withImage('native', 'postgres:15'))).toEqual([
+      '5:42 targets.postgres.image: an image is run by provider: testcontainers (or auto) only; remove it or change the provider (now native)',
+    ]);
+  });
+});
+
+describe('covers: ids', () => {
+  it('have the form of a procedure id, of bounded length', async () => {
+    const id = (text: string) => file(pgScenario(FAULT, RECOVERY, `covers: ["${text}"]`));
+    await expect(loadScenarioFile(id('recovery-validation/data-integrity-verification/data-consistency-checks#check-for-data-corruption'))).resolves.toBeDefined();
+    expect(await problems(id(`a/${'b'.repeat(1000)}#c`))).toEqual(['10:10 covers[0]: needs at most 1000 characters']);
+    expect((await problems(id('Scenario 2#stop')))[0]).toMatch(/^10:10 covers\[0\]: .*a procedure id like/);
+  });
+});
+
 describe('tables, indexes and columns are the data set\'s', () => {
   it('names a table, index or column the drill\'s data set does not have, with the ones it has', async () => {
     const issues = await problems(

@@ -18,6 +18,7 @@ import { freeLoopbackPort } from '../../src/targets/postgres/free-port.js';
 import { NativeDeployment } from '../../src/targets/postgres/native-deployment.js';
 import type { PgInstance } from '../../src/targets/postgres/types.js';
 import { withClient } from '../../src/targets/postgres/with-client.js';
+import { WORKLOAD_ID_FLOOR } from '../../src/workload/workload-accounts.js';
 
 // The "external" server is a real local PostgreSQL; the harness reaches it only through its URL.
 const SECRET = 'S3cret-pa55word';
@@ -86,7 +87,7 @@ describe('external PostgreSQL deployment (a real local server behind a URL)', ()
     const pid = source!.primary.postmasterPid();
     const ext = await external(false);
     expect(ext.drillTarget).toBe(false);
-    expect(ext.primary.dataDir).toBeUndefined();
+    expect(ext.primary.dataDirectory).toBeUndefined();
     for (const op of ['stop', 'start', 'kill'] as const) {
       await expect(ext.primary[op]()).rejects.toMatchObject({ name: 'InputError', code: 'NOT_A_DRILL_TARGET', kind: 'input' });
     }
@@ -105,7 +106,8 @@ describe('external PostgreSQL deployment (a real local server behind a URL)', ()
     const error = await provisionPostgres(scenario.targets.postgres!, provisionOptions(teardown)).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'InputError', code: 'NOT_A_DRILL_TARGET', kind: 'input' });
     expect(exitCodeForError(error)).toBe(2);
-    expect((error as Error).message).toContain(`psql "postgres://postgres@127.0.0.1:${source!.primary.connection.port}/postgres" -c "ALTER DATABASE postgres SET drill.target = 'true'"`);
+    // The URL's own user, without its password, is who can set the marker.
+    expect((error as Error).message).toContain(`psql "postgres://ext_admin@127.0.0.1:${source!.primary.connection.port}/postgres" -c "ALTER DATABASE postgres SET drill.target = 'true'"`);
     expect((error as Error).message).toMatch(/Nothing was touched\.$/);
     expect((error as Error).message).not.toContain(SECRET);
     expect(await teardown.runAll()).toEqual([]);
@@ -199,7 +201,11 @@ describe('external PostgreSQL deployment (a real local server behind a URL)', ()
       expect(pg.provider).toBe('external');
       // The negative control of the refusal above: with the marker, the same call does write.
       expect(serverStatementsSince(from)).toEqual(expect.arrayContaining(['drop database if exists drill with (force)', 'create database drill']));
-      expect(await count({ ...pg.primary, connection: { ...pg.primary.connection, database: 'drill' } }, 'accounts')).toBe(20);
+      // The 20 seeded accounts, and the workload's own (ids from WORKLOAD_ID_FLOOR) beside them.
+      const seeded = await withClient({ ...pg.primary.connection, database: 'drill' }, async (c) =>
+        Number((await c.query<{ n: string }>(`select count(*)::text n from accounts where id < ${WORKLOAD_ID_FLOOR}`)).rows[0]!.n),
+      );
+      expect(seeded).toBe(20);
     } finally {
       expect(await teardown.runAll()).toEqual([]);
       await withClient(source!.primary.connection, (c) => c.query('drop database drill'));

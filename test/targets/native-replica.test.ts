@@ -16,7 +16,7 @@ import { ExternalDeployment } from '../../src/targets/postgres/external-deployme
 import { formatLsn, lsnDiff, parseLsn } from '../../src/targets/postgres/lsn.js';
 import { NativeDeployment } from '../../src/targets/postgres/native-deployment.js';
 import { synchronousStandbyNames } from '../../src/targets/postgres/native-replica.js';
-import { parseRecordLine, recordEnd } from '../../src/targets/postgres/native-wal-end.js';
+import { parseRecordLine, recordEnd } from '../../src/targets/postgres/wal-end.js';
 import { replicationRows, standbyPosition } from '../../src/targets/postgres/replication-status.js';
 import type { PgInstance } from '../../src/targets/postgres/types.js';
 import { withClient } from '../../src/targets/postgres/with-client.js';
@@ -123,7 +123,7 @@ describe('asynchronous streaming replicas, lag, promotion and fencing (real serv
       await expect(insert(replica, 101, 101)).rejects.toThrow(/read-only transaction/);
     }
     const recorded = readResources(ledgerFile).flatMap((r) => (r.kind === 'pg-data-dir' ? [r.path] : []));
-    expect(recorded).toEqual(expect.arrayContaining([replica1.dataDir, replica2.dataDir]));
+    expect(recorded).toEqual(expect.arrayContaining([replica1.dataDirectory?.path, replica2.dataDirectory?.path]));
   });
 
   it('lag is measurable: held back, the replica falls behind by bytes and seconds, and catches up on revert', async () => {

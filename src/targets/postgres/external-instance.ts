@@ -9,8 +9,8 @@ import type { ConnectionInfo, PgInstance } from './types.js';
  */
 export class ExternalInstance implements PgInstance {
   readonly name = 'primary';
-  /** On another machine, as far as the harness knows: file-level faults need the native provider. */
-  readonly dataDir = undefined;
+  /** On another machine, reached only over SQL: on-disk faults and offline checks need native or testcontainers. */
+  readonly dataDirectory = undefined;
 
   constructor(
     readonly connection: ConnectionInfo,

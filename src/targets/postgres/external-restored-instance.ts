@@ -1,4 +1,5 @@
 import { withClient } from './with-client.js';
+import type { DataDirectory } from './data-directory.js';
 import type { NativeInstance } from './native-instance.js';
 import type { ConnectionInfo, PgInstance } from './types.js';
 
@@ -23,6 +24,14 @@ export class ExternalRestoredInstance implements PgInstance {
 
   get dataDir(): string {
     return this.local.dataDir;
+  }
+
+  get dataDirectory(): DataDirectory {
+    return this.local.dataDirectory;
+  }
+
+  logTail(lines?: number): string {
+    return this.local.logTail(lines);
   }
 
   isRunning(): Promise<boolean> {

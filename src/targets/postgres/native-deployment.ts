@@ -9,6 +9,7 @@ import { EnvironmentError, StepFailedError } from '../../engine/errors.js';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
 import type { SecretSink } from '../../report/redactor.js';
 import { runCommand, type RunAs } from '../process/run-command.js';
+import { awaitRecoveryEnd } from './await-recovery-end.js';
 import { findPostgresBinaries, type PostgresBinaries } from './binaries.js';
 import { freeLoopbackPort } from './free-port.js';
 import { NativeInstance } from './native-instance.js';
@@ -16,7 +17,6 @@ import { NativeReplicas } from './native-replica.js';
 import { PgPassFile } from './pgpass-file.js';
 import { postgresRunAs } from './postgres-user.js';
 import { recoverySettings } from './recovery-settings.js';
-import { withClient } from './with-client.js';
 import type { BaseBackup, BaseBackupOptions, ConnectionInfo, PgInstance, PostgresDeployment, RecoveryTargetSpec, ReplicaOptions } from './types.js';
 
 const debug = createDebug('drill:pg');
@@ -247,24 +247,9 @@ export class NativeWorkspace {
     }
     try {
       await instance.start();
-      // With hot standby the server accepts connections as soon as it is consistent, before
-      // replay ends; a target past the archive only shows when it then shuts itself down.
-      if (recovery) await this.awaitRecoveryEnd(instance);
+      if (recovery) await awaitRecoveryEnd(instance);
     } catch (error) {
       throw pitrTargetNotReached(instance.logTail(12), backup.id, instance.name, error) ?? error;
-    }
-  }
-
-  private async awaitRecoveryEnd(instance: NativeInstance): Promise<void> {
-    for (;;) {
-      if (!(await instance.isRunning())) {
-        throw new EnvironmentError('PG_RECOVERY_FAILED', `"${instance.name}" stopped during recovery: ${instance.logTail(12)}`);
-      }
-      const inRecovery = await withClient({ ...instance.connection, database: 'postgres' }, async (c) =>
-        (await c.query<{ r: boolean }>('select pg_is_in_recovery() as r')).rows[0]!.r,
-      ).catch(() => true);
-      if (!inRecovery) return;
-      await new Promise((r) => setTimeout(r, 100));
     }
   }
 

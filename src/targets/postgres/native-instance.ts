@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import createDebug from 'debug';
 import pg from 'pg';
 import { EnvironmentError } from '../../engine/errors.js';
 import { runCommand, type RunAs } from '../process/run-command.js';
 import type { PostgresBinaries } from './binaries.js';
+import { LocalDataDirectory } from './local-data-directory.js';
 import { isPostgresPid } from './native-process.js';
 import type { ConnectionInfo, PgInstance } from './types.js';
 
@@ -26,9 +26,11 @@ export interface NativeInstanceOptions {
 /** One PostgreSQL server process tree over one data directory, driven with pg_ctl. */
 export class NativeInstance implements PgInstance {
   readonly connection: ConnectionInfo;
+  readonly dataDirectory: LocalDataDirectory;
 
   constructor(private readonly options: NativeInstanceOptions) {
     this.connection = { host: '127.0.0.1', port: options.port, user: 'postgres', database: 'postgres', password: options.password };
+    this.dataDirectory = new LocalDataDirectory(options.dataDir, options.binaries, options.runAs);
   }
 
   get name(): string {
@@ -49,9 +51,8 @@ export class NativeInstance implements PgInstance {
   }
 
   /** Settings appended to postgresql.conf; later lines win, so a restored copy can override them. */
-  async writeSettings(settings: Record<string, string | number>): Promise<void> {
-    const lines = Object.entries(settings).map(([k, v]) => `${k} = ${typeof v === 'number' ? v : `'${v.replaceAll("'", "''")}'`}`);
-    await appendFile(path.join(this.dataDir, 'postgresql.conf'), `\n# drill (${this.name})\n${lines.join('\n')}\n`);
+  writeSettings(settings: Record<string, string | number>): Promise<void> {
+    return this.dataDirectory.appendSettings(settings, this.name);
   }
 
   postmasterPid(): number | undefined {

@@ -1,28 +1,35 @@
 import { DrillError } from '../../engine/errors.js';
+export { formatSettings } from './data-directory.js';
 
 /** Where things live inside the container (the image's postgres user owns /var/lib/postgresql). */
 export const CONTAINER_PATHS = {
   pgdata: '/var/lib/postgresql/data',
   home: '/var/lib/postgresql/drill',
   backups: '/var/lib/postgresql/drill/backups',
-  restores: '/var/lib/postgresql/drill/restores',
+  /** One directory per further server (replica or restored copy): its data directory and log. */
+  instances: '/var/lib/postgresql/drill/instances',
   archive: '/var/lib/postgresql/drill/archive',
   sockets: '/var/run/postgresql',
 } as const;
 
 export const PRIMARY_PORT = 5432;
 /**
- * Restored instances run in the same container on these ports. Docker maps only ports declared
- * before the container starts, so they are declared up front; their number caps restores per drill.
+ * Replicas and restored instances run in the same container on these ports. Docker publishes only
+ * ports declared before the container starts, so they are declared up front; their number caps the
+ * servers a drill can add (replicas + restores).
  */
-export const RESTORE_PORTS = [5433, 5434, 5435, 5436] as const;
+export const INSTANCE_PORTS = [5433, 5434, 5435, 5436, 5437, 5438] as const;
 
 export const DEFAULT_PG_VERSION = 15;
 
 export interface TestcontainersPostgresSpec {
   runId: string;
+  /** Labels the container apart from every other deployment, so a reaper removes exactly it. */
+  deploymentId: string;
   /** PostgreSQL major version (targets.postgres.version). */
   version?: number;
+  /** targets.postgres.image; default the official postgres:<version>-alpine. */
+  image?: string;
 }
 
 export interface TestcontainersPostgresConfig {
@@ -31,10 +38,12 @@ export interface TestcontainersPostgresConfig {
   /** Container command: a shell that runs the image's entrypoint with the primary's settings. */
   command: string[];
   primaryPort: number;
-  restorePorts: number[];
+  instancePorts: number[];
   exposedPorts: number[];
   labels: Record<string, string>;
-  /** The primary's settings: on its command line at first start, through pg_ctl -o after a stop. */
+  /** Docker health check: the primary accepts connections on TCP (the image's init server listens on its socket only). */
+  healthCheck: ['CMD-SHELL', string];
+  /** The primary's settings: on its command line at first start, then in its postgresql.conf. */
   settings: Record<string, string | number>;
 }
 
@@ -60,9 +69,13 @@ const SUPERVISOR = [
   'while :; do sleep 3600 & wait $!; done',
 ].join('\n');
 
+/** The image a scenario runs: its own, else the official image of its major version. */
+export function imageFor(spec: Pick<TestcontainersPostgresSpec, 'image' | 'version'>): string {
+  return spec.image ?? `postgres:${spec.version ?? DEFAULT_PG_VERSION}-alpine`;
+}
+
 /** Every container setting of the testcontainers provider, as data (no Docker needed to check it). */
 export function testcontainersPostgresConfig(spec: TestcontainersPostgresSpec): TestcontainersPostgresConfig {
-  const version = spec.version ?? DEFAULT_PG_VERSION;
   const settings: Settings = {
     listen_addresses: '*',
     port: PRIMARY_PORT,
@@ -75,7 +88,7 @@ export function testcontainersPostgresConfig(spec: TestcontainersPostgresSpec): 
     log_line_prefix: '%m [%p] ',
   };
   return {
-    image: `postgres:${version}-alpine`,
+    image: imageFor(spec),
     env: {
       POSTGRES_INITDB_ARGS: '--data-checksums',
       // Explicit, because the image's default moved with PostgreSQL 18.
@@ -83,21 +96,33 @@ export function testcontainersPostgresConfig(spec: TestcontainersPostgresSpec): 
     },
     command: ['sh', '-c', SUPERVISOR, 'drill-supervisor', 'postgres', ...settingsArgs(settings)],
     primaryPort: PRIMARY_PORT,
-    restorePorts: [...RESTORE_PORTS],
-    exposedPorts: [PRIMARY_PORT, ...RESTORE_PORTS],
-    labels: { 'drill.run-id': spec.runId, 'drill.role': 'postgres' },
+    instancePorts: [...INSTANCE_PORTS],
+    exposedPorts: [PRIMARY_PORT, ...INSTANCE_PORTS],
+    labels: { 'drill.run-id': spec.runId, 'drill.deployment': spec.deploymentId, 'drill.role': 'postgres' },
+    // No password: pg_isready only asks whether the server accepts connections, and loopback is
+    // trusted inside the container. testcontainers' default check would put the password in the
+    // container's configuration, where `docker inspect` shows it.
+    healthCheck: ['CMD-SHELL', `pg_isready --host 127.0.0.1 --port ${PRIMARY_PORT} --username postgres --dbname postgres`],
     settings,
   };
 }
 
-/** Settings appended to a restored copy's postgresql.conf (it inherits the primary's file). */
-export function restoredSettings(instanceName: string, port: number): Settings {
-  // The name goes into a shell command (archive_command) and into paths.
+/** The name goes into a shell command (archive_command) and into paths. */
+export function requireInstanceName(instanceName: string): void {
   if (!/^[A-Za-z0-9._-]+$/.test(instanceName)) {
     throw new DrillError('BAD_INSTANCE_NAME', `instance name "${instanceName}" may use letters, digits, ".", "_" and "-" only`);
   }
+}
+
+/**
+ * Settings of a further server in the container (a replica or a restored copy): the primary's,
+ * with its own port and archive. They are appended to the copied postgresql.conf, after the
+ * primary's own lines, so they win.
+ */
+export function instanceSettings(base: Settings, instanceName: string, port: number): Settings {
+  requireInstanceName(instanceName);
   return {
-    listen_addresses: '*',
+    ...base,
     port,
     unix_socket_directories: CONTAINER_PATHS.sockets,
     archive_command: archiveCommand(archiveDirOf(instanceName)),
@@ -106,19 +131,4 @@ export function restoredSettings(instanceName: string, port: number): Settings {
 
 export function settingsArgs(settings: Settings): string[] {
   return Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
-}
-
-function shellQuote(word: string): string {
-  return `'${word.replaceAll("'", `'\\''`)}'`;
-}
-
-/** The settings as pg_ctl's -o string, which pg_ctl hands to a shell. */
-export function pgCtlOptions(settings: Settings): string {
-  return settingsArgs(settings).map(shellQuote).join(' ');
-}
-
-/** postgresql.conf lines, quoted as the server reads them; later lines win. */
-export function formatSettings(settings: Settings, comment: string): string {
-  const lines = Object.entries(settings).map(([k, v]) => `${k} = ${typeof v === 'number' ? v : `'${v.replaceAll("'", "''")}'`}`);
-  return `\n# drill (${comment})\n${lines.join('\n')}\n`;
 }

@@ -1,41 +1,52 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { PostgreSqlContainer, type StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import createDebug from 'debug';
 import { Wait } from 'testcontainers';
 import type { Clock } from '../../engine/clock.js';
 import { DrillError, EnvironmentError } from '../../engine/errors.js';
+import type { ResourceLedger } from '../../engine/resource-ledger.js';
 import type { SecretSink } from '../../report/redactor.js';
+import { dockerHost } from '../docker/docker-host.js';
+import { awaitRecoveryEnd } from './await-recovery-end.js';
+import { execAsPostgres } from './container-exec.js';
 import { backupChecksumFailure, backupFacts, pitrTargetNotReached } from './native-deployment.js';
 import { recoverySettings } from './recovery-settings.js';
 import {
   archiveDirOf,
   CONTAINER_PATHS,
-  formatSettings,
-  pgCtlOptions,
-  restoredSettings,
+  instanceSettings,
   testcontainersPostgresConfig,
   type TestcontainersPostgresConfig,
 } from './testcontainers-config.js';
-import { ContainerInstance, execAsPostgres } from './testcontainers-instance.js';
-import type { BaseBackup, BaseBackupOptions, PgInstance, PostgresDeployment, RecoveryTargetSpec } from './types.js';
+import { ContainerInstance } from './testcontainers-instance.js';
+import {
+  awaitReplicaState,
+  replicaSettings,
+  requireReplicaName,
+  setSynchronousStandbys,
+  slotNameOf,
+} from './streaming-replica.js';
+import type { BaseBackup, BaseBackupOptions, PgInstance, PostgresDeployment, RecoveryTargetSpec, ReplicaOptions } from './types.js';
 
 const debug = createDebug('drill:pg');
 
 export interface TestcontainersDeploymentOptions {
   runId: string;
   clock: Clock;
+  ledger: ResourceLedger;
   version?: number;
   /** Where the generated password is registered (the recorder's Redactor). */
   secrets?: SecretSink;
+  /** targets.postgres.image (or DRILL_POSTGRES_IMAGE); default the official postgres:<version>-alpine. */
+  image?: string;
 }
 
 /**
  * PostgreSQL in one container (@testcontainers/postgresql), set up like the native provider: data
- * checksums, WAL archiving, base backups and restores. Backups, the archive and restored instances
- * all live inside the same container, so disposing of it removes everything.
- *
- * The container is not in the resource ledger, which knows directories and data directories only:
- * if this process dies before teardown, testcontainers' Ryuk reaper removes it.
+ * checksums, WAL archiving, base backups, restores and streaming replicas. Backups, the archive,
+ * replicas and restored instances all live inside the same container, so removing it removes
+ * everything. The container is in the resource ledger (by its labels) before it starts, so a
+ * drill killed at any point has it removed by the reaper.
  */
 export class TestcontainersDeployment implements PostgresDeployment {
   readonly provider = 'testcontainers' as const;
@@ -44,6 +55,8 @@ export class TestcontainersDeployment implements PostgresDeployment {
   readonly archiveDir = undefined;
   private readonly instances: ContainerInstance[];
   private readonly backups: BaseBackup[] = [];
+  private readonly replicaSet: ContainerInstance[] = [];
+  private readonly synchronous: string[] = [];
 
   private constructor(
     private readonly container: StartedPostgreSqlContainer,
@@ -59,36 +72,50 @@ export class TestcontainersDeployment implements PostgresDeployment {
     options: TestcontainersDeploymentOptions,
     register: (d: TestcontainersDeployment) => void,
   ): Promise<TestcontainersDeployment> {
-    const config = testcontainersPostgresConfig({ runId: options.runId, version: options.version });
-    // The mapped port may listen on every interface of the Docker host: no fixed password.
+    const config = testcontainersPostgresConfig({
+      runId: options.runId,
+      deploymentId: randomUUID(),
+      version: options.version,
+      image: options.image,
+    });
+    options.ledger.record({ kind: 'docker-container', engine: dockerHost(), labels: { 'drill.deployment': config.labels['drill.deployment']! } });
+    // The published port may listen on every interface of the Docker host: no fixed password.
     const password = randomBytes(18).toString('base64url');
     options.secrets?.register(password, 'the password of the testcontainers PostgreSQL');
     debug('starting container %s', config.image);
-    const container = await new PostgreSqlContainer(config.image)
-      .withUsername('postgres')
-      .withPassword(password)
-      .withDatabase('postgres')
-      .withEnvironment(config.env)
-      .withCommand(config.command)
-      // The module exposes the primary's port itself; adding it again would bind it twice.
-      .withExposedPorts(...config.exposedPorts.filter((p) => p !== config.primaryPort))
-      .withLabels(config.labels)
-      // Not the module's default (health check and every exposed port listening): the restore
-      // ports listen only once a restore runs.
-      .withWaitStrategy(Wait.forHealthCheck())
-      .start();
+    let container: StartedPostgreSqlContainer;
+    try {
+      container = await new PostgreSqlContainer(config.image)
+        .withUsername('postgres')
+        .withPassword(password)
+        .withDatabase('postgres')
+        .withEnvironment(config.env)
+        .withCommand(config.command)
+        // The module exposes the primary's port itself; adding it again would bind it twice.
+        .withExposedPorts(...config.exposedPorts.filter((p) => p !== config.primaryPort))
+        .withLabels(config.labels)
+        .withHealthCheck({ test: config.healthCheck, interval: 250, timeout: 1000, retries: 1000 })
+        // Not the module's default (health check and every exposed port listening): the other
+        // ports listen only once a replica or restore runs there.
+        .withWaitStrategy(Wait.forHealthCheck())
+        .start();
+    } catch (error) {
+      throw containerStartFailure(config.image, error);
+    }
     const primary = new ContainerInstance({
       name: 'primary',
       container,
+      containerName: container.getId().slice(0, 12),
       pgdata: CONTAINER_PATHS.pgdata,
       port: config.primaryPort,
       logFile: `${CONTAINER_PATHS.home}/primary.log`,
       connection: { host: container.getHost(), port: container.getPort(), user: 'postgres', password, database: 'postgres' },
-      startOptions: pgCtlOptions(config.settings),
     });
     const deployment = new TestcontainersDeployment(container, config, options.clock, primary);
     register(deployment);
-    await execAsPostgres(container, ['mkdir', '-p', CONTAINER_PATHS.backups, CONTAINER_PATHS.restores]);
+    await execAsPostgres(container, ['mkdir', '-p', CONTAINER_PATHS.backups, CONTAINER_PATHS.instances]);
+    // The first start took them on the command line; from now on restarts and copies read them here.
+    await primary.dataDirectory.appendSettings(config.settings, 'primary');
     return deployment;
   }
 
@@ -101,7 +128,9 @@ export class TestcontainersDeployment implements PostgresDeployment {
       'pg_basebackup', '-h', CONTAINER_PATHS.sockets, '-p', String(source.port), '-U', 'postgres',
       '-D', dir, '-X', 'stream', '-c', 'fast', '--no-sync',
       ...(options.verifyChecksums === false ? ['--no-verify-checksums'] : []),
-    ]).catch((error: unknown) => {
+    ]).catch(async (error: unknown) => {
+      // A refused backup (e.g. a page failing its checksum) can leave a partial copy behind.
+      await execAsPostgres(this.container, ['rm', '-rf', dir], [0, 1]).catch(() => undefined);
       throw backupChecksumFailure(error, from.name) ?? error;
     });
     const read = async (file: string) => (await execAsPostgres(this.container, ['cat', `${dir}/${file}`])).stdout;
@@ -129,60 +158,109 @@ export class TestcontainersDeployment implements PostgresDeployment {
     return [...this.backups];
   }
 
-  /** A second server in the same container, on one of the ports declared before it started. */
+  /** A further server in the same container, from a copy of the backup, on one of the ports declared before it started. */
   async restore(backup: BaseBackup, name: string, target: RecoveryTargetSpec | 'backup-only'): Promise<ContainerInstance> {
-    const { restorePorts } = this.config;
-    const port = restorePorts.find((p) => !this.instances.some((i) => i.port === p));
-    if (port === undefined) {
-      throw new EnvironmentError(
-        'RESTORE_PORTS_EXHAUSTED',
-        `the testcontainers provider runs at most ${restorePorts.length} restored instances per drill; "${name}" is one too many`,
-      );
-    }
-    const settings = restoredSettings(name, port);
-    const home = `${CONTAINER_PATHS.restores}/${name}`;
-    const pgdata = `${home}/data`;
-    await execAsPostgres(this.container, ['sh', '-c', 'mkdir -p "$1" && cp -a "$2" "$3" && chmod 700 "$3"', 'drill-copy', home, backup.dir, pgdata]);
-    await this.appendSettings(pgdata, settings, name);
+    const instance = this.newInstance(name, 'restored instance');
+    await execAsPostgres(this.container, [
+      'sh', '-c', 'mkdir -p "$1" && cp -a "$2" "$3" && chmod 700 "$3"', 'drill-copy', this.homeOf(name), backup.dir, instance.dataDirectory.path,
+    ]);
+    await instance.dataDirectory.appendSettings(instanceSettings(this.config.settings, name, instance.port), name);
     if (target !== 'backup-only') {
-      await this.appendSettings(pgdata, recoverySettings(archiveDirOf(this.primary.name), target), `${name} recovery`);
-      await execAsPostgres(this.container, ['touch', `${pgdata}/recovery.signal`]);
+      await instance.dataDirectory.appendSettings(recoverySettings(archiveDirOf(this.primary.name), target), `${name} recovery`);
+      await instance.dataDirectory.touch('recovery.signal');
     }
-    const instance = new ContainerInstance({
-      name,
-      container: this.container,
-      pgdata,
-      port,
-      logFile: `${home}/server.log`,
-      connection: { ...this.primary.connection, port: this.container.getMappedPort(port) },
-    });
     this.instances.push(instance);
     try {
       await instance.start();
+      if (target !== 'backup-only') await awaitRecoveryEnd(instance);
     } catch (error) {
       throw pitrTargetNotReached(await instance.logTail(12), backup.id, name, error) ?? error;
     }
     return instance;
   }
 
-  readonly replicas: PgInstance[] = [];
+  get replicas(): PgInstance[] {
+    return [...this.replicaSet];
+  }
 
-  async createReplica(name: string): Promise<PgInstance> {
-    throw new EnvironmentError(
-      'REPLICAS_UNSUPPORTED',
-      `cannot create replica "${name}": the testcontainers provider runs no streaming replicas (yet); ` +
-        'use provider: native for replica drills, or set targets.postgres.replicas: 0',
+  /**
+   * A streaming replica as a further server in the container: pg_basebackup of the primary over
+   * its socket (with a replication slot), standby settings, and the wait until the primary lists
+   * it as streaming (and synchronous, when asked).
+   */
+  async createReplica(name: string, options: ReplicaOptions = {}): Promise<PgInstance> {
+    requireReplicaName(name, this.instances.map((i) => i.name));
+    const instance = this.newInstance(name, 'replica');
+    const pgdata = instance.dataDirectory.path;
+    await execAsPostgres(this.container, ['mkdir', '-p', this.homeOf(name)]);
+    await execAsPostgres(this.container, [
+      'pg_basebackup', '-h', CONTAINER_PATHS.sockets, '-p', String(this.primary.port), '-U', 'postgres',
+      '-D', pgdata, '-X', 'stream', '-c', 'fast', '--no-sync', '-C', '-S', slotNameOf(name),
+    ]);
+    // Copied with the primary's postgresql.auto.conf: they are the primary's (streaming-replica.ts).
+    await execAsPostgres(this.container, ['sed', '-i', '/^[[:space:]]*synchronous_standby_names[[:space:]]*=/d', `${pgdata}/postgresql.auto.conf`]);
+    await instance.dataDirectory.appendSettings(
+      {
+        ...instanceSettings(this.config.settings, name, instance.port),
+        ...replicaSettings({ host: CONTAINER_PATHS.sockets, port: this.primary.port, user: 'postgres' }, name),
+      },
+      name,
     );
+    await instance.dataDirectory.touch('standby.signal');
+    this.instances.push(instance);
+    await instance.start();
+    await awaitReplicaState(this.primary, instance, false);
+    if (options.synchronous) {
+      this.synchronous.push(name);
+      await setSynchronousStandbys(this.primary, this.synchronous);
+      await awaitReplicaState(this.primary, instance, true);
+    }
+    this.replicaSet.push(instance);
+    debug('replica %s streaming from %s in the container (%s)', name, this.primary.name, options.synchronous ? 'synchronous' : 'asynchronous');
+    return instance;
   }
 
   async dispose(): Promise<void> {
     // Removing the container removes every server, backup and archive in it; no need to stop them first.
-    await this.container.stop({ remove: true }).catch((e: unknown) => debug('stop container: %s', String(e)));
+    await this.container.stop({ remove: true, removeVolumes: true }).catch((e: unknown) => debug('stop container: %s', String(e)));
   }
 
-  private async appendSettings(pgdata: string, settings: Record<string, string | number>, comment: string): Promise<void> {
-    await execAsPostgres(this.container, [
-      'sh', '-c', 'printf "%s" "$1" >> "$2/postgresql.conf"', 'drill-settings', formatSettings(settings, comment), pgdata,
-    ]);
+  private homeOf(name: string): string {
+    return `${CONTAINER_PATHS.instances}/${name}`;
   }
+
+  /** A further server's instance (not yet created on disk) on the next free declared port. */
+  private newInstance(name: string, what: string): ContainerInstance {
+    if (this.instances.some((i) => i.name === name)) throw new DrillError('INSTANCE_NAME_TAKEN', `there is already an instance "${name}" in the container`);
+    const { instancePorts } = this.config;
+    const port = instancePorts.find((p) => !this.instances.some((i) => i.port === p));
+    if (port === undefined) {
+      throw new EnvironmentError(
+        'CONTAINER_PORTS_EXHAUSTED',
+        `the testcontainers provider runs at most ${instancePorts.length} replicas and restored instances per drill ` +
+          `(Docker publishes ports only when a container starts); ${what} "${name}" is one too many. ` +
+          'Use fewer replicas or restores, or provider: native',
+      );
+    }
+    return new ContainerInstance({
+      name,
+      container: this.container,
+      containerName: this.container.getId().slice(0, 12),
+      pgdata: `${this.homeOf(name)}/data`,
+      port,
+      logFile: `${this.homeOf(name)}/server.log`,
+      connection: { ...this.primary.connection, port: this.container.getMappedPort(port) },
+    });
+  }
+}
+
+/** Why the container did not start, with what to do: most often an image the engine cannot pull. */
+function containerStartFailure(image: string, error: unknown): EnvironmentError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new EnvironmentError(
+    'CONTAINER_START_FAILED',
+    `the PostgreSQL container (image ${image}) did not start: ${message.slice(-1500)}. ` +
+      'If the engine cannot pull that image (no registry), set targets.postgres.image or DRILL_POSTGRES_IMAGE to an image it has; ' +
+      'tools/local-docker.sh builds drill-postgres:15-bookworm without a registry.',
+  );
 }

@@ -1,45 +1,61 @@
 import createDebug from 'debug';
-import type { ExecResult, StartedTestContainer } from 'testcontainers';
+import type { ExecResult } from 'testcontainers';
 import { EnvironmentError } from '../../engine/errors.js';
+import { ContainerDataDirectory } from './container-data-directory.js';
+import { execAsPostgres, type ContainerExec } from './container-exec.js';
 import { withClient } from './with-client.js';
 import type { ConnectionInfo, PgInstance } from './types.js';
 
 const debug = createDebug('drill:pg');
 
-export type ContainerExec = Pick<StartedTestContainer, 'exec'>;
+/** Backends notice a dead postmaster within milliseconds; this only bounds a stuck one. */
+const CRASH_EXIT_TIMEOUT_S = 10;
 
-/** Runs a command in the container as the postgres user; an unexpected exit code is an EnvironmentError. */
-export async function execAsPostgres(container: ContainerExec, command: string[], okCodes = [0]): Promise<ExecResult> {
-  debug('container exec %s', command.join(' '));
-  const result = await container.exec(command, { user: 'postgres' });
-  if (!okCodes.includes(result.exitCode)) {
-    throw new EnvironmentError(
-      'CONTAINER_EXEC_FAILED',
-      `${command.slice(0, 2).join(' ')} in the PostgreSQL container failed (exit code ${result.exitCode}): ${result.output.trim().slice(-2000)}`,
-    );
-  }
-  return result;
+/**
+ * SIGKILL of a postmaster inside the container, then the wait until none of its processes runs
+ * (a zombie counts as gone: it runs nothing and acknowledges nothing). Its processes are those
+ * whose working directory is the data directory: the postmaster chdirs there and every child
+ * inherits it, so re-parented backends are found too. Exit 3: stragglers, listed on stdout.
+ */
+const CRASH_SCRIPT = `
+pgdata="$1"; limit="$2"
+members() {
+  for p in /proc/[0-9]*; do
+    [ "$(readlink "$p/cwd" 2>/dev/null)" = "$pgdata" ] || continue
+    state="$(sed 's/.*) //' "$p/stat" 2>/dev/null | cut -d' ' -f1)"
+    [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ] && echo "\${p#/proc/}"
+  done
 }
+pm="$(head -n 1 "$pgdata/postmaster.pid" 2>/dev/null)"
+[ -n "$pm" ] && kill -KILL "$pm" 2>/dev/null
+i=0
+while [ "$i" -lt $((limit * 20)) ]; do
+  left="$(members)"
+  [ -z "$left" ] && exit 0
+  sleep 0.05; i=$((i + 1))
+done
+echo $left; exit 3`;
 
 export interface ContainerInstanceOptions {
   name: string;
   container: ContainerExec;
-  /** Data directory inside the container: the harness cannot reach it, so it is not `dataDir`. */
+  /** The container's short id, for messages. */
+  containerName: string;
+  /** Data directory inside the container. */
   pgdata: string;
   /** Port inside the container; `connection` has the one Docker mapped it to. */
   port: number;
   logFile: string;
   connection: ConnectionInfo;
-  /** pg_ctl -o: the primary's settings live on its command line, not in its postgresql.conf. */
-  startOptions?: string;
 }
 
 /** One PostgreSQL server inside the container, driven with pg_ctl through docker exec. */
 export class ContainerInstance implements PgInstance {
-  /** The data directory is inside the container, out of reach: file-level faults need the native provider. */
-  readonly dataDir = undefined;
+  readonly dataDirectory: ContainerDataDirectory;
 
-  constructor(private readonly options: ContainerInstanceOptions) {}
+  constructor(private readonly options: ContainerInstanceOptions) {
+    this.dataDirectory = new ContainerDataDirectory(options.container, options.pgdata, options.containerName);
+  }
 
   get name(): string {
     return this.options.name;
@@ -60,8 +76,7 @@ export class ContainerInstance implements PgInstance {
 
   async start(): Promise<void> {
     debug('starting %s (container port %d)', this.name, this.port);
-    const extra = this.options.startOptions ? ['-o', this.options.startOptions] : [];
-    const result = await this.pgCtl(['start', '-w', '-t', '120', '-l', this.options.logFile, ...extra], [0, 1]);
+    const result = await this.pgCtl(['start', '-w', '-t', '120', '-l', this.options.logFile], [0, 1]);
     if (result.exitCode !== 0) {
       throw new EnvironmentError(
         'PG_START_FAILED',
@@ -81,15 +96,17 @@ export class ContainerInstance implements PgInstance {
     await this.pgCtl(['stop', '-w', '-t', '30', '-m', 'immediate']).catch(() => this.kill());
   }
 
+  /** A crash: SIGKILL of the postmaster, returning once none of the server's processes runs. */
   async kill(): Promise<void> {
     debug('SIGKILL %s', this.name);
-    await execAsPostgres(
-      this.options.container,
-      ['sh', '-c', 'kill -KILL "$(head -n 1 "$1/postmaster.pid")"', 'drill-kill', this.options.pgdata],
-      [0, 1, 2],
-    );
-    // Backends notice the dead postmaster and exit on their own; wait so the port is free.
-    for (let i = 0; i < 100 && (await this.isRunning()); i++) await new Promise((r) => setTimeout(r, 50));
+    const result = await execAsPostgres(this.options.container, ['sh', '-c', CRASH_SCRIPT, 'drill-crash', this.options.pgdata, String(CRASH_EXIT_TIMEOUT_S)], [0, 3]);
+    if (result.exitCode === 3) {
+      throw new EnvironmentError(
+        'CRASH_ORPHANS',
+        `${this.name} was sent SIGKILL but processes ${result.stdout.trim()} of it still run in the container after ${CRASH_EXIT_TIMEOUT_S} s; ` +
+          'they could still acknowledge writes. Check the container',
+      );
+    }
   }
 
   async serverVersion(): Promise<string> {

@@ -1,3 +1,5 @@
+import type { DataDirectory } from './data-directory.js';
+
 /** What drills need of a PostgreSQL deployment, whatever provides it (native, container, external). */
 
 export interface ConnectionInfo {
@@ -42,8 +44,11 @@ export interface ReplicaOptions {
 export interface PgInstance {
   readonly name: string;
   readonly connection: ConnectionInfo;
-  /** Data directory, when the harness can reach it (native only). */
-  readonly dataDir?: string;
+  /**
+   * Its data directory, where the harness can reach it: on this machine (native) or through the
+   * engine (testcontainers). Absent for a server reached only over SQL (external).
+   */
+  readonly dataDirectory?: DataDirectory;
   isRunning(): Promise<boolean>;
   start(): Promise<void>;
   /** Clean shutdown (checkpoint). */
@@ -51,6 +56,8 @@ export interface PgInstance {
   /** SIGKILL the postmaster: a crash. */
   kill(): Promise<void>;
   serverVersion(): Promise<string>;
+  /** The end of its server log, one line per entry joined by " | ", where the harness can read it. */
+  logTail?(lines?: number): string | Promise<string>;
 }
 
 export interface PostgresDeployment {
@@ -75,7 +82,7 @@ export interface PostgresDeployment {
   /**
    * A new streaming replica of the primary, running and streaming when this returns. `synchronous`:
    * commits on the primary wait until one synchronous replica has flushed them. Providers that
-   * cannot run replicas throw an EnvironmentError.
+   * cannot run replicas (external) throw an EnvironmentError.
    */
   createReplica(name: string, options?: ReplicaOptions): Promise<PgInstance>;
   /** Stops and removes everything this deployment created. */

@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import createDebug from 'debug';
-import { runCommand } from '../process/run-command.js';
-import type { PostgresBinaries } from './binaries.js';
+import type { DataDirectory } from './data-directory.js';
 import { formatLsn, parseLsn } from './lsn.js';
 
 const debug = createDebug('drill:pg');
@@ -15,19 +13,19 @@ export interface WalEnd {
 }
 
 /**
- * Where the WAL of a stopped (or crashed) server ends, read offline from its data directory:
- * pg_waldump reads forward from `from` (default: the last checkpoint's redo point, from
- * pg_controldata) and prints every valid record; the end of the last one is the end of the WAL.
- * pg_waldump's closing error is not used for this: PostgreSQL 15 reads ahead and may name a
- * later page than the one where the WAL really ends. Undefined when a tool is missing or its
- * output is not understood: the caller reports the position as unknown rather than guessing.
+ * Where the WAL of a stopped (or crashed) server ends, read offline from its data directory
+ * (where it is: on this machine, or in its container): pg_waldump reads forward from `from`
+ * (default: the last checkpoint's redo point, from pg_controldata) and prints every valid record;
+ * the end of the last one is the end of the WAL. pg_waldump's closing error is not used for this:
+ * PostgreSQL 15 reads ahead and may name a later page than the one where the WAL really ends.
+ * Undefined when a tool is missing or its output is not understood: the caller reports the
+ * position as unknown rather than guessing.
  */
-export async function walEndOf(binaries: PostgresBinaries, dataDir: string, from?: string): Promise<WalEnd | undefined> {
-  if (!binaries.has('pg_controldata') || !binaries.has('pg_waldump') || !existsSync(path.join(dataDir, 'global', 'pg_control'))) {
+export async function walEndOf(directory: DataDirectory, from?: string): Promise<WalEnd | undefined> {
+  if (!(await directory.hasTool('pg_controldata')) || !(await directory.hasTool('pg_waldump')) || !(await directory.exists('global/pg_control'))) {
     return undefined;
   }
-  // Read-only access to files the postgres user owns: root (or that user) can do it as itself.
-  const control = await runCommand(binaries.path('pg_controldata'), ['-D', dataDir], { env: { LC_ALL: 'C' } });
+  const control = await directory.runTool('pg_controldata', ['-D', directory.path]);
   const layout = walLayout(control.stdout);
   const redo = /Latest checkpoint's REDO location:\s+(\S+)/.exec(control.stdout)?.[1];
   if (!layout || !redo) return undefined;
@@ -35,18 +33,15 @@ export async function walEndOf(binaries: PostgresBinaries, dataDir: string, from
   // ends right there), read again from the redo point so there is a last record to measure.
   const starts = from && parseLsn(from) > parseLsn(redo) ? [from, redo] : [redo];
   for (const start of starts) {
-    const dump = await runCommand(binaries.path('pg_waldump'), ['--path', path.join(dataDir, 'pg_wal'), '--start', start], {
-      okCodes: [0, 1],
-      env: { LC_ALL: 'C' },
-    });
+    const dump = await directory.runTool('pg_waldump', ['--path', path.posix.join(directory.path, 'pg_wal'), '--start', start], [0, 1]);
     const last = dump.stdout.trimEnd().split('\n').at(-1) ?? '';
     const record = parseRecordLine(last);
     if (!record) {
-      debug('no WAL record after %s in %s: %s', start, dataDir, dump.stderr.trim());
+      debug('no WAL record after %s in %s: %s', start, directory.location, dump.stderr.trim());
       continue;
     }
     const lsn = formatLsn(recordEnd(parseLsn(record.lsn), record.totalLength, layout));
-    debug('WAL of %s ends at %s (read from %s)', dataDir, lsn, start);
+    debug('WAL of %s ends at %s (read from %s)', directory.location, lsn, start);
     return { lsn, lastRecord: last.replace(/\s+/g, ' ').trim() };
   }
   return undefined;
