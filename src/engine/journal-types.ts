@@ -179,6 +179,8 @@ export interface ServiceMonitorSample {
   p99Ms?: number;
   errorLogLines: number;
   errorLogLinesPerSecond: number;
+  /** Container restarts since the previous sample (where the service reports them: Kubernetes). */
+  restarts?: number;
 }
 
 export interface Marks {

@@ -81,6 +81,8 @@ const fixed = (n: number | undefined, unit = '') => (n === undefined ? '—' : `
 export function serviceMonitoring(journal: Journal): string | undefined {
   const samples = journal.serviceMonitoring ?? [];
   if (!samples.length) return undefined;
+  // Kubernetes reports container restarts (the runbook's "pod restarts"); plain processes do not.
+  const hasRestarts = samples.some((s) => s.restarts !== undefined);
   const rows = windows(journal).flatMap(({ label, from, to }) => {
     const inWindow = samples.filter((s) => s.t >= from && s.t < to);
     if (inWindow.length === 0 && label === 'injecting the fault') return [];
@@ -95,12 +97,13 @@ export function serviceMonitoring(journal: Journal): string | undefined {
       String(inWindow.reduce((n, s) => n + s.errorLogLines, 0)),
       fixed(max(pick((s) => s.errorLogLinesPerSecond))),
       String(max(pick((s) => s.unreachable)) ?? 0),
+      ...(hasRestarts ? [String(inWindow.reduce((n, s) => n + (s.restarts ?? 0), 0))] : []),
     ]];
   });
   return [
     'Sampled once a second from every instance\'s `/metrics` (deltas of the request counters and the latency histogram) and its log (`"level":"ERROR"` lines), as `curl -w … /health` and `kubectl logs … | grep ERROR` would watch it:',
     '',
-    table(['Window', 'Samples', 'Mean req/s', 'Max p50', 'Max p99', 'Max 5xx/s', 'ERROR lines', 'Max ERROR lines/s', 'Max instances unreachable'], rows),
+    table(['Window', 'Samples', 'Mean req/s', 'Max p50', 'Max p99', 'Max 5xx/s', 'ERROR lines', 'Max ERROR lines/s', 'Max instances unreachable', ...(hasRestarts ? ['Container restarts'] : [])], rows),
   ].join('\n');
 }
 

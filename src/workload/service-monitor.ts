@@ -29,6 +29,7 @@ export class ServiceMonitor {
   private stopped = true;
   private lastT: number | undefined;
   private lastErrorLines: number | undefined;
+  private lastRestarts: number | undefined;
 
   constructor(private readonly options: ServiceMonitorOptions) {}
 
@@ -64,6 +65,9 @@ export class ServiceMonitor {
     const totalErrorLines = await service.errorLogs?.errorLines().catch(() => undefined);
     const errorLogLines = totalErrorLines === undefined ? 0 : totalErrorLines - (this.lastErrorLines ?? totalErrorLines);
     if (totalErrorLines !== undefined) this.lastErrorLines = totalErrorLines;
+    const totalRestarts = await service.restarts?.total().catch(() => undefined);
+    const restarts = totalRestarts === undefined ? undefined : totalRestarts - (this.lastRestarts ?? totalRestarts);
+    if (totalRestarts !== undefined) this.lastRestarts = totalRestarts;
     const t = clock.now();
     const deltas: HttpCounters[] = [];
     for (const { url, counters } of scraped) {
@@ -92,6 +96,7 @@ export class ServiceMonitor {
       ...(p99Ms !== undefined ? { p99Ms: Math.round(p99Ms * 10) / 10 } : {}),
       errorLogLines,
       errorLogLinesPerSecond: perSecond(errorLogLines),
+      ...(restarts !== undefined ? { restarts } : {}),
     };
     this.options.record(sample);
     return sample;

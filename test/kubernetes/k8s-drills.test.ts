@@ -86,6 +86,8 @@ describe('Kubernetes drills (real control plane, real CLI)', () => {
     expect(stepOutput(journal, 'k8s-rollout-status')?.deployments).toEqual(
       expect.arrayContaining([expect.objectContaining({ deployment: 'truststream-api', message: 'deployment "truststream-api" successfully rolled out' })]),
     );
+    // The runbook's "pod restarts": 4.4.1's containers exit at start, kubelet restarts them (crash loop).
+    expect((journal.serviceMonitoring ?? []).reduce((n, m) => n + (m.restarts ?? 0), 0)).toBeGreaterThan(0);
     // Every capacity probe failed after the fault (each component lost capacity) and recovered. The
     // health check through the Service may see a blip too (an old pod draining during the rollouts).
     const failing = new Set(journal.probes.filter((p) => !p.ok && p.t >= journal.marks.tFault!.t).map((p) => p.probe));

@@ -113,6 +113,8 @@ describe('the service as plain processes (real PostgreSQL, real processes, real 
     expect(sample.serverErrorsPerSecond).toBe(0);
     expect(sample.p50Ms).toBeGreaterThan(0);
     expect(sample.p99Ms).toBeGreaterThanOrEqual(sample.p50Ms!);
+    // Plain processes are not restarted in place: no container restart count to report.
+    expect(sample.restarts).toBeUndefined();
     expect(records).toEqual([sample]);
   });
 

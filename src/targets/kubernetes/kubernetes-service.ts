@@ -52,6 +52,7 @@ const isReady = (p: V1Pod) => !p.metadata?.deletionTimestamp && p.status?.condit
  */
 export class KubernetesService implements ServiceTarget {
   private readonly errorCounts = new Map<string, number>();
+  private readonly restartCounts = new Map<string, number>();
 
   constructor(
     private readonly api: KubeApi,
@@ -86,6 +87,19 @@ export class KubernetesService implements ServiceTarget {
       .map((p) => ({ name: p.metadata!.name!, url: `http://${p.status!.podIP}:${SERVICE_PORT}` }))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
+
+  /** Restarts of the system's containers (per pod the highest count seen, so a deleted pod's are kept). */
+  readonly restarts = {
+    total: async (): Promise<number> => {
+      const pods = (await this.api.core.listNamespacedPod({ namespace: this.namespace, labelSelector: PART_OF_SELECTOR })).items;
+      for (const pod of pods) {
+        const count = (pod.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
+        const name = pod.metadata!.name!;
+        this.restartCounts.set(name, Math.max(count, this.restartCounts.get(name) ?? 0));
+      }
+      return [...this.restartCounts.values()].reduce((a, b) => a + b, 0);
+    },
+  };
 
   /**
    * Error-level lines in the pods' logs (the logs API, as `kubectl logs ... | grep ERROR`): per pod

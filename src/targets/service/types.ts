@@ -50,6 +50,12 @@ export interface ServiceTarget extends ServiceEndpoints {
   /** Every instance that serves /metrics (every mode), for monitoring. */
   metricsEndpoints(): Promise<ServiceEndpoint[]>;
   readonly errorLogs?: ErrorLogSource;
+  /**
+   * Container restarts of the service's instances so far (Kubernetes: the pods' restart counts,
+   * the runbook's "pod restarts"), a counter that only grows; absent where processes are not
+   * restarted in place (plain processes).
+   */
+  readonly restarts?: { total(): Promise<number> };
   /** Re-points the service at another database (what `switch-workload` does to DATABASE_URL) and waits until it is healthy there. */
   followDatabase?(connection: ConnectionInfo, signal?: AbortSignal): Promise<Record<string, unknown>>;
   /** Restarts the service (optionally deploying another release) and waits until it is healthy. */
