@@ -40,8 +40,9 @@ export interface RunOptions {
 export async function runCommand(files: string[], options: RunOptions): Promise<number> {
   const runbook = options.runbook === undefined ? undefined : await readRunbook(options.runbook);
   const loaded = await loadScenarioFiles(files, runbook ? { runbook } : {});
-  const reportsDir = await prepareReportsDir(options.reportsDir);
+  // Both are input (exit 2): the key is checked first, so a refused key creates nothing, not even the reports directory.
   const signingKey = await signingKeyFromEnv(options.evidenceKeys);
+  const reportsDir = await prepareReportsDir(options.reportsDir);
   const writeRunEvidence = (dir: string) => writeEvidence(dir, signingKey ? { signingKey } : {});
   // What killed drills left (on this machine, any run) goes before a new drill starts beside it.
   await reapBeforeRun(writeRunEvidence);
