@@ -40,6 +40,26 @@ export default tseslint.config(
     },
   },
   {
+    // DESIGN.md section 7: the drill lifecycle reaches targets only through the target registry
+    // (src/targets/target-kinds.ts) and the drill context's parts, so a new target kind needs no
+    // change here. Type imports are the interfaces at the boundary and stay allowed.
+    files: ['src/engine/run-drill.ts', 'src/engine/build-context.ts', 'src/engine/provision-targets.ts', 'src/engine/drill-context.ts', 'src/engine/drill-registries.ts', 'src/engine/phases/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/targets/*/**', '!**/targets/network/**'],
+              allowTypeImports: true,
+              message: 'The engine does not name a target: add or change a target kind in src/targets/target-kinds.ts, and reach it through the DrillContext\'s parts.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The CLI is the one place that prints; everything else uses `debug` or the progress reporter.
     files: ['src/cli.ts', 'src/cli/**', 'bin/**', 'bench/**', 'tools/**'],
     languageOptions: { globals: globals.node },

@@ -1,9 +1,7 @@
 import type { Scenario } from '../scenario/schema.js';
-import type { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
-import type { ConnectionInfo, PgInstance, PostgresDeployment } from '../targets/postgres/types.js';
-import type { ServiceTarget } from '../targets/service/types.js';
+import type { ConnectionInfo, PgInstance } from '../targets/postgres/types.js';
+import type { TargetPart, TargetParts } from '../targets/target-parts.js';
 import type { CanaryWriter } from '../workload/canary-writer.js';
-import type { DatabaseRouter } from '../workload/database-router.js';
 import type { DeployedMigrations } from '../workload/migrations/deployed-migrations.js';
 import type { ProbeGate } from '../workload/probes/probe-gate.js';
 import type { Clock } from './clock.js';
@@ -24,8 +22,11 @@ export interface RestorePoint {
 /**
  * What injectors and recovery procedures may use. They act on targets and record what they did;
  * they never judge (assertions do) and never import each other (the scenario composes them).
+ * The targets' parts (`pg`, `router`, `k8s`, `service`: src/targets/target-parts.ts) are what the
+ * scenario's target kinds provided; reading one that none provided throws a do-this InputError
+ * (TARGET_MISSING) naming the target to add.
  */
-export interface DrillContext {
+export interface DrillContext extends Readonly<TargetParts> {
   readonly runId: string;
   readonly scenario: Scenario;
   readonly clock: Clock;
@@ -34,11 +35,10 @@ export interface DrillContext {
   readonly teardown: TeardownStack;
   /** Where what the drill creates is recorded, so what a killed drill left can be reaped (src/engine/reapers.ts). */
   readonly ledger: ResourceLedger;
-  /** These three throw a do-this InputError when the scenario has no PostgreSQL target. */
-  readonly pg: PostgresDeployment;
-  readonly router: DatabaseRouter;
+  /** Whether the scenario's targets provided this part (e.g. `has('pg')`: the drill has a PostgreSQL). */
+  has(part: TargetPart): boolean;
+  /** The canary writer on the application database; throws a do-this InputError when the scenario has no PostgreSQL target. */
   readonly writer: CanaryWriter;
-  readonly hasPostgres: boolean;
   /** Named points in the WAL that recovery can aim at; injectors add `before-fault`. */
   readonly restorePoints: Map<string, RestorePoint>;
   /** Instances created by recovery steps, newest last; `switch-workload` moves traffic to the newest. */
@@ -47,20 +47,10 @@ export interface DrillContext {
   readonly confirmDataLoss: boolean;
   /** The schema migrations the deployed application ships (a bad release adds its own). */
   readonly migrations: DeployedMigrations;
-  /** The cluster, namespace and API clients; throws a do-this InputError when the scenario has no Kubernetes target. */
-  readonly k8s: KubernetesTarget;
-  readonly hasKubernetes: boolean;
   /** DATABASE_URL of a connection as the system under drill reaches it (pods on real nodes: the drill network's host address). */
   applicationDatabaseUrl(connection: ConnectionInfo): string;
   /** Holds the service probes while an injector stops a target for its own edit (that outage is the harness's, not the fault's). */
   readonly probeGate: ProbeGate;
-  /**
-   * The service under drill as its clients reach it (endpoints, the drill's API token, optional
-   * capabilities: follow a database switch, restart, error logs); throws a do-this InputError
-   * when the scenario has none.
-   */
-  readonly service: ServiceTarget;
-  readonly hasService: boolean;
 }
 
 /** A fault in effect. Disposing it reverts it (or cleans up after it) so teardown cannot forget. */

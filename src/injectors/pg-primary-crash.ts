@@ -2,8 +2,7 @@ import createDebug from 'debug';
 import type { DrillContext, FaultHandle } from '../engine/drill-context.js';
 import { EnvironmentError } from '../engine/errors.js';
 import type { Fault } from '../scenario/schema.js';
-import { NativeInstance } from '../targets/postgres/native-instance.js';
-import { awaitExit, processesIn } from '../targets/postgres/native-process.js';
+import { awaitExit } from '../targets/postgres/native-process.js';
 import { currentWalLsn } from '../targets/postgres/replication-status.js';
 import { withClient } from '../targets/postgres/with-client.js';
 import { requireDrillTarget } from '../engine/require-drill-target.js';
@@ -28,18 +27,18 @@ export async function injectPrimaryCrash(ctx: DrillContext, _fault: PrimaryCrash
   let childCount = 0;
   // Informational: the last position seen; the real end of its WAL is read offline after the crash.
   const lsnBeforeKill = await withClient({ ...instance.connection, database: 'postgres' }, currentWalLsn).catch(() => undefined);
-  const native = instance instanceof NativeInstance ? instance : undefined;
-  const postmaster = native?.postmasterPid();
+  const local = instance.localProcesses;
+  const postmaster = local?.postmasterPid();
   // The server stops serving the moment the signal lands; nothing before this instant can see it.
   let killedAt = ctx.clock.now();
-  if (native === undefined || postmaster === undefined) {
+  if (local === undefined || postmaster === undefined) {
     // Not a local process tree (or no pid file): the instance's own crash, which waits for it.
     await instance.kill();
     if (await instance.isRunning()) {
       throw new EnvironmentError('CRASH_FAILED', `${instance.name} was sent SIGKILL and is still running; check the process table`);
     }
   } else {
-    const before = processesIn(native.dataDir, postmaster);
+    const before = local.others(postmaster);
     debug('SIGKILL %s (postmaster %d, %d other processes)', instance.name, postmaster, before.length);
     killedAt = ctx.clock.now();
     try {
@@ -48,7 +47,7 @@ export async function injectPrimaryCrash(ctx: DrillContext, _fault: PrimaryCrash
       throw new EnvironmentError('CRASH_FAILED', `${instance.name}'s postmaster (pid ${postmaster}) was not running; it cannot be crashed`);
     }
     // Again after the kill: a backend forked in between is in the session too.
-    const children = [...new Set([...before, ...processesIn(native.dataDir, postmaster)])];
+    const children = [...new Set([...before, ...local.others(postmaster)])];
     // Dead is dead: a zombie waiting for its parent to reap it runs nothing and acknowledges nothing.
     const stragglers = await awaitExit([postmaster, ...children], ORPHAN_EXIT_TIMEOUT_MS);
     if (stragglers.length > 0) {

@@ -3,8 +3,6 @@ import type { DrillContext } from '../engine/drill-context.js';
 import { EnvironmentError, StepFailedError } from '../engine/errors.js';
 import { requireDrillTarget } from '../engine/require-drill-target.js';
 import { FENCE_DESCRIPTION, fenceAsStandby } from '../targets/postgres/fence.js';
-import { NativeInstance } from '../targets/postgres/native-instance.js';
-import { serving } from '../targets/postgres/native-process.js';
 import { standbyPosition } from '../targets/postgres/replication-status.js';
 import { withClient } from '../targets/postgres/with-client.js';
 
@@ -34,7 +32,7 @@ export async function fenceOldPrimary(ctx: DrillContext): Promise<Record<string,
     );
   }
   // A zombie postmaster serves nothing: only the native provider sees one (zombies in a container are reaped by its init).
-  const wasRunning = old instanceof NativeInstance ? serving(old) : await old.isRunning();
+  const wasRunning = old.localProcesses ? old.localProcesses.serving() : await old.isRunning();
   // Also after a crash: a zombie postmaster must be reaped before a server can start over its pid file.
   if (await old.isRunning()) await old.kill();
   await fenceAsStandby(directory, old.name);

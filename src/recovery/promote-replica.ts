@@ -4,8 +4,6 @@ import type { DrillContext } from '../engine/drill-context.js';
 import { StepFailedError } from '../engine/errors.js';
 import type { RecoveryStep } from '../scenario/schema.js';
 import { lsnDiff, maxLsn, parseLsn } from '../targets/postgres/lsn.js';
-import { NativeInstance } from '../targets/postgres/native-instance.js';
-import { serving } from '../targets/postgres/native-process.js';
 import { walEndOf, type WalEnd } from '../targets/postgres/wal-end.js';
 import { standbyPosition, type StandbyPosition } from '../targets/postgres/replication-status.js';
 import type { PgInstance } from '../targets/postgres/types.js';
@@ -58,7 +56,7 @@ export async function promoteReplica(ctx: DrillContext, step: PromoteStep): Prom
   const chosen = choose(candidates, step.replica);
   const { replica } = chosen;
   const oldPrimary = ctx.router.current;
-  const oldRunning = oldPrimary instanceof NativeInstance ? serving(oldPrimary) : await oldPrimary.isRunning().catch(() => false);
+  const oldRunning = oldPrimary.localProcesses ? oldPrimary.localProcesses.serving() : await oldPrimary.isRunning().catch(() => false);
   const oldPrimaryEnd = oldRunning ? undefined : await oldPrimaryWalEnd(oldPrimary, chosen.position.replayLsn ?? undefined);
   if (oldRunning) {
     ctx.recorder.event('split-brain-risk', `${oldPrimary.name} still runs while ${replica.name} is promoted: fence it (fence-old-primary)`);

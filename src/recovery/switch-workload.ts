@@ -23,7 +23,7 @@ export async function switchWorkload(ctx: DrillContext): Promise<Record<string, 
   }
   ctx.router.switchTo(target);
   let service: Record<string, unknown> | undefined;
-  if (ctx.hasService && ctx.service.followDatabase) {
+  if (ctx.has('service') && ctx.service.followDatabase) {
     try {
       service = await ctx.service.followDatabase(connection, ctx.signal);
     } catch (error) {

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { exitCodeForError } from '../../src/cli/output.js';
 import { startClock } from '../../src/engine/clock.js';
 import { JournalRecorder } from '../../src/engine/journal-recorder.js';
-import { provisionKubernetes } from '../../src/engine/provision-kubernetes.js';
+import { provisionKubernetes } from '../../src/targets/kubernetes/provision-kubernetes.js';
 import { readResources, ResourceLedger } from '../../src/engine/resource-ledger.js';
 import { TeardownStack } from '../../src/engine/teardown-stack.js';
 import { loadScenarioFile } from '../../src/scenario/loader.js';

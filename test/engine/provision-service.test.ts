@@ -5,13 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDatabase, type TestDatabase } from '../../sut/truststream/test/support/test-database.js';
 import { startClock } from '../../src/engine/clock.js';
 import { JournalRecorder } from '../../src/engine/journal-recorder.js';
-import { provisionService } from '../../src/engine/provision-service.js';
+import { provisionService } from '../../src/targets/service/provision-service.js';
 import { readResources, ResourceLedger } from '../../src/engine/resource-ledger.js';
 import { TeardownStack } from '../../src/engine/teardown-stack.js';
 import { Redactor } from '../../src/report/redactor.js';
 import { loadScenarioFile } from '../../src/scenario/loader.js';
 import { recordedProcessAlive } from '../../src/targets/kubernetes/recorded-process.js';
 import type { PlainService } from '../../src/targets/service/plain-service.js';
+import { serviceKind } from '../../src/targets/service/service-kind.js';
 
 let db: TestDatabase;
 let work: string;
@@ -74,6 +75,8 @@ describe('provisionService: the secrets it creates belong to the run', () => {
       const [revoked] = await db.sql<{ revoked_at: Date | null }>("select revoked_at from api_tokens where name = 'drill-test-provision-service'");
       expect(revoked?.revoked_at).toBeInstanceOf(Date);
       expect(readResources(ledgerFile).filter((r) => r.kind === 'process' && recordedProcessAlive(r.pid, r.match))).toEqual([]);
+      // The service kind's registry entry lists every kind of ledger entry its targets record.
+      expect(readResources(ledgerFile).filter((r) => !serviceKind.records.includes(r.kind))).toEqual([]);
     } finally {
       await teardown.runAll();
     }

@@ -46,7 +46,7 @@ export async function drillDatabase(runId: string, size = { accounts: 50, transf
     teardown: new TeardownStack(),
     pg: deployment,
     router,
-    hasPostgres: true,
+    has: (part: string) => part === 'pg' || part === 'router',
     restorePoints: new Map<string, RestorePoint>(),
     recoveredInstances: [] as PgInstance[],
     confirmDataLoss: false,

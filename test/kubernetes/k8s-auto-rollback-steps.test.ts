@@ -4,7 +4,7 @@ import { startClock } from '../../src/engine/clock.js';
 import type { DrillContext } from '../../src/engine/drill-context.js';
 import { StepFailedError } from '../../src/engine/errors.js';
 import { JournalRecorder } from '../../src/engine/journal-recorder.js';
-import { provisionKubernetes } from '../../src/engine/provision-kubernetes.js';
+import { provisionKubernetes } from '../../src/targets/kubernetes/provision-kubernetes.js';
 import { ResourceLedger } from '../../src/engine/resource-ledger.js';
 import { TeardownStack } from '../../src/engine/teardown-stack.js';
 import { inject as injectFault } from '../../src/injectors/index.js';
@@ -36,7 +36,7 @@ beforeAll(async () => {
     kubernetes: { provider: 'kubeconfig', kubeconfig: shared.kubeconfigPath, context: shared.context, namespace: NS },
   }).kubernetes!;
   const k8s = await provisionKubernetes(spec, { runId: 'auto-rollback-steps', clock, ledger: new ResourceLedger(undefined), teardown, recorder, signal: abort.signal, databaseUrl: shared.databaseUrl });
-  ctx = { runId: 'auto-rollback-steps', scenario: loaded.scenario, clock, recorder, signal: abort.signal, teardown, k8s, hasKubernetes: true, hasPostgres: false } as unknown as DrillContext;
+  ctx = { runId: 'auto-rollback-steps', scenario: loaded.scenario, clock, recorder, signal: abort.signal, teardown, k8s, has: (part: string) => part === 'k8s' } as unknown as DrillContext;
 }, 180_000);
 
 afterAll(async () => {

@@ -5,7 +5,7 @@ import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { startClock } from '../../src/engine/clock.js';
 import { JournalRecorder } from '../../src/engine/journal-recorder.js';
-import { provisionKubernetes } from '../../src/engine/provision-kubernetes.js';
+import { provisionKubernetes } from '../../src/targets/kubernetes/provision-kubernetes.js';
 import { reapResources } from '../../src/engine/reaper.js';
 import { TeardownStack } from '../../src/engine/teardown-stack.js';
 import { scenarioSchema } from '../../src/scenario/schema.js';

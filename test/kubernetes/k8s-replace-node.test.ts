@@ -39,7 +39,7 @@ const joined: string[] = [];
 const NS = 'default';
 
 const contextOn = (target: KubernetesTarget) =>
-  ({ runId: 'replace-node-test', scenario: loaded.scenario, clock, recorder, signal: abort.signal, k8s: target, hasKubernetes: true, hasPostgres: false }) as unknown as DrillContext;
+  ({ runId: 'replace-node-test', scenario: loaded.scenario, clock, recorder, signal: abort.signal, k8s: target, has: (part: string) => part === 'k8s' }) as unknown as DrillContext;
 const replaceNode = (target: KubernetesTarget, step: Record<string, unknown> = {}) => runProcedure(contextOn(target), recoveryStep.parse({ step: 'k8s-replace-node', ...step }));
 const failure = (p: Promise<unknown>) =>
   p.then(

@@ -4,7 +4,7 @@ import { startClock } from '../../src/engine/clock.js';
 import type { DrillContext } from '../../src/engine/drill-context.js';
 import { InputError, StepFailedError } from '../../src/engine/errors.js';
 import { JournalRecorder } from '../../src/engine/journal-recorder.js';
-import { provisionKubernetes } from '../../src/engine/provision-kubernetes.js';
+import { provisionKubernetes } from '../../src/targets/kubernetes/provision-kubernetes.js';
 import { ResourceLedger } from '../../src/engine/resource-ledger.js';
 import { TeardownStack } from '../../src/engine/teardown-stack.js';
 import { inject as injectFault } from '../../src/injectors/index.js';
@@ -58,8 +58,7 @@ beforeAll(async () => {
     signal: abort.signal,
     teardown,
     k8s,
-    hasKubernetes: true,
-    hasPostgres: false,
+    has: (part: string) => part === 'k8s',
   } as unknown as DrillContext;
 }, 180_000);
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exitCodeForError } from '../../src/cli/output.js';
 import { startClock } from '../../src/engine/clock.js';
 import type { JournalRecorder } from '../../src/engine/journal-recorder.js';
-import { provisionPostgres } from '../../src/engine/provision.js';
+import { provisionPostgres } from '../../src/targets/postgres/provision-postgres.js';
 import { readResources, ResourceLedger } from '../../src/engine/resource-ledger.js';
 import { TeardownStack } from '../../src/engine/teardown-stack.js';
 import { loadScenarioFile } from '../../src/scenario/loader.js';

@@ -6,8 +6,8 @@ import { EnvironmentError } from '../../engine/errors.js';
 import { runCommand, type RunAs } from '../process/run-command.js';
 import type { PostgresBinaries } from './binaries.js';
 import { LocalDataDirectory } from './local-data-directory.js';
-import { isPostgresPid } from './native-process.js';
-import type { ConnectionInfo, PgInstance } from './types.js';
+import { isPostgresPid, processesIn, serving } from './native-process.js';
+import type { ConnectionInfo, LocalServerProcesses, PgInstance } from './types.js';
 
 const debug = createDebug('drill:pg');
 
@@ -27,6 +27,11 @@ export interface NativeInstanceOptions {
 export class NativeInstance implements PgInstance {
   readonly connection: ConnectionInfo;
   readonly dataDirectory: LocalDataDirectory;
+  readonly localProcesses: LocalServerProcesses = {
+    postmasterPid: () => this.postmasterPid(),
+    serving: () => serving(this),
+    others: (except) => processesIn(this.dataDir, except),
+  };
 
   constructor(private readonly options: NativeInstanceOptions) {
     this.connection = { host: '127.0.0.1', port: options.port, user: 'postgres', database: 'postgres', password: options.password };

@@ -1,5 +1,4 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
-import type { NativeInstance } from './native-instance.js';
 
 /**
  * Local PostgreSQL processes as the kernel sees them (Linux /proc). A crashed postmaster can stay
@@ -50,7 +49,7 @@ export function postgresProcessAlive(pid: number): boolean {
 }
 
 /** Whether the instance's postmaster runs and serves (a zombie does not). */
-export function serving(instance: NativeInstance): boolean {
+export function serving(instance: { postmasterPid(): number | undefined }): boolean {
   const pid = instance.postmasterPid();
   return pid !== undefined && postgresProcessAlive(pid);
 }

@@ -41,6 +41,19 @@ export interface ReplicaOptions {
   synchronous?: boolean;
 }
 
+/**
+ * A server's processes on this machine as the kernel sees them (/proc): what a crash must kill and
+ * wait for, and whether a postmaster that died is still a zombie.
+ */
+export interface LocalServerProcesses {
+  /** The postmaster's pid from its postmaster.pid (undefined when there is none). */
+  postmasterPid(): number | undefined;
+  /** Whether the postmaster runs and serves: a crashed one left a zombie does not, though `isRunning()` counts it. */
+  serving(): boolean;
+  /** Its other processes (backends, workers: those whose working directory is its data directory), `except` left out. */
+  others(except?: number): number[];
+}
+
 export interface PgInstance {
   readonly name: string;
   readonly connection: ConnectionInfo;
@@ -49,6 +62,12 @@ export interface PgInstance {
    * engine (testcontainers). Absent for a server reached only over SQL (external).
    */
   readonly dataDirectory?: DataDirectory;
+  /**
+   * Optional capability, only where the server's processes run on this machine under the harness
+   * (native): its process tree. Elsewhere (a container, an external server) the instance's own
+   * `kill()` and `isRunning()` are all there is.
+   */
+  readonly localProcesses?: LocalServerProcesses;
   isRunning(): Promise<boolean>;
   start(): Promise<void>;
   /** Clean shutdown (checkpoint). */

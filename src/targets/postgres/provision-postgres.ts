@@ -1,15 +1,15 @@
-import { redactSecrets } from '../report/redact.js';
-import type { Scenario } from '../scenario/schema.js';
-import { choosePostgresProvider, type PostgresProviderName } from '../targets/postgres/choose-provider.js';
-import { ExternalDeployment } from '../targets/postgres/external-deployment.js';
-import { NativeDeployment, type NativeDeploymentOptions } from '../targets/postgres/native-deployment.js';
-import type { PostgresDeployment } from '../targets/postgres/types.js';
-import { createDataset } from '../workload/dataset.js';
-import type { Clock } from './clock.js';
-import { EnvironmentError, InputError } from './errors.js';
-import type { JournalRecorder } from './journal-recorder.js';
-import type { ResourceLedger } from './resource-ledger.js';
-import type { TeardownStack } from './teardown-stack.js';
+import { redactSecrets } from '../../report/redact.js';
+import type { Scenario } from '../../scenario/schema.js';
+import { choosePostgresProvider, type PostgresProviderName } from './choose-provider.js';
+import { ExternalDeployment } from './external-deployment.js';
+import { NativeDeployment, type NativeDeploymentOptions } from './native-deployment.js';
+import type { PostgresDeployment } from './types.js';
+import { createDataset } from '../../workload/dataset.js';
+import type { Clock } from '../../engine/clock.js';
+import { EnvironmentError, InputError } from '../../engine/errors.js';
+import type { JournalRecorder } from '../../engine/journal-recorder.js';
+import type { ResourceLedger } from '../../engine/resource-ledger.js';
+import type { TeardownStack } from '../../engine/teardown-stack.js';
 
 export interface ProvisionOptions {
   runId: string;
@@ -85,7 +85,7 @@ async function createDeployment(
       return ExternalDeployment.create({ ...base, url: spec.url, drillTarget: spec.drillTarget }, register);
     case 'testcontainers': {
       // Loaded only when used: testcontainers and its Docker client take about a second to import.
-      const { TestcontainersDeployment } = await import('../targets/postgres/testcontainers-deployment.js');
+      const { TestcontainersDeployment } = await import('./testcontainers-deployment.js');
       const image = spec.image ?? (process.env.DRILL_POSTGRES_IMAGE || undefined);
       return TestcontainersDeployment.create({ ...base, version: spec.version, image }, register);
     }

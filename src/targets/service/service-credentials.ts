@@ -1,9 +1,9 @@
-import { createReaderRole, createToken, revokeToken } from '../../sut/truststream/src/admin/index.js';
-import type { ConnectionInfo } from '../targets/postgres/types.js';
-import { withClient } from '../targets/postgres/with-client.js';
-import { EnvironmentError } from './errors.js';
-import type { JournalRecorder } from './journal-recorder.js';
-import type { TeardownStack } from './teardown-stack.js';
+import { createReaderRole, createToken, revokeToken } from '../../../sut/truststream/src/admin/index.js';
+import type { ConnectionInfo } from '../postgres/types.js';
+import { withClient } from '../postgres/with-client.js';
+import { EnvironmentError } from '../../engine/errors.js';
+import type { JournalRecorder } from '../../engine/journal-recorder.js';
+import type { TeardownStack } from '../../engine/teardown-stack.js';
 
 export interface ServiceCredentials {
   tokenName: string;

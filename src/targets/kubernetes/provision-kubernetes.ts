@@ -1,17 +1,17 @@
 import { VersionApi } from '@kubernetes/client-node';
-import { resolveFromScenario } from '../scenario/scenario-paths.js';
-import type { Scenario } from '../scenario/schema.js';
-import { chooseKubernetesProvider, type KubernetesProviderChoice } from '../targets/kubernetes/choose-kubernetes-provider.js';
-import { createDrillNamespace, deleteNamespace, drillNamespaceName, waitForDefaultServiceAccount } from '../targets/kubernetes/drill-namespace.js';
-import { kubeApi } from '../targets/kubernetes/kube-api.js';
-import { KubeconfigCluster } from '../targets/kubernetes/kubeconfig-cluster.js';
-import { registerKubeconfigSecrets } from '../targets/kubernetes/kubeconfig-secrets.js';
-import { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
-import { refuseClusterScopedKinds } from '../targets/kubernetes/cluster-scope.js';
-import { databaseRequired, mayRunRealContainers } from '../targets/kubernetes/builtin-system-database.js';
-import { BUILTIN_MANIFESTS, placeManifests, readManifests } from '../targets/kubernetes/manifest-set.js';
-import { schedulableNodeNames } from '../targets/kubernetes/node-capacity.js';
-import { requireDrillTargetNamespace } from '../targets/kubernetes/require-drill-target-namespace.js';
+import { resolveFromScenario } from '../../scenario/scenario-paths.js';
+import type { Scenario } from '../../scenario/schema.js';
+import { chooseKubernetesProvider, type KubernetesProviderChoice } from './choose-kubernetes-provider.js';
+import { createDrillNamespace, deleteNamespace, drillNamespaceName, waitForDefaultServiceAccount } from './drill-namespace.js';
+import { kubeApi } from './kube-api.js';
+import { KubeconfigCluster } from './kubeconfig-cluster.js';
+import { registerKubeconfigSecrets } from './kubeconfig-secrets.js';
+import { KubernetesTarget } from './kubernetes-target.js';
+import { refuseClusterScopedKinds } from './cluster-scope.js';
+import { databaseRequired, mayRunRealContainers } from './builtin-system-database.js';
+import { BUILTIN_MANIFESTS, placeManifests, readManifests } from './manifest-set.js';
+import { schedulableNodeNames } from './node-capacity.js';
+import { requireDrillTargetNamespace } from './require-drill-target-namespace.js';
 import {
   applyObjects,
   deleteObjects,
@@ -20,10 +20,10 @@ import {
   waitForDeployments,
   waitForServiceEndpoints,
   type AppliedObject,
-} from '../targets/kubernetes/system-under-drill.js';
-import type { KubernetesCluster } from '../targets/kubernetes/types.js';
-import { InputError } from './errors.js';
-import type { ProvisionOptions } from './provision.js';
+} from './system-under-drill.js';
+import type { KubernetesCluster } from './types.js';
+import { InputError } from '../../engine/errors.js';
+import type { ProvisionOptions } from '../postgres/provision-postgres.js';
 
 type KubernetesSpec = NonNullable<Scenario['targets']['kubernetes']>;
 
@@ -144,12 +144,12 @@ async function openCluster(
     case 'reuse-local':
       return KubeconfigCluster.open({ kubeconfigPath: choice.kubeconfig });
     case 'kind': {
-      const { KindCluster } = await import('../targets/kubernetes/kind-cluster.js');
+      const { KindCluster } = await import('./kind-cluster.js');
       return KindCluster.create({ runId: options.runId, ledger: options.ledger, signal: options.signal }, register);
     }
     case 'start-local': {
-      const { LocalControlPlane } = await import('../targets/kubernetes/local-control-plane.js');
-      const { buildNodeImages } = await import('../targets/kubernetes/real-nodes/node-images.js');
+      const { LocalControlPlane } = await import('./local-control-plane.js');
+      const { buildNodeImages } = await import('./real-nodes/node-images.js');
       return LocalControlPlane.start(
         {
           runId: options.runId,

@@ -1,11 +1,11 @@
-import type { ServiceSpec } from '../scenario/schema.js';
-import type { ConnectionInfo } from '../targets/postgres/types.js';
-import { PlainService } from '../targets/service/plain-service.js';
-import { redactFilesUnder } from '../report/redact-files.js';
+import type { ServiceSpec } from '../../scenario/schema.js';
+import type { ConnectionInfo } from '../postgres/types.js';
+import { PlainService } from './plain-service.js';
+import { redactFilesUnder } from '../../report/redact-files.js';
 import { createServiceCredentials } from './service-credentials.js';
-import type { JournalRecorder } from './journal-recorder.js';
-import type { ResourceLedger } from './resource-ledger.js';
-import type { TeardownStack } from './teardown-stack.js';
+import type { JournalRecorder } from '../../engine/journal-recorder.js';
+import type { ResourceLedger } from '../../engine/resource-ledger.js';
+import type { TeardownStack } from '../../engine/teardown-stack.js';
 
 export interface ProvisionServiceOptions {
   runId: string;

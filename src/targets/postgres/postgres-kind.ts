@@ -1,0 +1,27 @@
+import { DatabaseRouter } from '../../workload/database-router.js';
+import { GUARD_CIDR } from '../network/layout.js';
+import type { TargetKind } from '../target-kind.js';
+import { provisionPostgres } from './provision-postgres.js';
+
+/**
+ * `targets.postgres`: the drill's PostgreSQL with its data set (native, testcontainers, external),
+ * and the application database the workload uses, which recovery can move to another instance.
+ */
+export const postgresKind: TargetKind<'postgres'> = {
+  after: [],
+  provides: ['pg', 'router'],
+  // Native: its workspace and each data directory; testcontainers: its container.
+  records: ['temp-dir', 'pg-data-dir', 'docker-container'],
+  async provision(spec, env) {
+    const pg = await provisionPostgres(spec, {
+      runId: env.runId,
+      clock: env.clock,
+      ledger: env.ledger,
+      teardown: env.teardown,
+      recorder: env.recorder,
+      // Pods in the drill network reach it at the network's host address, from the network's addresses only.
+      ...(env.appHost ? { hostAddress: { address: env.appHost, clients: GUARD_CIDR } } : {}),
+    });
+    return { pg, router: new DatabaseRouter(pg.primary) };
+  },
+};
