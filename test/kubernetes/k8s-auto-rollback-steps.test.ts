@@ -5,6 +5,7 @@ import type { DrillContext } from '../../src/engine/drill-context.js';
 import { StepFailedError } from '../../src/engine/errors.js';
 import { JournalRecorder } from '../../src/engine/journal-recorder.js';
 import { provisionKubernetes } from '../../src/targets/kubernetes/provision-kubernetes.js';
+import { KubernetesService, runningRelease } from '../../src/targets/kubernetes/kubernetes-service.js';
 import { ResourceLedger } from '../../src/engine/resource-ledger.js';
 import { TeardownStack } from '../../src/engine/teardown-stack.js';
 import { inject as injectFault } from '../../src/injectors/index.js';
@@ -36,7 +37,10 @@ beforeAll(async () => {
     kubernetes: { provider: 'kubeconfig', kubeconfig: shared.kubeconfigPath, context: shared.context, namespace: NS },
   }).kubernetes!;
   const k8s = await provisionKubernetes(spec, { runId: 'auto-rollback-steps', clock, ledger: new ResourceLedger(undefined), teardown, recorder, signal: abort.signal, databaseUrl: shared.databaseUrl });
-  ctx = { runId: 'auto-rollback-steps', scenario: loaded.scenario, clock, recorder, signal: abort.signal, teardown, k8s, has: (part: string) => part === 'k8s' } as unknown as DrillContext;
+  // The scenario's api-health probe reaches /health through the Service's endpoints: /health takes
+  // no token, so the service here has none of the drill's (no reader role, no API token made).
+  const service = new KubernetesService(k8s.api, k8s.namespace, 'health-needs-no-token', await runningRelease(k8s.api, k8s.namespace));
+  ctx = { runId: 'auto-rollback-steps', scenario: loaded.scenario, clock, recorder, signal: abort.signal, teardown, k8s, service, has: (part: string) => part === 'k8s' || part === 'service' } as unknown as DrillContext;
 }, 180_000);
 
 afterAll(async () => {

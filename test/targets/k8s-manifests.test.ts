@@ -96,17 +96,39 @@ describe('names and values', () => {
     expect(releaseImage('ghcr.io/t/api@sha256:abc', 'v2')).toBe('ghcr.io/t/api:v2');
   });
 
-  it('marks a bad release\'s pods broken, with its version and change-cause', () => {
+  it('gives a bad release its version as image tag, its change-cause and labels', () => {
     const d: V1Deployment = { metadata: { name: 'api' }, spec: { selector: {}, template: { spec: { containers: [{ name: 'api', image: 'r/api:1' }, { name: 'proxy', image: 'r/proxy:1' }] } } } };
     expect(badReleasePatch(d, '4.4.1', undefined)).toEqual({
       metadata: { annotations: { 'kubernetes.io/change-cause': 'TrustStram 4.4.1' } },
       spec: {
         template: {
           metadata: { labels: { 'drill.dev/broken': 'true', 'app.kubernetes.io/version': '4.4.1' } },
-          spec: { containers: [{ name: 'api', image: 'r/api:4.4.1-broken' }, { name: 'proxy', image: 'r/proxy:4.4.1-broken' }] },
+          spec: { containers: [{ name: 'api', image: 'r/api:4.4.1' }, { name: 'proxy', image: 'r/proxy:4.4.1' }] },
         },
       },
     });
+  });
+
+  it('moves the readiness path of a bad release only on containers that have an HTTP readiness probe', () => {
+    const d: V1Deployment = {
+      metadata: { name: 'api' },
+      spec: {
+        selector: {},
+        template: {
+          spec: {
+            containers: [
+              { name: 'api', image: 'r/api:1', readinessProbe: { httpGet: { path: '/health', port: 8080 } } },
+              { name: 'proxy', image: 'r/proxy:1' },
+            ],
+          },
+        },
+      },
+    };
+    const patch = badReleasePatch(d, '4.4.0', 'r/api:4.4.0', '/ready-lies') as { spec: { template: { spec: { containers: unknown[] } } } };
+    expect(patch.spec.template.spec.containers).toEqual([
+      { name: 'api', image: 'r/api:4.4.0', readinessProbe: { httpGet: { path: '/ready-lies', port: 8080 } } },
+      { name: 'proxy', image: 'r/api:4.4.0' },
+    ]);
   });
 
   it('counts ready endpoints per pod: nil ready is ready, terminating ones are not', () => {
