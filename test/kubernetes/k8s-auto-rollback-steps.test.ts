@@ -28,6 +28,7 @@ const recorder = new JournalRecorder(clock, 'auto-rollback-steps', loaded);
 const teardown = new TeardownStack();
 const abort = new AbortController();
 let ctx: DrillContext;
+let service: KubernetesService;
 const step = (s: unknown) => runProcedure(ctx, recoveryStep.parse(s));
 const kinds = () => recorder.journal.events.map((e) => e.kind);
 
@@ -39,7 +40,7 @@ beforeAll(async () => {
   const k8s = await provisionKubernetes(spec, { runId: 'auto-rollback-steps', clock, ledger: new ResourceLedger(undefined), teardown, recorder, signal: abort.signal, databaseUrl: shared.databaseUrl });
   // The scenario's api-health probe reaches /health through the Service's endpoints: /health takes
   // no token, so the service here has none of the drill's (no reader role, no API token made).
-  const service = new KubernetesService(k8s.api, k8s.namespace, 'health-needs-no-token', await runningRelease(k8s.api, k8s.namespace));
+  service = new KubernetesService(k8s.api, k8s.namespace, 'health-needs-no-token', await runningRelease(k8s.api, k8s.namespace));
   ctx = { runId: 'auto-rollback-steps', scenario: loaded.scenario, clock, recorder, signal: abort.signal, teardown, k8s, service, has: (part: string) => part === 'k8s' || part === 'service' } as unknown as DrillContext;
 }, 180_000);
 
@@ -64,6 +65,23 @@ describe('k8s-auto-rollback and k8s-circuit-breaker on a healthy and on a broken
     expect(checks.every((c) => c.healthy)).toBe(true);
     expect(kinds()).not.toContain('rollout-undo');
   });
+
+  it('counts the restarts of a crash-looping release: none while healthy, more once 4.4.1 exits at start', async () => {
+    expect(await service.restarts.total()).toBe(0);
+    const handle = await injectFault(ctx, faultSchema.parse({ type: 'k8s-bad-release', deployments: ['truststream-api'], version: '4.4.1' }));
+    try {
+      // The kubelet restarts an exited container after its back-off (10 s at first): poll, bounded.
+      const deadline = Date.now() + 120_000;
+      let restarts = 0;
+      while (restarts === 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        restarts = await service.restarts.total();
+      }
+      expect(restarts).toBeGreaterThan(0);
+    } finally {
+      await handle[Symbol.asyncDispose]();
+    }
+  }, 180_000);
 
   it('circuit breaker that cannot reach its threshold in time while the service is down: fails BREAKER_NOT_TRIPPED, no rollback', async () => {
     const handle = await injectFault(ctx, faultSchema.parse({ type: 'k8s-bad-release', deployments: ['truststream-api'], version: '4.4.1' }));
