@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readResources } from '../../src/engine/resource-ledger.js';
 import { recordedProcessAlive } from '../../src/targets/kubernetes/recorded-process.js';
@@ -61,7 +62,29 @@ export function runDirFrom(output: string, reportsDir: string): string {
 }
 
 export function readJournal(runDir: string): Journal {
-  return JSON.parse(readFileSync(path.join(runDir, 'journal.json'), 'utf8')) as Journal;
+  const journal = JSON.parse(readFileSync(path.join(runDir, 'journal.json'), 'utf8')) as Journal;
+  keepCatalogueRun(runDir, journal);
+  return journal;
+}
+
+const CATALOGUE = path.join(ROOT, 'drills/scenarios');
+/** Where a user's `drill run` keeps its runs by default, and `drill coverage` looks. */
+const REPORTS = path.join(ROOT, 'reports');
+
+/**
+ * A drill of the shipped catalogue the suite ran (the scenario file in drills/scenarios/, unchanged
+ * since) is copied, whole, to reports/ as a user's own run would be: `drill coverage` after
+ * `npm test` then reports what the suite drilled. Drills of edited or temp scenarios are not: they
+ * are not the catalogue. The copy is the run directory as written, evidence included.
+ */
+function keepCatalogueRun(runDir: string, journal: Journal): void {
+  const file = journal.scenario?.file;
+  if (!file || path.dirname(path.resolve(ROOT, file)) !== CATALOGUE || !existsSync(file)) return;
+  if (createHash('sha256').update(readFileSync(file)).digest('hex') !== journal.scenario.sha256) return;
+  const target = path.join(REPORTS, path.basename(runDir));
+  if (existsSync(target)) return;
+  mkdirSync(REPORTS, { recursive: true });
+  cpSync(runDir, target, { recursive: true });
 }
 
 /**
