@@ -82,8 +82,13 @@ function keepCatalogueRun(runDir: string, journal: Journal): void {
   if (!file || path.dirname(path.resolve(ROOT, file)) !== CATALOGUE || !existsSync(file)) return;
   if (createHash('sha256').update(readFileSync(file)).digest('hex') !== journal.scenario.sha256) return;
   const target = path.join(REPORTS, path.basename(runDir));
-  if (existsSync(target)) return;
   mkdirSync(REPORTS, { recursive: true });
+  // Creating the directory claims it: a journal read twice (or two runs of one second) copies once.
+  try {
+    mkdirSync(target);
+  } catch {
+    return;
+  }
   cpSync(runDir, target, { recursive: true });
 }
 
