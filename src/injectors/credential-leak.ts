@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import createDebug from 'debug';
-import { createToken, revokeToken } from '../../sut/truststream/src/admin/index.js';
 import type { DrillContext, FaultHandle } from '../engine/drill-context.js';
 import { EnvironmentError } from '../engine/errors.js';
 import type { Fault } from '../scenario/schema.js';
 import { formatDuration } from '../scenario/duration.js';
-import { withClient } from '../targets/postgres/with-client.js';
-import { Attacker } from '../workload/attacker.js';
+import { Attacker } from '../workload/attacks/attacker.js';
+import type { Leak } from './leak.js';
+import { leakApiToken } from './leaked-api-token.js';
+import { leakPostgresPassword } from './leaked-postgres-password.js';
 
 const debug = createDebug('drill:inject');
 
@@ -17,39 +18,27 @@ export function credentialFingerprint(value: string): string {
   return `sha256:${createHash('sha256').update(value, 'utf8').digest('hex').slice(0, 16)}`;
 }
 
-/** A token name of the run's own, apart from the drill's token (drill-<run id>). */
-function leakedTokenName(runId: string): string {
-  return `leaked-${runId}`.replace(/[^A-Za-z0-9._:-]/g, '-').slice(0, 63);
-}
+const LEAKS: { [K in CredentialLeak['kind']]: (ctx: DrillContext, fault: CredentialLeak) => Promise<Leak> } = {
+  'api-token': leakApiToken,
+  'postgres-password': leakPostgresPassword,
+};
 
 /**
- * A credential of the service leaks and is abused. kind api-token: a new bearer token in the
- * service's token table, as valid as any other (the service has no per-token grants), registered
- * as a secret of the run before anything else happens with it. The attacker then uses it with its
- * own requests; the fault is in effect from the first request the service allowed (its sending
- * instant: never later than the abuse). The handle stops the attacker and revokes the token if the
- * runbook did not.
+ * A credential of the service leaks and is abused: the kind's part creates it (a secret of the run
+ * from the moment it exists), the attacker then uses it with its own requests. The fault is in
+ * effect from the first use the system allowed (its sending instant: never later than the abuse).
+ * The handle stops the attacker and removes the credential if the runbook did not.
  */
 export async function injectCredentialLeak(ctx: DrillContext, fault: CredentialLeak): Promise<FaultHandle> {
   const { recorder, clock } = ctx;
-  const service = ctx.service;
-  const database = () => ctx.router.connection;
-  const name = leakedTokenName(ctx.runId);
-  const token = await withClient(database(), async (c) => {
-    const created = await createToken(c, name);
-    recorder.secrets.register(created.token, `the leaked API token ${name}`);
-    return created.token;
-  });
-  const fingerprint = credentialFingerprint(token);
-  recorder.leakedCredential({ kind: fault.kind, name, fingerprint, leakedAt: clock.stamp() });
+  const leak = await LEAKS[fault.kind](ctx, fault);
+  const fingerprint = credentialFingerprint(leak.value);
+  recorder.leakedCredential({ kind: fault.kind, name: leak.name, fingerprint, leakedAt: clock.stamp() });
   const { attacker: settings } = fault;
   const attacker = new Attacker({
-    endpoints: service,
-    token,
+    use: leak.use,
     fingerprint,
-    path: settings.path,
     intervalMs: settings.interval,
-    timeoutMs: settings.timeout,
     maxAttempts: settings.maxAttempts,
     maxDurationMs: settings.maxDuration,
     clock,
@@ -57,8 +46,7 @@ export async function injectCredentialLeak(ctx: DrillContext, fault: CredentialL
   });
   const dispose = async () => {
     await attacker.stop();
-    // Revoked by the runbook or still active: either way not usable after the drill.
-    await withClient(database(), (c) => revokeToken(c, name)).catch(() => undefined);
+    await leak.remove();
   };
   attacker.start();
   const proof = await attacker.firstAllowed(settings.proveWithin, ctx.signal);
@@ -67,14 +55,14 @@ export async function injectCredentialLeak(ctx: DrillContext, fault: CredentialL
     ctx.signal.throwIfAborted();
     throw new EnvironmentError(
       'LEAK_NOT_PROVEN',
-      `credential-leak: no attacker request with the leaked token ${name} was allowed within ${formatDuration(settings.proveWithin)} (${attacker.sent} sent); ` +
-        `check that ${settings.path} is an authenticated route of the service that answers 2xx, and the attempts in the journal`,
+      `credential-leak: no attacker use of ${leak.what} (${leak.use.description}) was allowed within ${formatDuration(settings.proveWithin)} (${attacker.sent} tried); ` +
+        'check that the attacker\'s path is an authenticated route of the service that answers 2xx, and read the attempts in the journal',
     );
   }
-  debug('leaked token %s (%s) used by the attacker: HTTP %d', name, fingerprint, proof.status);
+  debug('%s (%s) leaked; the attacker\'s first use was allowed', leak.what, fingerprint);
   return {
-    description: `API token ${name} (${fingerprint}) leaked and used by an attacker: GET ${settings.path} allowed`,
-    details: { kind: fault.kind, name, fingerprint, path: settings.path, firstAllowed: { t: proof.t, status: proof.status, endpoint: proof.endpoint } },
+    description: `${leak.what} (${fingerprint}) leaked and used by an attacker: ${leak.use.description} allowed`,
+    details: { kind: fault.kind, name: leak.name, fingerprint, use: leak.use.description, firstAllowed: { t: proof.t, endpoint: proof.endpoint, ...(proof.status ? { status: proof.status } : {}) } },
     // Sent at this instant and allowed: the abuse happened between sending and the answer.
     inEffectAt: proof.t,
     [Symbol.asyncDispose]: dispose,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { duration, INTERVAL, WAIT } from './duration-schema.js';
 import { restoresService } from './restores-service.js';
-import { needs } from './target-needs.js';
+import { needs, needsWhen } from './target-needs.js';
 
 /**
  * The leaked-credential parts of the scenario format (runbook "Scenario 3: Security Breach"): the
@@ -15,9 +15,9 @@ const attacker = z
       .string()
       .regex(/^\/api\/[^\s?#]*$/, 'an /api/ path of the service, e.g. /api/accounts/1')
       .default('/api/accounts/1')
-      .meta({ description: 'What the attacker GETs with the leaked token (an authenticated route of the API)' }),
+      .meta({ description: 'api-token: what the attacker GETs with the leaked token (an authenticated route of the API). postgres-password logs in and reads accounts instead' }),
     interval: duration(INTERVAL).default(200).meta({ description: 'Time between two of its requests' }),
-    timeout: duration(WAIT).default(2000).meta({ description: 'A request without an answer after this is recorded as an error (neither allowed nor rejected)' }),
+    timeout: duration(WAIT).default(2000).meta({ description: 'A request (or login) without an answer after this is recorded as an error (neither allowed nor rejected)' }),
     maxAttempts: z.number().int().min(1).max(100_000).default(2000).meta({ description: 'It stops after this many requests' }),
     maxDuration: duration(WAIT).default(600_000).meta({ description: 'It stops this long after its first request' }),
     proveWithin: duration(WAIT)
@@ -27,24 +27,31 @@ const attacker = z
   .prefault({})
   .meta({
     description:
-      'The attacker: its own HTTP client (apart from the probes) on the service\'s API endpoints (loopback only), one request at a time, each journaled with its instant and outcome; bounded by count and time, stopped at teardown',
+      'The attacker: its own client (apart from the probes), loopback only, one use at a time, each journaled with its instant and outcome; bounded by count and time, stopped at teardown. ' +
+      'api-token: GET path on the service\'s API endpoints in turn; postgres-password: log in and read, then keep that session and read through it until it ends, then log in again',
   });
 
-export const credentialLeakFault = needs(
-  z
-    .strictObject({
-      type: z.literal('credential-leak'),
-      kind: z
-        .literal('api-token')
-        .meta({ description: 'api-token: a bearer token of the service\'s API, created for the drill in its token table (stored hashed, revocable) with the grants every token has' }),
-      attacker,
-    })
-    .meta({
-      description:
-        'A credential of the service leaks: the drill creates it (registered as a secret of the run at once: its value is in no artifact; the journal has its sha256 fingerprint), ' +
-        'hands it to an attacker that uses it with its own requests. T_fault is the first attacker request the service allowed (the abuse proven, not assumed)',
-    }),
-  'postgres',
+export const credentialLeakFault = needsWhen(
+  needs(
+    z
+      .strictObject({
+        type: z.literal('credential-leak'),
+        kind: z.enum(['api-token', 'postgres-password']).meta({
+          description:
+            'api-token: a bearer token of the service\'s API, created for the drill in its token table (stored hashed, revocable) with the grants every token has (needs targets.service); ' +
+            'postgres-password: the password of a login role the drill creates in the drill database with the grants the API needs (read and write the public tables), marked as a credential of the service',
+        }),
+        attacker,
+      })
+      .meta({
+        description:
+          'A credential of the service leaks: the drill creates it (registered as a secret of the run at once: its value is in no artifact; the journal has its sha256 fingerprint), ' +
+          'hands it to an attacker that uses it with its own requests. T_fault is the first use the system allowed (the abuse proven, not assumed)',
+      }),
+    'postgres',
+  ),
+  'kind',
+  'api-token',
   'service',
 );
 
@@ -53,12 +60,23 @@ export const revokeAllTokensStep = needs(
     .strictObject({
       step: z.literal('revoke-all-tokens'),
       emergency: z.boolean().default(true).meta({ description: 'The runbook\'s --emergency: at once, without waiting for sessions to end' }),
+      databaseRoles: z
+        .boolean()
+        .default(true)
+        .meta({ description: 'Also ALTER ROLE ... PASSWORD (a new random one, used by no one) for every login role the drill created as a credential of the service' }),
+      terminateSessions: z
+        .boolean()
+        .default(true)
+        .meta({
+          description:
+            'With databaseRoles: end those roles\' sessions (pg_terminate_backend), since a new password does not end a session already open; false leaves them (the negative control breach-password-rotated-sessions-kept)',
+        }),
       reissue: z
         .boolean()
         .default(true)
         .meta({
           description:
-            'Issue new tokens to the legitimate clients (the drill\'s own: probes, canary, smoke) after the revocation, as the incident response must; ' +
+            'Issue new tokens to the legitimate clients (the drill\'s own: probes, canary, smoke; with targets.service) after the revocation, as the incident response must; ' +
             'false leaves them locked out too (the negative control breach-revocation-breaks-service)',
         }),
       timeout: duration(WAIT).default(600_000),
@@ -68,10 +86,10 @@ export const revokeAllTokensStep = needs(
     .meta({
       description:
         'Runbook "Revoke all API tokens" (revoke-all-tokens.sh --emergency): every active token in the service\'s token table revoked in one statement (the next request with any of them is a 401), ' +
-        'then, with reissue, a new token for each legitimate client; postcondition: no token issued before the step is active',
+        'the passwords of the service\'s drill-created database roles changed and their sessions ended, then, with reissue, a new token for each legitimate client; ' +
+        'postcondition: no token issued before the step is active, and (with terminateSessions) no session of those roles is left',
     }),
   'postgres',
-  'service',
 );
 
 export const revocationLimit = duration(WAIT)

@@ -74,6 +74,7 @@ async function drill(runId: string): Promise<Drill> {
     signal: new AbortController().signal,
     teardown,
     service,
+    pg: db.deployment,
     router: { connection: db.connection },
     has: (part: string) => part === 'service' || part === 'router',
   } as unknown as DrillContext;
@@ -85,12 +86,20 @@ afterEach(async () => {
   service = undefined;
 });
 
-const leak = (attacker: Partial<Extract<Fault, { type: 'credential-leak' }>['attacker']> = {}): Extract<Fault, { type: 'credential-leak' }> => ({
+type CredentialLeak = Extract<Fault, { type: 'credential-leak' }>;
+const leak = (attacker: Partial<CredentialLeak['attacker']> = {}, kind: CredentialLeak['kind'] = 'api-token'): CredentialLeak => ({
   type: 'credential-leak',
-  kind: 'api-token',
+  kind,
   attacker: { path: '/api/accounts/2', interval: 50, timeout: 2000, maxAttempts: 2000, maxDuration: 60_000, proveWithin: 20_000, ...attacker },
 });
-const revokeStep = (reissue: boolean): Extract<RecoveryStep, { step: 'revoke-all-tokens' }> => ({ step: 'revoke-all-tokens', emergency: true, reissue, timeout: 60_000 });
+const revokeStep = (reissue: boolean, terminateSessions = true): Extract<RecoveryStep, { step: 'revoke-all-tokens' }> => ({
+  step: 'revoke-all-tokens',
+  emergency: true,
+  databaseRoles: true,
+  terminateSessions,
+  reissue,
+  timeout: 60_000,
+});
 const legitimate = () => new ServiceHttpProbe('account-readable', service!, 'api', '/api/accounts/1', 200, 250, 5000, true, () => service!.token);
 const signal = new AbortController().signal;
 
@@ -200,6 +209,69 @@ describe('credential-leak api-token and revoke-all-tokens (real PostgreSQL, the 
       const [row] = await db.sql<{ revoked_at: Date | null }>("select revoked_at from api_tokens where name = 'leaked-test-leak-unproven'");
       expect(row!.revoked_at).toBeInstanceOf(Date);
     } finally {
+      await teardown.runAll();
+    }
+  });
+
+  it('postgres-password: the attacker logs in and reads; a new password plus ended sessions shut it out; the role is gone after teardown', async () => {
+    const { ctx, recorder, teardown, secrets } = await drill('test-leak-pg');
+    let handle: FaultHandle | undefined;
+    try {
+      handle = await injectCredentialLeak(ctx, leak({}, 'postgres-password'));
+      const [credential] = recorder.journal.attacker!.credentials;
+      const role = credential!.name;
+      expect(role).toMatch(/^drill_leaked_[0-9a-f]{8}$/);
+      const password = secrets.get(`the leaked password of the database role ${role}`)!;
+      expect(credential!.fingerprint).toBe(credentialFingerprint(password));
+      expect(recorder.journal.attacker!.attempts[0]).toMatchObject({ outcome: 'allowed', endpoint: expect.stringMatching(/^127\.0\.0\.1:\d+ \(new session\)$/) });
+      // The service's grants, nothing more: it reads and writes the tables, it cannot create one.
+      const [row] = await db.sql<{ can_login: boolean; superuser: boolean; reads: boolean; creates: boolean }>(
+        `select rolcanlogin as can_login, rolsuper as superuser, has_table_privilege($1, 'accounts', 'select') as reads,
+                has_schema_privilege($1, 'public', 'create') as creates from pg_roles where rolname = $1`,
+        [role],
+      );
+      expect(row).toEqual({ can_login: true, superuser: false, reads: true, creates: false });
+      recorder.markAt('tFault', handle.inEffectAt);
+      await attackerRequests(recorder, 2);
+
+      const output = await revokeAllTokens(ctx, revokeStep(true));
+      recorder.mark('tRecoveryEnd');
+      expect(output.roles).toEqual([{ role, sessionsEnded: 1 }]);
+      expect(secrets.has(`the new password of the database role ${role}`)).toBe(true);
+      await attackerRequests(recorder, 3);
+      const after = recorder.journal.attacker!.attempts.filter((a) => a.t > recorder.journal.marks.tRecoveryEnd!.t);
+      // Its session ended (terminated), then its logins refused (password authentication failed).
+      expect(after[0]).toMatchObject({ outcome: 'rejected', error: expect.stringMatching(/^session: terminating connection due to administrator command/) });
+      expect(after.at(-1)).toMatchObject({ outcome: 'rejected', error: expect.stringMatching(/^login: password authentication failed for user "drill_leaked_/) });
+      expect(assessRevocation(recorder.redactedJournal()).verdict.status).toBe('passed');
+
+      await handle[Symbol.asyncDispose]();
+      handle = undefined;
+      expect(await db.sql('select 1 from pg_roles where rolname = $1', [role])).toEqual([]);
+      const runDir = mkdtempSync(path.join(work, 'run-'));
+      await writeRunArtifacts(runDir, recorder.journal, recorder.secrets);
+      expect(scanFiles(runDir, [...secrets.values()]).hits).toEqual([]);
+    } finally {
+      await handle?.[Symbol.asyncDispose]();
+      await teardown.runAll();
+    }
+  });
+
+  it('negative control: a new password without ending the sessions leaves the attacker\'s session working, and revocation fails', async () => {
+    const { ctx, recorder, teardown } = await drill('test-leak-pg-kept');
+    let handle: FaultHandle | undefined;
+    try {
+      handle = await injectCredentialLeak(ctx, leak({}, 'postgres-password'));
+      recorder.markAt('tFault', handle.inEffectAt);
+      const output = await revokeAllTokens(ctx, revokeStep(true, false));
+      recorder.mark('tRecoveryEnd');
+      expect(output.roles).toEqual([{ role: recorder.journal.attacker!.credentials[0]!.name }]);
+      await attackerRequests(recorder, 3);
+      const after = recorder.journal.attacker!.attempts.filter((a) => a.t > recorder.journal.marks.tRecoveryEnd!.t);
+      expect(after.every((a) => a.outcome === 'allowed')).toBe(true);
+      expect(assessRevocation(recorder.redactedJournal()).verdict.message).toMatch(/^postgres-password drill_leaked_[0-9a-f]{8} \(sha256:[0-9a-f]{16}\) was never revoked/);
+    } finally {
+      await handle?.[Symbol.asyncDispose]();
       await teardown.runAll();
     }
   });
