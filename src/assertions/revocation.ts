@@ -25,14 +25,14 @@ function judgeCredential(credential: LeakedCredential, all: readonly AttackAttem
   const allowed = attempts.filter((a) => a.outcome === 'allowed');
   const lastAllowed = allowed.at(-1);
   const named = `${credential.kind} ${credential.name} (${credential.fingerprint})`;
-  if (!lastAllowed) return { credential, problem: `${named}: no attacker request was ever allowed with it: the leak was never proven` };
+  if (!lastAllowed) return { credential, problem: `${named}: no attacker attempt was ever allowed with it: the leak was never proven` };
   const firstRejected = attempts.find((a) => a.outcome === 'rejected');
   if (firstRejected && firstRejected.t < lastAllowed.t) {
     const cameBack = allowed.filter((a) => a.t > firstRejected.t).length;
     return {
       credential,
       lastAllowed,
-      problem: `${named} came back: refused at ${formatTime(firstRejected.tEnd, tFault)}, then ${plural(cameBack, 'attacker request')} allowed again (the last at ${formatTime(lastAllowed.t, tFault)})`,
+      problem: `${named} came back: refused at ${formatTime(firstRejected.tEnd, tFault)}, then ${plural(cameBack, 'attacker attempt')} allowed again (the last at ${formatTime(lastAllowed.t, tFault)})`,
     };
   }
   const revokedBy = attempts.find((a) => a.outcome === 'rejected' && a.t > lastAllowed.t);
@@ -42,8 +42,8 @@ function judgeCredential(credential: LeakedCredential, all: readonly AttackAttem
       credential,
       lastAllowed,
       problem:
-        `${named} was never revoked: the attacker's last allowed request was sent at ${formatTime(lastAllowed.t, tFault)}` +
-        (after.length > 0 ? `, ${plural(after.filter((a) => a.outcome === 'allowed').length, 'request')} allowed after the runbook's last step` : ''),
+        `${named} was never revoked: the attacker's last allowed attempt was sent at ${formatTime(lastAllowed.t, tFault)}` +
+        (after.length > 0 ? `, ${plural(after.filter((a) => a.outcome === 'allowed').length, 'attempt')} allowed after the runbook's last step` : ''),
     };
   }
   const last = attempts.at(-1)!;
@@ -52,7 +52,7 @@ function judgeCredential(credential: LeakedCredential, all: readonly AttackAttem
       credential,
       lastAllowed,
       revokedBy,
-      problem: `${named}: no attacker request after the runbook's last step shows it still refused (the attacker stopped at ${formatTime(last.t, tFault)}; raise attacker.maxAttempts or maxDuration)`,
+      problem: `${named}: no attacker attempt after the runbook's last step shows it still refused (the attacker stopped at ${formatTime(last.t, tFault)}; raise attacker.maxAttempts or maxDuration)`,
     };
   }
   return { credential, lastAllowed, revokedBy };
@@ -103,7 +103,7 @@ export function assessRevocation(journal: Journal, limit: number = journal.scena
     `time-to-revoke ≤ ${formatDurationBound(measured, 'up')} (revoked between T_fault+${formatDurationBound(measurements.timeToRevokeLowerBoundMs!, 'down')} ` +
     `and T_fault+${formatDurationBound(measured, 'up')})`;
   const passed = measured < limit;
-  const after = `${plural(counts.rejected, 'attacker request')} refused, none allowed after the first refusal`;
+  const after = `${plural(counts.rejected, 'attacker attempt')} refused, none allowed after the first refusal`;
   return {
     verdict: {
       check: 'revocation',

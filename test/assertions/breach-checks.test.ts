@@ -66,14 +66,14 @@ describe('revocation (pure: the attacker\'s attempts against expect.revocation)'
     expect(verdict.status).toBe('passed');
     // First refused: sent 12000, answered 12005; last allowed: sent 11800.
     expect(measurements).toEqual({ timeToRevokeMs: 2005, timeToRevokeLowerBoundMs: 1800, timeToRevokeUncertaintyMs: 205 });
-    expect(verdict.message).toBe('time-to-revoke ≤ 2.01s (revoked between T_fault+1.8s and T_fault+2.01s) within 30s: 91 attacker requests refused, none allowed after the first refusal');
+    expect(verdict.message).toBe('time-to-revoke ≤ 2.01s (revoked between T_fault+1.8s and T_fault+2.01s) within 30s: 91 attacker attempts refused, none allowed after the first refusal');
     expect(verdict).toMatchObject({ measured: 2005, limit: 30_000 });
   });
 
   it('negative control: a credential never revoked fails, with the requests allowed after the last step', () => {
     const { verdict, measurements } = assessRevocation(breachJournal({ attempts: attempts(T_FAULT, 30_000, () => 'allowed') }));
     expect(verdict.status).toBe('failed');
-    expect(verdict.message).toMatch(/^api-token leaked-run \(sha256:00112233aabbccdd\) was never revoked: the attacker's last allowed request was sent at T_fault\+20s, 90 requests allowed after the runbook's last step$/);
+    expect(verdict.message).toMatch(/^api-token leaked-run \(sha256:00112233aabbccdd\) was never revoked: the attacker's last allowed attempt was sent at T_fault\+20s, 90 attempts allowed after the runbook's last step$/);
     expect(measurements).toEqual({});
   });
 
@@ -81,7 +81,7 @@ describe('revocation (pure: the attacker\'s attempts against expect.revocation)'
     const flapping = attempts(T_FAULT, 30_000, (t) => (t >= 12_000 && t < 20_000 ? 'rejected' : 'allowed'));
     const { verdict } = assessRevocation(breachJournal({ attempts: flapping }));
     expect(verdict.status).toBe('failed');
-    expect(verdict.message).toMatch(/came back: refused at T_fault\+2s, then 51 attacker requests allowed again/);
+    expect(verdict.message).toMatch(/came back: refused at T_fault\+2s, then 51 attacker attempts allowed again/);
   });
 
   it('negative control: slower than expect.revocation fails; equal to it fails too (limits are exclusive)', () => {
@@ -95,11 +95,11 @@ describe('revocation (pure: the attacker\'s attempts against expect.revocation)'
   it('negative control: an attacker that stopped before the runbook ended does not show the credential still refused', () => {
     const { verdict } = assessRevocation(breachJournal({ attempts: attempts(T_FAULT, 12_400, revokedAt(12_000)), tRecoveryEnd: 20_000 }));
     expect(verdict.status).toBe('failed');
-    expect(verdict.message).toMatch(/no attacker request after the runbook's last step shows it still refused .*raise attacker\.maxAttempts or maxDuration/);
+    expect(verdict.message).toMatch(/no attacker attempt after the runbook's last step shows it still refused .*raise attacker\.maxAttempts or maxDuration/);
   });
 
   it('negative control: a leak never proven (no request allowed) fails; errors (503, no answer) neither prove nor refute', () => {
-    expect(assessRevocation(breachJournal({ attempts: attempts(T_FAULT, 30_000, () => 'error') })).verdict.message).toMatch(/no attacker request was ever allowed with it: the leak was never proven/);
+    expect(assessRevocation(breachJournal({ attempts: attempts(T_FAULT, 30_000, () => 'error') })).verdict.message).toMatch(/no attacker attempt was ever allowed with it: the leak was never proven/);
     const withErrors = attempts(T_FAULT, 30_000, (t) => (t < 12_000 ? 'allowed' : t < 13_000 ? 'error' : 'rejected'));
     const { verdict, measurements } = assessRevocation(breachJournal({ attempts: withErrors }));
     expect(verdict.status).toBe('passed');

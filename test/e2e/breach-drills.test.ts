@@ -61,7 +61,7 @@ describe('leaked API tokens (plain-process service, real PostgreSQL, real HTTP, 
     const { code, stdout, journal, runDir } = await run(scenario('breach-restart-without-revoke.yaml'));
     expect(code, stdout).toBe(1);
     expect(failedChecks(journal)).toEqual(['revocation']);
-    expect(verdict(journal, 'revocation')!.message).toMatch(/^api-token leaked-\S+ \(sha256:[0-9a-f]{16}\) was never revoked: .* [1-9]\d* requests? allowed after the runbook's last step$/);
+    expect(verdict(journal, 'revocation')!.message).toMatch(/^api-token leaked-\S+ \(sha256:[0-9a-f]{16}\) was never revoked: .* [1-9]\d* attempts? allowed after the runbook's last step$/);
     expectNoTokenInAnyFile(runDir);
     expect(leftovers(runDir)).toEqual([]);
   });
@@ -73,6 +73,30 @@ describe('leaked API tokens (plain-process service, real PostgreSQL, real HTTP, 
     expect(verdict(journal, 'revocation')!.status).toBe('passed');
     expect(verdict(journal, 'blast-radius')!.message).toMatch(/^legitimate users were locked out: probe 'account-readable' failed (\d+) of \1 samples after the runbook's last step .*HTTP 401 unauthorized/);
     expectNoTokenInAnyFile(runDir);
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
+  it('breach-leaked-db-password passes: the attacker\'s session terminated, then its logins refused', async () => {
+    const { code, stdout, journal, runDir } = await run(scenario('breach-leaked-db-password.yaml'));
+    expect(code, stdout).toBe(0);
+    const attacker = journal.attacker!;
+    expect(attacker.credentials[0]).toMatchObject({ kind: 'postgres-password', name: expect.stringMatching(/^drill_leaked_[0-9a-f]{8}$/) });
+    const step = journal.steps.find((s) => s.name === 'revoke-all-tokens')!;
+    expect(step.output!.roles).toEqual([{ role: attacker.credentials[0]!.name, sessionsEnded: 1 }]);
+    const after = attacker.attempts.filter((a) => a.t > journal.marks.tRecoveryEnd!.t);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.every((a) => a.outcome === 'rejected' && /^(session: terminating connection|login: password authentication failed)/.test(a.error ?? ''))).toBe(true);
+    expect(verdict(journal, 'revocation')!.status).toBe('passed');
+    // The password's own absence from every file is checked where its value is known (test/injectors/credential-leak.test.ts).
+    expectNoTokenInAnyFile(runDir);
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
+  it('negative control breach-password-rotated-sessions-kept: a new password, the attacker\'s session left open: fails on revocation alone (exit 1)', async () => {
+    const { code, stdout, journal, runDir } = await run(scenario('breach-password-rotated-sessions-kept.yaml'));
+    expect(code, stdout).toBe(1);
+    expect(failedChecks(journal)).toEqual(['revocation']);
+    expect(verdict(journal, 'revocation')!.message).toMatch(/^postgres-password drill_leaked_[0-9a-f]{8} \(sha256:[0-9a-f]{16}\) was never revoked: .* [1-9]\d* attempts? allowed after the runbook's last step$/);
     expect(leftovers(runDir)).toEqual([]);
   });
 });
