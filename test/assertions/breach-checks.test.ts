@@ -3,6 +3,7 @@ import { assessBlastRadius, assessRevocation, judge } from '../../src/assertions
 import type { AttackAttempt, CanaryAck, Journal, ProbeSample } from '../../src/engine/journal-types.js';
 import { loadScenarioFile, type LoadedScenario } from '../../src/scenario/loader.js';
 import { deepFreeze, healthyDrill, stamp } from './journal-builder.js';
+import { timeline } from '../../src/report/journal-facts.js';
 
 /**
  * Timeline (run clock, ms) of a breach drill that passes: probes every 250 ms and canary acks every
@@ -137,5 +138,18 @@ describe('judge: what applies to a leaked credential', () => {
     expect(breach.measurements.timeToRevokeMs).toBe(2005);
     expect(judge(healthyDrill().build()).verdicts.map((v) => v.check)).not.toContain('revocation');
     expect(judge(healthyDrill().build()).verdicts.map((v) => v.check)).toContain('detection');
+  });
+});
+
+describe('incident report timeline of a breach drill', () => {
+  it('names the leak by fingerprint, the last allowed use and the revocation as seen', () => {
+    const journal = breachJournal();
+    const judged = { ...journal, measurements: judge(journal).measurements };
+    const rows = timeline(judged).map((r) => `${r.t} ${r.event}`);
+    expect(rows).toContain('9990 Credential leaked to the attacker: api-token leaked-run (sha256:00112233aabbccdd)');
+    expect(rows).toContain('11800 Last attacker use allowed with the leaked credential: the true revocation lies after this');
+    expect(rows).toContain('12005 Leaked credential seen revoked (an attacker use refused, none allowed after it): time-to-revoke ≤ 2.01s');
+    // A drill that leaks nothing has none of these rows.
+    expect(timeline(healthyDrill().build()).some((r) => /attacker|leaked/i.test(r.event))).toBe(false);
   });
 });
