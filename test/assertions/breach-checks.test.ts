@@ -4,6 +4,7 @@ import type { AttackAttempt, CanaryAck, Journal, ProbeSample } from '../../src/e
 import { loadScenarioFile, type LoadedScenario } from '../../src/scenario/loader.js';
 import { deepFreeze, healthyDrill, stamp } from './journal-builder.js';
 import { timeline } from '../../src/report/journal-facts.js';
+import { measuredVsObjective } from '../../src/report/incident-sections.js';
 
 /**
  * Timeline (run clock, ms) of a breach drill that passes: probes every 250 ms and canary acks every
@@ -151,5 +152,17 @@ describe('incident report timeline of a breach drill', () => {
     expect(rows).toContain('12005 Leaked credential seen revoked (an attacker use refused, none allowed after it): time-to-revoke ≤ 2.01s');
     // A drill that leaks nothing has none of these rows.
     expect(timeline(healthyDrill().build()).some((r) => /attacker|leaked/i.test(r.event))).toBe(false);
+  });
+});
+
+describe('incident report of a breach drill', () => {
+  it('shows time-to-revoke as an upper bound against its limit, and no detection row (nothing to detect)', () => {
+    const journal = breachJournal();
+    const judged = judge(journal);
+    const table = measuredVsObjective({ ...journal, verdicts: judged.verdicts, measurements: judged.measurements });
+    expect(table).toMatch(/^\| revocation \| ≤ 2\.01s \| 30s \| PASS \| time-to-revoke ≤ 2\.01s/m);
+    expect(table).not.toMatch(/Detection latency/);
+    // A drill whose fault takes the service down keeps its detection row.
+    expect(measuredVsObjective(healthyDrill().build())).toMatch(/Detection latency/);
   });
 });
