@@ -1,11 +1,11 @@
 /**
- * Revocation (leaked credentials): the attacker's own requests prove when a leaked credential
- * stopped working. Time-to-revoke runs from T_fault (the first request allowed with it) to the
- * answer of the first request refused after which none was allowed again: an upper bound, since
- * the credential may have died earlier. The last allowed request (its sending instant) is the
- * lower bound; the gap between them is reported. A credential allowed again after a refusal came
- * back, and the runbook's end must be covered by refused requests: a credential nobody tried after
- * the last step is not shown revoked.
+ * Revocation (leaked credentials): the attacker's own uses prove when a leaked credential stopped
+ * working. Time-to-revoke runs from T_fault (the first use allowed with it) to the answer of the
+ * first use refused after which none was allowed again: an upper bound, since the credential may
+ * have died earlier. The last allowed use (its sending instant) is the lower bound; the gap between
+ * them is reported. A credential allowed again after a refusal came back, and the runbook's end
+ * must be covered by refused uses: a credential nobody tried after the last step is not shown
+ * revoked. Uses that prove neither (no answer, a 5xx) are left out.
  */
 import type { AttackAttempt, Journal, LeakedCredential, Measurements } from '../engine/journal-types.js';
 import { formatDuration, formatDurationBound } from '../scenario/duration.js';

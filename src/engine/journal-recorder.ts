@@ -86,7 +86,7 @@ export class JournalRecorder {
     (this.journal.attacker ??= { credentials: [], attempts: [] }).credentials.push(credential);
   }
 
-  /** One attacker request with a leaked credential; its error may quote what it sent, so it is redacted. */
+  /** One attacker use of a leaked credential; its error may quote what it sent, so it is redacted. */
   attackAttempt(attempt: AttackAttempt): void {
     const attempts = (this.journal.attacker ??= { credentials: [], attempts: [] }).attempts;
     attempts.push(attempt.error === undefined ? attempt : { ...attempt, error: this.secrets.redact(attempt.error) });

@@ -187,21 +187,25 @@ export interface ServiceMonitorSample {
 export interface LeakedCredential {
   /** credential-leak's kind, e.g. api-token. */
   kind: string;
-  /** Its name where the system keeps one (the token table's name). */
+  /** Its name where the system keeps one (the token's name, the database role's). */
   name: string;
   /** `sha256:` and the first 16 hex digits of the sha256 of its value: tells credentials apart, reveals nothing. */
   fingerprint: string;
   leakedAt: Stamp;
 }
 
-/** One attacker request with a leaked credential. */
+/** One attacker use of a leaked credential (an HTTP request, a database login or query). */
 export interface AttackAttempt {
   /** The credential's fingerprint. */
   credential: string;
   /** Sent, and answered (or given up), on the run clock. */
   t: number;
   tEnd: number;
-  /** allowed: the service accepted the credential (2xx); rejected: 401/403; error: no answer or another status (proves neither). */
+  /**
+   * allowed: the system accepted the credential (a 2xx, a query answered); rejected: it refused it
+   * (401/403, a login refused, the session terminated by the server); error: no answer or another
+   * answer (proves neither).
+   */
   outcome: 'allowed' | 'rejected' | 'error';
   status?: number;
   endpoint?: string;
@@ -255,8 +259,8 @@ export interface Measurements {
   p99Ratio?: number;
   loadErrorRate?: number;
   /**
-   * Leaked credentials: T_fault to the answer of the first attacker request refused after which
-   * none was allowed again (an upper bound), to the last allowed one (the lower bound), and the gap.
+   * Leaked credentials: T_fault to the answer of the first attacker use refused after which none
+   * was allowed again (an upper bound), to the sending of the last allowed one (the lower bound), and the gap.
    */
   timeToRevokeMs?: number;
   timeToRevokeLowerBoundMs?: number;
@@ -304,7 +308,7 @@ export interface Journal {
   serviceMonitoring?: ServiceMonitorSample[];
   smoke?: SmokeRun[];
   load?: LoadRun[];
-  /** Leaked credentials and the attacker's requests with them (credential-leak faults). */
+  /** Leaked credentials and the attacker's uses of them (credential-leak faults). */
   attacker?: AttackerRecord;
   integrity?: IntegrityFacts;
   measurements: Measurements;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createToken, revokeAllTokens as revokeEveryToken, revokeToken } from '../../sut/truststream/src/admin/index.js';
 import type { DrillContext } from '../engine/drill-context.js';
 import { StepFailedError } from '../engine/errors.js';
+import { requireDrillTarget } from '../engine/require-drill-target.js';
 import type { RecoveryStep } from '../scenario/schema.js';
 import { changeRolePassword, roleSessions, serviceRoles, terminateRoleSessions } from '../targets/postgres/service-roles.js';
 import { withClient } from '../targets/postgres/with-client.js';
@@ -20,6 +21,8 @@ type RevokeAllTokens = Extract<RecoveryStep, { step: 'revoke-all-tokens' }>;
  * is left when they were to be ended.
  */
 export async function revokeAllTokens(ctx: DrillContext, step: RevokeAllTokens): Promise<Record<string, unknown>> {
+  // Every token of the database, not only the drill's: only where the drill may break things.
+  requireDrillTarget(ctx, 'revoke-all-tokens (revokes every API token and changes role passwords)');
   const database = () => ctx.router.connection;
   // Without the service there is no legitimate API client to give a token to.
   const service = ctx.has('service') ? ctx.service : undefined;

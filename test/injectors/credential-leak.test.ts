@@ -275,4 +275,18 @@ describe('credential-leak api-token and revoke-all-tokens (real PostgreSQL, the 
       await teardown.runAll();
     }
   });
+
+  it('refuses a database not marked as a drill target: no role created, no token revoked', async () => {
+    const { ctx, teardown } = await drill('test-leak-not-target');
+    const external = { ...ctx, pg: { drillTarget: false, provider: 'external' } } as unknown as DrillContext;
+    try {
+      const rolesBefore = await db.sql('select rolname from pg_roles order by 1');
+      await expect(injectCredentialLeak(external, leak({}, 'postgres-password'))).rejects.toMatchObject({ code: 'NOT_A_DRILL_TARGET', kind: 'input' });
+      expect(await db.sql('select rolname from pg_roles order by 1')).toEqual(rolesBefore);
+      await expect(revokeAllTokens(external, revokeStep(true))).rejects.toMatchObject({ code: 'NOT_A_DRILL_TARGET' });
+      expect(await db.sql("select name from api_tokens where revoked_at is null and name = 'drill-test-leak-not-target'")).toHaveLength(1);
+    } finally {
+      await teardown.runAll();
+    }
+  });
 });
