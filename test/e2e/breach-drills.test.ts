@@ -99,4 +99,24 @@ describe('leaked API tokens (plain-process service, real PostgreSQL, real HTTP, 
     expect(verdict(journal, 'revocation')!.message).toMatch(/^postgres-password drill_leaked_[0-9a-f]{8} \(sha256:[0-9a-f]{16}\) was never revoked: .* [1-9]\d* attempts? allowed after the runbook's last step$/);
     expect(leftovers(runDir)).toEqual([]);
   });
+
+  it('Ctrl-C while the attacker is at work: exit 130, interrupted, no token in any file, every process gone', async () => {
+    let sent = false;
+    const result = await runCli(['run', scenario('breach-restart-without-revoke.yaml'), '--reports-dir', reportsDir], {
+      onOutput: (all, child) => {
+        if (!sent && /Restart the API \(believed to rotate credentials\) …/.test(all)) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(sent).toBe(true);
+    expect(result.code, result.stdout + result.stderr).toBe(130);
+    const runDir = runDirFrom(result.stdout, reportsDir);
+    const journal = readJournal(runDir);
+    expect(journal.status).toBe('interrupted');
+    expect(journal.attacker!.attempts.length).toBeGreaterThan(0);
+    expectNoTokenInAnyFile(runDir);
+    expect(leftovers(runDir)).toEqual([]);
+  });
 });
