@@ -16,13 +16,13 @@ const attacker = z
       .regex(/^\/api\/[^\s?#]*$/, 'an /api/ path of the service, e.g. /api/accounts/1')
       .default('/api/accounts/1')
       .meta({ description: 'api-token: what the attacker GETs with the leaked token (an authenticated route of the API). postgres-password logs in and reads accounts instead' }),
-    interval: duration(INTERVAL).default(200).meta({ description: 'Time between two of its requests' }),
+    interval: duration(INTERVAL).default(200).meta({ description: 'Time between two of its uses' }),
     timeout: duration(WAIT).default(2000).meta({ description: 'A request (or login) without an answer after this is recorded as an error (neither allowed nor rejected)' }),
-    maxAttempts: z.number().int().min(1).max(100_000).default(2000).meta({ description: 'It stops after this many requests' }),
-    maxDuration: duration(WAIT).default(600_000).meta({ description: 'It stops this long after its first request' }),
+    maxAttempts: z.number().int().min(1).max(100_000).default(2000).meta({ description: 'It stops after this many uses' }),
+    maxDuration: duration(WAIT).default(600_000).meta({ description: 'It stops this long after its first use' }),
     proveWithin: duration(WAIT)
       .default(30_000)
-      .meta({ description: 'The leak must be proven (a request allowed with the leaked token) within this, or the drill stops (exit 3): a leak that was never usable proves nothing' }),
+      .meta({ description: 'The leak must be proven (a use allowed with the leaked credential) within this, or the drill stops (exit 3): a leak that was never usable proves nothing' }),
   })
   .prefault({})
   .meta({
