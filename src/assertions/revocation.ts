@@ -46,13 +46,14 @@ function judgeCredential(credential: LeakedCredential, all: readonly AttackAttem
         (after.length > 0 ? `, ${plural(after.filter((a) => a.outcome === 'allowed').length, 'attempt')} allowed after the runbook's last step` : ''),
     };
   }
-  const last = attempts.at(-1)!;
-  if (tRecoveryEnd === undefined || last.t <= tRecoveryEnd) {
+  // Refused after the last step, not merely tried: an attempt without an answer shows nothing.
+  const lastRefused = attempts.filter((a) => a.outcome === 'rejected').at(-1)!;
+  if (tRecoveryEnd === undefined || lastRefused.t <= tRecoveryEnd) {
     return {
       credential,
       lastAllowed,
       revokedBy,
-      problem: `${named}: no attacker attempt after the runbook's last step shows it still refused (the attacker stopped at ${formatTime(last.t, tFault)}; raise attacker.maxAttempts or maxDuration)`,
+      problem: `${named}: no attacker attempt after the runbook's last step shows it still refused (the last refused at ${formatTime(lastRefused.t, tFault)}, the attacker stopped at ${formatTime(attempts.at(-1)!.t, tFault)}; raise attacker.maxAttempts or maxDuration)`,
     };
   }
   return { credential, lastAllowed, revokedBy };

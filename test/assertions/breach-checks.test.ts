@@ -98,6 +98,9 @@ describe('revocation (pure: the attacker\'s attempts against expect.revocation)'
     const { verdict } = assessRevocation(breachJournal({ attempts: attempts(T_FAULT, 12_400, revokedAt(12_000)), tRecoveryEnd: 20_000 }));
     expect(verdict.status).toBe('failed');
     expect(verdict.message).toMatch(/no attacker attempt after the runbook's last step shows it still refused .*raise attacker\.maxAttempts or maxDuration/);
+    // Attempts after the last step that got no answer (errors) show nothing either.
+    const unanswered = attempts(T_FAULT, 30_000, (t) => (t < 12_000 ? 'allowed' : t < 12_400 ? 'rejected' : 'error'));
+    expect(assessRevocation(breachJournal({ attempts: unanswered, tRecoveryEnd: 20_000 })).verdict.message).toMatch(/the last refused at T_fault\+2\.2s, the attacker stopped at T_fault\+20s/);
   });
 
   it('negative control: a leak never proven (no request allowed) fails; errors (503, no answer) neither prove nor refute', () => {

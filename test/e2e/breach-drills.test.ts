@@ -49,7 +49,10 @@ describe('leaked API tokens (plain-process service, real PostgreSQL, real HTTP, 
     const refused = attacker.attempts.find((a) => a.outcome === 'rejected')!;
     expect(journal.measurements.timeToRevokeMs).toBe(refused.tEnd - journal.marks.tFault!.t);
     expect(refused.t).toBeGreaterThanOrEqual(step.start.t);
-    expect(attacker.attempts.filter((a) => a.t > journal.marks.tRecoveryEnd!.t).every((a) => a.outcome === 'rejected')).toBe(true);
+    // Answered after the runbook: all refused (one in flight when teardown stopped the attacker has no answer).
+    const answeredAfter = attacker.attempts.filter((a) => a.t > journal.marks.tRecoveryEnd!.t && a.outcome !== 'error');
+    expect(answeredAfter.length).toBeGreaterThan(0);
+    expect(answeredAfter.every((a) => a.outcome === 'rejected' && a.status === 401)).toBe(true);
     expect(verdict(journal, 'blast-radius')!.message).toMatch(/^legitimate traffic kept working after the runbook's last step: 'account-readable' (\d+)\/\1, \d+ canary writes acknowledged$/);
     expect(journal.events.some((e) => e.kind === 'detection-not-applicable')).toBe(true);
     expectNoTokenInAnyFile(runDir);
@@ -83,7 +86,8 @@ describe('leaked API tokens (plain-process service, real PostgreSQL, real HTTP, 
     expect(attacker.credentials[0]).toMatchObject({ kind: 'postgres-password', name: expect.stringMatching(/^drill_leaked_[0-9a-f]{8}$/) });
     const step = journal.steps.find((s) => s.name === 'revoke-all-tokens')!;
     expect(step.output!.roles).toEqual([{ role: attacker.credentials[0]!.name, sessionsEnded: 1 }]);
-    const after = attacker.attempts.filter((a) => a.t > journal.marks.tRecoveryEnd!.t);
+    // Answered after the runbook: all refused (one in flight when teardown stopped the attacker has no answer).
+    const after = attacker.attempts.filter((a) => a.t > journal.marks.tRecoveryEnd!.t && a.outcome !== 'error');
     expect(after.length).toBeGreaterThan(0);
     expect(after.every((a) => a.outcome === 'rejected' && /^(session: terminating connection|login: password authentication failed)/.test(a.error ?? ''))).toBe(true);
     expect(verdict(journal, 'revocation')!.status).toBe('passed');
