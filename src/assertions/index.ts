@@ -11,3 +11,5 @@ export { analyseLedger, type LedgerAnalysis } from './ledger.js';
 export { idRanges, rangesByEpoch, flattenRanges, describeEpochRanges, type IdRange, type EpochRanges } from './ranges.js';
 export { assessSmoke, scenarioHasSmoke } from './smoke.js';
 export { assessPerformance, scenarioHasLoadCheck, loadErrorRate } from './performance.js';
+export { assessRevocation } from './revocation.js';
+export { assessBlastRadius, legitimateProbeNames } from './blast-radius.js';

@@ -12,6 +12,9 @@ import { assessRecoverySteps } from './recovery-steps.js';
 import { assessRpo } from './rpo.js';
 import { assessRto } from './rto.js';
 import { assessSteadyState } from './steady-state.js';
+import { assessRevocation } from './revocation.js';
+import { assessBlastRadius } from './blast-radius.js';
+import { causesOutage, leaksCredentials } from '../scenario/fault-effects.js';
 
 export interface Judgement {
   verdicts: Verdict[];
@@ -21,20 +24,25 @@ export interface Judgement {
 
 const hasDatabase = (journal: Journal) => journal.scenario.definition.targets.postgres !== undefined;
 const always = () => true;
+const outage = (journal: Journal) => causesOutage(journal.scenario.definition);
+const leak = (journal: Journal) => leaksCredentials(journal.scenario.definition);
 
 /**
  * Each assertion with when it applies: data-loss assertions need a database, smoke and
- * performance a scenario that plans them.
+ * performance a scenario that plans them, detection a fault a service probe can see (a leaked
+ * credential takes nothing down), revocation and blast-radius a leaked credential.
  */
 const ASSERTIONS: ReadonlyArray<{ assess: (journal: Journal) => Assessment; applies: (journal: Journal) => boolean }> = [
   { assess: assessSteadyState, applies: always },
-  { assess: assessDetection, applies: always },
+  { assess: assessDetection, applies: outage },
   { assess: assessRto, applies: always },
   { assess: assessRpo, applies: hasDatabase },
   { assess: assessIntegrity, applies: hasDatabase },
   { assess: assessRecoverySteps, applies: always },
   { assess: assessSmoke, applies: scenarioHasSmoke },
   { assess: (journal) => assessPerformance(journal), applies: scenarioHasLoadCheck },
+  { assess: (journal) => assessRevocation(journal), applies: leak },
+  { assess: assessBlastRadius, applies: leak },
 ];
 
 export function judge(journal: Journal): Judgement {

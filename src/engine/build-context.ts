@@ -97,7 +97,7 @@ function canaryWriter(scenario: Scenario, parts: Partial<TargetParts>, deps: Con
   let channel: ApiCanaryChannel | undefined;
   if (scenario.workload.canary.via === 'api') {
     if (!service) throw targetMissing('service', 'the API canary (via: api)');
-    channel = new ApiCanaryChannel(service, service.token, router);
+    channel = new ApiCanaryChannel(service, () => service.token, router);
   }
   const { recorder } = deps;
   const writer = new CanaryWriter({

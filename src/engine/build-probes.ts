@@ -19,7 +19,7 @@ export function buildProbes(scenario: Scenario, ctx: DrillContext): ProbeCheck[]
       // Exactly one of url/target: checked when the scenario is loaded (src/scenario/service-rules.ts).
       if (p.target === 'service') {
         const service = ctx.service;
-        return new ServiceHttpProbe(p.name, service, p.component ?? 'api', p.path ?? '/health', p.expectStatus, p.interval, p.timeout, p.service, service.token);
+        return new ServiceHttpProbe(p.name, service, p.component ?? 'api', p.path ?? '/health', p.expectStatus, p.interval, p.timeout, p.service, () => service.token);
       }
       return new HttpProbe(p.name, p.url!, p.expectStatus, p.interval, p.timeout, p.service);
     }

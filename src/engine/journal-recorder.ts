@@ -6,7 +6,7 @@ import { asDrillError } from './errors.js';
 import { scenarioRedactor, type Redactor } from '../report/redactor.js';
 import { maskEnvironmentValues } from '../scenario/mask-environment.js';
 import { HARNESS_VERSION } from './harness-version.js';
-import type { ActivityRecord, ActivityStatus, Journal, Marks, ProbeSample } from './journal-types.js';
+import type { ActivityRecord, ActivityStatus, AttackAttempt, Journal, LeakedCredential, Marks, ProbeSample } from './journal-types.js';
 
 const debug = createDebug('drill:journal');
 
@@ -79,6 +79,17 @@ export class JournalRecorder {
   probe(sample: ProbeSample): void {
     // A probe's error may quote its URL or query, and those may hold a ${VAR} value.
     this.journal.probes.push(sample.error === undefined ? sample : { ...sample, error: this.secrets.redact(sample.error) });
+  }
+
+  /** A credential the drill leaked (its value must already be registered with `secrets`). */
+  leakedCredential(credential: LeakedCredential): void {
+    (this.journal.attacker ??= { credentials: [], attempts: [] }).credentials.push(credential);
+  }
+
+  /** One attacker use of a leaked credential; its error may quote what it sent, so it is redacted. */
+  attackAttempt(attempt: AttackAttempt): void {
+    const attempts = (this.journal.attacker ??= { credentials: [], attempts: [] }).attempts;
+    attempts.push(attempt.error === undefined ? attempt : { ...attempt, error: this.secrets.redact(attempt.error) });
   }
 
   /**

@@ -183,6 +183,41 @@ export interface ServiceMonitorSample {
   restarts?: number;
 }
 
+/** A credential the drill leaked (credential-leak): named by its fingerprint, never by its value. */
+export interface LeakedCredential {
+  /** credential-leak's kind, e.g. api-token. */
+  kind: string;
+  /** Its name where the system keeps one (the token's name, the database role's). */
+  name: string;
+  /** `sha256:` and the first 16 hex digits of the sha256 of its value: tells credentials apart, reveals nothing. */
+  fingerprint: string;
+  leakedAt: Stamp;
+}
+
+/** One attacker use of a leaked credential (an HTTP request, a database login or query). */
+export interface AttackAttempt {
+  /** The credential's fingerprint. */
+  credential: string;
+  /** Sent, and answered (or given up), on the run clock. */
+  t: number;
+  tEnd: number;
+  /**
+   * allowed: the system accepted the credential (a 2xx, a query answered); rejected: it refused it
+   * (401/403, a login refused, the session terminated by the server); error: no answer or another
+   * answer (proves neither).
+   */
+  outcome: 'allowed' | 'rejected' | 'error';
+  status?: number;
+  endpoint?: string;
+  error?: string;
+}
+
+/** What the attacker of a credential-leak fault did. */
+export interface AttackerRecord {
+  credentials: LeakedCredential[];
+  attempts: AttackAttempt[];
+}
+
 export interface Marks {
   tFault?: Stamp;
   tDetected?: Stamp;
@@ -191,7 +226,7 @@ export interface Marks {
   tVerified?: Stamp;
 }
 
-export type CheckName = 'steady-state' | 'detection' | 'rto' | 'rpo' | 'integrity' | 'recovery-steps' | 'smoke' | 'performance';
+export type CheckName = 'steady-state' | 'detection' | 'rto' | 'rpo' | 'integrity' | 'recovery-steps' | 'smoke' | 'performance' | 'revocation' | 'blast-radius';
 
 export interface Verdict {
   check: CheckName;
@@ -223,6 +258,13 @@ export interface Measurements {
   recoveredP99Ms?: number;
   p99Ratio?: number;
   loadErrorRate?: number;
+  /**
+   * Leaked credentials: T_fault to the answer of the first attacker use refused after which none
+   * was allowed again (an upper bound), to the sending of the last allowed one (the lower bound), and the gap.
+   */
+  timeToRevokeMs?: number;
+  timeToRevokeLowerBoundMs?: number;
+  timeToRevokeUncertaintyMs?: number;
 }
 
 /**
@@ -266,6 +308,8 @@ export interface Journal {
   serviceMonitoring?: ServiceMonitorSample[];
   smoke?: SmokeRun[];
   load?: LoadRun[];
+  /** Leaked credentials and the attacker's uses of them (credential-leak faults). */
+  attacker?: AttackerRecord;
   integrity?: IntegrityFacts;
   measurements: Measurements;
   verdicts: Verdict[];

@@ -29,6 +29,7 @@ import { k8sDeleteNode } from './k8s-delete-node.js';
 import { k8sReplaceNode } from './k8s-replace-node.js';
 import { smokeStep } from './smoke.js';
 import { serviceRestart } from './service-restart.js';
+import { revokeAllTokens } from './revoke-all-tokens.js';
 
 type Procedure<S extends RecoveryStep['step']> = (ctx: DrillContext, step: Extract<RecoveryStep, { step: S }>) => Promise<Record<string, unknown>>;
 
@@ -66,6 +67,7 @@ const procedures: { [S in RecoveryStep['step']]: Procedure<S> } = {
   'k8s-replace-node': k8sReplaceNode,
   smoke: (ctx, step) => smokeStep(ctx, step, 'recover'),
   'service-restart': serviceRestart,
+  'revoke-all-tokens': revokeAllTokens,
 };
 
 export function runProcedure(ctx: DrillContext, step: RecoveryStep): Promise<Record<string, unknown>> {
@@ -104,4 +106,5 @@ export const PROCEDURE_TITLES: Record<RecoveryStep['step'], string> = {
   'k8s-replace-node': 'Scale node group to replace nodes',
   smoke: 'Post-recovery smoke tests (basic functionality, user journey, integration)',
   'service-restart': 'Restart the service (deploy a release)',
+  'revoke-all-tokens': 'Revoke all API tokens (--emergency)',
 };

@@ -95,6 +95,12 @@ export const STEP_PERFORMS: { readonly [S in RecoveryStep['step']]: readonly Per
       how: 'the service\'s read-only processes restarted (each new one answers /health before an old one stops)',
     },
   ],
+  'revoke-all-tokens': [
+    {
+      command: 'scripts/security/revoke-all-tokens.sh',
+      how: 'every active token of the service\'s token table revoked in one statement (the next request with any is a 401), new tokens for the legitimate clients when reissue is on',
+    },
+  ],
 };
 
 /**

@@ -24,7 +24,7 @@ const SEEDED_TRANSFER = 1;
  */
 export async function runSmoke(ctx: DrillContext, step: SmokeSettings, phase: SmokeRun['phase']): Promise<SmokeRun> {
   const service = ctx.service;
-  const api = new ServiceClient(service, 'api', service.token);
+  const api = new ServiceClient(service, 'api', () => service.token);
   const timeoutMs = step.requestTimeout;
   const get = (path: string, authenticated = true) => api.request('GET', path, { timeoutMs, authenticated, signal: ctx.signal });
   const checks: SmokeCheck[] = [];
@@ -56,7 +56,7 @@ export async function runSmoke(ctx: DrillContext, step: SmokeSettings, phase: Sm
     const transfer = expectStatus(await get(`/api/transfers/${SEEDED_TRANSFER}`), 200, 'GET /api/transfers/:id (seeded)');
     const readers = await service.endpoints('reader');
     const viaReader = readers.length
-      ? expectStatus(await new ServiceClient(service, 'reader', service.token).request('GET', `/api/transfers/${SEEDED_TRANSFER}`, { timeoutMs, authenticated: true, signal: ctx.signal }), 200, 'GET /api/transfers/:id on a reader')
+      ? expectStatus(await new ServiceClient(service, 'reader', () => service.token).request('GET', `/api/transfers/${SEEDED_TRANSFER}`, { timeoutMs, authenticated: true, signal: ctx.signal }), 200, 'GET /api/transfers/:id on a reader')
       : undefined;
     return { balance: (account.body as { balance?: string }).balance, transfer: (transfer.body as { id?: number }).id, ...(viaReader ? { reader: viaReader.endpoint.name } : {}) };
   });

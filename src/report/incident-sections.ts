@@ -1,11 +1,12 @@
 /** The larger sections of the incident report: tables and the root cause details. */
 import type { CheckName, Journal, Verdict } from '../engine/journal-types.js';
 import { formatDurationBound } from '../scenario/duration.js';
+import { causesOutage } from '../scenario/fault-effects.js';
 import { activityMs, describeFault, serviceOutage, timeline, verdictFor } from './journal-facts.js';
 import { cell, code, duration, NOT_REACHED, offset, plural, ranges } from './markdown.js';
 
 /** Checks whose measured value and limit are milliseconds. */
-const TIME_CHECKS: ReadonlySet<CheckName> = new Set(['rto', 'rpo', 'detection']);
+const TIME_CHECKS: ReadonlySet<CheckName> = new Set(['rto', 'rpo', 'detection', 'revocation']);
 
 function result(v: Verdict | undefined): string {
   if (!v) return 'not judged';
@@ -34,7 +35,8 @@ export function measuredVsObjective(journal: Journal): string {
   const rows: string[][] = [
     rto,
     ...(hasDatabase ? [timed('rpo', 'RPO (newest acknowledged write lost)', m.rpoMs, def.expect.rpo)] : []),
-    timed('detection', 'Detection latency', m.detectionLatencyMs, def.detect.timeout),
+    // A leaked credential takes nothing down: no probe can detect it, and detection is not judged.
+    ...(causesOutage(def) ? [timed('detection', 'Detection latency', m.detectionLatencyMs, def.detect.timeout)] : []),
     ...(hasDatabase
       ? [[
           'Verified recovery (integrity checks done)',
@@ -47,7 +49,10 @@ export function measuredVsObjective(journal: Journal): string {
   ];
   const shown = new Set<CheckName>(['rto', 'rpo', 'detection', 'integrity']);
   for (const v of journal.verdicts.filter((x) => !shown.has(x.check))) {
-    rows.push([v.check, verdictNumber(v, v.measured), verdictNumber(v, v.limit), result(v), v.message]);
+    const row = [v.check, verdictNumber(v, v.measured), verdictNumber(v, v.limit), result(v), v.message];
+    // Time-to-revoke is an upper bound, like RTO.
+    if (v.check === 'revocation' && m.timeToRevokeMs !== undefined) row[1] = `≤ ${formatDurationBound(m.timeToRevokeMs, 'up')}`;
+    rows.push(row);
   }
   return table(['Check', 'Measured', 'Objective', 'Result', 'Detail'], rows);
 }

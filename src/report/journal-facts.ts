@@ -6,7 +6,7 @@
 import type { ActivityRecord, CheckName, Journal, ProbeSample, Verdict } from '../engine/journal-types.js';
 import type { Fault } from '../scenario/schema.js';
 import { rtoBoundsText } from '../assertions/rto.js';
-import { formatDuration } from '../scenario/duration.js';
+import { formatDuration, formatDurationBound } from '../scenario/duration.js';
 import { wallAfter } from './markdown.js';
 
 export interface ServiceOutage {
@@ -108,6 +108,18 @@ export function timeline(journal: Journal): TimelineEntry[] {
       t: marks.tFault.t + measurements.rtoMs,
       wall: wallAfter(marks.tFault.wall, measurements.rtoMs),
       event: `Service seen restored: ${rtoStatement(journal)}; every service probe passing for ${formatDuration(def.expect.stability)} from here`,
+    });
+  }
+  for (const credential of journal.attacker?.credentials ?? []) {
+    rows.push({ ...credential.leakedAt, event: `Credential leaked to the attacker: ${credential.kind} ${credential.name} (${credential.fingerprint})` });
+  }
+  if (marks.tFault && measurements.timeToRevokeMs !== undefined) {
+    const lower = measurements.timeToRevokeLowerBoundMs ?? 0;
+    rows.push({ t: marks.tFault.t + lower, wall: wallAfter(marks.tFault.wall, lower), event: 'Last attacker use allowed with the leaked credential: the true revocation lies after this' });
+    rows.push({
+      t: marks.tFault.t + measurements.timeToRevokeMs,
+      wall: wallAfter(marks.tFault.wall, measurements.timeToRevokeMs),
+      event: `Leaked credential seen revoked (an attacker use refused, none allowed after it): time-to-revoke ≤ ${formatDurationBound(measurements.timeToRevokeMs, 'up')}`,
     });
   }
   if (marks.tRecoveryEnd) rows.push({ ...marks.tRecoveryEnd, event: 'Recovery steps finished' });

@@ -4,6 +4,7 @@ import { datasetIssues } from './dataset-rules.js';
 import { kubernetesIssues } from './kubernetes-rules.js';
 import { needsIssues } from './needs-rules.js';
 import { serviceIssues } from './service-rules.js';
+import { breachIssues } from './breach-rules.js';
 
 /**
  * Rules that span several keys. They live here rather than as zod refinements so they run even
@@ -34,6 +35,7 @@ export function crossFieldIssues(data: unknown): PathIssue[] {
   issues.push(...needsIssues(data));
   issues.push(...datasetIssues(data));
   issues.push(...serviceIssues(data));
+  issues.push(...breachIssues(data));
   return issues;
 }
 

@@ -6,6 +6,7 @@ import { k8sReadyProbe, kubernetesFaults, kubernetesRecoverySteps, kubernetesTar
 import { restoresService } from './restores-service.js';
 import { loadSettings, performanceLimits, serviceComponent, serviceRestartStep, serviceTarget, smokeStep, verifyStep } from './service-schema.js';
 import { PROCEDURE_ID_PATTERN } from '../runbook/procedure-ids.js';
+import { credentialLeakFault, revocationLimit, revokeAllTokensStep } from './breach-schema.js';
 
 /**
  * The scenario file format. This is the single source of truth: TypeScript types are inferred
@@ -243,6 +244,7 @@ export const fault = z.discriminatedUnion('type', [
   needs(pgRelationFileDeleted, 'postgres'),
   needs(pgIndexCorruption, 'postgres'),
   needs(pgFatFinger, 'postgres'),
+  credentialLeakFault,
   ...kubernetesFaults,
 ]);
 
@@ -366,6 +368,7 @@ export const recoveryStep = z.discriminatedUnion('step', [
   }), 'postgres'),
   smokeStep,
   serviceRestartStep,
+  revokeAllTokensStep,
   ...kubernetesRecoverySteps,
   needs(z.strictObject({ step: z.literal('k8s-auto-rollback'), ...autoRollbackSettings.shape, ...stepBase }).meta({
     description:
@@ -399,6 +402,7 @@ const expectations = z.strictObject({
     .default('fail')
     .meta({ description: 'Writes acknowledged after the fault and then lost: fail (split-brain) or only report (a restore to before the fault loses them by design)' }),
   performance: performanceLimits.prefault({}),
+  revocation: revocationLimit,
 });
 
 /**

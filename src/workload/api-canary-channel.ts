@@ -5,7 +5,7 @@ import { withClient } from '../targets/postgres/with-client.js';
 import type { ServiceEndpoints } from '../targets/service/types.js';
 import type { CanaryChannel, CanaryReceipt } from './canary-channel.js';
 import type { DatabaseRouter } from './database-router.js';
-import { ServiceClient } from './service-client.js';
+import { ServiceClient, type TokenSource } from './service-client.js';
 import { WORKLOAD_ACCOUNTS } from './workload-accounts.js';
 
 const REFERENCE = /^canary-(\d+)-(\d+)$/;
@@ -39,7 +39,7 @@ export class ApiCanaryChannel implements CanaryChannel {
 
   constructor(
     service: ServiceEndpoints,
-    token: string,
+    token: TokenSource,
     private readonly router: DatabaseRouter,
   ) {
     this.client = new ServiceClient(service, 'api', token);

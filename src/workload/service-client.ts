@@ -1,5 +1,11 @@
 import type { ServiceComponent, ServiceEndpoint, ServiceEndpoints } from '../targets/service/types.js';
 
+/**
+ * The bearer token a client sends: fixed, or read before every request (the drill's own token,
+ * which an emergency revocation replaces with a new one).
+ */
+export type TokenSource = string | (() => string);
+
 export interface ServiceReply {
   status: number;
   /** Parsed JSON when the answer is JSON, else the text. */
@@ -30,7 +36,7 @@ export class ServiceClient {
   constructor(
     private readonly service: ServiceEndpoints,
     private readonly component: ServiceComponent = 'api',
-    private readonly token?: string,
+    private readonly token?: TokenSource,
   ) {}
 
   async next(): Promise<ServiceEndpoint> {
@@ -46,8 +52,9 @@ export class ServiceClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.authenticated) {
-      if (!this.token) throw new Error('this client has no API token');
-      headers.authorization = `Bearer ${this.token}`;
+      const token = typeof this.token === 'function' ? this.token() : this.token;
+      if (!token) throw new Error('this client has no API token');
+      headers.authorization = `Bearer ${token}`;
     }
     const started = performance.now();
     const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]) : AbortSignal.timeout(options.timeoutMs);

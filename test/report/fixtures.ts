@@ -61,6 +61,7 @@ export function scenario(): Scenario {
       integrity: ['ledger', 'row-counts', 'checksums', 'foreign-keys', 'amcheck', 'page-checksums'],
       writesLostAfterFault: 'report',
       performance: { p99Ratio: 3, p99Floor: 100, errorRate: 0.01 },
+      revocation: 30_000,
     },
     verify: [],
     timeout: 1_800_000,

@@ -91,4 +91,23 @@ describe('service scenario rules', () => {
     );
     expect(error.issues.map((i) => `${i.line} ${i.keyPath}: ${i.message}`)).toEqual([expect.stringMatching(/^14 verify\[0\]\.step: a load step repeats workload\.load after recovery/)]);
   });
+
+  it('leaked credentials: the api-token kind and reissued tokens are refused on Kubernetes, with what to use instead', async () => {
+    const file = scenario('breach-k8s', 'targets: {postgres: {}, kubernetes: {}}\nworkload:\n  probes:\n    - {type: http, name: h, target: service}\n');
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8')
+        .replace('  - {type: pg-primary-crash}\n', '  - {type: credential-leak, kind: api-token}\n  - {type: credential-leak, kind: postgres-password}\n')
+        .replace('  - step: stop-writes\n', '  - step: revoke-all-tokens\n  - {step: revoke-all-tokens, reissue: false}\n'),
+    );
+    const error = await validationError(loadScenarioFile(file));
+    expect(error.issues.map((i) => `${i.line} ${i.keyPath}: ${i.message}`)).toEqual([
+      expect.stringMatching(/^6 faults\[0\]\.kind: credential-leak api-token runs against the plain-process service \(targets\.service\) for now: .*use kind: postgres-password here/),
+      expect.stringMatching(/^9 recovery\[0\]\.step: revoke-all-tokens cannot yet give the drill's clients a new token on Kubernetes .*set reissue: false$/),
+    ]);
+    // The same with targets.service is a breach drill that loads.
+    const plain = scenario('breach-plain', 'targets: {postgres: {}, service: {}}\nworkload:\n  probes:\n    - {type: http, name: h, target: service}\n');
+    writeFileSync(plain, readFileSync(plain, 'utf8').replace('  - {type: pg-primary-crash}\n', '  - {type: credential-leak, kind: api-token}\n').replace('  - step: stop-writes\n', '  - step: revoke-all-tokens\n'));
+    expect((await loadScenarioFile(plain)).scenario.recovery[0]).toEqual({ step: 'revoke-all-tokens', emergency: true, databaseRoles: true, terminateSessions: true, reissue: true, timeout: 600_000 });
+  });
 });

@@ -1,9 +1,13 @@
 import { serviceSamples } from '../../assertions/probes.js';
 import { formatDuration } from '../../scenario/duration.js';
+import { causesOutage } from '../../scenario/fault-effects.js';
 import { sleep } from '../clock.js';
 import type { PhaseTask } from './phase-task.js';
 
-/** Waits for the first failing service probe sample at or after T_fault, up to `detect.timeout`. */
+/**
+ * Waits for the first failing service probe sample at or after T_fault, up to `detect.timeout`.
+ * Faults that take nothing down (a leaked credential) are not waited for: no probe can see them.
+ */
 export const detectPhase: PhaseTask = {
   name: 'detect',
   title: 'Detect',
@@ -11,6 +15,10 @@ export const detectPhase: PhaseTask = {
   async run(run) {
     const { clock, journal, scenario } = run;
     const tFault = journal.marks.tFault!.t;
+    if (!causesOutage(scenario)) {
+      run.recorder.event('detection-not-applicable', 'the fault takes nothing down (a leaked credential): no service probe can detect it; the runbook starts at once');
+      return { detected: false, applicable: false };
+    }
     const deadline = clock.now() + scenario.detect.timeout;
     while (clock.now() < deadline) {
       const failing = serviceSamples(journal, tFault).find((s) => !s.ok);

@@ -25,6 +25,8 @@ export interface PlainServiceOptions {
   reader?: { role: string; password: string };
   /** The API token the drill created. */
   token: string;
+  /** Its name in the token table. */
+  tokenName?: string;
   readyTimeoutMs: number;
   /** Where each launch's logs go (kept); default the launch's temp dir (removed with it). */
   logDir?: string;
@@ -46,10 +48,12 @@ export class PlainService implements ServiceTarget {
   private stopped = false;
   private currentVersion: string;
   private database: ConnectionInfo;
+  private currentToken: string;
 
   private constructor(private readonly options: PlainServiceOptions) {
     this.currentVersion = options.version;
     this.database = options.database;
+    this.currentToken = options.token;
   }
 
   /** `register` gets the service before anything starts, so teardown can stop what a failed start left. */
@@ -65,7 +69,15 @@ export class PlainService implements ServiceTarget {
   }
 
   get token(): string {
-    return this.options.token;
+    return this.currentToken;
+  }
+
+  get tokenName(): string | undefined {
+    return this.options.tokenName;
+  }
+
+  replaceToken(token: string): void {
+    this.currentToken = token;
   }
 
   get description(): string {

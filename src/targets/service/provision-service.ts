@@ -45,6 +45,7 @@ export async function provisionService(spec: ServiceSpec, options: ProvisionServ
       database,
       ...(reader ? { reader } : {}),
       token,
+      tokenName,
       readyTimeoutMs: spec.readyTimeout,
       ...(options.logDir ? { logDir: options.logDir } : {}),
       signal: options.signal,

@@ -47,6 +47,14 @@ export interface ServiceTarget extends ServiceEndpoints {
   readonly version: string;
   /** The bearer token the drill created for the API. Held in memory only: never journaled, logged or passed to a child. */
   readonly token: string;
+  /** The name of the drill's token in the service's token table (for revocations and journals), where the drill created it. */
+  readonly tokenName?: string;
+  /**
+   * Gives the drill's clients (probes, canary, smoke) a new token from their next request on, as a
+   * credential rotation does for legitimate users after an emergency revocation. The caller has
+   * created and registered it as a secret.
+   */
+  replaceToken?(token: string): void;
   /** Every instance that serves /metrics (every mode), for monitoring. */
   metricsEndpoints(): Promise<ServiceEndpoint[]>;
   readonly errorLogs?: ErrorLogSource;

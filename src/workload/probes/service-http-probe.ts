@@ -1,5 +1,5 @@
 import type { ServiceComponent, ServiceEndpoints } from '../../targets/service/types.js';
-import { ServiceClient } from '../service-client.js';
+import { ServiceClient, type TokenSource } from '../service-client.js';
 import type { ProbeCheck } from './probe.js';
 
 /**
@@ -20,7 +20,7 @@ export class ServiceHttpProbe implements ProbeCheck {
     readonly intervalMs: number,
     readonly timeoutMs: number,
     readonly service: boolean,
-    token?: string,
+    token?: TokenSource,
   ) {
     this.client = new ServiceClient(endpoints, component, token);
     this.authenticated = token !== undefined && path.startsWith('/api/');

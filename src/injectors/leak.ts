@@ -1,0 +1,15 @@
+import type { CredentialUse } from '../workload/attacks/credential-use.js';
+
+/** A credential a credential-leak created and handed to the attacker (one kind's part of the fault). */
+export interface Leak {
+  /** Its name where the system keeps one (token name, role name). */
+  name: string;
+  /** For messages: "API token leaked-…", "the password of database role …". */
+  what: string;
+  /** The secret itself (already registered with the run's Redactor); memory only. */
+  value: string;
+  /** How the attacker uses it. */
+  use: CredentialUse;
+  /** Makes it unusable and removes it, whatever the runbook did; never throws. */
+  remove(): Promise<void>;
+}

@@ -1,0 +1,34 @@
+import type { PathIssue } from './issues.js';
+import { isRecord } from './schema-walk.js';
+
+/**
+ * Cross-key rules of the leaked-credential vocabulary (breach-schema.ts): what is built for the
+ * plain-process service and not yet for the service on Kubernetes.
+ */
+export function breachIssues(data: unknown): PathIssue[] {
+  const issues: PathIssue[] = [];
+  if (!isRecord(data) || !isRecord(data.targets) || !isRecord(data.targets.kubernetes)) return issues;
+  const faults = Array.isArray(data.faults) ? data.faults : [];
+  faults.forEach((f, i) => {
+    if (isRecord(f) && f.type === 'credential-leak' && f.kind === 'api-token') {
+      issues.push({
+        path: ['faults', i, 'kind'],
+        anchor: 'value',
+        message:
+          'credential-leak api-token runs against the plain-process service (targets.service) for now: on Kubernetes its attacker would have to dial pod addresses, ' +
+          'and it contacts loopback only; use kind: postgres-password here, or a scenario with targets.service',
+      });
+    }
+  });
+  const steps = Array.isArray(data.recovery) ? data.recovery : [];
+  steps.forEach((s, i) => {
+    if (isRecord(s) && s.step === 'revoke-all-tokens' && s.reissue !== false) {
+      issues.push({
+        path: ['recovery', i, 'step'],
+        anchor: 'value',
+        message: 'revoke-all-tokens cannot yet give the drill\'s clients a new token on Kubernetes (the token is in the service\'s Secret): set reissue: false',
+      });
+    }
+  });
+  return issues;
+}

@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { duration, INTERVAL, WAIT } from './duration-schema.js';
+import { restoresService } from './restores-service.js';
+import { needs, needsWhen } from './target-needs.js';
+
+/**
+ * The leaked-credential parts of the scenario format (runbook "Scenario 3: Security Breach"): the
+ * `credential-leak` fault, its attacker, the `revoke-all-tokens` step and the limit on
+ * time-to-revoke. Kept apart from schema.ts (which composes them) so this vocabulary reads in one place.
+ */
+
+const attacker = z
+  .strictObject({
+    path: z
+      .string()
+      .regex(/^\/api\/[^\s?#]*$/, 'an /api/ path of the service, e.g. /api/accounts/1')
+      .default('/api/accounts/1')
+      .meta({ description: 'api-token: what the attacker GETs with the leaked token (an authenticated route of the API). postgres-password logs in and reads accounts instead' }),
+    interval: duration(INTERVAL).default(200).meta({ description: 'Time between two of its uses' }),
+    timeout: duration(WAIT).default(2000).meta({ description: 'A request (or login) without an answer after this is recorded as an error (neither allowed nor rejected)' }),
+    maxAttempts: z.number().int().min(1).max(100_000).default(2000).meta({ description: 'It stops after this many uses' }),
+    maxDuration: duration(WAIT).default(600_000).meta({ description: 'It stops this long after its first use' }),
+    proveWithin: duration(WAIT)
+      .default(30_000)
+      .meta({ description: 'The leak must be proven (a use allowed with the leaked credential) within this, or the drill stops (exit 3): a leak that was never usable proves nothing' }),
+  })
+  .prefault({})
+  .meta({
+    description:
+      'The attacker: its own client (apart from the probes), loopback only, one use at a time, each journaled with its instant and outcome; bounded by count and time, stopped at teardown. ' +
+      'api-token: GET path on the service\'s API endpoints in turn; postgres-password: log in and read, then keep that session and read through it until it ends, then log in again',
+  });
+
+export const credentialLeakFault = needsWhen(
+  needs(
+    z
+      .strictObject({
+        type: z.literal('credential-leak'),
+        kind: z.enum(['api-token', 'postgres-password']).meta({
+          description:
+            'api-token: a bearer token of the service\'s API, created for the drill in its token table (stored hashed, revocable) with the grants every token has (needs targets.service); ' +
+            'postgres-password: the password of a login role the drill creates in the drill database with the grants the API needs (read and write the public tables), marked as a credential of the service',
+        }),
+        attacker,
+      })
+      .meta({
+        description:
+          'A credential of the service leaks: the drill creates it (registered as a secret of the run at once: its value is in no artifact; the journal has its sha256 fingerprint), ' +
+          'hands it to an attacker that uses it with its own requests. T_fault is the first use the system allowed (the abuse proven, not assumed)',
+      }),
+    'postgres',
+  ),
+  'kind',
+  'api-token',
+  'service',
+);
+
+export const revokeAllTokensStep = needs(
+  z
+    .strictObject({
+      step: z.literal('revoke-all-tokens'),
+      emergency: z.boolean().default(true).meta({ description: 'The runbook\'s --emergency: at once, without waiting for sessions to end' }),
+      databaseRoles: z
+        .boolean()
+        .default(true)
+        .meta({ description: 'Also ALTER ROLE ... PASSWORD (a new random one, used by no one) for every login role the drill created as a credential of the service' }),
+      terminateSessions: z
+        .boolean()
+        .default(true)
+        .meta({
+          description:
+            'With databaseRoles: end those roles\' sessions (pg_terminate_backend), since a new password does not end a session already open; false leaves them (the negative control breach-password-rotated-sessions-kept)',
+        }),
+      reissue: z
+        .boolean()
+        .default(true)
+        .meta({
+          description:
+            'Issue new tokens to the legitimate clients (the drill\'s own: probes, canary, smoke; with targets.service) after the revocation, as the incident response must; ' +
+            'false leaves them locked out too (the negative control breach-revocation-breaks-service)',
+        }),
+      timeout: duration(WAIT).default(600_000),
+      title: z.string().optional(),
+      restoresService,
+    })
+    .meta({
+      description:
+        'Runbook "Revoke all API tokens" (revoke-all-tokens.sh --emergency): every active token in the service\'s token table revoked in one statement (the next request with any of them is a 401), ' +
+        'the passwords of the service\'s drill-created database roles changed and their sessions ended, then, with reissue, a new token for each legitimate client; ' +
+        'postcondition: no token issued before the step is active, and (with terminateSessions) no session of those roles is left',
+    }),
+  'postgres',
+);
+
+export const revocationLimit = duration(WAIT)
+  .default(30_000)
+  .meta({
+    description:
+      'Time-to-revoke limit (credential-leak scenarios): from T_fault to the first attacker request refused after which none is allowed again, measured at its answer',
+  });

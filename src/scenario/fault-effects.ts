@@ -1,0 +1,19 @@
+import type { Fault, Scenario } from './schema.js';
+
+/**
+ * Faults that take nothing down: with a leaked credential the service works as before (for the
+ * attacker too), so no service probe fails and detection by probes does not apply. What such a
+ * drill judges instead is how soon the credential stopped working (revocation) and that
+ * legitimate users were not locked out with it (blast-radius).
+ */
+const SILENT: ReadonlySet<Fault['type']> = new Set<Fault['type']>(['credential-leak']);
+
+/** Whether a fault of the scenario makes the service fail (so a service probe can detect it). */
+export function causesOutage(scenario: Pick<Scenario, 'faults'>): boolean {
+  return scenario.faults.some((fault) => !SILENT.has(fault.type));
+}
+
+/** Whether the scenario leaks a credential (revocation and blast-radius are judged). */
+export function leaksCredentials(scenario: Pick<Scenario, 'faults'>): boolean {
+  return scenario.faults.some((fault) => fault.type === 'credential-leak');
+}
