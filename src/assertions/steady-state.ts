@@ -1,6 +1,6 @@
 /**
  * Steady state before the fault: every service probe reported during the baseline and every one of
- * its samples there passed.
+ * its samples sent and answered there passed.
  */
 import type { Journal } from '../engine/journal-types.js';
 import { plural, type Assessment } from './assessment.js';
@@ -23,7 +23,9 @@ export function assessSteadyState(journal: Journal): Assessment {
   const { from, to } = baselineWindow(journal);
   const tFault = journal.marks.tFault?.t;
   const probeNames = serviceProbeNames(journal);
-  const samples = serviceSamples(journal, from, to);
+  // Only samples answered within the baseline: one sent just before it ended may have been answered
+  // by a service the injector had already broken (seen under load: a 503 sent at T_fault-5ms).
+  const samples = serviceSamples(journal, from, to).filter((sample) => sample.t + sample.latencyMs <= to);
   const failures = samples.filter((sample) => !sample.ok);
   const silent = probeNames.filter((name) => !samples.some((sample) => sample.probe === name));
   const details: Record<string, unknown> = {

@@ -53,6 +53,14 @@ describe('assessSteadyState', () => {
     expect(verdict.message).toBe("steady state did not hold: no sample before the fault from probe 'http'");
   });
 
+  it('ignores a sample sent in the baseline but answered after it (it may have met the fault)', () => {
+    const late = healthyDrill().samples({ probe: 'sql', t: 9_990, ok: false, latencyMs: 30, error: 'HTTP 503' });
+    expect(assessSteadyState(late.build()).verdict.status).toBe('passed');
+    // Its negative control: the same failure answered inside the baseline fails steady state.
+    const inside = healthyDrill().samples({ probe: 'sql', t: 9_960, ok: false, latencyMs: 30, error: 'HTTP 503' });
+    expect(assessSteadyState(inside.build()).verdict.message).toMatch(/^steady state did not hold: probe 'sql' at T_fault-40ms \(HTTP 503\) failed/);
+  });
+
   it('ignores samples before the baseline phase (provisioning) and non-service probes', () => {
     const journal = healthyDrill()
       .samples({ probe: 'sql', t: -1_500, ok: false, error: 'connection refused' })

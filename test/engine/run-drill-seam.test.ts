@@ -151,7 +151,7 @@ function loadedScenario(overrides: { rto?: string } = {}): LoadedScenario {
     // Validated by the schema only: the loader's cross-key rules (the service needs targets.postgres) are the real service's.
     targets: { service: { version: '4.4.0' } },
     workload: { probes: [{ type: 'http', name: 'health', target: 'service', path: '/health', interval: '50ms', timeout: '5s' }] },
-    baseline: { steadyState: '500ms' },
+    baseline: { steadyState: '1s' },
     faults: [{ type: 'k8s-pod-kill', selector: 'app=fake' }],
     detect: { timeout: '10s' },
     recovery: [{ step: 'service-restart' }],
