@@ -1,11 +1,13 @@
 /**
  * Revocation (leaked credentials): the attacker's own uses prove when a leaked credential stopped
- * working. Time-to-revoke runs from T_fault (the first use allowed with it) to the answer of the
+ * working. Time-to-revoke (judged against expect.revocation) runs from the start of the runbook's
+ * revoke step (`revoke-all-tokens`; without one, the start of the recovery) to the answer of the
  * first use refused after which none was allowed again: an upper bound, since the credential may
  * have died earlier. The last allowed use (its sending instant) is the lower bound; the gap between
- * them is reported. A credential allowed again after a refusal came back, and the runbook's end
- * must be covered by refused uses: a credential nobody tried after the last step is not shown
- * revoked. Uses that prove neither (no answer, a 5xx) are left out.
+ * them is reported. Beside it, the exposure: T_fault to that same refusal, how long the attacker
+ * was seen using the credential. A credential allowed again after a refusal came back, and the
+ * runbook's end must be covered by refused uses: a credential nobody tried after the last step is
+ * not shown revoked. Uses that prove neither (no answer, a 5xx) are left out.
  */
 import type { AttackAttempt, Journal, LeakedCredential, Measurements } from '../engine/journal-types.js';
 import { formatDuration, formatDurationBound } from '../scenario/duration.js';
@@ -59,6 +61,23 @@ function judgeCredential(credential: LeakedCredential, all: readonly AttackAttem
   return { credential, lastAllowed, revokedBy };
 }
 
+/** The step that revokes credentials, as the runbook names it. */
+const REVOKE_STEP = 'revoke-all-tokens';
+
+/** Where time-to-revoke starts: the revoke step's start, else the recovery's, else T_fault. */
+export function revocationStart(journal: Journal): { t: number; wall: string; from: string } | undefined {
+  const step = journal.steps.find((s) => s.name === REVOKE_STEP);
+  if (step) return { ...step.start, from: `the start of ${REVOKE_STEP}` };
+  if (journal.marks.tRecoveryStart) return { ...journal.marks.tRecoveryStart, from: 'the start of the recovery (no revoke step ran)' };
+  if (journal.marks.tFault) return { ...journal.marks.tFault, from: 'T_fault (no recovery step ran)' };
+  return undefined;
+}
+
+/** The last attacker use allowed with any leaked credential (the revocation lies after it). */
+export function lastAllowedAttempt(journal: Journal): AttackAttempt | undefined {
+  return (journal.attacker?.attempts ?? []).filter((a) => a.outcome === 'allowed').reduce<AttackAttempt | undefined>((a, b) => (a && a.t >= b.t ? a : b), undefined);
+}
+
 export function assessRevocation(journal: Journal, limit: number = journal.scenario.definition.expect.revocation): Assessment {
   const tFault = journal.marks.tFault?.t;
   const credentials = journal.attacker?.credentials ?? [];
@@ -84,15 +103,17 @@ export function assessRevocation(journal: Journal, limit: number = journal.scena
   }));
   // The slowest credential decides; each bound is its own conservative reading.
   const revoked = judged.filter((j) => j.revokedBy && j.lastAllowed);
+  const start = revocationStart(journal)!;
   const measurements: Measurements = {};
   if (revoked.length === judged.length) {
     const slowest = revoked.reduce((a, b) => (b.revokedBy!.tEnd > a.revokedBy!.tEnd ? b : a));
-    measurements.timeToRevokeMs = slowest.revokedBy!.tEnd - tFault;
-    measurements.timeToRevokeLowerBoundMs = Math.max(0, slowest.lastAllowed!.t - tFault);
+    measurements.timeToRevokeMs = Math.max(0, slowest.revokedBy!.tEnd - start.t);
+    measurements.timeToRevokeLowerBoundMs = Math.max(0, slowest.lastAllowed!.t - start.t);
     measurements.timeToRevokeUncertaintyMs = measurements.timeToRevokeMs - measurements.timeToRevokeLowerBoundMs;
+    measurements.credentialExposureMs = slowest.revokedBy!.tEnd - tFault;
   }
   const problems = judged.flatMap((j) => (j.problem ? [j.problem] : []));
-  const details = { tFault, ...counts, credentials: perCredential };
+  const details = { tFault, revocationStart: { t: start.t, from: start.from }, ...counts, credentials: perCredential };
   if (problems.length > 0) {
     return {
       verdict: { check: 'revocation', status: 'failed', message: problems.join('; '), limit, details },
@@ -101,8 +122,8 @@ export function assessRevocation(journal: Journal, limit: number = journal.scena
   }
   const measured = measurements.timeToRevokeMs!;
   const bounds =
-    `time-to-revoke ≤ ${formatDurationBound(measured, 'up')} (revoked between T_fault+${formatDurationBound(measurements.timeToRevokeLowerBoundMs!, 'down')} ` +
-    `and T_fault+${formatDurationBound(measured, 'up')})`;
+    `time-to-revoke ≤ ${formatDurationBound(measured, 'up')} from ${start.from} (revoked between ${formatDurationBound(measurements.timeToRevokeLowerBoundMs!, 'down')} ` +
+    `and ${formatDurationBound(measured, 'up')} after it; the leaked credential worked for at most ${formatDurationBound(measurements.credentialExposureMs!, 'up')} after T_fault)`;
   const passed = measured < limit;
   const after = `${plural(counts.rejected, 'attacker attempt')} refused, none allowed after the first refusal`;
   return {

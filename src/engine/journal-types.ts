@@ -259,12 +259,15 @@ export interface Measurements {
   p99Ratio?: number;
   loadErrorRate?: number;
   /**
-   * Leaked credentials: T_fault to the answer of the first attacker use refused after which none
-   * was allowed again (an upper bound), to the sending of the last allowed one (the lower bound), and the gap.
+   * Leaked credentials: from the start of the revoke step (else of the recovery) to the answer of
+   * the first attacker use refused after which none was allowed again (an upper bound), to the
+   * sending of the last allowed one (the lower bound, 0 when it was before the step), and the gap.
    */
   timeToRevokeMs?: number;
   timeToRevokeLowerBoundMs?: number;
   timeToRevokeUncertaintyMs?: number;
+  /** T_fault to that same refusal: how long the attacker was seen using the leaked credential (an upper bound). */
+  credentialExposureMs?: number;
 }
 
 /**

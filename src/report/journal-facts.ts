@@ -5,6 +5,7 @@
  */
 import type { ActivityRecord, CheckName, Journal, ProbeSample, Verdict } from '../engine/journal-types.js';
 import type { Fault } from '../scenario/schema.js';
+import { lastAllowedAttempt, revocationStart } from '../assertions/revocation.js';
 import { rtoBoundsText } from '../assertions/rto.js';
 import { formatDuration, formatDurationBound } from '../scenario/duration.js';
 import { wallAfter } from './markdown.js';
@@ -113,13 +114,16 @@ export function timeline(journal: Journal): TimelineEntry[] {
   for (const credential of journal.attacker?.credentials ?? []) {
     rows.push({ ...credential.leakedAt, event: `Credential leaked to the attacker: ${credential.kind} ${credential.name} (${credential.fingerprint})` });
   }
-  if (marks.tFault && measurements.timeToRevokeMs !== undefined) {
-    const lower = measurements.timeToRevokeLowerBoundMs ?? 0;
-    rows.push({ t: marks.tFault.t + lower, wall: wallAfter(marks.tFault.wall, lower), event: 'Last attacker use allowed with the leaked credential: the true revocation lies after this' });
+  const start = revocationStart(journal);
+  if (start && marks.tFault && measurements.timeToRevokeMs !== undefined && measurements.credentialExposureMs !== undefined) {
+    const lastAllowed = lastAllowedAttempt(journal);
+    if (lastAllowed) {
+      rows.push({ t: lastAllowed.t, wall: wallAfter(marks.tFault.wall, lastAllowed.t - marks.tFault.t), event: 'Last attacker use allowed with the leaked credential: the true revocation lies after this' });
+    }
     rows.push({
-      t: marks.tFault.t + measurements.timeToRevokeMs,
-      wall: wallAfter(marks.tFault.wall, measurements.timeToRevokeMs),
-      event: `Leaked credential seen revoked (an attacker use refused, none allowed after it): time-to-revoke ≤ ${formatDurationBound(measurements.timeToRevokeMs, 'up')}`,
+      t: marks.tFault.t + measurements.credentialExposureMs,
+      wall: wallAfter(marks.tFault.wall, measurements.credentialExposureMs),
+      event: `Leaked credential seen revoked (an attacker use refused, none allowed after it): time-to-revoke ≤ ${formatDurationBound(measurements.timeToRevokeMs, 'up')} from ${start.from}`,
     });
   }
   if (marks.tRecoveryEnd) rows.push({ ...marks.tRecoveryEnd, event: 'Recovery steps finished' });

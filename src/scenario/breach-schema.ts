@@ -96,5 +96,5 @@ export const revocationLimit = duration(WAIT)
   .default(30_000)
   .meta({
     description:
-      'Time-to-revoke limit (credential-leak scenarios): from T_fault to the first attacker request refused after which none is allowed again, measured at its answer',
+      'Time-to-revoke limit (credential-leak scenarios): from the start of the revoke step (else of the recovery) to the first attacker request refused after which none is allowed again, measured at its answer',
   });

@@ -63,13 +63,24 @@ function breachJournal(options: { attempts?: AttackAttempt[]; failing?: Record<s
 }
 
 describe('revocation (pure: the attacker\'s attempts against expect.revocation)', () => {
-  it('passes: time-to-revoke up to the answer of the first refusal, the last allowed request as the lower bound', () => {
+  it('passes: time-to-revoke from the revoke step\'s start up to the answer of the first refusal; the exposure from T_fault beside it', () => {
     const { verdict, measurements } = assessRevocation(breachJournal());
     expect(verdict.status).toBe('passed');
-    // First refused: sent 12000, answered 12005; last allowed: sent 11800.
-    expect(measurements).toEqual({ timeToRevokeMs: 2005, timeToRevokeLowerBoundMs: 1800, timeToRevokeUncertaintyMs: 205 });
-    expect(verdict.message).toBe('time-to-revoke ≤ 2.01s (revoked between T_fault+1.8s and T_fault+2.01s) within 30s: 91 attacker attempts refused, none allowed after the first refusal');
-    expect(verdict).toMatchObject({ measured: 2005, limit: 30_000 });
+    // Revoke step from 11900; first refused: sent 12000, answered 12005; last allowed: sent 11800 (before the step: lower bound 0).
+    expect(measurements).toEqual({ timeToRevokeMs: 105, timeToRevokeLowerBoundMs: 0, timeToRevokeUncertaintyMs: 105, credentialExposureMs: 2005 });
+    expect(verdict.message).toBe(
+      'time-to-revoke ≤ 105ms from the start of revoke-all-tokens (revoked between 0ms and 105ms after it; the leaked credential worked for at most 2.01s after T_fault) within 30s: 91 attacker attempts refused, none allowed after the first refusal',
+    );
+    expect(verdict).toMatchObject({ measured: 105, limit: 30_000 });
+  });
+
+  it('without a revoke step, time-to-revoke runs from the start of the recovery', () => {
+    const journal = structuredClone(breachJournal()) as Journal;
+    journal.steps = [{ ...journal.steps[0]!, name: 'service-restart' }];
+    journal.marks.tRecoveryStart = stamp(11_000);
+    const { verdict, measurements } = assessRevocation(journal);
+    expect(measurements).toMatchObject({ timeToRevokeMs: 1005, timeToRevokeLowerBoundMs: 800, credentialExposureMs: 2005 });
+    expect(verdict.message).toMatch(/^time-to-revoke ≤ 1\.01s from the start of the recovery \(no revoke step ran\)/);
   });
 
   it('negative control: a credential never revoked fails, with the requests allowed after the last step', () => {
@@ -87,11 +98,12 @@ describe('revocation (pure: the attacker\'s attempts against expect.revocation)'
   });
 
   it('negative control: slower than expect.revocation fails; equal to it fails too (limits are exclusive)', () => {
+    // Refused from 25000 on, the revoke step started at 11900: 13105 ms after it.
     const slow = breachJournal({ attempts: attempts(T_FAULT, 30_000, revokedAt(25_000)), tRecoveryEnd: 25_100 });
-    expect(assessRevocation(slow).verdict).toMatchObject({ status: 'passed', measured: 15_005, limit: 30_000 });
-    expect(assessRevocation(slow, 15_000).verdict).toMatchObject({ status: 'failed', measured: 15_005, limit: 15_000 });
-    expect(assessRevocation(slow, 15_000).verdict.message).toMatch(/^time-to-revoke ≤ 15\.01s \(revoked between T_fault\+14\.8s and T_fault\+15\.01s\) exceeds 15s/);
-    expect(assessRevocation(breachJournal(), 2005).verdict.status).toBe('failed');
+    expect(assessRevocation(slow).verdict).toMatchObject({ status: 'passed', measured: 13_105, limit: 30_000 });
+    expect(assessRevocation(slow, 13_000).verdict).toMatchObject({ status: 'failed', measured: 13_105, limit: 13_000 });
+    expect(assessRevocation(slow, 13_000).verdict.message).toMatch(/^time-to-revoke ≤ 13\.11s from the start of revoke-all-tokens \(revoked between 12\.9s and 13\.11s after it; .*\) exceeds 13s/);
+    expect(assessRevocation(breachJournal(), 105).verdict.status).toBe('failed');
   });
 
   it('negative control: an attacker that stopped before the runbook ended does not show the credential still refused', () => {
@@ -108,8 +120,8 @@ describe('revocation (pure: the attacker\'s attempts against expect.revocation)'
     const withErrors = attempts(T_FAULT, 30_000, (t) => (t < 12_000 ? 'allowed' : t < 13_000 ? 'error' : 'rejected'));
     const { verdict, measurements } = assessRevocation(breachJournal({ attempts: withErrors }));
     expect(verdict.status).toBe('passed');
-    // The first refusal is the first answer that proves it: sent 13000, answered 13005.
-    expect(measurements.timeToRevokeMs).toBe(3005);
+    // The first refusal is the first answer that proves it: sent 13000, answered 13005 (the step started at 11900).
+    expect(measurements.timeToRevokeMs).toBe(1105);
   });
 });
 
@@ -139,7 +151,7 @@ describe('judge: what applies to a leaked credential', () => {
   it('revocation and blast-radius, no detection (nothing goes down); a database drill has neither', () => {
     const breach = judge(breachJournal());
     expect(breach.verdicts.map((v) => v.check)).toEqual(['steady-state', 'rto', 'rpo', 'integrity', 'recovery-steps', 'revocation', 'blast-radius']);
-    expect(breach.measurements.timeToRevokeMs).toBe(2005);
+    expect(breach.measurements.timeToRevokeMs).toBe(105);
     expect(judge(healthyDrill().build()).verdicts.map((v) => v.check)).not.toContain('revocation');
     expect(judge(healthyDrill().build()).verdicts.map((v) => v.check)).toContain('detection');
   });
@@ -152,7 +164,7 @@ describe('incident report timeline of a breach drill', () => {
     const rows = timeline(judged).map((r) => `${r.t} ${r.event}`);
     expect(rows).toContain('9990 Credential leaked to the attacker: api-token leaked-run (sha256:00112233aabbccdd)');
     expect(rows).toContain('11800 Last attacker use allowed with the leaked credential: the true revocation lies after this');
-    expect(rows).toContain('12005 Leaked credential seen revoked (an attacker use refused, none allowed after it): time-to-revoke ≤ 2.01s');
+    expect(rows).toContain('12005 Leaked credential seen revoked (an attacker use refused, none allowed after it): time-to-revoke ≤ 105ms from the start of revoke-all-tokens');
     // A drill that leaks nothing has none of these rows.
     expect(timeline(healthyDrill().build()).some((r) => /attacker|leaked/i.test(r.event))).toBe(false);
   });
@@ -163,7 +175,7 @@ describe('incident report of a breach drill', () => {
     const journal = breachJournal();
     const judged = judge(journal);
     const table = measuredVsObjective({ ...journal, verdicts: judged.verdicts, measurements: judged.measurements });
-    expect(table).toMatch(/^\| revocation \| ≤ 2\.01s \| 30s \| PASS \| time-to-revoke ≤ 2\.01s/m);
+    expect(table).toMatch(/^\| revocation \| ≤ 105ms \| 30s \| PASS \| time-to-revoke ≤ 105ms from the start of revoke-all-tokens/m);
     expect(table).not.toMatch(/Detection latency/);
     // A drill whose fault takes the service down keeps its detection row.
     expect(measuredVsObjective(healthyDrill().build())).toMatch(/Detection latency/);

@@ -154,6 +154,7 @@ describe('credential-leak api-token and revoke-all-tokens (real PostgreSQL, the 
       expect(verdict.status, verdict.message).toBe('passed');
       expect(measurements.timeToRevokeMs).toBeGreaterThan(0);
       expect(measurements.timeToRevokeLowerBoundMs).toBeLessThan(measurements.timeToRevokeMs!);
+      expect(measurements.credentialExposureMs).toBeGreaterThanOrEqual(measurements.timeToRevokeMs!);
 
       await handle[Symbol.asyncDispose]();
       handle = undefined;
