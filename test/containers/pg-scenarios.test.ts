@@ -82,6 +82,16 @@ const EXPECTED: Record<string, Expected> = {
     failed: ['smoke'],
     facts: (j) => expect(j.verdicts.find((v) => v.check === 'smoke')?.message).toMatch(/journey \(verify\): POST \/api\/transfers .*HTTP 500/),
   },
+  // Leaked credentials: the service as plain processes, the leaked role logging in to the container's published port.
+  'breach-leaked-api-token': { status: 'passed', failed: [], facts: (j) => expect(j.measurements.timeToRevokeMs).toBeGreaterThanOrEqual(0) },
+  'breach-leaked-db-password': {
+    status: 'passed',
+    failed: [],
+    facts: (j) => expect(output(j, 'revoke-all-tokens')?.roles).toEqual([{ role: j.attacker!.credentials[0]!.name, sessionsEnded: 1 }]),
+  },
+  'breach-restart-without-revoke': { status: 'failed', failed: ['revocation'] },
+  'breach-revocation-breaks-service': { status: 'failed', failed: ['rto', 'blast-radius'] },
+  'breach-password-rotated-sessions-kept': { status: 'failed', failed: ['revocation'] },
 };
 
 const scenariosDir = path.join(ROOT, 'drills/scenarios');
