@@ -7,7 +7,19 @@ import { isRecord } from './schema-walk.js';
  */
 export function breachIssues(data: unknown): PathIssue[] {
   const issues: PathIssue[] = [...serviceAccountKeyIssues(data)];
-  if (!isRecord(data) || !isRecord(data.targets) || !isRecord(data.targets.kubernetes)) return issues;
+  if (!isRecord(data)) return issues;
+  if (!isRecord(data.targets) || !isRecord(data.targets.kubernetes)) {
+    (Array.isArray(data.recovery) ? data.recovery : []).forEach((s, i) => {
+      if (isRecord(s) && s.step === 'revoke-all-tokens' && 'serviceAccountTokens' in s) {
+        issues.push({
+          path: ['recovery', i, 'serviceAccountTokens'],
+          anchor: 'key',
+          message: 'serviceAccountTokens says which Kubernetes tokens revoke-all-tokens revokes, and the scenario has no targets.kubernetes; remove it, or add the target',
+        });
+      }
+    });
+    return issues;
+  }
   const faults = Array.isArray(data.faults) ? data.faults : [];
   faults.forEach((f, i) => {
     if (isRecord(f) && f.type === 'credential-leak' && f.kind === 'api-token') {

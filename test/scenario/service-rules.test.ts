@@ -127,7 +127,7 @@ describe('service scenario rules', () => {
       readFileSync(file, 'utf8').replace(
         '  - {type: pg-primary-crash}\n',
         '  - {type: credential-leak, kind: k8s-service-account-token}\n  - {type: credential-leak, kind: postgres-password, tokens: [legacy]}\n',
-      ),
+      ).replace('  - step: stop-writes\n', '  - {step: revoke-all-tokens, serviceAccountTokens: all}\n'),
     );
     const error = await validationError(loadScenarioFile(file));
     const issues = error.issues.map((i) => `${i.line} ${i.keyPath}: ${i.message}`);
@@ -135,6 +135,7 @@ describe('service scenario rules', () => {
       expect.arrayContaining([
         expect.stringMatching(/^6 faults\[0\].*targets\.kubernetes/),
         expect.stringMatching(/^7 faults\[1\]\.tokens: tokens applies to kind: k8s-service-account-token only \(this fault leaks a postgres-password\); remove it$/),
+        expect.stringMatching(/^9 recovery\[0\]\.serviceAccountTokens: serviceAccountTokens says which Kubernetes tokens .* no targets\.kubernetes; remove it, or add the target$/),
       ]),
     );
     // On Kubernetes with the API tokens left alone it loads, both tokens by default.
