@@ -29,19 +29,31 @@ export async function leakServiceAccountTokens(ctx: DrillContext, fault: Credent
     namespace,
     username: `system:serviceaccount:${namespace}:${account}`,
   };
+  const { kubeconfigPath: kubeconfig, context } = ctx.k8s.cluster;
+  // In the ledger before it exists: after kill -9, `drill cleanup` or the next run deletes it (a legacy token never expires).
+  const created: string[] = [];
+  const owner = {
+    runId: ctx.runId,
+    creating: (name: string) => {
+      ctx.ledger.record({ kind: 'k8s-token-secret', kubeconfig, context, namespace, name, runId: ctx.runId });
+      created.push(name);
+    },
+  };
   const issued: IssuedToken[] = [];
-  const remove = (token: IssuedToken) => () => deleteSecret(api, namespace, token.secret).catch(() => undefined);
+  const removeSecret = (name: string) => deleteSecret(api, namespace, name).catch(() => undefined);
+  const remove = (token: IssuedToken) => () => removeSecret(token.secret);
   try {
     for (const kind of fault.tokens) {
       const register = (value: string) => ctx.recorder.secrets.register(value, `the leaked ${WHAT[kind]} of ${namespace}/${account}`);
       const token =
         kind === 'bound'
-          ? await issueBoundToken(api, namespace, account, register)
-          : await issueLegacyToken(api, namespace, account, register, { timeoutMs: 30_000, signal: ctx.signal });
+          ? await issueBoundToken(api, namespace, account, owner, register)
+          : await issueLegacyToken(api, namespace, account, owner, register, { timeoutMs: 30_000, signal: ctx.signal });
       issued.push(token);
     }
   } catch (error) {
-    await Promise.all(issued.map((t) => remove(t)()));
+    // Every Secret begun, also one whose token was never issued.
+    await Promise.all(created.map(removeSecret));
     throw error;
   }
   return issued.map((token) => ({

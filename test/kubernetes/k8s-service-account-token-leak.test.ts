@@ -7,6 +7,7 @@ import { assessRevocation } from '../../src/assertions/index.js';
 import { startClock } from '../../src/engine/clock.js';
 import type { DrillContext, FaultHandle } from '../../src/engine/drill-context.js';
 import { JournalRecorder } from '../../src/engine/journal-recorder.js';
+import { readResources, ResourceLedger } from '../../src/engine/resource-ledger.js';
 import { TeardownStack } from '../../src/engine/teardown-stack.js';
 import { credentialFingerprint, injectCredentialLeak } from '../../src/injectors/credential-leak.js';
 import { revokeServiceAccountTokens } from '../../src/recovery/revoke-service-account-tokens.js';
@@ -15,6 +16,7 @@ import { loadScenarioFile } from '../../src/scenario/loader.js';
 import { fault as faultSchema } from '../../src/scenario/schema.js';
 import { loadKubeConfig } from '../../src/targets/kubernetes/cluster-client.js';
 import { kubeApi } from '../../src/targets/kubernetes/kube-api.js';
+import { reapTokenSecret } from '../../src/targets/kubernetes/reap-token-secret.js';
 import { KubernetesTarget } from '../../src/targets/kubernetes/kubernetes-target.js';
 import type { KubernetesCluster } from '../../src/targets/kubernetes/types.js';
 import { scanFiles } from '../e2e/secret-scan.js';
@@ -53,6 +55,7 @@ interface Drill {
   teardown: TeardownStack;
   secrets: Map<string, string>;
   namespace: string;
+  ledgerFile: string;
 }
 
 async function drill(runId: string, labelled = true): Promise<Drill> {
@@ -71,6 +74,7 @@ async function drill(runId: string, labelled = true): Promise<Drill> {
   };
   const teardown = new TeardownStack();
   const k8s = new KubernetesTarget(cluster, 'kubeconfig', namespace, false, api);
+  const ledgerFile = path.join(work, `${runId}.jsonl`);
   const ctx = {
     runId,
     scenario: loaded.scenario,
@@ -78,10 +82,11 @@ async function drill(runId: string, labelled = true): Promise<Drill> {
     recorder,
     signal: new AbortController().signal,
     teardown,
+    ledger: new ResourceLedger(ledgerFile),
     k8s,
     has: (part: string) => part === 'k8s',
   } as unknown as DrillContext;
-  return { ctx, recorder, teardown, secrets, namespace };
+  return { ctx, recorder, teardown, secrets, namespace, ledgerFile };
 }
 
 let handle: FaultHandle | undefined;
@@ -148,10 +153,16 @@ describe('credential-leak k8s-service-account-token and revoke-all-tokens on Kub
       const allowedAfterRevoke = recorder.journal.attacker!.attempts.filter((a) => a.outcome === 'allowed' && a.t > started);
       const { verdict, measurements } = assessRevocation(recorder.redactedJournal());
       expect(verdict.status, verdict.message).toBe('passed');
-      // Measured, not assumed: the lower bound is the last use allowed after the step started (the
-      // apiserver's token cache keeps a deleted token working up to ~10 s: its share is not subtracted).
-      const lastAllowed = Math.max(started, ...allowedAfterRevoke.map((a) => a.t));
-      expect(measurements.timeToRevokeLowerBoundMs).toBeCloseTo(lastAllowed - started, 6);
+      // Measured, not assumed: the slowest token decides, from its first refusal's answer back to its
+      // last allowed use (the apiserver's token cache keeps a deleted token working up to ~10 s: its
+      // share is not subtracted).
+      const judged = credentials.map((c) => {
+        const uses = recorder.journal.attacker!.attempts.filter((a) => a.credential === c.fingerprint);
+        return { refusal: uses.find((a) => a.outcome === 'rejected')!, lastAllowed: uses.filter((a) => a.outcome === 'allowed').at(-1)! };
+      });
+      const slowest = judged.reduce((a, b) => (b.refusal.tEnd > a.refusal.tEnd ? b : a));
+      expect(measurements.timeToRevokeMs).toBeCloseTo(slowest.refusal.tEnd - started, 6);
+      expect(measurements.timeToRevokeLowerBoundMs).toBeCloseTo(Math.max(0, slowest.lastAllowed.t - started), 6);
       expect(measurements.timeToRevokeMs).toBeGreaterThan(measurements.timeToRevokeLowerBoundMs!);
       await annotate(`time-to-revoke on the shared control plane: ${verdict.message}; ${allowedAfterRevoke.length} use(s) allowed after the revoke step started`);
 
@@ -197,6 +208,22 @@ describe('credential-leak k8s-service-account-token and revoke-all-tokens on Kub
       handle = undefined;
       await teardown.runAll();
     }
+  });
+
+  it('after kill -9: the ledger names both token Secrets before they exist; the reaper deletes them by the run label, and leaves a Secret of another run', async () => {
+    const { ctx, namespace, ledgerFile } = await drill('sa-token-killed');
+    handle = await injectCredentialLeak(ctx, leak());
+    const entries = readResources(ledgerFile).filter((r) => r.kind === 'k8s-token-secret');
+    expect(entries.map((r) => r.name)).toEqual([expect.stringMatching(/^drill-token-binding-/), expect.stringMatching(/^drill-legacy-token-/)]);
+    // The drill "dies" here: its handle never runs. Someone else's Secret of the same shape stays.
+    await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'not-this-run', labels: { 'drill.dev/run': 'another-run' } }, type: 'Opaque' } });
+    const outcomes = [];
+    for (const entry of entries) outcomes.push(await reapTokenSecret(entry));
+    expect(outcomes).toEqual(entries.map((r) => ({ state: 'removed', what: `token Secret ${namespace}/${r.name}` })));
+    expect(await reapTokenSecret({ ...entries[0]!, name: 'not-this-run' })).toEqual({ state: 'absent' });
+    expect((await core.listNamespacedSecret({ namespace })).items.map((s) => s.metadata?.name)).toEqual(['not-this-run']);
+    // Reaping again finds nothing.
+    expect(await reapTokenSecret(entries[1]!)).toEqual({ state: 'absent' });
   });
 
   it('a namespace not labelled drill.dev/target=true is refused before any token Secret is created', async () => {

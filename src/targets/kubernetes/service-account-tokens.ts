@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { sleep } from '../../engine/clock.js';
 import { EnvironmentError } from '../../engine/errors.js';
 import { isNotFound, type KubeApi } from './kube-api.js';
+import { RUN_LABEL, runLabelValue } from './manifest-set.js';
 
 /**
  * Service-account tokens as a credential of the service (runbook Scenario 3): a TokenRequest bound
@@ -17,6 +18,12 @@ export const LEGACY_TOKEN_TYPE = 'kubernetes.io/service-account-token';
 
 export type ServiceAccountTokenKind = 'bound' | 'legacy';
 
+/** Which run creates the Secret (labelled drill.dev/run), told its name before it exists so a killed drill's Secret can be reaped. */
+export interface SecretOwner {
+  runId: string;
+  creating(name: string): void;
+}
+
 export interface IssuedToken {
   kind: ServiceAccountTokenKind;
   /** The Secret that holds (legacy) or anchors (bound) the token. */
@@ -25,11 +32,12 @@ export interface IssuedToken {
 }
 
 /** A bound token: an Opaque Secret to bind to, then a TokenRequest for the account bound to it (dies with the Secret). */
-export async function issueBoundToken(api: KubeApi, namespace: string, serviceAccount: string, register: (token: string) => void): Promise<IssuedToken> {
+export async function issueBoundToken(api: KubeApi, namespace: string, serviceAccount: string, owner: SecretOwner, register: (token: string) => void): Promise<IssuedToken> {
   const name = `drill-token-binding-${randomBytes(4).toString('hex')}`;
+  owner.creating(name);
   const secret = await api.core.createNamespacedSecret({
     namespace,
-    body: { metadata: { name, labels: { [TOKEN_BINDING_LABEL]: serviceAccount } }, type: 'Opaque', data: {} },
+    body: { metadata: { name, labels: { [TOKEN_BINDING_LABEL]: serviceAccount, [RUN_LABEL]: runLabelValue(owner.runId) } }, type: 'Opaque', data: {} },
   });
   const request = await api.core.createNamespacedServiceAccountToken({
     name: serviceAccount,
@@ -50,13 +58,18 @@ export async function issueLegacyToken(
   api: KubeApi,
   namespace: string,
   serviceAccount: string,
+  owner: SecretOwner,
   register: (token: string) => void,
   options: { timeoutMs: number; signal?: AbortSignal },
 ): Promise<IssuedToken> {
   const name = `drill-legacy-token-${randomBytes(4).toString('hex')}`;
+  owner.creating(name);
   await api.core.createNamespacedSecret({
     namespace,
-    body: { metadata: { name, annotations: { [SERVICE_ACCOUNT_NAME_ANNOTATION]: serviceAccount } }, type: LEGACY_TOKEN_TYPE },
+    body: {
+      metadata: { name, labels: { [RUN_LABEL]: runLabelValue(owner.runId) }, annotations: { [SERVICE_ACCOUNT_NAME_ANNOTATION]: serviceAccount } },
+      type: LEGACY_TOKEN_TYPE,
+    },
   });
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
