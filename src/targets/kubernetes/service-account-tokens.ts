@@ -96,13 +96,13 @@ export async function deleteSecret(api: KubeApi, namespace: string, name: string
   });
 }
 
-/** The Secrets that carry or anchor tokens of service accounts in the namespace: bound-token anchors (by label) and legacy token Secrets. */
 export interface TokenSecret {
   name: string;
   kind: ServiceAccountTokenKind;
   serviceAccount: string;
 }
 
+/** The Secrets that carry or anchor tokens of service accounts in the namespace: bound-token anchors (by label) and legacy token Secrets. */
 export async function serviceAccountTokenSecrets(api: KubeApi, namespace: string): Promise<TokenSecret[]> {
   const { items } = await api.core.listNamespacedSecret({ namespace });
   return items.flatMap((s): TokenSecret[] => {
@@ -116,9 +116,9 @@ export async function serviceAccountTokenSecrets(api: KubeApi, namespace: string
 
 /**
  * Deletes the service account and creates it again: a new uid, so every token issued for the old
- * one (bound ones carry its uid) is refused, and the token controller deletes the legacy token
- * Secrets of the old one. The service account controller recreates `default` by itself; either
- * way the account is back with another uid (its new uid is returned).
+ * one is refused (bound and legacy tokens both name the account's uid, which the apiserver checks).
+ * The service account controller recreates `default` by itself; either way the account is back
+ * with another uid (its new uid is returned).
  */
 export async function recreateServiceAccount(api: KubeApi, namespace: string, name: string, options: { timeoutMs: number }): Promise<{ oldUid?: string; newUid: string }> {
   const old = await api.core.readNamespacedServiceAccount({ name, namespace }).catch((error: unknown) => {
