@@ -210,6 +210,8 @@ export interface AttackAttempt {
   status?: number;
   endpoint?: string;
   error?: string;
+  /** What else the use did with an accepted credential, e.g. "list pods in drill-x: HTTP 403 (authenticated, not authorized)". */
+  detail?: string;
 }
 
 /** What the attacker of a credential-leak fault did. */

@@ -5,6 +5,7 @@ import { reapNetwork } from '../targets/network/reap-network.js';
 import { reapRecordedProcess } from '../targets/kubernetes/recorded-process.js';
 import { reapKindCluster } from '../targets/kubernetes/reap-kind-cluster.js';
 import { reapNamespaceEntry } from '../targets/kubernetes/reap-namespace.js';
+import { reapTokenSecret } from '../targets/kubernetes/reap-token-secret.js';
 import { reapPostgresDataDir } from '../targets/postgres/reap-data-dir.js';
 import type { ReapOutcome } from './reap-outcome.js';
 import { reapTempDir } from './reap-temp-dir.js';
@@ -48,6 +49,8 @@ export interface ResourceReaper<R extends Resource> {
 
 /** One reaper per kind of the Resource union; the compiler checks none is missing. */
 const REAPERS: { [K in ResourceKind]: ResourceReaper<Extract<Resource, { kind: K }>> } = {
+  // Before its namespace (which, when the drill's, takes the Secret with it anyway).
+  'k8s-token-secret': { stage: 'cluster-objects', reap: reapTokenSecret },
   'k8s-namespace': { stage: 'cluster-objects', reap: reapNamespaceEntry },
   'pg-data-dir': { stage: 'processes', reap: reapPostgresDataDir },
   process: { stage: 'processes', reap: reapRecordedProcess },

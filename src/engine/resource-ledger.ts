@@ -25,6 +25,9 @@ export type Resource =
   // A namespace a drill creates in a cluster it did not create (DRILL_KUBECONFIG); reaped by deleting
   // it, only while it carries the run's drill.dev/run label (runId is absent in older ledgers: kept).
   | { kind: 'k8s-namespace'; kubeconfig: string; context: string; name: string; runId?: string }
+  // A service-account token Secret a credential-leak creates (a legacy one never expires): recorded
+  // before it exists, reaped by deleting it while it carries the run's drill.dev/run label.
+  | { kind: 'k8s-token-secret'; kubeconfig: string; context: string; namespace: string; name: string; runId: string }
   // A cgroupfs path (the same in every cgroup v1 hierarchy) a real node's pods lived under; removed
   // bottom-up once its processes are gone.
   | { kind: 'cgroup'; path: string }

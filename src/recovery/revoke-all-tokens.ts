@@ -6,6 +6,7 @@ import { requireDrillTarget } from '../engine/require-drill-target.js';
 import type { RecoveryStep } from '../scenario/schema.js';
 import { changeRolePassword, roleSessions, serviceRoles, terminateRoleSessions } from '../targets/postgres/service-roles.js';
 import { withClient } from '../targets/postgres/with-client.js';
+import { revokeServiceAccountTokens, type ServiceAccountRevocation } from './revoke-service-account-tokens.js';
 
 type RevokeAllTokens = Extract<RecoveryStep, { step: 'revoke-all-tokens' }>;
 
@@ -17,6 +18,8 @@ type RevokeAllTokens = Extract<RecoveryStep, { step: 'revoke-all-tokens' }>;
  * service and, with `terminateSessions`, their sessions ended (a new password ends none). With
  * `reissue`, the legitimate clients (the drill's probes, canary and smoke) get a new token, as the
  * incident response hands out fresh credentials; without it they stay locked out with the attacker.
+ * On Kubernetes (targets.kubernetes) it first revokes the service-account tokens of the drill's
+ * namespace (revoke-service-account-tokens.ts: token Secrets deleted, accounts recreated).
  * Postcondition: no token that existed before the step is active, and no session of those roles
  * is left when they were to be ended.
  */
@@ -26,12 +29,15 @@ export async function revokeAllTokens(ctx: DrillContext, step: RevokeAllTokens):
   const database = () => ctx.router.connection;
   // Without the service there is no legitimate API client to give a token to.
   const service = ctx.has('service') ? ctx.service : undefined;
-  if (step.reissue && service && !service.replaceToken) {
+  // Nothing to reissue when the API tokens are left alone.
+  const reissue = step.reissue && step.apiTokens;
+  if (reissue && service && !service.replaceToken) {
     throw new StepFailedError('TOKEN_REISSUE_UNSUPPORTED', `${service.description} cannot give the drill's clients a new token; use reissue: false, or a target whose service supports it (targets.service)`);
   }
+  const kubernetes: ServiceAccountRevocation | undefined = ctx.has('k8s') ? await revokeServiceAccountTokens(ctx, step) : undefined;
   const { revoked, revokedAt, newestBefore, roles } = await withClient(database(), async (c) => {
     const before = await c.query<{ newest: string | null }>('select max(id)::text as newest from api_tokens');
-    const names = await revokeEveryToken(c);
+    const names = step.apiTokens ? await revokeEveryToken(c) : [];
     const at = await c.query<{ now: Date }>('select clock_timestamp() as now');
     const rotated: Array<{ role: string; sessionsEnded?: number }> = [];
     if (step.databaseRoles) {
@@ -46,7 +52,7 @@ export async function revokeAllTokens(ctx: DrillContext, step: RevokeAllTokens):
     return { revoked: names, revokedAt: at.rows[0]!.now.toISOString(), newestBefore: before.rows[0]?.newest ?? '0', roles: rotated };
   });
   let reissued: string | undefined;
-  if (step.reissue && service) {
+  if (reissue && service) {
     const name = service.tokenName ?? `drill-${ctx.runId}`.replace(/[^A-Za-z0-9._:-]/g, '-').slice(0, 63);
     // Registered before it exists, so a failure after the insert still revokes it.
     ctx.teardown.push(`revoke the reissued API token ${name}`, async () => {
@@ -61,18 +67,22 @@ export async function revokeAllTokens(ctx: DrillContext, step: RevokeAllTokens):
     reissued = name;
   }
   const { stillActive, sessionsLeft } = await withClient(database(), async (c) => ({
-    stillActive: (await c.query<{ name: string }>('select name from api_tokens where revoked_at is null and id <= $1::bigint order by name', [newestBefore])).rows.map((r) => r.name),
+    stillActive: !step.apiTokens ? [] : (await c.query<{ name: string }>('select name from api_tokens where revoked_at is null and id <= $1::bigint order by name', [newestBefore])).rows.map((r) => r.name),
     sessionsLeft: step.terminateSessions ? await sessionsOf(c, roles.map((r) => r.role)) : [],
   }));
   if (stillActive.length > 0) throw new StepFailedError('TOKENS_STILL_ACTIVE', `tokens issued before the revocation are still active: ${stillActive.join(', ')}`);
   if (sessionsLeft.length > 0) throw new StepFailedError('SESSIONS_STILL_OPEN', `sessions of revoked database roles are still open: ${sessionsLeft.join(', ')}`);
   const rolesText = roles.length > 0 ? `; new password for database role(s) ${roles.map((r) => r.role).join(', ')}${step.terminateSessions ? ', their sessions ended' : ', their open sessions left running'}` : '';
+  const k8sText = kubernetes
+    ? `; Kubernetes: ${kubernetes.deletedSecrets.length} token Secret(s) deleted (${kubernetes.deletedSecrets.map((s) => `${s.kind} ${s.name}`).join(', ') || 'none'})` +
+      (step.serviceAccountTokens === 'all' ? `, service account(s) recreated: ${kubernetes.recreated.map((r) => r.serviceAccount).join(', ') || 'none'}` : ', legacy token Secrets and service accounts left as they were (bound-only)')
+    : '';
   ctx.recorder.event(
     'tokens-revoked',
-    `${revoked.length} API token(s) revoked${rolesText}${reissued ? `; new token ${reissued} issued to the drill's clients` : step.reissue ? '' : '; no token reissued: legitimate API clients are locked out too'}`,
-    { revoked, revokedAt, roles, ...(reissued ? { reissued } : {}) },
+    `${step.apiTokens ? `${revoked.length} API token(s) revoked` : 'API tokens left as they were'}${k8sText}${rolesText}${reissued ? `; new token ${reissued} issued to the drill's clients` : reissue || !step.apiTokens ? '' : '; no token reissued: legitimate API clients are locked out too'}`,
+    { revoked, revokedAt, roles, ...(reissued ? { reissued } : {}), ...(kubernetes ? { kubernetes } : {}) },
   );
-  return { emergency: step.emergency, revoked, revokedAt, roles, reissued: reissued ?? false };
+  return { emergency: step.emergency, revoked, revokedAt, roles, reissued: reissued ?? false, ...(kubernetes ? { kubernetes } : {}) };
 }
 
 /** `role (n)` for each role that still has sessions, once terminated backends have had a moment to go. */

@@ -6,8 +6,20 @@ import { isRecord } from './schema-walk.js';
  * plain-process service and not yet for the service on Kubernetes.
  */
 export function breachIssues(data: unknown): PathIssue[] {
-  const issues: PathIssue[] = [];
-  if (!isRecord(data) || !isRecord(data.targets) || !isRecord(data.targets.kubernetes)) return issues;
+  const issues: PathIssue[] = [...serviceAccountKeyIssues(data)];
+  if (!isRecord(data)) return issues;
+  if (!isRecord(data.targets) || !isRecord(data.targets.kubernetes)) {
+    (Array.isArray(data.recovery) ? data.recovery : []).forEach((s, i) => {
+      if (isRecord(s) && s.step === 'revoke-all-tokens' && 'serviceAccountTokens' in s) {
+        issues.push({
+          path: ['recovery', i, 'serviceAccountTokens'],
+          anchor: 'key',
+          message: 'serviceAccountTokens says which Kubernetes tokens revoke-all-tokens revokes, and the scenario has no targets.kubernetes; remove it, or add the target',
+        });
+      }
+    });
+    return issues;
+  }
   const faults = Array.isArray(data.faults) ? data.faults : [];
   faults.forEach((f, i) => {
     if (isRecord(f) && f.type === 'credential-leak' && f.kind === 'api-token') {
@@ -22,13 +34,28 @@ export function breachIssues(data: unknown): PathIssue[] {
   });
   const steps = Array.isArray(data.recovery) ? data.recovery : [];
   steps.forEach((s, i) => {
-    if (isRecord(s) && s.step === 'revoke-all-tokens' && s.reissue !== false) {
+    if (isRecord(s) && s.step === 'revoke-all-tokens' && s.reissue !== false && s.apiTokens !== false) {
       issues.push({
         path: ['recovery', i, 'step'],
         anchor: 'value',
-        message: 'revoke-all-tokens cannot yet give the drill\'s clients a new token on Kubernetes (the token is in the service\'s Secret): set reissue: false',
+        message: 'revoke-all-tokens cannot yet give the drill\'s clients a new token on Kubernetes (the token is in the service\'s Secret): set reissue: false (or apiTokens: false to leave the API tokens alone)',
       });
     }
   });
   return issues;
+}
+
+/** `serviceAccount` and `tokens` say which Kubernetes tokens leak: on another kind they would be silently ignored. */
+function serviceAccountKeyIssues(data: unknown): PathIssue[] {
+  if (!isRecord(data) || !Array.isArray(data.faults)) return [];
+  return data.faults.flatMap((f, i): PathIssue[] => {
+    if (!isRecord(f) || f.type !== 'credential-leak' || f.kind === 'k8s-service-account-token') return [];
+    return (['serviceAccount', 'tokens'] as const)
+      .filter((key) => key in f)
+      .map((key) => ({
+        path: ['faults', i, key],
+        anchor: 'key' as const,
+        message: `${key} applies to kind: k8s-service-account-token only (this fault leaks a ${String(f.kind)}); remove it`,
+      }));
+  });
 }

@@ -36,11 +36,27 @@ export const credentialLeakFault = needsWhen(
     z
       .strictObject({
         type: z.literal('credential-leak'),
-        kind: z.enum(['api-token', 'postgres-password']).meta({
+        kind: z.enum(['api-token', 'postgres-password', 'k8s-service-account-token']).meta({
           description:
             'api-token: a bearer token of the service\'s API, created for the drill in its token table (stored hashed, revocable) with the grants every token has (needs targets.service); ' +
-            'postgres-password: the password of a login role the drill creates in the drill database with the grants the API needs (read and write the public tables), marked as a credential of the service',
+            'postgres-password: the password of a login role the drill creates in the drill database with the grants the API needs (read and write the public tables), marked as a credential of the service; ' +
+            'k8s-service-account-token: tokens of the service\'s ServiceAccount in the drill\'s namespace (needs targets.kubernetes), used against the kube-apiserver',
         }),
+        serviceAccount: z
+          .string()
+          .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a ServiceAccount name (lower-case letters, digits, dashes)')
+          .default('default')
+          .meta({ description: 'k8s-service-account-token: the ServiceAccount whose tokens leak (the built-in service\'s pods run as the namespace\'s default)' }),
+        tokens: z
+          .array(z.enum(['bound', 'legacy']))
+          .min(1)
+          .refine((list) => new Set(list).size === list.length, 'each token kind once')
+          .default(['bound', 'legacy'])
+          .meta({
+            description:
+              'k8s-service-account-token: which tokens leak, each used by an attacker of its own: bound (a TokenRequest bound to a Secret the drill creates; dies with that Secret or the account) ' +
+              'and legacy (a kubernetes.io/service-account-token Secret the token controller fills; no expiry, dies with its Secret or the account)',
+          }),
         attacker,
       })
       .meta({
@@ -54,12 +70,17 @@ export const credentialLeakFault = needsWhen(
   'api-token',
   'service',
 );
+needsWhen(credentialLeakFault, 'kind', 'k8s-service-account-token', 'kubernetes');
 
 export const revokeAllTokensStep = needs(
   z
     .strictObject({
       step: z.literal('revoke-all-tokens'),
       emergency: z.boolean().default(true).meta({ description: 'The runbook\'s --emergency: at once, without waiting for sessions to end' }),
+      apiTokens: z
+        .boolean()
+        .default(true)
+        .meta({ description: 'Revoke every token in the service\'s token table (false: leave the API tokens, e.g. when only a Kubernetes credential leaked and the drill cannot reissue the service\'s token there)' }),
       databaseRoles: z
         .boolean()
         .default(true)
@@ -79,6 +100,14 @@ export const revokeAllTokensStep = needs(
             'Issue new tokens to the legitimate clients (the drill\'s own: probes, canary, smoke; with targets.service) after the revocation, as the incident response must; ' +
             'false leaves them locked out too (the negative control breach-revocation-breaks-service)',
         }),
+      serviceAccountTokens: z
+        .enum(['all', 'bound-only'])
+        .default('all')
+        .meta({
+          description:
+            'On Kubernetes: all deletes the bound-token Secrets and the legacy token Secrets of the namespace\'s service accounts and recreates those accounts (a new uid: every token issued for the old one is refused); ' +
+            'bound-only deletes only the Secrets bound tokens are bound to (the negative control breach-revoke-misses-legacy-token)',
+        }),
       timeout: duration(WAIT).default(600_000),
       title: z.string().optional(),
       restoresService,
@@ -87,6 +116,7 @@ export const revokeAllTokensStep = needs(
       description:
         'Runbook "Revoke all API tokens" (revoke-all-tokens.sh --emergency): every active token in the service\'s token table revoked in one statement (the next request with any of them is a 401), ' +
         'the passwords of the service\'s drill-created database roles changed and their sessions ended, then, with reissue, a new token for each legitimate client; ' +
+        'on Kubernetes first the service-account token Secrets of the drill\'s namespace deleted and their accounts recreated (serviceAccountTokens); ' +
         'postcondition: no token issued before the step is active, and (with terminateSessions) no session of those roles is left',
     }),
   'postgres',

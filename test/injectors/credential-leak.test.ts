@@ -90,6 +90,8 @@ type CredentialLeak = Extract<Fault, { type: 'credential-leak' }>;
 const leak = (attacker: Partial<CredentialLeak['attacker']> = {}, kind: CredentialLeak['kind'] = 'api-token'): CredentialLeak => ({
   type: 'credential-leak',
   kind,
+  serviceAccount: 'default',
+  tokens: ['bound', 'legacy'],
   attacker: { path: '/api/accounts/2', interval: 50, timeout: 2000, maxAttempts: 2000, maxDuration: 60_000, proveWithin: 20_000, ...attacker },
 });
 const revokeStep = (reissue: boolean, terminateSessions = true): Extract<RecoveryStep, { step: 'revoke-all-tokens' }> => ({
@@ -98,6 +100,8 @@ const revokeStep = (reissue: boolean, terminateSessions = true): Extract<Recover
   databaseRoles: true,
   terminateSessions,
   reissue,
+  serviceAccountTokens: 'all',
+  apiTokens: true,
   timeout: 60_000,
 });
 const legitimate = () => new ServiceHttpProbe('account-readable', service!, 'api', '/api/accounts/1', 200, 250, 5000, true, () => service!.token);

@@ -103,11 +103,51 @@ describe('service scenario rules', () => {
     const error = await validationError(loadScenarioFile(file));
     expect(error.issues.map((i) => `${i.line} ${i.keyPath}: ${i.message}`)).toEqual([
       expect.stringMatching(/^6 faults\[0\]\.kind: credential-leak api-token runs against the plain-process service \(targets\.service\) for now: .*use kind: postgres-password here/),
-      expect.stringMatching(/^9 recovery\[0\]\.step: revoke-all-tokens cannot yet give the drill's clients a new token on Kubernetes .*set reissue: false$/),
+      expect.stringMatching(/^9 recovery\[0\]\.step: revoke-all-tokens cannot yet give the drill's clients a new token on Kubernetes .*set reissue: false \(or apiTokens: false to leave the API tokens alone\)$/),
     ]);
     // The same with targets.service is a breach drill that loads.
     const plain = scenario('breach-plain', 'targets: {postgres: {}, service: {}}\nworkload:\n  probes:\n    - {type: http, name: h, target: service}\n');
     writeFileSync(plain, readFileSync(plain, 'utf8').replace('  - {type: pg-primary-crash}\n', '  - {type: credential-leak, kind: api-token}\n').replace('  - step: stop-writes\n', '  - step: revoke-all-tokens\n'));
-    expect((await loadScenarioFile(plain)).scenario.recovery[0]).toEqual({ step: 'revoke-all-tokens', emergency: true, databaseRoles: true, terminateSessions: true, reissue: true, timeout: 600_000 });
+    expect((await loadScenarioFile(plain)).scenario.recovery[0]).toEqual({
+      step: 'revoke-all-tokens',
+      emergency: true,
+      apiTokens: true,
+      databaseRoles: true,
+      terminateSessions: true,
+      reissue: true,
+      serviceAccountTokens: 'all',
+      timeout: 600_000,
+    });
+  });
+
+  it('leaked service-account tokens: need targets.kubernetes; serviceAccount and tokens only on that kind', async () => {
+    const file = scenario('breach-sa-no-k8s', 'targets: {postgres: {}}\n');
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(
+        '  - {type: pg-primary-crash}\n',
+        '  - {type: credential-leak, kind: k8s-service-account-token}\n  - {type: credential-leak, kind: postgres-password, tokens: [legacy]}\n',
+      ).replace('  - step: stop-writes\n', '  - {step: revoke-all-tokens, serviceAccountTokens: all}\n'),
+    );
+    const error = await validationError(loadScenarioFile(file));
+    const issues = error.issues.map((i) => `${i.line} ${i.keyPath}: ${i.message}`);
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^6 faults\[0\].*targets\.kubernetes/),
+        expect.stringMatching(/^7 faults\[1\]\.tokens: tokens applies to kind: k8s-service-account-token only \(this fault leaks a postgres-password\); remove it$/),
+        expect.stringMatching(/^9 recovery\[0\]\.serviceAccountTokens: serviceAccountTokens says which Kubernetes tokens .* no targets\.kubernetes; remove it, or add the target$/),
+      ]),
+    );
+    // On Kubernetes with the API tokens left alone it loads, both tokens by default.
+    const k8s = scenario('breach-sa', 'targets: {postgres: {}, kubernetes: {}}\nworkload:\n  probes:\n    - {type: http, name: h, target: service, path: /api/accounts/1}\n');
+    writeFileSync(
+      k8s,
+      readFileSync(k8s, 'utf8')
+        .replace('  - {type: pg-primary-crash}\n', '  - {type: credential-leak, kind: k8s-service-account-token}\n')
+        .replace('  - step: stop-writes\n', '  - {step: revoke-all-tokens, apiTokens: false, serviceAccountTokens: bound-only}\n'),
+    );
+    const loaded = (await loadScenarioFile(k8s)).scenario;
+    expect(loaded.faults[0]).toMatchObject({ kind: 'k8s-service-account-token', serviceAccount: 'default', tokens: ['bound', 'legacy'] });
+    expect(loaded.recovery[0]).toMatchObject({ apiTokens: false, serviceAccountTokens: 'bound-only' });
   });
 });

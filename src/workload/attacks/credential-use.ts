@@ -1,7 +1,7 @@
 import type { AttackAttempt } from '../../engine/journal-types.js';
 
 /** What one use of a leaked credential came to (the attacker adds the credential and the instants). */
-export type UseOutcome = Pick<AttackAttempt, 'outcome' | 'status' | 'endpoint' | 'error'>;
+export type UseOutcome = Pick<AttackAttempt, 'outcome' | 'status' | 'endpoint' | 'error' | 'detail'>;
 
 /**
  * One way an attacker uses a leaked credential against a real system: an HTTP request with a

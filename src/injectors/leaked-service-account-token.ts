@@ -1,0 +1,66 @@
+import type { DrillContext } from '../engine/drill-context.js';
+import { EnvironmentError } from '../engine/errors.js';
+import type { Fault } from '../scenario/schema.js';
+import { deleteSecret, issueBoundToken, issueLegacyToken, type IssuedToken } from '../targets/kubernetes/service-account-tokens.js';
+import { KubeApiTokenUse } from '../workload/attacks/kube-api-token-use.js';
+import type { Leak } from './leak.js';
+
+type CredentialLeak = Extract<Fault, { type: 'credential-leak' }>;
+
+const WHAT = { bound: 'bound service-account token', legacy: 'legacy service-account token' } as const;
+
+/**
+ * kind k8s-service-account-token: tokens of the service's ServiceAccount in the drill's namespace
+ * (only a drill target): a TokenRequest bound to a Secret the drill creates and/or a legacy token
+ * Secret, each registered as a secret of the run the moment the drill reads it, each used by an
+ * attacker of its own against the kube-apiserver. Their Secrets are deleted at teardown.
+ */
+export async function leakServiceAccountTokens(ctx: DrillContext, fault: CredentialLeak): Promise<Leak[]> {
+  const { api, namespace } = ctx.k8s;
+  await ctx.k8s.requireDrillTarget('credential-leak k8s-service-account-token (creates token Secrets of a service account)');
+  const account = fault.serviceAccount;
+  const cluster = api.kc.getCurrentCluster();
+  if (!cluster) throw new EnvironmentError('K8S_UNREACHABLE', `the drill's kubeconfig has no current cluster (context ${api.kc.getCurrentContext()})`);
+  const target = {
+    server: cluster.server,
+    ...(cluster.caData ? { caData: cluster.caData } : {}),
+    ...(cluster.caFile ? { caFile: cluster.caFile } : {}),
+    skipTLSVerify: cluster.skipTLSVerify,
+    namespace,
+    username: `system:serviceaccount:${namespace}:${account}`,
+  };
+  const { kubeconfigPath: kubeconfig, context } = ctx.k8s.cluster;
+  // In the ledger before it exists: after kill -9, `drill cleanup` or the next run deletes it (a legacy token never expires).
+  const created: string[] = [];
+  const owner = {
+    runId: ctx.runId,
+    creating: (name: string) => {
+      ctx.ledger.record({ kind: 'k8s-token-secret', kubeconfig, context, namespace, name, runId: ctx.runId });
+      created.push(name);
+    },
+  };
+  const issued: IssuedToken[] = [];
+  const removeSecret = (name: string) => deleteSecret(api, namespace, name).catch(() => undefined);
+  const remove = (token: IssuedToken) => () => removeSecret(token.secret);
+  try {
+    for (const kind of fault.tokens) {
+      const register = (value: string) => ctx.recorder.secrets.register(value, `the leaked ${WHAT[kind]} of ${namespace}/${account}`);
+      const token =
+        kind === 'bound'
+          ? await issueBoundToken(api, namespace, account, owner, register)
+          : await issueLegacyToken(api, namespace, account, owner, register, { timeoutMs: 30_000, signal: ctx.signal });
+      issued.push(token);
+    }
+  } catch (error) {
+    // Every Secret begun, also one whose token was never issued.
+    await Promise.all(created.map(removeSecret));
+    throw error;
+  }
+  return issued.map((token) => ({
+    name: token.secret,
+    what: `the ${WHAT[token.kind]} of service account ${namespace}/${account} (Secret ${token.secret})`,
+    value: token.value,
+    use: new KubeApiTokenUse(target, token.value, fault.attacker.timeout),
+    remove: remove(token),
+  }));
+}

@@ -1,0 +1,70 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import type { Journal } from '../../src/engine/journal-types.js';
+import { leftovers, readJournal, ROOT, runCli, runDirFrom } from '../e2e/helpers.js';
+
+// The leaked service-account token scenarios through the real CLI on the shared control plane
+// (DRILL_KUBECONFIG: `provider: auto` uses it, with a fresh labelled drill-<run> namespace per
+// drill): the built-in service on real nodes, its database, the attackers against the real
+// kube-apiserver, the revocation, the judge.
+const shared = inject('k8s');
+const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-k8s-breach-'));
+afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
+
+async function run(name: string): Promise<{ code: number | null; output: string; journal: Journal; runDir: string }> {
+  const result = await runCli(['run', path.join(ROOT, 'drills/scenarios', name), '--reports-dir', reportsDir], { env: { DRILL_KUBECONFIG: shared.kubeconfigPath, DEBUG: 'drill:*' } });
+  const runDir = runDirFrom(result.stdout, reportsDir);
+  return { code: result.code, output: result.stdout + result.stderr, journal: readJournal(runDir), runDir };
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const file = path.join(dir, name);
+    return statSync(file).isDirectory() ? filesUnder(file) : [file];
+  });
+}
+
+/**
+ * Service-account tokens are JWTs (`eyJ….eyJ….sig`); the legacy one is also stored base64 in its
+ * Secret (`ZXlK…`). The drill never sees the values outside its memory, so the test cannot name
+ * them: it looks for the shapes. None may be in a file of the run, or in what the CLI printed.
+ */
+const JWT = /eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}|ZXlK[A-Za-z0-9+/]{40,}/;
+function expectNoTokenAnywhere(runDir: string, output: string): void {
+  for (const file of filesUnder(runDir)) expect(readFileSync(file, 'latin1'), file).not.toMatch(JWT);
+  expect(output).not.toMatch(JWT);
+}
+
+const verdict = (journal: Journal, check: string) => journal.verdicts.find((v) => v.check === check);
+
+describe('leaked service-account tokens (shared control plane, real nodes, real CLI)', () => {
+  it('breach-leaked-service-account-token passes: both tokens abused, revoked, the apiserver token cache measured in time-to-revoke', async ({ annotate }) => {
+    const { code, output, journal, runDir } = await run('breach-leaked-service-account-token.yaml');
+    expect(code, output).toBe(0);
+    const { credentials, attempts } = journal.attacker!;
+    expect(credentials.map((c) => c.name)).toEqual([expect.stringMatching(/^drill-token-binding-/), expect.stringMatching(/^drill-legacy-token-/)]);
+    const step = journal.steps.find((s) => s.name === 'revoke-all-tokens')!;
+    expect(step.output).toMatchObject({ revoked: [], kubernetes: { recreated: [{ serviceAccount: 'default' }] } });
+    // Never better than observed: time-to-revoke is the answer of the slowest first refusal, from the step's start.
+    const refusals = credentials.map((c) => attempts.find((a) => a.credential === c.fingerprint && a.outcome === 'rejected')!);
+    expect(refusals.every((r) => r.status === 401)).toBe(true);
+    expect(journal.measurements.timeToRevokeMs).toBe(Math.max(...refusals.map((r) => r.tEnd)) - step.start.t);
+    const allowedAfterStart = attempts.filter((a) => a.outcome === 'allowed' && a.t > step.start.t);
+    await annotate(`${verdict(journal, 'revocation')!.message}; ${allowedAfterStart.length} use(s) allowed after the revoke step started`);
+    expect(verdict(journal, 'blast-radius')!.status).toBe('passed');
+    expectNoTokenAnywhere(runDir, output);
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
+  it('breach-revoke-misses-legacy-token fails on revocation only, naming the legacy token (exit 1)', async () => {
+    const { code, output, journal, runDir } = await run('breach-revoke-misses-legacy-token.yaml');
+    expect(code, output).toBe(1);
+    expect(journal.verdicts.filter((v) => v.status === 'failed').map((v) => v.check)).toEqual(['revocation']);
+    const legacy = journal.attacker!.credentials.find((c) => c.name.startsWith('drill-legacy-token-'))!;
+    expect(verdict(journal, 'revocation')!.message).toMatch(new RegExp(`^k8s-service-account-token ${legacy.name} \\(${legacy.fingerprint}\\) was never revoked`));
+    expectNoTokenAnywhere(runDir, output);
+    expect(leftovers(runDir)).toEqual([]);
+  });
+});
