@@ -182,7 +182,7 @@ describe('the engine with a fake target kind', () => {
       ['judge', 'passed'],
       ['teardown', 'passed'],
     ]);
-    expect(journal.phases[0]!.output).toEqual({ postgres: false, kubernetes: false, service: seam.service.description });
+    expect(journal.phases[0]!.output).toEqual({ postgres: false, kubernetes: false, service: seam.service.description, regions: false });
     expect(journal.steps.map((s) => [s.name, s.status, s.output])).toEqual([['service-restart', 'passed', { restarted: true, healthy: true }]]);
     expect(journal.verdicts.map((v) => [v.check, v.status])).toEqual([
       ['steady-state', 'passed'],

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reapResources } from '../../src/engine/reaper.js';
 import { readResources, ResourceLedger } from '../../src/engine/resource-ledger.js';
 import { recordedProcessAlive } from '../../src/targets/kubernetes/recorded-process.js';
 import { CachingResolver, queryNow } from '../../src/targets/regions/caching-resolver.js';
@@ -71,4 +72,21 @@ describe('Route 53 (real moto server) answered by the drill\'s DNS server (real 
     expect((await resolver.resolve(NAME)).addresses).toEqual(['127.0.2.1']);
     resolver.cancel();
   });
+});
+
+describe('the embedded Route 53 API after a killed drill', () => {
+  it('a moto server left running is reaped from the ledger (process and directory)', async () => {
+    const file = path.join(work, 'killed-resources.jsonl');
+    const left = await MotoServer.start({ ledger: new ResourceLedger(file), runId: 'test-route53-killed' });
+    const recorded = readResources(file);
+    const entry = recorded.find((r) => r.kind === 'process')!;
+    expect(entry).toMatchObject({ name: 'moto-server', pid: left.pid });
+    expect(recordedProcessAlive(entry.pid, entry.match, entry.startTime)).toBe(true);
+    const removed = await reapResources(file);
+    expect(removed.some((r) => r.startsWith('process moto-server'))).toBe(true);
+    expect(recordedProcessAlive(entry.pid, entry.match, entry.startTime)).toBe(false);
+    const dir = recorded.find((r) => r.kind === 'temp-dir')!;
+    expect(removed.some((r) => r.includes(dir.path))).toBe(true);
+    await left.stop();
+  }, 60_000);
 });

@@ -29,8 +29,9 @@ export class CachingResolver {
     server: string,
     private readonly now: () => number = () => performance.now(),
   ) {
-    // One try with a short timeout: a client retries on its next request anyway.
-    this.resolver = new Resolver({ timeout: 1000, tries: 1 });
+    // Two tries: a query lost on a loaded machine is retried before the request fails (the
+    // request's own timeout bounds the whole).
+    this.resolver = new Resolver({ timeout: 1000, tries: 2 });
     this.resolver.setServers([server]);
   }
 

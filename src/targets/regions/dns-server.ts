@@ -42,7 +42,10 @@ export class DnsServer {
       );
     });
     await new Promise<void>((resolve, reject) => {
-      socket.once('error', (error) => reject(new EnvironmentError('DNS_SERVER_FAILED', `the drill's DNS server could not listen on ${host}: ${error.message}`)));
+      socket.once('error', (error) => {
+        socket.close();
+        reject(new EnvironmentError('DNS_SERVER_FAILED', `the drill's DNS server could not listen on ${host}: ${error.message}`));
+      });
       socket.bind(0, host, () => resolve());
     });
     const { port } = socket.address();

@@ -38,9 +38,9 @@ export async function provisionRegions(spec: RegionsSpec, env: TargetEnvironment
   const zone = await Route53Zone.create(client, spec.dns.zone, env.runId);
   teardown.push(`delete hosted zone ${zone.name}`, async () => zone.delete([serviceName]));
 
-  let dns: DnsServer | undefined;
-  teardown.push("stop the drill's DNS server", async () => dns?.stop());
-  dns = await DnsServer.start(zone);
+  // Nothing to undo if it fails to start: the socket that could not bind is closed with it.
+  const dns = await DnsServer.start(zone);
+  teardown.push("stop the drill's DNS server", async () => dns.stop());
 
   const { tokenName, token } = await createServiceCredentials({ runId: env.runId, database, reader: false, recorder, teardown });
   const port = await commonFreePort([...regionAddresses(spec.primary.range, replicas), ...regionAddresses(spec.dr.range, replicas)]);

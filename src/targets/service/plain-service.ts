@@ -153,6 +153,7 @@ export class PlainService implements ServiceTarget {
     const generation = this.generation;
     const logDir = this.options.logDir ? path.join(this.options.logDir, `launch-${generation}`) : undefined;
     const started: ServiceProcesses[] = [];
+    const address = this.options.address;
     try {
       await Promise.all(
         modes.map(async (mode) => {
@@ -166,7 +167,7 @@ export class PlainService implements ServiceTarget {
               readyTimeoutMs: this.options.readyTimeoutMs,
               ...(logDir ? { logDir } : {}),
               ...(this.options.source ? { source: this.options.source } : {}),
-              ...(this.options.address ? { address: (index: number) => this.options.address!(mode, index) } : {}),
+              ...(address ? { address: (index: number) => address(mode, index) } : {}),
               ...(signal ? { signal } : {}),
             },
             (l) => {
