@@ -23,17 +23,6 @@ export function serviceIssues(data: unknown): PathIssue[] {
       message: 'with targets.kubernetes the service runs in the cluster (its manifests); targets.service starts it as plain processes for drills without Kubernetes: remove one of them',
     });
   }
-  const regions = dig(data, 'targets', 'regions');
-  if (isRecord(regions)) {
-    if (!isRecord(dig(data, 'targets', 'postgres'))) {
-      issues.push({ path: ['targets', 'regions'], anchor: 'key', message: 'the regions\' service runs against the drill\'s PostgreSQL: add targets.postgres (e.g. postgres: {provider: auto})' });
-    }
-    for (const other of ['service', 'kubernetes'] as const) {
-      if (isRecord(targets) && isRecord(targets[other])) {
-        issues.push({ path: ['targets', 'regions'], anchor: 'key', message: `targets.regions runs the service in each region itself; remove targets.${other} (or targets.regions)` });
-      }
-    }
-  }
   // What the canary and the load run need: they are settings, not union variants, so they are
   // checked here; the probe, smoke, load and service-restart variants declare it (needs-rules.ts).
   const needEndpoints = (path: Array<string | number>, what: string) => {
