@@ -1,7 +1,7 @@
 import createDebug from 'debug';
 import type { DrillContext } from '../engine/drill-context.js';
 import { sleep } from '../engine/clock.js';
-import { InputError, StepFailedError } from '../engine/errors.js';
+import { DrillError, InputError, StepFailedError } from '../engine/errors.js';
 import type { RecoveryStep } from '../scenario/schema.js';
 import { queryNow } from '../targets/regions/caching-resolver.js';
 
@@ -27,7 +27,13 @@ export async function dnsFailover(ctx: DrillContext, step: Extract<RecoveryStep,
   const changeId = await regions.zone.upsertA({ name, values, ttl }, `drill ${ctx.runId}: failover of ${name} to ${region.name}`);
   const ackedAt = ctx.clock.now();
   debug('UPSERT %s A %s TTL %d: change %s', name, values.join(','), ttl, changeId);
-  await regions.zone.waitInsync(changeId, step.timeout, ctx.signal);
+  try {
+    await regions.zone.waitInsync(changeId, step.timeout, ctx.signal);
+  } catch (error) {
+    // A change that never gets INSYNC is a failover that did not happen: the step failed.
+    if (error instanceof DrillError && error.code === 'ROUTE53_CHANGE_PENDING') throw new StepFailedError(error.code, error.message, { cause: error });
+    throw error;
+  }
   const insyncAt = ctx.clock.now();
   let last = 'no answer yet';
   for (;;) {

@@ -32,6 +32,11 @@ export class Route53Zone {
     return new Route53Client({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'drill', secretAccessKey: 'drill' }, maxAttempts: 3 });
   }
 
+  /** A zone that exists already, by id (`Z...`, without `/hostedzone/`) and name. */
+  static open(client: Route53Client, id: string, zoneName: string): Route53Zone {
+    return new Route53Zone(client, id, absoluteName(zoneName));
+  }
+
   static async create(client: Route53Client, zoneName: string, runId: string): Promise<Route53Zone> {
     const created = await client.send(new CreateHostedZoneCommand({ Name: absoluteName(zoneName), CallerReference: `drill-${runId}-${Date.now()}`, HostedZoneConfig: { Comment: `drill run ${runId}` } }));
     const id = created.HostedZone?.Id;
