@@ -43,8 +43,14 @@ moto_version=5.2.1
 moto_venv="${DRILL_MOTO_VENV:-${DRILL_CACHE_DIR:-$HOME/.cache/drill}/moto-venv}"
 if ! { [ -x "$moto_venv/bin/moto_server" ] && [ "$(cat "$moto_venv/.drill-moto-version" 2>/dev/null)" = "$moto_version" ]; }; then
   if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
-    echo "setup: region drills need Python 3 with venv (Debian: sudo apt-get install python3-venv) for the embedded Route 53 API (moto)" >&2
-    exit 3
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "setup: installing python3-venv (apt-get install) for the embedded Route 53 API (moto)" >&2
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    else
+      echo "setup: region drills need Python 3 with venv (Debian: sudo apt-get install python3-venv) for the embedded Route 53 API (moto)" >&2
+      exit 3
+    fi
   fi
   echo "setup: installing moto[server]==$moto_version into $moto_venv (the embedded Route 53 API)" >&2
   python3 -m venv "$moto_venv"

@@ -5,7 +5,7 @@ import { DrillError, InputError, StepFailedError } from '../engine/errors.js';
 import type { RecoveryStep } from '../scenario/schema.js';
 import { queryNow } from '../targets/regions/caching-resolver.js';
 
-const debug = createDebug('drill:recover');
+const debug = createDebug('drill:recovery');
 
 /**
  * Runbook "Option 3: DNS Failover (Multi-Region)": `aws route53 change-resource-record-sets` with
