@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything a fresh machine needs to run drills and the tests: PostgreSQL server binaries
-# (Debian packages, when none are found), the npm dependencies, and with --kubernetes the local
+# (Debian packages, when none are found), the npm dependencies, moto (the embedded Route 53 API,
+# in a virtualenv under the drill cache), and with --kubernetes the local
 # Kubernetes control plane (a long build the first time). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,28 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# The embedded Route 53 API for region drills (targets.regions): moto's server in a virtualenv
+# under the drill cache, pinned (src/targets/regions/moto-server.ts names the same version).
+# Quick when it is there already: the stamp says which version the venv holds.
+moto_version=5.2.1
+moto_venv="${DRILL_MOTO_VENV:-${DRILL_CACHE_DIR:-$HOME/.cache/drill}/moto-venv}"
+if ! { [ -x "$moto_venv/bin/moto_server" ] && [ "$(cat "$moto_venv/.drill-moto-version" 2>/dev/null)" = "$moto_version" ]; }; then
+  if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "setup: installing python3-venv (apt-get install) for the embedded Route 53 API (moto)" >&2
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    else
+      echo "setup: region drills need Python 3 with venv (Debian: sudo apt-get install python3-venv) for the embedded Route 53 API (moto)" >&2
+      exit 3
+    fi
+  fi
+  echo "setup: installing moto[server]==$moto_version into $moto_venv (the embedded Route 53 API)" >&2
+  python3 -m venv "$moto_venv"
+  "$moto_venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$moto_version"
+  echo "$moto_version" > "$moto_venv/.drill-moto-version"
 fi
 
 [ "$with_kubernetes" = 1 ] || exit 0

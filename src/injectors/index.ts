@@ -13,6 +13,7 @@ import { injectBadRelease } from './k8s-bad-release.js';
 import { injectScaleToZero } from './k8s-scale-to-zero.js';
 import { injectNodeFailure } from './k8s-node-failure.js';
 import { injectCredentialLeak } from './credential-leak.js';
+import { injectRegionOutage } from './region-outage.js';
 
 /** One entry per fault type of the scenario schema; the compiler checks none is missing. */
 const injectors: { [T in Fault['type']]: (ctx: DrillContext, fault: Extract<Fault, { type: T }>) => Promise<FaultHandle> } = {
@@ -29,6 +30,7 @@ const injectors: { [T in Fault['type']]: (ctx: DrillContext, fault: Extract<Faul
   'k8s-scale-to-zero': injectScaleToZero,
   'k8s-node-failure': injectNodeFailure,
   'credential-leak': injectCredentialLeak,
+  'region-outage': injectRegionOutage,
 };
 
 export function inject(ctx: DrillContext, fault: Fault): Promise<FaultHandle> {

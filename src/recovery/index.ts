@@ -30,6 +30,7 @@ import { k8sReplaceNode } from './k8s-replace-node.js';
 import { smokeStep } from './smoke.js';
 import { serviceRestart } from './service-restart.js';
 import { revokeAllTokens } from './revoke-all-tokens.js';
+import { dnsFailover } from './dns-failover.js';
 
 type Procedure<S extends RecoveryStep['step']> = (ctx: DrillContext, step: Extract<RecoveryStep, { step: S }>) => Promise<Record<string, unknown>>;
 
@@ -68,6 +69,7 @@ const procedures: { [S in RecoveryStep['step']]: Procedure<S> } = {
   smoke: (ctx, step) => smokeStep(ctx, step, 'recover'),
   'service-restart': serviceRestart,
   'revoke-all-tokens': revokeAllTokens,
+  'dns-failover': dnsFailover,
 };
 
 export function runProcedure(ctx: DrillContext, step: RecoveryStep): Promise<Record<string, unknown>> {
@@ -107,4 +109,5 @@ export const PROCEDURE_TITLES: Record<RecoveryStep['step'], string> = {
   smoke: 'Post-recovery smoke tests (basic functionality, user journey, integration)',
   'service-restart': 'Restart the service (deploy a release)',
   'revoke-all-tokens': 'Revoke all API tokens (--emergency)',
+  'dns-failover': 'Switch DNS to the backup region (Route 53) and verify DNS propagation',
 };

@@ -58,11 +58,13 @@ const UNMET: Record<TargetNeed, (targets: Record<string, unknown>, name: string)
       ? `${name} acts on nodes, which every namespace shares, and a kubeconfig cluster is not the drill's own; use provider: local or kind`
       : undefined,
   // The one place that says which targets give the service's endpoints: plain processes
-  // (targets.service), or the built-in system on Kubernetes with its database (KubernetesService).
+  // (targets.service), by name in two regions (targets.regions), or the built-in system on
+  // Kubernetes with its database (KubernetesService).
   service: (t, name) =>
-    isRecord(t.service) || (isRecord(t.kubernetes) && t.kubernetes.manifests === undefined && isRecord(t.postgres))
+    isRecord(t.service) || isRecord(t.regions) || (isRecord(t.kubernetes) && t.kubernetes.manifests === undefined && isRecord(t.postgres))
       ? undefined
       : `${name} talks to the service: add targets.service (e.g. service: {version: 4.4.0}), or run the built-in system on Kubernetes (targets.kubernetes with targets.postgres)`,
+  regions: (t, name) => (isRecord(t.regions) ? undefined : `${name} acts on regions: add targets.regions (e.g. regions: {primary: {name: us-west-2}, dr: {name: us-east-1}})`),
   replica: (t) =>
     isRecord(t.postgres) && !(typeof t.postgres.replicas === 'number' && t.postgres.replicas > 0)
       ? 'needs a streaming replica: set targets.postgres.replicas: 1 or more'

@@ -4,6 +4,7 @@ import { datasetIssues } from './dataset-rules.js';
 import { kubernetesIssues } from './kubernetes-rules.js';
 import { needsIssues } from './needs-rules.js';
 import { serviceIssues } from './service-rules.js';
+import { regionsIssues } from './regions-rules.js';
 import { breachIssues } from './breach-rules.js';
 
 /**
@@ -35,6 +36,7 @@ export function crossFieldIssues(data: unknown): PathIssue[] {
   issues.push(...needsIssues(data));
   issues.push(...datasetIssues(data));
   issues.push(...serviceIssues(data));
+  issues.push(...regionsIssues(data));
   issues.push(...breachIssues(data));
   return issues;
 }

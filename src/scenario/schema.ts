@@ -7,6 +7,7 @@ import { restoresService } from './restores-service.js';
 import { loadSettings, performanceLimits, serviceComponent, serviceRestartStep, serviceTarget, smokeStep, verifyStep } from './service-schema.js';
 import { PROCEDURE_ID_PATTERN } from '../runbook/procedure-ids.js';
 import { credentialLeakFault, revocationLimit, revokeAllTokensStep } from './breach-schema.js';
+import { dnsFailoverStep, regionOutageFault, regionsTarget } from './regions-schema.js';
 
 /**
  * The scenario file format. This is the single source of truth: TypeScript types are inferred
@@ -67,8 +68,8 @@ const postgresTarget = z
   .meta({ description: 'The PostgreSQL the drill runs against' });
 
 const targets = z
-  .strictObject({ postgres: postgresTarget.optional(), kubernetes: kubernetesTarget.optional(), service: serviceTarget.optional() })
-  .refine((t) => Object.values(t).some((v) => v !== undefined), { message: 'name at least one target (postgres, kubernetes, service)' });
+  .strictObject({ postgres: postgresTarget.optional(), kubernetes: kubernetesTarget.optional(), service: serviceTarget.optional(), regions: regionsTarget.optional() })
+  .refine((t) => Object.values(t).some((v) => v !== undefined), { message: 'name at least one target (postgres, kubernetes, service, regions)' });
 
 const sqlProbe = z.strictObject({
   type: z.literal('sql'),
@@ -245,6 +246,7 @@ export const fault = z.discriminatedUnion('type', [
   needs(pgIndexCorruption, 'postgres'),
   needs(pgFatFinger, 'postgres'),
   credentialLeakFault,
+  regionOutageFault,
   ...kubernetesFaults,
 ]);
 
@@ -369,6 +371,7 @@ export const recoveryStep = z.discriminatedUnion('step', [
   smokeStep,
   serviceRestartStep,
   revokeAllTokensStep,
+  dnsFailoverStep,
   ...kubernetesRecoverySteps,
   needs(z.strictObject({ step: z.literal('k8s-auto-rollback'), ...autoRollbackSettings.shape, ...stepBase }).meta({
     description:
@@ -475,5 +478,6 @@ export type VerifyStep = z.output<typeof verifyStep>;
 export type LoadSettings = z.output<typeof loadSettings>;
 export type PerformanceLimits = z.output<typeof performanceLimits>;
 export type ServiceSpec = z.output<typeof serviceTarget>;
+export type { RegionsSpec } from './regions-schema.js';
 export type IntegrityCheck = z.output<typeof integrityCheck>;
 export type Severity = z.output<typeof severity>;

@@ -9,8 +9,9 @@ import { z } from 'zod';
  * - `own-cluster`: acts on nodes, which every namespace shares: not on a kubeconfig cluster.
  * - `replica`: acts on a streaming replica: `targets.postgres.replicas` of 1 or more.
  * - `service`: talks to the service under drill through its endpoints: `targets.service`.
+ * - `regions`: acts on regions or the service's DNS name: `targets.regions`.
  */
-export type TargetNeed = 'postgres' | 'kubernetes' | 'own-cluster' | 'replica' | 'service';
+export type TargetNeed = 'postgres' | 'kubernetes' | 'own-cluster' | 'replica' | 'service' | 'regions';
 
 /** A need that only a setting of the variant brings, e.g. an http probe with `target: service`. */
 export interface ConditionalNeed {

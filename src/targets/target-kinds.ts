@@ -1,5 +1,6 @@
 import { kubernetesKind } from './kubernetes/kubernetes-kind.js';
 import { postgresKind } from './postgres/postgres-kind.js';
+import { regionsKind } from './regions/regions-kind.js';
 import { serviceKind } from './service/service-kind.js';
 import type { TargetKinds } from './target-kind.js';
 
@@ -13,4 +14,5 @@ export const TARGET_KINDS: TargetKinds = {
   postgres: postgresKind,
   service: serviceKind,
   kubernetes: kubernetesKind,
+  regions: regionsKind,
 };

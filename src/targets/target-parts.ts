@@ -2,6 +2,7 @@ import { InputError } from '../engine/errors.js';
 import type { DatabaseRouter } from '../workload/database-router.js';
 import type { KubernetesTarget } from './kubernetes/kubernetes-target.js';
 import type { PostgresDeployment } from './postgres/types.js';
+import type { RegionSet } from './regions/types.js';
 import type { ServiceTarget } from './service/types.js';
 
 /**
@@ -22,6 +23,8 @@ export interface TargetParts {
    * capabilities: follow a database switch, restart, error logs).
    */
   service: ServiceTarget;
+  /** The regions, the service's DNS name, its Route 53 hosted zone and the drill's DNS server. */
+  regions: RegionSet;
 }
 
 export type TargetPart = keyof TargetParts;
@@ -48,6 +51,7 @@ export const TARGET_PARTS: { readonly [P in TargetPart]: PartInfo<P> } = {
     message: () => 'this drill acts on Kubernetes, but the scenario has no targets.kubernetes; add one (e.g. targets: {kubernetes: {provider: auto}})',
   },
   service: { what: 'the service under drill', target: 'service', reported: { as: 'service', value: (service) => service.description } },
+  regions: { what: 'regions', target: 'regions', reported: { as: 'regions', value: (regions) => [regions.primary.name, regions.dr.name] } },
 };
 
 /**

@@ -182,7 +182,7 @@ describe('the engine with a fake target kind', () => {
       ['judge', 'passed'],
       ['teardown', 'passed'],
     ]);
-    expect(journal.phases[0]!.output).toEqual({ postgres: false, kubernetes: false, service: seam.service.description });
+    expect(journal.phases[0]!.output).toEqual({ postgres: false, kubernetes: false, service: seam.service.description, regions: false });
     expect(journal.steps.map((s) => [s.name, s.status, s.output])).toEqual([['service-restart', 'passed', { restarted: true, healthy: true }]]);
     expect(journal.verdicts.map((v) => [v.check, v.status])).toEqual([
       ['steady-state', 'passed'],
@@ -245,7 +245,7 @@ describe('provisioningOrder', () => {
   const kind = (after: TargetKind<'postgres'>['after']) => ({ ...TARGET_KINDS.postgres, after });
 
   it('puts each kind after the kinds it depends on, otherwise in registry order', () => {
-    expect(provisioningOrder(TARGET_KINDS)).toEqual(['postgres', 'service', 'kubernetes']);
+    expect(provisioningOrder(TARGET_KINDS)).toEqual(['postgres', 'service', 'kubernetes', 'regions']);
     const reordered = { kubernetes: TARGET_KINDS.kubernetes, service: TARGET_KINDS.service, postgres: TARGET_KINDS.postgres } as TargetKinds;
     expect(provisioningOrder(reordered)).toEqual(['postgres', 'kubernetes', 'service']);
   });

@@ -28,6 +28,10 @@ export interface PlainServiceOptions {
   /** Its name in the token table. */
   tokenName?: string;
   readyTimeoutMs: number;
+  /** The region it runs in (its REGION; src/targets/regions). */
+  region?: string;
+  /** Where process `index` of `mode` listens (a region's loopback range); default 127.0.0.1 on a free port. */
+  address?: (mode: ServiceMode, index: number) => Promise<{ host: string; port: number }>;
   /** Where each launch's logs go (kept); default the launch's temp dir (removed with it). */
   logDir?: string;
   source?: ServiceSource;
@@ -124,6 +128,16 @@ export class PlainService implements ServiceTarget {
     return { version: { from: fromVersion, to: this.currentVersion }, restarted: modes, instances: this.instances() };
   }
 
+  /**
+   * SIGKILL of every process now, no drain (a region lost): returns what was killed once each has
+   * exited. The service stays registered: teardown's stop() finds nothing left to stop.
+   */
+  async kill(): Promise<Array<{ name: string; pid: number }>> {
+    const killed = [...this.launches.values()].flatMap((launch) => launch.instances.filter((i) => i.process.exit === undefined));
+    await Promise.all(killed.map((i) => i.process.kill()));
+    return killed.map((i) => ({ name: i.name, pid: i.process.pid }));
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     await Promise.all([...this.launches.values()].map((launch) => launch.stop()));
@@ -139,6 +153,7 @@ export class PlainService implements ServiceTarget {
     const generation = this.generation;
     const logDir = this.options.logDir ? path.join(this.options.logDir, `launch-${generation}`) : undefined;
     const started: ServiceProcesses[] = [];
+    const address = this.options.address;
     try {
       await Promise.all(
         modes.map(async (mode) => {
@@ -152,6 +167,7 @@ export class PlainService implements ServiceTarget {
               readyTimeoutMs: this.options.readyTimeoutMs,
               ...(logDir ? { logDir } : {}),
               ...(this.options.source ? { source: this.options.source } : {}),
+              ...(address ? { address: (index: number) => address(mode, index) } : {}),
               ...(signal ? { signal } : {}),
             },
             (l) => {
@@ -181,6 +197,7 @@ export class PlainService implements ServiceTarget {
       version: this.currentVersion,
       // Quick enough that the smoke test's integration check is about the worker, not its poll.
       workerPollMs: 200,
+      ...(this.options.region ? { region: this.options.region } : {}),
     };
     if (mode === 'reader') {
       if (!this.options.reader) throw new Error('reader processes need the reader role (createReaderRole)');

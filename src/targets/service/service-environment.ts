@@ -7,6 +7,8 @@ export interface ServiceEnvironment {
   /** A release of the catalogue (sut/truststream/src/releases.ts). */
   version: string;
   region?: string;
+  /** The loopback address to listen on (default 127.0.0.1; a region's processes each get one of its range). */
+  bind?: string;
   colour?: 'blue' | 'green';
   readOnly?: boolean;
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -17,7 +19,7 @@ export interface ServiceEnvironment {
 /**
  * The child's whole environment, built explicitly: the harness's own environment (its secrets,
  * DRILL_EVIDENCE_SIGNING_KEY, cloud credentials) never reaches the service; PATH is the only thing passed
- * through. Plain processes always bind loopback.
+ * through. Plain processes always bind loopback: `bind` must be in 127.0.0.0/8.
  */
 export function childEnvironment(mode: string, port: number, env: ServiceEnvironment, path = process.env.PATH): Record<string, string> {
   const out: Record<string, string> = {
@@ -29,11 +31,16 @@ export function childEnvironment(mode: string, port: number, env: ServiceEnviron
     COLOUR: env.colour ?? 'blue',
     READ_ONLY_MODE: env.readOnly ? 'true' : 'false',
     PORT: String(port),
-    BIND: '127.0.0.1',
+    BIND: loopback(env.bind ?? '127.0.0.1'),
     LOG_LEVEL: env.logLevel ?? 'info',
   };
   if (env.readerDatabaseUrl !== undefined) out.READER_DATABASE_URL = env.readerDatabaseUrl;
   if (env.workerPollMs !== undefined) out.WORKER_POLL_MS = String(env.workerPollMs);
   if (env.schedulerIntervalMs !== undefined) out.SCHEDULER_INTERVAL_MS = String(env.schedulerIntervalMs);
   return out;
+}
+
+function loopback(address: string): string {
+  if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address)) throw new Error(`service processes bind loopback (127.0.0.0/8) only, not ${address}`);
+  return address;
 }

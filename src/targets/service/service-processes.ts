@@ -31,6 +31,11 @@ export interface ServiceProcessesOptions {
   readyTimeoutMs?: number;
   /** Logs go here and stay (a run directory); default the launch's temp dir, removed on stop. */
   logDir?: string;
+  /**
+   * Where process `index` (1, 2, ...) listens; default 127.0.0.1 on a free port. A region gives
+   * each of its processes an address of its loopback range (src/targets/regions).
+   */
+  address?: (index: number) => Promise<{ host: string; port: number }>;
   signal?: AbortSignal;
 }
 
@@ -38,7 +43,9 @@ export interface ServiceInstance {
   /** `truststream-<mode>-<n>`. */
   name: string;
   port: number;
-  /** http://127.0.0.1:<port> */
+  /** The loopback address it binds (127.0.0.1 unless a region gave it one). */
+  host: string;
+  /** http://<host>:<port> */
   url: string;
   logFile: string;
   process: SupervisedProcess;
@@ -74,7 +81,7 @@ export class ServiceProcesses {
       for (let i = 1; i <= replicas; i++) {
         options.signal?.throwIfAborted();
         const name = `truststream-${options.mode}-${i}`;
-        const port = await freeLoopbackPort();
+        const { host, port } = options.address ? await options.address(i) : { host: '127.0.0.1', port: await freeLoopbackPort() };
         const logFile = path.join(logDir, `${name}.log`);
         const child = SupervisedProcess.start({
           name,
@@ -84,11 +91,11 @@ export class ServiceProcesses {
           logFile,
           ledger: options.ledger,
           match: path.basename(dir),
-          env: childEnvironment(options.mode, port, options.environment),
+          env: childEnvironment(options.mode, port, { ...options.environment, bind: host }),
           cwd: dir,
         });
-        launch.instances.push({ name, port, url: `http://127.0.0.1:${port}`, logFile, process: child });
-        debug('started %s (pid %d) on port %d from %s', name, child.pid, port, program.describe);
+        launch.instances.push({ name, host, port, url: `http://${host}:${port}`, logFile, process: child });
+        debug('started %s (pid %d) on %s:%d from %s', name, child.pid, host, port, program.describe);
       }
       await launch.waitReady(options.readiness ?? 'health', options.readyTimeoutMs ?? 60_000, options.signal);
       return launch;

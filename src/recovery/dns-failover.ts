@@ -1,0 +1,63 @@
+import createDebug from 'debug';
+import type { DrillContext } from '../engine/drill-context.js';
+import { sleep } from '../engine/clock.js';
+import { DrillError, InputError, StepFailedError } from '../engine/errors.js';
+import type { RecoveryStep } from '../scenario/schema.js';
+import { queryNow } from '../targets/regions/caching-resolver.js';
+
+const debug = createDebug('drill:recovery');
+
+/**
+ * Runbook "Option 3: DNS Failover (Multi-Region)": `aws route53 change-resource-record-sets` with
+ * an UPSERT of the service record to the region's API addresses, GetChange until INSYNC, then
+ * "Verify DNS propagation" (`dig <name> +short`): query the drill's DNS server (no client cache in
+ * the way) until it answers exactly the region's addresses. Clients that resolved the name before
+ * the UPSERT keep their answer for the old record's TTL: the output names until when, and the
+ * probes measure it.
+ */
+export async function dnsFailover(ctx: DrillContext, step: Extract<RecoveryStep, { step: 'dns-failover' }>): Promise<Record<string, unknown>> {
+  const regions = ctx.regions;
+  const region = regions.find(step.to);
+  if (!region) throw new InputError('REGION_UNKNOWN', `dns-failover names region ${step.to}, which is none of primary, dr, ${regions.primary.name}, ${regions.dr.name}; name one of them`);
+  const name = regions.serviceName;
+  const before = await regions.zone.readA(name);
+  const ttl = step.ttl ?? before?.ttl ?? 60;
+  const values = [...region.apiAddresses].sort();
+  const start = ctx.clock.now();
+  const changeId = await regions.zone.upsertA({ name, values, ttl }, `drill ${ctx.runId}: failover of ${name} to ${region.name}`);
+  const ackedAt = ctx.clock.now();
+  debug('UPSERT %s A %s TTL %d: change %s', name, values.join(','), ttl, changeId);
+  try {
+    await regions.zone.waitInsync(changeId, step.timeout, ctx.signal);
+  } catch (error) {
+    // A change that never gets INSYNC is a failover that did not happen: the step failed.
+    if (error instanceof DrillError && error.code === 'ROUTE53_CHANGE_PENDING') throw new StepFailedError(error.code, error.message, { cause: error });
+    throw error;
+  }
+  const insyncAt = ctx.clock.now();
+  let last = 'no answer yet';
+  for (;;) {
+    try {
+      const answer = await queryNow(regions.dnsServer, name);
+      if (answer.addresses.join(',') === values.join(',')) break;
+      last = answer.addresses.join(', ');
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    }
+    if (ctx.clock.now() - start > step.timeout) {
+      throw new StepFailedError('DNS_NOT_PROPAGATED', `the DNS server still answers ${name} with ${last} ${Math.round((ctx.clock.now() - ackedAt) / 1000)} s after the UPSERT to ${region.name} (${values.join(', ')}); check the hosted zone ${regions.zone.id}`);
+    }
+    await sleep(100, ctx.signal);
+  }
+  const verifiedAt = ctx.clock.now();
+  return {
+    region: region.name,
+    record: { name, from: before?.values ?? [], to: values, ttl, previousTtl: before?.ttl },
+    changeId,
+    upsertAckedMs: ackedAt - start,
+    insyncMs: insyncAt - ackedAt,
+    verifiedMs: verifiedAt - ackedAt,
+    // A client that resolved the name just before the UPSERT may use the old answer until then.
+    staleAnswersPossibleForMs: (before?.ttl ?? 0) * 1000,
+  };
+}

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { duration, WAIT } from './duration-schema.js';
+import { restoresService } from './restores-service.js';
+import { serviceVersion } from './service-schema.js';
+import { needs } from './target-needs.js';
+
+/**
+ * The region vocabulary (issue 9, first slice): two regions on one machine, the service name in a
+ * Route 53 hosted zone served by the drill's own DNS server, the region-outage fault and the
+ * dns-failover step (runbook "Option 3: DNS Failover (Multi-Region)", "Scenario 1: Complete Data
+ * Center Outage").
+ */
+
+const regionName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{1,30}$/, 'a region name like us-west-2 (lower case letters, digits, dashes)')
+  .meta({ description: 'The region\'s name (free: us-west-2, us-east-1, ...); the service processes get it as REGION' });
+
+const loopbackRange = z
+  .string()
+  .regex(/^127\.(25[0-5]|2[0-4]\d|1?\d?\d)\.(25[0-5]|2[0-4]\d|1?\d?\d)\.0\/24$/, 'a /24 of loopback, e.g. 127.0.1.0/24 (every address of a region is loopback)')
+  .meta({ description: 'The region\'s loopback /24: every listener of the region binds an address of it (127.0.0.0/8 is loopback on Linux: no interface is added)' });
+
+const region = (name: string, range: string) =>
+  z.strictObject({ name: regionName.default(name), range: loopbackRange.default(range) }).prefault({});
+
+/** Seconds, as Route 53 stores a TTL. */
+export const recordTtl = z.number().int().min(0).max(172_800).meta({ description: 'The record\'s TTL in seconds (Route 53: 0 to 172800); clients cache the answer this long' });
+
+export const regionsTarget = z
+  .strictObject({
+    primary: region('us-west-2', '127.0.1.0/24').meta({ description: 'The region the service name points at when the drill starts' }),
+    dr: region('us-east-1', '127.0.2.0/24').meta({ description: 'The disaster-recovery region: its processes run and wait for traffic' }),
+    service: z
+      .strictObject({
+        version: serviceVersion.default('4.4.0'),
+        replicas: z
+          .strictObject({
+            api: z.number().int().min(1).max(5).default(2),
+            worker: z.number().int().min(0).max(5).default(1),
+            scheduler: z.number().int().min(0).max(2).default(1),
+          })
+          .prefault({})
+          .meta({ description: 'Processes per mode in each region, each on its own address of the region\'s range' }),
+        readyTimeout: duration(WAIT).default(60_000).meta({ description: 'How long the processes may take to answer /health 200 at start' }),
+      })
+      .prefault({})
+      .meta({ description: 'The built-in TrustStram service, in each region, against the drill\'s PostgreSQL (shared: in neither region in this slice)' }),
+    dns: z
+      .strictObject({
+        zone: z
+          .string()
+          .regex(/^([a-z0-9-]+\.)+[a-z]+\.?$/, 'a DNS zone name like truststream.drill.test')
+          .default('truststream.drill.test')
+          .meta({ description: 'The Route 53 hosted zone the drill creates (and deletes at teardown)' }),
+        record: z.string().regex(/^[a-z0-9-]+$/, 'one DNS label, e.g. api').default('api').meta({ description: 'The service name\'s label in the zone: clients resolve <record>.<zone>' }),
+        ttl: recordTtl.default(5),
+      })
+      .prefault({})
+      .meta({ description: 'The service name: an A record in a Route 53 hosted zone (the embedded moto server), answered by the drill\'s own DNS server' }),
+  })
+  .refine((r) => r.primary.name !== r.dr.name, { message: 'the primary and DR regions need different names', path: ['dr', 'name'] })
+  .refine((r) => r.primary.range !== r.dr.range, { message: 'each region needs its own loopback range', path: ['dr', 'range'] })
+  .meta({
+    description:
+      'Two regions on this machine (primary and DR), each running the service as plain processes on its own loopback range; clients reach the service by name, resolved through the drill\'s DNS server ' +
+      'from the Route 53 zone. Needs targets.postgres; not with targets.service or targets.kubernetes',
+  });
+
+export type RegionsSpec = z.output<typeof regionsTarget>;
+
+const regionRef = z.string().meta({ description: 'primary, dr, or a region\'s name' });
+
+export const regionOutageFault = needs(
+  z
+    .strictObject({
+      type: z.literal('region-outage'),
+      region: regionRef.default('primary'),
+      mode: z.literal('kill').default('kill').meta({ description: 'kill: every service process of the region SIGKILLed (blackhole and partition: not yet)' }),
+    })
+    .meta({ description: 'Runbook "Scenario 1: Complete Data Center Outage": the region is lost; T_fault once none of its addresses answers' }),
+  'regions',
+);
+
+export const dnsFailoverStep = needs(
+  z
+    .strictObject({
+      step: z.literal('dns-failover'),
+      to: regionRef.default('dr'),
+      ttl: recordTtl.optional().meta({ description: 'The TTL of the new record (default: the record\'s TTL as it is)' }),
+      restoresService,
+      timeout: duration(WAIT).default(120_000),
+      title: z.string().optional(),
+    })
+    .meta({
+      description:
+        'Runbook "Option 3: DNS Failover (Multi-Region)": Route 53 UPSERT of the service record to the region\'s addresses, wait for the change to be INSYNC, ' +
+        'then "verify DNS propagation": query the drill\'s DNS server until it answers the new addresses',
+    }),
+  'regions',
+);

@@ -1,0 +1,54 @@
+import net from 'node:net';
+import { EnvironmentError } from '../../engine/errors.js';
+import type { ServiceMode } from '../service/service-processes.js';
+
+/**
+ * Where a region's processes listen: each process its own address of the region's loopback /24
+ * (api .1-.5, worker .21-.25, scheduler .31-.32), every one on the service's port, which is the
+ * same in every region (the name's A record carries addresses, not ports: clients use one port,
+ * as they would 443). 127.0.0.0/8 routes to `lo` on Linux, so no address is added anywhere.
+ */
+const FIRST_HOST: Record<ServiceMode, number> = { api: 1, reader: 11, worker: 21, scheduler: 31 };
+
+/** `127.a.b.0/24` → `127.a.b.` */
+function prefixOf(range: string): string {
+  return range.replace(/0\/24$/, '');
+}
+
+/** The address of process `index` (1-based) of `mode` in `range`. */
+export function regionAddress(range: string, mode: ServiceMode, index: number): string {
+  return `${prefixOf(range)}${FIRST_HOST[mode] + index - 1}`;
+}
+
+/** Every address the region's processes will bind, for `replicas` per mode. */
+export function regionAddresses(range: string, replicas: Readonly<Partial<Record<ServiceMode, number>>>): string[] {
+  return (Object.keys(FIRST_HOST) as ServiceMode[]).flatMap((mode) => Array.from({ length: replicas[mode] ?? 0 }, (_, i) => regionAddress(range, mode, i + 1)));
+}
+
+/** Whether `port` can be bound on `host` now. */
+function bindable(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+/** A port free on every one of `hosts` (the kernel's pick for the first, checked on the others). */
+export async function commonFreePort(hosts: readonly string[], attempts = 20): Promise<number> {
+  for (let i = 0; i < attempts; i++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = net.createServer();
+      server.unref();
+      server.once('error', reject);
+      server.listen(0, hosts[0], () => {
+        const { port: p } = server.address() as net.AddressInfo;
+        server.close(() => resolve(p));
+      });
+    });
+    const free = await Promise.all(hosts.map((h) => bindable(h, port)));
+    if (free.every(Boolean)) return port;
+  }
+  throw new EnvironmentError('REGION_PORT_BUSY', `no port was free on every region address (${hosts.length} addresses, ${attempts} tries); free some loopback ports and run again`);
+}

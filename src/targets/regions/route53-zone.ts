@@ -1,0 +1,103 @@
+import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, DeleteHostedZoneCommand, GetChangeCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { sleep } from '../../engine/clock.js';
+import { EnvironmentError } from '../../engine/errors.js';
+
+/** An A record set as Route 53 holds it. */
+export interface ARecord {
+  name: string;
+  values: string[];
+  /** Seconds, as Route 53 stores it. */
+  ttl: number;
+}
+
+/** `name` in the absolute form Route 53 answers with: lower case, one trailing dot. */
+export function absoluteName(name: string): string {
+  return `${name.toLowerCase().replace(/\.+$/, '')}.`;
+}
+
+/**
+ * One hosted zone through the Route 53 API (`@aws-sdk/client-route-53`): the embedded moto server
+ * or any endpoint that speaks the API. Only what the drill created: the zone is created per drill
+ * (its caller reference carries the run id) and deleted at teardown.
+ */
+export class Route53Zone {
+  private constructor(
+    private readonly client: Route53Client,
+    readonly id: string,
+    readonly name: string,
+  ) {}
+
+  /** A client for `endpoint`. moto accepts any credentials: these are fixed placeholders, no secret. */
+  static client(endpoint: string): Route53Client {
+    return new Route53Client({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'drill', secretAccessKey: 'drill' }, maxAttempts: 3 });
+  }
+
+  /** A zone that exists already, by id (`Z...`, without `/hostedzone/`) and name. */
+  static open(client: Route53Client, id: string, zoneName: string): Route53Zone {
+    return new Route53Zone(client, id, absoluteName(zoneName));
+  }
+
+  static async create(client: Route53Client, zoneName: string, runId: string): Promise<Route53Zone> {
+    const created = await client.send(new CreateHostedZoneCommand({ Name: absoluteName(zoneName), CallerReference: `drill-${runId}-${Date.now()}`, HostedZoneConfig: { Comment: `drill run ${runId}` } }));
+    const id = created.HostedZone?.Id;
+    if (!id) throw new EnvironmentError('ROUTE53_ZONE_FAILED', `Route 53 created no hosted zone for ${zoneName}`);
+    return new Route53Zone(client, id.replace(/^\/hostedzone\//, ''), absoluteName(zoneName));
+  }
+
+  /** UPSERT of an A record; returns the change id Route 53 acknowledged it with. */
+  async upsertA(record: ARecord, comment: string): Promise<string> {
+    const out = await this.client.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: this.id,
+        ChangeBatch: {
+          Comment: comment,
+          Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: absoluteName(record.name), Type: 'A', TTL: record.ttl, ResourceRecords: record.values.map((Value) => ({ Value })) } }],
+        },
+      }),
+    );
+    const id = out.ChangeInfo?.Id;
+    if (!id) throw new EnvironmentError('ROUTE53_CHANGE_FAILED', `Route 53 acknowledged the UPSERT of ${record.name} without a change id`);
+    return id.replace(/^\/change\//, '');
+  }
+
+  /** Polls GetChange until INSYNC (moto says INSYNC at once: drill's own DNS server is what is verified after). */
+  async waitInsync(changeId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const out = await this.client.send(new GetChangeCommand({ Id: changeId }), signal ? { abortSignal: signal } : {});
+      if (out.ChangeInfo?.Status === 'INSYNC') return;
+      if (Date.now() > deadline) throw new EnvironmentError('ROUTE53_CHANGE_PENDING', `Route 53 change ${changeId} is still ${out.ChangeInfo?.Status ?? 'unknown'} after ${timeoutMs / 1000} s`);
+      await sleep(250, signal);
+    }
+  }
+
+  /** The A record set of `name`, or undefined when the zone has none. */
+  async readA(name: string): Promise<ARecord | undefined> {
+    const wanted = absoluteName(name);
+    const out = await this.client.send(new ListResourceRecordSetsCommand({ HostedZoneId: this.id, StartRecordName: wanted, StartRecordType: 'A', MaxItems: 1 }));
+    const set = out.ResourceRecordSets?.find((r) => absoluteName(r.Name ?? '') === wanted && r.Type === 'A');
+    if (!set) return undefined;
+    return { name: wanted, values: (set.ResourceRecords ?? []).map((r) => r.Value ?? '').filter(Boolean), ttl: set.TTL ?? 0 };
+  }
+
+  /** Whether `name` lies in this zone. */
+  contains(name: string): boolean {
+    const n = absoluteName(name);
+    return n === this.name || n.endsWith(`.${this.name}`);
+  }
+
+  /** Deletes the zone's records the drill made, then the zone (Route 53 refuses a zone with records). */
+  async delete(names: readonly string[]): Promise<void> {
+    for (const name of names) {
+      const record = await this.readA(name);
+      if (!record) continue;
+      await this.client.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: this.id,
+          ChangeBatch: { Changes: [{ Action: 'DELETE', ResourceRecordSet: { Name: record.name, Type: 'A', TTL: record.ttl, ResourceRecords: record.values.map((Value) => ({ Value })) } }] },
+        }),
+      );
+    }
+    await this.client.send(new DeleteHostedZoneCommand({ Id: this.id }));
+  }
+}

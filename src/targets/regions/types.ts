@@ -1,0 +1,51 @@
+import type { ARecord } from './route53-zone.js';
+
+/** A region's part of the service: what the region-outage fault acts on. */
+export interface RegionProcesses {
+  /** The processes running now: for the journal. */
+  instances(): Array<{ name: string; pid: number; url: string }>;
+  /** SIGKILL of every process of the region; returns what was killed once each has exited. */
+  kill(): Promise<Array<{ name: string; pid: number }>>;
+}
+
+export interface Region {
+  readonly name: string;
+  readonly role: 'primary' | 'dr';
+  /** Its loopback /24. */
+  readonly range: string;
+  /** The addresses its API processes listen on: what the service record points at when it serves. */
+  readonly apiAddresses: readonly string[];
+  readonly processes: RegionProcesses;
+}
+
+/** The Route 53 side of the drill: what the dns-failover step changes and waits for. */
+export interface HostedZone {
+  readonly id: string;
+  upsertA(record: ARecord, comment: string): Promise<string>;
+  waitInsync(changeId: string, timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  readA(name: string): Promise<ARecord | undefined>;
+}
+
+/**
+ * The regions of a drill (`ctx.regions`): the two regions, the service name, the hosted zone it is
+ * in, and the drill's DNS server that answers it.
+ */
+export interface RegionSet {
+  readonly primary: Region;
+  readonly dr: Region;
+  /** The service's name, absolute (`api.truststream.drill.test.`). */
+  readonly serviceName: string;
+  /** The port clients use at whatever address the name resolves to. */
+  readonly port: number;
+  readonly zone: HostedZone;
+  /** The drill's DNS server, `host:port` (UDP). */
+  readonly dnsServer: string;
+  /** `primary`, `dr`, or a region's name; undefined when none matches. */
+  find(ref: string): Region | undefined;
+}
+
+export function findRegion(regions: { primary: Region; dr: Region }, ref: string): Region | undefined {
+  if (ref === 'primary') return regions.primary;
+  if (ref === 'dr') return regions.dr;
+  return [regions.primary, regions.dr].find((r) => r.name === ref);
+}
