@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import createDebug from 'debug';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { startClock } from '../../src/engine/clock.js';
 import { StepFailedError } from '../../src/engine/errors.js';
 import { JournalRecorder } from '../../src/engine/journal-recorder.js';
@@ -124,6 +124,7 @@ describe('the recorder and the artifact writers go through the run\'s Redactor',
     recorder.journal.error = { code: 'E', message: `stopped: ${minted}` };
     recorder.journal.status = 'environment-error';
     const runDir = await tempDir('drill-redactor-');
+    onTestFinished(() => rm(runDir, { recursive: true, force: true }));
     const written = await writeRunArtifacts(runDir, recorder.journal, recorder.secrets);
     expect(written.error?.message).toBe(`stopped: ${REDACTED}`);
     await writeEvidence(runDir, { redactor: recorder.secrets });
@@ -140,6 +141,7 @@ describe('the recorder and the artifact writers go through the run\'s Redactor',
 
   it('an evidence copy of a journal that a writer let a secret into is redacted, and stays valid JSON', async () => {
     const runDir = await tempDir('drill-redactor-');
+    onTestFinished(() => rm(runDir, { recursive: true, force: true }));
     const journal = { journalVersion: 1, runId: 'r', harness: { name: 'drill', version: '0' }, scenario: { definition: { name: 'x' } }, events: [{ t: 1, message: `leak ${TOKEN}` }] };
     await writeFile(join(runDir, 'journal.json'), JSON.stringify(journal, null, 2));
     const redactor = new Redactor();
