@@ -13,9 +13,19 @@ function result(v: Verdict | undefined): string {
   return v.status === 'passed' ? 'PASS' : '**FAIL**';
 }
 
-function verdictNumber(v: Verdict, n: number | undefined): string {
+/** A check's measured value or limit with its unit, so a reader never sees a bare number. */
+function verdictNumber(v: Verdict, n: number | undefined, role: 'measured' | 'limit'): string {
   if (n === undefined) return '—';
-  return TIME_CHECKS.has(v.check) ? duration(n) : String(n);
+  if (TIME_CHECKS.has(v.check)) return duration(n);
+  switch (v.check) {
+    // Judged as "ratio below the limit" on the unrounded ratio; two decimals are enough to read.
+    case 'performance':
+      return role === 'measured' ? `p99 ${n.toFixed(2)}× baseline` : `below ${n}× baseline`;
+    case 'smoke':
+      return role === 'measured' ? plural(n, 'failed check') : `${n} failed`;
+    default:
+      return Number.isInteger(n) ? String(n) : n.toFixed(2);
+  }
 }
 
 export function measuredVsObjective(journal: Journal): string {
@@ -49,7 +59,7 @@ export function measuredVsObjective(journal: Journal): string {
   ];
   const shown = new Set<CheckName>(['rto', 'rpo', 'detection', 'integrity']);
   for (const v of journal.verdicts.filter((x) => !shown.has(x.check))) {
-    const row = [v.check, verdictNumber(v, v.measured), verdictNumber(v, v.limit), result(v), v.message];
+    const row = [v.check, verdictNumber(v, v.measured, 'measured'), verdictNumber(v, v.limit, 'limit'), result(v), v.message];
     // Time-to-revoke is an upper bound, like RTO.
     if (v.check === 'revocation' && m.timeToRevokeMs !== undefined) row[1] = `≤ ${formatDurationBound(m.timeToRevokeMs, 'up')}`;
     rows.push(row);

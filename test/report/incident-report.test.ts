@@ -149,3 +149,17 @@ describe('renderIncidentReport: run that errored before the fault', () => {
     expect(text).toContain('No action items recorded, but no check was judged');
   });
 });
+
+describe('renderIncidentReport: checks that are not times', () => {
+  it('prints a performance ratio and a smoke count with their units, never a bare float', () => {
+    const journal = failedJournal();
+    journal.verdicts.push(
+      { check: 'performance', status: 'failed', message: 'performance failed', measured: 3.456, limit: 3 },
+      { check: 'smoke', status: 'failed', message: 'smoke tests failed', measured: 2, limit: 0 },
+    );
+    const md = renderIncidentReport(journal);
+    expect(md).toContain('| performance | p99 3.46× baseline | below 3× baseline | **FAIL** |');
+    expect(md).toContain('| smoke | 2 failed checks | 0 failed | **FAIL** |');
+    expect(md).not.toContain('| 3.456 |');
+  });
+});
