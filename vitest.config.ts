@@ -5,6 +5,11 @@ import { defineConfig } from 'vitest/config';
 // drills/ is run by `drill run` through vitest.drill.config.ts instead.
 // test/containers/ needs a Docker engine in the test's network namespace: `npm run test:containers`
 // starts drill's own (tools/local-docker.sh) and runs that project inside it; elsewhere it skips.
+// Under `npm test`, tools/with-drill-network.ts gives the run a temp dir of its own, in the run
+// ledger: what tests mkdtemp there is reaped after a kill -9. Not for the kubernetes project: a
+// real node's containerd socket path, nested that much deeper, would pass the 107-byte limit.
+const testTmp = process.env.DRILL_TEST_TMPDIR ? { env: { TMPDIR: process.env.DRILL_TEST_TMPDIR } } : {};
+
 export default defineConfig({
   test: {
     // test/kubernetes/ shares one local Kubernetes control plane, started by the globalSetup only
@@ -14,13 +19,14 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'main',
+          ...testTmp,
           include: ['test/**/*.test.ts', 'sut/*/test/**/*.test.ts'],
           exclude: ['test/kubernetes/**', 'test/e2e/**', 'test/containers/**'],
         },
       },
       // Each e2e test runs whole drills through the CLI (~30 s alone). On a loaded 2-core machine
       // (two CPU hogs beside the suite) the slowest took 83 s; the drills' own timeouts bound a hang.
-      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 300_000 } },
+      { extends: true, test: { name: 'e2e', ...testTmp, include: ['test/e2e/**/*.test.ts'], testTimeout: 300_000 } },
       // Drills and steps on real nodes: real containers start, pass readiness and are rolled over;
       // a drill through the CLI also provisions its own PostgreSQL (1-3 min on a loaded machine).
       {

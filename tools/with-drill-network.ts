@@ -7,7 +7,10 @@
  *   tsx tools/with-drill-network.ts -- <command> [args...]
  */
 import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { reapTempDir } from '../src/engine/reap-temp-dir.js';
 import { RunLedger, runsDir } from '../src/engine/run-ledger.js';
 import { DrillNetwork, enterNetwork, type NetworkResource } from '../src/targets/network/drill-network.js';
 import { networkName } from '../src/targets/network/layout.js';
@@ -31,12 +34,27 @@ if (process.getuid?.() === 0) {
   console.error('with-drill-network: not root, so no drill network: running the command in this network namespace (tests with real nodes need root)');
 }
 
+// A temp dir for the command's tests (DRILL_TEST_TMPDIR; vitest.config.ts makes it the TMPDIR of
+// the projects that can take a longer path): every directory a test makes with mkdtemp lands in
+// it. A test's own directories are in no ledger, so a killed vitest used to leave them in /tmp for
+// good; this one is in the ledger (with this process as owner), so the next run or `drill
+// cleanup` removes it. Sticky and world-writable like /tmp: tests run initdb as postgres inside.
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'drill-t'));
+chmodSync(tmp, 0o1777);
+ledger?.record({ kind: 'temp-dir', path: tmp });
+
 const [file, ...args] = network ? [...enterNetwork(network.name), ...command] : command;
-const child = spawn(file!, args, { stdio: 'inherit', env: { ...process.env, ...(network ? { DRILL_NETWORK: network.name } : {}) } });
+const child = spawn(file!, args, {
+  stdio: 'inherit',
+  env: { ...process.env, DRILL_TEST_TMPDIR: tmp, ...(network ? { DRILL_NETWORK: network.name } : {}) },
+});
 const forward = (signal: NodeJS.Signals) => child.kill(signal);
 process.on('SIGINT', forward);
 process.on('SIGTERM', forward);
 const code = await new Promise<number>((resolve) => child.on('exit', (c, signal) => resolve(c ?? 128 + (signal ? (os.constants.signals[signal] ?? 1) : 1))));
 await network?.destroy();
-ledger?.remove();
+// Refuses (and says so) when something is still mounted inside: the ledger entry then stays.
+const tmpOutcome = await reapTempDir({ kind: 'temp-dir', path: tmp });
+if (tmpOutcome.state === 'left') console.error(`with-drill-network: ${tmpOutcome.what} left: ${tmpOutcome.reason}`);
+else ledger?.remove();
 process.exit(code);

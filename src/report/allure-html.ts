@@ -47,7 +47,7 @@ export async function generateAllureHtml(resultsDirs: string[], outDir: string, 
   const scratch = await mkdtemp(join(tmpdir(), 'drill-allure-'));
   try {
     const config = join(scratch, 'allurerc.json');
-    const plugins = { awesome: { options: {} }, agent: { enabled: false } };
+    const plugins = { awesome: { options: { singleFile: true } }, agent: { enabled: false } };
     await writeFile(config, JSON.stringify({ name: options.reportName ?? 'drill', plugins }));
     // Results dirs are glob patterns to the CLI: escape so a run dir named `run[1]` still matches.
     const args = [cli, 'generate', '--config', config, '--cwd', scratch, '--output', staging, ...dirs.map(escapeGlob)];

@@ -40,6 +40,21 @@ describe('generateAllureHtml (real Allure 3 CLI, offline)', () => {
     expect(summary.stats).toMatchObject({ total: 2, passed: 1, failed: 1 });
   });
 
+  it('builds one self-contained index.html that opens from disk (no data fetched over file://)', async () => {
+    const root = await scratch();
+    const results = join(root, 'allure-results');
+    await mkdir(results);
+    await writeFile(join(results, '0001-result.json'), JSON.stringify({ ...allureResult('0001'), name: 'region failover drill' }));
+    const out = join(root, 'html');
+    const html = await readFile(await generateAllureHtml([results], out), 'utf8');
+    // A multi-file report keeps its results in data/ and fetches them, which browsers refuse
+    // from file://: the page then spins for ever.
+    expect(await readdir(out)).not.toContain('data');
+    const embedded = [...html.matchAll(/d\("(data\/test-results\/[^"]+)","([A-Za-z0-9+/=]+)"/g)];
+    expect(embedded.length).toBe(1);
+    expect(Buffer.from(embedded[0]![2]!, 'base64').toString('utf8')).toContain('region failover drill');
+  });
+
   it('replaces an earlier report instead of leaving its index.html on top', async () => {
     const root = await scratch();
     const results = join(root, 'allure-results');
