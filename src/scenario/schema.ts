@@ -347,7 +347,7 @@ export const recoveryStep = z.discriminatedUnion('step', [
     region: regionRef.optional().meta({ description: 'With targets.regions: promote the database of this region (dr, primary or a region\'s name) instead of naming a replica' }),
     ...stepBase,
   }).meta({
-    description: 'Runbook "Promote read replica to primary": pg_promote, wait until it takes writes; switch-workload then moves the application to it',
+    description: 'Runbook "Promote read replica to primary": pg_promote, wait until it takes writes; switch-workload (with regions: dns-failover) then moves the application to it',
   }), 'postgres', 'replica'),
   needs(z.strictObject({ step: z.literal('fence-old-primary'), ...stepBase }).meta({
     description: 'The failed primary must never take writes again: stopped, fenced as a standby with no upstream, proven by restarting it and trying a write',

@@ -125,15 +125,13 @@ describe('region loss and DNS failover (moto Route 53, the drill\'s DNS server, 
     // Counted from the ledger, not from the judge: acknowledged by the primary region's API, absent in the promoted DR database.
     const missing = missingWrites(journal);
     const tFault = journal.marks.tFault!.t;
-    const heldFrom = journal.events.find((e) => e.kind === 'replication-held')!.t;
     expect(missing.length).toBeGreaterThan(10);
-    // Every lost write was acknowledged while replication was held, before the region died.
-    for (const ack of missing) expect(ack.tAck).toBeGreaterThan(heldFrom - 1000);
+    // Every lost write was acknowledged before the region died, and together they cover the 5 s hold.
     for (const ack of missing) expect(ack.tAck).toBeLessThan(tFault);
-    // The RPO is no better than what is really missing: at least the span of the lost writes.
     const span = Math.max(...missing.map((a) => a.tAck)) - Math.min(...missing.map((a) => a.tAck));
+    expect(span).toBeGreaterThan(4000);
+    // The RPO is no better than what is really missing: at least the span of the lost writes.
     expect(journal.measurements.rpoMs!).toBeGreaterThanOrEqual(span);
-    expect(journal.measurements.rpoMs!).toBeGreaterThan(2000);
     expect(journal.measurements.lostWrites).toBe(missing.length);
     // The verdict names them (ids of the lost range) and the old primary's WAL shows bytes the DR region never got.
     const ids = missing.map((a) => a.id);
