@@ -38,6 +38,10 @@ export async function injectRegionOutage(ctx: DrillContext, fault: RegionOutage)
   const database = serverPids(region.database).map((pid, i) => ({ name: i === 0 ? `${region.database.name} postmaster` : `${region.database.name} backend`, pid }));
   const at = ctx.clock.now();
   const hit = fault.mode === 'kill' ? await killRegion(region, database) : freeze(region, database);
+  // A backend forked between the listing and the signal: found by its working directory, signalled too.
+  const late = serverPids(region.database).filter((pid) => !hit.some((p) => p.pid === pid)).map((pid) => ({ name: `${region.database.name} backend`, pid }));
+  signalAll(late, fault.mode === 'kill' ? 'SIGKILL' : 'SIGSTOP');
+  hit.push(...late);
   debug('region %s: %s of %d processes', region.name, fault.mode === 'kill' ? 'SIGKILL' : 'SIGSTOP', hit.length);
   const answering = (await Promise.all(region.apiAddresses.map(async (host) => ((await answersHttp(host, regions.port)) ? host : undefined)))).filter(Boolean);
   if (answering.length > 0) {

@@ -4,7 +4,7 @@ import { EnvironmentError } from '../../engine/errors.js';
 import type { RegionsSpec } from '../../scenario/schema.js';
 import { redactFilesUnder } from '../../report/redact-files.js';
 import type { TargetEnvironment } from '../target-kind.js';
-import type { PgInstance } from '../postgres/types.js';
+import type { ConnectionInfo, PgInstance } from '../postgres/types.js';
 import { PlainService } from '../service/plain-service.js';
 import { createServiceCredentials } from '../service/service-credentials.js';
 import { CachingResolver, queryNow } from './caching-resolver.js';
@@ -21,6 +21,8 @@ const debug = createDebug('drill:regions');
 export interface RegionDatabases {
   primary: PgInstance;
   dr: PgInstance;
+  /** The application database now (the router's): the API token is created there, and revoked where it is at teardown. */
+  application: () => ConnectionInfo;
 }
 
 /**
@@ -51,8 +53,8 @@ export async function provisionRegions(spec: RegionsSpec, env: TargetEnvironment
   teardown.push("stop the drill's DNS server", async () => dns.stop());
 
   const drillDatabase = (instance: PgInstance) => ({ ...instance.connection, database: 'drill' });
-  // Created on the primary: the token reaches the DR region's database by replication.
-  const { tokenName, token } = await createServiceCredentials({ runId: env.runId, database: () => drillDatabase(databases.primary), reader: false, recorder, teardown });
+  // Created on the primary (the application database at the start): it reaches the DR region's database by replication.
+  const { tokenName, token } = await createServiceCredentials({ runId: env.runId, database: databases.application, reader: false, recorder, teardown });
   const port = await commonFreePort([...regionAddresses(spec.primary.range, replicas), ...regionAddresses(spec.dr.range, replicas)]);
   const started: Array<{ name: string; role: 'primary' | 'dr'; range: string; service: PlainService }> = [];
   const logRoot = env.runDir ? path.join(env.runDir, 'service-logs') : undefined;

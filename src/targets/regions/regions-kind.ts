@@ -16,6 +16,8 @@ export const regionsKind: TargetKind<'regions'> = {
     if (!pg) throw targetMissing('pg', "targets.regions, whose regions each run PostgreSQL");
     const replica = pg.replicas[0];
     if (!replica) throw new InputError('REGIONS_NEED_REPLICA', 'targets.regions puts a streaming replica in the DR region: set targets.postgres.replicas: 1');
-    return provisionRegions(spec, env, { primary: pg.primary, dr: replica });
+    const router = provided.router;
+    if (!router) throw targetMissing('router', "targets.regions, whose regions each run PostgreSQL");
+    return provisionRegions(spec, env, { primary: pg.primary, dr: replica, application: () => router.connection });
   },
 };
