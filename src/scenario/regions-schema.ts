@@ -34,6 +34,7 @@ export const regionsTarget = z
     service: z
       .strictObject({
         ...serviceLaunch,
+        readyTimeout: serviceLaunch.readyTimeout.meta({ description: 'How long the processes may take to answer /health 200 at start' }),
         replicas: z.strictObject(serviceProcessCounts).prefault({}).meta({ description: 'Processes per mode in each region, each on its own address of the region\'s range' }),
       })
       .prefault({})
