@@ -39,7 +39,7 @@ export async function provisionTargets(targets: Scenario['targets'], kinds: Targ
     if (spec === undefined) continue;
     debug('provisioning targets.%s', key);
     const kind = kinds[key] as TargetKind<TargetKey>;
-    const added = await kind.provision(spec, env, { ...parts });
+    const added = await kind.provision(spec, { ...env, targets }, { ...parts });
     for (const [part, value] of Object.entries(added) as Array<[TargetPart, TargetParts[TargetPart] | undefined]>) {
       if (value === undefined) continue;
       if (!kind.provides.includes(part)) throw new Error(`target kind ${key} added ${part}, which its registry entry does not list in provides`);

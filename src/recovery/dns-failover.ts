@@ -13,7 +13,8 @@ const debug = createDebug('drill:recovery');
  * "Verify DNS propagation" (`dig <name> +short`): query the drill's DNS server (no client cache in
  * the way) until it answers exactly the region's addresses. Clients that resolved the name before
  * the UPSERT keep their answer for the old record's TTL: the output names until when, and the
- * probes measure it.
+ * probes measure it. Then the region's database becomes the application database (the writer
+ * continues there): what users reach is that region's service, which uses it.
  */
 export async function dnsFailover(ctx: DrillContext, step: Extract<RecoveryStep, { step: 'dns-failover' }>): Promise<Record<string, unknown>> {
   const regions = ctx.regions;
@@ -50,7 +51,17 @@ export async function dnsFailover(ctx: DrillContext, step: Extract<RecoveryStep,
     await sleep(100, ctx.signal);
   }
   const verifiedAt = ctx.clock.now();
+  // The users' application is now the region's service, and so its database: the canary's
+  // ledger, integrity and RPO are read there. Not checked to take writes: a failover to a region
+  // whose database was never promoted is a mistake the drill must show (the writes fail), not hide.
+  const database = region.database;
+  const moved = database !== ctx.router.current;
+  if (moved) {
+    ctx.router.switchTo(database);
+    await ctx.writer.retarget();
+  }
   return {
+    database: { instance: database.name, address: `${database.connection.host}:${database.connection.port}`, ...(moved ? {} : { unchanged: true }) },
     region: region.name,
     record: { name, from: before?.values ?? [], to: values, ttl, previousTtl: before?.ttl },
     changeId,

@@ -1,7 +1,7 @@
 import createDebug from 'debug';
 import type pg from 'pg';
 import type { DrillContext } from '../engine/drill-context.js';
-import { StepFailedError } from '../engine/errors.js';
+import { InputError, StepFailedError } from '../engine/errors.js';
 import type { RecoveryStep } from '../scenario/schema.js';
 import { lsnDiff, maxLsn, parseLsn } from '../targets/postgres/lsn.js';
 import { walEndOf, type WalEnd } from '../targets/postgres/wal-end.js';
@@ -53,7 +53,7 @@ export async function promoteReplica(ctx: DrillContext, step: PromoteStep): Prom
         }
       }),
   );
-  const chosen = choose(candidates, step.replica);
+  const chosen = choose(candidates, step.region === undefined ? step.replica : regionDatabaseName(ctx, step.region));
   const { replica } = chosen;
   const oldPrimary = ctx.router.current;
   const oldRunning = oldPrimary.localProcesses ? oldPrimary.localProcesses.serving() : await oldPrimary.isRunning().catch(() => false);
@@ -84,7 +84,7 @@ export async function promoteReplica(ctx: DrillContext, step: PromoteStep): Prom
 
   const output: Record<string, unknown> = {
     replica: replica.name,
-    chosenBy: step.replica ? 'named in the scenario' : 'most WAL received',
+    chosenBy: step.region !== undefined ? `the database of region ${step.region}` : step.replica ? 'named in the scenario' : 'most WAL received',
     candidates: candidates.map(({ replica: r, position, error }) =>
       position ? { name: r.name, inRecovery: position.inRecovery, receiveLsn: position.receiveLsn, replayLsn: position.replayLsn } : { name: r.name, error },
     ),
@@ -109,6 +109,13 @@ export async function promoteReplica(ctx: DrillContext, step: PromoteStep): Prom
   }
   debug('promoted %s at %s (timeline %d)', replica.name, lsn, timeline);
   return output;
+}
+
+/** The replica that is `ref`'s region's database (runbook: "promote the DR replica"). */
+function regionDatabaseName(ctx: DrillContext, ref: string): string {
+  const region = ctx.regions.find(ref);
+  if (!region) throw new InputError('REGION_UNKNOWN', `promote-replica names region ${ref}, which is none of primary, dr, ${ctx.regions.primary.name}, ${ctx.regions.dr.name}; name one of them`);
+  return region.database.name;
 }
 
 type Usable = Candidate & { position: StandbyPosition; timeline: number };

@@ -6,12 +6,25 @@ import { isRecord } from './schema-walk.js';
  * where targets.regions may be, and that the region a fault or a step names is one of its two.
  */
 export function regionsIssues(data: unknown): PathIssue[] {
-  if (!isRecord(data) || !isRecord(data.targets) || !isRecord(data.targets.regions)) return [];
+  if (!isRecord(data)) return [];
+  if (!isRecord(data.targets) || !isRecord(data.targets.regions)) return regionStepsWithoutRegions(data);
   const targets = data.targets;
   const regions = data.targets.regions;
   const issues: PathIssue[] = [];
   if (!isRecord(targets.postgres)) {
-    issues.push({ path: ['targets', 'regions'], anchor: 'key', message: "the regions' service runs against the drill's PostgreSQL: add targets.postgres (e.g. postgres: {provider: auto})" });
+    issues.push({ path: ['targets', 'regions'], anchor: 'key', message: "each region runs its own PostgreSQL (the primary and its streaming replica): add targets.postgres (e.g. postgres: {provider: native, replicas: 1})" });
+  } else {
+    const { postgres } = targets;
+    if (postgres.replicas !== 1) {
+      issues.push({
+        path: postgres.replicas === undefined ? ['targets', 'postgres'] : ['targets', 'postgres', 'replicas'],
+        anchor: postgres.replicas === undefined ? 'key' : 'value',
+        message: 'with targets.regions the primary lives in the primary region and one streaming replica in the DR region: set targets.postgres.replicas: 1',
+      });
+    }
+    if (postgres.provider !== undefined && postgres.provider !== 'native' && postgres.provider !== 'auto') {
+      issues.push({ path: ['targets', 'postgres', 'provider'], anchor: 'value', message: "only the native provider can put PostgreSQL on the regions' loopback ranges: set provider: native (or auto)" });
+    }
   }
   for (const other of ['service', 'kubernetes'] as const) {
     if (isRecord(targets[other])) {
@@ -32,5 +45,23 @@ export function regionsIssues(data: unknown): PathIssue[] {
   };
   check(data.faults, 'type', 'region', 'region-outage');
   check(data.recovery, 'step', 'to', 'dns-failover');
+  check(data.recovery, 'step', 'region', 'promote-replica');
+  if (Array.isArray(data.recovery)) {
+    data.recovery.forEach((item, i) => {
+      if (isRecord(item) && item.step === 'promote-replica' && item.region !== undefined && item.replica !== undefined) {
+        issues.push({ path: ['recovery', i, 'replica'], anchor: 'key', message: 'promote-replica names a region and a replica: keep one of them' });
+      }
+    });
+  }
   return issues;
+}
+
+/** A promote-replica addressed to a region in a scenario without targets.regions. */
+function regionStepsWithoutRegions(data: Record<string, unknown>): PathIssue[] {
+  if (!Array.isArray(data.recovery)) return [];
+  return data.recovery.flatMap((item, i) =>
+    isRecord(item) && item.step === 'promote-replica' && item.region !== undefined
+      ? [{ path: ['recovery', i, 'region'], anchor: 'key' as const, message: 'promote-replica names a region, but the scenario has no targets.regions; name a replica (replica: replica-1) or add targets.regions' }]
+      : [],
+  );
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { duration, WAIT } from './duration-schema.js';
 import { restoresService } from './restores-service.js';
-import { serviceVersion } from './service-schema.js';
+import { serviceLaunch, serviceProcessCounts } from './service-schema.js';
 import { needs } from './target-needs.js';
 
 /**
@@ -33,19 +33,12 @@ export const regionsTarget = z
     dr: region('us-east-1', '127.0.2.0/24').meta({ description: 'The disaster-recovery region: its processes run and wait for traffic' }),
     service: z
       .strictObject({
-        version: serviceVersion.default('4.4.0'),
-        replicas: z
-          .strictObject({
-            api: z.number().int().min(1).max(5).default(2),
-            worker: z.number().int().min(0).max(5).default(1),
-            scheduler: z.number().int().min(0).max(2).default(1),
-          })
-          .prefault({})
-          .meta({ description: 'Processes per mode in each region, each on its own address of the region\'s range' }),
-        readyTimeout: duration(WAIT).default(60_000).meta({ description: 'How long the processes may take to answer /health 200 at start' }),
+        ...serviceLaunch,
+        readyTimeout: serviceLaunch.readyTimeout.meta({ description: 'How long the processes may take to answer /health 200 at start' }),
+        replicas: z.strictObject(serviceProcessCounts).prefault({}).meta({ description: 'Processes per mode in each region, each on its own address of the region\'s range' }),
       })
       .prefault({})
-      .meta({ description: 'The built-in TrustStram service, in each region, against the drill\'s PostgreSQL (shared: in neither region in this slice)' }),
+      .meta({ description: 'The built-in TrustStram service, in each region, against its own region\'s PostgreSQL (the DR region\'s is the streaming replica: reads only until it is promoted)' }),
     dns: z
       .strictObject({
         zone: z
@@ -63,22 +56,29 @@ export const regionsTarget = z
   .refine((r) => r.primary.range !== r.dr.range, { message: 'each region needs its own loopback range', path: ['dr', 'range'] })
   .meta({
     description:
-      'Two regions on this machine (primary and DR), each running the service as plain processes on its own loopback range; clients reach the service by name, resolved through the drill\'s DNS server ' +
-      'from the Route 53 zone. Needs targets.postgres; not with targets.service or targets.kubernetes',
+      'Two regions on this machine (primary and DR), each running the service as plain processes and its PostgreSQL on its own loopback range (the primary in the primary region, ' +
+      'its streaming replica in the DR region); clients reach the service by name, resolved through the drill\'s DNS server from the Route 53 zone. ' +
+      'Needs targets.postgres (native provider, replicas: 1); not with targets.service or targets.kubernetes',
   });
 
 export type RegionsSpec = z.output<typeof regionsTarget>;
 
-const regionRef = z.string().meta({ description: 'primary, dr, or a region\'s name' });
+export const regionRef = z.string().meta({ description: 'primary, dr, or a region\'s name' });
 
 export const regionOutageFault = needs(
   z
     .strictObject({
       type: z.literal('region-outage'),
       region: regionRef.default('primary'),
-      mode: z.literal('kill').default('kill').meta({ description: 'kill: every service process of the region SIGKILLed (blackhole and partition: not yet)' }),
+      mode: z
+        .enum(['kill', 'blackhole'])
+        .default('kill')
+        .meta({
+          description:
+            'kill: every process of the region (service and PostgreSQL) SIGKILLed at once; blackhole: the same processes SIGSTOPped, so connections hang as behind a dead network (killed at teardown)',
+        }),
     })
-    .meta({ description: 'Runbook "Scenario 1: Complete Data Center Outage": the region is lost; T_fault once none of its addresses answers' }),
+    .meta({ description: 'Runbook "Scenario 1: Complete Data Center Outage": the region is lost, its PostgreSQL included; T_fault is the signal, confirmed once none of its API addresses answers' }),
   'regions',
 );
 

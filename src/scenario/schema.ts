@@ -7,7 +7,7 @@ import { restoresService } from './restores-service.js';
 import { loadSettings, performanceLimits, serviceComponent, serviceRestartStep, serviceTarget, smokeStep, verifyStep } from './service-schema.js';
 import { PROCEDURE_ID_PATTERN } from '../runbook/procedure-ids.js';
 import { credentialLeakFault, revocationLimit, revokeAllTokensStep } from './breach-schema.js';
-import { dnsFailoverStep, regionOutageFault, regionsTarget } from './regions-schema.js';
+import { dnsFailoverStep, regionOutageFault, regionRef, regionsTarget } from './regions-schema.js';
 
 /**
  * The scenario file format. This is the single source of truth: TypeScript types are inferred
@@ -344,9 +344,10 @@ export const recoveryStep = z.discriminatedUnion('step', [
   needs(z.strictObject({
     step: z.literal('promote-replica'),
     replica: z.string().optional().meta({ description: 'Replica to promote (default: the one that has received the most WAL)' }),
+    region: regionRef.optional().meta({ description: 'With targets.regions: promote the database of this region (dr, primary or a region\'s name) instead of naming a replica' }),
     ...stepBase,
   }).meta({
-    description: 'Runbook "Promote read replica to primary": pg_promote, wait until it takes writes; switch-workload then moves the application to it',
+    description: 'Runbook "Promote read replica to primary": pg_promote, wait until it takes writes; switch-workload (with regions: dns-failover) then moves the application to it',
   }), 'postgres', 'replica'),
   needs(z.strictObject({ step: z.literal('fence-old-primary'), ...stepBase }).meta({
     description: 'The failed primary must never take writes again: stopped, fenced as a standby with no upstream, proven by restarting it and trying a write',

@@ -25,19 +25,26 @@ export const serviceComponent = z
   .enum(['api', 'reader'])
   .meta({ description: 'api: the read/write API processes; reader: the read-only ones' });
 
+/** Processes per mode of the API, worker and scheduler: shared by targets.service and targets.regions (which adds no reader). */
+export const serviceProcessCounts = {
+  api: z.number().int().min(1).max(5).default(2),
+  worker: z.number().int().min(0).max(5).default(1),
+  scheduler: z.number().int().min(0).max(2).default(1),
+};
+
+/** The release and how long its processes may take to get healthy: shared by targets.service and targets.regions. */
+export const serviceLaunch = {
+  version: serviceVersion.default('4.4.0'),
+  readyTimeout: duration(WAIT).default(60_000).meta({ description: 'How long the processes may take to answer /health 200 at start and after a restart' }),
+};
+
 export const serviceTarget = z
   .strictObject({
-    version: serviceVersion.default('4.4.0'),
+    ...serviceLaunch,
     replicas: z
-      .strictObject({
-        api: z.number().int().min(1).max(5).default(2),
-        worker: z.number().int().min(0).max(5).default(1),
-        scheduler: z.number().int().min(0).max(2).default(1),
-        reader: z.number().int().min(0).max(5).default(1),
-      })
+      .strictObject({ ...serviceProcessCounts, reader: z.number().int().min(0).max(5).default(1) })
       .prefault({})
       .meta({ description: 'Processes per mode, each on its own loopback port' }),
-    readyTimeout: duration(WAIT).default(60_000).meta({ description: 'How long the processes may take to answer /health 200 at start and after a restart' }),
   })
   .meta({
     description:

@@ -35,6 +35,11 @@ export interface TargetEnvironment {
    * host address when it runs in pods there; absent: loopback (it runs beside the harness).
    */
   readonly appHost?: string;
+  /**
+   * The scenario's whole `targets`, for a kind whose placement another kind's settings decide
+   * (PostgreSQL's instances in the regions' ranges); filled in by provisionTargets.
+   */
+  readonly targets?: Scenario['targets'];
 }
 
 /**

@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Journal } from '../../src/engine/journal-types.js';
+import { readResources } from '../../src/engine/resource-ledger.js';
 import { listRunLedgers } from '../../src/engine/run-ledger.js';
+import { processesIn } from '../../src/targets/postgres/native-process.js';
 import { leftovers, readJournal, ROOT, runCli, runDirFrom } from './helpers.js';
 import { ownersGone, runAndKill } from './kill-helpers.js';
 
@@ -35,19 +37,68 @@ interface FailoverOutput {
   changeId: string;
 }
 
+/** A process's state letter (T: stopped) if it runs and is not a zombie; undefined otherwise. */
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state === 'Z' || state === 'X' ? undefined : state;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The service probes' failed samples after `t`, by the address the client resolved the name to. */
 function failedAddressesAfter(journal: Journal, t: number): string[] {
   return [...new Set(journal.probes.filter((p) => !p.ok && p.t > t).map((p) => /@(127\.\d+\.\d+\.\d+)/.exec(p.error ?? '')?.[1] ?? `unnamed: ${p.error}`))].sort();
 }
 
+/**
+ * The acknowledged writes that are not in the database the drill read back after recovery (the
+ * DR region's), counted here from the raw ledger (acks and rows read), not from the RPO judge.
+ */
+function missingWrites(journal: Journal): Journal['canary']['acks'] {
+  const rows = new Set((journal.canary.recovered?.rows ?? []).map((r) => `${r.epoch}:${r.id}`));
+  return journal.canary.acks.filter((a) => !rows.has(`${a.epoch}:${a.id}`));
+}
+
+const faultEvent = (journal: Journal) => journal.events.find((e) => e.kind === 'fault')!.data as { mode: string; processes: Array<{ name: string; pid: number }> };
+const stepOutput = (journal: Journal, name: string) => journal.steps.find((s) => s.name === name)?.output as Record<string, unknown> | undefined;
+
 describe('region loss and DNS failover (moto Route 53, the drill\'s DNS server, two regions of real processes)', () => {
   it('region-outage-dns-failover passes: clients follow the UPSERT once their cached answer expires, and that is in the RTO', async () => {
     const { code, output, journal, runDir } = await run(scenario('region-outage-dns-failover.yaml'));
     expect(code, output).toBe(0);
-    const regions = journal.events.find((e) => e.kind === 'regions')!.data as { serviceName: string; ttl: number; regions: Array<{ name: string; range: string; instances: Array<{ url: string }> }> };
+    const regions = journal.events.find((e) => e.kind === 'regions')!.data as {
+      serviceName: string;
+      ttl: number;
+      regions: Array<{ name: string; range: string; instances: Array<{ url: string }>; database: { name: string; host: string } }>;
+    };
     expect(regions.serviceName).toBe('api.truststream.drill.test.');
-    // Every listener of a region is in its own range.
+    // Every listener of a region is in its own range, its PostgreSQL included.
     for (const r of regions.regions) for (const i of r.instances) expect(i.url.startsWith(`http://${r.range.replace(/0\/24$/, '')}`), i.url).toBe(true);
+    expect(regions.regions.map((r) => [r.name, r.database.name, r.database.host])).toEqual([
+      ['us-west-2', 'primary', '127.0.1.40'],
+      ['us-east-1', 'replica-1', '127.0.2.40'],
+    ]);
+    // The region was lost with its database: the postmaster was among the processes killed.
+    expect(faultEvent(journal).processes.map((p) => p.name)).toEqual(expect.arrayContaining(['truststream-api-1', 'primary postmaster']));
+    // Runbook order: the DR region's replica promoted first, then the DNS failover, which makes it the application database.
+    expect(journal.steps.map((s) => s.name)).toEqual(['promote-replica', 'dns-failover']);
+    expect(stepOutput(journal, 'promote-replica')).toMatchObject({ replica: 'replica-1', chosenBy: 'the database of region dr', oldPrimary: 'primary', timeline: { before: 1, after: 2 } });
+    expect(stepOutput(journal, 'dns-failover')).toMatchObject({ database: { instance: 'replica-1' } });
+    // RPO and integrity are judged in the DR region's database.
+    expect(journal.canary.recovered?.instance).toBe('replica-1');
+    expect(journal.integrity?.instance).toBe('replica-1');
+    // Asynchronous replication: what is lost is measured, not assumed. The judge's count equals the
+    // ledger's own, and the old primary's WAL, read offline, agrees (no WAL lost: no write lost).
+    const missing = missingWrites(journal);
+    expect(journal.measurements.lostWrites).toBe(missing.length);
+    expect(journal.measurements.rpoMs).toBeDefined();
+    if (missing.length > 0) expect(journal.measurements.rpoMs!).toBeGreaterThan(0);
+    expect(typeof journal.measurements.walBytesLost).toBe('number');
+    if (journal.measurements.walBytesLost === 0) expect(missing).toEqual([]);
+    expect(verdict(journal, 'rpo')?.status).toBe('passed');
 
     const step = journal.steps.find((s) => s.name === 'dns-failover')!;
     const out = step.output as unknown as FailoverOutput;
@@ -62,6 +113,66 @@ describe('region loss and DNS failover (moto Route 53, the drill\'s DNS server, 
     expect(restoredAt).toBeGreaterThanOrEqual(step.end!.t);
     expect(verdict(journal, 'rto')?.status).toBe('passed');
     expect(journal.components.moto).toBe('5.2.1');
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
+  it('region-failover-lagging-replica fails on RPO: the DR region lacks 5 s of acknowledged writes, and they are named', async () => {
+    const { code, output, journal, runDir } = await run(scenario('region-failover-lagging-replica.yaml'));
+    expect(code, output).toBe(1);
+    expect(verdict(journal, 'rpo')?.status).toBe('failed');
+    expect(verdict(journal, 'recovery-steps')?.status).toBe('passed');
+    expect(journal.canary.recovered?.instance).toBe('replica-1');
+    // Counted from the ledger, not from the judge: acknowledged by the primary region's API, absent in the promoted DR database.
+    const missing = missingWrites(journal);
+    const tFault = journal.marks.tFault!.t;
+    expect(missing.length).toBeGreaterThan(10);
+    // Every lost write was acknowledged before the region died, and together they cover the 5 s hold.
+    for (const ack of missing) expect(ack.tAck).toBeLessThan(tFault);
+    const span = Math.max(...missing.map((a) => a.tAck)) - Math.min(...missing.map((a) => a.tAck));
+    expect(span).toBeGreaterThan(4000);
+    // The RPO is no better than what is really missing: at least the span of the lost writes.
+    expect(journal.measurements.rpoMs!).toBeGreaterThanOrEqual(span);
+    expect(journal.measurements.lostWrites).toBe(missing.length);
+    // The verdict names them (ids of the lost range) and the old primary's WAL shows bytes the DR region never got.
+    const ids = missing.map((a) => a.id);
+    expect(verdict(journal, 'rpo')?.message).toContain(`${missing.length} acknowledged writes lost (ids ${Math.min(...ids)}-${Math.max(...ids)}`);
+    expect(journal.measurements.walBytesLost!).toBeGreaterThan(0);
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
+  it('region-dns-before-promotion fails on smoke: reads pass in the DR region, its unpromoted database refuses the user journey', async () => {
+    const { code, output, journal, runDir } = await run(scenario('region-dns-before-promotion.yaml'));
+    expect(code, output).toBe(1);
+    expect(journal.steps.map((s) => s.name)).toEqual(['dns-failover']);
+    // Everything that only reads passes: that is why the negative control matters.
+    expect(verdict(journal, 'rto')?.status).toBe('passed');
+    expect(verdict(journal, 'recovery-steps')?.status).toBe('passed');
+    expect(verdict(journal, 'smoke')?.status).toBe('failed');
+    expect(verdict(journal, 'smoke')?.message).toMatch(/POST \/api\/transfers on api\.truststream\.drill\.test@127\.0\.2\.\d: HTTP 503 read_only/);
+    // No write acknowledged after the failover: the API canary's writes were refused in the DR region.
+    const failoverEnd = journal.steps[0]!.end!.t;
+    expect(journal.canary.acks.filter((a) => a.tAck > failoverEnd)).toEqual([]);
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
+  it('region-blackhole-dns-failover passes: the frozen region hangs its clients (timeouts, not refusals) until the failover', async () => {
+    const { code, output, journal, runDir } = await run(scenario('region-blackhole-dns-failover.yaml'));
+    expect(code, output).toBe(0);
+    const fault = faultEvent(journal);
+    expect(fault.mode).toBe('blackhole');
+    expect(fault.processes.map((p) => p.name)).toEqual(expect.arrayContaining(['truststream-api-1', 'primary postmaster', 'primary backend']));
+    const tFault = journal.marks.tFault!.t;
+    const failed = journal.probes.filter((p) => !p.ok && p.t > tFault);
+    expect(failed.length).toBeGreaterThan(0);
+    // Nothing refused the connection: a frozen process's socket still accepts, nobody answers.
+    expect(failed.every((p) => /timed out/.test(p.error ?? '')), failed.map((p) => p.error).join('; ')).toBe(true);
+    expect(stepOutput(journal, 'promote-replica')).toMatchObject({ replica: 'replica-1', timeline: { after: 2 } });
+    // The frozen primary still "runs": promote-replica says so instead of reading its WAL.
+    expect(journal.events.some((e) => e.kind === 'split-brain-risk')).toBe(true);
+    expect(verdict(journal, 'rpo')?.status).toBe('passed');
+    expect(journal.measurements.lostWrites).toBe(missingWrites(journal).length);
+    // Teardown killed the frozen processes: none is left stopped (leftovers: none of the run's is alive).
+    for (const p of fault.processes) expect(processState(p.pid), `${p.name} ${p.pid}`).not.toBe('T');
     expect(leftovers(runDir)).toEqual([]);
   });
 
@@ -86,9 +197,9 @@ describe('region loss and DNS failover (moto Route 53, the drill\'s DNS server, 
     expect(journal.steps.find((s) => s.name === 'dns-failover')!.output).toMatchObject({ region: 'us-west-2', record: { to: ['127.0.1.1', '127.0.1.2'] } });
   });
 
-  it('kill -9 of the drill after the outage: drill cleanup removes moto, both regions\' processes and their directories', async () => {
+  it('kill -9 of the drill after a blackhole outage: drill cleanup removes moto, both regions\' processes (the frozen ones too), their databases and directories', async () => {
     const killed = await runAndKill({
-      scenario: scenario('region-outage-dns-failover.yaml'),
+      scenario: scenario('region-blackhole-dns-failover.yaml'),
       reportsDir,
       env,
       groups: 'cli-and-drill',
@@ -99,10 +210,17 @@ describe('region loss and DNS failover (moto Route 53, the drill\'s DNS server, 
     const recorded = readFileSync(path.join(killed.runDir, 'resources.jsonl'), 'utf8');
     expect(recorded).toMatch(/"name":"moto-server"/);
     expect(recorded).toMatch(/drill-moto-/);
+    // The primary region is frozen: its PostgreSQL (a daemon, outside the killed process group) is
+    // stopped, not gone, when cleanup starts.
+    const dataDirs = readResources(path.join(killed.runDir, 'resources.jsonl')).flatMap((r) => (r.kind === 'pg-data-dir' ? [r.path] : []));
+    const frozen = dataDirs.flatMap((dir) => processesIn(dir)).filter((pid) => processState(pid) === 'T');
+    expect(frozen.length).toBeGreaterThan(0);
     const cleanup = await runCli(['cleanup'], { env });
     expect(cleanup.code, cleanup.stdout + cleanup.stderr).toBe(0);
     expect(cleanup.stdout).toContain(`run ${killed.runId}`);
     expect(leftovers(killed.runDir)).toEqual([]);
     expect(existsSync(killed.ledgerFile)).toBe(false);
+    for (const pid of frozen) expect(processState(pid), `pid ${pid}`).not.toBe('T');
+    expect(dataDirs.flatMap((dir) => processesIn(dir))).toEqual([]);
   });
 });

@@ -43,6 +43,8 @@ export async function stopRecordedProcess(pid: number, match: string, graceMs = 
     }
   };
   signal('SIGTERM');
+  // A stopped process (a region frozen by region-outage blackhole) handles its SIGTERM only once continued.
+  signal('SIGCONT');
   const deadline = Date.now() + graceMs;
   while (alive() && Date.now() < deadline) await sleep(100);
   if (alive()) {

@@ -32,6 +32,13 @@ export interface NativeDeploymentOptions {
    * on the network's host address, and accept (password) connections from `clients` (the drill range).
    */
   hostAddress?: { address: string; clients: string };
+  /**
+   * Where an instance listens, by its name (`primary`, `replica-1`): a loopback address other than
+   * 127.0.0.1 (a region's range, src/targets/regions/database-placement.ts); undefined: 127.0.0.1.
+   * A placed instance archives its WAL also while it is a standby (`archive_mode = always`): each
+   * region keeps its own archive.
+   */
+  placement?: (instance: string) => string | undefined;
 }
 
 /** The method of every pg_hba.conf rule of a drill instance: no trust, over TCP or the socket. */
@@ -120,13 +127,15 @@ export class NativeWorkspace {
     }
     const dataDir = path.join(home, 'data');
     const { runAs, binaries } = this;
+    const host = this.options.placement?.(name) ?? '127.0.0.1';
     this.options.ledger.record({ kind: 'pg-data-dir', path: dataDir, bindir: binaries.bindir, uid: runAs?.uid, gid: runAs?.gid });
     const instance = new NativeInstance({
       name,
       dataDir,
       socketDir: path.join(home, 'sock'),
       logFile: path.join(home, 'server.log'),
-      port: await freeLoopbackPort(),
+      host,
+      port: await freeLoopbackPort(host),
       password: this.password,
       binaries,
       runAs,
@@ -151,12 +160,13 @@ export class NativeWorkspace {
 
   baseSettings(instance: NativeInstance): Record<string, string | number> {
     const archive = this.archiveOf(instance.name);
+    const host = instance.connection.host;
     return {
-      listen_addresses: this.options.hostAddress ? `127.0.0.1,${this.options.hostAddress.address}` : '127.0.0.1',
+      listen_addresses: this.options.hostAddress ? `${host},${this.options.hostAddress.address}` : host,
       port: instance.connection.port,
       unix_socket_directories: path.join(path.dirname(instance.dataDir), 'sock'),
       wal_level: 'replica',
-      archive_mode: 'on',
+      archive_mode: host === '127.0.0.1' ? 'on' : 'always',
       archive_command: `test ! -f '${archive}/%f' && cp '%p' '${archive}/%f'`,
       max_wal_senders: 10,
       shared_buffers: '32MB',

@@ -17,6 +17,8 @@ export interface NativeInstanceOptions {
   socketDir: string;
   logFile: string;
   port: number;
+  /** The loopback address it listens on and is reached at (default 127.0.0.1; a region's database: an address of the region's range). */
+  host?: string;
   /** The password of the `postgres` role (SCRAM over TCP; src/targets/postgres/native-deployment.ts). */
   password: string;
   binaries: PostgresBinaries;
@@ -34,7 +36,7 @@ export class NativeInstance implements PgInstance {
   };
 
   constructor(private readonly options: NativeInstanceOptions) {
-    this.connection = { host: '127.0.0.1', port: options.port, user: 'postgres', database: 'postgres', password: options.password };
+    this.connection = { host: options.host ?? '127.0.0.1', port: options.port, user: 'postgres', database: 'postgres', password: options.password };
     this.dataDirectory = new LocalDataDirectory(options.dataDir, options.binaries, options.runAs);
   }
 

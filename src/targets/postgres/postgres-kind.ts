@@ -1,5 +1,6 @@
 import { DatabaseRouter } from '../../workload/database-router.js';
 import { GUARD_CIDR } from '../network/layout.js';
+import { databasePlacement } from '../regions/database-placement.js';
 import type { TargetKind } from '../target-kind.js';
 import { provisionPostgres } from './provision-postgres.js';
 
@@ -21,6 +22,8 @@ export const postgresKind: TargetKind<'postgres'> = {
       recorder: env.recorder,
       // Pods in the drill network reach it at the network's host address, from the network's addresses only.
       ...(env.appHost ? { hostAddress: { address: env.appHost, clients: GUARD_CIDR } } : {}),
+      // With regions, the primary and its replica each live in their region (its loopback range).
+      ...(env.targets?.regions ? { placement: databasePlacement(env.targets.regions) } : {}),
     });
     return { pg, router: new DatabaseRouter(pg.primary) };
   },

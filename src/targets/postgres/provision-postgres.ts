@@ -19,6 +19,8 @@ export interface ProvisionOptions {
   recorder: JournalRecorder;
   /** The drill network's host address, when the system under drill runs in pods there (src/targets/network). */
   hostAddress?: NativeDeploymentOptions['hostAddress'];
+  /** Where each instance listens (targets.regions: the primary and the replica in their regions' ranges); native provider only. */
+  placement?: NativeDeploymentOptions['placement'];
 }
 
 type PostgresSpec = NonNullable<Scenario['targets']['postgres']>;
@@ -37,12 +39,19 @@ export async function provisionPostgres(spec: PostgresSpec, options: ProvisionOp
         'set targets.postgres.drillTarget: true, and mark the server itself (see the README, "External PostgreSQL"). Nothing was touched.',
     );
   }
+  if (options.placement && provider.name !== 'native') {
+    throw new EnvironmentError(
+      'REGIONS_NEED_NATIVE_POSTGRES',
+      `targets.regions puts the primary and its replica on the regions' loopback ranges, which only the native provider can do (chosen: ${provider.name}, ${provider.why}); ` +
+        'set targets.postgres.provider: native and install PostgreSQL (npm run setup)',
+    );
+  }
   let created: PostgresDeployment | undefined;
   options.teardown.push('remove PostgreSQL deployment', async () => {
     await created?.dispose();
   });
   // Passwords the deployment generates are registered with the run's Redactor as they are made.
-  const base = { runId: options.runId, clock: options.clock, ledger: options.ledger, secrets: options.recorder.secrets, ...(options.hostAddress ? { hostAddress: options.hostAddress } : {}) };
+  const base = { runId: options.runId, clock: options.clock, ledger: options.ledger, secrets: options.recorder.secrets, ...(options.hostAddress ? { hostAddress: options.hostAddress } : {}), ...(options.placement ? { placement: options.placement } : {}) };
   const deployment = await createDeployment(provider.name, spec, base, (d) => (created = d));
   // A server the drill did not create proves it is a drill target before anything is written to it.
   await deployment.confirmDrillTarget?.();

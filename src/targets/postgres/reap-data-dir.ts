@@ -33,12 +33,16 @@ function serverProcesses(dataDir: string): number[] {
   return processesIn(dataDir).filter(isPostgresPid);
 }
 
-function kill(pid: number): void {
+function signal(pid: number, name: NodeJS.Signals): void {
   try {
-    process.kill(pid, 'SIGKILL');
+    process.kill(pid, name);
   } catch {
     /* already gone */
   }
+}
+
+function kill(pid: number): void {
+  signal(pid, 'SIGKILL');
 }
 
 /** Stops whatever PostgreSQL still runs on a data directory a drill created (the directory itself goes with its temp dir). */
@@ -46,6 +50,8 @@ export async function reapPostgresDataDir(r: Extract<Resource, { kind: 'pg-data-
   const what = `postgres ${r.path}`;
   const postmaster = postmasterOf(r.path);
   if (postmaster === undefined && serverProcesses(r.path).length === 0) return ABSENT;
+  // A server frozen by region-outage blackhole (SIGSTOP) would not act on pg_ctl's signal.
+  for (const pid of [...(postmaster === undefined ? [] : [postmaster]), ...serverProcesses(r.path)]) signal(pid, 'SIGCONT');
   if (postmaster !== undefined) {
     debug('stopping leftover PostgreSQL in %s (pid %d)', r.path, postmaster);
     await runCommand(path.join(r.bindir, 'pg_ctl'), ['-D', r.path, 'stop', '-m', 'immediate', '-w', '-t', '20'], {

@@ -4,7 +4,7 @@ import { EnvironmentError } from '../../engine/errors.js';
 import type { RegionsSpec } from '../../scenario/schema.js';
 import { redactFilesUnder } from '../../report/redact-files.js';
 import type { TargetEnvironment } from '../target-kind.js';
-import type { ConnectionInfo } from '../postgres/types.js';
+import type { ConnectionInfo, PgInstance } from '../postgres/types.js';
 import { PlainService } from '../service/plain-service.js';
 import { createServiceCredentials } from '../service/service-credentials.js';
 import { CachingResolver, queryNow } from './caching-resolver.js';
@@ -17,14 +17,24 @@ import { findRegion, type Region, type RegionSet } from './types.js';
 
 const debug = createDebug('drill:regions');
 
+/** Each region's PostgreSQL, already placed on its range by targets.postgres (database-placement.ts). */
+export interface RegionDatabases {
+  primary: PgInstance;
+  dr: PgInstance;
+  /** The application database now (the router's): the API token is created there, and revoked where it is at teardown. */
+  application: () => ConnectionInfo;
+}
+
 /**
  * Stands up two regions on this machine: the embedded Route 53 API (moto) with a hosted zone of
  * the drill's, the drill's DNS server answering from it, and the service's processes in each
- * region on the region's loopback range, against the drill's PostgreSQL (shared by both regions in
- * this slice: it lives in neither). The service record points at the primary region's API
- * addresses. Each piece's undo is pushed before it exists.
+ * region on the region's loopback range, each against its own region's PostgreSQL: the primary
+ * region's against the primary, the DR region's against the streaming replica (a warm standby
+ * service: /health and reads answer, writes are refused by PostgreSQL until the replica is
+ * promoted; the same connections then take writes, no restart). The service record points at the
+ * primary region's API addresses. Each piece's undo is pushed before it exists.
  */
-export async function provisionRegions(spec: RegionsSpec, env: TargetEnvironment, database: () => ConnectionInfo): Promise<{ regions: RegionSet; service: RegionalService }> {
+export async function provisionRegions(spec: RegionsSpec, env: TargetEnvironment, databases: RegionDatabases): Promise<{ regions: RegionSet; service: RegionalService }> {
   const { recorder, teardown } = env;
   const replicas = { ...spec.service.replicas, reader: 0 };
   const serviceName = absoluteName(`${spec.dns.record}.${spec.dns.zone}`);
@@ -42,7 +52,9 @@ export async function provisionRegions(spec: RegionsSpec, env: TargetEnvironment
   const dns = await DnsServer.start(zone);
   teardown.push("stop the drill's DNS server", async () => dns.stop());
 
-  const { tokenName, token } = await createServiceCredentials({ runId: env.runId, database, reader: false, recorder, teardown });
+  const drillDatabase = (instance: PgInstance) => ({ ...instance.connection, database: 'drill' });
+  // Created on the primary (the application database at the start): it reaches the DR region's database by replication.
+  const { tokenName, token } = await createServiceCredentials({ runId: env.runId, database: databases.application, reader: false, recorder, teardown });
   const port = await commonFreePort([...regionAddresses(spec.primary.range, replicas), ...regionAddresses(spec.dr.range, replicas)]);
   const started: Array<{ name: string; role: 'primary' | 'dr'; range: string; service: PlainService }> = [];
   const logRoot = env.runDir ? path.join(env.runDir, 'service-logs') : undefined;
@@ -61,7 +73,7 @@ export async function provisionRegions(spec: RegionsSpec, env: TargetEnvironment
           ledger: env.ledger,
           version: spec.service.version,
           replicas,
-          database: database(),
+          database: drillDatabase(databases[role]),
           token,
           tokenName,
           readyTimeoutMs: spec.service.readyTimeout,
@@ -77,7 +89,7 @@ export async function provisionRegions(spec: RegionsSpec, env: TargetEnvironment
   );
   const region = (role: 'primary' | 'dr'): Region => {
     const r = started.find((s) => s.role === role)!;
-    return { name: r.name, role, range: r.range, apiAddresses: Array.from({ length: replicas.api }, (_, i) => regionAddress(r.range, 'api', i + 1)), processes: r.service };
+    return { name: r.name, role, range: r.range, apiAddresses: Array.from({ length: replicas.api }, (_, i) => regionAddress(r.range, 'api', i + 1)), processes: r.service, database: databases[role] };
   };
   const regions = { primary: region('primary'), dr: region('dr') };
 
@@ -99,7 +111,13 @@ export async function provisionRegions(spec: RegionsSpec, env: TargetEnvironment
     ttl: spec.dns.ttl,
     zone: { id: zone.id, name: zone.name },
     dnsServer: dns.address,
-    regions: ordered.map((r) => ({ name: r.name, role: r.role, range: r.range, instances: r.service.instances() })),
+    regions: ordered.map((r) => ({
+      name: r.name,
+      role: r.role,
+      range: r.range,
+      instances: r.service.instances(),
+      database: { name: databases[r.role].name, host: databases[r.role].connection.host, port: databases[r.role].connection.port },
+    })),
   });
   debug('regions ready: %s', service.description);
   const set: RegionSet = { ...regions, serviceName, port, zone, dnsServer: dns.address, find: (ref) => findRegion(regions, ref) };

@@ -52,3 +52,8 @@ export async function commonFreePort(hosts: readonly string[], attempts = 20): P
   }
   throw new EnvironmentError('REGION_PORT_BUSY', `no port was free on every region address (${hosts.length} addresses, ${attempts} tries); free some loopback ports and run again`);
 }
+
+/** The address a region's PostgreSQL listens on (the primary in the primary region, the replica in the DR region): `.40` of its range. */
+export function regionDatabaseAddress(range: string): string {
+  return `${prefixOf(range)}40`;
+}

@@ -1,3 +1,4 @@
+import type { PgInstance } from '../postgres/types.js';
 import type { ARecord } from './route53-zone.js';
 
 /** A region's part of the service: what the region-outage fault acts on. */
@@ -16,6 +17,13 @@ export interface Region {
   /** The addresses its API processes listen on: what the service record points at when it serves. */
   readonly apiAddresses: readonly string[];
   readonly processes: RegionProcesses;
+  /**
+   * The region's PostgreSQL: the primary in the primary region, the streaming replica in the DR
+   * region (the instance its service processes connect to). A region outage takes it down with
+   * the service; `promote-replica` with `region:` promotes it; `dns-failover` makes it the
+   * application database.
+   */
+  readonly database: PgInstance;
 }
 
 /** The Route 53 side of the drill: what the dns-failover step changes and waits for. */
