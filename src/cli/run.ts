@@ -14,12 +14,17 @@ import { scenarioRedactor, type Redactor } from '../report/redactor.js';
 import { formatDuration, formatDurationBound } from '../scenario/duration.js';
 import { loadScenarioFiles, type LoadedScenario } from '../scenario/loader.js';
 import { readRunbook } from '../runbook/read-runbook.js';
+import { countByStatus, entryFromJournal, entryWithoutJournal, notRunEntry, type SuiteEntry, type SuiteSummary } from '../report/suite-summary.js';
+import { summaryTable } from '../report/summary-table.js';
+import { describeSelection, selectedByTags, type TagSelection } from '../scenario/select-by-tags.js';
+import { expandScenarioArgs } from './scenario-args.js';
+import { prepareJunitFile, writeSuiteOutputs } from './suite-output.js';
 import { runbookRecord } from '../runbook/runbook-record.js';
 import { identify } from '../targets/process/process-identity.js';
 import { reapBeforeRun } from './cleanup.js';
 import { startDrillProcess, type DrillProcess } from './drill-process.js';
 import { drillNetworkPlan } from '../engine/drill-network-plan.js';
-import { asDrillError } from '../engine/errors.js';
+import { asDrillError, InputError } from '../engine/errors.js';
 import { ResourceLedger } from '../engine/resource-ledger.js';
 import { DrillNetwork, enterNetwork } from '../targets/network/drill-network.js';
 import { GUARD_CIDR, networkName } from '../targets/network/layout.js';
@@ -34,36 +39,81 @@ export interface RunOptions {
   runbook?: string;
   /** The evidence key variables, taken out of the environment at CLI start. */
   evidenceKeys: EvidenceKeyEnv;
+  /** `--tag`/`--exclude-tag`: which of the given scenarios run. */
+  selection?: TagSelection;
+  /** `--fail-fast`: stop after the first drill that does not pass; the rest are reported as not run. */
+  failFast?: boolean;
+  /** `--junit FILE`: JUnit XML of the drills, written at the end. */
+  junit?: string;
 }
 
-/** `drill run`: validate everything first (exit 2, nothing started), then one drill at a time. */
-export async function runCommand(files: string[], options: RunOptions): Promise<number> {
+/** `drill run`: validate everything first (exit 2, nothing started), then one drill at a time, then the summary. */
+export async function runCommand(args: string[], options: RunOptions): Promise<number> {
+  const startedAt = new Date().toISOString();
+  const selection: TagSelection = options.selection ?? { tags: [], excludeTags: [] };
   const runbook = options.runbook === undefined ? undefined : await readRunbook(options.runbook);
-  const loaded = await loadScenarioFiles(files, runbook ? { runbook } : {});
-  // Both are input (exit 2): the key is checked first, so a refused key creates nothing, not even the reports directory.
+  const files = await expandScenarioArgs(args);
+  // Every file given is validated, selected or not: a broken scenario in the gate's directory is bad input.
+  const loaded = (await loadScenarioFiles(files, runbook ? { runbook } : {})).filter((l) => selectedByTags(l.scenario.tags, selection));
+  if (loaded.length === 0) {
+    throw new InputError('NO_SCENARIOS_SELECTED', `no scenario of ${args.join(' ')} is selected by ${describeSelection(selection)}; check the tags (npx drill list shows them). Nothing was started.`);
+  }
+  // All are input (exit 2): the key is checked first, so a refused key creates nothing, not even the reports directory.
   const signingKey = await signingKeyFromEnv(options.evidenceKeys);
+  const junitFile = options.junit === undefined ? undefined : await prepareJunitFile(options.junit);
   const reportsDir = await prepareReportsDir(options.reportsDir);
   const writeRunEvidence = (dir: string) => writeEvidence(dir, signingKey ? { signingKey } : {});
   // What killed drills left (on this machine, any run) goes before a new drill starts beside it.
   await reapBeforeRun(writeRunEvidence);
-  const statuses: RunStatus[] = [];
+  const entries: SuiteEntry[] = [];
   const interrupts = new InterruptHandler();
   try {
-    for (const scenario of loaded) {
+    for (const [i, scenario] of loaded.entries()) {
       // A Ctrl-C that came after the last drill ended still stops the run.
-      if (interrupts.requested) {
-        statuses.push('interrupted');
+      const stopBecause = interrupts.requested ? 'interrupted (Ctrl-C/SIGTERM) before it started' : options.failFast ? failFastReason(entries) : undefined;
+      if (stopBecause) {
+        entries.push(...loaded.slice(i).map((l) => notRunEntry(l.scenario.name, shownPath(l.file), stopBecause)));
         break;
       }
       const record = runbook ? runbookRecord(runbook, scenario.scenario) : undefined;
-      const status = await runOne(scenario, { ...options, reportsDir }, signingKey, interrupts, record);
-      statuses.push(status);
-      if (status === 'interrupted') break;
+      entries.push(await runOne(scenario, { ...options, reportsDir }, signingKey, interrupts, record));
     }
   } finally {
     interrupts.dispose();
   }
-  return exitCodeFor(worstStatus(statuses));
+  // An interruption between drills is one too: the run stopped because of it.
+  const statuses = [...entries.map((e) => e.status).filter((s): s is RunStatus => s !== 'not-run'), ...(interrupts.requested ? ['interrupted' as const] : [])];
+  const exitCode = exitCodeFor(worstStatus(statuses));
+  const summary: SuiteSummary = {
+    summaryVersion: 1,
+    startedAt,
+    endedAt: new Date().toISOString(),
+    exitCode,
+    selection: { tags: [...selection.tags], excludeTags: [...selection.excludeTags], failFast: options.failFast ?? false },
+    counts: countByStatus(entries),
+    drills: entries,
+  };
+  console.log(`\n${summaryTable(summary)}`);
+  try {
+    const written = await writeSuiteOutputs(summary, reportsDir, junitFile);
+    console.log(`summary: ${written.map((f) => shownPath(f)).join(', ')}`);
+  } catch (error) {
+    // The drills' verdicts stand; a gate without its summary file still must not pass silently.
+    console.error(`drill: could not write the summary (${(error as Error).message}); check the disk and --junit/--reports-dir`);
+    return Math.max(exitCode, exitCodeFor('environment-error'));
+  }
+  return exitCode;
+}
+
+function failFastReason(entries: readonly SuiteEntry[]): string | undefined {
+  const first = entries.find((e) => e.status !== 'passed' && e.status !== 'not-run');
+  return first ? `--fail-fast: ${first.scenario} ended ${first.status}` : undefined;
+}
+
+/** As the user would type it: relative below the working directory, absolute elsewhere. */
+function shownPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
 }
 
 async function runOne(
@@ -72,10 +122,12 @@ async function runOne(
   signingKey: SigningKey | undefined,
   interrupts: InterruptHandler,
   runbook: RunbookRecord | undefined,
-): Promise<RunStatus> {
+): Promise<SuiteEntry> {
+  const started = performance.now();
   const name = loaded.scenario.name;
   const runId = newRunId(options.reportsDir, name);
   const runDir = path.resolve(options.reportsDir, runId);
+  const facts = () => ({ scenario: name, file: shownPath(loaded.file), runId, runDir, durationMs: Math.ceil(performance.now() - started) });
   await mkdir(runDir, { recursive: true }).catch((error: unknown) => {
     throw reportsDirError(error, path.join(options.reportsDir, runId));
   });
@@ -100,7 +152,8 @@ async function runOne(
     } catch (error) {
       const e = asDrillError(error);
       complain(`drill ${name}: ${e.message}`);
-      return e.kind === 'input' ? 'invalid-input' : 'environment-error';
+      const status: RunStatus = e.kind === 'input' ? 'invalid-input' : 'environment-error';
+      return entryWithoutJournal(facts(), status, exitCodeFor(status), { code: e.code, message: redactor.redact(e.message) });
     }
   }
   const networkName_ = network?.name ?? (networkPlan.how === 'join' ? networkPlan.name : undefined);
@@ -148,14 +201,15 @@ async function runOne(
     complain(tail(files.runnerLog));
     complain(`See ${files.runnerLog}; run with DEBUG=drill:* for detail.`);
     finished();
-    return status;
+    const why = `the drill process ended (${exit.signal ?? `exit ${exit.code}`}) without writing a journal; see ${files.runnerLog}`;
+    return entryWithoutJournal(facts(), status, exitCodeFor(status), { code: status === 'interrupted' ? 'INTERRUPTED' : 'NO_JOURNAL', message: redactor.redact(why) });
   }
   const journal = JSON.parse(readFileSync(files.journal, 'utf8')) as Journal;
   // Last: the manifest covers every file of the run dir, so nothing may be written there after it.
   await writeEvidence(runDir, { redactor, ...(signingKey ? { signingKey } : {}) });
   finished();
   printSummary(journal, runDir, signingKey, say);
-  return journal.status ?? 'environment-error';
+  return entryFromJournal(journal, facts(), exitCodeFor(journal.status ?? 'environment-error'));
 }
 
 /** How long a drill worker may outlive its vitest before its leftovers are left to `drill cleanup`. */
