@@ -28,6 +28,7 @@ import { asDrillError, InputError } from '../engine/errors.js';
 import { ResourceLedger } from '../engine/resource-ledger.js';
 import { DrillNetwork, enterNetwork } from '../targets/network/drill-network.js';
 import { GUARD_CIDR, networkName } from '../targets/network/layout.js';
+import { printError } from './output.js';
 import { ProgressPrinter } from './progress-printer.js';
 import { prepareReportsDir, reportsDirError } from './reports-dir.js';
 import { newRunId } from './run-id.js';
@@ -76,7 +77,17 @@ export async function runCommand(args: string[], options: RunOptions): Promise<n
         break;
       }
       const record = runbook ? runbookRecord(runbook, scenario.scenario) : undefined;
-      entries.push(await runOne(scenario, { ...options, reportsDir }, signingKey, interrupts, record));
+      const started = performance.now();
+      entries.push(
+        await runOne(scenario, { ...options, reportsDir }, signingKey, interrupts, record).catch((error: unknown) => {
+          // One drill the CLI could not run (its run dir, its evidence) does not hide the others' verdicts.
+          printError(error);
+          const e = asDrillError(error);
+          const status: RunStatus = e.kind === 'input' ? 'invalid-input' : e.kind === 'interrupted' ? 'interrupted' : 'environment-error';
+          const facts = { scenario: scenario.scenario.name, file: shownPath(scenario.file), durationMs: Math.ceil(performance.now() - started) };
+          return entryWithoutJournal(facts, status, exitCodeFor(status), { code: e.code, message: e.message });
+        }),
+      );
     }
   } finally {
     interrupts.dispose();

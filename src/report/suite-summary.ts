@@ -72,8 +72,8 @@ export function entryFromJournal(journal: Journal, facts: DrillFacts, exitCode: 
   };
 }
 
-/** A drill that ended without a journal (its process died, its network could not be made). */
-export function entryWithoutJournal(facts: DrillFacts, status: RunStatus, exitCode: number, error: { code: string; message: string }): SuiteEntry {
+/** A drill that ended without a journal (its process died, its network or run dir could not be made). */
+export function entryWithoutJournal(facts: Omit<DrillFacts, 'runId' | 'runDir'> & Partial<DrillFacts>, status: RunStatus, exitCode: number, error: { code: string; message: string }): SuiteEntry {
   return { ...facts, status, exitCode, rto: { verdict: 'not-judged' }, rpo: { verdict: 'not-judged' }, integrity: 'not-judged', failedChecks: [], error };
 }
 
