@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { HARNESS_VERSION } from './engine/harness-version.js';
 import { keygenCommand, listCommand, reportCommand, validateCommand, verifyEvidenceCommand } from './cli/commands.js';
 import { cleanupCommand } from './cli/cleanup.js';
@@ -21,6 +21,12 @@ interface RunFlags {
   excludeTag: string[];
   failFast: boolean;
   junit?: string;
+  parallel: number;
+}
+
+function drillCount(value: string): number {
+  if (!/^[1-9]\d{0,2}$/.test(value)) throw new InvalidArgumentError('give a whole number of drills to run at once, from 1 (the default: one at a time) to 999.');
+  return Number(value);
 }
 
 /** A repeatable option's values, in the order given. */
@@ -51,6 +57,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--tag <tag>', 'run only scenarios carrying this tag (repeatable: any of them)', collect, [])
     .option('--exclude-tag <tag>', 'skip scenarios carrying this tag (repeatable); a CI gate excludes negative-control', collect, [])
     .option('--fail-fast', 'stop after the first drill that fails or errors; the rest are reported as not run', false)
+    .option('--parallel <n>', 'run up to n drills at once (Kubernetes drills still run alone)', drillCount, 1)
     .option('--junit <file>', 'also write JUnit XML: one testcase per drill (failed checks as failures, environment errors as errors)')
     .option('--confirm-data-loss', 'allow runbook steps that discard data (restore-base-backup)', false)
     .option('--runbook <file.md>', 'the runbook the scenarios follow: their `runbook:` and `covers:` are checked against it, and each journal records the text of its procedures (for `drill coverage`)', process.env[RUNBOOK_ENV] || undefined)

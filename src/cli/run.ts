@@ -19,6 +19,7 @@ import { summaryTable } from '../report/summary-table.js';
 import { describeSelection, selectedByTags, type TagSelection } from '../scenario/select-by-tags.js';
 import { expandScenarioArgs } from './scenario-args.js';
 import { prepareJunitFile, writeSuiteOutputs } from './suite-output.js';
+import { drillBatches, inPool } from './drill-pool.js';
 import { runbookRecord } from '../runbook/runbook-record.js';
 import { identify } from '../targets/process/process-identity.js';
 import { reapBeforeRun } from './cleanup.js';
@@ -46,6 +47,8 @@ export interface RunOptions {
   failFast?: boolean;
   /** `--junit FILE`: JUnit XML of the drills, written at the end. */
   junit?: string;
+  /** `--parallel N`: at most this many drills at once (Kubernetes drills still one at a time). */
+  parallel?: number;
 }
 
 /** `drill run`: validate everything first (exit 2, nothing started), then one drill at a time, then the summary. */
@@ -66,32 +69,36 @@ export async function runCommand(args: string[], options: RunOptions): Promise<n
   const writeRunEvidence = (dir: string) => writeEvidence(dir, signingKey ? { signingKey } : {});
   // What killed drills left (on this machine, any run) goes before a new drill starts beside it.
   await reapBeforeRun(writeRunEvidence);
-  const entries: SuiteEntry[] = [];
+  // CLI-side debug lines of every drill pass every scenario's ${VAR} values (drills may run side by side).
+  redactDebugOutput(scenarioRedactor(Object.assign({}, ...loaded.map((l) => l.environment ?? {})) as Record<string, string>));
+  const parallel = options.parallel ?? 1;
+  const slots: Array<SuiteEntry | undefined> = new Array(loaded.length);
   const interrupts = new InterruptHandler();
-  try {
-    for (const [i, scenario] of loaded.entries()) {
-      // A Ctrl-C that came after the last drill ended still stops the run.
-      const stopBecause = interrupts.requested ? 'interrupted (Ctrl-C/SIGTERM) before it started' : options.failFast ? failFastReason(entries) : undefined;
-      if (stopBecause) {
-        entries.push(...loaded.slice(i).map((l) => notRunEntry(l.scenario.name, shownPath(l.file), stopBecause)));
-        break;
-      }
-      const record = runbook ? runbookRecord(runbook, scenario.scenario) : undefined;
-      const started = performance.now();
-      entries.push(
-        await runOne(scenario, { ...options, reportsDir }, signingKey, interrupts, record).catch((error: unknown) => {
-          // One drill the CLI could not run (its run dir, its evidence) does not hide the others' verdicts.
-          printError(error);
-          const e = asDrillError(error);
-          const status: RunStatus = e.kind === 'input' ? 'invalid-input' : e.kind === 'interrupted' ? 'interrupted' : 'environment-error';
-          const facts = { scenario: scenario.scenario.name, file: shownPath(scenario.file), durationMs: Math.ceil(performance.now() - started) };
-          return entryWithoutJournal(facts, status, exitCodeFor(status), { code: e.code, message: e.message });
-        }),
-      );
+  const runAt = async (i: number): Promise<void> => {
+    const scenario = loaded[i]!;
+    // A Ctrl-C that came after the last drill ended still stops the run.
+    const stopBecause = interrupts.requested ? 'interrupted (Ctrl-C/SIGTERM) before it started' : options.failFast ? failFastReason(slots) : undefined;
+    if (stopBecause) {
+      slots[i] = notRunEntry(scenario.scenario.name, shownPath(scenario.file), stopBecause);
+      return;
     }
+    const record = runbook ? runbookRecord(runbook, scenario.scenario) : undefined;
+    const started = performance.now();
+    slots[i] = await runOne(scenario, { ...options, reportsDir }, signingKey, interrupts, record, { inPlaceProgress: parallel === 1 }).catch((error: unknown) => {
+      // One drill the CLI could not run (its run dir, its evidence) does not hide the others' verdicts.
+      printError(error);
+      const e = asDrillError(error);
+      const status: RunStatus = e.kind === 'input' ? 'invalid-input' : e.kind === 'interrupted' ? 'interrupted' : 'environment-error';
+      const facts = { scenario: scenario.scenario.name, file: shownPath(scenario.file), durationMs: Math.ceil(performance.now() - started) };
+      return entryWithoutJournal(facts, status, exitCodeFor(status), { code: e.code, message: e.message });
+    });
+  };
+  try {
+    for (const batch of drillBatches(loaded.map((l) => l.scenario), parallel)) await inPool(batch.indexes, batch.width, runAt);
   } finally {
     interrupts.dispose();
   }
+  const entries = slots.filter((e): e is SuiteEntry => e !== undefined);
   // An interruption between drills is one too: the run stopped because of it.
   const statuses = [...entries.map((e) => e.status).filter((s): s is RunStatus => s !== 'not-run'), ...(interrupts.requested ? ['interrupted' as const] : [])];
   const exitCode = exitCodeFor(worstStatus(statuses));
@@ -116,8 +123,8 @@ export async function runCommand(args: string[], options: RunOptions): Promise<n
   return exitCode;
 }
 
-function failFastReason(entries: readonly SuiteEntry[]): string | undefined {
-  const first = entries.find((e) => e.status !== 'passed' && e.status !== 'not-run');
+function failFastReason(entries: ReadonlyArray<SuiteEntry | undefined>): string | undefined {
+  const first = entries.find((e) => e !== undefined && e.status !== 'passed' && e.status !== 'not-run');
   return first ? `--fail-fast: ${first.scenario} ended ${first.status}` : undefined;
 }
 
@@ -133,6 +140,7 @@ async function runOne(
   signingKey: SigningKey | undefined,
   interrupts: InterruptHandler,
   runbook: RunbookRecord | undefined,
+  display: { inPlaceProgress: boolean },
 ): Promise<SuiteEntry> {
   const started = performance.now();
   const name = loaded.scenario.name;
@@ -149,7 +157,6 @@ async function runOne(
   // What this process prints and writes goes through the Redactor of the scenario's ${VAR} values;
   // the drill process has its own, which also knows the secrets created while it runs.
   const redactor = scenarioRedactor(loaded.environment);
-  redactDebugOutput(redactor);
   const say = (line: string) => console.log(redactor.redact(line));
   const complain = (line: string) => console.error(redactor.redact(line));
   say(`drill ${name}: run ${runId}`);
@@ -179,13 +186,13 @@ async function runOne(
     ...(networkName_ ? { network: networkName_ } : {}),
   };
 
-  const printer = new ProgressPrinter(files.progress, redactor.redact(`[${name}]`), (text) => redactor.redact(text));
+  const printer = new ProgressPrinter(files.progress, redactor.redact(`[${name}]`), (text) => redactor.redact(text), display.inPlaceProgress);
   printer.start();
   const child = startDrillProcess(plan, loaded.environment ?? {}, networkName_ ? { enter: enterNetwork(networkName_) } : {});
   ledger.addOwner('vitest', child.pid);
   interrupts.watch(child, files.interrupt);
   const exit = await child.exited;
-  interrupts.unwatch();
+  interrupts.unwatch(child);
   printer.stop();
   // The drill process redacts what it writes; vitest's own lines in the log are redacted here.
   redactRunnerLog(files.runnerLog, redactor);
@@ -284,25 +291,25 @@ function tail(file: string, lines = 25): string {
  */
 class InterruptHandler {
   requested = false;
-  private child: DrillProcess | undefined;
-  private interruptFile: string | undefined;
+  /** The drills running now (several with --parallel), each with its interrupt file. */
+  private readonly running = new Map<DrillProcess, string>();
   private firstAt = 0;
   private readonly onSignal = (signal: NodeJS.Signals) => {
     if (!this.requested) {
       this.requested = true;
       this.firstAt = Date.now();
-      console.error(`\ndrill: ${signal}: stopping the drill and running its teardown (again to force)…`);
-      if (this.interruptFile) writeFileSync(this.interruptFile, signal);
+      console.error(`\ndrill: ${signal}: stopping the drill${this.running.size > 1 ? 's' : ''} and running teardown (again to force)…`);
+      for (const file of this.running.values()) writeFileSync(file, signal);
       return;
     }
     // One keypress can arrive twice (the terminal, and npx forwarding it): that is not a second Ctrl-C.
     if (Date.now() - this.firstAt < 1000) return;
-    if (!this.child) {
+    if (this.running.size === 0) {
       console.error('drill: forced exit; what a drill left is removed by `npx drill cleanup` or the next `drill run`');
       process.exit(130);
     }
     console.error('drill: forcing: killing the drill; leftovers will be reaped');
-    this.child.kill('SIGKILL');
+    for (const child of this.running.keys()) child.kill('SIGKILL');
   };
 
   constructor() {
@@ -311,16 +318,16 @@ class InterruptHandler {
   }
 
   watch(child: DrillProcess, interruptFile: string): void {
-    this.child = child;
-    this.interruptFile = interruptFile;
+    this.running.set(child, interruptFile);
     if (this.requested) writeFileSync(interruptFile, 'SIGINT');
   }
 
-  unwatch(): void {
-    this.child = undefined;
-    // The run dir is about to be sealed (its manifest covers every file): a late Ctrl-C must not
-    // write into it. `requested` still stops the next drill.
-    this.interruptFile = undefined;
+  /**
+   * The run dir is about to be sealed (its manifest covers every file): a late Ctrl-C must not
+   * write into it. `requested` still stops the next drill.
+   */
+  unwatch(child: DrillProcess): void {
+    this.running.delete(child);
   }
 
   dispose(): void {

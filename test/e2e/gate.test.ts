@@ -92,6 +92,8 @@ describe('drill run as a CI gate (real PostgreSQL, real CLI)', () => {
     const result = await runCli(['run', `${GATE}/[bc]-*.yaml`, '--junit', junit, '--reports-dir', reportsDir]);
     expect(result.code, result.stdout + result.stderr).toBe(1);
     expect(readSummary(reportsDir).drills.map((d) => d.status)).toEqual(['failed', 'passed']);
+    // Without --parallel, one after another: the second starts after the first's verdict.
+    expect(result.stdout.indexOf('drill gate-rto-met: run ')).toBeGreaterThan(result.stdout.indexOf('drill gate-rto-missed: FAILED'));
     const cases = junitCases(junit);
     expect(cases.map((c) => [c.name, c.failure?.length ?? 0, c.error?.length ?? 0])).toEqual([
       ['gate-rto-missed', 1, 0],
@@ -146,6 +148,39 @@ describe('drill run as a CI gate (real PostgreSQL, real CLI)', () => {
     ]);
   });
 
+  it('--parallel 2: both drills run at once; the summary keeps the order given; exit 1', async () => {
+    const { reportsDir } = dirs();
+    const result = await runCli(['run', `${GATE}/b-rto-missed.yaml`, `${GATE}/c-rto-met.yaml`, '--parallel', '2', '--reports-dir', reportsDir]);
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    // The second drill started before the first had a verdict (it takes seconds; both start at once).
+    expect(result.stdout.indexOf('drill gate-rto-met: run ')).toBeGreaterThanOrEqual(0);
+    expect(result.stdout.indexOf('drill gate-rto-met: run ')).toBeLessThan(result.stdout.indexOf('drill gate-rto-missed: FAILED'));
+    const summary = readSummary(reportsDir);
+    expect(summary.drills.map((d) => [d.scenario, d.status])).toEqual([
+      ['gate-rto-missed', 'failed'],
+      ['gate-rto-met', 'passed'],
+    ]);
+    for (const d of summary.drills) expect(leftovers(d.runDir!)).toEqual([]);
+  });
+
+  it('--parallel 2 and Ctrl-C while both run: both tear down and end interrupted; exit 130', async () => {
+    const { reportsDir } = dirs();
+    let sent = false;
+    const result = await runCli(['run', `${GATE}/b-rto-missed.yaml`, `${GATE}/c-rto-met.yaml`, '--parallel', '2', '--reports-dir', reportsDir], {
+      onOutput: (all, child) => {
+        if (!sent && /^\[gate-rto-missed\] .*Inject/m.test(all) && /^\[gate-rto-met\] .*Inject/m.test(all)) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(sent).toBe(true);
+    expect(result.code, result.stdout + result.stderr).toBe(130);
+    const summary = readSummary(reportsDir);
+    expect(summary.drills.map((d) => d.status)).toEqual(['interrupted', 'interrupted']);
+    for (const d of summary.drills) expect(leftovers(d.runDir!)).toEqual([]);
+  });
+
   describe('bad input: exit 2 naming it, nothing started (no reports directory, no JUnit)', () => {
     const refused = async (args: string[], message: RegExp) => {
       const { reportsDir, junit } = dirs();
@@ -162,6 +197,7 @@ describe('drill run as a CI gate (real PostgreSQL, real CLI)', () => {
     });
     it('a glob matching nothing', () => refused([`${GATE}/zz-*.yaml`], /test\/fixtures\/gate\/zz-\*\.yaml: no scenario file .* matches this pattern/));
     it('tags that select nothing', () => refused([GATE, '--tag', 'no-such-tag'], /no scenario of test\/fixtures\/gate is selected by --tag no-such-tag/));
+    it('--parallel that is not a whole number of drills', () => refused([GATE, '--parallel', '0'], /option '--parallel <n>' argument '0' is invalid/));
     it('--junit naming a directory', async () => {
       const { reportsDir } = dirs();
       const result = await runCli(['run', GATE, '--junit', tmp, '--reports-dir', reportsDir]);
