@@ -51,7 +51,7 @@ export interface RunOptions {
   parallel?: number;
 }
 
-/** `drill run`: validate everything first (exit 2, nothing started), then one drill at a time, then the summary. */
+/** `drill run`: validate everything first (exit 2, nothing started), then the drills (one at a time, or `--parallel N`), then the summary. */
 export async function runCommand(args: string[], options: RunOptions): Promise<number> {
   const startedAt = new Date().toISOString();
   const selection: TagSelection = options.selection ?? { tags: [], excludeTags: [] };
