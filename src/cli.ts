@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { HARNESS_VERSION } from './engine/harness-version.js';
 import { keygenCommand, listCommand, reportCommand, validateCommand, verifyEvidenceCommand } from './cli/commands.js';
 import { cleanupCommand } from './cli/cleanup.js';
@@ -12,6 +12,25 @@ import { RUNBOOK_ENV } from './runbook/read-runbook.js';
 import { signingKeyFromEnv, takeEvidenceKeyEnv } from './report/evidence-keys.js';
 import { redactDebugOutput } from './report/redact-debug-output.js';
 import { Redactor } from './report/redactor.js';
+
+interface RunFlags {
+  reportsDir: string;
+  confirmDataLoss: boolean;
+  runbook?: string;
+  tag: string[];
+  excludeTag: string[];
+  failFast: boolean;
+  junit?: string;
+  parallel: number;
+}
+
+function drillCount(value: string): number {
+  if (!/^[1-9]\d{0,2}$/.test(value)) throw new InvalidArgumentError('give a whole number of drills to run at once, from 1 (the default: one at a time) to 999.');
+  return Number(value);
+}
+
+/** A repeatable option's values, in the order given. */
+const collect = (value: string, previous: string[]) => [...previous, value];
 
 /**
  * `drill`: DESIGN.md section 6. Exit codes: 0 passed, 1 a check failed, 2 invalid input,
@@ -32,19 +51,25 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('run')
-    .description('run drills; exit 0 all passed, 1 a check failed, 2 invalid input, 3 environment failure, 130 interrupted')
-    .argument('<scenario...>', 'scenario files (drills/scenarios/*.yaml)')
-    .option('--reports-dir <dir>', 'where reports/<run-id>/ go', 'reports')
+    .description('run drills; exit 0 all passed, 1 a check failed, 2 invalid input, 3 environment failure, 130 interrupted (several drills: the worst)')
+    .argument('<scenario...>', 'scenario files, directories (their *.yaml/*.yml) or globs (quoted: "drills/scenarios/pg-*.yaml")')
+    .option('--reports-dir <dir>', 'where reports/<run-id>/ and summary.json go', 'reports')
+    .option('--tag <tag>', 'run only scenarios carrying this tag (repeatable: any of them)', collect, [])
+    .option('--exclude-tag <tag>', 'skip scenarios carrying this tag (repeatable); a CI gate excludes negative-control', collect, [])
+    .option('--fail-fast', 'stop after the first drill that fails or errors; the rest are reported as not run', false)
+    .option('--parallel <n>', 'run up to n drills at once (Kubernetes drills still run alone)', drillCount, 1)
+    .option('--junit <file>', 'also write JUnit XML: one testcase per drill (failed checks as failures, environment errors as errors)')
     .option('--confirm-data-loss', 'allow runbook steps that discard data (restore-base-backup)', false)
     .option('--runbook <file.md>', 'the runbook the scenarios follow: their `runbook:` and `covers:` are checked against it, and each journal records the text of its procedures (for `drill coverage`)', process.env[RUNBOOK_ENV] || undefined)
-    .action(async (files: string[], opts: { reportsDir: string; confirmDataLoss: boolean; runbook?: string }) => {
-      exitCode = await runCommand(files, { ...opts, evidenceKeys });
+    .action(async (args: string[], opts: RunFlags) => {
+      const { tag, excludeTag, ...rest } = opts;
+      exitCode = await runCommand(args, { ...rest, selection: { tags: tag, excludeTags: excludeTag }, evidenceKeys });
     });
 
   program
     .command('validate')
     .description('check scenario files against the schema; exit 0 valid, 2 invalid')
-    .argument('<file...>')
+    .argument('<file...>', 'scenario files, directories or globs, as for `drill run`')
     .option('--runbook <file.md>', 'also check `runbook:` and `covers:` against this runbook', process.env[RUNBOOK_ENV] || undefined)
     .action(async (files: string[], opts: { runbook?: string }) => {
       exitCode = await validateCommand(files, opts);

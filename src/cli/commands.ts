@@ -9,11 +9,12 @@ import { listScenarios } from '../scenario/list.js';
 import { loadScenarioFiles } from '../scenario/loader.js';
 import { maskEnvironmentValues } from '../scenario/mask-environment.js';
 import { reportsDirError } from './reports-dir.js';
+import { expandScenarioArgs } from './scenario-args.js';
 
 /** `drill validate`: 0 when every file is a valid scenario, 2 with every problem otherwise. */
 export async function validateCommand(files: string[], options: { runbook?: string } = {}): Promise<number> {
   const runbook = options.runbook === undefined ? undefined : await readRunbook(options.runbook);
-  const loaded = await loadScenarioFiles(files, runbook ? { runbook } : {});
+  const loaded = await loadScenarioFiles(await expandScenarioArgs(files), runbook ? { runbook } : {});
   for (const l of loaded) console.log(`ok  ${path.relative(process.cwd(), l.file)}  (${maskEnvironmentValues(l.scenario, l.fromEnvironment).name})`);
   return 0;
 }

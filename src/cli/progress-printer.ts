@@ -11,7 +11,7 @@ type ProgressEvent = Parameters<ProgressListener>[0];
 export class ProgressPrinter {
   private offset = 0;
   private timer: NodeJS.Timeout | undefined;
-  private readonly tty = Boolean(process.stdout.isTTY);
+  private readonly tty: boolean;
   private pendingLine = false;
 
   constructor(
@@ -19,7 +19,11 @@ export class ProgressPrinter {
     private readonly prefix: string,
     /** Applied to every title printed: the CLI's Redactor. */
     private readonly redact: (text: string) => string = (text) => text,
-  ) {}
+    /** False when several drills print at once (--parallel): one line rewritten by each would garble. */
+    inPlace = true,
+  ) {
+    this.tty = inPlace && Boolean(process.stdout.isTTY);
+  }
 
   start(): void {
     this.timer = setInterval(() => this.drain(), 200);

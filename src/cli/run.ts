@@ -14,15 +14,22 @@ import { scenarioRedactor, type Redactor } from '../report/redactor.js';
 import { formatDuration, formatDurationBound } from '../scenario/duration.js';
 import { loadScenarioFiles, type LoadedScenario } from '../scenario/loader.js';
 import { readRunbook } from '../runbook/read-runbook.js';
+import { countByStatus, entryFromJournal, entryWithoutJournal, notRunEntry, type SuiteEntry, type SuiteSummary } from '../report/suite-summary.js';
+import { summaryTable } from '../report/summary-table.js';
+import { describeSelection, selectedByTags, type TagSelection } from '../scenario/select-by-tags.js';
+import { expandScenarioArgs } from './scenario-args.js';
+import { prepareJunitFile, writeSuiteOutputs } from './suite-output.js';
+import { drillBatches, inPool } from './drill-pool.js';
 import { runbookRecord } from '../runbook/runbook-record.js';
 import { identify } from '../targets/process/process-identity.js';
 import { reapBeforeRun } from './cleanup.js';
 import { startDrillProcess, type DrillProcess } from './drill-process.js';
 import { drillNetworkPlan } from '../engine/drill-network-plan.js';
-import { asDrillError } from '../engine/errors.js';
+import { asDrillError, InputError } from '../engine/errors.js';
 import { ResourceLedger } from '../engine/resource-ledger.js';
 import { DrillNetwork, enterNetwork } from '../targets/network/drill-network.js';
 import { GUARD_CIDR, networkName } from '../targets/network/layout.js';
+import { printError } from './output.js';
 import { ProgressPrinter } from './progress-printer.js';
 import { prepareReportsDir, reportsDirError } from './reports-dir.js';
 import { newRunId } from './run-id.js';
@@ -34,36 +41,97 @@ export interface RunOptions {
   runbook?: string;
   /** The evidence key variables, taken out of the environment at CLI start. */
   evidenceKeys: EvidenceKeyEnv;
+  /** `--tag`/`--exclude-tag`: which of the given scenarios run. */
+  selection?: TagSelection;
+  /** `--fail-fast`: stop after the first drill that does not pass; the rest are reported as not run. */
+  failFast?: boolean;
+  /** `--junit FILE`: JUnit XML of the drills, written at the end. */
+  junit?: string;
+  /** `--parallel N`: at most this many drills at once (Kubernetes drills still one at a time). */
+  parallel?: number;
 }
 
-/** `drill run`: validate everything first (exit 2, nothing started), then one drill at a time. */
-export async function runCommand(files: string[], options: RunOptions): Promise<number> {
+/** `drill run`: validate everything first (exit 2, nothing started), then the drills (one at a time, or `--parallel N`), then the summary. */
+export async function runCommand(args: string[], options: RunOptions): Promise<number> {
+  const startedAt = new Date().toISOString();
+  const selection: TagSelection = options.selection ?? { tags: [], excludeTags: [] };
   const runbook = options.runbook === undefined ? undefined : await readRunbook(options.runbook);
-  const loaded = await loadScenarioFiles(files, runbook ? { runbook } : {});
-  // Both are input (exit 2): the key is checked first, so a refused key creates nothing, not even the reports directory.
+  const files = await expandScenarioArgs(args);
+  // Every file given is validated, selected or not: a broken scenario in the gate's directory is bad input.
+  const loaded = (await loadScenarioFiles(files, runbook ? { runbook } : {})).filter((l) => selectedByTags(l.scenario.tags, selection));
+  if (loaded.length === 0) {
+    throw new InputError('NO_SCENARIOS_SELECTED', `no scenario of ${args.join(' ')} is selected by ${describeSelection(selection)}; check the tags (npx drill list shows them). Nothing was started.`);
+  }
+  // All are input (exit 2): the key is checked first, so a refused key creates nothing, not even the reports directory.
   const signingKey = await signingKeyFromEnv(options.evidenceKeys);
+  const junitFile = options.junit === undefined ? undefined : await prepareJunitFile(options.junit);
   const reportsDir = await prepareReportsDir(options.reportsDir);
   const writeRunEvidence = (dir: string) => writeEvidence(dir, signingKey ? { signingKey } : {});
   // What killed drills left (on this machine, any run) goes before a new drill starts beside it.
   await reapBeforeRun(writeRunEvidence);
-  const statuses: RunStatus[] = [];
+  // CLI-side debug lines of every drill pass every scenario's ${VAR} values (drills may run side by side).
+  redactDebugOutput(scenarioRedactor(Object.assign({}, ...loaded.map((l) => l.environment ?? {})) as Record<string, string>));
+  const parallel = options.parallel ?? 1;
+  const slots: Array<SuiteEntry | undefined> = new Array(loaded.length);
   const interrupts = new InterruptHandler();
-  try {
-    for (const scenario of loaded) {
-      // A Ctrl-C that came after the last drill ended still stops the run.
-      if (interrupts.requested) {
-        statuses.push('interrupted');
-        break;
-      }
-      const record = runbook ? runbookRecord(runbook, scenario.scenario) : undefined;
-      const status = await runOne(scenario, { ...options, reportsDir }, signingKey, interrupts, record);
-      statuses.push(status);
-      if (status === 'interrupted') break;
+  const runAt = async (i: number): Promise<void> => {
+    const scenario = loaded[i]!;
+    // A Ctrl-C that came after the last drill ended still stops the run.
+    const stopBecause = interrupts.requested ? 'interrupted (Ctrl-C/SIGTERM) before it started' : options.failFast ? failFastReason(slots) : undefined;
+    if (stopBecause) {
+      slots[i] = notRunEntry(scenario.scenario.name, shownPath(scenario.file), stopBecause);
+      return;
     }
+    const record = runbook ? runbookRecord(runbook, scenario.scenario) : undefined;
+    const started = performance.now();
+    slots[i] = await runOne(scenario, { ...options, reportsDir }, signingKey, interrupts, record, { inPlaceProgress: parallel === 1 }).catch((error: unknown) => {
+      // One drill the CLI could not run (its run dir, its evidence) does not hide the others' verdicts.
+      printError(error);
+      const e = asDrillError(error);
+      const status: RunStatus = e.kind === 'input' ? 'invalid-input' : e.kind === 'interrupted' ? 'interrupted' : 'environment-error';
+      const facts = { scenario: scenario.scenario.name, file: shownPath(scenario.file), durationMs: Math.ceil(performance.now() - started) };
+      return entryWithoutJournal(facts, status, exitCodeFor(status), { code: e.code, message: e.message });
+    });
+  };
+  try {
+    for (const batch of drillBatches(loaded.map((l) => l.scenario), parallel)) await inPool(batch.indexes, batch.width, runAt);
   } finally {
     interrupts.dispose();
   }
-  return exitCodeFor(worstStatus(statuses));
+  const entries = slots.filter((e): e is SuiteEntry => e !== undefined);
+  // An interruption between drills is one too: the run stopped because of it.
+  const statuses = [...entries.map((e) => e.status).filter((s): s is RunStatus => s !== 'not-run'), ...(interrupts.requested ? ['interrupted' as const] : [])];
+  const exitCode = exitCodeFor(worstStatus(statuses));
+  const summary: SuiteSummary = {
+    summaryVersion: 1,
+    startedAt,
+    endedAt: new Date().toISOString(),
+    exitCode,
+    selection: { tags: [...selection.tags], excludeTags: [...selection.excludeTags], failFast: options.failFast ?? false },
+    counts: countByStatus(entries),
+    drills: entries,
+  };
+  console.log(`\n${summaryTable(summary)}`);
+  try {
+    const written = await writeSuiteOutputs(summary, reportsDir, junitFile);
+    console.log(`summary: ${written.map((f) => shownPath(f)).join(', ')}`);
+  } catch (error) {
+    // The drills' verdicts stand; a gate without its summary file still must not pass silently.
+    console.error(`drill: could not write the summary (${(error as Error).message}); check the disk and --junit/--reports-dir`);
+    return Math.max(exitCode, exitCodeFor('environment-error'));
+  }
+  return exitCode;
+}
+
+function failFastReason(entries: ReadonlyArray<SuiteEntry | undefined>): string | undefined {
+  const first = entries.find((e) => e !== undefined && e.status !== 'passed' && e.status !== 'not-run');
+  return first ? `--fail-fast: ${first.scenario} ended ${first.status}` : undefined;
+}
+
+/** As the user would type it: relative below the working directory, absolute elsewhere. */
+function shownPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
 }
 
 async function runOne(
@@ -72,10 +140,13 @@ async function runOne(
   signingKey: SigningKey | undefined,
   interrupts: InterruptHandler,
   runbook: RunbookRecord | undefined,
-): Promise<RunStatus> {
+  display: { inPlaceProgress: boolean },
+): Promise<SuiteEntry> {
+  const started = performance.now();
   const name = loaded.scenario.name;
   const runId = newRunId(options.reportsDir, name);
   const runDir = path.resolve(options.reportsDir, runId);
+  const facts = () => ({ scenario: name, file: shownPath(loaded.file), runId, runDir, durationMs: Math.ceil(performance.now() - started) });
   await mkdir(runDir, { recursive: true }).catch((error: unknown) => {
     throw reportsDirError(error, path.join(options.reportsDir, runId));
   });
@@ -86,7 +157,6 @@ async function runOne(
   // What this process prints and writes goes through the Redactor of the scenario's ${VAR} values;
   // the drill process has its own, which also knows the secrets created while it runs.
   const redactor = scenarioRedactor(loaded.environment);
-  redactDebugOutput(redactor);
   const say = (line: string) => console.log(redactor.redact(line));
   const complain = (line: string) => console.error(redactor.redact(line));
   say(`drill ${name}: run ${runId}`);
@@ -100,7 +170,8 @@ async function runOne(
     } catch (error) {
       const e = asDrillError(error);
       complain(`drill ${name}: ${e.message}`);
-      return e.kind === 'input' ? 'invalid-input' : 'environment-error';
+      const status: RunStatus = e.kind === 'input' ? 'invalid-input' : 'environment-error';
+      return entryWithoutJournal(facts(), status, exitCodeFor(status), { code: e.code, message: redactor.redact(e.message) });
     }
   }
   const networkName_ = network?.name ?? (networkPlan.how === 'join' ? networkPlan.name : undefined);
@@ -115,13 +186,13 @@ async function runOne(
     ...(networkName_ ? { network: networkName_ } : {}),
   };
 
-  const printer = new ProgressPrinter(files.progress, redactor.redact(`[${name}]`), (text) => redactor.redact(text));
+  const printer = new ProgressPrinter(files.progress, redactor.redact(`[${name}]`), (text) => redactor.redact(text), display.inPlaceProgress);
   printer.start();
   const child = startDrillProcess(plan, loaded.environment ?? {}, networkName_ ? { enter: enterNetwork(networkName_) } : {});
   ledger.addOwner('vitest', child.pid);
   interrupts.watch(child, files.interrupt);
   const exit = await child.exited;
-  interrupts.unwatch();
+  interrupts.unwatch(child);
   printer.stop();
   // The drill process redacts what it writes; vitest's own lines in the log are redacted here.
   redactRunnerLog(files.runnerLog, redactor);
@@ -148,14 +219,15 @@ async function runOne(
     complain(tail(files.runnerLog));
     complain(`See ${files.runnerLog}; run with DEBUG=drill:* for detail.`);
     finished();
-    return status;
+    const why = `the drill process ended (${exit.signal ?? `exit ${exit.code}`}) without writing a journal; see ${files.runnerLog}`;
+    return entryWithoutJournal(facts(), status, exitCodeFor(status), { code: status === 'interrupted' ? 'INTERRUPTED' : 'NO_JOURNAL', message: redactor.redact(why) });
   }
   const journal = JSON.parse(readFileSync(files.journal, 'utf8')) as Journal;
   // Last: the manifest covers every file of the run dir, so nothing may be written there after it.
   await writeEvidence(runDir, { redactor, ...(signingKey ? { signingKey } : {}) });
   finished();
   printSummary(journal, runDir, signingKey, say);
-  return journal.status ?? 'environment-error';
+  return entryFromJournal(journal, facts(), exitCodeFor(journal.status ?? 'environment-error'));
 }
 
 /** How long a drill worker may outlive its vitest before its leftovers are left to `drill cleanup`. */
@@ -219,25 +291,25 @@ function tail(file: string, lines = 25): string {
  */
 class InterruptHandler {
   requested = false;
-  private child: DrillProcess | undefined;
-  private interruptFile: string | undefined;
+  /** The drills running now (several with --parallel), each with its interrupt file. */
+  private readonly running = new Map<DrillProcess, string>();
   private firstAt = 0;
   private readonly onSignal = (signal: NodeJS.Signals) => {
     if (!this.requested) {
       this.requested = true;
       this.firstAt = Date.now();
-      console.error(`\ndrill: ${signal}: stopping the drill and running its teardown (again to force)…`);
-      if (this.interruptFile) writeFileSync(this.interruptFile, signal);
+      console.error(`\ndrill: ${signal}: stopping the drill${this.running.size > 1 ? 's' : ''} and running teardown (again to force)…`);
+      for (const file of this.running.values()) writeFileSync(file, signal);
       return;
     }
     // One keypress can arrive twice (the terminal, and npx forwarding it): that is not a second Ctrl-C.
     if (Date.now() - this.firstAt < 1000) return;
-    if (!this.child) {
+    if (this.running.size === 0) {
       console.error('drill: forced exit; what a drill left is removed by `npx drill cleanup` or the next `drill run`');
       process.exit(130);
     }
     console.error('drill: forcing: killing the drill; leftovers will be reaped');
-    this.child.kill('SIGKILL');
+    for (const child of this.running.keys()) child.kill('SIGKILL');
   };
 
   constructor() {
@@ -246,16 +318,16 @@ class InterruptHandler {
   }
 
   watch(child: DrillProcess, interruptFile: string): void {
-    this.child = child;
-    this.interruptFile = interruptFile;
+    this.running.set(child, interruptFile);
     if (this.requested) writeFileSync(interruptFile, 'SIGINT');
   }
 
-  unwatch(): void {
-    this.child = undefined;
-    // The run dir is about to be sealed (its manifest covers every file): a late Ctrl-C must not
-    // write into it. `requested` still stops the next drill.
-    this.interruptFile = undefined;
+  /**
+   * The run dir is about to be sealed (its manifest covers every file): a late Ctrl-C must not
+   * write into it. `requested` still stops the next drill.
+   */
+  unwatch(child: DrillProcess): void {
+    this.running.delete(child);
   }
 
   dispose(): void {

@@ -38,11 +38,16 @@ beforeAll(async () => {
     '--reports-dir',
     reportsDir,
   ]);
-  for (const id of readdirSync(reportsDir)) {
+  for (const id of runIds()) {
     const journal = readJournal(path.join(reportsDir, id));
     journals.set(journal.scenario.definition.name, journal);
   }
 }, 900_000);
+
+/** The run dirs (`drill run` also writes summary.json beside them). */
+function runIds(): string[] {
+  return readdirSync(reportsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+}
 
 const coverage = (runbook: string, ...args: string[]) => runCli(['coverage', '--runbook', runbook, '--reports-dir', reportsDir, ...args]);
 const json = (result: CliResult) => JSON.parse(result.stdout) as CoverageReport;
@@ -60,7 +65,7 @@ describe('drill coverage over real drills', () => {
     expect(recorded).toMatchObject({ file: copy, sha256: runbook.sha256, sections: [IDS.scenario2] });
     expect(recorded.procedures[IDENTIFY]).toBe(runbook.procedures.find((p) => p.id === IDENTIFY)!.sha256);
     expect(Object.keys(recorded.procedures)).toContain(SCAN);
-    for (const id of readdirSync(reportsDir)) expect(leftovers(path.join(reportsDir, id)), id).toEqual([]);
+    for (const id of runIds()) expect(leftovers(path.join(reportsDir, id)), id).toEqual([]);
   });
 
   it('against the shipped runbook: covered, failing, never drilled, the negative control apart, the measured RTO/RPO beside the objective', async () => {

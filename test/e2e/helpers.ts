@@ -6,6 +6,7 @@ import path from 'node:path';
 import { readResources } from '../../src/engine/resource-ledger.js';
 import { recordedProcessAlive } from '../../src/targets/kubernetes/recorded-process.js';
 import type { Journal } from '../../src/engine/journal-types.js';
+import { negativeControlDisagreement } from '../support/catalogue-outcome.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -63,7 +64,13 @@ export function runDirFrom(output: string, reportsDir: string): string {
 
 export function readJournal(runDir: string): Journal {
   const journal = JSON.parse(readFileSync(path.join(runDir, 'journal.json'), 'utf8')) as Journal;
-  keepCatalogueRun(runDir, journal);
+  if (isCatalogueRun(journal)) {
+    // Every catalogue drill the suite runs holds its outcome to its tag: what a gate excludes is what must fail.
+    const definition = journal.scenario.definition;
+    const disagreement = negativeControlDisagreement(definition.name, definition.tags, journal.status);
+    if (disagreement) throw new Error(`${disagreement} (run ${runDir})`);
+    keepCatalogueRun(runDir);
+  }
   return journal;
 }
 
@@ -71,16 +78,20 @@ const CATALOGUE = path.join(ROOT, 'drills/scenarios');
 /** Where a user's `drill run` keeps its runs by default, and `drill coverage` looks. */
 const REPORTS = path.join(ROOT, 'reports');
 
+/** A drill of the shipped catalogue: its scenario file is in drills/scenarios/, unchanged since. */
+function isCatalogueRun(journal: Journal): boolean {
+  const file = journal.scenario?.file;
+  if (!file || path.dirname(path.resolve(ROOT, file)) !== CATALOGUE || !existsSync(file)) return false;
+  return createHash('sha256').update(readFileSync(file)).digest('hex') === journal.scenario.sha256;
+}
+
 /**
  * A drill of the shipped catalogue the suite ran (the scenario file in drills/scenarios/, unchanged
  * since) is copied, whole, to reports/ as a user's own run would be: `drill coverage` after
  * `npm test` then reports what the suite drilled. Drills of edited or temp scenarios are not: they
  * are not the catalogue. The copy is the run directory as written, evidence included.
  */
-function keepCatalogueRun(runDir: string, journal: Journal): void {
-  const file = journal.scenario?.file;
-  if (!file || path.dirname(path.resolve(ROOT, file)) !== CATALOGUE || !existsSync(file)) return;
-  if (createHash('sha256').update(readFileSync(file)).digest('hex') !== journal.scenario.sha256) return;
+function keepCatalogueRun(runDir: string): void {
   const target = path.join(REPORTS, path.basename(runDir));
   mkdirSync(REPORTS, { recursive: true });
   // Creating the directory claims it: a journal read twice (or two runs of one second) copies once.
