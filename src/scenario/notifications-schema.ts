@@ -37,7 +37,11 @@ const emailChannel = z
     type: z.literal('email'),
     name: channelName,
     host: z.string().min(1).max(253).meta({ description: 'The SMTP server' }),
-    port: z.number().int().min(1).max(65_535).default(587),
+    port: z
+      .union([z.number().int(), z.string().regex(/^[0-9]{1,5}$/, 'a port number, e.g. 587').transform(Number)])
+      .pipe(z.number().int().min(1).max(65_535))
+      .default(587)
+      .meta({ description: 'The SMTP port (587 submission with STARTTLS, 465 with tls); a number, or ${VAR} holding one' }),
     security: z
       .enum(['starttls', 'tls', 'none'])
       .default('starttls')
