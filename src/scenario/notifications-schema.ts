@@ -18,8 +18,8 @@ const timeout = duration(WAIT).default(10_000).meta({ description: 'One delivery
 
 const webhookUrl = z
   .string()
-  .url()
-  .refine((url) => /^https?:$/.test(new URL(url).protocol), 'an http:// or https:// URL')
+  .max(2048)
+  .refine((url) => /^https?:\/\//.test(url) && URL.canParse(url), 'an http:// or https:// URL, e.g. https://hooks.slack.com/services/${SLACK_WEBHOOK_PATH}')
   .meta({ description: 'The URL POSTed to; put its token in an environment variable (url: https://hooks.slack.com/services/${SLACK_WEBHOOK_PATH}): the journal records only its scheme, host and port' });
 
 const slackChannel = z
