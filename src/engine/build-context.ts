@@ -68,7 +68,7 @@ export async function buildDrillContext(scenario: Scenario, deps: ContextDeps): 
     migrations: new DeployedMigrations(),
     applicationDatabaseUrl: (connection) => applicationDatabaseUrl(connection, appHost),
     probeGate: new ProbeGate(),
-    notifier: new Notifier({ settings: scenario.notifications, clock, recorder, signal: deps.signal }),
+    notifier: new Notifier({ settings: scenario.notifications, clock, recorder, signal: deps.signal, ...(deps.scenarioFile !== undefined ? { scenarioFile: deps.scenarioFile } : {}) }),
   } satisfies Omit<DrillContext, TargetPart>;
   return Object.defineProperties(context, partAccessors(parts)) as typeof context & DrillContext;
 }

@@ -11,6 +11,8 @@ export interface EmailSettings {
   from: string;
   to: readonly string[];
   timeoutMs: number;
+  /** PEM of the CA(s) the server's certificate must chain to; default Node's. */
+  ca?: string;
 }
 
 /**
@@ -41,6 +43,7 @@ export class EmailChannel implements NotificationChannel {
       connectionTimeout: s.timeoutMs,
       greetingTimeout: s.timeoutMs,
       socketTimeout: s.timeoutMs,
+      ...(s.ca !== undefined ? { tls: { ca: s.ca } } : {}),
       logger: false,
       debug: false,
     });

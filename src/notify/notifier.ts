@@ -16,6 +16,8 @@ export interface NotifierOptions {
   recorder: JournalRecorder;
   /** The drill's abort (Ctrl-C, timeout): an attempt in flight stops at once. */
   signal: AbortSignal;
+  /** The scenario file: a channel's `ca` is relative to it. */
+  scenarioFile?: string;
   /** Default: the scenario's channels (a test passes its own). */
   channels?: NotificationChannel[];
 }
@@ -34,7 +36,7 @@ export class Notifier {
   private readonly signal: AbortSignal;
 
   constructor(private readonly options: NotifierOptions) {
-    this.channels = options.channels ?? (options.settings?.channels ?? []).map(buildChannel);
+    this.channels = options.channels ?? (options.settings?.channels ?? []).map((spec) => buildChannel(spec, options.scenarioFile));
     this.incident = options.settings?.incidentId;
     this.signal = AbortSignal.any([options.signal, this.stopper.signal]);
   }

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import type { PathIssue } from './issues.js';
+import { resolveFromScenario } from './scenario-paths.js';
 import { isRecord } from './schema-walk.js';
 import type { KeyPath } from './yaml-locate.js';
 
@@ -7,7 +9,8 @@ import type { KeyPath } from './yaml-locate.js';
  * values were filled from the environment: an SMTP password written into the scenario file would
  * be in the journal's copy of the scenario and in the evidence, where no Redactor can take it back.
  */
-export function notificationIssues(data: unknown, isSecret: (path: KeyPath) => boolean): PathIssue[] {
+export function notificationIssues(data: unknown, context: { isSecret: (path: KeyPath) => boolean; scenarioFile?: string }): PathIssue[] {
+  const { isSecret } = context;
   if (!isRecord(data)) return [];
   const issues: PathIssue[] = [];
   const settings = isRecord(data.notifications) ? data.notifications : undefined;
@@ -49,10 +52,27 @@ export function notificationIssues(data: unknown, isSecret: (path: KeyPath) => b
         message: 'write the SMTP password as ${VARIABLE} (e.g. password: ${SMTP_PASSWORD}) and export it: a password in the file ends up in the journal and the evidence',
       });
     }
+    if (typeof channel.ca === 'string') issues.push(...caIssues(channel.ca, channel.security, ['notifications', 'channels', i, 'ca'], context.scenarioFile));
     if ((channel.user === undefined) !== (channel.password === undefined)) {
       const missing = channel.user === undefined ? 'user' : 'password';
       issues.push({ path: ['notifications', 'channels', i, channel.user === undefined ? 'password' : 'user'], anchor: 'key', message: `SMTP AUTH needs user and password; add ${missing}, or remove both` });
     }
   });
   return issues;
+}
+
+/** `ca` is read when the drill starts: a file that is not there, or not PEM, is refused now. */
+function caIssues(ca: string, security: unknown, path: KeyPath, scenarioFile: string | undefined): PathIssue[] {
+  if (security === 'none') return [{ path, anchor: 'key', message: 'ca is the CA of a TLS server, and security is none; remove ca, or use security: starttls or tls' }];
+  // An unset ${VAR} names no file; the variable is reported (or, for `drill list`, not required).
+  if (ca.includes('${')) return [];
+  const file = resolveFromScenario(scenarioFile, ca);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    return [{ path, anchor: 'value', message: `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}); give a PEM file of the CA, relative to the scenario file` }];
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) return [{ path, anchor: 'value', message: `${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)` }];
+  return [];
 }

@@ -52,6 +52,12 @@ const emailChannel = z
       .min(1)
       .optional()
       .meta({ description: 'SMTP AUTH password: must come from the environment (password: ${SMTP_PASSWORD}); it is redacted from every artifact' }),
+    ca: z
+      .string()
+      .min(1)
+      .max(4096)
+      .optional()
+      .meta({ description: 'A PEM file of the CA certificate(s) the server\'s certificate must chain to, relative to the scenario file (a server with a private CA); default: Node\'s trusted CAs' }),
     from: emailAddress,
     to: z.array(emailAddress).min(1).max(100),
     timeout,

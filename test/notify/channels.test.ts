@@ -1,9 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { EmailChannel } from '../../src/notify/email-channel.js';
 import { SlackChannel } from '../../src/notify/slack-channel.js';
 import { WebhookChannel } from '../../src/notify/webhook-channel.js';
 import { initialAlert, resolutionNotice } from '../../src/notify/templates.js';
-import { startSmtpReceiver, startWebhookReceiver } from './receivers.js';
+import { selfSignedCertificate, startSmtpReceiver, startWebhookReceiver } from './receivers.js';
+
+const certDir = mkdtempSync(path.join(os.tmpdir(), 'drill-notify-tls-'));
+afterAll(() => rmSync(certDir, { recursive: true, force: true }));
 
 const alert = initialAlert({
   runId: '20261202T091500-pg-test',
@@ -136,5 +142,26 @@ describe('notification channels against real receivers on 127.0.0.1', () => {
     expect(result.error).toMatch(/STARTTLS/i);
     expect(smtp.logins).toEqual([]);
     expect(smtp.mails).toEqual([]);
+  });
+
+  it('security: starttls upgrades the session before AUTH and sends; tls from the first byte; both verify the server against ca', async () => {
+    const { key, cert } = selfSignedCertificate(certDir);
+    const base = { host: '127.0.0.1', user: 'drill', password: 'pw-over-tls', from: 'drill@example.test', to: ['a@example.test'], timeoutMs: 5000 };
+
+    const starttls = await startSmtpReceiver({ auth: { user: 'drill', pass: 'pw-over-tls' }, tls: { key, cert } });
+    closers.push(starttls.close);
+    expect(await new EmailChannel('oncall', { ...base, port: starttls.port, security: 'starttls', ca: cert }).deliver(alert, signal)).toEqual({ outcome: 'accepted', status: 250 });
+    expect(starttls.mails.map((m) => [m.secure, m.user, m.subject])).toEqual([[true, 'drill', alert.subject]]);
+
+    const implicit = await startSmtpReceiver({ auth: { user: 'drill', pass: 'pw-over-tls' }, tls: { key, cert, implicit: true } });
+    closers.push(implicit.close);
+    expect(await new EmailChannel('oncall', { ...base, port: implicit.port, security: 'tls', ca: cert }).deliver(alert, signal)).toMatchObject({ outcome: 'accepted' });
+    expect(implicit.mails.map((m) => m.secure)).toEqual([true]);
+
+    // Without the CA the certificate is not trusted: nothing is sent, the password included.
+    const untrusted = await new EmailChannel('oncall', { ...base, port: starttls.port, security: 'starttls' }).deliver(alert, signal);
+    expect(untrusted.outcome).toBe('error');
+    expect(untrusted.error).toMatch(/self[- ]signed/i);
+    expect(starttls.logins).toEqual([{ user: 'drill', ok: true }]);
   });
 });

@@ -1,4 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 
@@ -49,6 +52,8 @@ export async function startWebhookReceiver(status: (n: number) => number = () =>
 }
 
 export interface ReceivedMail {
+  /** Whether the session was encrypted (STARTTLS or TLS) when the message came. */
+  secure: boolean;
   from: string;
   to: string[];
   user?: string;
@@ -68,15 +73,19 @@ export interface SmtpReceiver {
  * An SMTP server on 127.0.0.1 (smtp-server). With `auth`, AUTH is required and only that
  * user/password is accepted; `reject` answers 554 to every message after DATA.
  */
-export async function startSmtpReceiver(options: { auth?: { user: string; pass: string }; reject?: boolean; offerStartTls?: boolean } = {}): Promise<SmtpReceiver> {
+export async function startSmtpReceiver(
+  options: { auth?: { user: string; pass: string }; reject?: boolean; offerStartTls?: boolean; tls?: { key: string; cert: string; implicit?: boolean } } = {},
+): Promise<SmtpReceiver> {
   const mails: ReceivedMail[] = [];
   const logins: Array<{ user: string; ok: boolean }> = [];
   const server = new SMTPServer({
     logger: false,
-    secure: false,
+    secure: options.tls?.implicit === true,
+    ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
     authOptional: !options.auth,
-    allowInsecureAuth: true,
-    disabledCommands: options.offerStartTls ? [] : options.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+    // With a certificate, AUTH only once the session is encrypted, as a real server does.
+    allowInsecureAuth: !options.tls,
+    disabledCommands: options.tls || options.offerStartTls ? [] : options.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
     onAuth(auth, _session, callback) {
       const ok = auth.username === options.auth?.user && auth.password === options.auth?.pass;
       logins.push({ user: auth.username ?? '', ok });
@@ -91,6 +100,7 @@ export async function startSmtpReceiver(options: { auth?: { user: string; pass: 
         const raw = Buffer.concat(chunks).toString('utf8');
         const parsed = parseMail(raw);
         mails.push({
+          secure: session.secure,
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
           ...(typeof session.user === 'string' ? { user: session.user } : {}),
@@ -136,4 +146,16 @@ function decodeWords(text: string): string {
   return text.replace(/=\?utf-8\?([BQ])\?([^?]*)\?=\s*/gi, (_, enc: string, data: string) =>
     enc.toUpperCase() === 'B' ? Buffer.from(data, 'base64').toString('utf8') : decodeQuotedPrintable(data.replace(/_/g, ' ')),
   );
+}
+
+/** A throw-away self-signed certificate for 127.0.0.1 (it is its own CA), made with openssl in `dir`. */
+export function selfSignedCertificate(dir: string): { key: string; cert: string; certFile: string } {
+  const keyFile = path.join(dir, 'key.pem');
+  const certFile = path.join(dir, 'cert.pem');
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+    { stdio: 'ignore', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
+  );
+  return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), certFile };
 }

@@ -56,4 +56,14 @@ describe('notifications: scenario rules', () => {
     expect(await problems(scenario('bad-to', `notifications:\n  channels:\n    - {type: email, name: m, host: h, from: d@example.test, to: [not-an-address]}\n`))).toMatch(/channels\[0\]\.to\[0\]/);
     expect(await problems(scenario('typo', `notifications:\n  channels:\n${mail(', passwrd: x')}`))).toMatch(/channels\[0\]\.passwrd: unknown key/);
   });
+
+  it('ca: a PEM file relative to the scenario file, for TLS only', async () => {
+    writeFileSync(path.join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    writeFileSync(path.join(dir, 'not-pem.txt'), 'hello');
+    const { scenario: s } = await load(scenario('ca-ok', `notifications:\n  channels:\n${mail(', ca: ca.pem')}`));
+    expect(s.notifications!.channels[0]).toMatchObject({ ca: 'ca.pem' });
+    expect(await problems(scenario('ca-none', `notifications:\n  channels:\n${mail(', security: none, ca: ca.pem')}`))).toMatch(/channels\[0\]\.ca: ca is the CA of a TLS server, and security is none/);
+    expect(await problems(scenario('ca-missing', `notifications:\n  channels:\n${mail(', ca: missing.pem')}`))).toMatch(/channels\[0\]\.ca: cannot read .*missing\.pem \(ENOENT\)/);
+    expect(await problems(scenario('ca-not-pem', `notifications:\n  channels:\n${mail(', ca: not-pem.txt')}`))).toMatch(/holds no PEM certificate/);
+  });
 });
