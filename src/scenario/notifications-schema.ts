@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration, WAIT } from './duration-schema.js';
 import { restoresService } from './restores-service.js';
+import { needs } from './target-needs.js';
 
 /**
  * The stakeholder-notification parts of the scenario format (runbook "Step 2: Stakeholder
@@ -91,26 +92,29 @@ export const notificationsSettings = z
       'Runbook "Stakeholder Notification": the channels the runbook\'s Communication Templates go to. Every subject and body says DRILL. Delivery runs beside the drill (it never delays a runbook step) and is journaled on the drill\'s clock',
   });
 
-export const notifyStep = z
-  .strictObject({
-    step: z.literal('notify'),
-    severity: z.enum(['P0', 'P1', 'P2', 'P3']).optional().meta({ description: 'The runbook\'s --severity (default: the scenario\'s severity)' }),
-    message: z.string().min(1).max(2000).meta({ description: 'The runbook\'s --message, e.g. "Initiating emergency rollback for TrustStram v4.4"' }),
-    incidentId: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'letters, digits and . _ : -')
-      .max(100)
-      .optional()
-      .meta({ description: 'The runbook\'s --incident-id (default: the drill\'s incident id)' }),
-    timeout: duration(WAIT).default(600_000),
-    title: z.string().optional(),
-    restoresService,
-  })
-  .meta({
-    description:
-      'Runbook "Step 2: Stakeholder Notification" (send-emergency-alert.sh): the "Initial Alert" (STATUS: Mitigating, with the message) to every channel of notifications:. ' +
-      'Delivery goes on beside the next steps and is judged by the notification check, so a channel that is down never delays or fails the runbook',
-  });
+// Needs no target: it talks to the channels of notifications: (a cross-key rule checks they are there).
+export const notifyStep = needs(
+  z
+    .strictObject({
+      step: z.literal('notify'),
+      severity: z.enum(['P0', 'P1', 'P2', 'P3']).optional().meta({ description: 'The runbook\'s --severity (default: the scenario\'s severity)' }),
+      message: z.string().min(1).max(2000).meta({ description: 'The runbook\'s --message, e.g. "Initiating emergency rollback for TrustStram v4.4"' }),
+      incidentId: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'letters, digits and . _ : -')
+        .max(100)
+        .optional()
+        .meta({ description: 'The runbook\'s --incident-id (default: the drill\'s incident id)' }),
+      timeout: duration(WAIT).default(600_000),
+      title: z.string().optional(),
+      restoresService,
+    })
+    .meta({
+      description:
+        'Runbook "Step 2: Stakeholder Notification" (send-emergency-alert.sh): the "Initial Alert" (STATUS: Mitigating, with the message) to every channel of notifications:. ' +
+        'Delivery goes on beside the next steps and is judged by the notification check, so a channel that is down never delays or fails the runbook',
+    }),
+);
 
 export const notificationLimit = duration(WAIT)
   .default(60_000)
