@@ -255,6 +255,8 @@ export interface NotificationRecord {
   delivered: boolean;
   /** The end of the accepted attempt: when the channel had it (an upper bound). */
   tDelivered?: number;
+  /** tDelivered - t: from handing it over to the channel having it, retries included. */
+  latencyMs?: number;
 }
 
 export interface Marks {

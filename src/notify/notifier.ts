@@ -122,6 +122,7 @@ export class Notifier {
       if (result.outcome === 'accepted') {
         record.delivered = true;
         record.tDelivered = tEnd;
+        record.latencyMs = tEnd - record.t;
         recorder.event('notification-delivered', `${message.subject} delivered to ${channel.name} (attempt ${attempt}, ${Math.round(tEnd - record.t)}ms after it was sent)`, {
           channel: channel.name,
           template: message.template,

@@ -45,7 +45,9 @@ export function notificationIssues(data: unknown, context: { isSecret: (path: Ke
     }
     seen.add(channel.name);
     if (channel.type !== 'email') return;
-    if (channel.password !== undefined && !isSecret(['notifications', 'channels', i, 'password'])) {
+    // `${VAR}` still in the value: unset, and not required here (drill list); it will come from the environment.
+    const fromEnvironment = isSecret(['notifications', 'channels', i, 'password']) || (typeof channel.password === 'string' && channel.password.includes('${'));
+    if (channel.password !== undefined && !fromEnvironment) {
       issues.push({
         path: ['notifications', 'channels', i, 'password'],
         anchor: 'value',

@@ -20,7 +20,8 @@ const timeout = duration(WAIT).default(10_000).meta({ description: 'One delivery
 const webhookUrl = z
   .string()
   .max(2048)
-  .refine((url) => /^https?:\/\//.test(url) && URL.canParse(url), 'an http:// or https:// URL, e.g. https://hooks.slack.com/services/${SLACK_WEBHOOK_PATH}')
+  // A ${VAR} left unset (drill list does not require the environment) is reported as unset, not as a bad URL.
+  .refine((url) => url.includes('${') || (/^https?:\/\//.test(url) && URL.canParse(url)), 'an http:// or https:// URL, e.g. https://hooks.slack.com/services/${SLACK_WEBHOOK_PATH}')
   .meta({ description: 'The URL POSTed to; put its token in an environment variable (url: https://hooks.slack.com/services/${SLACK_WEBHOOK_PATH}): the journal records only its scheme, host and port' });
 
 const slackChannel = z

@@ -99,6 +99,7 @@ describe('notifications in a real drill (native PostgreSQL, real CLI, receivers 
         expect(record.delivered, `${record.channel} ${record.template}`).toBe(true);
         expect(record.attempts.map((a) => a.outcome)).toEqual(['accepted']);
         expect(record.tDelivered).toBe(record.attempts[0]!.tEnd);
+        expect(record.latencyMs).toBe(record.tDelivered! - record.t);
         // Scheme, host and port only: the URL's path holds the token (the port came from ${VAR}, so it is redacted too).
         expect(record.destination).toMatch(/^(http|smtp):\/\/127\.0\.0\.1:[^/]+$/);
       }
