@@ -47,9 +47,12 @@ export class EmailChannel implements NotificationChannel {
       logger: false,
       debug: false,
     });
+    // nodemailer takes no AbortSignal: the attempt is raced against it, and the transport closed.
+    let onAbort: () => void = () => undefined;
     const aborted = new Promise<never>((_, reject) => {
-      if (signal.aborted) reject(signal.reason);
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      onAbort = () => reject(signal.reason);
+      if (signal.aborted) onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
     });
     aborted.catch(() => undefined);
     try {
@@ -75,6 +78,7 @@ export class EmailChannel implements NotificationChannel {
       if (typeof e.responseCode === 'number') return { outcome: 'refused', status: e.responseCode, error: e.message ?? String(error) };
       return { outcome: 'error', error: `${e.code ? `${e.code}: ` : ''}${e.message ?? String(error)}` };
     } finally {
+      signal.removeEventListener('abort', onAbort);
       transport.close();
     }
   }
