@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { defaultIncidentId, initialAlert, resolutionNotice } from '../../src/notify/templates.js';
 import type { NotificationMessage } from '../../src/notify/message.js';
+import { shippedText } from '../runbook/shipped-runbook.js';
 
-const RUNBOOK = readFileSync('/work/shared/runbook/truststream-rollback-dr-procedures.md', 'utf8');
+const RUNBOOK = shippedText();
 
 /** The code block under a `#### **<title>**` heading of the runbook's Communication Templates. */
 function runbookTemplate(title: string): string[] {
