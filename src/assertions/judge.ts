@@ -14,6 +14,7 @@ import { assessRto } from './rto.js';
 import { assessSteadyState } from './steady-state.js';
 import { assessRevocation } from './revocation.js';
 import { assessBlastRadius } from './blast-radius.js';
+import { assessNotification, scenarioNotifies } from './notification.js';
 import { causesOutage, leaksCredentials } from '../scenario/fault-effects.js';
 
 export interface Judgement {
@@ -43,6 +44,7 @@ const ASSERTIONS: ReadonlyArray<{ assess: (journal: Journal) => Assessment; appl
   { assess: (journal) => assessPerformance(journal), applies: scenarioHasLoadCheck },
   { assess: (journal) => assessRevocation(journal), applies: leak },
   { assess: assessBlastRadius, applies: leak },
+  { assess: assessNotification, applies: scenarioNotifies },
 ];
 
 export function judge(journal: Journal): Judgement {

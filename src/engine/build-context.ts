@@ -6,6 +6,7 @@ import { ApiCanaryChannel } from '../workload/api-canary-channel.js';
 import { CanaryWriter } from '../workload/canary-writer.js';
 import { DeployedMigrations } from '../workload/migrations/deployed-migrations.js';
 import { ProbeGate } from '../workload/probes/probe-gate.js';
+import { Notifier } from '../notify/notifier.js';
 import type { Clock } from './clock.js';
 import type { DrillContext, RestorePoint } from './drill-context.js';
 import type { JournalRecorder } from './journal-recorder.js';
@@ -67,6 +68,7 @@ export async function buildDrillContext(scenario: Scenario, deps: ContextDeps): 
     migrations: new DeployedMigrations(),
     applicationDatabaseUrl: (connection) => applicationDatabaseUrl(connection, appHost),
     probeGate: new ProbeGate(),
+    notifier: new Notifier({ settings: scenario.notifications, clock, recorder, signal: deps.signal, ...(deps.scenarioFile !== undefined ? { scenarioFile: deps.scenarioFile } : {}) }),
   } satisfies Omit<DrillContext, TargetPart>;
   return Object.defineProperties(context, partAccessors(parts)) as typeof context & DrillContext;
 }

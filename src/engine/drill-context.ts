@@ -2,6 +2,7 @@ import type { Scenario } from '../scenario/schema.js';
 import type { ConnectionInfo, PgInstance } from '../targets/postgres/types.js';
 import type { TargetPart, TargetParts } from '../targets/target-parts.js';
 import type { CanaryWriter } from '../workload/canary-writer.js';
+import type { Notifier } from '../notify/notifier.js';
 import type { DeployedMigrations } from '../workload/migrations/deployed-migrations.js';
 import type { ProbeGate } from '../workload/probes/probe-gate.js';
 import type { Clock } from './clock.js';
@@ -51,6 +52,8 @@ export interface DrillContext extends Readonly<TargetParts> {
   applicationDatabaseUrl(connection: ConnectionInfo): string;
   /** Holds the service probes while an injector stops a target for its own edit (that outage is the harness's, not the fault's). */
   readonly probeGate: ProbeGate;
+  /** Stakeholder notifications (`notifications:`): the runbook's Communication Templates to the scenario's channels. */
+  readonly notifier: Notifier;
 }
 
 /** A fault in effect. Disposing it reverts it (or cleans up after it) so teardown cannot forget. */

@@ -220,6 +220,45 @@ export interface AttackerRecord {
   attempts: AttackAttempt[];
 }
 
+/** One attempt to hand a message to a channel (an HTTP POST, an SMTP transaction). */
+export interface NotificationAttempt {
+  /** Started and answered (or given up), on the run clock. */
+  t: number;
+  tEnd: number;
+  /** accepted: a 2xx, or 250 after DATA; refused: the receiver answered no (non-2xx, an SMTP rejection); error: no answer (refused connection, timeout, TLS). */
+  outcome: 'accepted' | 'refused' | 'error';
+  /** HTTP status or SMTP reply code, when there was one. */
+  status?: number;
+  error?: string;
+}
+
+/**
+ * One message of the runbook's Communication Templates sent to one channel (notifications:),
+ * with every attempt. Its URL is not recorded (it may carry a token): `destination` is the
+ * scheme, host and port, or the SMTP server.
+ */
+export interface NotificationRecord {
+  template: 'initial-alert' | 'resolution-notice';
+  /** What sent it: the automatic alert on detection, a notify step, the automatic notice on verified recovery. */
+  trigger: 'detection' | 'notify-step' | 'resolution';
+  channel: string;
+  channelType: 'slack' | 'webhook' | 'email';
+  destination: string;
+  incidentId: string;
+  subject: string;
+  /** The template's fields as sent (STATUS, IMPACT, ETA, ... by their camelCase names). */
+  fields: Record<string, string>;
+  /** When it was handed to the channel, on the run clock. */
+  t: number;
+  wall: string;
+  attempts: NotificationAttempt[];
+  delivered: boolean;
+  /** The end of the accepted attempt: when the channel had it (an upper bound). */
+  tDelivered?: number;
+  /** tDelivered - t: from handing it over to the channel having it, retries included. */
+  latencyMs?: number;
+}
+
 export interface Marks {
   tFault?: Stamp;
   tDetected?: Stamp;
@@ -228,7 +267,7 @@ export interface Marks {
   tVerified?: Stamp;
 }
 
-export type CheckName = 'steady-state' | 'detection' | 'rto' | 'rpo' | 'integrity' | 'recovery-steps' | 'smoke' | 'performance' | 'revocation' | 'blast-radius';
+export type CheckName = 'steady-state' | 'detection' | 'rto' | 'rpo' | 'integrity' | 'recovery-steps' | 'smoke' | 'performance' | 'revocation' | 'blast-radius' | 'notification';
 
 export interface Verdict {
   check: CheckName;
@@ -270,6 +309,8 @@ export interface Measurements {
   timeToRevokeUncertaintyMs?: number;
   /** T_fault to that same refusal: how long the attacker was seen using the leaked credential (an upper bound). */
   credentialExposureMs?: number;
+  /** Detection (else T_fault) to the "Initial Alert" delivered on the last of the channels (an upper bound). */
+  notificationLatencyMs?: number;
 }
 
 /**
@@ -316,6 +357,8 @@ export interface Journal {
   /** Leaked credentials and the attacker's uses of them (credential-leak faults). */
   attacker?: AttackerRecord;
   integrity?: IntegrityFacts;
+  /** Stakeholder notifications (notifications:), each message per channel with its attempts. */
+  notifications?: NotificationRecord[];
   measurements: Measurements;
   verdicts: Verdict[];
 }

@@ -7,6 +7,7 @@ import { detectPhase } from './phases/detect.js';
 import { DrillRun, type RunDrillOptions } from './phases/drill-run.js';
 import { injectPhase } from './phases/inject.js';
 import { judgePhase } from './phases/judge.js';
+import { alertOnDetection, resolutionNotice } from './phases/notify.js';
 import { startObserving, stopObserving } from './phases/observe.js';
 import type { PhaseTask } from './phases/phase-task.js';
 import { runTask } from './phases/phase-task.js';
@@ -26,9 +27,11 @@ const PHASES: readonly PhaseTask[] = [
   baselinePhase,
   injectPhase,
   detectPhase,
+  alertOnDetection,
   recoverPhase,
   verifyPhase,
   stopObserving,
+  resolutionNotice,
   judgePhase,
 ];
 

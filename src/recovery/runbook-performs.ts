@@ -105,6 +105,12 @@ export const STEP_PERFORMS: { readonly [S in RecoveryStep['step']]: readonly Per
     { command: 'dig truststream.yourdomain.com +short', how: 'the drill\'s DNS server queried until it answers the new addresses' },
     { command: 'scripts/dr/update-dns-for-dr.sh', how: 'the service record UPSERTed to the DR region and its answer verified' },
   ],
+  notify: [
+    {
+      command: 'scripts/notifications/send-emergency-alert.sh',
+      how: 'the runbook\'s "Initial Alert" template (severity, message, incident id; marked DRILL) to every channel of notifications: (Slack-compatible webhook, webhook, SMTP), delivery journaled and judged by the notification check',
+    },
+  ],
 };
 
 /**

@@ -4,6 +4,7 @@
  * acceptable is decided by src/assertions and arrives as journal.verdicts.
  */
 import type { ActivityRecord, CheckName, Journal, ProbeSample, Verdict } from '../engine/journal-types.js';
+import { notificationRows } from './notification-rows.js';
 import type { Fault } from '../scenario/schema.js';
 import { lastAllowedAttempt, revocationStart } from '../assertions/revocation.js';
 import { rtoBoundsText } from '../assertions/rto.js';
@@ -126,6 +127,7 @@ export function timeline(journal: Journal): TimelineEntry[] {
       event: `Leaked credential seen revoked (an attacker use refused, none allowed after it): time-to-revoke ≤ ${formatDurationBound(measurements.timeToRevokeMs, 'up')} from ${start.from}`,
     });
   }
+  rows.push(...notificationRows(journal));
   if (marks.tRecoveryEnd) rows.push({ ...marks.tRecoveryEnd, event: 'Recovery steps finished' });
   if (marks.tVerified) rows.push({ ...marks.tVerified, event: 'Full resolution confirmed: integrity checks done (verified recovery)' });
   if (journal.error && journal.endedAt) {

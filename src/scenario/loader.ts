@@ -6,6 +6,7 @@ import { ScenarioValidationError, sortIssues, type PathIssue, type ScenarioIssue
 import { parseYaml } from './parse-yaml.js';
 import { readSource } from './read-source.js';
 import { crossFieldIssues } from './rules.js';
+import { notificationIssues } from './notifications-rules.js';
 import { runbookIssues } from './runbook-rules.js';
 import type { Runbook } from '../runbook/types.js';
 import { scenarioSchema, type Scenario } from './schema.js';
@@ -128,6 +129,7 @@ async function checkScenarioFile(file: string, options: LoadOptions): Promise<Ch
     ...nameIssues,
     ...crossFieldIssues(env.data),
     ...runbookIssues(env.data, options.runbook),
+    ...notificationIssues(env.data, { isSecret, scenarioFile: absolute }),
     ...(await fileIssues(env.data, { scenarioFile: absolute, env: environment, isSecret })),
     ...schemaIssues.filter((issue) => !envPaths.has(formatKeyPath(issue.path))),
   ];

@@ -8,6 +8,7 @@ import { loadSettings, performanceLimits, serviceComponent, serviceRestartStep, 
 import { PROCEDURE_ID_PATTERN } from '../runbook/procedure-ids.js';
 import { credentialLeakFault, revocationLimit, revokeAllTokensStep } from './breach-schema.js';
 import { dnsFailoverStep, regionOutageFault, regionRef, regionsTarget } from './regions-schema.js';
+import { notificationLimit, notificationsSettings, notifyStep } from './notifications-schema.js';
 
 /**
  * The scenario file format. This is the single source of truth: TypeScript types are inferred
@@ -373,6 +374,7 @@ export const recoveryStep = z.discriminatedUnion('step', [
   serviceRestartStep,
   revokeAllTokensStep,
   dnsFailoverStep,
+  notifyStep,
   ...kubernetesRecoverySteps,
   needs(z.strictObject({ step: z.literal('k8s-auto-rollback'), ...autoRollbackSettings.shape, ...stepBase }).meta({
     description:
@@ -407,6 +409,7 @@ const expectations = z.strictObject({
     .meta({ description: 'Writes acknowledged after the fault and then lost: fail (split-brain) or only report (a restore to before the fault loses them by design)' }),
   performance: performanceLimits.prefault({}),
   revocation: revocationLimit,
+  notification: notificationLimit,
 });
 
 /**
@@ -464,6 +467,7 @@ export const scenarioSchema = z
       .array(verifyStep)
       .default([])
       .meta({ description: 'Runbook "Recovery Validation", run once every service probe has passed for expect.stability after recovery: smoke, load' }),
+    notifications: notificationsSettings.optional(),
     expect: expectations.prefault({}),
     timeout: duration(WAIT).default(1_800_000).meta({ description: 'The whole drill is aborted (environment failure) after this' }),
   })

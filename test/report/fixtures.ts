@@ -62,6 +62,7 @@ export function scenario(): Scenario {
       writesLostAfterFault: 'report',
       performance: { p99Ratio: 3, p99Floor: 100, errorRate: 0.01 },
       revocation: 30_000,
+      notification: 60_000,
     },
     verify: [],
     timeout: 1_800_000,

@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import type { PathIssue } from './issues.js';
+import { resolveFromScenario } from './scenario-paths.js';
+import { isRecord } from './schema-walk.js';
+import type { KeyPath } from './yaml-locate.js';
+
+/**
+ * Cross-key rules of the notification vocabulary (notifications-schema.ts). `isSecret` says which
+ * values were filled from the environment: an SMTP password written into the scenario file would
+ * be in the journal's copy of the scenario and in the evidence, where no Redactor can take it back.
+ */
+export function notificationIssues(data: unknown, context: { isSecret: (path: KeyPath) => boolean; scenarioFile?: string }): PathIssue[] {
+  const { isSecret } = context;
+  if (!isRecord(data)) return [];
+  const issues: PathIssue[] = [];
+  const settings = isRecord(data.notifications) ? data.notifications : undefined;
+  const steps = Array.isArray(data.recovery) ? data.recovery : [];
+  const notifySteps = steps.flatMap((s, i) => (isRecord(s) && s.step === 'notify' ? [i] : []));
+
+  if (!settings) {
+    for (const i of notifySteps) {
+      issues.push({ path: ['recovery', i, 'step'], anchor: 'value', message: 'a notify step sends to the channels of notifications:, and the scenario has none; add notifications: { channels: [...] }' });
+    }
+    if (isRecord(data.expect) && 'notification' in data.expect) {
+      issues.push({ path: ['expect', 'notification'], anchor: 'key', message: 'the notification check needs notifications: { channels: [...] }; add them, or remove expect.notification' });
+    }
+    return issues;
+  }
+
+  const on = Array.isArray(settings.on) ? settings.on : ['detection', 'resolution'];
+  if (!on.includes('detection') && notifySteps.length === 0) {
+    issues.push({
+      path: ['notifications', 'on'],
+      anchor: 'value',
+      message: 'nothing would send the "Initial Alert" the notification check waits for: add detection to on, or a notify step to recovery',
+    });
+  }
+
+  const channels = Array.isArray(settings.channels) ? settings.channels : [];
+  const seen = new Set<unknown>();
+  channels.forEach((channel, i) => {
+    if (!isRecord(channel)) return;
+    if (seen.has(channel.name)) {
+      issues.push({ path: ['notifications', 'channels', i, 'name'], anchor: 'value', message: `another channel is named ${String(channel.name)}; give each channel a name of its own` });
+    }
+    seen.add(channel.name);
+    if (channel.type !== 'email') return;
+    // `${VAR}` still in the value: unset, and not required here (drill list); it will come from the environment.
+    const fromEnvironment = isSecret(['notifications', 'channels', i, 'password']) || (typeof channel.password === 'string' && channel.password.includes('${'));
+    if (channel.password !== undefined && !fromEnvironment) {
+      issues.push({
+        path: ['notifications', 'channels', i, 'password'],
+        anchor: 'value',
+        message: 'write the SMTP password as ${VARIABLE} (e.g. password: ${SMTP_PASSWORD}) and export it: a password in the file ends up in the journal and the evidence',
+      });
+    }
+    if (typeof channel.ca === 'string') issues.push(...caIssues(channel.ca, channel.security, ['notifications', 'channels', i, 'ca'], context.scenarioFile));
+    if ((channel.user === undefined) !== (channel.password === undefined)) {
+      const missing = channel.user === undefined ? 'user' : 'password';
+      issues.push({ path: ['notifications', 'channels', i, channel.user === undefined ? 'password' : 'user'], anchor: 'key', message: `SMTP AUTH needs user and password; add ${missing}, or remove both` });
+    }
+  });
+  return issues;
+}
+
+/** `ca` is read when the drill starts: a file that is not there, or not PEM, is refused now. */
+function caIssues(ca: string, security: unknown, path: KeyPath, scenarioFile: string | undefined): PathIssue[] {
+  if (security === 'none') return [{ path, anchor: 'key', message: 'ca is the CA of a TLS server, and security is none; remove ca, or use security: starttls or tls' }];
+  // An unset ${VAR} names no file; the variable is reported (or, for `drill list`, not required).
+  if (ca.includes('${')) return [];
+  const file = resolveFromScenario(scenarioFile, ca);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    return [{ path, anchor: 'value', message: `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}); give a PEM file of the CA, relative to the scenario file` }];
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) return [{ path, anchor: 'value', message: `${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)` }];
+  return [];
+}
