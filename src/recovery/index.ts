@@ -31,6 +31,7 @@ import { smokeStep } from './smoke.js';
 import { serviceRestart } from './service-restart.js';
 import { revokeAllTokens } from './revoke-all-tokens.js';
 import { dnsFailover } from './dns-failover.js';
+import { removeNetworkFault } from './remove-network-fault.js';
 
 type Procedure<S extends RecoveryStep['step']> = (ctx: DrillContext, step: Extract<RecoveryStep, { step: S }>) => Promise<Record<string, unknown>>;
 
@@ -70,6 +71,7 @@ const procedures: { [S in RecoveryStep['step']]: Procedure<S> } = {
   'service-restart': serviceRestart,
   'revoke-all-tokens': revokeAllTokens,
   'dns-failover': dnsFailover,
+  'remove-network-fault': removeNetworkFault,
 };
 
 export function runProcedure(ctx: DrillContext, step: RecoveryStep): Promise<Record<string, unknown>> {
@@ -110,4 +112,5 @@ export const PROCEDURE_TITLES: Record<RecoveryStep['step'], string> = {
   'service-restart': 'Restart the service (deploy a release)',
   'revoke-all-tokens': 'Revoke all API tokens (--emergency)',
   'dns-failover': 'Switch DNS to the backup region (Route 53) and verify DNS propagation',
+  'remove-network-fault': 'The network recovers (network faults on the database link removed)',
 };

@@ -8,6 +8,7 @@ import { loadSettings, performanceLimits, serviceComponent, serviceRestartStep, 
 import { PROCEDURE_ID_PATTERN } from '../runbook/procedure-ids.js';
 import { credentialLeakFault, revocationLimit, revokeAllTokensStep } from './breach-schema.js';
 import { dnsFailoverStep, regionOutageFault, regionsTarget } from './regions-schema.js';
+import { networkFaults, networkTarget, removeNetworkFaultStep } from './network-schema.js';
 
 /**
  * The scenario file format. This is the single source of truth: TypeScript types are inferred
@@ -68,7 +69,7 @@ const postgresTarget = z
   .meta({ description: 'The PostgreSQL the drill runs against' });
 
 const targets = z
-  .strictObject({ postgres: postgresTarget.optional(), kubernetes: kubernetesTarget.optional(), service: serviceTarget.optional(), regions: regionsTarget.optional() })
+  .strictObject({ postgres: postgresTarget.optional(), kubernetes: kubernetesTarget.optional(), service: serviceTarget.optional(), regions: regionsTarget.optional(), network: networkTarget.optional() })
   .refine((t) => Object.values(t).some((v) => v !== undefined), { message: 'name at least one target (postgres, kubernetes, service, regions)' });
 
 const sqlProbe = z.strictObject({
@@ -247,6 +248,7 @@ export const fault = z.discriminatedUnion('type', [
   needs(pgFatFinger, 'postgres'),
   credentialLeakFault,
   regionOutageFault,
+  ...networkFaults,
   ...kubernetesFaults,
 ]);
 
@@ -372,6 +374,7 @@ export const recoveryStep = z.discriminatedUnion('step', [
   serviceRestartStep,
   revokeAllTokensStep,
   dnsFailoverStep,
+  removeNetworkFaultStep,
   ...kubernetesRecoverySteps,
   needs(z.strictObject({ step: z.literal('k8s-auto-rollback'), ...autoRollbackSettings.shape, ...stepBase }).meta({
     description:
@@ -479,5 +482,6 @@ export type LoadSettings = z.output<typeof loadSettings>;
 export type PerformanceLimits = z.output<typeof performanceLimits>;
 export type ServiceSpec = z.output<typeof serviceTarget>;
 export type { RegionsSpec } from './regions-schema.js';
+export type { NetworkSpec } from './network-schema.js';
 export type IntegrityCheck = z.output<typeof integrityCheck>;
 export type Severity = z.output<typeof severity>;

@@ -1,4 +1,5 @@
 import { kubernetesKind } from './kubernetes/kubernetes-kind.js';
+import { networkKind } from './network-proxy/network-kind.js';
 import { postgresKind } from './postgres/postgres-kind.js';
 import { regionsKind } from './regions/regions-kind.js';
 import { serviceKind } from './service/service-kind.js';
@@ -15,4 +16,5 @@ export const TARGET_KINDS: TargetKinds = {
   service: serviceKind,
   kubernetes: kubernetesKind,
   regions: regionsKind,
+  network: networkKind,
 };
