@@ -1,5 +1,8 @@
 import type { PgInstance } from '../targets/postgres/types.js';
 
+/** What a link needs of the instance at its far end. */
+export type LinkTarget = Pick<PgInstance, 'name' | 'connection'>;
+
 /** A degradation of the link, as a network proxy applies it (src/targets/network-proxy/). */
 export type LinkDegradation =
   | { kind: 'latency'; latencyMs: number; jitterMs: number }
@@ -27,7 +30,7 @@ export interface DatabaseLink {
   /** Where the application connects instead of the instance (loopback). */
   readonly listen: { host: string; port: number };
   /** Re-points the link's far end at another instance (switch-workload), before clients move. */
-  follow(instance: PgInstance): Promise<void>;
+  follow(instance: LinkTarget): Promise<void>;
   /** Puts a degradation on the link; in effect for new and open connections once this returns. */
   degrade(degradation: LinkDegradation): Promise<AppliedDegradation>;
   /** Removes one degradation; false when it was not there (already healed). */

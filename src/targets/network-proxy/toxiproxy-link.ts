@@ -1,6 +1,5 @@
 import createDebug from 'debug';
-import type { AppliedDegradation, DatabaseLink, DegradationKind, LinkDegradation } from '../../workload/database-link.js';
-import type { PgInstance } from '../postgres/types.js';
+import type { AppliedDegradation, DatabaseLink, DegradationKind, LinkDegradation, LinkTarget } from '../../workload/database-link.js';
 import type { ToxiproxyApi } from './toxiproxy-api.js';
 import { kindOfToxic, toxicFor } from './toxics.js';
 
@@ -27,7 +26,7 @@ export class ToxiproxyLink implements DatabaseLink {
   }
 
   /** Creates the proxy in front of `instance`, listening on `127.0.0.1:port`. */
-  static async create(api: ToxiproxyApi, instance: PgInstance, port: number): Promise<ToxiproxyLink> {
+  static async create(api: ToxiproxyApi, instance: LinkTarget, port: number): Promise<ToxiproxyLink> {
     const version = await api.version();
     const listen = { host: '127.0.0.1', port };
     const proxy = await api.createProxy({ name: PROXY, listen: `${listen.host}:${port}`, upstream: upstreamOf(instance) });
@@ -35,7 +34,7 @@ export class ToxiproxyLink implements DatabaseLink {
     return new ToxiproxyLink(api, listen, version);
   }
 
-  async follow(instance: PgInstance): Promise<void> {
+  async follow(instance: LinkTarget): Promise<void> {
     const proxy = await this.api.setUpstream(PROXY, upstreamOf(instance));
     debug('proxy %s now → %s (%s)', PROXY, proxy.upstream, instance.name);
   }
@@ -60,6 +59,6 @@ export class ToxiproxyLink implements DatabaseLink {
   }
 }
 
-function upstreamOf(instance: PgInstance): string {
+function upstreamOf(instance: LinkTarget): string {
   return `${instance.connection.host}:${instance.connection.port}`;
 }
