@@ -13,8 +13,8 @@ import type { TargetKinds } from './target-kind.js';
  */
 export const TARGET_KINDS: TargetKinds = {
   postgres: postgresKind,
+  network: networkKind,
   service: serviceKind,
   kubernetes: kubernetesKind,
   regions: regionsKind,
-  network: networkKind,
 };
