@@ -108,6 +108,8 @@ export const STEP_PERFORMS: { readonly [S in RecoveryStep['step']]: readonly Per
   ],
   // The network's own fix (the proxy's toxics removed): the runbook has no procedure for it.
   'remove-network-fault': [],
+  // Waiting is no procedure of the runbook.
+  wait: [],
 };
 
 /**

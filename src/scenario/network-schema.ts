@@ -90,3 +90,18 @@ export const removeNetworkFaultStep = needs(
   'postgres',
   'network',
 );
+
+export const waitStep = needs(
+  z
+    .strictObject({
+      step: z.literal('wait'),
+      for: duration(WAIT).meta({ description: 'How long the runbook waits before its next step' }),
+      restoresService,
+      timeout: duration(WAIT).default(600_000),
+      title: z.string().optional(),
+    })
+    .meta({
+      description:
+        'The operator waits (for the network to recover, for clients to reconnect) before the next step; the fault stays in effect meanwhile. Fails only when the drill is aborted',
+    }),
+);

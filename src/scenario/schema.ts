@@ -8,7 +8,7 @@ import { loadSettings, performanceLimits, serviceComponent, serviceRestartStep, 
 import { PROCEDURE_ID_PATTERN } from '../runbook/procedure-ids.js';
 import { credentialLeakFault, revocationLimit, revokeAllTokensStep } from './breach-schema.js';
 import { dnsFailoverStep, regionOutageFault, regionsTarget } from './regions-schema.js';
-import { networkFaults, networkTarget, removeNetworkFaultStep } from './network-schema.js';
+import { networkFaults, networkTarget, removeNetworkFaultStep, waitStep } from './network-schema.js';
 
 /**
  * The scenario file format. This is the single source of truth: TypeScript types are inferred
@@ -375,6 +375,7 @@ export const recoveryStep = z.discriminatedUnion('step', [
   revokeAllTokensStep,
   dnsFailoverStep,
   removeNetworkFaultStep,
+  waitStep,
   ...kubernetesRecoverySteps,
   needs(z.strictObject({ step: z.literal('k8s-auto-rollback'), ...autoRollbackSettings.shape, ...stepBase }).meta({
     description:

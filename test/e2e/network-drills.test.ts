@@ -107,6 +107,26 @@ describe('network faults on the database link (Toxiproxy, real service, real Pos
     expect(baseline!.phase).toBe('baseline');
   });
 
+  it('net-db-reset-self-heal (fixture) passes: connections reset for the 3 s wait; once the toxic is gone the service recovers with no restart', { timeout: 300_000 }, async () => {
+    const { code, output, journal } = await run(path.join(ROOT, 'test/fixtures/scenarios/net-db-reset-self-heal.yaml'));
+    expect(code, output).toBe(0);
+    expect(faultEvents(journal)[0]!.data).toMatchObject({ type: 'reset_peer', stream: 'upstream' });
+    const tFault = journal.marks.tFault!.t;
+    const wait = journal.steps.find((s) => s.name === 'wait')!;
+    const removed = journal.steps.find((s) => s.name === 'remove-network-fault')!;
+    expect(journal.steps.map((s) => s.name)).toEqual(['wait', 'remove-network-fault']);
+    // While the toxic was there the service answered 503 (its database connections were reset),
+    // all through the wait: the outage lasted until the network was fixed.
+    const failed = journal.probes.filter((p) => p.t >= tFault && !p.ok);
+    expect(failed.length).toBeGreaterThan(3);
+    for (const sample of failed) expect(sample.error).toMatch(/HTTP 503 database_unavailable/);
+    expect(Math.max(...failed.map((p) => p.t))).toBeGreaterThanOrEqual(wait.start.t + 2_000);
+    // Recovered by itself, no restart: RTO is bracketed after the wait, and the canary writes again.
+    expect(journal.measurements.rtoLowerBoundMs!).toBeGreaterThanOrEqual(2_000);
+    expect(verdict(journal, 'rto')?.status).toBe('passed');
+    expect(journal.canary.acks.some((a) => a.tAck > removed.end!.t)).toBe(true);
+  });
+
   it('kill -9 of `drill run` and the drill while the proxy runs: `drill cleanup` stops it and removes its directory', { timeout: 300_000 }, async () => {
     const killed = await runAndKill({
       scenario: scenario('net-db-timeout-pool-recycle.yaml'),
