@@ -135,8 +135,16 @@ describe('a database link through a real Toxiproxy', () => {
     expect(await roundTrip('back')).toMatchObject({ answer: 'first:back' });
   });
 
-  it('follow: the link moves to another upstream (switch-workload)', async () => {
+  it('follow: the link moves to another upstream (switch-workload), closing connections to the old one', async () => {
+    const open = net.connect(link.listen);
+    await new Promise<void>((resolve) => open.once('data', () => resolve()).once('connect', () => open.write('before')));
+    const closed = new Promise<string>((resolve) => {
+      open.once('close', () => resolve('closed'));
+      open.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+    });
     await link.follow(await upstream('second'));
+    // A client connected before the switch must not go on talking to the old instance.
+    expect(['closed', 'ECONNRESET']).toContain(await closed);
     expect(await roundTrip('where')).toMatchObject({ answer: 'second:where' });
   });
 });
