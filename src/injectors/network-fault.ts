@@ -1,6 +1,6 @@
 import createDebug from 'debug';
 import type { DrillContext, FaultHandle } from '../engine/drill-context.js';
-import { InputError } from '../engine/errors.js';
+import { EnvironmentError, InputError } from '../engine/errors.js';
 import type { Fault } from '../scenario/schema.js';
 import type { LinkDegradation } from '../workload/database-link.js';
 
@@ -37,7 +37,7 @@ export async function injectNetworkFault(ctx: DrillContext, fault: NetworkFault)
   const applied = await link.degrade(degradation);
   const inEffect = await link.degradations();
   const confirmedAt = ctx.clock.now();
-  if (!inEffect.some((d) => d.id === applied.id)) throw new Error(`${link.description} took ${applied.id} but does not list it`);
+  if (!inEffect.some((d) => d.id === applied.id)) throw new EnvironmentError('TOXIC_NOT_APPLIED', `${link.description} took ${applied.id} but does not list it; check what else drives its API`);
   debug('%s on %s: %s', fault.type, link.description, applied.id);
   return {
     description: `${fault.type} on the database link (${link.description}): ${describe(degradation)}`,

@@ -1,3 +1,5 @@
+import { EnvironmentError } from '../../engine/errors.js';
+
 /** A proxy as Toxiproxy's HTTP API describes it. */
 export interface ToxiproxyProxy {
   name: string;
@@ -67,14 +69,25 @@ export class ToxiproxyHttpApi implements ToxiproxyApi {
 
   /** One request; a status in `absent` is undefined, any other non-2xx an error naming the call and Toxiproxy's message. */
   private async call(method: string, path: string, body?: unknown, absent: number[] = []): Promise<unknown> {
-    const response = await fetch(`${this.endpoint}${path}`, {
-      method,
-      ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
-    const text = await response.text();
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(`${this.endpoint}${path}`, {
+        method,
+        ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      text = await response.text();
+    } catch (error) {
+      // The drill's own proxy not answering is the machine's problem, not the runbook's (exit 3).
+      throw new EnvironmentError(
+        'TOXIPROXY_UNREACHABLE',
+        `Toxiproxy at ${this.endpoint} did not answer ${method} ${path} (${error instanceof Error ? error.message : String(error)}); is its process still running? (DEBUG=drill:net)`,
+        { cause: error },
+      );
+    }
     if (absent.includes(response.status)) return undefined;
-    if (!response.ok) throw new Error(`Toxiproxy ${method} ${path}: HTTP ${response.status} ${text.trim().slice(0, 300)}`);
+    if (!response.ok) throw new EnvironmentError('TOXIPROXY_REFUSED', `Toxiproxy ${method} ${path}: HTTP ${response.status} ${text.trim().slice(0, 300)}`);
     if (text === '') return null;
     try {
       return JSON.parse(text) as unknown;
