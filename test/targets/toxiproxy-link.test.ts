@@ -7,6 +7,7 @@ import { reapResources } from '../../src/engine/reaper.js';
 import { readResources, ResourceLedger } from '../../src/engine/resource-ledger.js';
 import { recordedProcessAlive } from '../../src/targets/kubernetes/recorded-process.js';
 import { freeLoopbackPort } from '../../src/targets/postgres/free-port.js';
+import { requireToxiproxyBinary, toxiproxyBinary } from '../../src/targets/network-proxy/toxiproxy-binary.js';
 import { kindOfToxic, toxicFor } from '../../src/targets/network-proxy/toxics.js';
 import { ToxiproxyLink } from '../../src/targets/network-proxy/toxiproxy-link.js';
 import { ToxiproxyServer } from '../../src/targets/network-proxy/toxiproxy-server.js';
@@ -69,6 +70,18 @@ describe('the toxics for each link degradation (pure)', () => {
       expect(kindOfToxic(toxicFor('x', degradation))).toBe(kind);
     }
     expect(kindOfToxic({ type: 'slicer' })).toBeUndefined();
+  });
+});
+
+describe('the Toxiproxy binary', () => {
+  it('is looked for in the drill cache, at the pinned version or DRILL_TOXIPROXY_VERSION', () => {
+    expect(toxiproxyBinary({ DRILL_CACHE_DIR: '/c' })).toBe('/c/toxiproxy/v2.12.0/bin/toxiproxy-server');
+    expect(toxiproxyBinary({ DRILL_CACHE_DIR: '/c', DRILL_TOXIPROXY_VERSION: 'v2.11.0' })).toBe('/c/toxiproxy/v2.11.0/bin/toxiproxy-server');
+  });
+
+  it('missing: an environment error (exit 3) that says to run npm run setup', () => {
+    const empty = mkdtempSync(path.join(work, 'cache-'));
+    expect(() => requireToxiproxyBinary({ DRILL_CACHE_DIR: empty })).toThrow(expect.objectContaining({ code: 'TOXIPROXY_MISSING', kind: 'environment', message: expect.stringMatching(/run npm run setup/) }));
   });
 });
 
