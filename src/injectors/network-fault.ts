@@ -2,7 +2,7 @@ import createDebug from 'debug';
 import type { DrillContext, FaultHandle } from '../engine/drill-context.js';
 import { EnvironmentError, InputError } from '../engine/errors.js';
 import type { Fault } from '../scenario/schema.js';
-import type { LinkDegradation } from '../workload/database-link.js';
+import type { DatabaseLink, LinkDegradation } from '../workload/database-link.js';
 
 const debug = createDebug('drill:inject');
 
@@ -39,13 +39,41 @@ export async function injectNetworkFault(ctx: DrillContext, fault: NetworkFault)
   const confirmedAt = ctx.clock.now();
   if (!inEffect.some((d) => d.id === applied.id)) throw new EnvironmentError('TOXIC_NOT_APPLIED', `${link.description} took ${applied.id} but does not list it; check what else drives its API`);
   debug('%s on %s: %s', fault.type, link.description, applied.id);
+  const ends = fault.duration !== undefined ? endBySelf(ctx, link, applied.id, fault.type, sentAt + fault.duration) : undefined;
   return {
-    description: `${fault.type} on the database link (${link.description}): ${describe(degradation)}`,
-    details: { link: link.description, degradation, ...applied.details, confirmedAt },
+    description: `${fault.type} on the database link (${link.description}): ${describe(degradation)}${fault.duration !== undefined ? `, for ${fault.duration} ms` : ''}`,
+    details: { link: link.description, degradation, ...applied.details, confirmedAt, ...(fault.duration !== undefined ? { endsAt: sentAt + fault.duration } : {}) },
     inEffectAt: sentAt,
     async [Symbol.asyncDispose]() {
-      // false: remove-network-fault healed it already.
+      await ends?.stop();
+      // false: remove-network-fault (or the fault's own end) healed it already.
       await link.heal(applied.id);
+    },
+  };
+}
+
+/**
+ * A fault with a `duration` ends by itself: its toxic is removed at `at` (on the drill's clock) and
+ * a `fault-ended` event records when the proxy confirmed it (the link was degraded until then).
+ * The timer does not hold the process; teardown cancels it and removes the toxic itself.
+ */
+function endBySelf(ctx: DrillContext, link: DatabaseLink, id: string, type: string, at: number): { stop(): Promise<void> } {
+  let healing: Promise<void> | undefined;
+  const timer = setTimeout(() => {
+    const sentAt = ctx.clock.now();
+    healing = link
+      .heal(id)
+      .then((removed) => {
+        if (removed) ctx.recorder.event('fault-ended', `${type} ended by itself: ${id} removed from ${link.description}`, { toxic: id, sentAt, confirmedAt: ctx.clock.now() });
+      })
+      .catch((error: unknown) => debug('ending %s: %s', id, error instanceof Error ? error.message : String(error)));
+  }, Math.max(0, at - ctx.clock.now()));
+  timer.unref();
+  return {
+    // Not yet fired: never will; fired: its heal finishes first.
+    async stop() {
+      clearTimeout(timer);
+      await healing;
     },
   };
 }

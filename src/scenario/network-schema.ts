@@ -36,11 +36,20 @@ export const networkTarget = z
 
 export type NetworkSpec = z.output<typeof networkTarget>;
 
+/** Every network fault may end by itself. */
+const faultDuration = duration(WAIT)
+  .optional()
+  .meta({
+    description:
+      'The fault ends by itself this long after it took effect (a flapping link, a provider incident that clears): its toxic is removed then. Default: until remove-network-fault, or teardown',
+  });
+
 const networkLatency = z
   .strictObject({
     type: z.literal('network-latency'),
     latency: duration(SPAN).default(500).meta({ description: 'Added to every answer of the database, so to every round trip (e.g. 500ms)' }),
     jitter: duration(SPAN).default(0).meta({ description: 'Each answer\'s added delay varies by up to this much either way' }),
+    duration: faultDuration,
   })
   .meta({ description: 'The database link turns slow: every round trip between the application and its database takes `latency` (± `jitter`) longer; T_fault when the proxy took the toxic' });
 
@@ -48,15 +57,16 @@ const networkBandwidth = z
   .strictObject({
     type: z.literal('network-bandwidth'),
     rate: z.number().int().min(1).meta({ description: 'The most the database\'s answers may carry, in KB/s' }),
+    duration: faultDuration,
   })
   .meta({ description: 'The database link is throttled: the database\'s answers reach the application at no more than `rate` KB/s' });
 
 const networkReset = z
-  .strictObject({ type: z.literal('network-reset') })
+  .strictObject({ type: z.literal('network-reset'), duration: faultDuration })
   .meta({ description: 'Every connection of the application to its database is reset (TCP RST) as soon as the application sends on it; new connections too, until the fault is removed' });
 
 const networkTimeout = z
-  .strictObject({ type: z.literal('network-timeout') })
+  .strictObject({ type: z.literal('network-timeout'), duration: faultDuration })
   .meta({
     description:
       'The database link accepts connections but never answers: what the application sends is dropped, connections stay open and hang (a silent partition, a blackholed route)',

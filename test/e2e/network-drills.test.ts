@@ -127,6 +127,26 @@ describe('network faults on the database link (Toxiproxy, real service, real Pos
     expect(journal.canary.acks.some((a) => a.tAck > removed.end!.t)).toBe(true);
   });
 
+  it('net-db-reset-ends-by-itself (fixture) passes: a fault with a duration ends on its own while the runbook waits', { timeout: 300_000 }, async () => {
+    const { code, output, journal } = await run(path.join(ROOT, 'test/fixtures/scenarios/net-db-reset-ends-by-itself.yaml'));
+    expect(code, output).toBe(0);
+    const tFault = journal.marks.tFault!.t;
+    expect(journal.steps.map((s) => s.name)).toEqual(['wait']);
+    // The toxic was removed by the fault itself, 3 s after it took effect, while the runbook waited.
+    const ended = journal.events.find((e) => e.kind === 'fault-ended')!;
+    const { sentAt, confirmedAt } = ended.data as { sentAt: number; confirmedAt: number };
+    expect(sentAt - tFault).toBeGreaterThanOrEqual(3_000);
+    // Failures only while it lasted (a sample started before the removal may fail after it was sent).
+    const failed = journal.probes.filter((p) => p.t >= tFault && !p.ok);
+    expect(failed.length).toBeGreaterThan(3);
+    const lastFailure = Math.max(...failed.map((p) => p.t));
+    expect(lastFailure).toBeLessThan(confirmedAt);
+    // ... and through most of it: the service did not recover before the link did.
+    expect(lastFailure - tFault).toBeGreaterThanOrEqual(2_000);
+    expect(journal.measurements.rtoMs!).toBeGreaterThanOrEqual(2_000);
+    expect(verdict(journal, 'rto')?.status).toBe('passed');
+  });
+
   it('kill -9 of `drill run` and the drill while the proxy runs: `drill cleanup` stops it and removes its directory', { timeout: 300_000 }, async () => {
     const killed = await runAndKill({
       scenario: scenario('net-db-timeout-pool-recycle.yaml'),

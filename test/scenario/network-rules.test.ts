@@ -26,6 +26,7 @@ describe('network fault scenario rules', () => {
     expect((await load('{type: network-latency, latency: 2s, jitter: 100ms}')).faults[0]).toEqual({ type: 'network-latency', latency: 2000, jitter: 100 });
     expect((await load('{type: network-bandwidth, rate: 64}')).faults[0]).toEqual({ type: 'network-bandwidth', rate: 64 });
     expect((await load('{type: network-reset}')).faults[0]).toEqual({ type: 'network-reset' });
+    expect((await load('{type: network-reset, duration: 3s}')).faults[0]).toEqual({ type: 'network-reset', duration: 3000 });
     expect((await load('{type: network-timeout}', '{step: remove-network-fault, faults: [network-timeout]}')).recovery[0]).toMatchObject({ faults: ['network-timeout'] });
     // wait needs no target: with any fault.
     expect((await loadScenarioFile(scenario('wait', '{postgres: {}}', '{type: pg-primary-crash}', '{step: wait, for: 3s}'))).scenario.recovery[0]).toEqual({ step: 'wait', for: 3000, timeout: 600_000 });
@@ -38,6 +39,7 @@ describe('network fault scenario rules', () => {
     expect(await validationError(scenario('with-k8s', '{postgres: {}, network: {}, kubernetes: {}}'))).toMatch(/targets\.network: .*targets\.kubernetes do not go through it/);
     expect(await validationError(scenario('no-rate', '{postgres: {}, network: {}}', '{type: network-bandwidth}'))).toMatch(/faults\[0\]\.rate/);
     expect(await validationError(scenario('bad-filter', '{postgres: {}, network: {}}', undefined, '{step: remove-network-fault, faults: [network-loss]}'))).toMatch(/recovery\[0\]\.faults\[0\]/);
+    expect(await validationError(scenario('zero-duration', '{postgres: {}, network: {}}', '{type: network-timeout, duration: 0s}'))).toMatch(/faults\[0\]\.duration: must be more than 0/);
     expect(await validationError(scenario('wait-forever', '{postgres: {}, network: {}}', undefined, '{step: wait}'))).toMatch(/recovery\[0\]\.for/);
     expect(await validationError(scenario('other-proxy', '{postgres: {}, network: {proxy: chaos-mesh}}'))).toMatch(/targets\.network\.proxy/);
   });
