@@ -51,7 +51,7 @@ const networkLatency = z
     jitter: duration(SPAN).default(0).meta({ description: 'Each answer\'s added delay varies by up to this much either way' }),
     duration: faultDuration,
   })
-  .meta({ description: 'The database link turns slow: every round trip between the application and its database takes `latency` (± `jitter`) longer; T_fault when the proxy took the toxic' });
+  .meta({ description: 'The database link turns slow: every round trip between the application and its database takes `latency` (± `jitter`) longer; T_fault when the toxic was sent to the proxy' });
 
 const networkBandwidth = z
   .strictObject({
