@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything a fresh machine needs to run drills and the tests: PostgreSQL server binaries
 # (Debian packages, when none are found), the npm dependencies, moto (the embedded Route 53 API,
-# in a virtualenv under the drill cache), and with --kubernetes the local
+# in a virtualenv under the drill cache), Toxiproxy (network faults, built from Go modules into the
+# drill cache), and with --kubernetes the local
 # Kubernetes control plane (a long build the first time). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,6 +57,16 @@ if ! { [ -x "$moto_venv/bin/moto_server" ] && [ "$(cat "$moto_venv/.drill-moto-v
   python3 -m venv "$moto_venv"
   "$moto_venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$moto_version"
   echo "$moto_version" > "$moto_venv/.drill-moto-version"
+fi
+
+# Toxiproxy for the network faults (targets.network): built from Go modules into
+# ~/.cache/drill/toxiproxy/<version>/ (tools/build-toxiproxy.sh: pinned, stamped, seconds when it
+# is there already). Without Go, only drills with targets.network cannot run: say so, go on.
+if command -v go >/dev/null 2>&1; then
+  tools/build-toxiproxy.sh >/dev/null
+elif [ ! -x "${DRILL_CACHE_DIR:-$HOME/.cache/drill}/toxiproxy/${DRILL_TOXIPROXY_VERSION:-v2.12.0}/bin/toxiproxy-server" ]; then
+  echo "setup: Go is not installed, so Toxiproxy (network faults, targets.network) is not built;" >&2
+  echo "       install Go 1.26+ (https://go.dev/dl/) and run npm run setup again" >&2
 fi
 
 [ "$with_kubernetes" = 1 ] || exit 0

@@ -32,6 +32,8 @@ import { serviceRestart } from './service-restart.js';
 import { revokeAllTokens } from './revoke-all-tokens.js';
 import { dnsFailover } from './dns-failover.js';
 import { notify } from './notify.js';
+import { removeNetworkFault } from './remove-network-fault.js';
+import { waitStep } from './wait.js';
 
 type Procedure<S extends RecoveryStep['step']> = (ctx: DrillContext, step: Extract<RecoveryStep, { step: S }>) => Promise<Record<string, unknown>>;
 
@@ -72,6 +74,8 @@ const procedures: { [S in RecoveryStep['step']]: Procedure<S> } = {
   'revoke-all-tokens': revokeAllTokens,
   'dns-failover': dnsFailover,
   notify,
+  'remove-network-fault': removeNetworkFault,
+  wait: waitStep,
 };
 
 export function runProcedure(ctx: DrillContext, step: RecoveryStep): Promise<Record<string, unknown>> {
@@ -113,4 +117,6 @@ export const PROCEDURE_TITLES: Record<RecoveryStep['step'], string> = {
   'revoke-all-tokens': 'Revoke all API tokens (--emergency)',
   'dns-failover': 'Switch DNS to the backup region (Route 53) and verify DNS propagation',
   notify: 'Stakeholder notification (send emergency alert)',
+  'remove-network-fault': 'The network recovers (network faults on the database link removed)',
+  wait: 'Wait',
 };

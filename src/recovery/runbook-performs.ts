@@ -100,7 +100,8 @@ export const STEP_PERFORMS: { readonly [S in RecoveryStep['step']]: readonly Per
       command: 'scripts/security/revoke-all-tokens.sh',
       how: 'every active token of the service\'s token table revoked in one statement (the next request with any is a 401), new tokens for the legitimate clients when reissue is on',
     },
-  ],  'dns-failover': [
+  ],
+  'dns-failover': [
     { command: 'aws route53 change-resource-record-sets', how: 'UPSERT of the service record to the region\'s addresses through the Route 53 API, then GetChange until INSYNC' },
     { command: 'dig truststream.yourdomain.com +short', how: 'the drill\'s DNS server queried until it answers the new addresses' },
     { command: 'scripts/dr/update-dns-for-dr.sh', how: 'the service record UPSERTed to the DR region and its answer verified' },
@@ -111,6 +112,10 @@ export const STEP_PERFORMS: { readonly [S in RecoveryStep['step']]: readonly Per
       how: 'the runbook\'s "Initial Alert" template (severity, message, incident id; marked DRILL) to every channel of notifications: (Slack-compatible webhook, webhook, SMTP), delivery journaled and judged by the notification check',
     },
   ],
+  // The network's own fix (the proxy's toxics removed): the runbook has no procedure for it.
+  'remove-network-fault': [],
+  // Waiting is no procedure of the runbook.
+  wait: [],
 };
 
 /**

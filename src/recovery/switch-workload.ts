@@ -21,11 +21,13 @@ export async function switchWorkload(ctx: DrillContext): Promise<Record<string, 
   })) {
     throw new StepFailedError('SWITCH_TARGET_NOT_WRITABLE', `${target.name} still refuses writes after read-only mode was lifted`);
   }
+  // The application's link (targets.network) moves first, so nothing reconnects to the old instance through it.
+  await ctx.router.link?.follow(target);
   ctx.router.switchTo(target);
   let service: Record<string, unknown> | undefined;
   if (ctx.has('service') && ctx.service.followDatabase) {
     try {
-      service = await ctx.service.followDatabase(connection, ctx.signal);
+      service = await ctx.service.followDatabase(ctx.router.applicationConnection, ctx.signal);
     } catch (error) {
       if (error instanceof DrillError && (error.kind === 'interrupted' || error.kind === 'input')) throw error;
       ctx.signal.throwIfAborted();

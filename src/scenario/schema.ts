@@ -9,6 +9,7 @@ import { PROCEDURE_ID_PATTERN } from '../runbook/procedure-ids.js';
 import { credentialLeakFault, revocationLimit, revokeAllTokensStep } from './breach-schema.js';
 import { dnsFailoverStep, regionOutageFault, regionRef, regionsTarget } from './regions-schema.js';
 import { notificationLimit, notificationsSettings, notifyStep } from './notifications-schema.js';
+import { networkFaults, networkTarget, removeNetworkFaultStep, waitStep } from './network-schema.js';
 
 /**
  * The scenario file format. This is the single source of truth: TypeScript types are inferred
@@ -69,7 +70,7 @@ const postgresTarget = z
   .meta({ description: 'The PostgreSQL the drill runs against' });
 
 const targets = z
-  .strictObject({ postgres: postgresTarget.optional(), kubernetes: kubernetesTarget.optional(), service: serviceTarget.optional(), regions: regionsTarget.optional() })
+  .strictObject({ postgres: postgresTarget.optional(), kubernetes: kubernetesTarget.optional(), service: serviceTarget.optional(), regions: regionsTarget.optional(), network: networkTarget.optional() })
   .refine((t) => Object.values(t).some((v) => v !== undefined), { message: 'name at least one target (postgres, kubernetes, service, regions)' });
 
 const sqlProbe = z.strictObject({
@@ -248,6 +249,7 @@ export const fault = z.discriminatedUnion('type', [
   needs(pgFatFinger, 'postgres'),
   credentialLeakFault,
   regionOutageFault,
+  ...networkFaults,
   ...kubernetesFaults,
 ]);
 
@@ -375,6 +377,8 @@ export const recoveryStep = z.discriminatedUnion('step', [
   revokeAllTokensStep,
   dnsFailoverStep,
   notifyStep,
+  removeNetworkFaultStep,
+  waitStep,
   ...kubernetesRecoverySteps,
   needs(z.strictObject({ step: z.literal('k8s-auto-rollback'), ...autoRollbackSettings.shape, ...stepBase }).meta({
     description:
@@ -484,5 +488,6 @@ export type LoadSettings = z.output<typeof loadSettings>;
 export type PerformanceLimits = z.output<typeof performanceLimits>;
 export type ServiceSpec = z.output<typeof serviceTarget>;
 export type { RegionsSpec } from './regions-schema.js';
+export type { NetworkSpec } from './network-schema.js';
 export type IntegrityCheck = z.output<typeof integrityCheck>;
 export type Severity = z.output<typeof severity>;

@@ -10,8 +10,9 @@ import { z } from 'zod';
  * - `replica`: acts on a streaming replica: `targets.postgres.replicas` of 1 or more.
  * - `service`: talks to the service under drill through its endpoints: `targets.service`.
  * - `regions`: acts on regions or the service's DNS name: `targets.regions`.
+ * - `network`: acts on the link between the application and its database: `targets.network`.
  */
-export type TargetNeed = 'postgres' | 'kubernetes' | 'own-cluster' | 'replica' | 'service' | 'regions';
+export type TargetNeed = 'postgres' | 'kubernetes' | 'own-cluster' | 'replica' | 'service' | 'regions' | 'network';
 
 /** A need that only a setting of the variant brings, e.g. an http probe with `target: service`. */
 export interface ConditionalNeed {

@@ -1,4 +1,5 @@
 import { kubernetesKind } from './kubernetes/kubernetes-kind.js';
+import { networkKind } from './network-proxy/network-kind.js';
 import { postgresKind } from './postgres/postgres-kind.js';
 import { regionsKind } from './regions/regions-kind.js';
 import { serviceKind } from './service/service-kind.js';
@@ -12,6 +13,7 @@ import type { TargetKinds } from './target-kind.js';
  */
 export const TARGET_KINDS: TargetKinds = {
   postgres: postgresKind,
+  network: networkKind,
   service: serviceKind,
   kubernetes: kubernetesKind,
   regions: regionsKind,

@@ -8,7 +8,10 @@ import type { DatabaseRouter } from './database-router.js';
 import { CANARY_TABLE } from './dataset.js';
 import { readLedger } from './ledger-reader.js';
 
-/** The database-only canary: an INSERT into drill_canary on the router's current instance, acknowledged by its commit. */
+/**
+ * The database-only canary: an INSERT into drill_canary on the router's current instance, acknowledged by its commit.
+ * It writes as the application does, through the network link when there is one (applicationConnection).
+ */
 export class SqlCanaryChannel implements CanaryChannel {
   private client: pg.Client | undefined;
 
@@ -44,7 +47,7 @@ export class SqlCanaryChannel implements CanaryChannel {
 
   private async connection(): Promise<pg.Client> {
     if (this.client) return this.client;
-    const client = new pg.Client({ ...this.router.connection, connectionTimeoutMillis: 2000, query_timeout: 5000 });
+    const client = new pg.Client({ ...this.router.applicationConnection, connectionTimeoutMillis: 2000, query_timeout: 5000 });
     // A dead server emits 'error' on an idle client; the next write notices and reconnects.
     client.on('error', () => void this.reset());
     await client.connect();

@@ -27,7 +27,9 @@ describe('the PostgreSQL catalogue has an expected outcome on testcontainers for
     for (const file of readdirSync(scenariosDir).filter((f) => f.endsWith('.yaml'))) {
       const { scenario } = await loadScenarioFile(path.join(scenariosDir, file));
       // Region drills place each region's PostgreSQL on the region's loopback range, which only the native provider can do.
-      if (scenario.targets.postgres && !scenario.targets.kubernetes && !scenario.targets.regions) postgresOnly.push(scenario.name);
+      // Network drills (targets.network, issue 12): Toxiproxy in front of a container's published
+      // port has not been run on testcontainers yet; not in this matrix until it has.
+      if (scenario.targets.postgres && !scenario.targets.kubernetes && !scenario.targets.regions && !scenario.targets.network) postgresOnly.push(scenario.name);
     }
     expect(postgresOnly.sort()).toEqual(Object.keys(EXPECTED).sort());
   });

@@ -245,9 +245,9 @@ describe('provisioningOrder', () => {
   const kind = (after: TargetKind<'postgres'>['after']) => ({ ...TARGET_KINDS.postgres, after });
 
   it('puts each kind after the kinds it depends on, otherwise in registry order', () => {
-    expect(provisioningOrder(TARGET_KINDS)).toEqual(['postgres', 'service', 'kubernetes', 'regions']);
-    const reordered = { kubernetes: TARGET_KINDS.kubernetes, service: TARGET_KINDS.service, postgres: TARGET_KINDS.postgres } as TargetKinds;
-    expect(provisioningOrder(reordered)).toEqual(['postgres', 'kubernetes', 'service']);
+    expect(provisioningOrder(TARGET_KINDS)).toEqual(['postgres', 'network', 'service', 'kubernetes', 'regions']);
+    const reordered = { kubernetes: TARGET_KINDS.kubernetes, service: TARGET_KINDS.service, network: TARGET_KINDS.network, postgres: TARGET_KINDS.postgres } as TargetKinds;
+    expect(provisioningOrder(reordered)).toEqual(['postgres', 'kubernetes', 'network', 'service']);
   });
 
   it('refuses a cycle', () => {

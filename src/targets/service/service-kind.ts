@@ -6,7 +6,7 @@ import { provisionService } from './provision-service.js';
 /** `targets.service`: the service under drill as plain processes, against the drill's database. */
 export const serviceKind: TargetKind<'service'> = {
   // Its database, API token and reader role are the drill database's (the loader requires targets.postgres).
-  after: ['postgres'],
+  after: ['postgres', 'network'],
   provides: ['service'],
   // A directory per launch and one process per instance.
   records: ['temp-dir', 'process'],
@@ -19,7 +19,8 @@ export const serviceKind: TargetKind<'service'> = {
       teardown: env.teardown,
       recorder: env.recorder,
       signal: env.signal,
-      database: () => router.connection,
+      // Through the network link when targets.network puts one in front of the database.
+      database: () => router.applicationConnection,
       ...(env.runDir ? { logDir: path.join(env.runDir, 'service-logs') } : {}),
     });
     return { service };

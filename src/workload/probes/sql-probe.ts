@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { DatabaseRouter } from '../database-router.js';
 import type { ProbeCheck } from './probe.js';
 
-/** Runs a query against the application's current database; any error is a failing sample. */
+/** Runs a query against the application's current database, the way the application reaches it (through the network link when there is one); any error is a failing sample. */
 export class SqlProbe implements ProbeCheck {
   private client: pg.Client | undefined;
   private clientPort: number | undefined;
@@ -17,7 +17,7 @@ export class SqlProbe implements ProbeCheck {
   ) {}
 
   async check(): Promise<void> {
-    const target = this.router.connection;
+    const target = this.router.applicationConnection;
     if (this.client && this.clientPort !== target.port) await this.close();
     try {
       if (!this.client) {

@@ -1,0 +1,32 @@
+import type { DegradationKind, LinkDegradation } from '../../workload/database-link.js';
+import type { ToxiproxyToxic } from './toxiproxy-api.js';
+
+/**
+ * The Toxiproxy toxic that emulates each link degradation (pure). Directions are chosen for a
+ * database link, where the client speaks first and waits for the answer:
+ * - latency and bandwidth on downstream (server → client): every answer, so every round trip,
+ *   arrives `latency` (± jitter) later, or at most `rate` KB/s;
+ * - reset and timeout on upstream (client → server): the client's first bytes (a query, or a new
+ *   connection's startup message) meet a TCP RST, or vanish while the connection stays open.
+ */
+export function toxicFor(name: string, degradation: LinkDegradation): ToxiproxyToxic {
+  const base = { name, toxicity: 1 };
+  switch (degradation.kind) {
+    case 'latency':
+      return { ...base, type: 'latency', stream: 'downstream', attributes: { latency: degradation.latencyMs, jitter: degradation.jitterMs } };
+    case 'bandwidth':
+      return { ...base, type: 'bandwidth', stream: 'downstream', attributes: { rate: degradation.kilobytesPerSecond } };
+    case 'reset':
+      // timeout 0: reset as soon as data arrives, for as long as the toxic is there.
+      return { ...base, type: 'reset_peer', stream: 'upstream', attributes: { timeout: 0 } };
+    case 'timeout':
+      // timeout 0: the connection is never closed; data is dropped until the toxic is removed.
+      return { ...base, type: 'timeout', stream: 'upstream', attributes: { timeout: 0 } };
+  }
+}
+
+/** Which degradation a toxic of the proxy emulates; undefined for a toxic the drill does not make. */
+export function kindOfToxic(toxic: Pick<ToxiproxyToxic, 'type'>): DegradationKind | undefined {
+  const kinds: Partial<Record<ToxiproxyToxic['type'], DegradationKind>> = { latency: 'latency', bandwidth: 'bandwidth', reset_peer: 'reset', timeout: 'timeout' };
+  return kinds[toxic.type];
+}
