@@ -14,6 +14,7 @@ import { injectScaleToZero } from './k8s-scale-to-zero.js';
 import { injectNodeFailure } from './k8s-node-failure.js';
 import { injectCredentialLeak } from './credential-leak.js';
 import { injectRegionOutage } from './region-outage.js';
+import { injectDiskFull } from './disk-full.js';
 
 /** One entry per fault type of the scenario schema; the compiler checks none is missing. */
 const injectors: { [T in Fault['type']]: (ctx: DrillContext, fault: Extract<Fault, { type: T }>) => Promise<FaultHandle> } = {
@@ -31,6 +32,7 @@ const injectors: { [T in Fault['type']]: (ctx: DrillContext, fault: Extract<Faul
   'k8s-node-failure': injectNodeFailure,
   'credential-leak': injectCredentialLeak,
   'region-outage': injectRegionOutage,
+  'disk-full': injectDiskFull,
 };
 
 export function inject(ctx: DrillContext, fault: Fault): Promise<FaultHandle> {

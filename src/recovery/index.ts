@@ -31,6 +31,8 @@ import { smokeStep } from './smoke.js';
 import { serviceRestart } from './service-restart.js';
 import { revokeAllTokens } from './revoke-all-tokens.js';
 import { dnsFailover } from './dns-failover.js';
+import { freeSpace } from './free-space.js';
+import { pgRestart } from './pg-restart.js';
 
 type Procedure<S extends RecoveryStep['step']> = (ctx: DrillContext, step: Extract<RecoveryStep, { step: S }>) => Promise<Record<string, unknown>>;
 
@@ -70,6 +72,8 @@ const procedures: { [S in RecoveryStep['step']]: Procedure<S> } = {
   'service-restart': serviceRestart,
   'revoke-all-tokens': revokeAllTokens,
   'dns-failover': dnsFailover,
+  'free-space': freeSpace,
+  'pg-restart': pgRestart,
 };
 
 export function runProcedure(ctx: DrillContext, step: RecoveryStep): Promise<Record<string, unknown>> {
@@ -110,4 +114,6 @@ export const PROCEDURE_TITLES: Record<RecoveryStep['step'], string> = {
   'service-restart': 'Restart the service (deploy a release)',
   'revoke-all-tokens': 'Revoke all API tokens (--emergency)',
   'dns-failover': 'Switch DNS to the backup region (Route 53) and verify DNS propagation',
+  'free-space': 'Free space on the full volume (remove the filler, or grow the volume)',
+  'pg-restart': 'Restart the database server (crash recovery)',
 };

@@ -105,6 +105,11 @@ export const STEP_PERFORMS: { readonly [S in RecoveryStep['step']]: readonly Per
     { command: 'dig truststream.yourdomain.com +short', how: 'the drill\'s DNS server queried until it answers the new addresses' },
     { command: 'scripts/dr/update-dns-for-dr.sh', how: 'the service record UPSERTed to the DR region and its answer verified' },
   ],
+  // The runbook has no full-disk procedure (nothing frees or grows a volume, nothing restarts the
+  // database server itself: its "Primary Database Failure" promotes a replica instead), so these
+  // two perform none of its procedures and a disk drill gets no coverage credit for them.
+  'free-space': [],
+  'pg-restart': [],
 };
 
 /**

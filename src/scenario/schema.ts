@@ -8,6 +8,7 @@ import { loadSettings, performanceLimits, serviceComponent, serviceRestartStep, 
 import { PROCEDURE_ID_PATTERN } from '../runbook/procedure-ids.js';
 import { credentialLeakFault, revocationLimit, revokeAllTokensStep } from './breach-schema.js';
 import { dnsFailoverStep, regionOutageFault, regionsTarget } from './regions-schema.js';
+import { diskFullFault, freeSpaceStep, pgRestartStep, walVolume } from './disk-schema.js';
 
 /**
  * The scenario file format. This is the single source of truth: TypeScript types are inferred
@@ -56,6 +57,7 @@ const postgresTarget = z
       .max(5)
       .default(0)
       .meta({ description: 'Streaming replicas of the primary (native and testcontainers providers), named replica-1, replica-2, …' }),
+    walVolume: walVolume.optional(),
     replication: z
       .enum(['async', 'sync'])
       .default('async')
@@ -247,6 +249,7 @@ export const fault = z.discriminatedUnion('type', [
   needs(pgFatFinger, 'postgres'),
   credentialLeakFault,
   regionOutageFault,
+  diskFullFault,
   ...kubernetesFaults,
 ]);
 
@@ -372,6 +375,8 @@ export const recoveryStep = z.discriminatedUnion('step', [
   serviceRestartStep,
   revokeAllTokensStep,
   dnsFailoverStep,
+  freeSpaceStep,
+  pgRestartStep,
   ...kubernetesRecoverySteps,
   needs(z.strictObject({ step: z.literal('k8s-auto-rollback'), ...autoRollbackSettings.shape, ...stepBase }).meta({
     description:
