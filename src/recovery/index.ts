@@ -33,6 +33,7 @@ import { revokeAllTokens } from './revoke-all-tokens.js';
 import { dnsFailover } from './dns-failover.js';
 import { freeSpace } from './free-space.js';
 import { pgRestart } from './pg-restart.js';
+import { fixArchiving } from './fix-archiving.js';
 
 type Procedure<S extends RecoveryStep['step']> = (ctx: DrillContext, step: Extract<RecoveryStep, { step: S }>) => Promise<Record<string, unknown>>;
 
@@ -74,6 +75,7 @@ const procedures: { [S in RecoveryStep['step']]: Procedure<S> } = {
   'dns-failover': dnsFailover,
   'free-space': freeSpace,
   'pg-restart': pgRestart,
+  'fix-archiving': fixArchiving,
 };
 
 export function runProcedure(ctx: DrillContext, step: RecoveryStep): Promise<Record<string, unknown>> {
@@ -116,4 +118,5 @@ export const PROCEDURE_TITLES: Record<RecoveryStep['step'], string> = {
   'dns-failover': 'Switch DNS to the backup region (Route 53) and verify DNS propagation',
   'free-space': 'Free space on the full volume (remove the filler, or grow the volume)',
   'pg-restart': 'Restart the database server (crash recovery)',
+  'fix-archiving': 'Repair WAL archiving and watch pg_wal shrink',
 };

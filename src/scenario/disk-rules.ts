@@ -4,7 +4,7 @@ import { isRecord } from './schema-walk.js';
 /**
  * Cross-key rules of the full-disk vocabulary (disk-schema.ts; see rules.ts for why they are not
  * zod refinements): a volume is mounted on this machine, so only by the native provider; a fault or
- * step on the WAL volume needs targets.postgres.walVolume.
+ * step on the WAL volume (disk-full, wal-archive-stuck, free-space) needs targets.postgres.walVolume.
  */
 export function diskIssues(data: unknown): PathIssue[] {
   if (!isRecord(data)) return [];
@@ -30,6 +30,7 @@ export function diskIssues(data: unknown): PathIssue[] {
     });
   };
   check(data.faults, 'type', 'disk-full');
+  check(data.faults, 'type', 'wal-archive-stuck');
   check(data.recovery, 'step', 'free-space');
   return issues;
 }

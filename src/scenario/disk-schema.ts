@@ -40,6 +40,36 @@ export const diskFullFault = needs(
   'postgres',
 );
 
+export const walArchiveStuckFault = needs(
+  z
+    .strictObject({
+      type: z.literal('wal-archive-stuck'),
+      failWithin: duration(WAIT)
+        .default(60_000)
+        .meta({ description: 'Once archiving fails, the injector writes WAL until a write fails; no failure within this is an environment failure (exit 3)' }),
+    })
+    .meta({
+      description:
+        'WAL archiving breaks (archive_command copies into a directory that is gone, set with ALTER SYSTEM so a restart keeps it): segments that are not archived are never removed, ' +
+        'WAL piles up on the primary\'s WAL volume until it is full and PostgreSQL PANICs as with disk-full. T_fault: the start of the last write that still succeeded',
+    }),
+  'postgres',
+);
+
+export const fixArchivingStep = needs(
+  z
+    .strictObject({
+      step: z.literal('fix-archiving'),
+      archiveWithin: duration(WAIT).default(120_000).meta({ description: 'How long the archiver may take to copy every waiting segment' }),
+      ...stepBase,
+    })
+    .meta({
+      description:
+        'archive_command back to the configured one (ALTER SYSTEM RESET, reload), wait until no segment waits to be archived, CHECKPOINT; postcondition: none waits and pg_wal is smaller than before',
+    }),
+  'postgres',
+);
+
 export const freeSpaceStep = needs(
   z
     .strictObject({

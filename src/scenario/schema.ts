@@ -8,7 +8,7 @@ import { loadSettings, performanceLimits, serviceComponent, serviceRestartStep, 
 import { PROCEDURE_ID_PATTERN } from '../runbook/procedure-ids.js';
 import { credentialLeakFault, revocationLimit, revokeAllTokensStep } from './breach-schema.js';
 import { dnsFailoverStep, regionOutageFault, regionsTarget } from './regions-schema.js';
-import { diskFullFault, freeSpaceStep, pgRestartStep, walVolume } from './disk-schema.js';
+import { diskFullFault, fixArchivingStep, freeSpaceStep, pgRestartStep, walArchiveStuckFault, walVolume } from './disk-schema.js';
 
 /**
  * The scenario file format. This is the single source of truth: TypeScript types are inferred
@@ -250,6 +250,7 @@ export const fault = z.discriminatedUnion('type', [
   credentialLeakFault,
   regionOutageFault,
   diskFullFault,
+  walArchiveStuckFault,
   ...kubernetesFaults,
 ]);
 
@@ -377,6 +378,7 @@ export const recoveryStep = z.discriminatedUnion('step', [
   dnsFailoverStep,
   freeSpaceStep,
   pgRestartStep,
+  fixArchivingStep,
   ...kubernetesRecoverySteps,
   needs(z.strictObject({ step: z.literal('k8s-auto-rollback'), ...autoRollbackSettings.shape, ...stepBase }).meta({
     description:

@@ -80,6 +80,33 @@ describe.skipIf(!root)(`full WAL volume (real PostgreSQL, real CLI)${root ? '' :
     expect(leftovers(runDir)).toEqual([]);
   });
 
+  it('wal-archive-stuck-recovery passes: WAL piles up while archiving fails, the volume is grown, archiving repaired, pg_wal shrinks', { timeout: 300_000 }, async () => {
+    const result = await runCli(['run', scenario('wal-archive-stuck-recovery.yaml'), '--reports-dir', reportsDir], { env });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const runDir = runDirFrom(result.stdout, reportsDir);
+    const journal = readJournal(runDir);
+    const details = faultEvent(journal).data as Record<string, unknown>;
+    // No filler: unarchived WAL filled the volume by itself.
+    expect(details.lastFailedWal).toMatch(/^[0-9A-F]{24}$/);
+    expect(details.serverLog).toMatch(NO_SPACE_PANIC);
+    expect(details.serverStopped).toBe(true);
+    const tFault = journal.marks.tFault!.t;
+    // Archiving broke before the disk filled, which is the outage.
+    expect(details.archivingBrokenAt).toBeLessThan(tFault);
+
+    expect(step(journal, 'free-space')?.output).toMatchObject({ how: 'grow', freedBytes: 0, sizeBytes: 64 * 1024 * 1024 });
+    expect(step(journal, 'pg-restart')?.output).toMatchObject({ wasRunning: false, acceptsWrites: true });
+    const fix = step(journal, 'fix-archiving')!.output as Record<string, number | string>;
+    // The restart kept the broken command (ALTER SYSTEM); the step put the configured one back.
+    expect(fix.archiveCommand).toMatch(/\/archive\/primary\//);
+    expect(fix.segmentsWaitingBefore).toBeGreaterThan(5);
+    expect(fix.segmentsArchived).toBeGreaterThanOrEqual(fix.segmentsWaitingBefore as number);
+    expect(fix.walBytesAfter).toBeLessThan(fix.walBytesBefore as number);
+    expect(journal.measurements.rpoMs).toBe(0);
+    expect(journal.verdicts.every((v) => v.status === 'passed')).toBe(true);
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
   // kill -9 of `drill run` and of the drill: the volume stays mounted until a reaper unmounts it.
   const killAt: Array<[string, string, (s: RunState) => boolean]> = [
     // PostgreSQL runs with its pg_wal on the volume: the reaper stops it before unmounting.

@@ -32,6 +32,7 @@ describe('disk scenario rules', () => {
     expect(await messages(scenario('auto', '{walVolume: {sizeMiB: 16}}'))).toMatch(/targets\.postgres\.walVolume: .*set targets\.postgres\.provider: native \(now auto\)/);
     expect(await messages(scenario('no-volume', '{provider: native}'))).toMatch(/faults\[0\]\.type: disk-full acts on the primary's WAL volume.*add targets\.postgres\.walVolume/);
     expect(await messages(scenario('no-volume-step', '{provider: native}', '{type: pg-primary-crash}'))).toMatch(/recovery\[0\]\.step: free-space acts on/);
+    expect(await messages(scenario('archive-no-volume', '{provider: native}', '{type: wal-archive-stuck}', '{step: fix-archiving}'))).toMatch(/faults\[0\]\.type: wal-archive-stuck acts on the primary's WAL volume/);
     expect(await messages(scenario('too-small', '{provider: native, walVolume: {sizeMiB: 2}}'))).toMatch(/targets\.postgres\.walVolume\.sizeMiB/);
     expect(await messages(scenario('bad-how', '{provider: native, walVolume: {}}', undefined, '{step: free-space, how: delete-wal}'))).toMatch(/recovery\[0\]\.how/);
   });
