@@ -1,5 +1,5 @@
 import type { DrillContext } from '../engine/drill-context.js';
-import { StepFailedError } from '../engine/errors.js';
+import { DrillError, StepFailedError } from '../engine/errors.js';
 import { serverLogLines } from '../targets/postgres/server-log.js';
 import { writesRefused } from './write-probe.js';
 
@@ -18,6 +18,8 @@ export async function pgRestart(ctx: DrillContext): Promise<Record<string, unkno
     if (wasRunning) await instance.stop();
     await instance.start();
   } catch (error) {
+    // A server the harness cannot start or stop at all (external: refused) is not a failed restart.
+    if (error instanceof DrillError && error.code !== 'PG_START_FAILED') throw error;
     throw new StepFailedError('PG_RESTART_FAILED', `${instance.name} did not come back up; its log ends: ${await logTail()}`, { cause: error });
   }
   let refused: boolean;

@@ -5,7 +5,8 @@ import { needs } from './target-needs.js';
 
 /**
  * The full-disk parts of the scenario format (issue 12, "Disks"): the WAL volume of the primary,
- * the `disk-full` fault, and the `free-space` and `pg-restart` steps. Kept apart from schema.ts
+ * the `disk-full` and `wal-archive-stuck` faults, and the `free-space`, `pg-restart` and
+ * `fix-archiving` steps. Kept apart from schema.ts
  * (which composes them) so this vocabulary reads in one place.
  */
 
