@@ -7,6 +7,7 @@ import type { Journal } from '../../src/engine/journal-types.js';
 import { listRunLedgers } from '../../src/engine/run-ledger.js';
 import { leftovers, readJournal, ROOT, runCli, runDirFrom } from './helpers.js';
 import { ownersGone, runAndKill, type RunState } from './kill-helpers.js';
+import { expectConservativeRto } from './rto-evidence.js';
 
 // The full-WAL-volume drills on real PostgreSQL through the real CLI: the drill mounts a tmpfs for
 // the primary's pg_wal, fills it, and PostgreSQL PANICs on its own. Mounting needs root.
@@ -43,7 +44,9 @@ describe.skipIf(!root)(`full WAL volume (real PostgreSQL, real CLI)${root ? '' :
     expect(details.freeBytesAfter).toBe(0);
     expect(details.fillerBytes).toBeGreaterThan(0);
     const tFault = journal.marks.tFault!.t;
-    // T_fault is the last write the injector saw succeed, before it returned.
+    // T_fault is the last write the injector saw succeed: inside the inject phase, before it returned.
+    const inject = journal.phases.find((p) => p.name === 'inject')!;
+    expect(tFault).toBeGreaterThan(inject.start.t);
     expect(tFault).toBeLessThan(fault.t);
 
     expect(step(journal, 'free-space')?.output).toMatchObject({ how: 'remove-filler', freedBytes: details.fillerBytes });
@@ -59,6 +62,7 @@ describe.skipIf(!root)(`full WAL volume (real PostgreSQL, real CLI)${root ? '' :
     expect(journal.canary.acks.filter((a) => a.tAck < tFault).length).toBeGreaterThan(20);
     // Writes went on after the restart, on the same server, and survived.
     expect(journal.canary.acks.some((a) => a.tAck > journal.marks.tRecoveryEnd!.t)).toBe(true);
+    expectConservativeRto(journal, 'pg-restart');
     expect(leftovers(runDir)).toEqual([]);
   });
 
@@ -104,6 +108,7 @@ describe.skipIf(!root)(`full WAL volume (real PostgreSQL, real CLI)${root ? '' :
     expect(fix.walBytesAfter).toBeLessThan(fix.walBytesBefore as number);
     expect(journal.measurements.rpoMs).toBe(0);
     expect(journal.verdicts.every((v) => v.status === 'passed')).toBe(true);
+    expectConservativeRto(journal, 'pg-restart');
     expect(leftovers(runDir)).toEqual([]);
   });
 
