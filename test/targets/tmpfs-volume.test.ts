@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { reapRecorded } from '../../src/engine/reaper.js';
 import { readResources, ResourceLedger } from '../../src/engine/resource-ledger.js';
 import { currentMounts } from '../../src/targets/process/mounts.js';
@@ -58,5 +58,25 @@ describe.skipIf(!root)(`tmpfs volume and its reaper${root ? '' : ' (skipped: mou
     expect(await reapMount({ kind: 'mount', path: other, source: 'someone-else' })).toMatchObject({ state: 'left', reason: expect.stringMatching(/not a drill volume/) });
     expect(currentMounts().some((m) => m.path === other && m.source === 'someone-else')).toBe(true);
     execFileSync('umount', [other]);
+  });
+});
+
+describe('tmpfs volume without root', () => {
+  it('stops with exit 3 MOUNT_NEEDS_ROOT, saying what to do, before creating or recording anything', async () => {
+    // The one edge not reachable for real in a suite that runs as root: mount(2) needs root.
+    const getuid = vi.spyOn(process, 'getuid').mockReturnValue(1000);
+    try {
+      const ledgerFile = path.join(tmp, 'not-root.jsonl');
+      const where = path.join(tmp, 'not-root');
+      await expect(TmpfsVolume.create({ path: where, sizeBytes: 8 * MIB, source: 'drill-test-x', ledger: new ResourceLedger(ledgerFile) })).rejects.toMatchObject({
+        code: 'MOUNT_NEEDS_ROOT',
+        kind: 'environment',
+        message: expect.stringMatching(/needs root; run the drill as root/),
+      });
+      expect(existsSync(where)).toBe(false);
+      expect(readResources(ledgerFile)).toEqual([]);
+    } finally {
+      getuid.mockRestore();
+    }
   });
 });
