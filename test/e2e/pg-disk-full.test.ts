@@ -112,6 +112,16 @@ describe.skipIf(!root)(`full WAL volume (real PostgreSQL, real CLI)${root ? '' :
     expect(leftovers(runDir)).toEqual([]);
   });
 
+  it('wal-archive-stuck-restart-only fails on RTO: the restart meets the same full volume, exits 1', { timeout: 300_000 }, async () => {
+    const result = await runCli(['run', scenario('wal-archive-stuck-restart-only.yaml'), '--reports-dir', reportsDir], { env });
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    expect(result.stdout).toMatch(/FAIL rto: recovery never stabilised/);
+    const journal = readJournal(runDirFrom(result.stdout, reportsDir));
+    expect((faultEvent(journal).data as Record<string, unknown>).serverLog).toMatch(NO_SPACE_PANIC);
+    expect(step(journal, 'pg-restart')?.error?.message).toMatch(/FATAL: +could not write to file "pg_wal\/xlogtemp\.\d+": No space left on device/);
+    expect(journal.measurements.rtoMs).toBeUndefined();
+  });
+
   // kill -9 of `drill run` and of the drill: the volume stays mounted until a reaper unmounts it.
   const killAt: Array<[string, string, (s: RunState) => boolean]> = [
     // PostgreSQL runs with its pg_wal on the volume: the reaper stops it before unmounting.
