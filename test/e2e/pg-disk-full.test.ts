@@ -84,6 +84,21 @@ describe.skipIf(!root)(`full WAL volume (real PostgreSQL, real CLI)${root ? '' :
     expect(leftovers(runDir)).toEqual([]);
   });
 
+  it('disk-full-failover passes: the synchronous replica promoted instead of freeing space, RPO 0', { timeout: 300_000 }, async () => {
+    const result = await runCli(['run', scenario('disk-full-failover.yaml'), '--reports-dir', reportsDir], { env });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const runDir = runDirFrom(result.stdout, reportsDir);
+    const journal = readJournal(runDir);
+    expect((faultEvent(journal).data as Record<string, unknown>).serverStopped).toBe(true);
+    expect(step(journal, 'promote-replica')?.output).toMatchObject({ replica: 'replica-1', oldPrimary: 'primary' });
+    expect(step(journal, 'switch-workload')?.output).toMatchObject({ from: 'primary', to: 'replica-1' });
+    expect(journal.measurements.rpoMs).toBe(0);
+    expect(journal.measurements.lostWrites).toBe(0);
+    expect(journal.canary.recovered?.instance).toBe('replica-1');
+    expectConservativeRto(journal, 'switch-workload');
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
   it('wal-archive-stuck-recovery passes: WAL piles up while archiving fails, the volume is grown, archiving repaired, pg_wal shrinks', { timeout: 300_000 }, async () => {
     const result = await runCli(['run', scenario('wal-archive-stuck-recovery.yaml'), '--reports-dir', reportsDir], { env });
     expect(result.code, result.stdout + result.stderr).toBe(0);
