@@ -50,7 +50,7 @@ export class TmpfsVolume implements SizedVolume {
     if (process.getuid?.() !== 0) {
       throw new EnvironmentError(
         'MOUNT_NEEDS_ROOT',
-        `a size-limited volume (tmpfs at ${options.path}) must be mounted, which needs root; run the drill as root or drop the disk fault (README: "Faults and what they need")`,
+        `a size-limited volume (tmpfs at ${options.path}) must be mounted, which needs root; run the drill as root or drop the disk fault (README: "Disks (full WAL volume)")`,
       );
     }
     mkdirSync(options.path, { recursive: true, mode: 0o700 });
