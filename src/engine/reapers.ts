@@ -7,6 +7,7 @@ import { reapKindCluster } from '../targets/kubernetes/reap-kind-cluster.js';
 import { reapNamespaceEntry } from '../targets/kubernetes/reap-namespace.js';
 import { reapTokenSecret } from '../targets/kubernetes/reap-token-secret.js';
 import { reapPostgresDataDir } from '../targets/postgres/reap-data-dir.js';
+import { reapMount } from '../targets/process/reap-mount.js';
 import type { ReapOutcome } from './reap-outcome.js';
 import { reapTempDir } from './reap-temp-dir.js';
 import type { Resource, ResourceKind } from './resource-ledger.js';
@@ -59,6 +60,8 @@ const REAPERS: { [K in ResourceKind]: ResourceReaper<Extract<Resource, { kind: K
   'kind-cluster': { stage: 'clusters', reap: reapKindCluster },
   // After its process: containers, shims and mounts it leaves, then its directory.
   containerd: { stage: 'mounts', reap: reapContainerd },
+  // A disk fault's volume, once the PostgreSQL writing to it is stopped; before its temp dir.
+  mount: { stage: 'mounts', reap: reapMount },
   // Real nodes' cgroups and the drill network, once no process of the drill is left in them.
   netns: { stage: 'network', reap: reapNetwork },
   'guard-route': { stage: 'network', reap: reapNetwork },

@@ -31,6 +31,9 @@ export type Resource =
   // A cgroupfs path (the same in every cgroup v1 hierarchy) a real node's pods lived under; removed
   // bottom-up once its processes are gone.
   | { kind: 'cgroup'; path: string }
+  // A size-limited tmpfs a disk fault fills (src/targets/process/tmpfs-volume.ts), mounted at `path`
+  // under a drill temp directory with the mount source `source` (drill-…): unmounted only while both match.
+  | { kind: 'mount'; path: string; source: string }
   // The drill network: a network namespace by name, and the guard route of the root namespace.
   | { kind: 'netns'; name: string }
   | { kind: 'guard-route'; cidr: string; metric: number };

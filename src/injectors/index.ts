@@ -15,6 +15,8 @@ import { injectNodeFailure } from './k8s-node-failure.js';
 import { injectCredentialLeak } from './credential-leak.js';
 import { injectRegionOutage } from './region-outage.js';
 import { injectNetworkFault } from './network-fault.js';
+import { injectDiskFull } from './disk-full.js';
+import { injectWalArchiveStuck } from './wal-archive-stuck.js';
 
 /** One entry per fault type of the scenario schema; the compiler checks none is missing. */
 const injectors: { [T in Fault['type']]: (ctx: DrillContext, fault: Extract<Fault, { type: T }>) => Promise<FaultHandle> } = {
@@ -36,6 +38,8 @@ const injectors: { [T in Fault['type']]: (ctx: DrillContext, fault: Extract<Faul
   'network-bandwidth': injectNetworkFault,
   'network-reset': injectNetworkFault,
   'network-timeout': injectNetworkFault,
+  'disk-full': injectDiskFull,
+  'wal-archive-stuck': injectWalArchiveStuck,
 };
 
 export function inject(ctx: DrillContext, fault: Fault): Promise<FaultHandle> {

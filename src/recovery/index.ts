@@ -34,6 +34,9 @@ import { dnsFailover } from './dns-failover.js';
 import { notify } from './notify.js';
 import { removeNetworkFault } from './remove-network-fault.js';
 import { waitStep } from './wait.js';
+import { freeSpace } from './free-space.js';
+import { pgRestart } from './pg-restart.js';
+import { fixArchiving } from './fix-archiving.js';
 
 type Procedure<S extends RecoveryStep['step']> = (ctx: DrillContext, step: Extract<RecoveryStep, { step: S }>) => Promise<Record<string, unknown>>;
 
@@ -76,6 +79,9 @@ const procedures: { [S in RecoveryStep['step']]: Procedure<S> } = {
   notify,
   'remove-network-fault': removeNetworkFault,
   wait: waitStep,
+  'free-space': freeSpace,
+  'pg-restart': pgRestart,
+  'fix-archiving': fixArchiving,
 };
 
 export function runProcedure(ctx: DrillContext, step: RecoveryStep): Promise<Record<string, unknown>> {
@@ -119,4 +125,7 @@ export const PROCEDURE_TITLES: Record<RecoveryStep['step'], string> = {
   notify: 'Stakeholder notification (send emergency alert)',
   'remove-network-fault': 'The network recovers (network faults on the database link removed)',
   wait: 'Wait',
+  'free-space': 'Free space on the full volume (remove the filler, or grow the volume)',
+  'pg-restart': 'Restart the database server (crash recovery)',
+  'fix-archiving': 'Repair WAL archiving and watch pg_wal shrink',
 };

@@ -116,6 +116,13 @@ export const STEP_PERFORMS: { readonly [S in RecoveryStep['step']]: readonly Per
   'remove-network-fault': [],
   // Waiting is no procedure of the runbook.
   wait: [],
+  // The runbook has no full-disk procedure (nothing frees or grows a volume, nothing restarts the
+  // database server itself: its "Primary Database Failure" promotes a replica instead), so these
+  // perform none of its procedures and a disk drill gets no coverage credit for them.
+  'free-space': [],
+  'pg-restart': [],
+  // Nor does it mention WAL archiving.
+  'fix-archiving': [],
 };
 
 /**

@@ -7,6 +7,7 @@ import { serviceIssues } from './service-rules.js';
 import { regionsIssues } from './regions-rules.js';
 import { breachIssues } from './breach-rules.js';
 import { networkIssues } from './network-rules.js';
+import { diskIssues } from './disk-rules.js';
 
 /**
  * Rules that span several keys. They live here rather than as zod refinements so they run even
@@ -40,6 +41,7 @@ export function crossFieldIssues(data: unknown): PathIssue[] {
   issues.push(...regionsIssues(data));
   issues.push(...breachIssues(data));
   issues.push(...networkIssues(data));
+  issues.push(...diskIssues(data));
   return issues;
 }
 

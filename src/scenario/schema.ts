@@ -10,6 +10,7 @@ import { credentialLeakFault, revocationLimit, revokeAllTokensStep } from './bre
 import { dnsFailoverStep, regionOutageFault, regionRef, regionsTarget } from './regions-schema.js';
 import { notificationLimit, notificationsSettings, notifyStep } from './notifications-schema.js';
 import { networkFaults, networkTarget, removeNetworkFaultStep, waitStep } from './network-schema.js';
+import { diskFullFault, fixArchivingStep, freeSpaceStep, pgRestartStep, walArchiveStuckFault, walVolume } from './disk-schema.js';
 
 /**
  * The scenario file format. This is the single source of truth: TypeScript types are inferred
@@ -58,6 +59,7 @@ const postgresTarget = z
       .max(5)
       .default(0)
       .meta({ description: 'Streaming replicas of the primary (native and testcontainers providers), named replica-1, replica-2, …' }),
+    walVolume: walVolume.optional(),
     replication: z
       .enum(['async', 'sync'])
       .default('async')
@@ -250,6 +252,8 @@ export const fault = z.discriminatedUnion('type', [
   credentialLeakFault,
   regionOutageFault,
   ...networkFaults,
+  diskFullFault,
+  walArchiveStuckFault,
   ...kubernetesFaults,
 ]);
 
@@ -379,6 +383,9 @@ export const recoveryStep = z.discriminatedUnion('step', [
   notifyStep,
   removeNetworkFaultStep,
   waitStep,
+  freeSpaceStep,
+  pgRestartStep,
+  fixArchivingStep,
   ...kubernetesRecoverySteps,
   needs(z.strictObject({ step: z.literal('k8s-auto-rollback'), ...autoRollbackSettings.shape, ...stepBase }).meta({
     description:

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { currentMounts } from '../../src/targets/process/mounts.js';
 import { readResources } from '../../src/engine/resource-ledger.js';
 import { recordedProcessAlive } from '../../src/targets/kubernetes/recorded-process.js';
 import type { Journal } from '../../src/engine/journal-types.js';
@@ -118,6 +119,8 @@ export function leftovers(runDir: string): string[] {
     }
     // Kubernetes components (src/targets/kubernetes): the recorded pid, if still that process.
     if (r.kind === 'process' && recordedProcessAlive(r.pid, r.match)) left.push(`process ${r.name} (pid ${r.pid})`);
+    // A disk fault's volume (src/targets/process/tmpfs-volume.ts): still mounted with its drill source.
+    if (r.kind === 'mount' && currentMounts().some((m) => m.path === r.path && m.source === r.source)) left.push(`mount ${r.path}`);
   }
   return left;
 }

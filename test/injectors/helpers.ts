@@ -4,7 +4,7 @@ import { JournalRecorder } from '../../src/engine/journal-recorder.js';
 import { ResourceLedger } from '../../src/engine/resource-ledger.js';
 import { TeardownStack } from '../../src/engine/teardown-stack.js';
 import { loadScenarioFile } from '../../src/scenario/loader.js';
-import { NativeDeployment } from '../../src/targets/postgres/native-deployment.js';
+import { NativeDeployment, type NativeDeploymentOptions } from '../../src/targets/postgres/native-deployment.js';
 import type { PgInstance } from '../../src/targets/postgres/types.js';
 import { withClient } from '../../src/targets/postgres/with-client.js';
 import { createDataset } from '../../src/workload/dataset.js';
@@ -23,11 +23,15 @@ export interface DrillDatabase {
   dispose(): Promise<void>;
 }
 
-export async function drillDatabase(runId: string, size = { accounts: 50, transfers: 3000 }): Promise<DrillDatabase> {
+export async function drillDatabase(
+  runId: string,
+  size = { accounts: 50, transfers: 3000 },
+  options: Partial<Pick<NativeDeploymentOptions, 'walVolume' | 'ledger'>> = {},
+): Promise<DrillDatabase> {
   const clock = startClock();
   let deployment: NativeDeployment | undefined;
   try {
-    deployment = await NativeDeployment.create({ runId, clock, ledger: new ResourceLedger(undefined) }, (d) => (deployment = d));
+    deployment = await NativeDeployment.create({ runId, clock, ledger: new ResourceLedger(undefined), ...options }, (d) => (deployment = d));
     await createDataset(deployment.primary.connection, size);
   } catch (error) {
     await deployment?.dispose();

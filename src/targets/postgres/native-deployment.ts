@@ -9,6 +9,7 @@ import { EnvironmentError, StepFailedError } from '../../engine/errors.js';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
 import type { SecretSink } from '../../report/redactor.js';
 import { runCommand, type RunAs } from '../process/run-command.js';
+import { TmpfsVolume } from '../process/tmpfs-volume.js';
 import { awaitRecoveryEnd } from './await-recovery-end.js';
 import { findPostgresBinaries, type PostgresBinaries } from './binaries.js';
 import { freeLoopbackPort } from './free-port.js';
@@ -39,6 +40,12 @@ export interface NativeDeploymentOptions {
    * region keeps its own archive.
    */
   placement?: (instance: string) => string | undefined;
+  /**
+   * Put the primary's pg_wal on a tmpfs of this size (targets.postgres.walVolume), for disk faults.
+   * Segments of 1 MiB and max_wal_size half the volume keep a volume of a few MiB proportioned like
+   * a production WAL disk with 16 MiB segments.
+   */
+  walVolume?: { sizeBytes: number };
 }
 
 /** The method of every pg_hba.conf rule of a drill instance: no trust, over TCP or the socket. */
@@ -93,6 +100,7 @@ export function backupChecksumFailure(error: unknown, source: string): StepFaile
 export class NativeWorkspace {
   readonly instances: NativeInstance[] = [];
   private readonly backups: BaseBackup[] = [];
+  private readonly volumes: TmpfsVolume[] = [];
 
   private constructor(
     readonly root: string,
@@ -143,6 +151,23 @@ export class NativeWorkspace {
     this.passfile.add({ host: instance.connection.host, port: instance.connection.port, user: '*', password: this.password });
     this.instances.push(instance);
     return instance;
+  }
+
+  /** A size-limited tmpfs under the temp root (in the ledger before it is mounted), owned by the PostgreSQL user. */
+  async newVolume(name: string, sizeBytes: number): Promise<TmpfsVolume> {
+    const volume = await TmpfsVolume.create({
+      path: path.join(this.root, `volume-${name}`),
+      sizeBytes,
+      source: `drill-${this.options.runId.slice(-24)}-${name}`,
+      ledger: this.options.ledger,
+      runAs: this.runAs,
+    });
+    this.volumes.push(volume);
+    return volume;
+  }
+
+  get walVolumeSize(): number | undefined {
+    return this.options.walVolume?.sizeBytes;
   }
 
   get hostAddress(): NativeDeploymentOptions['hostAddress'] {
@@ -267,6 +292,8 @@ export class NativeWorkspace {
     for (const instance of [...this.instances].reverse()) {
       await instance.stopImmediately().catch((e: unknown) => debug('stop %s: %s', instance.name, String(e)));
     }
+    // Before the recursive delete, which would otherwise go into the mount.
+    for (const volume of this.volumes) await volume.unmount();
     if (existsSync(this.root)) await rm(this.root, { recursive: true, force: true });
   }
 }
@@ -311,6 +338,13 @@ export class NativeDeployment implements PostgresDeployment {
     const pwfile = path.join(workspace.root, 'initdb-password');
     await writeFile(pwfile, `${workspace.password}\n`, { mode: 0o600 });
     if (workspace.runAs) chownSync(pwfile, workspace.runAs.uid, workspace.runAs.gid);
+    const walSize = workspace.walVolumeSize;
+    const walArgs: string[] = [];
+    if (walSize !== undefined) {
+      const volume = await workspace.newVolume('wal', walSize);
+      primary.walVolume = volume;
+      walArgs.push(`--waldir=${path.join(volume.path, 'pg_wal')}`, '--wal-segsize=1');
+    }
     try {
       await runCommand(
         workspace.binaries.path('initdb'),
@@ -319,6 +353,7 @@ export class NativeDeployment implements PostgresDeployment {
           // pg_hba.conf: password (SCRAM) for local and host rules, replication included; no trust.
           `--auth-local=${AUTH_METHOD}`, `--auth-host=${AUTH_METHOD}`,
           '--locale=C', '-E', 'UTF8', '--no-sync',
+          ...walArgs,
         ],
         { runAs: workspace.runAs, env: { LC_ALL: 'C' } },
       );
@@ -331,6 +366,10 @@ export class NativeDeployment implements PostgresDeployment {
       await appendFile(path.join(primary.dataDir, 'pg_hba.conf'), `\n# pods of the drill network\nhost all all ${pods.clients} ${AUTH_METHOD}\n`);
     }
     await primary.writeSettings(workspace.baseSettings(primary));
+    if (walSize !== undefined) {
+      // A checkpoint when half the volume is WAL, as an operator sizes max_wal_size to the disk.
+      await primary.writeSettings({ min_wal_size: '2MB', max_wal_size: `${Math.max(4, Math.floor(walSize / 2 / 1024 / 1024))}MB` });
+    }
     await primary.start();
   }
 

@@ -4,6 +4,7 @@ import createDebug from 'debug';
 import pg from 'pg';
 import { EnvironmentError } from '../../engine/errors.js';
 import { runCommand, type RunAs } from '../process/run-command.js';
+import type { SizedVolume } from '../process/tmpfs-volume.js';
 import type { PostgresBinaries } from './binaries.js';
 import { LocalDataDirectory } from './local-data-directory.js';
 import { isPostgresPid, processesIn, serving } from './native-process.js';
@@ -29,6 +30,8 @@ export interface NativeInstanceOptions {
 export class NativeInstance implements PgInstance {
   readonly connection: ConnectionInfo;
   readonly dataDirectory: LocalDataDirectory;
+  /** Set by the deployment when it put this server's pg_wal on a volume of its own. */
+  walVolume?: SizedVolume;
   readonly localProcesses: LocalServerProcesses = {
     postmasterPid: () => this.postmasterPid(),
     serving: () => serving(this),

@@ -11,8 +11,8 @@ import { provisionPostgres } from './provision-postgres.js';
 export const postgresKind: TargetKind<'postgres'> = {
   after: [],
   provides: ['pg', 'router'],
-  // Native: its workspace and each data directory; testcontainers: its container.
-  records: ['temp-dir', 'pg-data-dir', 'docker-container'],
+  // Native: its workspace, each data directory and the WAL volume (walVolume); testcontainers: its container.
+  records: ['temp-dir', 'pg-data-dir', 'mount', 'docker-container'],
   async provision(spec, env) {
     const pg = await provisionPostgres(spec, {
       runId: env.runId,

@@ -46,6 +46,10 @@ export async function provisionPostgres(spec: PostgresSpec, options: ProvisionOp
         'set targets.postgres.provider: native and install PostgreSQL (npm run setup)',
     );
   }
+  if (spec.walVolume && provider.name !== 'native') {
+    // The schema rule wants provider: native; this guards a provider chosen some other way.
+    throw new EnvironmentError('WAL_VOLUME_UNSUPPORTED', `targets.postgres.walVolume is mounted on this machine by the native provider only, and the ${provider.name} provider was chosen; set provider: native`);
+  }
   let created: PostgresDeployment | undefined;
   options.teardown.push('remove PostgreSQL deployment', async () => {
     await created?.dispose();
@@ -89,7 +93,7 @@ async function createDeployment(
 ): Promise<PostgresDeployment> {
   switch (name) {
     case 'native':
-      return NativeDeployment.create(base, register);
+      return NativeDeployment.create({ ...base, ...(spec.walVolume ? { walVolume: { sizeBytes: spec.walVolume.sizeMiB * 1024 * 1024 } } : {}) }, register);
     case 'external':
       return ExternalDeployment.create({ ...base, url: spec.url, drillTarget: spec.drillTarget }, register);
     case 'testcontainers': {

@@ -1,3 +1,4 @@
+import type { SizedVolume } from '../process/tmpfs-volume.js';
 import type { DataDirectory } from './data-directory.js';
 
 /** What drills need of a PostgreSQL deployment, whatever provides it (native, container, external). */
@@ -68,6 +69,11 @@ export interface PgInstance {
    * `kill()` and `isRunning()` are all there is.
    */
   readonly localProcesses?: LocalServerProcesses;
+  /**
+   * Optional capability, only where the drill put the server's WAL (pg_wal) on a size-limited volume
+   * of its own (native, targets.postgres.walVolume): what disk-full fills and free-space frees.
+   */
+  readonly walVolume?: SizedVolume;
   isRunning(): Promise<boolean>;
   start(): Promise<void>;
   /** Clean shutdown (checkpoint). */

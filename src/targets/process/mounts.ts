@@ -6,6 +6,8 @@ export interface MountPoint {
   /** Where it is mounted (octal escapes of /proc/self/mountinfo decoded). */
   path: string;
   fstype: string;
+  /** The mount source (a device, or the name a tmpfs was mounted with). */
+  source: string;
 }
 
 /** The mount points in a /proc/<pid>/mountinfo text, in the order the kernel lists them. */
@@ -16,7 +18,7 @@ export function parseMountinfo(text: string): MountPoint[] {
     const fields = line.split(' ');
     const separator = fields.indexOf('-', 6);
     if (fields.length < 7 || separator < 0) continue;
-    mounts.push({ path: unescape(fields[4]!), fstype: fields[separator + 1] ?? '' });
+    mounts.push({ path: unescape(fields[4]!), fstype: fields[separator + 1] ?? '', source: unescape(fields[separator + 2] ?? '') });
   }
   return mounts;
 }

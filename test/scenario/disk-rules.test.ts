@@ -1,0 +1,39 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadScenarioFile } from '../../src/scenario/loader.js';
+import { validationError as invalid } from './helpers.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'drill-disk-rules-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function scenario(name: string, postgres: string, fault = '{type: disk-full}', step = '{step: free-space}'): string {
+  const file = path.join(dir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    `name: ${name}\ntitle: t\nrunbook: r\nseverity: P1\ntargets: {postgres: ${postgres}}\nworkload:\n  probes:\n    - {type: sql, name: q, query: select 1}\n` +
+      `faults:\n  - ${fault}\nrecovery:\n  - ${step}\n  - {step: pg-restart}\n`,
+  );
+  return file;
+}
+
+describe('disk scenario rules', () => {
+  it('loads a WAL volume, the fault and the steps with their defaults', async () => {
+    const { scenario: s } = await loadScenarioFile(scenario('ok', '{provider: native, walVolume: {}}'));
+    expect(s.targets.postgres?.walVolume).toEqual({ sizeMiB: 32 });
+    expect(s.faults[0]).toEqual({ type: 'disk-full', volume: 'wal', failWithin: 30_000 });
+    expect(s.recovery[0]).toMatchObject({ step: 'free-space', volume: 'wal', how: 'remove-filler' });
+    expect(s.recovery[1]).toMatchObject({ step: 'pg-restart' });
+  });
+
+  it('refuses what cannot run, naming the key and what to do', async () => {
+    const messages = async (file: string) => (await invalid(loadScenarioFile(file))).issues.map((i) => `${i.keyPath}: ${i.message}`).join('\n');
+    expect(await messages(scenario('auto', '{walVolume: {sizeMiB: 16}}'))).toMatch(/targets\.postgres\.walVolume: .*set targets\.postgres\.provider: native \(now auto\)/);
+    expect(await messages(scenario('no-volume', '{provider: native}'))).toMatch(/faults\[0\]\.type: disk-full acts on the primary's WAL volume.*add targets\.postgres\.walVolume/);
+    expect(await messages(scenario('no-volume-step', '{provider: native}', '{type: pg-primary-crash}'))).toMatch(/recovery\[0\]\.step: free-space acts on/);
+    expect(await messages(scenario('archive-no-volume', '{provider: native}', '{type: wal-archive-stuck}', '{step: fix-archiving}'))).toMatch(/faults\[0\]\.type: wal-archive-stuck acts on the primary's WAL volume/);
+    expect(await messages(scenario('too-small', '{provider: native, walVolume: {sizeMiB: 2}}'))).toMatch(/targets\.postgres\.walVolume\.sizeMiB/);
+    expect(await messages(scenario('bad-how', '{provider: native, walVolume: {}}', undefined, '{step: free-space, how: delete-wal}'))).toMatch(/recovery\[0\]\.how/);
+  });
+});
