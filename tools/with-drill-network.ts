@@ -7,7 +7,8 @@
  *   tsx tools/with-drill-network.ts -- <command> [args...]
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { reapTempDir } from '../src/engine/reap-temp-dir.js';
@@ -39,9 +40,11 @@ if (process.getuid?.() === 0) {
 // it. A test's own directories are in no ledger, so a killed vitest used to leave them in /tmp for
 // good; this one is in the ledger (with this process as owner), so the next run or `drill
 // cleanup` removes it. Sticky and world-writable like /tmp: tests run initdb as postgres inside.
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'drill-t'));
-chmodSync(tmp, 0o1777);
+// Recorded before it exists: a kill -9 between the two leaves an entry for nothing, never a dir.
+const tmp = path.join(os.tmpdir(), `drill-t${randomBytes(4).toString('hex')}`);
 ledger?.record({ kind: 'temp-dir', path: tmp });
+mkdirSync(tmp, { mode: 0o700 });
+chmodSync(tmp, 0o1777);
 
 const [file, ...args] = network ? [...enterNetwork(network.name), ...command] : command;
 const child = spawn(file!, args, {

@@ -36,7 +36,7 @@ describe('tools/with-drill-network.ts', () => {
     });
     expect(result.status, result.stderr).toBe(0);
     const seen = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { dir: string; mode: number; recorded: boolean };
-    expect(path.basename(seen.dir)).toMatch(/^drill-t.{6}$/);
+    expect(path.basename(seen.dir)).toMatch(/^drill-t[0-9a-f]{8}$/);
     expect(seen.dir).not.toBe(os.tmpdir());
     // Sticky and world-writable: the postgres user creates clusters inside it.
     expect(seen.mode).toBe(0o1777);
