@@ -4,6 +4,7 @@
  * file with a run plan (src/engine/run-plan.ts); it is not part of the unit test suite.
  */
 import { appendFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
 import * as allure from 'allure-js-commons';
 import { describe, expect, it } from 'vitest';
 import { InterruptedError } from '../src/engine/errors.js';
@@ -16,6 +17,7 @@ import { labelDrill } from '../src/report/allure-labels.js';
 import { redactDebugOutput } from '../src/report/redact-debug-output.js';
 import { scenarioRedactor } from '../src/report/redactor.js';
 import { rtoStatement } from '../src/report/journal-facts.js';
+import { TIMELINE_FILE } from '../src/report/timeline-svg.js';
 import { summariseVerdicts } from '../src/report/verdict-summary.js';
 import { writeRunArtifacts } from '../src/report/write-run-artifacts.js';
 import { loadScenarioFile } from '../src/scenario/loader.js';
@@ -80,6 +82,8 @@ describe(shown.runbook, () => {
     if (rto) await allure.parameter('RTO', redactor.redact(rto));
     await allure.attachmentPath('journal.json', files.journal, { contentType: 'application/json' });
     await allure.attachmentPath('incident-report.md', files.incidentReport, { contentType: 'text/markdown' });
+    // The picture writeRunArtifacts drew (already redacted); Allure shows image/svg+xml inline.
+    await allure.attachmentPath('timeline.svg', path.join(plan.runDir, TIMELINE_FILE), { contentType: 'image/svg+xml' });
     await allure.attachment('measurements.json', redactor.json(written.measurements, 2), 'application/json');
     await allure.attachment(
       'timeline.txt',
