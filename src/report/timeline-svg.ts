@@ -15,6 +15,7 @@
  */
 import type { ActivityRecord, ActivityStatus, Journal, ProbeSample } from '../engine/journal-types.js';
 import { formatDuration, formatDurationBound } from '../scenario/duration.js';
+import { analyseLedger } from '../assertions/ledger.js';
 import { rtoStatement, verdictFor } from './journal-facts.js';
 import { offset, plural, ranges } from './markdown.js';
 import { el, linearScale, px, svgDocument, text, textWidth, tickStep, title, type Scale } from './svg.js';
@@ -270,18 +271,30 @@ function sampleRuns(samples: ProbeSample[]): SampleRun[] {
 interface LostSpan {
   from: number;
   to: number;
+  epoch: number;
   ids: [number, number];
   count: number;
 }
 
-/** Lost writes as spans of their acknowledgement times, one per lost id range. */
+/**
+ * Lost writes as spans of their acknowledgement times, one per run of consecutive ids in one epoch.
+ * By id AND epoch, as the RPO assertion counts them: after a switch the writer continues from the
+ * highest id that survived, so a lost id can be acknowledged again (and survive) in the next epoch.
+ */
 function lostWriteSpans(journal: Journal): LostSpan[] {
+  const recovered = journal.canary.recovered;
+  if (!recovered) return [];
   const out: LostSpan[] = [];
-  for (const [a, b] of journal.measurements.lostRanges ?? []) {
-    const acks = journal.canary.acks.filter((ack) => ack.id >= a && ack.id <= b);
-    if (!acks.length) continue;
-    const ts = acks.map((ack) => ack.tAck);
-    out.push({ from: Math.min(...ts), to: Math.max(...ts), ids: [a, b], count: acks.length });
+  for (const ack of analyseLedger(journal.canary.acks, recovered.rows).lost) {
+    const last = out.at(-1);
+    if (last && last.epoch === ack.epoch && last.ids[1] === ack.id - 1) {
+      last.ids[1] = ack.id;
+      last.from = Math.min(last.from, ack.tAck);
+      last.to = Math.max(last.to, ack.tAck);
+      last.count++;
+    } else {
+      out.push({ from: ack.tAck, to: ack.tAck, epoch: ack.epoch, ids: [ack.id, ack.id], count: 1 });
+    }
   }
   return out;
 }
@@ -321,7 +334,7 @@ function canaryRow(journal: Journal, lost: LostSpan[]): Row {
           el(
             'rect',
             { 'data-kind': 'lost-writes', 'data-t': span.from, 'data-t-end': span.to, x: x(span.from) - 1, y: y - 2, width: Math.max(x(span.to) - x(span.from), 1) + 2, height: BAR + 4, fill: COLORS.fail },
-            title(`${plural(span.count, 'acknowledged write')} LOST (ids ${ranges([span.ids])}), acknowledged between ${formatDuration(span.from)} and ${formatDuration(span.to)} after drill start`),
+            title(`${plural(span.count, 'acknowledged write')} LOST (ids ${ranges([span.ids])} of writer epoch ${span.epoch}), acknowledged between ${formatDuration(span.from)} and ${formatDuration(span.to)} after drill start`),
           ),
         );
       }

@@ -108,9 +108,17 @@ describe('the timeline picture', () => {
     expect(renderTimelineSvg(missed)).toContain('>FAILED<');
   });
 
-  it('marks lost writes at the instants they were acknowledged', () => {
-    // Writes 80-99 of epoch 1 (acknowledged at 8.0-9.9 s) are not in the recovered database.
-    const lossy = judged(healthyDrill().lose((ack) => ack.epoch === 1 && ack.id >= 80));
+  it('marks lost writes at the instants they were acknowledged, by id and epoch', () => {
+    // Writes 80-99 of epoch 1 (acknowledged at 8.0-9.9 s) are not in the recovered database; after
+    // the switch the writer continues from the highest surviving id, so epoch 2 reuses ids 80-99
+    // (acknowledged from 20.1 s, and kept): those must not be drawn as lost.
+    const lossy = judged(
+      healthyDrill()
+        .clearWrites()
+        .writes({ from: 100, to: 9_900, epoch: 1, firstId: 1 })
+        .writes({ from: 20_100, to: 40_000, epoch: 2, firstId: 80 })
+        .lose((ack) => ack.epoch === 1 && ack.id >= 80),
+    );
     expect(lossy.measurements.lostRanges).toEqual([[80, 99]]);
     const els = parseSvg(renderTimelineSvg(lossy));
     const lost = one(els, 'lost-writes');
