@@ -8,6 +8,7 @@ import { exitCodeForError, printError } from './cli/output.js';
 import { runCommand } from './cli/run.js';
 import { coverageCommand, type CoverageOptions } from './cli/coverage.js';
 import { COVERAGE_FORMATS } from './coverage/render.js';
+import { registerHistoryCommand } from './cli/history.js';
 import { RUNBOOK_ENV } from './runbook/read-runbook.js';
 import { signingKeyFromEnv, takeEvidenceKeyEnv } from './report/evidence-keys.js';
 import { redactDebugOutput } from './report/redact-debug-output.js';
@@ -106,6 +107,7 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = await coverageCommand(opts);
     });
 
+  registerHistoryCommand(program, (code) => (exitCode = code));
   registerClusterCommands(program, (code) => (exitCode = code));
 
   try {
