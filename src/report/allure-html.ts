@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import createDebug from 'debug';
 import { EnvironmentError, InputError } from '../engine/errors.js';
+import { ALLURE_CATEGORIES } from './allure-evidence.js';
 import { childEnvironment, NODE_VARIABLES } from '../targets/process/child-environment.js';
 
 const log = createDebug('drill:report');
@@ -48,7 +49,8 @@ export async function generateAllureHtml(resultsDirs: string[], outDir: string, 
   try {
     const config = join(scratch, 'allurerc.json');
     const plugins = { awesome: { options: { singleFile: true } }, agent: { enabled: false } };
-    await writeFile(config, JSON.stringify({ name: options.reportName ?? 'drill', plugins }));
+    // Categories file each drill by the failed checks its labels name (allure-evidence.ts).
+    await writeFile(config, JSON.stringify({ name: options.reportName ?? 'drill', plugins, categories: ALLURE_CATEGORIES }));
     // Results dirs are glob patterns to the CLI: escape so a run dir named `run[1]` still matches.
     const args = [cli, 'generate', '--config', config, '--cwd', scratch, '--output', staging, ...dirs.map(escapeGlob)];
     const started = performance.now();

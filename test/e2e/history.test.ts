@@ -1,0 +1,169 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Journal } from '../../src/engine/journal-types.js';
+import type { HistoryReport } from '../../src/history/types.js';
+import { axisOf, byKind, parseSvg, xOf } from '../report/svg-read.js';
+import { leftovers, readJournal, ROOT, runCli, type CliResult } from './helpers.js';
+
+// The evidence people read, from real drills: three cheap PostgreSQL drills through the CLI (the
+// index-corruption drill twice, a game day apart as far as history cares, and the RTO negative
+// control), then their timeline pictures, `drill history` over them, and the Allure report.
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'drill-history-e2e-'));
+const reportsDir = path.join(tmp, 'reports');
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+let run: CliResult;
+const runs: Array<{ dir: string; journal: Journal }> = [];
+
+beforeAll(async () => {
+  const index = path.join(ROOT, 'drills/scenarios/pg-index-corruption-detect.yaml');
+  run = await runCli(['run', index, path.join(ROOT, 'test/fixtures/scenarios/rto-too-tight.yaml'), index, '--reports-dir', reportsDir]);
+  for (const id of readdirSync(reportsDir).sort()) {
+    const dir = path.join(reportsDir, id);
+    runs.push({ dir, journal: readJournal(dir) });
+  }
+}, 900_000);
+
+const named = (name: string) => runs.filter((r) => r.journal.scenario.definition.name === name);
+
+describe('timeline.svg of real drills', () => {
+  it('the drills ran as they must and left nothing behind', () => {
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(runs.map((r) => `${r.journal.scenario.definition.name} ${r.journal.status}`)).toEqual([
+      'pg-index-corruption-detect passed',
+      'rto-too-tight failed',
+      'pg-index-corruption-detect passed',
+    ]);
+    for (const r of runs) expect(leftovers(r.dir), r.dir).toEqual([]);
+  });
+
+  it('draws T_fault, detection, the restored instant with its band and verified recovery at their journal times; the missed RTO as a breach', () => {
+    for (const { dir, journal } of runs) {
+      const els = parseSvg(readFileSync(path.join(dir, 'timeline.svg'), 'utf8'));
+      const x = axisOf(els);
+      const { marks, measurements: m } = journal;
+      const at = (kind: string) => {
+        const found = byKind(els, kind);
+        expect(found, `${journal.runId} ${kind}`).toHaveLength(1);
+        return found[0]!;
+      };
+      expect(xOf(at('t-fault'))).toBeCloseTo(x(marks.tFault!.t), 1);
+      expect(xOf(at('detected'))).toBeCloseTo(x(marks.tDetected!.t), 1);
+      expect(xOf(at('verified'))).toBeCloseTo(x(marks.tVerified!.t), 1);
+      const rtoVerdict = journal.verdicts.find((v) => v.check === 'rto')!;
+      // Under load the negative control can end before its service is seen stable again: no RTO
+      // measured, so no restored instant may be drawn (and the breach runs to the end).
+      const restored = m.rtoMs === undefined ? undefined : marks.tFault!.t + m.rtoMs;
+      if (restored === undefined) {
+        expect(rtoVerdict.status, rtoVerdict.message).toBe('failed');
+        expect(byKind(els, 'restored')).toEqual([]);
+        expect(byKind(els, 'rto-uncertainty')).toEqual([]);
+      } else {
+        expect(xOf(at('restored'))).toBeCloseTo(x(restored), 1);
+        const band = at('rto-uncertainty');
+        expect(xOf(band)).toBeCloseTo(x(marks.tFault!.t + m.rtoLowerBoundMs!), 1);
+        expect(xOf(band) + Number(band.attrs.width)).toBeCloseTo(x(restored), 0);
+      }
+      // One span per runbook step, at its start.
+      const steps = byKind(els, 'step');
+      expect(steps.map((s) => s.attrs['data-step'])).toEqual(journal.steps.map((s) => s.name));
+      steps.forEach((s, i) => expect(xOf(s)).toBeCloseTo(x(journal.steps[i]!.start.t), 1));
+      // Every service probe's first failing sample after T_fault starts a failing bar.
+      const firstFail = journal.probes.filter((p) => p.service && !p.ok && p.t >= marks.tFault!.t).sort((a, b) => a.t - b.t)[0]!;
+      expect(byKind(els, 'probe-fail').some((b) => b.attrs['data-probe'] === firstFail.probe && Math.abs(xOf(b) - x(firstFail.t)) < 0.02)).toBe(true);
+
+      const failedRto = rtoVerdict.status === 'failed';
+      expect(byKind(els, 'rto-breach'), journal.runId).toHaveLength(failedRto ? 1 : 0);
+      if (failedRto) {
+        const limit = marks.tFault!.t + rtoVerdict.limit!;
+        const breach = at('rto-breach');
+        expect(xOf(breach)).toBeCloseTo(x(limit), 1);
+        expect(xOf(at('rto-limit'))).toBeCloseTo(x(limit), 1);
+        if (restored !== undefined) expect(xOf(breach) + Number(breach.attrs.width)).toBeCloseTo(x(restored), 0);
+      }
+      // Lost writes (rto-too-tight loses the writes in flight when it restores) are marked.
+      expect(byKind(els, 'lost-writes').length > 0, journal.runId).toBe((m.lostWrites ?? 0) > 0);
+    }
+    expect(named('rto-too-tight')[0]!.journal.verdicts.find((v) => v.check === 'rto')!.status).toBe('failed');
+  });
+
+  it('is in the incident report, the Allure result and the evidence, and `drill verify-evidence` passes over it', async () => {
+    for (const { dir } of runs) {
+      const svg = readFileSync(path.join(dir, 'timeline.svg'), 'utf8');
+      expect(readFileSync(path.join(dir, 'incident-report.md'), 'utf8')).toContain('](timeline.svg)');
+      expect(readFileSync(path.join(dir, 'evidence', 'timeline.svg'), 'utf8')).toBe(svg);
+      const manifest = JSON.parse(readFileSync(path.join(dir, 'evidence', 'manifest.json'), 'utf8')) as { entries: Array<{ path: string }> };
+      expect(manifest.entries.map((e) => e.path)).toEqual(expect.arrayContaining(['timeline.svg', 'evidence/timeline.svg']));
+      const results = path.join(dir, 'allure-results');
+      const result = readdirSync(results).find((f) => f.endsWith('-result.json'))!;
+      const attachments = JSON.parse(readFileSync(path.join(results, result), 'utf8')).steps.flatMap((s: { attachments: unknown[] }) => s.attachments) as Array<{ name: string; type: string; source: string }>;
+      const picture = attachments.find((a) => a.name === 'timeline.svg');
+      expect(picture?.type).toBe('image/svg+xml');
+      expect(readFileSync(path.join(results, picture!.source), 'utf8')).toBe(svg);
+      const verify = await runCli(['verify-evidence', dir]);
+      expect(verify.code, verify.stdout).toBe(0);
+    }
+  });
+
+  it('`drill report` embeds the picture in its single-file HTML', async () => {
+    const { dir } = named('rto-too-tight')[0]!;
+    const out = path.join(tmp, 'allure-report');
+    const report = await runCli(['report', dir, '--output', out]);
+    expect(report.code, report.stderr).toBe(0);
+    const html = readFileSync(path.join(out, 'index.html'), 'utf8');
+    const embedded = [...html.matchAll(/"data\/attachments\/[0-9a-f]+\.svg","([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8'));
+    expect(embedded).toContain(readFileSync(path.join(dir, 'timeline.svg'), 'utf8'));
+  });
+});
+
+describe('drill history over real drills', () => {
+  it('json: each run with the RTO and RPO its journal measured and the limits it was judged by, oldest first', async () => {
+    const result = await runCli(['history', '--reports-dir', reportsDir, '--format', 'json']);
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as HistoryReport;
+    expect(report.notes).toEqual([]);
+    expect(report.scenarios.map((s) => s.scenario)).toEqual(['pg-index-corruption-detect', 'rto-too-tight']);
+    for (const s of report.scenarios) {
+      const journals = named(s.scenario).map((r) => r.journal);
+      expect(s.runs.map((r) => r.runId)).toEqual(journals.map((j) => j.runId));
+      s.runs.forEach((r, i) => {
+        const j = journals[i]!;
+        const verdict = (check: string) => j.verdicts.find((v) => v.check === check)!;
+        expect(r.rto).toEqual({ measuredMs: j.measurements.rtoMs, lowerBoundMs: j.measurements.rtoLowerBoundMs, limitMs: verdict('rto').limit, verdict: verdict('rto').status });
+        expect(r.rpo).toEqual({ measuredMs: j.measurements.rpoMs, limitMs: verdict('rpo').limit, verdict: verdict('rpo').status });
+      });
+    }
+    expect(report.scenarios[1]!.runs[0]!.rto).toMatchObject({ limitMs: 200, verdict: 'failed' });
+  });
+
+  it('text and md: the tables and trend charts; a foreign directory is a note, not a failure', async () => {
+    mkdirSync(path.join(reportsDir, 'not-a-run'));
+    const text = await runCli(['history', '--reports-dir', reportsDir]);
+    expect(text.code, text.stderr).toBe(0);
+    const tight = named('rto-too-tight')[0]!.journal;
+    // `≤ 6.2s MISSED`, or `not reached MISSED` when the loaded machine ended it before it was seen stable.
+    expect(text.stdout).toMatch(new RegExp(`${tight.runId}\\s+failed\\s+(≤ \\S+|not reached) MISSED\\s+200ms`));
+    expect(text.stdout).toContain('2 run(s), 2 passed');
+    expect(text.stderr).toMatch(/not-a-run: no journal\.json/);
+    const md = await runCli(['history', '--reports-dir', reportsDir, '--scenario', 'pg-index-corruption-detect', '--format', 'md']);
+    expect(md.code, md.stderr).toBe(0);
+    expect(md.stdout.match(/<svg /g)).toHaveLength(2);
+    expect(md.stdout).not.toContain('rto-too-tight');
+    rmSync(path.join(reportsDir, 'not-a-run'), { recursive: true });
+  });
+
+  it('bad input is exit 2 with what to do, and nothing on stdout', async () => {
+    const unknown = await runCli(['history', '--reports-dir', reportsDir, '--scenario', 'pg-index-corruption']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stdout).toBe('');
+    expect(unknown.stderr).toMatch(/--scenario pg-index-corruption: no run of it in .*did you mean "pg-index-corruption-detect"/);
+    const missing = await runCli(['history', '--reports-dir', path.join(tmp, 'nope')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/does not exist.*give the directory `drill run --reports-dir` wrote to/);
+    const format = await runCli(['history', '--reports-dir', reportsDir, '--format', 'pdf']);
+    expect(format.code).toBe(2);
+    expect(format.stderr).toContain('give one of text, md, html, json');
+  });
+});
