@@ -66,7 +66,8 @@ export async function main(argv: string[]): Promise<number> {
     .argument('[run-dir...]', 'reports/<run-id> directories')
     .option('--reports-dir <dir>', 'where runs are', 'reports')
     .option('-o, --output <dir>', 'where the HTML goes (default: allure-report/ beside the run dir, never inside it: that would break its evidence)')
-    .action(async (dirs: string[], opts: { reportsDir: string; output?: string }) => {
+    .option('--history <file.jsonl>', "Allure's history file, kept between reports: each report adds its runs and shows every drill's earlier results and trend")
+    .action(async (dirs: string[], opts: { reportsDir: string; output?: string; history?: string }) => {
       exitCode = await reportCommand(dirs, opts);
     });
 

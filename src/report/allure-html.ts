@@ -16,6 +16,8 @@ import { childEnvironment, NODE_VARIABLES } from '../targets/process/child-envir
 const log = createDebug('drill:report');
 
 export interface AllureHtmlOptions {
+  /** Allure's history file (JSON lines), kept between reports: trends and each test's earlier results. */
+  historyPath?: string;
   reportName?: string;
   /** Kill the CLI after this long (default 5 minutes). */
   timeoutMs?: number;
@@ -50,7 +52,10 @@ export async function generateAllureHtml(resultsDirs: string[], outDir: string, 
     const config = join(scratch, 'allurerc.json');
     const plugins = { awesome: { options: { singleFile: true } }, agent: { enabled: false } };
     // Categories file each drill by the failed checks its labels name (allure-evidence.ts).
-    await writeFile(config, JSON.stringify({ name: options.reportName ?? 'drill', plugins, categories: ALLURE_CATEGORIES }));
+    // With a history file, each report appends its results to it and shows every drill's earlier
+    // results (its history id does not include the run id: drills/drill.test.ts excludes it).
+    const history = options.historyPath ? { historyPath: resolve(options.historyPath), appendHistory: true } : {};
+    await writeFile(config, JSON.stringify({ name: options.reportName ?? 'drill', plugins, categories: ALLURE_CATEGORIES, ...history }));
     // Results dirs are glob patterns to the CLI: escape so a run dir named `run[1]` still matches.
     const args = [cli, 'generate', '--config', config, '--cwd', scratch, '--output', staging, ...dirs.map(escapeGlob)];
     const started = performance.now();

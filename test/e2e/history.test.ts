@@ -102,6 +102,19 @@ describe('timeline.svg of real drills', () => {
       const picture = attachments.find((a) => a.name === 'timeline.svg');
       expect(picture?.type).toBe('image/svg+xml');
       expect(readFileSync(path.join(results, picture!.source), 'utf8')).toBe(svg);
+      // Measured vs limit as parameters (out of the history id), failed checks as labels, the environment.
+      const parsed = JSON.parse(readFileSync(path.join(results, result), 'utf8')) as { parameters: Array<{ name: string; value: string; excluded?: boolean }>; labels: Array<{ name: string; value: string }> };
+      const journal = runs.find((r) => r.dir === dir)!.journal;
+      const param = (name: string) => parsed.parameters.find((p) => p.name === name);
+      const rto = journal.verdicts.find((v) => v.check === 'rto')!;
+      expect(param('RTO limit')).toMatchObject({ value: rto.limit === 200 ? '200ms' : '15m', excluded: true });
+      expect(param('RTO result')?.value).toBe(rto.status);
+      expect(param('run id')).toMatchObject({ value: journal.runId, excluded: true });
+      expect(parsed.labels.filter((l) => l.name === 'drill-failure').map((l) => l.value)).toEqual(journal.verdicts.filter((v) => v.status === 'failed').map((v) => v.check));
+      const environment = readFileSync(path.join(results, 'environment.properties'), 'utf8').split('\n');
+      expect(Object.keys(journal.components)).toContain('postgresql');
+      for (const [k, v] of Object.entries(journal.components)) expect(environment).toContain(`${k}=${v}`);
+      expect(environment).toContain(`drill=drill ${journal.harness.version}`);
       const verify = await runCli(['verify-evidence', dir]);
       expect(verify.code, verify.stdout).toBe(0);
     }

@@ -77,3 +77,30 @@ describe('categories in the generated report (real Allure 3 CLI)', () => {
     expect([...files.values()].some((v) => v.includes('postgres') && v.includes('15.6'))).toBe(true);
   });
 });
+
+describe('Allure history between reports (real Allure 3 CLI)', () => {
+  let root: string;
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('with a history file, the second report shows the drill\'s first result; without one it does not', async () => {
+    root = await tempDir();
+    const history = join(root, 'allure-history.jsonl');
+    const embeddedHistory = (html: string) => [...html.matchAll(/d\("(data\/history\/[^"]+)","([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[2]!, 'base64').toString('utf8'));
+    const report = async (i: number, status: 'passed' | 'failed', historyPath?: string) => {
+      const results = join(root, `run${i}`, 'allure-results');
+      await mkdir(results, { recursive: true });
+      // One drill (one history id) run twice: the run id is an excluded parameter, so it does not split it.
+      await writeFile(join(results, `r${i}-result.json`), JSON.stringify({ ...allureResult(`000${i}`, status), historyId: 'drill-db-page-corruption-pitr' }));
+      return readFile(await generateAllureHtml([results], join(root, `html${i}`), historyPath ? { historyPath } : {}), 'utf8');
+    };
+    await report(1, 'passed', history);
+    const second = await report(2, 'failed', history);
+    expect((await readFile(history, 'utf8')).trim().split('\n')).toHaveLength(2);
+    const shown = embeddedHistory(second);
+    expect(shown.join('\n')).toContain('"status":"passed"');
+    // The negative control: no history file, no earlier results in the report.
+    expect(embeddedHistory(await report(3, 'failed'))).toEqual([]);
+  });
+});
