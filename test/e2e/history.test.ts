@@ -1,9 +1,11 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Journal } from '../../src/engine/journal-types.js';
 import type { HistoryReport } from '../../src/history/types.js';
+import type { PackIndex } from '../../src/report/evidence-pack-index.js';
 import { axisOf, byKind, parseSvg, xOf } from '../report/svg-read.js';
 import { leftovers, readJournal, ROOT, runCli, type CliResult } from './helpers.js';
 
@@ -16,10 +18,16 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 let run: CliResult;
 const runs: Array<{ dir: string; journal: Journal }> = [];
+const keyPrefix = path.join(tmp, 'signer');
 
 beforeAll(async () => {
+  // Signed, as a CI gate signs its runs: the audit pack takes signed runs only.
+  const keygen = await runCli(['keygen', '--out', keyPrefix]);
+  expect(keygen.code, keygen.stderr).toBe(0);
   const index = path.join(ROOT, 'drills/scenarios/pg-index-corruption-detect.yaml');
-  run = await runCli(['run', index, path.join(ROOT, 'test/fixtures/scenarios/rto-too-tight.yaml'), index, '--reports-dir', reportsDir]);
+  run = await runCli(['run', index, path.join(ROOT, 'test/fixtures/scenarios/rto-too-tight.yaml'), index, '--reports-dir', reportsDir], {
+    env: { DRILL_EVIDENCE_SIGNING_KEY: `${keyPrefix}.key` },
+  });
   for (const id of readdirSync(reportsDir).sort()) {
     const dir = path.join(reportsDir, id);
     runs.push({ dir, journal: readJournal(dir) });
@@ -115,8 +123,9 @@ describe('timeline.svg of real drills', () => {
       expect(Object.keys(journal.components)).toContain('postgresql');
       for (const [k, v] of Object.entries(journal.components)) expect(environment).toContain(`${k}=${v}`);
       expect(environment).toContain(`drill=drill ${journal.harness.version}`);
-      const verify = await runCli(['verify-evidence', dir]);
+      const verify = await runCli(['verify-evidence', dir, '--public-key', `${keyPrefix}.pub`]);
       expect(verify.code, verify.stdout).toBe(0);
+      expect(verify.stdout).toContain('evidence intact and signed');
     }
   });
 
@@ -178,5 +187,44 @@ describe('drill history over real drills', () => {
     const format = await runCli(['history', '--reports-dir', reportsDir, '--format', 'pdf']);
     expect(format.code).toBe(2);
     expect(format.stderr).toContain('give one of text, md, html, json');
+  });
+});
+
+describe('drill evidence-pack over real signed drills', () => {
+  it('packs the three runs, grouped by control, and each packed run verifies again from the extracted pack', async () => {
+    const out = path.join(tmp, 'audit.tar.gz');
+    const pack = await runCli(['evidence-pack', ...runs.map((r) => r.dir), '--public-key', `${keyPrefix}.pub`, '--out', out]);
+    expect(pack.code, pack.stdout + pack.stderr).toBe(0);
+    expect(pack.stdout).toContain('3 signed run(s)');
+    const extracted = path.join(tmp, 'extracted');
+    mkdirSync(extracted);
+    execFileSync('tar', ['-xzf', out, '-C', extracted]);
+    const index = JSON.parse(readFileSync(path.join(extracted, 'audit', 'index.json'), 'utf8')) as PackIndex;
+    const tight = named('rto-too-tight')[0]!.journal.runId;
+    expect(index.controls).toEqual([
+      { control: 'SOC2:A1.3', runIds: [tight] },
+      { control: '(no control named)', runIds: named('pg-index-corruption-detect').map((r) => r.journal.runId) },
+    ]);
+    for (const r of runs) {
+      const packed = path.join(extracted, 'audit', 'runs', r.journal.runId);
+      const verify = await runCli(['verify-evidence', packed, '--public-key', `${keyPrefix}.pub`]);
+      expect(verify.code, verify.stdout).toBe(0);
+    }
+    expect(readFileSync(path.join(extracted, 'audit', 'index.md'), 'utf8')).toMatch(new RegExp(`### SOC2:A1\\.3\\n[^#]*\\| ${tight} \\| rto-too-tight \\|.*\\| failed \\| (≤ \\S+|not reached) MISSED \\| 200ms \\|`));
+  });
+
+  it('refuses a run edited after it was signed, and writes nothing', async () => {
+    const copy = path.join(tmp, 'tampered', path.basename(runs[0]!.dir));
+    cpSync(runs[0]!.dir, copy, { recursive: true });
+    appendFileSync(path.join(copy, 'incident-report.md'), '\nAll objectives met.\n');
+    const out = path.join(tmp, 'refused.tar.gz');
+    const pack = await runCli(['evidence-pack', runs[1]!.dir, copy, '--public-key', `${keyPrefix}.pub`, '--out', out]);
+    expect(pack.code).toBe(1);
+    expect(pack.stdout).toMatch(/TAMPERED: .*incident-report\.md/);
+    expect(pack.stdout).toContain('evidence pack NOT written');
+    expect(existsSync(out)).toBe(false);
+    const noKey = await runCli(['evidence-pack', runs[1]!.dir, '--out', out]);
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain('--public-key');
   });
 });
