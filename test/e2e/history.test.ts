@@ -34,6 +34,7 @@ beforeAll(async () => {
   }
 }, 900_000);
 
+const BROWSER = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((b) => existsSync(b));
 const named = (name: string) => runs.filter((r) => r.journal.scenario.definition.name === name);
 
 describe('timeline.svg of real drills', () => {
@@ -137,6 +138,22 @@ describe('timeline.svg of real drills', () => {
     const html = readFileSync(path.join(out, 'index.html'), 'utf8');
     const embedded = [...html.matchAll(/"data\/attachments\/[0-9a-f]+\.svg","([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8'));
     expect(embedded).toContain(readFileSync(path.join(dir, 'timeline.svg'), 'utf8'));
+  });
+
+  // Rendered by a real headless browser from disk (no server), the drill's result page lists the picture.
+  it.skipIf(!BROWSER)('the report opens from disk in a headless browser and shows the timeline attachment', () => {
+    const out = path.join(tmp, 'allure-report');
+    const ids = Object.keys((JSON.parse(readFileSync(path.join(out, 'test-results.json'), 'utf8')) as { byId: Record<string, unknown> }).byId);
+    expect(ids).toHaveLength(1);
+    const dom = execFileSync(BROWSER!, ['--headless', '--no-sandbox', '--disable-gpu', `--user-data-dir=${path.join(tmp, 'chromium')}`, '--virtual-time-budget=15000', '--dump-dom', `file://${path.join(out, 'index.html')}#${ids[0]}`], {
+      encoding: 'utf8',
+      timeout: 120_000,
+      // The dumped DOM holds the whole single-file report (MBs of embedded data).
+      maxBuffer: 256 * 1024 * 1024,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    expect(dom).toContain('data-testid="test-result-attachment"');
+    expect(dom).toMatch(/>timeline\.svg<\/span>.*?image\/svg\+xml/s);
   });
 });
 
