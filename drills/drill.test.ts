@@ -4,6 +4,8 @@
  * file with a run plan (src/engine/run-plan.ts); it is not part of the unit test suite.
  */
 import { appendFileSync, existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import * as allure from 'allure-js-commons';
 import { describe, expect, it } from 'vitest';
 import { InterruptedError } from '../src/engine/errors.js';
@@ -13,9 +15,11 @@ import { RunLedger } from '../src/engine/run-ledger.js';
 import { readPlan, runFiles } from '../src/engine/run-plan.js';
 import { stillRunning } from '../src/targets/process/process-identity.js';
 import { labelDrill } from '../src/report/allure-labels.js';
+import { environmentProperties, FAILURE_LABEL, failureLabels, measuredParameters } from '../src/report/allure-evidence.js';
 import { redactDebugOutput } from '../src/report/redact-debug-output.js';
 import { scenarioRedactor } from '../src/report/redactor.js';
 import { rtoStatement } from '../src/report/journal-facts.js';
+import { TIMELINE_FILE } from '../src/report/timeline-svg.js';
 import { summariseVerdicts } from '../src/report/verdict-summary.js';
 import { writeRunArtifacts } from '../src/report/write-run-artifacts.js';
 import { loadScenarioFile } from '../src/scenario/loader.js';
@@ -39,7 +43,8 @@ const shown = redactor.redactData(maskEnvironmentValues(loaded.scenario, loaded.
 describe(shown.runbook, () => {
   it(`${shown.name}: ${shown.title}`, { timeout: shown.timeout + 120_000 }, async () => {
     await labelDrill(shown);
-    await allure.parameter('run id', plan.runId);
+    // Excluded from the history id: every run has its own, and Allure tracks one drill across runs.
+    await allure.parameter('run id', plan.runId, { excluded: true });
 
     const interrupt = new AbortController();
     const onSignal = () => interrupt.abort(new InterruptedError());
@@ -78,8 +83,15 @@ describe(shown.runbook, () => {
     // The measured RTO with its bracket, where a reader of the Allure report looks first.
     const rto = rtoStatement(written);
     if (rto) await allure.parameter('RTO', redactor.redact(rto));
+    // Measured vs limit per check, excluded from Allure's history id: they change every run.
+    for (const p of measuredParameters(written)) await allure.parameter(p.name, redactor.redact(p.value), { excluded: true });
+    for (const kind of failureLabels(written)) await allure.label(FAILURE_LABEL, kind);
+    await mkdir(files.allureResults, { recursive: true });
+    await writeFile(path.join(files.allureResults, 'environment.properties'), redactor.redact(environmentProperties(written)));
     await allure.attachmentPath('journal.json', files.journal, { contentType: 'application/json' });
     await allure.attachmentPath('incident-report.md', files.incidentReport, { contentType: 'text/markdown' });
+    // The picture writeRunArtifacts drew (already redacted); Allure shows image/svg+xml inline.
+    await allure.attachmentPath('timeline.svg', path.join(plan.runDir, TIMELINE_FILE), { contentType: 'image/svg+xml' });
     await allure.attachment('measurements.json', redactor.json(written.measurements, 2), 'application/json');
     await allure.attachment(
       'timeline.txt',

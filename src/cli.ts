@@ -8,6 +8,8 @@ import { exitCodeForError, printError } from './cli/output.js';
 import { runCommand } from './cli/run.js';
 import { coverageCommand, type CoverageOptions } from './cli/coverage.js';
 import { COVERAGE_FORMATS } from './coverage/render.js';
+import { registerHistoryCommand } from './cli/history.js';
+import { registerEvidencePackCommand } from './cli/evidence-pack.js';
 import { RUNBOOK_ENV } from './runbook/read-runbook.js';
 import { signingKeyFromEnv, takeEvidenceKeyEnv } from './report/evidence-keys.js';
 import { redactDebugOutput } from './report/redact-debug-output.js';
@@ -89,7 +91,8 @@ export async function main(argv: string[]): Promise<number> {
     .argument('[run-dir...]', 'reports/<run-id> directories')
     .option('--reports-dir <dir>', 'where runs are', 'reports')
     .option('-o, --output <dir>', 'where the HTML goes (default: allure-report/ beside the run dir, never inside it: that would break its evidence)')
-    .action(async (dirs: string[], opts: { reportsDir: string; output?: string }) => {
+    .option('--history <file.jsonl>', "Allure's history file, kept between reports: each report adds its runs and shows every drill's earlier results and trend")
+    .action(async (dirs: string[], opts: { reportsDir: string; output?: string; history?: string }) => {
       exitCode = await reportCommand(dirs, opts);
     });
 
@@ -131,6 +134,8 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = await coverageCommand(opts);
     });
 
+  registerHistoryCommand(program, (code) => (exitCode = code));
+  registerEvidencePackCommand(program, (code) => (exitCode = code));
   registerClusterCommands(program, (code) => (exitCode = code));
 
   try {

@@ -31,7 +31,7 @@ export async function listCommand(dir: string): Promise<number> {
 }
 
 /** `drill report [run-dir...]`: Allure HTML of the given runs, or of the latest. */
-export async function reportCommand(runDirs: string[], options: { reportsDir: string; output?: string }): Promise<number> {
+export async function reportCommand(runDirs: string[], options: { reportsDir: string; output?: string; history?: string }): Promise<number> {
   const latest = async () =>
     (
       await findRunDirs(options.reportsDir).catch((error: unknown) => {
@@ -49,7 +49,11 @@ export async function reportCommand(runDirs: string[], options: { reportsDir: st
   if (inside) {
     throw new InputError('REPORT_INSIDE_RUN_DIR', `${out} is inside the run dir ${inside}: its evidence covers every file there, so a report in it would fail verify-evidence. Choose an --output outside it.`);
   }
-  const index = await generateAllureHtml(dirs.map((d) => path.join(d, 'allure-results')), out);
+  const historyInside = options.history === undefined ? undefined : dirs.find((d) => isWithin(path.resolve(options.history!), path.resolve(d)));
+  if (historyInside) {
+    throw new InputError('REPORT_INSIDE_RUN_DIR', `--history ${options.history} is inside the run dir ${historyInside}: its evidence covers every file there. Keep the history file outside the runs (e.g. reports/allure-history.jsonl).`);
+  }
+  const index = await generateAllureHtml(dirs.map((d) => path.join(d, 'allure-results')), out, options.history ? { historyPath: options.history } : {});
   console.log(`Allure report: ${index}`);
   return 0;
 }

@@ -51,7 +51,7 @@ export async function readJournals(reportsDir: string): Promise<ReadJournals> {
 }
 
 /** The journal, or why this is not one the join can read (a torn write, another tool's file, a format from the future). */
-function asJournal(text: string): Journal | string {
+export function asJournal(text: string): Journal | string {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -78,7 +78,7 @@ function asJournal(text: string): Journal | string {
   return ok ? (j as Journal) : 'not a drill journal (runId, scenario definition, steps or verdicts missing)';
 }
 
-function reportsDirReadError(error: unknown, dir: string): InputError | EnvironmentError {
+export function reportsDirReadError(error: unknown, dir: string): InputError | EnvironmentError {
   const code = (error as NodeJS.ErrnoException).code ?? '';
   const where = `--reports-dir ${dir}`;
   const fix = 'give the directory `drill run --reports-dir` wrote to (default: reports)';

@@ -10,11 +10,14 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import createDebug from 'debug';
 import { EnvironmentError, InputError } from '../engine/errors.js';
+import { ALLURE_CATEGORIES } from './allure-evidence.js';
 import { childEnvironment, NODE_VARIABLES } from '../targets/process/child-environment.js';
 
 const log = createDebug('drill:report');
 
 export interface AllureHtmlOptions {
+  /** Allure's history file (JSON lines), kept between reports: trends and each test's earlier results. */
+  historyPath?: string;
   reportName?: string;
   /** Kill the CLI after this long (default 5 minutes). */
   timeoutMs?: number;
@@ -48,7 +51,11 @@ export async function generateAllureHtml(resultsDirs: string[], outDir: string, 
   try {
     const config = join(scratch, 'allurerc.json');
     const plugins = { awesome: { options: { singleFile: true } }, agent: { enabled: false } };
-    await writeFile(config, JSON.stringify({ name: options.reportName ?? 'drill', plugins }));
+    // Categories file each drill by the failed checks its labels name (allure-evidence.ts).
+    // With a history file, each report appends its results to it and shows every drill's earlier
+    // results (its history id does not include the run id: drills/drill.test.ts excludes it).
+    const history = options.historyPath ? { historyPath: resolve(options.historyPath), appendHistory: true } : {};
+    await writeFile(config, JSON.stringify({ name: options.reportName ?? 'drill', plugins, categories: ALLURE_CATEGORIES, ...history }));
     // Results dirs are glob patterns to the CLI: escape so a run dir named `run[1]` still matches.
     const args = [cli, 'generate', '--config', config, '--cwd', scratch, '--output', staging, ...dirs.map(escapeGlob)];
     const started = performance.now();

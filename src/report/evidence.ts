@@ -26,6 +26,7 @@ import {
 } from './evidence-manifest.js';
 import { signManifest } from './evidence-signature.js';
 import { Redactor } from './redactor.js';
+import { TIMELINE_FILE } from './timeline-svg.js';
 
 export type { EvidenceManifest, ManifestEntry } from './evidence-manifest.js';
 export { verifyEvidence, type EvidenceProblem, type EvidenceVerification } from './evidence-verify.js';
@@ -60,6 +61,8 @@ export async function writeEvidence(runDir: string, options: WriteEvidenceOption
   const redactor = options.redactor ?? new Redactor();
   await copyRedacted(join(runDir, 'journal.json'), join(evidenceDir, 'journal.json'), redactor);
   await copyIfPresent(join(runDir, 'incident-report.md'), join(evidenceDir, 'incident-report.md'), redactor);
+  // The picture the incident report shows, so the copy's image link resolves inside evidence/ too.
+  await copyIfPresent(join(runDir, TIMELINE_FILE), join(evidenceDir, TIMELINE_FILE), redactor);
   // The scenario as the run understood it (defaults applied).
   await writeFile(join(evidenceDir, 'scenario.json'), `${redactor.json(journal.scenario.definition, 2)}\n`);
 

@@ -3,6 +3,7 @@ import type { CheckName, Journal, Verdict } from '../engine/journal-types.js';
 import { formatDurationBound } from '../scenario/duration.js';
 import { causesOutage } from '../scenario/fault-effects.js';
 import { activityMs, describeFault, serviceOutage, timeline, verdictFor } from './journal-facts.js';
+import { TIMELINE_FILE } from './timeline-svg.js';
 import { cell, code, duration, NOT_REACHED, offset, plural, ranges } from './markdown.js';
 
 /** Checks whose measured value and limit are milliseconds. */
@@ -77,7 +78,9 @@ export function timelineSection(journal: Journal): string {
     const at = row.t === undefined ? '' : ` (${tFault === undefined ? offset(row.t, 0, 'start') : offset(row.t, tFault)})`;
     return `- **${row.wall}**${at}: ${row.event}`;
   });
-  return note + lines.join('\n');
+  // The picture beside the report in the run dir (and in its evidence/ copy): timeline-svg.ts.
+  const picture = `![Timeline of the drill: probes, runbook steps, T_fault, detection, restored instant with its uncertainty, verified recovery](${TIMELINE_FILE})\n\n`;
+  return picture + note + lines.join('\n');
 }
 
 export function rootCauseDetails(journal: Journal): string {

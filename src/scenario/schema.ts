@@ -459,6 +459,15 @@ export const scenarioSchema = z
       }),
     severity,
     tags: z.array(z.string()).default([]),
+    compliance: z
+      .array(
+        z
+          .string()
+          .regex(/^[A-Za-z][A-Za-z0-9-]*:[A-Za-z0-9][A-Za-z0-9._()-]*$/, 'a control as FRAMEWORK:CONTROL, e.g. "SOC2:A1.3" or "ISO27001:A.5.30"')
+          .max(100),
+      )
+      .optional()
+      .meta({ description: 'Controls this drill evidences (e.g. SOC2:A1.3, ISO27001:A.5.30): `drill evidence-pack` groups the signed runs by them' }),
     targets,
     workload,
     baseline: z

@@ -97,11 +97,13 @@ describe('writeEvidence', () => {
       'evidence/incident-report.md',
       'evidence/journal.json',
       'evidence/scenario.json',
+      'evidence/timeline.svg',
       'incident-report.md',
       'journal.json',
       'progress.jsonl',
       'resources.jsonl',
       'runner.log',
+      'timeline.svg',
     ]);
     expect(manifest).toMatchObject({
       manifestVersion: 2,

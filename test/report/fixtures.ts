@@ -9,6 +9,7 @@ import type { ActivityRecord, CanaryAck, Journal, ProbeSample, Stamp } from '../
 import type { Scenario } from '../../src/scenario/schema.js';
 import { renderIncidentReport } from '../../src/report/incident-report.js';
 import { Redactor } from '../../src/report/redactor.js';
+import { renderTimelineSvg, TIMELINE_FILE } from '../../src/report/timeline-svg.js';
 
 /** Planted in the scenario definition: must never appear in any rendered output. */
 export const SECRET_PASSWORD = 's3cr3t-Pa55w0rd';
@@ -237,7 +238,7 @@ export async function tempDir(prefix = 'drill-report-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
-/** A run dir as the engine leaves it: journal.json, incident-report.md, allure-results/. */
+/** A run dir as the engine leaves it: journal.json, incident-report.md, timeline.svg, allure-results/. */
 export async function makeRunDir(journal: Journal = passedJournal()): Promise<string> {
   const root = await tempDir();
   const runDir = join(root, journal.runId);
@@ -245,6 +246,7 @@ export async function makeRunDir(journal: Journal = passedJournal()): Promise<st
   // Through a Redactor, as writeRunArtifacts writes it.
   await writeFile(join(runDir, 'journal.json'), `${new Redactor().json(journal, 2)}\n`);
   await writeFile(join(runDir, 'incident-report.md'), renderIncidentReport(journal));
+  await writeFile(join(runDir, TIMELINE_FILE), renderTimelineSvg(journal));
   await writeFile(join(runDir, 'allure-results', '0001-result.json'), JSON.stringify(allureResult('0001')));
   await writeFile(join(runDir, 'allure-results', 'attachments', 'log.txt'), 'probe log\n');
   // What the CLI and the drill process write beside the journal.
