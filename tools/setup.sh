@@ -93,6 +93,18 @@ if [ "${#missing_packages[@]}" -gt 0 ]; then
   fi
 fi
 
+# A headless browser for the test that opens the Allure report from disk (test/e2e/history.test.ts;
+# it is skipped without one). Optional: a machine without it still runs every drill.
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing chromium (apt-get install) for the report's browser test" >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } ||
+      echo "setup: chromium could not be installed; the report's browser test will be skipped" >&2
+  else
+    echo "setup: no chromium: the report's browser test will be skipped (Debian: sudo apt-get install chromium)" >&2
+  fi
+fi
+
 # The local Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
 # kwok) that Kubernetes drills and test/kubernetes/ run against, built from Go modules: about
 # 12 minutes the first time, then reused from ~/.cache/drill/control-plane/ (tools/README.md).
