@@ -31,6 +31,8 @@ import { smokeStep } from './smoke.js';
 import { serviceRestart } from './service-restart.js';
 import { revokeAllTokens } from './revoke-all-tokens.js';
 import { dnsFailover } from './dns-failover.js';
+import { preserveForensics } from './preserve-forensics.js';
+import { activateIncidentResponse } from './activate-incident-response.js';
 
 type Procedure<S extends RecoveryStep['step']> = (ctx: DrillContext, step: Extract<RecoveryStep, { step: S }>) => Promise<Record<string, unknown>>;
 
@@ -69,6 +71,8 @@ const procedures: { [S in RecoveryStep['step']]: Procedure<S> } = {
   smoke: (ctx, step) => smokeStep(ctx, step, 'recover'),
   'service-restart': serviceRestart,
   'revoke-all-tokens': revokeAllTokens,
+  'preserve-forensics': preserveForensics,
+  'activate-incident-response': activateIncidentResponse,
   'dns-failover': dnsFailover,
 };
 
@@ -109,5 +113,7 @@ export const PROCEDURE_TITLES: Record<RecoveryStep['step'], string> = {
   smoke: 'Post-recovery smoke tests (basic functionality, user journey, integration)',
   'service-restart': 'Restart the service (deploy a release)',
   'revoke-all-tokens': 'Revoke all API tokens (--emergency)',
+  'preserve-forensics': 'Preserve log evidence and create forensic snapshots',
+  'activate-incident-response': 'Activate security incident response',
   'dns-failover': 'Switch DNS to the backup region (Route 53) and verify DNS propagation',
 };

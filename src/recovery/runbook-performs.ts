@@ -100,7 +100,28 @@ export const STEP_PERFORMS: { readonly [S in RecoveryStep['step']]: readonly Per
       command: 'scripts/security/revoke-all-tokens.sh',
       how: 'every active token of the service\'s token table revoked in one statement (the next request with any is a 401), new tokens for the legitimate clients when reissue is on',
     },
-  ],  'dns-failover': [
+  ],
+  // The evidence kinds it preserved decide which of the runbook's two preservation scripts it did.
+  'preserve-forensics': [
+    {
+      command: 'scripts/security/preserve-audit-logs.sh',
+      when: (output) => preserved(output).some((kind) => kind === 'service-logs' || kind === 'postgres-logs'),
+      how: 'the service\'s and PostgreSQL\'s logs (connections and disconnections) and the attacker-relevant journal window copied into forensics/, redacted, sha256 in the journal and the signed evidence manifest',
+    },
+    {
+      command: 'scripts/security/create-forensic-snapshots.sh',
+      when: (output) => preserved(output).includes('database-snapshot'),
+      how: 'pg_dump of the application\'s public schema before any destructive step, hashed into the evidence',
+    },
+    // "Capture memory dumps" (capture-memory-dumps.sh): no process memory is dumped yet.
+  ],
+  'activate-incident-response': [
+    {
+      command: 'scripts/security/activate-incident-response.sh',
+      how: 'a security incident (id, breach type, severity, the leaked credentials by fingerprint) declared in the journal and the incident report; no notification is sent yet',
+    },
+  ],
+  'dns-failover': [
     { command: 'aws route53 change-resource-record-sets', how: 'UPSERT of the service record to the region\'s addresses through the Route 53 API, then GetChange until INSYNC' },
     { command: 'dig truststream.yourdomain.com +short', how: 'the drill\'s DNS server queried until it answers the new addresses' },
     { command: 'scripts/dr/update-dns-for-dr.sh', how: 'the service record UPSERTed to the DR region and its answer verified' },
@@ -130,6 +151,12 @@ function smokePerforms(when: string): readonly Performs[] {
     { title: 'User journey tests', how: `smoke ${when}: a transfer created, read back, both balances moved by its amount` },
     { title: 'Integration tests', how: `smoke ${when}: the worker settled the journey's queue item` },
   ];
+}
+
+/** The artifact kinds preserve-forensics wrote at least one file of (its journal output). */
+function preserved(output: Record<string, unknown> | undefined): string[] {
+  const artifacts = output?.artifacts;
+  return Array.isArray(artifacts) ? artifacts.map((a) => (a as { kind?: unknown }).kind).filter((k): k is string => typeof k === 'string') : [];
 }
 
 /** The modes a restart (service-restart's output, or switch-workload's `service`) restarted. */

@@ -6,6 +6,7 @@ import { needsIssues } from './needs-rules.js';
 import { serviceIssues } from './service-rules.js';
 import { regionsIssues } from './regions-rules.js';
 import { breachIssues } from './breach-rules.js';
+import { incidentIssues } from './incident-rules.js';
 
 /**
  * Rules that span several keys. They live here rather than as zod refinements so they run even
@@ -38,6 +39,7 @@ export function crossFieldIssues(data: unknown): PathIssue[] {
   issues.push(...serviceIssues(data));
   issues.push(...regionsIssues(data));
   issues.push(...breachIssues(data));
+  issues.push(...incidentIssues(data));
   return issues;
 }
 
