@@ -33,6 +33,7 @@ import { revokeAllTokens } from './revoke-all-tokens.js';
 import { dnsFailover } from './dns-failover.js';
 import { preserveForensics } from './preserve-forensics.js';
 import { activateIncidentResponse } from './activate-incident-response.js';
+import { enableEmergencyAccess } from './enable-emergency-access.js';
 
 type Procedure<S extends RecoveryStep['step']> = (ctx: DrillContext, step: Extract<RecoveryStep, { step: S }>) => Promise<Record<string, unknown>>;
 
@@ -73,6 +74,7 @@ const procedures: { [S in RecoveryStep['step']]: Procedure<S> } = {
   'revoke-all-tokens': revokeAllTokens,
   'preserve-forensics': preserveForensics,
   'activate-incident-response': activateIncidentResponse,
+  'enable-emergency-access': enableEmergencyAccess,
   'dns-failover': dnsFailover,
 };
 
@@ -115,5 +117,6 @@ export const PROCEDURE_TITLES: Record<RecoveryStep['step'], string> = {
   'revoke-all-tokens': 'Revoke all API tokens (--emergency)',
   'preserve-forensics': 'Preserve log evidence and create forensic snapshots',
   'activate-incident-response': 'Activate security incident response',
+  'enable-emergency-access': 'Enable emergency access controls (break-glass access for the incident responder)',
   'dns-failover': 'Switch DNS to the backup region (Route 53) and verify DNS propagation',
 };

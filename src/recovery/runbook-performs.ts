@@ -121,6 +121,12 @@ export const STEP_PERFORMS: { readonly [S in RecoveryStep['step']]: readonly Per
       how: 'a security incident (id, breach type, severity, the leaked credentials by fingerprint) declared in the journal and the incident report; no notification is sent yet',
     },
   ],
+  'enable-emergency-access': [
+    {
+      command: 'scripts/security/enable-emergency-access.sh',
+      how: 'a break-glass RoleBinding for an incident-responder ServiceAccount with an expiring token, verified to work, normal identities\' access checked unchanged, removed at teardown',
+    },
+  ],
   'dns-failover': [
     { command: 'aws route53 change-resource-record-sets', how: 'UPSERT of the service record to the region\'s addresses through the Route 53 API, then GetChange until INSYNC' },
     { command: 'dig truststream.yourdomain.com +short', how: 'the drill\'s DNS server queried until it answers the new addresses' },

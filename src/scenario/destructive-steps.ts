@@ -42,6 +42,8 @@ export const DESTROYS_EVIDENCE: { readonly [S in RecoveryStep['step']]: boolean 
   'revoke-all-tokens': true,
   'preserve-forensics': false,
   'activate-incident-response': false,
+  // Adds access; takes nothing away.
+  'enable-emergency-access': false,
   'dns-failover': false,
 };
 

@@ -73,3 +73,33 @@ export const activateIncidentResponseStep = needs(
         'in the journal and the incident report. No notification is sent yet',
     }),
 );
+
+export const enableEmergencyAccessStep = needs(
+  z
+    .strictObject({
+      step: z.literal('enable-emergency-access'),
+      responder: z
+        .string()
+        .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a ServiceAccount name (lower-case letters, digits, dashes)')
+        .max(40)
+        .default('incident-responder')
+        .meta({ description: 'The incident responder\'s identity: a ServiceAccount the step creates in the drill\'s namespace' }),
+      clusterRole: z
+        .enum(['admin', 'edit', 'view'])
+        .default('admin')
+        .meta({ description: 'The built-in ClusterRole bound to the responder in the drill\'s namespace (a RoleBinding: never cluster-wide)' }),
+      duration: duration({ min: 600_000, max: 86_400_000, why: 'a service-account token lives at least 10 minutes and a drill at most 24h' })
+        .default(3_600_000)
+        .meta({ description: 'How long the grant lasts: the responder\'s token expires then; the binding is removed at teardown at the latest (Kubernetes has no expiring RoleBinding)' }),
+      timeout: duration(WAIT).default(120_000),
+      title: z.string().optional(),
+      restoresService,
+    })
+    .meta({
+      description:
+        'Runbook "Enable emergency access controls" (enable-emergency-access.sh): a break-glass RoleBinding of clusterRole to an incident-responder ServiceAccount in the drill\'s namespace, ' +
+        'with a token that expires after duration; postcondition: the responder\'s token really works (lists the namespace\'s secrets) and every access check of the responder is allowed, ' +
+        'while the access of the normal identities (the service\'s account, an ordinary authenticated user) is exactly what it was before; removed at teardown (and by the reaper after a kill -9)',
+    }),
+  'kubernetes',
+);

@@ -7,7 +7,7 @@ import { restoresService } from './restores-service.js';
 import { loadSettings, performanceLimits, serviceComponent, serviceRestartStep, serviceTarget, smokeStep, verifyStep } from './service-schema.js';
 import { PROCEDURE_ID_PATTERN } from '../runbook/procedure-ids.js';
 import { credentialLeakFault, revocationLimit, revokeAllTokensStep } from './breach-schema.js';
-import { activateIncidentResponseStep, preserveForensicsStep } from './incident-schema.js';
+import { activateIncidentResponseStep, enableEmergencyAccessStep, preserveForensicsStep } from './incident-schema.js';
 import { dnsFailoverStep, regionOutageFault, regionsTarget } from './regions-schema.js';
 
 /**
@@ -374,6 +374,7 @@ export const recoveryStep = z.discriminatedUnion('step', [
   revokeAllTokensStep,
   preserveForensicsStep,
   activateIncidentResponseStep,
+  enableEmergencyAccessStep,
   dnsFailoverStep,
   ...kubernetesRecoverySteps,
   needs(z.strictObject({ step: z.literal('k8s-auto-rollback'), ...autoRollbackSettings.shape, ...stepBase }).meta({
