@@ -77,7 +77,7 @@ export async function enableEmergencyAccess(ctx: DrillContext, step: EnableEmerg
     clusterRole: grant.clusterRole,
     expiresAt,
     responderAccess: { before: responderBefore, after: responderAfter },
-    verifiedWithToken: used.detail,
+    verified: used.detail,
     normalAccess: Object.fromEntries(normal.map((n, i) => [n.name, normalAfter[i]])),
   };
 }

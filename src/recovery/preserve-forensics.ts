@@ -80,7 +80,7 @@ export async function preserveForensics(ctx: DrillContext, step: PreserveForensi
     start,
     end: clock.stamp(),
     window,
-    collector: { user: os.userInfo().username, host: os.hostname(), harness: `drill ${HARNESS_VERSION}` },
+    collector: { user: collectingUser(), host: os.hostname(), harness: `drill ${HARNESS_VERSION}` },
     requested,
     artifacts,
     gaps,
@@ -100,4 +100,13 @@ export async function preserveForensics(ctx: DrillContext, step: PreserveForensi
     gaps,
     ...(notApplicable.length > 0 ? { notApplicable } : {}),
   };
+}
+
+/** Who runs the drill, for the chain of custody (a uid without a passwd entry, as in some containers, by its number). */
+function collectingUser(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return `uid ${process.getuid?.() ?? 'unknown'}`;
+  }
 }

@@ -105,8 +105,8 @@ export const STEP_PERFORMS: { readonly [S in RecoveryStep['step']]: readonly Per
   'preserve-forensics': [
     {
       command: 'scripts/security/preserve-audit-logs.sh',
-      when: (output) => preserved(output).some((kind) => kind === 'service-logs' || kind === 'postgres-logs'),
-      how: 'the service\'s and PostgreSQL\'s logs (connections and disconnections) and the attacker-relevant journal window copied into forensics/, redacted, sha256 in the journal and the signed evidence manifest',
+      when: (output) => preserved(output).some((kind) => ['service-logs', 'postgres-logs', 'pod-logs', 'apiserver-audit-log'].includes(kind)),
+      how: 'the service\'s (or its pods\') and PostgreSQL\'s logs (connections and disconnections), the apiserver\'s audit events of the namespace where the drill runs it, and the attacker-relevant journal window copied into forensics/, redacted, sha256 in the journal and the signed evidence manifest',
     },
     {
       command: 'scripts/security/create-forensic-snapshots.sh',

@@ -3,7 +3,7 @@ import type { PathIssue } from './issues.js';
 import { isRecord } from './schema-walk.js';
 
 /** Which `targets` key provides each target part an artifact is collected from. */
-const TARGET_OF = { service: 'service', pg: 'postgres' } as const;
+const TARGET_OF = { service: 'service', pg: 'postgres', k8s: 'kubernetes' } as const;
 
 /**
  * Cross-key rules of the incident-response steps (incident-schema.ts): each at most once (the

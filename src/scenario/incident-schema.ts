@@ -10,16 +10,28 @@ import { needs } from './target-needs.js';
  */
 
 /** What preserve-forensics can collect; each needs the target it is collected from. */
-export const FORENSIC_ARTIFACTS = ['attacker-activity', 'service-logs', 'postgres-logs', 'database-sessions', 'database-snapshot'] as const;
+export const FORENSIC_ARTIFACTS = [
+  'attacker-activity',
+  'service-logs',
+  'postgres-logs',
+  'database-sessions',
+  'database-snapshot',
+  'kubernetes-objects',
+  'pod-logs',
+  'apiserver-audit-log',
+] as const;
 export type ForensicArtifactKind = (typeof FORENSIC_ARTIFACTS)[number];
 
 /** The target part each artifact is collected from (undefined: the drill's own journal). */
-export const ARTIFACT_SOURCE: { readonly [K in ForensicArtifactKind]: 'service' | 'pg' | undefined } = {
+export const ARTIFACT_SOURCE: { readonly [K in ForensicArtifactKind]: 'service' | 'pg' | 'k8s' | undefined } = {
   'attacker-activity': undefined,
   'service-logs': 'service',
   'postgres-logs': 'pg',
   'database-sessions': 'pg',
   'database-snapshot': 'pg',
+  'kubernetes-objects': 'k8s',
+  'pod-logs': 'k8s',
+  'apiserver-audit-log': 'k8s',
 };
 
 // Nothing: what each artifact needs is checked per listed artifact (incident-rules.ts); by default
@@ -37,7 +49,9 @@ export const preserveForensicsStep = needs(
           description:
             'What to preserve (default: every artifact the scenario\'s targets allow): attacker-activity (the journal\'s leaked credentials, attacker attempts and events in the window), ' +
             'service-logs (the service processes\' logs; targets.service), postgres-logs (the server log of the instance the application uses, with connections and disconnections; native PostgreSQL), ' +
-            'database-sessions (pg_stat_activity at that moment), database-snapshot (pg_dump of the public schema: a logical forensic snapshot). A listed artifact that cannot be collected fails the forensics check',
+            'database-sessions (pg_stat_activity at that moment), database-snapshot (pg_dump of the public schema: a logical forensic snapshot), ' +
+            'kubernetes-objects (pods, events of the drill\'s namespace and the nodes its pods ran on; targets.kubernetes), pod-logs (every container\'s log), ' +
+            'apiserver-audit-log (the audit events of the namespace and its service accounts in the window; only where the drill runs the apiserver). A listed artifact that cannot be collected fails the forensics check',
         }),
       timeRange: duration(WAIT)
         .default(86_400_000)

@@ -81,7 +81,7 @@ describe('enable-emergency-access (shared control plane)', () => {
         responder: `system:serviceaccount:${namespace}:incident-responder`,
         roleBinding: 'drill-emergency-access-incident-responder',
         clusterRole: 'admin',
-        verifiedWithToken: expect.stringMatching(new RegExp(`^the responder's token listed \\d+ secret\\(s\\) in ${namespace}$`)),
+        verified: expect.stringMatching(new RegExp(`^the responder's token listed \\d+ secret\\(s\\) in ${namespace}$`)),
       });
       const access = output.responderAccess as { before: Record<string, boolean>; after: Record<string, boolean> };
       expect(Object.values(access.before)).toEqual(EMERGENCY_CHECKS.map(() => false));

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ForensicCollector } from './collected-file.js';
@@ -19,13 +20,16 @@ async function filesUnder(dir: string): Promise<string[]> {
  */
 export const serviceLogs: ForensicCollector = {
   kind: 'service-logs',
-  unavailable: (ctx) => (!ctx.has('service') ? 'the scenario has no service (targets.service)' : ctx.runDir === undefined ? 'the drill keeps no run directory' : undefined),
+  // The plain-process service logs into the run directory; on Kubernetes its logs are pod-logs.
+  unavailable: (ctx) =>
+    !ctx.has('service')
+      ? 'the scenario has no service (targets.service)'
+      : ctx.runDir === undefined || !existsSync(path.join(ctx.runDir, 'service-logs'))
+        ? `${ctx.service.description} keeps no log files in the run directory (on Kubernetes: pod-logs)`
+        : undefined,
   async collect(ctx) {
     const dir = path.join(ctx.runDir!, 'service-logs');
-    const files = await filesUnder(dir).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') throw new Error(`${ctx.service.description} keeps no log files in the run directory (no service-logs/)`);
-      throw error;
-    });
+    const files = await filesUnder(dir);
     if (files.length === 0) throw new Error('service-logs/ of the run directory holds no log file');
     return Promise.all(
       files.map(async (file) => ({ name: path.join('service-logs', file), text: await readFile(path.join(dir, file), 'utf8'), json: false, how: `copy of the service log service-logs/${file}` })),
