@@ -34,6 +34,7 @@ import { dnsFailover } from './dns-failover.js';
 import { preserveForensics } from './preserve-forensics.js';
 import { activateIncidentResponse } from './activate-incident-response.js';
 import { enableEmergencyAccess } from './enable-emergency-access.js';
+import { isolateCompromisedNodes } from './isolate-compromised-nodes.js';
 
 type Procedure<S extends RecoveryStep['step']> = (ctx: DrillContext, step: Extract<RecoveryStep, { step: S }>) => Promise<Record<string, unknown>>;
 
@@ -75,6 +76,7 @@ const procedures: { [S in RecoveryStep['step']]: Procedure<S> } = {
   'preserve-forensics': preserveForensics,
   'activate-incident-response': activateIncidentResponse,
   'enable-emergency-access': enableEmergencyAccess,
+  'isolate-compromised-nodes': isolateCompromisedNodes,
   'dns-failover': dnsFailover,
 };
 
@@ -118,5 +120,6 @@ export const PROCEDURE_TITLES: Record<RecoveryStep['step'], string> = {
   'preserve-forensics': 'Preserve log evidence and create forensic snapshots',
   'activate-incident-response': 'Activate security incident response',
   'enable-emergency-access': 'Enable emergency access controls (break-glass access for the incident responder)',
+  'isolate-compromised-nodes': 'Isolate affected systems (cordon and taint the compromised nodes, deny-all NetworkPolicy, evict)',
   'dns-failover': 'Switch DNS to the backup region (Route 53) and verify DNS propagation',
 };

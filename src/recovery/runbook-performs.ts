@@ -127,6 +127,12 @@ export const STEP_PERFORMS: { readonly [S in RecoveryStep['step']]: readonly Per
       how: 'a break-glass RoleBinding for an incident-responder ServiceAccount with an expiring token, verified to work, normal identities\' access checked unchanged, removed at teardown',
     },
   ],
+  'isolate-compromised-nodes': [
+    {
+      command: 'scripts/security/isolate-compromised-nodes.sh',
+      how: 'the nodes of the compromised pods cordoned and tainted NoExecute, a deny-all NetworkPolicy (API state only without an enforcing network plugin), the pods evicted',
+    },
+  ],
   'dns-failover': [
     { command: 'aws route53 change-resource-record-sets', how: 'UPSERT of the service record to the region\'s addresses through the Route 53 API, then GetChange until INSYNC' },
     { command: 'dig truststream.yourdomain.com +short', how: 'the drill\'s DNS server queried until it answers the new addresses' },

@@ -44,6 +44,8 @@ export const DESTROYS_EVIDENCE: { readonly [S in RecoveryStep['step']]: boolean 
   'activate-incident-response': false,
   // Adds access; takes nothing away.
   'enable-emergency-access': false,
+  // Evicts the compromised pods (their memory and logs go with them).
+  'isolate-compromised-nodes': true,
   'dns-failover': false,
 };
 

@@ -117,3 +117,25 @@ export const enableEmergencyAccessStep = needs(
     }),
   'kubernetes',
 );
+
+export const isolateCompromisedNodesStep = needs(
+  z
+    .strictObject({
+      step: z.literal('isolate-compromised-nodes'),
+      serviceAccount: z
+        .string()
+        .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a ServiceAccount name (lower-case letters, digits, dashes)')
+        .default('default')
+        .meta({ description: 'The compromised workload: the pods of the drill\'s namespace that run as this ServiceAccount (the one whose tokens leaked; the built-in service runs as default)' }),
+      timeout: duration(WAIT).default(120_000),
+      title: z.string().optional(),
+      restoresService,
+    })
+    .meta({
+      description:
+        'Runbook "Isolate affected systems" (isolate-compromised-nodes.sh): the nodes that ran the compromised pods cordoned and tainted NoExecute, a deny-all NetworkPolicy on the namespace ' +
+        '(API state only where no network plugin enforces it, as on the local control plane), the compromised pods evicted; undone at teardown. Needs a cluster of the drill\'s own: a NoExecute taint moves every pod off the node',
+    }),
+  'kubernetes',
+  'own-cluster',
+);

@@ -7,7 +7,7 @@ import { restoresService } from './restores-service.js';
 import { loadSettings, performanceLimits, serviceComponent, serviceRestartStep, serviceTarget, smokeStep, verifyStep } from './service-schema.js';
 import { PROCEDURE_ID_PATTERN } from '../runbook/procedure-ids.js';
 import { credentialLeakFault, revocationLimit, revokeAllTokensStep } from './breach-schema.js';
-import { activateIncidentResponseStep, enableEmergencyAccessStep, preserveForensicsStep } from './incident-schema.js';
+import { activateIncidentResponseStep, enableEmergencyAccessStep, isolateCompromisedNodesStep, preserveForensicsStep } from './incident-schema.js';
 import { dnsFailoverStep, regionOutageFault, regionsTarget } from './regions-schema.js';
 
 /**
@@ -375,6 +375,7 @@ export const recoveryStep = z.discriminatedUnion('step', [
   preserveForensicsStep,
   activateIncidentResponseStep,
   enableEmergencyAccessStep,
+  isolateCompromisedNodesStep,
   dnsFailoverStep,
   ...kubernetesRecoverySteps,
   needs(z.strictObject({ step: z.literal('k8s-auto-rollback'), ...autoRollbackSettings.shape, ...stepBase }).meta({
