@@ -191,6 +191,11 @@ export interface LeakedCredential {
   name: string;
   /** `sha256:` and the first 16 hex digits of the sha256 of its value: tells credentials apart, reveals nothing. */
   fingerprint: string;
+  /**
+   * How the system names the credential in its own logs, where it does (a bound service-account
+   * token: `JTI=<its jti claim>`, the kube-apiserver's audit `credential-id`). An identifier, not a secret.
+   */
+  credentialId?: string;
   leakedAt: Stamp;
 }
 

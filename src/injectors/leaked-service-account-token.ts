@@ -59,9 +59,24 @@ export async function leakServiceAccountTokens(ctx: DrillContext, fault: Credent
   }
   return issued.map((token) => ({
     name: token.secret,
+    ...credentialIdOf(token.value),
     what: `the ${WHAT[token.kind]} of service account ${namespace}/${account} (Secret ${token.secret})`,
     value: token.value,
     use: new KubeApiTokenUse(target, token.value, fault.attacker.timeout),
     remove: remove(token),
   }));
+}
+
+/**
+ * A bound token's `jti` claim as the kube-apiserver's audit log names it (`credential-id`:
+ * `JTI=<jti>`); legacy tokens have none. Read from the token's payload without verifying it: the
+ * apiserver issued it to the drill a moment ago.
+ */
+function credentialIdOf(token: string): { credentialId?: string } {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { jti?: unknown };
+    return typeof claims.jti === 'string' && claims.jti.length > 0 ? { credentialId: `JTI=${claims.jti}` } : {};
+  } catch {
+    return {};
+  }
 }

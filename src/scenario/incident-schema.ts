@@ -4,9 +4,9 @@ import { restoresService } from './restores-service.js';
 import { needs } from './target-needs.js';
 
 /**
- * The incident-response steps of runbook "Scenario 3: Security Breach" (declare the incident,
- * preserve the evidence), composed into the recovery steps by schema.ts beside the breach
- * vocabulary (breach-schema.ts).
+ * The incident-response steps of runbook "Scenario 3: Security Breach" beside the revocation
+ * (breach-schema.ts): isolate the compromised nodes, enable emergency access, declare the incident,
+ * preserve the evidence. Composed into the recovery steps by schema.ts.
  */
 
 /** What preserve-forensics can collect; each needs the target it is collected from. */

@@ -6,9 +6,10 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { DrillContext } from '../../src/engine/drill-context.js';
 import { ResourceLedger } from '../../src/engine/resource-ledger.js';
 import { TeardownStack } from '../../src/engine/teardown-stack.js';
+import { injectCredentialLeak } from '../../src/injectors/credential-leak.js';
 import { preserveForensics } from '../../src/recovery/preserve-forensics.js';
 import { loadScenarioFile } from '../../src/scenario/loader.js';
-import { recoveryStep } from '../../src/scenario/schema.js';
+import { fault as faultSchema, recoveryStep } from '../../src/scenario/schema.js';
 import { loadKubeConfig } from '../../src/targets/kubernetes/cluster-client.js';
 import { kubeApi } from '../../src/targets/kubernetes/kube-api.js';
 import { KubernetesTarget } from '../../src/targets/kubernetes/kubernetes-target.js';
@@ -47,7 +48,7 @@ async function drill(runId: string) {
   await core.createNamespace({ body: { metadata: { name: namespace, labels: { 'drill.dev/target': 'true' } } } });
   namespaces.push(namespace);
   const loaded = await loadScenarioFile('drills/scenarios/breach-leaked-service-account-token.yaml');
-  const { recorder } = capturingRecorder(runId, loaded);
+  const { recorder, secrets } = capturingRecorder(runId, loaded);
   const runDir = path.join(work, runId);
   mkdirSync(runDir);
   const ctx = {
@@ -62,7 +63,7 @@ async function drill(runId: string) {
     k8s: new KubernetesTarget(cluster, 'local', namespace, false, kubeApi(kc)),
     has: (part: string) => part === 'k8s',
   } as unknown as DrillContext;
-  return { ctx, recorder, namespace, runDir };
+  return { ctx, recorder, secrets, namespace, runDir };
 }
 
 describe('preserve-forensics on Kubernetes (shared control plane with an audit log)', () => {
@@ -85,5 +86,37 @@ describe('preserve-forensics on Kubernetes (shared control plane with an audit l
     expect(audit.some((e) => e.verb === 'create' && e.objectRef?.resource === 'configmaps' && e.objectRef.name === 'evidence-marker')).toBe(true);
     expect(audit.every((e) => e.objectRef?.namespace === namespace || e.objectRef?.name === namespace || e.user.username.startsWith(`system:serviceaccount:${namespace}:`))).toBe(true);
     expect(output).toMatchObject({ requested: ['kubernetes-objects', 'apiserver-audit-log', 'pod-logs'] });
+  });
+
+  it('selects the requests of a leaked bound token by its credential id (JTI) from the audit log; the legacy token has none', async () => {
+    const { ctx, recorder, secrets, namespace, runDir } = await drill('forensics-jti');
+    await waitUntil('the default service account', () => core.readNamespacedServiceAccount({ name: 'default', namespace }).then(() => true), 30_000);
+    const leak = faultSchema.parse({ type: 'credential-leak', kind: 'k8s-service-account-token', attacker: { interval: '200ms', maxDuration: '1m', proveWithin: '30s' } }) as Extract<
+      ReturnType<typeof faultSchema.parse>,
+      { type: 'credential-leak' }
+    >;
+    const handle = await injectCredentialLeak(ctx, leak);
+    try {
+      const [bound, legacy] = recorder.journal.attacker!.credentials;
+      const token = secrets.get(`the leaked bound service-account token of ${namespace}/default`)!;
+      const jti = (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { jti: string }).jti;
+      expect(bound!.credentialId).toBe(`JTI=${jti}`);
+      expect(legacy!.credentialId).toBeUndefined();
+      // Its uses reach the audit log a little after they are answered.
+      await waitUntil('an audit event of the bound token', async () => (readFileSync(shared.auditLogPath, 'utf8').includes(`JTI=${jti}`) ? true : undefined), 30_000);
+      await preserveForensics(ctx, step(['apiserver-audit-log']));
+      const record = recorder.journal.forensics!;
+      expect(record.gaps).toEqual([]);
+      const own = record.artifacts.find((a) => a.path === `forensics/apiserver-audit-${bound!.name}.jsonl`)!;
+      expect(own.how).toMatch(new RegExp(`^the \\d+ audit event\\(s\\) of the leaked credential ${bound!.name} \\(${bound!.fingerprint}\\), selected by its credential id JTI=${jti}$`));
+      const events = readFileSync(path.join(runDir, own.path), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { user: { username: string; extra: Record<string, string[]> }; objectRef?: { resource?: string } });
+      expect(events.length).toBeGreaterThan(0);
+      expect(events.every((e) => e.user.username === `system:serviceaccount:${namespace}:default` && e.user.extra['authentication.kubernetes.io/credential-id']!.includes(`JTI=${jti}`))).toBe(true);
+      expect(events.some((e) => e.objectRef?.resource === 'selfsubjectreviews')).toBe(true);
+      // No token in the preserved files (the audit log is at Metadata level; the Redactor knows them anyway).
+      for (const a of record.artifacts) expect(readFileSync(path.join(runDir, a.path), 'utf8').includes(token)).toBe(false);
+    } finally {
+      await handle[Symbol.asyncDispose]();
+    }
   });
 });

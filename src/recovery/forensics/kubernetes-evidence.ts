@@ -55,11 +55,20 @@ export const podLogs: ForensicCollector = {
   },
 };
 
+/** The credential ids an audit event names (user.extra["authentication.kubernetes.io/credential-id"]). */
+function credentialIdsOf(line: string): string[] {
+  const event = JSON.parse(line) as { user?: { extra?: Record<string, unknown> } };
+  const ids = event.user?.extra?.['authentication.kubernetes.io/credential-id'];
+  return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
+}
+
 /**
  * The kube-apiserver's audit log (Metadata level: who did what to which object, with which result),
  * where the harness runs the apiserver and so has the file: the events of the window that concern
  * the drill's namespace, its objects or one of its service accounts (the attacker's requests with a
- * leaked service-account token among them), one JSON object a line as the apiserver wrote them.
+ * leaked service-account token among them), one JSON object a line as the apiserver wrote them;
+ * and, per leaked credential the apiserver names by a credential id (a bound token's JTI), a file of
+ * the events made with it (none: a gap, the check fails).
  */
 export const apiserverAuditLog: ForensicCollector = {
   kind: 'apiserver-audit-log',
@@ -79,6 +88,20 @@ export const apiserverAuditLog: ForensicCollector = {
       }
     });
     if (lines.length === 0) throw new Error(`the audit log ${cluster.auditLogPath} has no event of namespace ${namespace} since ${window.from.wall}`);
-    return [{ name: 'apiserver-audit.jsonl', text: `${lines.join('\n')}\n`, json: false, how: `audit events of namespace ${namespace} and its service accounts since ${window.from.wall}, from ${cluster.auditLogPath}` }];
+    const files: CollectedFile[] = [
+      { name: 'apiserver-audit.jsonl', text: `${lines.join('\n')}\n`, json: false, how: `audit events of namespace ${namespace} and its service accounts since ${window.from.wall}, from ${cluster.auditLogPath}` },
+    ];
+    // Each leaked credential the apiserver names (a bound token's JTI): its own requests, complete for the window.
+    for (const credential of (ctx.recorder.journal.attacker?.credentials ?? []).filter((c) => c.credentialId)) {
+      const own = lines.filter((line) => credentialIdsOf(line).includes(credential.credentialId!));
+      if (own.length === 0) throw new Error(`the audit log has no request made with ${credential.name} (${credential.credentialId}) since ${window.from.wall}`);
+      files.push({
+        name: `apiserver-audit-${credential.name}.jsonl`,
+        text: `${own.join('\n')}\n`,
+        json: false,
+        how: `the ${own.length} audit event(s) of the leaked credential ${credential.name} (${credential.fingerprint}), selected by its credential id ${credential.credentialId}`,
+      });
+    }
+    return files;
   },
 };
