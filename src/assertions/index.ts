@@ -13,3 +13,4 @@ export { assessSmoke, scenarioHasSmoke } from './smoke.js';
 export { assessPerformance, scenarioHasLoadCheck, loadErrorRate } from './performance.js';
 export { assessRevocation } from './revocation.js';
 export { assessBlastRadius, legitimateProbeNames } from './blast-radius.js';
+export { assessForensics, scenarioPreservesForensics } from './forensics.js';

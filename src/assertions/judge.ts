@@ -15,6 +15,7 @@ import { assessSteadyState } from './steady-state.js';
 import { assessRevocation } from './revocation.js';
 import { assessBlastRadius } from './blast-radius.js';
 import { assessNotification, scenarioNotifies } from './notification.js';
+import { assessForensics, scenarioPreservesForensics } from './forensics.js';
 import { causesOutage, leaksCredentials } from '../scenario/fault-effects.js';
 
 export interface Judgement {
@@ -31,7 +32,8 @@ const leak = (journal: Journal) => leaksCredentials(journal.scenario.definition)
 /**
  * Each assertion with when it applies: data-loss assertions need a database, smoke and
  * performance a scenario that plans them, detection a fault a service probe can see (a leaked
- * credential takes nothing down), revocation and blast-radius a leaked credential.
+ * credential takes nothing down), revocation and blast-radius a leaked credential, forensics a
+ * scenario that preserves evidence.
  */
 const ASSERTIONS: ReadonlyArray<{ assess: (journal: Journal) => Assessment; applies: (journal: Journal) => boolean }> = [
   { assess: assessSteadyState, applies: always },
@@ -45,6 +47,7 @@ const ASSERTIONS: ReadonlyArray<{ assess: (journal: Journal) => Assessment; appl
   { assess: (journal) => assessRevocation(journal), applies: leak },
   { assess: assessBlastRadius, applies: leak },
   { assess: assessNotification, applies: scenarioNotifies },
+  { assess: assessForensics, applies: scenarioPreservesForensics },
 ];
 
 export function judge(journal: Journal): Judgement {

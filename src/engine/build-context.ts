@@ -57,6 +57,7 @@ export async function buildDrillContext(scenario: Scenario, deps: ContextDeps): 
     signal: deps.signal,
     teardown,
     ledger: deps.ledger,
+    ...(deps.runDir ? { runDir: deps.runDir } : {}),
     has: (part: TargetPart) => parts[part] !== undefined,
     get writer() {
       if (writer) return writer;

@@ -36,6 +36,8 @@ export interface DrillContext extends Readonly<TargetParts> {
   readonly teardown: TeardownStack;
   /** Where what the drill creates is recorded, so what a killed drill left can be reaped (src/engine/reapers.ts). */
   readonly ledger: ResourceLedger;
+  /** The run directory (reports/<run-id>/), where a step may keep files beside the journal (preserve-forensics); absent when the drill keeps none. */
+  readonly runDir?: string;
   /** Whether the scenario's targets provided this part (e.g. `has('pg')`: the drill has a PostgreSQL). */
   has(part: TargetPart): boolean;
   /** The canary writer on the application database; throws a do-this InputError when the scenario has no PostgreSQL target. */

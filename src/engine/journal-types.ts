@@ -191,6 +191,11 @@ export interface LeakedCredential {
   name: string;
   /** `sha256:` and the first 16 hex digits of the sha256 of its value: tells credentials apart, reveals nothing. */
   fingerprint: string;
+  /**
+   * How the system names the credential in its own logs, where it does (a bound service-account
+   * token: `JTI=<its jti claim>`, the kube-apiserver's audit `credential-id`). An identifier, not a secret.
+   */
+  credentialId?: string;
   leakedAt: Stamp;
 }
 
@@ -259,6 +264,59 @@ export interface NotificationRecord {
   latencyMs?: number;
 }
 
+/** One file preserve-forensics wrote under `forensics/` of the run directory. */
+export interface ForensicArtifact {
+  /** What it is (artifact kind of the step): service-logs, postgres-logs, database-snapshot, ... */
+  kind: string;
+  /** Relative to the run directory, e.g. forensics/database-public.sql. */
+  path: string;
+  bytes: number;
+  sha256: string;
+  /** How it was collected (tool and source), for the chain of custody. */
+  how: string;
+}
+
+/** A requested artifact that could not be collected, with why. */
+export interface ForensicGap {
+  kind: string;
+  reason: string;
+}
+
+/** A preserved file hashed again later: `sha256` as found then, absent when the file was gone. */
+export interface ForensicRecheck {
+  path: string;
+  sha256?: string;
+}
+
+/** What preserve-forensics preserved (runbook "Forensic Preservation") and the later re-check of it. */
+export interface ForensicsRecord {
+  /** The collection started and ended (files written, hashed). */
+  start: Stamp;
+  end: Stamp;
+  /** The window the journal extracts cover (the runbook's --time-range, bounded by the run). */
+  window: { from: Stamp; to: Stamp };
+  /** Chain of custody: who collected, on which host, with which harness. */
+  collector: { user: string; host: string; harness: string };
+  /** The artifact kinds that were asked for (listed, or every one the targets allow). */
+  requested: string[];
+  artifacts: ForensicArtifact[];
+  gaps: ForensicGap[];
+  /** Every artifact hashed again at the end of the verify phase. */
+  recheck?: { at: Stamp; files: ForensicRecheck[] };
+}
+
+/** The incident activate-incident-response declared (runbook "Activate security incident response"). */
+export interface IncidentRecord {
+  id: string;
+  breachType: string;
+  severity: string;
+  declaredAt: Stamp;
+  /** The leaked credentials known at that moment, by fingerprint. */
+  credentials: string[];
+  /** Who is notified: not yet sent (no notification channel in this slice). */
+  notification: string;
+}
+
 export interface Marks {
   tFault?: Stamp;
   tDetected?: Stamp;
@@ -267,7 +325,7 @@ export interface Marks {
   tVerified?: Stamp;
 }
 
-export type CheckName = 'steady-state' | 'detection' | 'rto' | 'rpo' | 'integrity' | 'recovery-steps' | 'smoke' | 'performance' | 'revocation' | 'blast-radius' | 'notification';
+export type CheckName = 'steady-state' | 'detection' | 'rto' | 'rpo' | 'integrity' | 'recovery-steps' | 'smoke' | 'performance' | 'revocation' | 'blast-radius' | 'notification' | 'forensics';
 
 export interface Verdict {
   check: CheckName;
@@ -356,6 +414,10 @@ export interface Journal {
   load?: LoadRun[];
   /** Leaked credentials and the attacker's uses of them (credential-leak faults). */
   attacker?: AttackerRecord;
+  /** Evidence preserved by preserve-forensics, and its re-check. */
+  forensics?: ForensicsRecord;
+  /** The security incident declared by activate-incident-response. */
+  incident?: IncidentRecord;
   integrity?: IntegrityFacts;
   /** Stakeholder notifications (notifications:), each message per channel with its attempts. */
   notifications?: NotificationRecord[];

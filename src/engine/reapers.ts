@@ -6,6 +6,7 @@ import { reapRecordedProcess } from '../targets/kubernetes/recorded-process.js';
 import { reapKindCluster } from '../targets/kubernetes/reap-kind-cluster.js';
 import { reapNamespaceEntry } from '../targets/kubernetes/reap-namespace.js';
 import { reapTokenSecret } from '../targets/kubernetes/reap-token-secret.js';
+import { reapEmergencyAccess } from '../targets/kubernetes/reap-emergency-access.js';
 import { reapPostgresDataDir } from '../targets/postgres/reap-data-dir.js';
 import { reapMount } from '../targets/process/reap-mount.js';
 import type { ReapOutcome } from './reap-outcome.js';
@@ -52,6 +53,7 @@ export interface ResourceReaper<R extends Resource> {
 const REAPERS: { [K in ResourceKind]: ResourceReaper<Extract<Resource, { kind: K }>> } = {
   // Before its namespace (which, when the drill's, takes the Secret with it anyway).
   'k8s-token-secret': { stage: 'cluster-objects', reap: reapTokenSecret },
+  'k8s-emergency-access': { stage: 'cluster-objects', reap: reapEmergencyAccess },
   'k8s-namespace': { stage: 'cluster-objects', reap: reapNamespaceEntry },
   'pg-data-dir': { stage: 'processes', reap: reapPostgresDataDir },
   process: { stage: 'processes', reap: reapRecordedProcess },

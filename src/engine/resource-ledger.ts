@@ -28,6 +28,9 @@ export type Resource =
   // A service-account token Secret a credential-leak creates (a legacy one never expires): recorded
   // before it exists, reaped by deleting it while it carries the run's drill.dev/run label.
   | { kind: 'k8s-token-secret'; kubeconfig: string; context: string; namespace: string; name: string; runId: string }
+  // A break-glass grant of enable-emergency-access (a RoleBinding and the responder's ServiceAccount):
+  // recorded before it exists, reaped by deleting both while they carry the run's drill.dev/run label.
+  | { kind: 'k8s-emergency-access'; kubeconfig: string; context: string; namespace: string; roleBinding: string; serviceAccount: string; runId: string }
   // A cgroupfs path (the same in every cgroup v1 hierarchy) a real node's pods lived under; removed
   // bottom-up once its processes are gone.
   | { kind: 'cgroup'; path: string }

@@ -6,6 +6,8 @@ export interface Leak {
   name: string;
   /** For messages: "API token leaked-…", "the password of database role …". */
   what: string;
+  /** How the system names it in its logs, where it does (a bound token's `JTI=...`): for the forensics. */
+  credentialId?: string;
   /** The secret itself (already registered with the run's Redactor); memory only. */
   value: string;
   /** How the attacker uses it. */

@@ -1,5 +1,6 @@
 import type { DrillContext } from '../engine/drill-context.js';
 import { EnvironmentError } from '../engine/errors.js';
+import { SERVICE_ACCOUNT_LEAK_DEFAULTS } from '../scenario/breach-schema.js';
 import type { Fault } from '../scenario/schema.js';
 import { deleteSecret, issueBoundToken, issueLegacyToken, type IssuedToken } from '../targets/kubernetes/service-account-tokens.js';
 import { KubeApiTokenUse } from '../workload/attacks/kube-api-token-use.js';
@@ -18,7 +19,7 @@ const WHAT = { bound: 'bound service-account token', legacy: 'legacy service-acc
 export async function leakServiceAccountTokens(ctx: DrillContext, fault: CredentialLeak): Promise<Leak[]> {
   const { api, namespace } = ctx.k8s;
   await ctx.k8s.requireDrillTarget('credential-leak k8s-service-account-token (creates token Secrets of a service account)');
-  const account = fault.serviceAccount;
+  const account = fault.serviceAccount ?? SERVICE_ACCOUNT_LEAK_DEFAULTS.serviceAccount;
   const cluster = api.kc.getCurrentCluster();
   if (!cluster) throw new EnvironmentError('K8S_UNREACHABLE', `the drill's kubeconfig has no current cluster (context ${api.kc.getCurrentContext()})`);
   const target = {
@@ -43,7 +44,7 @@ export async function leakServiceAccountTokens(ctx: DrillContext, fault: Credent
   const removeSecret = (name: string) => deleteSecret(api, namespace, name).catch(() => undefined);
   const remove = (token: IssuedToken) => () => removeSecret(token.secret);
   try {
-    for (const kind of fault.tokens) {
+    for (const kind of fault.tokens ?? SERVICE_ACCOUNT_LEAK_DEFAULTS.tokens) {
       const register = (value: string) => ctx.recorder.secrets.register(value, `the leaked ${WHAT[kind]} of ${namespace}/${account}`);
       const token =
         kind === 'bound'
@@ -58,9 +59,24 @@ export async function leakServiceAccountTokens(ctx: DrillContext, fault: Credent
   }
   return issued.map((token) => ({
     name: token.secret,
+    ...credentialIdOf(token.value),
     what: `the ${WHAT[token.kind]} of service account ${namespace}/${account} (Secret ${token.secret})`,
     value: token.value,
     use: new KubeApiTokenUse(target, token.value, fault.attacker.timeout),
     remove: remove(token),
   }));
+}
+
+/**
+ * A bound token's `jti` claim as the kube-apiserver's audit log names it (`credential-id`:
+ * `JTI=<jti>`); legacy tokens have none. Read from the token's payload without verifying it: the
+ * apiserver issued it to the drill a moment ago.
+ */
+function credentialIdOf(token: string): { credentialId?: string } {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { jti?: unknown };
+    return typeof claims.jti === 'string' && claims.jti.length > 0 ? { credentialId: `JTI=${claims.jti}` } : {};
+  } catch {
+    return {};
+  }
 }

@@ -37,6 +37,10 @@ import { waitStep } from './wait.js';
 import { freeSpace } from './free-space.js';
 import { pgRestart } from './pg-restart.js';
 import { fixArchiving } from './fix-archiving.js';
+import { preserveForensics } from './preserve-forensics.js';
+import { activateIncidentResponse } from './activate-incident-response.js';
+import { enableEmergencyAccess } from './enable-emergency-access.js';
+import { isolateCompromisedNodes } from './isolate-compromised-nodes.js';
 
 type Procedure<S extends RecoveryStep['step']> = (ctx: DrillContext, step: Extract<RecoveryStep, { step: S }>) => Promise<Record<string, unknown>>;
 
@@ -75,6 +79,10 @@ const procedures: { [S in RecoveryStep['step']]: Procedure<S> } = {
   smoke: (ctx, step) => smokeStep(ctx, step, 'recover'),
   'service-restart': serviceRestart,
   'revoke-all-tokens': revokeAllTokens,
+  'preserve-forensics': preserveForensics,
+  'activate-incident-response': activateIncidentResponse,
+  'enable-emergency-access': enableEmergencyAccess,
+  'isolate-compromised-nodes': isolateCompromisedNodes,
   'dns-failover': dnsFailover,
   notify,
   'remove-network-fault': removeNetworkFault,
@@ -121,6 +129,10 @@ export const PROCEDURE_TITLES: Record<RecoveryStep['step'], string> = {
   smoke: 'Post-recovery smoke tests (basic functionality, user journey, integration)',
   'service-restart': 'Restart the service (deploy a release)',
   'revoke-all-tokens': 'Revoke all API tokens (--emergency)',
+  'preserve-forensics': 'Preserve log evidence and create forensic snapshots',
+  'activate-incident-response': 'Activate security incident response',
+  'enable-emergency-access': 'Enable emergency access controls (break-glass access for the incident responder)',
+  'isolate-compromised-nodes': 'Isolate affected systems (cordon and taint the compromised nodes, deny-all NetworkPolicy, evict)',
   'dns-failover': 'Switch DNS to the backup region (Route 53) and verify DNS propagation',
   notify: 'Stakeholder notification (send emergency alert)',
   'remove-network-fault': 'The network recovers (network faults on the database link removed)',

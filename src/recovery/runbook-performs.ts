@@ -101,6 +101,38 @@ export const STEP_PERFORMS: { readonly [S in RecoveryStep['step']]: readonly Per
       how: 'every active token of the service\'s token table revoked in one statement (the next request with any is a 401), new tokens for the legitimate clients when reissue is on',
     },
   ],
+  // The evidence kinds it preserved decide which of the runbook's two preservation scripts it did.
+  'preserve-forensics': [
+    {
+      command: 'scripts/security/preserve-audit-logs.sh',
+      when: (output) => preserved(output).some((kind) => ['service-logs', 'postgres-logs', 'pod-logs', 'apiserver-audit-log'].includes(kind)),
+      how: 'the service\'s (or its pods\') and PostgreSQL\'s logs (connections and disconnections), the apiserver\'s audit events of the namespace where the drill runs it, and the attacker-relevant journal window copied into forensics/, redacted, sha256 in the journal and the signed evidence manifest',
+    },
+    {
+      command: 'scripts/security/create-forensic-snapshots.sh',
+      when: (output) => preserved(output).includes('database-snapshot'),
+      how: 'pg_dump of the application\'s public schema before any destructive step, hashed into the evidence',
+    },
+    // "Capture memory dumps" (capture-memory-dumps.sh): no process memory is dumped yet.
+  ],
+  'activate-incident-response': [
+    {
+      command: 'scripts/security/activate-incident-response.sh',
+      how: 'a security incident (id, breach type, severity, the leaked credentials by fingerprint) declared in the journal and the incident report; no notification is sent yet',
+    },
+  ],
+  'enable-emergency-access': [
+    {
+      command: 'scripts/security/enable-emergency-access.sh',
+      how: 'a break-glass RoleBinding for an incident-responder ServiceAccount with an expiring token, verified to work, normal identities\' access checked unchanged, removed at teardown',
+    },
+  ],
+  'isolate-compromised-nodes': [
+    {
+      command: 'scripts/security/isolate-compromised-nodes.sh',
+      how: 'the nodes of the compromised pods cordoned and tainted NoExecute, a deny-all NetworkPolicy (API state only without an enforcing network plugin), the pods evicted',
+    },
+  ],
   'dns-failover': [
     { command: 'aws route53 change-resource-record-sets', how: 'UPSERT of the service record to the region\'s addresses through the Route 53 API, then GetChange until INSYNC' },
     { command: 'dig truststream.yourdomain.com +short', how: 'the drill\'s DNS server queried until it answers the new addresses' },
@@ -148,6 +180,12 @@ function smokePerforms(when: string): readonly Performs[] {
     { title: 'User journey tests', how: `smoke ${when}: a transfer created, read back, both balances moved by its amount` },
     { title: 'Integration tests', how: `smoke ${when}: the worker settled the journey's queue item` },
   ];
+}
+
+/** The artifact kinds preserve-forensics wrote at least one file of (its journal output). */
+function preserved(output: Record<string, unknown> | undefined): string[] {
+  const artifacts = output?.artifacts;
+  return Array.isArray(artifacts) ? artifacts.map((a) => (a as { kind?: unknown }).kind).filter((k): k is string => typeof k === 'string') : [];
 }
 
 /** The modes a restart (service-restart's output, or switch-workload's `service`) restarted. */

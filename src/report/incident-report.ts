@@ -13,6 +13,7 @@ import { code, duration, NOT_REACHED, percentOf, plural, ranges } from './markdo
 import { redactSecrets } from './redact.js';
 import { measuredVsObjective, recoverySteps, rootCauseDetails, timelineSection } from './incident-sections.js';
 import { recoveryValidation, serviceMonitoring } from './service-sections.js';
+import { forensicEvidence, securityIncident } from './breach-sections.js';
 
 /** `redact` is the run's Redactor when there is one; the pattern rules alone otherwise. */
 export function renderIncidentReport(journal: Journal, redact: (text: string) => string = redactSecrets): string {
@@ -31,6 +32,8 @@ export function renderIncidentReport(journal: Journal, redact: (text: string) =>
     recoverySteps(journal),
     ...optional('### Recovery validation', recoveryValidation(journal)),
     ...optional('### Monitoring during recovery (service)', serviceMonitoring(journal)),
+    ...optional('### Security incident', securityIncident(journal)),
+    ...optional('### Forensic evidence', forensicEvidence(journal)),
     '## Action Items',
     actionItems(journal),
     '## Prevention Measures',

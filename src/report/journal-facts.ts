@@ -115,6 +115,8 @@ export function timeline(journal: Journal): TimelineEntry[] {
   for (const credential of journal.attacker?.credentials ?? []) {
     rows.push({ ...credential.leakedAt, event: `Credential leaked to the attacker: ${credential.kind} ${credential.name} (${credential.fingerprint})` });
   }
+  if (journal.incident) rows.push({ ...journal.incident.declaredAt, event: `Security incident ${journal.incident.id} declared (breach type ${journal.incident.breachType}, ${journal.incident.severity})` });
+  if (journal.forensics) rows.push({ ...journal.forensics.end, event: `Forensic evidence preserved: ${journal.forensics.artifacts.length} file(s) hashed${journal.forensics.gaps.length > 0 ? `, ${journal.forensics.gaps.length} not collected` : ''}` });
   const start = revocationStart(journal);
   if (start && marks.tFault && measurements.timeToRevokeMs !== undefined && measurements.credentialExposureMs !== undefined) {
     const lastAllowed = lastAllowedAttempt(journal);

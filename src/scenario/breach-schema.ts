@@ -9,6 +9,13 @@ import { needs, needsWhen } from './target-needs.js';
  * time-to-revoke. Kept apart from schema.ts (which composes them) so this vocabulary reads in one place.
  */
 
+/**
+ * What k8s-service-account-token leaks when the scenario does not say. Applied by that kind's
+ * injector, not by the schema: a default in the schema would put Kubernetes settings into every
+ * kind's parsed fault.
+ */
+export const SERVICE_ACCOUNT_LEAK_DEFAULTS = { serviceAccount: 'default', tokens: ['bound', 'legacy'] } as const;
+
 const attacker = z
   .strictObject({
     path: z
@@ -45,16 +52,16 @@ export const credentialLeakFault = needsWhen(
         serviceAccount: z
           .string()
           .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a ServiceAccount name (lower-case letters, digits, dashes)')
-          .default('default')
-          .meta({ description: 'k8s-service-account-token: the ServiceAccount whose tokens leak (the built-in service\'s pods run as the namespace\'s default)' }),
+          .optional()
+          .meta({ description: 'k8s-service-account-token: the ServiceAccount whose tokens leak (default: default, the account the built-in service\'s pods run as)' }),
         tokens: z
           .array(z.enum(['bound', 'legacy']))
           .min(1)
           .refine((list) => new Set(list).size === list.length, 'each token kind once')
-          .default(['bound', 'legacy'])
+          .optional()
           .meta({
             description:
-              'k8s-service-account-token: which tokens leak, each used by an attacker of its own: bound (a TokenRequest bound to a Secret the drill creates; dies with that Secret or the account) ' +
+              'k8s-service-account-token: which tokens leak (default: both), each used by an attacker of its own: bound (a TokenRequest bound to a Secret the drill creates; dies with that Secret or the account) ' +
               'and legacy (a kubernetes.io/service-account-token Secret the token controller fills; no expiry, dies with its Secret or the account)',
           }),
         attacker,

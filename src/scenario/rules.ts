@@ -8,6 +8,7 @@ import { regionsIssues } from './regions-rules.js';
 import { breachIssues } from './breach-rules.js';
 import { networkIssues } from './network-rules.js';
 import { diskIssues } from './disk-rules.js';
+import { incidentIssues } from './incident-rules.js';
 
 /**
  * Rules that span several keys. They live here rather than as zod refinements so they run even
@@ -42,6 +43,7 @@ export function crossFieldIssues(data: unknown): PathIssue[] {
   issues.push(...breachIssues(data));
   issues.push(...networkIssues(data));
   issues.push(...diskIssues(data));
+  issues.push(...incidentIssues(data));
   return issues;
 }
 

@@ -11,6 +11,7 @@ import { dnsFailoverStep, regionOutageFault, regionRef, regionsTarget } from './
 import { notificationLimit, notificationsSettings, notifyStep } from './notifications-schema.js';
 import { networkFaults, networkTarget, removeNetworkFaultStep, waitStep } from './network-schema.js';
 import { diskFullFault, fixArchivingStep, freeSpaceStep, pgRestartStep, walArchiveStuckFault, walVolume } from './disk-schema.js';
+import { activateIncidentResponseStep, enableEmergencyAccessStep, isolateCompromisedNodesStep, preserveForensicsStep } from './incident-schema.js';
 
 /**
  * The scenario file format. This is the single source of truth: TypeScript types are inferred
@@ -379,6 +380,10 @@ export const recoveryStep = z.discriminatedUnion('step', [
   smokeStep,
   serviceRestartStep,
   revokeAllTokensStep,
+  preserveForensicsStep,
+  activateIncidentResponseStep,
+  enableEmergencyAccessStep,
+  isolateCompromisedNodesStep,
   dnsFailoverStep,
   notifyStep,
   removeNetworkFaultStep,

@@ -124,3 +124,35 @@ export function leftovers(runDir: string): string[] {
   }
   return left;
 }
+
+/** A scenario of the shipped catalogue (drills/scenarios/). */
+export const catalogueScenario = (name: string) => path.join(ROOT, 'drills/scenarios', name);
+
+/** The checks a run failed, in the judge's order. */
+export const failedChecks = (journal: Journal) => journal.verdicts.filter((v) => v.status === 'failed').map((v) => v.check);
+
+/** One check's verdict of a run (undefined when it was not judged). */
+export const verdictOf = (journal: Journal, check: string) => journal.verdicts.find((v) => v.check === check);
+
+export interface ScenarioRun {
+  code: number | null;
+  /** stdout and stderr together, for assertion messages. */
+  stdout: string;
+  journal: Journal;
+  runDir: string;
+}
+
+/** `drill run <file> --reports-dir <reportsDir>` and what it left: exit code, output, the run's journal and directory. */
+export async function runScenario(file: string, reportsDir: string, extraArgs: string[] = []): Promise<ScenarioRun> {
+  const result = await runCli(['run', file, '--reports-dir', reportsDir, ...extraArgs]);
+  const runDir = runDirFrom(result.stdout, reportsDir);
+  return { code: result.code, stdout: result.stdout + result.stderr, journal: readJournal(runDir), runDir };
+}
+
+/** Every regular file under `dir`, recursively. */
+export function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const file = path.join(dir, entry.name);
+    return entry.isDirectory() ? filesUnder(file) : [file];
+  });
+}

@@ -289,6 +289,8 @@ faults:
 detect:
   timeout: 30s
 recovery:
+  # Copies logs, sessions and a pg_dump into the run directory (and runs pg_dump): scanned below too.
+  - step: preserve-forensics
   - step: stop-writes
   - step: pitr-restore
     target: { time: before-fault }
@@ -373,6 +375,8 @@ describe('secrets of the service under drill (real PostgreSQL, real service proc
     // Artifacts: every file of the run directory (the service's own logs included) and the CLI's output.
     const { files, hits } = scanFiles(runDir, secrets);
     expect(files.filter((f) => f.startsWith('service-logs/')).length).toBeGreaterThanOrEqual(6);
+    expect(files.filter((f) => f.startsWith('forensics/')).length).toBeGreaterThanOrEqual(7);
+    expect(journal.forensics!.gaps).toEqual([]);
     expect.soft(hits).toEqual([]);
     expect.soft(files.filter((f) => tokenShaped(readFileSync(path.join(runDir!, f))))).toEqual([]);
     const printed = result.stdout + result.stderr;

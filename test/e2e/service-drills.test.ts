@@ -1,39 +1,24 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Journal } from '../../src/engine/journal-types.js';
 import { verifyEvidence } from '../../src/report/evidence.js';
-import { leftovers, readJournal, ROOT, runCli, runDirFrom } from './helpers.js';
+import { catalogueScenario, failedChecks, filesUnder, leftovers, readJournal, runCli, runDirFrom, runScenario, verdictOf } from './helpers.js';
 
 const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-service-'));
 afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
 
-const scenario = (name: string) => path.join(ROOT, 'drills/scenarios', name);
-const failedChecks = (journal: Journal) => journal.verdicts.filter((v) => v.status === 'failed').map((v) => v.check);
-const verdict = (journal: Journal, check: string) => journal.verdicts.find((v) => v.check === check);
-
-async function run(file: string): Promise<{ code: number | null; stdout: string; journal: Journal; runDir: string }> {
-  const result = await runCli(['run', file, '--reports-dir', reportsDir]);
-  const runDir = runDirFrom(result.stdout, reportsDir);
-  return { code: result.code, stdout: result.stdout + result.stderr, journal: readJournal(runDir), runDir };
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const file = path.join(dir, name);
-    return statSync(file).isDirectory() ? filesUnder(file) : [file];
-  });
-}
+/** Runs a scenario into this file's reports dir. */
+const run = (file: string) => runScenario(file, reportsDir);
 
 describe('PostgreSQL drills judged at the service (plain processes, real PostgreSQL, real HTTP, real CLI)', () => {
   it('db-corruption-pitr-service passes: probes through the service, API canary, smoke, load against the baseline, monitoring', async () => {
-    const { code, stdout, journal, runDir } = await run(scenario('db-corruption-pitr-service.yaml'));
+    const { code, stdout, journal, runDir } = await run(catalogueScenario('db-corruption-pitr-service.yaml'));
     expect(code, stdout).toBe(0);
     expect(journal.components.truststream).toBe('4.4.0');
 
     // Detected where users are: the read of a seeded transfer answers 500 once its page is damaged.
-    expect(verdict(journal, 'detection')?.message).toMatch(/probe 'transfer-readable' .*HTTP 500 internal from truststream-api-\d \/api\/transfers\/1/);
+    expect(verdictOf(journal, 'detection')?.message).toMatch(/probe 'transfer-readable' .*HTTP 500 internal from truststream-api-\d \/api\/transfers\/1/);
     // The failures were answered by the API processes themselves (which one varies: seen once all
     // ten from one process, so "both" is not asserted; the round-robin is tested in service-client.test.ts).
     const failing = journal.probes.filter((p) => !p.ok && p.probe === 'transfer-readable').map((p) => /truststream-api-\d/.exec(p.error ?? '')?.[0]);
@@ -70,8 +55,8 @@ describe('PostgreSQL drills judged at the service (plain processes, real Postgre
       expect(run.stoppedBy === 'requests' ? run.responses === 300 : run.responses < 300 && run.durationMs >= 19_000, JSON.stringify(run)).toBe(true);
       expect(run.errors + run.non2xx).toBe(0);
     }
-    expect(verdict(journal, 'smoke')?.status).toBe('passed');
-    expect(verdict(journal, 'performance')?.status).toBe('passed');
+    expect(verdictOf(journal, 'smoke')?.status).toBe('passed');
+    expect(verdictOf(journal, 'performance')?.status).toBe('passed');
     expect(journal.measurements.baselineP99Ms).toBe(journal.load![0]!.latencyMs.p99);
 
     // Monitoring: the outage shows as 5xx and ERROR log lines after T_fault, none in the baseline
@@ -102,7 +87,7 @@ describe('PostgreSQL drills judged at the service (plain processes, real Postgre
 
   it('Ctrl-C while the service is restarted against the recovered primary: exit 130, every process of every launch gone', async () => {
     let sent = false;
-    const result = await runCli(['run', scenario('db-corruption-pitr-service.yaml'), '--reports-dir', reportsDir], {
+    const result = await runCli(['run', catalogueScenario('db-corruption-pitr-service.yaml'), '--reports-dir', reportsDir], {
       onOutput: (all, child) => {
         if (!sent && /Update application connection to the restored instance …/.test(all)) {
           sent = true;
@@ -118,10 +103,10 @@ describe('PostgreSQL drills judged at the service (plain processes, real Postgre
   });
 
   it('negative control pg-recovered-but-slow: every probe, RTO, RPO and smoke pass; performance fails on the slow release (exit 1)', async () => {
-    const { code, stdout, journal, runDir } = await run(scenario('pg-recovered-but-slow.yaml'));
+    const { code, stdout, journal, runDir } = await run(catalogueScenario('pg-recovered-but-slow.yaml'));
     expect(code, stdout).toBe(1);
     expect(failedChecks(journal)).toEqual(['performance']);
-    expect(verdict(journal, 'performance')!.message).toMatch(/^performance failed: .*p99 \d+(\.\d+)? ms after recovery is not below 500ms/);
+    expect(verdictOf(journal, 'performance')!.message).toMatch(/^performance failed: .*p99 \d+(\.\d+)? ms after recovery is not below 500ms/);
     expect(journal.load!.at(-1)!.latencyMs.p50).toBeGreaterThanOrEqual(700);
     expect(journal.steps.find((s) => s.name === 'service-restart')?.output).toMatchObject({ version: { from: '4.4.0', to: '4.4.4' } });
     expect(stdout).toMatch(/FAIL performance: /);
@@ -129,10 +114,10 @@ describe('PostgreSQL drills judged at the service (plain processes, real Postgre
   });
 
   it('negative control pg-recovered-writes-broken: healthy and readable after recovery, the smoke journey fails (exit 1)', async () => {
-    const { code, stdout, journal, runDir } = await run(scenario('pg-recovered-writes-broken.yaml'));
+    const { code, stdout, journal, runDir } = await run(catalogueScenario('pg-recovered-writes-broken.yaml'));
     expect(code, stdout).toBe(1);
     expect(failedChecks(journal)).toEqual(['smoke']);
-    expect(verdict(journal, 'smoke')!.message).toBe(
+    expect(verdictOf(journal, 'smoke')!.message).toBe(
       'smoke tests failed: journey (verify): POST /api/transfers on truststream-api-1: HTTP 500 internal, expected 201; integration (verify): not run: the journey created no transfer',
     );
     const checks = journal.smoke![0]!.checks;

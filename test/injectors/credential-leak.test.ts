@@ -4,7 +4,6 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDatabase, type TestDatabase } from '../../sut/truststream/test/support/test-database.js';
 import { assessRevocation } from '../../src/assertions/index.js';
-import { startClock } from '../../src/engine/clock.js';
 import type { DrillContext, FaultHandle } from '../../src/engine/drill-context.js';
 import { JournalRecorder } from '../../src/engine/journal-recorder.js';
 import { ResourceLedger } from '../../src/engine/resource-ledger.js';
@@ -17,6 +16,7 @@ import type { Fault, RecoveryStep } from '../../src/scenario/schema.js';
 import { PlainService } from '../../src/targets/service/plain-service.js';
 import { ServiceHttpProbe } from '../../src/workload/probes/service-http-probe.js';
 import { scanFiles } from '../e2e/secret-scan.js';
+import { capturingRecorder } from '../support/capturing-recorder.js';
 
 let db: TestDatabase;
 let work: string;
@@ -42,13 +42,7 @@ interface Drill {
 /** The service as plain processes (one API process) with a drill token, and the parts of a DrillContext the fault and the step use. */
 async function drill(runId: string): Promise<Drill> {
   const loaded = await loadScenarioFile('drills/scenarios/breach-leaked-api-token.yaml');
-  const recorder = new JournalRecorder(startClock(), runId, loaded);
-  const secrets = new Map<string, string>();
-  const register = recorder.secrets.register.bind(recorder.secrets);
-  recorder.secrets.register = (value, what) => {
-    if (value) secrets.set(what, value);
-    register(value, what);
-  };
+  const { recorder, secrets } = capturingRecorder(runId, loaded);
   const tokenName = `drill-${runId}`;
   const token = await db.token(tokenName);
   recorder.secrets.register(token, 'the drill token');
@@ -90,8 +84,6 @@ type CredentialLeak = Extract<Fault, { type: 'credential-leak' }>;
 const leak = (attacker: Partial<CredentialLeak['attacker']> = {}, kind: CredentialLeak['kind'] = 'api-token'): CredentialLeak => ({
   type: 'credential-leak',
   kind,
-  serviceAccount: 'default',
-  tokens: ['bound', 'legacy'],
   attacker: { path: '/api/accounts/2', interval: 50, timeout: 2000, maxAttempts: 2000, maxDuration: 60_000, proveWithin: 20_000, ...attacker },
 });
 const revokeStep = (reissue: boolean, terminateSessions = true): Extract<RecoveryStep, { step: 'revoke-all-tokens' }> => ({
@@ -173,7 +165,7 @@ describe('credential-leak api-token and revoke-all-tokens (real PostgreSQL, the 
       const runDir = mkdtempSync(path.join(work, 'run-'));
       await writeRunArtifacts(runDir, recorder.journal, recorder.secrets);
       const scan = scanFiles(runDir, [...secrets.values()]);
-      expect(scan.files.sort()).toEqual(['incident-report.md', 'journal.json']);
+      expect(scan.files.sort()).toEqual(['incident-report.md', 'journal.json', 'timeline.svg']);
       expect(scan.hits).toEqual([]);
       // Negative control of the scan: a journal written without the run's Redactor, with the token in it, is found.
       const slip = mkdtempSync(path.join(work, 'slip-'));

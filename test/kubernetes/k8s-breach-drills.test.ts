@@ -1,9 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { Journal } from '../../src/engine/journal-types.js';
-import { leftovers, readJournal, ROOT, runCli, runDirFrom } from '../e2e/helpers.js';
+import { catalogueScenario, failedChecks, filesUnder, leftovers, readJournal, runCli, runDirFrom, verdictOf } from '../e2e/helpers.js';
 
 // The leaked service-account token scenarios through the real CLI on the shared control plane
 // (DRILL_KUBECONFIG: `provider: auto` uses it, with a fresh labelled drill-<run> namespace per
@@ -14,16 +14,9 @@ const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-k8s-breach-'));
 afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
 
 async function run(name: string): Promise<{ code: number | null; output: string; journal: Journal; runDir: string }> {
-  const result = await runCli(['run', path.join(ROOT, 'drills/scenarios', name), '--reports-dir', reportsDir], { env: { DRILL_KUBECONFIG: shared.kubeconfigPath, DEBUG: 'drill:*' } });
+  const result = await runCli(['run', catalogueScenario(name), '--reports-dir', reportsDir], { env: { DRILL_KUBECONFIG: shared.kubeconfigPath, DEBUG: 'drill:*' } });
   const runDir = runDirFrom(result.stdout, reportsDir);
   return { code: result.code, output: result.stdout + result.stderr, journal: readJournal(runDir), runDir };
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const file = path.join(dir, name);
-    return statSync(file).isDirectory() ? filesUnder(file) : [file];
-  });
 }
 
 /**
@@ -36,8 +29,6 @@ function expectNoTokenAnywhere(runDir: string, output: string): void {
   for (const file of filesUnder(runDir)) expect(readFileSync(file, 'latin1'), file).not.toMatch(JWT);
   expect(output).not.toMatch(JWT);
 }
-
-const verdict = (journal: Journal, check: string) => journal.verdicts.find((v) => v.check === check);
 
 describe('leaked service-account tokens (shared control plane, real nodes, real CLI)', () => {
   it('breach-leaked-service-account-token passes: both tokens abused, revoked, the apiserver token cache measured in time-to-revoke', async ({ annotate }) => {
@@ -52,8 +43,22 @@ describe('leaked service-account tokens (shared control plane, real nodes, real 
     expect(refusals.every((r) => r.status === 401)).toBe(true);
     expect(journal.measurements.timeToRevokeMs).toBe(Math.max(...refusals.map((r) => r.tEnd)) - step.start.t);
     const allowedAfterStart = attempts.filter((a) => a.outcome === 'allowed' && a.t > step.start.t);
-    await annotate(`${verdict(journal, 'revocation')!.message}; ${allowedAfterStart.length} use(s) allowed after the revoke step started`);
-    expect(verdict(journal, 'blast-radius')!.status).toBe('passed');
+    await annotate(`${verdictOf(journal, 'revocation')!.message}; ${allowedAfterStart.length} use(s) allowed after the revoke step started`);
+    expect(verdictOf(journal, 'blast-radius')!.status).toBe('passed');
+    // The evidence was preserved before the revocation: the pods as they ran (as the leaked account), their logs.
+    expect(journal.steps.map((s) => `${s.name}:${s.status}`)).toEqual(['preserve-forensics:passed', 'revoke-all-tokens:passed', 'enable-emergency-access:passed']);
+    expect(verdictOf(journal, 'forensics')!.status).toBe('passed');
+    const forensics = journal.forensics!;
+    // A cluster the drill does not run (DRILL_KUBECONFIG): its audit log is not this drill's to read.
+    expect(forensics.gaps).toEqual([]);
+    expect([...new Set(forensics.artifacts.map((a) => a.kind))]).toEqual(['attacker-activity', 'postgres-logs', 'database-sessions', 'database-snapshot', 'kubernetes-objects', 'pod-logs']);
+    const pods = JSON.parse(readFileSync(path.join(runDir, 'forensics', 'kubernetes-pods.json'), 'utf8')) as Array<{ spec: { serviceAccountName?: string; nodeName?: string } }>;
+    expect(pods.length).toBeGreaterThan(0);
+    expect(pods.every((p) => (p.spec.serviceAccountName ?? 'default') === 'default' && p.spec.nodeName)).toBe(true);
+    expect(forensics.artifacts.filter((a) => a.kind === 'pod-logs').length).toBeGreaterThanOrEqual(pods.length);
+    // Break-glass access for the responder, after the revocation (the account it adds is not a leaked one).
+    const emergency = journal.steps.find((s) => s.name === 'enable-emergency-access')!;
+    expect(emergency.output).toMatchObject({ clusterRole: 'admin', verified: expect.stringMatching(/^the responder's token listed \d+ secret\(s\)/) });
     expectNoTokenAnywhere(runDir, output);
     expect(leftovers(runDir)).toEqual([]);
   });
@@ -61,9 +66,9 @@ describe('leaked service-account tokens (shared control plane, real nodes, real 
   it('breach-revoke-misses-legacy-token fails on revocation only, naming the legacy token (exit 1)', async () => {
     const { code, output, journal, runDir } = await run('breach-revoke-misses-legacy-token.yaml');
     expect(code, output).toBe(1);
-    expect(journal.verdicts.filter((v) => v.status === 'failed').map((v) => v.check)).toEqual(['revocation']);
+    expect(failedChecks(journal)).toEqual(['revocation']);
     const legacy = journal.attacker!.credentials.find((c) => c.name.startsWith('drill-legacy-token-'))!;
-    expect(verdict(journal, 'revocation')!.message).toMatch(new RegExp(`^k8s-service-account-token ${legacy.name} \\(${legacy.fingerprint}\\) was never revoked`));
+    expect(verdictOf(journal, 'revocation')!.message).toMatch(new RegExp(`^k8s-service-account-token ${legacy.name} \\(${legacy.fingerprint}\\) was never revoked`));
     expectNoTokenAnywhere(runDir, output);
     expect(leftovers(runDir)).toEqual([]);
   });

@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { assessRevocation } from '../../src/assertions/index.js';
-import { startClock } from '../../src/engine/clock.js';
 import type { DrillContext, FaultHandle } from '../../src/engine/drill-context.js';
 import { JournalRecorder } from '../../src/engine/journal-recorder.js';
 import { readResources, ResourceLedger } from '../../src/engine/resource-ledger.js';
@@ -20,6 +19,7 @@ import { reapTokenSecret } from '../../src/targets/kubernetes/reap-token-secret.
 import { KubernetesTarget } from '../../src/targets/kubernetes/kubernetes-target.js';
 import type { KubernetesCluster } from '../../src/targets/kubernetes/types.js';
 import { scanFiles } from '../e2e/secret-scan.js';
+import { capturingRecorder } from '../support/capturing-recorder.js';
 import { waitUntil } from './helpers.js';
 
 // credential-leak k8s-service-account-token and the Kubernetes part of revoke-all-tokens on the
@@ -65,13 +65,7 @@ async function drill(runId: string, labelled = true): Promise<Drill> {
   // Tokens are issued for an existing account only: the controller creates `default` shortly after the namespace.
   await waitUntil('the default service account', () => core.readNamespacedServiceAccount({ name: 'default', namespace }).then(() => true), 30_000);
   const loaded = await loadScenarioFile('drills/scenarios/breach-leaked-service-account-token.yaml');
-  const recorder = new JournalRecorder(startClock(), runId, loaded);
-  const secrets = new Map<string, string>();
-  const register = recorder.secrets.register.bind(recorder.secrets);
-  recorder.secrets.register = (value, what) => {
-    if (value) secrets.set(what, value);
-    register(value, what);
-  };
+  const { recorder, secrets } = capturingRecorder(runId, loaded);
   const teardown = new TeardownStack();
   const k8s = new KubernetesTarget(cluster, 'kubeconfig', namespace, false, api);
   const ledgerFile = path.join(work, `${runId}.jsonl`);
@@ -173,7 +167,7 @@ describe('credential-leak k8s-service-account-token and revoke-all-tokens on Kub
       const runDir = mkdtempSync(path.join(work, 'run-'));
       await writeRunArtifacts(runDir, recorder.journal, recorder.secrets);
       const scan = scanFiles(runDir, [bound, legacy]);
-      expect(scan.files.sort()).toEqual(['incident-report.md', 'journal.json']);
+      expect(scan.files.sort()).toEqual(['incident-report.md', 'journal.json', 'timeline.svg']);
       expect(scan.hits).toEqual([]);
       // Negative control of the scan: the token written without the run's Redactor is found.
       const slip = mkdtempSync(path.join(work, 'slip-'));

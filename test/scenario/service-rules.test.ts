@@ -108,6 +108,8 @@ describe('service scenario rules', () => {
     // The same with targets.service is a breach drill that loads.
     const plain = scenario('breach-plain', 'targets: {postgres: {}, service: {}}\nworkload:\n  probes:\n    - {type: http, name: h, target: service}\n');
     writeFileSync(plain, readFileSync(plain, 'utf8').replace('  - {type: pg-primary-crash}\n', '  - {type: credential-leak, kind: api-token}\n').replace('  - step: stop-writes\n', '  - step: revoke-all-tokens\n'));
+    // The Kubernetes kind's defaults are not filled into another kind.
+    expect(Object.keys((await loadScenarioFile(plain)).scenario.faults[0]!).sort()).toEqual(['attacker', 'kind', 'type']);
     expect((await loadScenarioFile(plain)).scenario.recovery[0]).toEqual({
       step: 'revoke-all-tokens',
       emergency: true,
@@ -138,7 +140,7 @@ describe('service scenario rules', () => {
         expect.stringMatching(/^9 recovery\[0\]\.serviceAccountTokens: serviceAccountTokens says which Kubernetes tokens .* no targets\.kubernetes; remove it, or add the target$/),
       ]),
     );
-    // On Kubernetes with the API tokens left alone it loads, both tokens by default.
+    // On Kubernetes with the API tokens left alone it loads; the account and the tokens are left to the kind's defaults (applied by its injector).
     const k8s = scenario('breach-sa', 'targets: {postgres: {}, kubernetes: {}}\nworkload:\n  probes:\n    - {type: http, name: h, target: service, path: /api/accounts/1}\n');
     writeFileSync(
       k8s,
@@ -147,7 +149,8 @@ describe('service scenario rules', () => {
         .replace('  - step: stop-writes\n', '  - {step: revoke-all-tokens, apiTokens: false, serviceAccountTokens: bound-only}\n'),
     );
     const loaded = (await loadScenarioFile(k8s)).scenario;
-    expect(loaded.faults[0]).toMatchObject({ kind: 'k8s-service-account-token', serviceAccount: 'default', tokens: ['bound', 'legacy'] });
+    expect(loaded.faults[0]).toMatchObject({ kind: 'k8s-service-account-token' });
+    expect(Object.keys(loaded.faults[0]!)).not.toContain('tokens');
     expect(loaded.recovery[0]).toMatchObject({ apiTokens: false, serviceAccountTokens: 'bound-only' });
   });
 });

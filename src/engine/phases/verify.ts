@@ -2,6 +2,7 @@ import { findRestoredInstant, restoringStep } from '../../assertions/index.js';
 import { serviceProbeNames, serviceSamples } from '../../assertions/probes.js';
 import { VERIFY_TITLES } from '../../recovery/verify-steps.js';
 import { collectIntegrityFacts } from '../../workload/integrity-facts.js';
+import { rehashForensics } from '../../recovery/forensics/hash-files.js';
 import { sleep } from '../clock.js';
 import type { DrillContext } from '../drill-context.js';
 import { asDrillError } from '../errors.js';
@@ -43,6 +44,9 @@ export const verifyPhase: PhaseTask = {
         });
     }
     const checked = ctx.has('pg') ? await verifyDatabase(ctx) : {};
+    // The preserved evidence, hashed again after the runbook and the verification: what the forensics check compares.
+    const forensics = journal.forensics;
+    if (forensics && ctx.runDir !== undefined) forensics.recheck = { at: clock.stamp(), files: await rehashForensics(ctx.runDir, forensics) };
     recorder.mark('tVerified');
     return { stableFrom: stableAt, ...checked };
   },

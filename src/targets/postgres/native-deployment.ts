@@ -197,6 +197,10 @@ export class NativeWorkspace {
       shared_buffers: '32MB',
       max_connections: 50,
       log_line_prefix: '%m [%p] ',
+      // Who logged in and out, from where, for how long: what a breach investigation reads first
+      // (preserve-forensics copies this log).
+      log_connections: 'on',
+      log_disconnections: 'on',
     };
   }
 

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import createDebug from 'debug';
 import pg from 'pg';
@@ -124,6 +125,10 @@ export class NativeInstance implements PgInstance {
     } finally {
       await client.end();
     }
+  }
+
+  readServerLog(): Promise<string> {
+    return readFile(this.options.logFile, 'utf8');
   }
 
   logTail(lines = 8): string {

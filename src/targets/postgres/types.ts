@@ -83,6 +83,8 @@ export interface PgInstance {
   serverVersion(): Promise<string>;
   /** The end of its server log, one line per entry joined by " | ", where the harness can read it. */
   logTail?(lines?: number): string | Promise<string>;
+  /** Optional capability: its whole server log as the harness can read it (native: the log file pg_ctl writes). */
+  readServerLog?(): Promise<string>;
 }
 
 export interface PostgresDeployment {

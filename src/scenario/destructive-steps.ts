@@ -1,0 +1,63 @@
+import type { RecoveryStep } from './schema.js';
+
+/**
+ * Which recovery steps destroy evidence of a breach: they end sessions or processes (whose state
+ * and logs an investigator needs), rotate credentials, replace pods or nodes, or rewrite data.
+ * Evidence must be preserved before the first of them runs (the forensics check). One entry per
+ * step kind, so a new step does not compile until it says; read-only steps, steps that only add
+ * (a restore into a new instance, a backup) and steps that only move traffic are not destructive.
+ */
+export const DESTROYS_EVIDENCE: { readonly [S in RecoveryStep['step']]: boolean } = {
+  'assess-corruption': false,
+  // Ends the write sessions.
+  'stop-writes': true,
+  'resume-writes': false,
+  'pitr-restore': false,
+  'restore-base-backup': false,
+  // Restarts the service's processes against another database (with targets.service).
+  'switch-workload': true,
+  'promote-replica': true,
+  'fence-old-primary': true,
+  'migration-status': false,
+  'migration-rollback': true,
+  'migration-current': false,
+  'take-base-backup': false,
+  reindex: true,
+  'k8s-incident-assessment': false,
+  'k8s-rollout-undo': true,
+  'k8s-rollout-status': false,
+  'k8s-blue-green-switch': false,
+  'k8s-rollout-restart': true,
+  'k8s-configmap-patch': true,
+  'k8s-secret-patch': true,
+  'k8s-scale': true,
+  'k8s-auto-rollback': true,
+  'k8s-circuit-breaker': true,
+  'k8s-cordon': false,
+  'k8s-drain': true,
+  'k8s-delete-node': true,
+  'k8s-replace-node': true,
+  smoke: false,
+  'service-restart': true,
+  'revoke-all-tokens': true,
+  'preserve-forensics': false,
+  'activate-incident-response': false,
+  // Adds access; takes nothing away.
+  'enable-emergency-access': false,
+  // Evicts the compromised pods (their memory and logs go with them).
+  'isolate-compromised-nodes': true,
+  'dns-failover': false,
+  notify: false,
+  'remove-network-fault': false,
+  wait: false,
+  // Removes the filler a fault wrote (and with it what filled the disk).
+  'free-space': true,
+  // Ends every session and the server process.
+  'pg-restart': true,
+  // Changes the server's configuration (archive_command) and forces a checkpoint.
+  'fix-archiving': true,
+};
+
+export function destroysEvidence(step: string): boolean {
+  return (DESTROYS_EVIDENCE as Record<string, boolean | undefined>)[step] === true;
+}
