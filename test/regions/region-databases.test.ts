@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClock } from '../../src/engine/clock.js';
+import { databaseProcesses } from '../../src/injectors/region-processes.js';
 import { readResources, ResourceLedger } from '../../src/engine/resource-ledger.js';
 import { NativeDeployment } from '../../src/targets/postgres/native-deployment.js';
 import { findPostgresBinaries } from '../../src/targets/postgres/binaries.js';
@@ -116,4 +117,31 @@ describe('a primary and its replica placed in two regions (real PostgreSQL)', ()
     // Gone or a zombie awaiting its parent: no PostgreSQL process of it runs.
     expect(pids.filter(postgresProcessAlive)).toEqual([]);
   }, 60_000);
+
+  it('a server whose postmaster is dead: its orphaned processes are named backends, none the postmaster', async () => {
+    const { primary } = deployment!;
+    const postmaster = primary.postmasterPid()!;
+    const orphans = serverPids(primary).filter((pid) => pid !== postmaster);
+    expect(orphans.length).toBeGreaterThan(0);
+    // Stopped, they cannot notice the postmaster's death and exit: they stay, as after a crash.
+    for (const pid of orphans) process.kill(pid, 'SIGSTOP');
+    try {
+      process.kill(postmaster, 'SIGKILL');
+      const deadline = Date.now() + 10_000;
+      while (postgresProcessAlive(postmaster) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const listed = databaseProcesses(primary);
+      expect(listed.map((p) => p.pid).sort()).toEqual([...orphans].sort());
+      expect(new Set(listed.map((p) => p.name))).toEqual(new Set(['primary backend']));
+    } finally {
+      for (const pid of orphans) {
+        for (const signal of ['SIGKILL', 'SIGCONT'] as const) {
+          try {
+            process.kill(pid, signal);
+          } catch {
+            /* already gone */
+          }
+        }
+      }
+    }
+  });
 });
