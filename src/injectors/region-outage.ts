@@ -4,17 +4,13 @@ import type { DrillContext, FaultHandle } from '../engine/drill-context.js';
 import { EnvironmentError, InputError } from '../engine/errors.js';
 import type { Fault } from '../scenario/schema.js';
 import { awaitExit } from '../targets/postgres/native-process.js';
-import { serverPids } from '../targets/postgres/server-signals.js';
+import type { PgInstance } from '../targets/postgres/types.js';
 import type { Region } from '../targets/regions/types.js';
+import { databaseProcesses, journalled, recordProcess, signalRecorded, type RegionProcess } from './region-processes.js';
 
 const debug = createDebug('drill:inject');
 
 type RegionOutage = Extract<Fault, { type: 'region-outage' }>;
-
-interface RegionProcess {
-  name: string;
-  pid: number;
-}
 
 /**
  * Runbook "Scenario 1: Complete Data Center Outage": the region is lost, its PostgreSQL with it.
@@ -34,14 +30,10 @@ export async function injectRegionOutage(ctx: DrillContext, fault: RegionOutage)
   const regions = ctx.regions;
   const region = regions.find(fault.region);
   if (!region) throw new InputError('REGION_UNKNOWN', `region-outage names region ${fault.region}, which is none of primary, dr, ${regions.primary.name}, ${regions.dr.name}; name one of them`);
-  const running = region.processes.instances().length;
-  const database = serverPids(region.database).map((pid, i) => ({ name: i === 0 ? `${region.database.name} postmaster` : `${region.database.name} backend`, pid }));
+  const service = region.processes.liveInstances().map(({ name, pid }) => recordProcess(name, pid, false));
+  const database = databaseProcesses(region.database);
   const at = ctx.clock.now();
-  const hit = fault.mode === 'kill' ? await killRegion(region, database) : freeze(region, database);
-  // A backend forked between the listing and the signal: found by its working directory, signalled too.
-  const late = serverPids(region.database).filter((pid) => !hit.some((p) => p.pid === pid)).map((pid) => ({ name: `${region.database.name} backend`, pid }));
-  signalAll(late, fault.mode === 'kill' ? 'SIGKILL' : 'SIGSTOP');
-  hit.push(...late);
+  const hit = fault.mode === 'kill' ? await killRegion(region, service, database) : freeze([...service, ...database], region.database);
   debug('region %s: %s of %d processes', region.name, fault.mode === 'kill' ? 'SIGKILL' : 'SIGSTOP', hit.length);
   const answering = (await Promise.all(region.apiAddresses.map(async (host) => ((await answersHttp(host, regions.port)) ? host : undefined)))).filter(Boolean);
   if (answering.length > 0) {
@@ -51,7 +43,15 @@ export async function injectRegionOutage(ctx: DrillContext, fault: RegionOutage)
   const what = fault.mode === 'kill' ? 'SIGKILLed' : 'SIGSTOPped (connections hang)';
   return {
     description: `region outage (${fault.mode}) of ${region.name}: ${hit.length} processes ${what}, its PostgreSQL (${region.database.name}) included`,
-    details: { region: region.name, role: region.role, mode: fault.mode, processes: hit, serviceProcesses: running, database: region.database.name, unansweredConfirmedAt: ctx.clock.now() },
+    details: {
+      region: region.name,
+      role: region.role,
+      mode: fault.mode,
+      processes: journalled(hit),
+      serviceProcesses: service.length,
+      database: region.database.name,
+      unansweredConfirmedAt: ctx.clock.now(),
+    },
     inEffectAt: at,
     // A lost region stays lost for the drill; teardown stops what is left of it. Frozen
     // processes handle no signal but SIGKILL, so they are killed here, before the teardown's
@@ -62,36 +62,38 @@ export async function injectRegionOutage(ctx: DrillContext, fault: RegionOutage)
   };
 }
 
-async function killRegion(region: Region, database: RegionProcess[]): Promise<RegionProcess[]> {
-  signalAll(database, 'SIGKILL');
-  const service = await region.processes.kill();
+async function killRegion(region: Region, service: RegionProcess[], database: RegionProcess[]): Promise<RegionProcess[]> {
+  const killed = signalRecorded(database, 'SIGKILL');
+  // The service's own child processes: it kills those it has not seen exit (the ones listed).
+  const serviceKilled = new Set((await region.processes.kill()).map((p) => p.pid));
   // A backend whose postmaster died exits on its own; SIGKILL already made sure, this waits for it.
-  await awaitExit(database.map((p) => p.pid), 10_000);
-  return [...service, ...database];
+  await awaitExit(killed.map((p) => p.pid), 10_000);
+  killed.push(...late(region.database, killed, 'SIGKILL'));
+  return [...service.filter((p) => serviceKilled.has(p.pid)), ...killed];
 }
 
-function freeze(region: Region, database: RegionProcess[]): RegionProcess[] {
-  const service = region.processes.instances().map(({ name, pid }) => ({ name, pid }));
-  const all = [...service, ...database];
-  signalAll(all, 'SIGSTOP');
-  return all;
+function freeze(processes: RegionProcess[], database: PgInstance): RegionProcess[] {
+  const frozen = signalRecorded(processes, 'SIGSTOP');
+  return [...frozen, ...late(database, frozen, 'SIGSTOP')];
 }
 
-/** SIGKILL, then SIGCONT (a stopped process dies of SIGKILL, the SIGCONT only makes sure nothing stays stopped). */
+/** A backend forked between the listing and the signal: found by its working directory, signalled too. */
+function late(database: PgInstance, signalled: RegionProcess[], signal: NodeJS.Signals): RegionProcess[] {
+  return signalRecorded(
+    databaseProcesses(database).filter((p) => !signalled.some((s) => s.pid === p.pid)),
+    signal,
+  );
+}
+
+/**
+ * SIGKILL, then SIGCONT (a stopped process dies of SIGKILL, the SIGCONT only makes sure nothing
+ * stays stopped), each only to a pid that is still the process frozen at the outage: by teardown
+ * a frozen process may have died (another drill's cleanup, an operator) and its pid be reused.
+ */
 async function thawDead(processes: RegionProcess[]): Promise<void> {
-  signalAll(processes, 'SIGKILL');
-  signalAll(processes, 'SIGCONT');
-  await awaitExit(processes.map((p) => p.pid), 10_000);
-}
-
-function signalAll(processes: RegionProcess[], signal: NodeJS.Signals): void {
-  for (const { pid } of processes) {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      /* already gone */
-    }
-  }
+  const killed = signalRecorded(processes, 'SIGKILL');
+  signalRecorded(killed, 'SIGCONT');
+  await awaitExit(killed.filter((p) => p.postgres).map((p) => p.pid), 10_000);
 }
 
 /**

@@ -82,3 +82,26 @@ describe('provisionService: the secrets it creates belong to the run', () => {
     }
   });
 });
+
+describe('PlainService.liveInstances: the processes a signal may still reach (region-outage)', () => {
+  it('leaves out a process that exited, whose pid the kernel may hand to another process; instances() still lists it', async () => {
+    const loaded = await loadScenarioFile('drills/scenarios/db-corruption-pitr-service.yaml');
+    const recorder = new JournalRecorder(startClock(), 'test-live-instances', loaded);
+    const teardown = new TeardownStack();
+    try {
+      const service = await provisionService(
+        { version: '4.4.0', replicas: { api: 2, worker: 0, scheduler: 0, reader: 0 }, readyTimeout: 30_000 },
+        { runId: 'test-live-instances', ledger: new ResourceLedger(undefined), teardown, recorder, signal: new AbortController().signal, database: () => db.connection },
+      );
+      const [dead, other] = service.instances();
+      expect(service.liveInstances().map((i) => i.pid)).toEqual([dead!.pid, other!.pid]);
+      process.kill(dead!.pid, 'SIGKILL');
+      const deadline = Date.now() + 10_000;
+      while (service.liveInstances().some((i) => i.pid === dead!.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(service.liveInstances()).toEqual([{ name: other!.name, pid: other!.pid }]);
+      expect(service.instances().map((i) => i.pid)).toContain(dead!.pid);
+    } finally {
+      await teardown.runAll();
+    }
+  });
+});

@@ -1,12 +1,15 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClock } from '../../src/engine/clock.js';
+import { databaseProcesses } from '../../src/injectors/region-processes.js';
 import { readResources, ResourceLedger } from '../../src/engine/resource-ledger.js';
 import { NativeDeployment } from '../../src/targets/postgres/native-deployment.js';
-import { postgresProcessAlive } from '../../src/targets/postgres/native-process.js';
+import { findPostgresBinaries } from '../../src/targets/postgres/binaries.js';
+import { NativeInstance } from '../../src/targets/postgres/native-instance.js';
+import { isPostgresPid, postgresProcessAlive } from '../../src/targets/postgres/native-process.js';
 import { reapPostgresDataDir } from '../../src/targets/postgres/reap-data-dir.js';
 import { serverPids } from '../../src/targets/postgres/server-signals.js';
 import { standbyPosition } from '../../src/targets/postgres/replication-status.js';
@@ -81,18 +84,64 @@ describe('a primary and its replica placed in two regions (real PostgreSQL)', ()
     expect(await withClient(replica.connection, async (c) => (await c.query<{ archive_mode: string }>('show archive_mode')).rows[0]!.archive_mode)).toBe('always');
   });
 
+  it('a stale postmaster.pid naming another server\'s postmaster (a PostgreSQL process working elsewhere): not this server\'s', () => {
+    const { primary } = deployment!;
+    const dataDir = path.join(tmp, 'crashed-data');
+    mkdirSync(dataDir);
+    writeFileSync(path.join(dataDir, 'postmaster.pid'), `${primary.postmasterPid()}\n${dataDir}\n`);
+    const crashed = new NativeInstance({ name: 'crashed', dataDir, socketDir: tmp, logFile: path.join(tmp, 'crashed.log'), port: 1, password: 'unused', binaries: findPostgresBinaries(), runAs: undefined });
+    expect(isPostgresPid(primary.postmasterPid()!)).toBe(true);
+    expect(serverPids(crashed)).toEqual([]);
+    // Positive control: the primary's own, postmaster first.
+    expect(serverPids(primary)[0]).toBe(primary.postmasterPid());
+  });
+
   it('a server frozen with SIGSTOP (region-outage blackhole) is still reaped after a kill -9 of the drill', async () => {
     const replica = deployment!.replicas[0]!;
     const pids = serverPids(replica);
     expect(pids.length).toBeGreaterThan(1);
+    expect(pids[0]).toBe(replica.postmasterPid());
     for (const pid of pids) process.kill(pid, 'SIGSTOP');
     // The ledger's own entry, as a reaper after a kill -9 finds it (with the user PostgreSQL runs as).
     const entry = readResources(ledgerFile).find((r): r is Extract<typeof r, { kind: 'pg-data-dir' }> => r.kind === 'pg-data-dir' && r.path === replica.dataDir)!;
     expect(entry).toBeDefined();
+    const shutdowns = () => readFileSync(replica.logFile, 'utf8').split('received immediate shutdown request').length - 1;
+    const before = shutdowns();
     const outcome = await reapPostgresDataDir(entry);
     expect(outcome).toMatchObject({ state: 'removed' });
+    // The reaper continued the server before pg_ctl signalled it: the postmaster handled pg_ctl's
+    // SIGQUIT and logged it. A server left stopped only dies of the SIGKILL after pg_ctl's
+    // 20 s timeout, without that line.
+    expect(shutdowns()).toBe(before + 1);
     expect(await replica.isRunning()).toBe(false);
     // Gone or a zombie awaiting its parent: no PostgreSQL process of it runs.
     expect(pids.filter(postgresProcessAlive)).toEqual([]);
   }, 60_000);
+
+  it('a server whose postmaster is dead: its orphaned processes are named backends, none the postmaster', async () => {
+    const { primary } = deployment!;
+    const postmaster = primary.postmasterPid()!;
+    const orphans = serverPids(primary).filter((pid) => pid !== postmaster);
+    expect(orphans.length).toBeGreaterThan(0);
+    // Stopped, they cannot notice the postmaster's death and exit: they stay, as after a crash.
+    for (const pid of orphans) process.kill(pid, 'SIGSTOP');
+    try {
+      process.kill(postmaster, 'SIGKILL');
+      const deadline = Date.now() + 10_000;
+      while (postgresProcessAlive(postmaster) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const listed = databaseProcesses(primary);
+      expect(listed.map((p) => p.pid).sort()).toEqual([...orphans].sort());
+      expect(new Set(listed.map((p) => p.name))).toEqual(new Set(['primary backend']));
+    } finally {
+      for (const pid of orphans) {
+        for (const signal of ['SIGKILL', 'SIGCONT'] as const) {
+          try {
+            process.kill(pid, signal);
+          } catch {
+            /* already gone */
+          }
+        }
+      }
+    }
+  });
 });

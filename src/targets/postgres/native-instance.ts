@@ -8,7 +8,8 @@ import { runCommand, type RunAs } from '../process/run-command.js';
 import type { SizedVolume } from '../process/tmpfs-volume.js';
 import type { PostgresBinaries } from './binaries.js';
 import { LocalDataDirectory } from './local-data-directory.js';
-import { isPostgresPid, processesIn, serving } from './native-process.js';
+import { postmasterOf, serverProcessesIn } from './data-dir-processes.js';
+import { isPostgresPid, serving } from './native-process.js';
 import type { ConnectionInfo, LocalServerProcesses, PgInstance } from './types.js';
 
 const debug = createDebug('drill:pg');
@@ -35,8 +36,9 @@ export class NativeInstance implements PgInstance {
   walVolume?: SizedVolume;
   readonly localProcesses: LocalServerProcesses = {
     postmasterPid: () => this.postmasterPid(),
+    postmaster: () => postmasterOf(this.dataDir),
     serving: () => serving(this),
-    others: (except) => processesIn(this.dataDir, except),
+    others: (except) => serverProcessesIn(this.dataDir, except),
   };
 
   constructor(private readonly options: NativeInstanceOptions) {

@@ -47,11 +47,16 @@ export interface ReplicaOptions {
  * wait for, and whether a postmaster that died is still a zombie.
  */
 export interface LocalServerProcesses {
-  /** The postmaster's pid from its postmaster.pid (undefined when there is none). */
+  /** The pid its postmaster.pid names (undefined when there is none), unchecked: after a crash it may be another program's. */
   postmasterPid(): number | undefined;
+  /**
+   * Its postmaster, checked: postmaster.pid's pid only when that is a PostgreSQL process working in
+   * its data directory (src/targets/postgres/data-dir-processes.ts). What may be signalled.
+   */
+  postmaster(): number | undefined;
   /** Whether the postmaster runs and serves: a crashed one left a zombie does not, though `isRunning()` counts it. */
   serving(): boolean;
-  /** Its other processes (backends, workers: those whose working directory is its data directory), `except` left out. */
+  /** Its other processes (backends, workers: PostgreSQL processes whose working directory is its data directory), `except` left out. */
   others(except?: number): number[];
 }
 

@@ -3,8 +3,11 @@ import type { ARecord } from './route53-zone.js';
 
 /** A region's part of the service: what the region-outage fault acts on. */
 export interface RegionProcesses {
-  /** The processes running now: for the journal. */
-  instances(): Array<{ name: string; pid: number; url: string }>;
+  /**
+   * The processes that have not exited: the only pids that may be signalled (an exited one's pid
+   * may already be another process's).
+   */
+  liveInstances(): Array<{ name: string; pid: number }>;
   /** SIGKILL of every process of the region; returns what was killed once each has exited. */
   kill(): Promise<Array<{ name: string; pid: number }>>;
 }

@@ -133,9 +133,18 @@ export class PlainService implements ServiceTarget {
    * exited. The service stays registered: teardown's stop() finds nothing left to stop.
    */
   async kill(): Promise<Array<{ name: string; pid: number }>> {
-    const killed = [...this.launches.values()].flatMap((launch) => launch.instances.filter((i) => i.process.exit === undefined));
+    const killed = this.live();
     await Promise.all(killed.map((i) => i.process.kill()));
     return killed.map((i) => ({ name: i.name, pid: i.process.pid }));
+  }
+
+  /** The processes that have not exited (an exited one's pid may be reused): what a signal may reach. */
+  liveInstances(): Array<{ name: string; pid: number }> {
+    return this.live().map((i) => ({ name: i.name, pid: i.process.pid }));
+  }
+
+  private live() {
+    return [...this.launches.values()].flatMap((launch) => launch.instances.filter((i) => i.process.exit === undefined));
   }
 
   async stop(): Promise<void> {
