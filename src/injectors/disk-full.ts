@@ -15,17 +15,18 @@ type DiskFull = Extract<Fault, { type: 'disk-full' }>;
  * fails. PostgreSQL fails as in production: the backend that needs a new segment PANICs ("could
  * not write to file "pg_wal/xlogtemp.…": No space left on device"), the postmaster's crash
  * recovery fails the same way and it shuts down. T_fault is the start of the last write that
- * still succeeded (the last instant the injector saw writes work), or the filler's completion
- * when the very first failed.
+ * still succeeded (the last instant the injector saw writes work), or the start of the fill when
+ * the very first failed: any other write (the canary's) may have met the full volume, and PANICked
+ * the server, while the filler was still being written, so nothing later is a safe bound.
  */
 export async function injectDiskFull(ctx: DrillContext, fault: DiskFull): Promise<FaultHandle> {
   requireDrillTarget(ctx, 'disk-full');
   const instance = ctx.router.current;
   const volume = walVolumeOf(instance, 'disk-full');
   const before = volume.usage();
-  const filler = volume.fill();
-  const filledAt = ctx.clock.now();
-  const full = await writeWalUntilRefused(ctx, instance, filledAt + fault.failWithin);
+  const fillStartedAt = ctx.clock.now();
+  const filler = await volume.fill();
+  const full = await writeWalUntilRefused(ctx, instance, ctx.clock.now() + fault.failWithin);
   if (!full) {
     volume.removeFiller();
     throw new EnvironmentError(
@@ -44,13 +45,15 @@ export async function injectDiskFull(ctx: DrillContext, fault: DiskFull): Promis
       freeBytesBefore: before.freeBytes,
       fillerBytes: filler.bytes,
       freeBytesAfter: volume.usage().freeBytes,
+      fillStartedAt,
       writesBeforeFailure: full.writes,
       firstFailedWrite: full.firstFailedWrite,
+      firstFailedWriteAt: full.firstFailedWriteAt,
       serverLog: full.serverLog,
       serverStopped: full.serverStopped,
       serverLogTail: full.serverLogTail,
     },
-    inEffectAt: full.lastWriteOkAt ?? filledAt,
+    inEffectAt: full.lastWriteOkAt ?? fillStartedAt,
     // Reverted only if recovery did not: the filler goes; restarting the server is recovery's job.
     async [Symbol.asyncDispose]() {
       volume.removeFiller();

@@ -18,6 +18,8 @@ export interface WalVolumeFull {
   lastWriteOkAt?: number;
   writes: number;
   firstFailedWrite: string;
+  /** The start of the first write that failed. */
+  firstFailedWriteAt: number;
   /** The server log's PANIC (or FATAL) naming the full disk. */
   serverLog?: string;
   /** Whether the postmaster shut down after its failed crash recovery, as it does on a full WAL volume. */
@@ -43,6 +45,7 @@ export async function writeWalUntilRefused(ctx: DrillContext, instance: PgInstan
   let lastWriteOkAt: number | undefined;
   let writes = 0;
   let failure: string | undefined;
+  let failedAt = 0;
   while (failure === undefined && ctx.clock.now() < deadline) {
     ctx.signal.throwIfAborted();
     const started = ctx.clock.now();
@@ -52,12 +55,13 @@ export async function writeWalUntilRefused(ctx: DrillContext, instance: PgInstan
       writes++;
     } catch (error) {
       failure = error instanceof Error ? error.message : String(error);
+      failedAt = started;
     }
   }
   if (failure === undefined) return undefined;
   const serverLog = await noSpaceLine(instance);
   const serverStopped = await awaitServerStopped(instance, Math.max(STOP_WAIT_MS, deadline - ctx.clock.now()));
-  return { lastWriteOkAt, writes, firstFailedWrite: failure, serverLog, serverStopped, serverLogTail: await serverLogLines(instance, 8) };
+  return { lastWriteOkAt, writes, firstFailedWrite: failure, firstFailedWriteAt: failedAt, serverLog, serverStopped, serverLogTail: await serverLogLines(instance, 8) };
 }
 
 /** The server log's line saying there is no space (the PANIC, or a FATAL of the startup process). */

@@ -1,5 +1,6 @@
 import type { DrillContext } from '../engine/drill-context.js';
 import { StepFailedError } from '../engine/errors.js';
+import { requireDrillTarget } from '../engine/require-drill-target.js';
 import type { RecoveryStep } from '../scenario/schema.js';
 import { withClient } from '../targets/postgres/with-client.js';
 
@@ -16,9 +17,12 @@ interface WalState {
  * the archive was unreachable: archive_command back to the configured one (ALTER SYSTEM RESET,
  * reload), wait until the archiver has copied every waiting segment (no `.ready` file left), then a
  * CHECKPOINT, which removes or recycles the segments no longer needed. Postcondition: nothing waits
- * to be archived and pg_wal is smaller than before.
+ * to be archived and pg_wal is smaller than before. It repairs only what a `wal-archive-stuck`
+ * fault broke (a loader rule), and only on a drill target: the RESET drops whatever
+ * archive_command ALTER SYSTEM had set, which on someone else's server is their setting.
  */
 export async function fixArchiving(ctx: DrillContext, step: FixArchiving): Promise<Record<string, unknown>> {
+  requireDrillTarget(ctx, 'fix-archiving (ALTER SYSTEM RESET archive_command)');
   const instance = ctx.router.current;
   const connection = { ...instance.connection, database: 'postgres' };
   return withClient(

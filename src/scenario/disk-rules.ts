@@ -1,10 +1,12 @@
 import type { PathIssue } from './issues.js';
+import { DEFAULT_WAL_VOLUME_MIB } from './disk-schema.js';
 import { isRecord } from './schema-walk.js';
 
 /**
  * Cross-key rules of the full-disk vocabulary (disk-schema.ts; see rules.ts for why they are not
  * zod refinements): a volume is mounted on this machine, so only by the native provider; a fault or
- * step on the WAL volume (disk-full, wal-archive-stuck, free-space) needs targets.postgres.walVolume.
+ * step on the WAL volume (disk-full, wal-archive-stuck, free-space) needs targets.postgres.walVolume;
+ * fix-archiving repairs only what a wal-archive-stuck fault broke; a free-space grow must grow.
  */
 export function diskIssues(data: unknown): PathIssue[] {
   if (!isRecord(data)) return [];
@@ -32,5 +34,59 @@ export function diskIssues(data: unknown): PathIssue[] {
   check(data.faults, 'type', 'disk-full');
   check(data.faults, 'type', 'wal-archive-stuck');
   check(data.recovery, 'step', 'free-space');
+  issues.push(...fixArchivingIssues(data), ...growIssues(data, postgres));
+  return issues;
+}
+
+/**
+ * fix-archiving runs ALTER SYSTEM RESET archive_command: after a wal-archive-stuck fault that puts
+ * back the configured command; anywhere else it would drop a setting the drill did not make.
+ */
+function fixArchivingIssues(data: Record<string, unknown>): PathIssue[] {
+  const stuck = Array.isArray(data.faults) && data.faults.some((f) => isRecord(f) && f.type === 'wal-archive-stuck');
+  if (stuck || !Array.isArray(data.recovery)) return [];
+  return data.recovery.flatMap((item, i): PathIssue[] =>
+    isRecord(item) && item.step === 'fix-archiving'
+      ? [
+          {
+            path: ['recovery', i, 'step'],
+            anchor: 'value',
+            message:
+              'fix-archiving resets archive_command (ALTER SYSTEM RESET), which repairs only what a wal-archive-stuck fault broke; ' +
+              'add a wal-archive-stuck fault, or remove this step (without that fault it would discard an archive_command the drill did not set)',
+          },
+        ]
+      : [],
+  );
+}
+
+/**
+ * A free-space grow to no more than the volume's size at that point (its configured size, or what
+ * an earlier grow made it) fails at run time (VOLUME_NOT_GROWN): said here, before anything starts.
+ */
+function growIssues(data: Record<string, unknown>, postgres: Record<string, unknown> | undefined): PathIssue[] {
+  if (!Array.isArray(data.recovery) || !isRecord(postgres?.walVolume)) return [];
+  const configured = postgres.walVolume.sizeMiB;
+  let sizeMiB = typeof configured === 'number' ? configured : DEFAULT_WAL_VOLUME_MIB;
+  let grown = false;
+  const issues: PathIssue[] = [];
+  data.recovery.forEach((item, i) => {
+    if (!isRecord(item) || item.step !== 'free-space' || item.how !== 'grow') return;
+    if (typeof item.growToMiB !== 'number') {
+      sizeMiB *= 2;
+      grown = true;
+      return;
+    }
+    if (item.growToMiB <= sizeMiB) {
+      issues.push({
+        path: ['recovery', i, 'growToMiB'],
+        anchor: 'value',
+        message: `a grow must make the WAL volume larger than its ${sizeMiB} MiB at this step (${grown ? 'after an earlier grow' : 'targets.postgres.walVolume.sizeMiB'}); give a growToMiB above ${sizeMiB}, or use how: remove-filler`,
+      });
+      return;
+    }
+    sizeMiB = item.growToMiB;
+    grown = true;
+  });
   return issues;
 }

@@ -11,10 +11,12 @@ import { needs } from './target-needs.js';
  */
 
 const sizeMiB = z.number().int().min(8).max(1024);
+/** walVolume.sizeMiB when the scenario does not say (the cross-key rules read the file before defaults apply). */
+export const DEFAULT_WAL_VOLUME_MIB = 32;
 
 export const walVolume = z
   .strictObject({
-    sizeMiB: sizeMiB.default(32).meta({ description: 'Size of the volume in MiB (8 to 1024)' }),
+    sizeMiB: sizeMiB.default(DEFAULT_WAL_VOLUME_MIB).meta({ description: 'Size of the volume in MiB (8 to 1024)' }),
   })
   .meta({
     description:

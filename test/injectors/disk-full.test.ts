@@ -5,9 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DrillContext } from '../../src/engine/drill-context.js';
 import { readResources, ResourceLedger } from '../../src/engine/resource-ledger.js';
 import { injectDiskFull } from '../../src/injectors/disk-full.js';
+import { WAL_PER_WRITE } from '../../src/injectors/wal-until-full.js';
+import { fixArchiving } from '../../src/recovery/fix-archiving.js';
 import { freeSpace } from '../../src/recovery/free-space.js';
 import { pgRestart } from '../../src/recovery/pg-restart.js';
+import type { PgInstance } from '../../src/targets/postgres/types.js';
+import { withClient } from '../../src/targets/postgres/with-client.js';
 import { currentMounts } from '../../src/targets/process/mounts.js';
+import type { SizedVolume } from '../../src/targets/process/tmpfs-volume.js';
 import { drillDatabase, type DrillDatabase } from './helpers.js';
 
 // The disk-full fault and its steps against a real native PostgreSQL whose pg_wal is on a tmpfs.
@@ -35,6 +40,8 @@ describe.skipIf(!root)(`disk-full on a real WAL volume${root ? '' : ' (skipped: 
     const before = db.ctx.clock.now();
     const handle = await injectDiskFull(db.ctx, { type: 'disk-full', volume: 'wal', failWithin: 30_000 });
     expect(handle.inEffectAt).toBeGreaterThan(before);
+    // Never later than the onset: before the first write that failed began.
+    expect(handle.inEffectAt).toBeLessThan(handle.details!.firstFailedWriteAt as number);
     expect(handle.inEffectAt).toBeLessThan(db.ctx.clock.now());
     expect(handle.details).toMatchObject({ serverStopped: true, freeBytesAfter: 0, serverLog: expect.stringMatching(/^PANIC: .*No space left on device/) });
     expect(await db.deployment.primary.isRunning()).toBe(false);
@@ -52,6 +59,67 @@ describe.skipIf(!root)(`disk-full on a real WAL volume${root ? '' : ' (skipped: 
     expect(volume.removeFiller()).toBe(0);
     await db.dispose();
     expect(currentMounts().some((m) => m.path === volume.path)).toBe(false);
+  });
+
+  it('a write that fails while the filler is written (the canary\'s): T_fault is no later than its start', async () => {
+    const other = await drillDatabase(`disk-full-onset-${Date.now()}`, { accounts: 20, transfers: 200 }, { walVolume: { sizeBytes: 16 * MIB }, ledger: new ResourceLedger(path.join(tmp, 'onset.jsonl')) });
+    try {
+      const instance = other.deployment.primary;
+      const real = instance.walVolume!;
+      const emit = () => withClient(instance.connection, (c) => c.query('select pg_logical_emit_message(true, $1, repeat($2, $3))', ['test-canary', 'x', WAL_PER_WRITE]), 10_000);
+      // Another client (the canary in a drill) writes on as the volume fills and meets the full
+      // disk before fill() returns: the server PANICs and the injector's first write fails too.
+      let canaryFailedAt: number | undefined;
+      const volume: SizedVolume = {
+        path: real.path,
+        usage: () => real.usage(),
+        removeFiller: () => real.removeFiller(),
+        grow: (size) => real.grow(size),
+        async fill() {
+          const filled = await real.fill();
+          const until = Date.now() + 30_000;
+          while (canaryFailedAt === undefined && Date.now() < until) {
+            const started = other.ctx.clock.now();
+            await emit().catch(() => (canaryFailedAt = started));
+          }
+          return filled;
+        },
+      };
+      const withVolume = new Proxy(instance, {
+        get: (target, key) => {
+          if (key === 'walVolume') return volume;
+          const value: unknown = Reflect.get(target, key, target);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      }) as PgInstance;
+      const ctx = { ...other.ctx, router: { current: withVolume } } as unknown as DrillContext;
+
+      const before = ctx.clock.now();
+      const handle = await injectDiskFull(ctx, { type: 'disk-full', volume: 'wal', failWithin: 30_000 });
+      expect(canaryFailedAt).toBeDefined();
+      expect(handle.details).toMatchObject({ writesBeforeFailure: 0, serverStopped: true });
+      expect(handle.inEffectAt).toBeGreaterThanOrEqual(before);
+      expect(handle.inEffectAt).toBeLessThanOrEqual(canaryFailedAt!);
+      await handle[Symbol.asyncDispose]();
+    } finally {
+      await other.dispose();
+    }
+  });
+
+  it('fix-archiving touches archive_command only on a drill target (exit 2 NOT_A_DRILL_TARGET)', async () => {
+    const other = await drillDatabase(`fix-archiving-target-${Date.now()}`, { accounts: 5, transfers: 10 });
+    try {
+      const instance = other.deployment.primary;
+      const admin = <T>(sql: string) => withClient({ ...instance.connection, database: 'postgres' }, async (c) => (await c.query(sql)).rows as T[]);
+      // The setting of a server's owner, which a RESET would discard.
+      await admin("alter system set archive_command = '/bin/true # the owner''s'");
+      await admin('select pg_reload_conf()');
+      const external = { ...other.ctx, pg: { provider: 'external', drillTarget: false } } as unknown as DrillContext;
+      await expect(fixArchiving(external, step({ step: 'fix-archiving' as const, archiveWithin: 5_000 }))).rejects.toMatchObject({ code: 'NOT_A_DRILL_TARGET', kind: 'input', message: expect.stringMatching(/^fix-archiving .* is destructive/) });
+      expect(await admin<{ archive_command: string }>('show archive_command')).toEqual([{ archive_command: "/bin/true # the owner's" }]);
+    } finally {
+      await other.dispose();
+    }
   });
 
   it('without a volume of the drill\'s, the fault and the step stop with exit 3 and say what to add', async () => {

@@ -25,6 +25,10 @@ describe('disk scenario rules', () => {
     expect(s.faults[0]).toEqual({ type: 'disk-full', volume: 'wal', failWithin: 30_000 });
     expect(s.recovery[0]).toMatchObject({ step: 'free-space', volume: 'wal', how: 'remove-filler' });
     expect(s.recovery[1]).toMatchObject({ step: 'pg-restart' });
+    // fix-archiving after the fault it repairs; a grow that grows.
+    const archive = await loadScenarioFile(scenario('archive-ok', '{provider: native, walVolume: {sizeMiB: 24}}', '{type: wal-archive-stuck}', '{step: free-space, how: grow, growToMiB: 25}\n  - {step: fix-archiving}'));
+    expect(archive.scenario.recovery.map((r) => r.step)).toEqual(['free-space', 'fix-archiving', 'pg-restart']);
+    await loadScenarioFile(scenario('grow-twice-ok', '{provider: native, walVolume: {}}', undefined, '{step: free-space, how: grow}\n  - {step: free-space, how: grow, growToMiB: 65}'));
   });
 
   it('refuses what cannot run, naming the key and what to do', async () => {
@@ -34,6 +38,18 @@ describe('disk scenario rules', () => {
     expect(await messages(scenario('no-volume-step', '{provider: native}', '{type: pg-primary-crash}'))).toMatch(/recovery\[0\]\.step: free-space acts on/);
     expect(await messages(scenario('archive-no-volume', '{provider: native}', '{type: wal-archive-stuck}', '{step: fix-archiving}'))).toMatch(/faults\[0\]\.type: wal-archive-stuck acts on the primary's WAL volume/);
     expect(await messages(scenario('too-small', '{provider: native, walVolume: {sizeMiB: 2}}'))).toMatch(/targets\.postgres\.walVolume\.sizeMiB/);
+    // fix-archiving resets archive_command: only where a wal-archive-stuck fault broke it.
+    expect(await messages(scenario('archive-without-stuck', '{provider: native, walVolume: {}}', '{type: disk-full}', '{step: fix-archiving}'))).toMatch(
+      /recovery\[0\]\.step: fix-archiving resets archive_command .*add a wal-archive-stuck fault, or remove this step/,
+    );
+    // A grow that does not grow: found here (exit 2), not at run time as VOLUME_NOT_GROWN (exit 1).
+    expect(await messages(scenario('grow-same', '{provider: native, walVolume: {sizeMiB: 24}}', undefined, '{step: free-space, how: grow, growToMiB: 24}'))).toMatch(
+      /recovery\[0\]\.growToMiB: a grow must make the WAL volume larger than its 24 MiB at this step \(targets\.postgres\.walVolume\.sizeMiB\); give a growToMiB above 24/,
+    );
+    expect(await messages(scenario('grow-default-size', '{provider: native, walVolume: {}}', undefined, '{step: free-space, how: grow, growToMiB: 16}'))).toMatch(/recovery\[0\]\.growToMiB: .*larger than its 32 MiB/);
+    expect(await messages(scenario('grow-after-grow', '{provider: native, walVolume: {}}', undefined, '{step: free-space, how: grow}\n  - {step: free-space, how: grow, growToMiB: 64}'))).toMatch(
+      /recovery\[1\]\.growToMiB: .*larger than its 64 MiB at this step \(after an earlier grow\)/,
+    );
     expect(await messages(scenario('bad-how', '{provider: native, walVolume: {}}', undefined, '{step: free-space, how: delete-wal}'))).toMatch(/recovery\[0\]\.how/);
   });
 });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -28,8 +28,18 @@ describe.skipIf(!root)(`tmpfs volume and its reaper${root ? '' : ' (skipped: mou
     expect(volume.usage().sizeBytes).toBe(8 * MIB);
     writeFileSync(path.join(volume.path, 'segment'), Buffer.alloc(MIB));
 
-    const { bytes } = volume.fill();
+    // Filled in chunks that leave the event loop free (probes and canary go on meanwhile): the loop
+    // turns while the filler is part written, which a blocking loop of writes never lets it do.
+    const sizesSeen: number[] = [];
+    let filling = true;
+    const turn = () => {
+      if (existsSync(volume.fillerPath)) sizesSeen.push(statSync(volume.fillerPath).size);
+      if (filling) setImmediate(turn);
+    };
+    setImmediate(turn);
+    const { bytes } = await volume.fill().finally(() => (filling = false));
     expect(bytes).toBeGreaterThan(6 * MIB);
+    expect(sizesSeen.some((size) => size > 0 && size < bytes)).toBe(true);
     expect(volume.usage().freeBytes).toBe(0);
     // What PostgreSQL meets: the next write has nowhere to go.
     expect(() => writeFileSync(path.join(volume.path, 'next'), Buffer.alloc(64 * 1024))).toThrow(/ENOSPC/);
@@ -46,6 +56,24 @@ describe.skipIf(!root)(`tmpfs volume and its reaper${root ? '' : ' (skipped: mou
     expect(reaped.removed).toEqual([`tmpfs mount ${volume.path}`]);
     expect(volume.mounted()).toBe(false);
     expect(await reapMount({ kind: 'mount', path: volume.path, source: 'drill-test-wal' })).toEqual({ state: 'absent' });
+  });
+
+  it('neither fills nor grows once it is not mounted there any more (DISK_VOLUME_GONE), and writes nothing', async () => {
+    const volume = await TmpfsVolume.create({ path: path.join(tmp, 'gone'), sizeBytes: 8 * MIB, source: 'drill-test-gone', ledger: new ResourceLedger(undefined) });
+    execFileSync('umount', [volume.path]);
+    // What lies under the path now stands for the machine's own file system: a small tmpfs that is
+    // not the drill's, so that a fill that wrongly goes ahead fills 1 MiB and not the root file system.
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'someone-else', volume.path]);
+    try {
+      expect(volume.mounted()).toBe(false);
+      const gone = { code: 'DISK_VOLUME_GONE', kind: 'environment', message: expect.stringMatching(/no longer mounted at .*gone.*find out what unmounted it/) };
+      await expect(volume.fill()).rejects.toMatchObject(gone);
+      expect(readdirSync(volume.path)).toEqual([]);
+      await expect(volume.grow(16 * MIB)).rejects.toMatchObject(gone);
+      expect(statfsSync(volume.path).blocks * statfsSync(volume.path).bsize).toBe(MIB);
+    } finally {
+      execFileSync('umount', [volume.path]);
+    }
   });
 
   it('never unmounts a file system it did not mount: another source, or a path outside a drill directory', async () => {

@@ -165,7 +165,15 @@ describe('a database link through a real Toxiproxy', () => {
 describe('Toxiproxy after a killed drill', () => {
   it('a server left running is reaped from the ledger (process and directory)', async () => {
     const file = path.join(work, 'killed-resources.jsonl');
-    const left = await ToxiproxyServer.start({ ledger: new ResourceLedger(file), runId: 'test-toxiproxy-killed' });
+    // In the ledger before it exists: a kill between the two must not leave a directory no reaper knows.
+    const existedWhenRecorded: boolean[] = [];
+    const ledger = new ResourceLedger(file);
+    const record = ledger.record.bind(ledger);
+    ledger.record = (r) => {
+      if (r.kind === 'temp-dir') existedWhenRecorded.push(existsSync(r.path));
+      record(r);
+    };
+    const left = await ToxiproxyServer.start({ ledger, runId: 'test-toxiproxy-killed' });
     const recorded = readResources(file);
     const entry = recorded.find((r) => r.kind === 'process')!;
     expect(entry).toMatchObject({ name: 'toxiproxy-server', pid: left.pid });
@@ -177,5 +185,6 @@ describe('Toxiproxy after a killed drill', () => {
     expect(recordedProcessAlive(entry.pid, entry.match, entry.startTime)).toBe(false);
     expect(existsSync(dir.path)).toBe(false);
     await left.stop();
+    expect(existedWhenRecorded).toEqual([false]);
   }, 60_000);
 });

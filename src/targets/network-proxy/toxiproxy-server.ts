@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import createDebug from 'debug';
 import { EnvironmentError } from '../../engine/errors.js';
+import { createRecordedTempDir } from '../../engine/recorded-temp-dir.js';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
 import { SupervisedProcess } from '../kubernetes/supervised-process.js';
 import { waitForHealthy } from '../kubernetes/wait-for-health.js';
@@ -35,8 +35,7 @@ export class ToxiproxyServer {
 
   static async start(options: ToxiproxyServerOptions): Promise<ToxiproxyServer> {
     const program = requireToxiproxyBinary();
-    const dir = mkdtempSync(path.join(os.tmpdir(), `drill-toxiproxy-${options.runId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 40)}-`));
-    options.ledger.record({ kind: 'temp-dir', path: dir });
+    const dir = createRecordedTempDir(options.ledger, `drill-toxiproxy-${options.runId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 40)}-`);
     const port = await freeLoopbackPort();
     const child = SupervisedProcess.start({
       name: 'toxiproxy-server',

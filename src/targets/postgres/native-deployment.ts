@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync } from 'node:fs';
 import { appendFile, chmod, mkdir, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import createDebug from 'debug';
 import type { Clock } from '../../engine/clock.js';
 import { EnvironmentError, StepFailedError } from '../../engine/errors.js';
+import { createRecordedTempDir } from '../../engine/recorded-temp-dir.js';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
 import type { SecretSink } from '../../report/redactor.js';
 import { runCommand, type RunAs } from '../process/run-command.js';
@@ -92,7 +92,7 @@ export function backupChecksumFailure(error: unknown, source: string): StepFaile
  * A temp directory of local PostgreSQL instances and base backups, removed by dispose(). The native
  * deployment is built on it, and so is the external provider, which restores onto this machine.
  *
- * Access: the directory is mode 0700 (mkdtemp), owned by the user PostgreSQL runs as, so only that
+ * Access: the directory is mode 0700 (createRecordedTempDir), owned by the user PostgreSQL runs as, so only that
  * user and root reach the instances' Unix sockets. Every instance requires `password` (SCRAM) over
  * TCP and over its socket; the password is generated per run, registered with the Redactor, and
  * kept for PostgreSQL's own programs in a 0600 pgpass file here (`passfile`).
@@ -116,8 +116,7 @@ export class NativeWorkspace {
   static create(options: NativeDeploymentOptions): NativeWorkspace {
     const binaries = findPostgresBinaries();
     const runAs = postgresRunAs();
-    const root = mkdtempSync(path.join(os.tmpdir(), `drill-${options.runId.slice(-24)}-`));
-    options.ledger.record({ kind: 'temp-dir', path: root });
+    const root = createRecordedTempDir(options.ledger, `drill-${options.runId.slice(-24)}-`);
     if (runAs) chownSync(root, runAs.uid, runAs.gid);
     // Registered before it is used anywhere, so that nothing written from now on can show it.
     const password = randomBytes(24).toString('base64url');

@@ -1,4 +1,5 @@
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
+import { chownSync, constants, existsSync, mkdirSync, rmSync, statfsSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import createDebug from 'debug';
 import { EnvironmentError } from '../../engine/errors.js';
@@ -14,8 +15,11 @@ export interface SizedVolume {
   readonly path: string;
   /** Size, used and free bytes as the file system reports them (statfs). */
   usage(): VolumeUsage;
-  /** Writes a filler file until the file system refuses more (ENOSPC); returns its size. */
-  fill(): { fillerPath: string; bytes: number };
+  /**
+   * Writes a filler file until the file system refuses more (ENOSPC); returns its size. Chunked
+   * asynchronous writes: a 1 GiB volume must not stall the drill's probes and canary meanwhile.
+   */
+  fill(): Promise<{ fillerPath: string; bytes: number }>;
   /** Removes the filler; returns the bytes it held (0 when there was none). */
   removeFiller(): number;
   /** Gives the file system a new size (remount with size=), as growing a cloud volume would. */
@@ -69,20 +73,25 @@ export class TmpfsVolume implements SizedVolume {
     return { sizeBytes, usedBytes: sizeBytes - s.bfree * s.bsize, freeBytes };
   }
 
-  fill(): { fillerPath: string; bytes: number } {
+  async fill(): Promise<{ fillerPath: string; bytes: number }> {
+    // Not mounted any more (unmounted by hand, or another file system there): the path is then a
+    // directory of the machine's own file system, which filling would fill for everyone.
+    this.requireMounted('fill it');
     // Owned by root: like a log file another program left on the volume, PostgreSQL cannot remove it.
-    const fd = openSync(this.fillerPath, 'a');
+    // O_NOFOLLOW: the volume belongs to the PostgreSQL user, who could leave a symlink at this name.
+    const file = await open(this.fillerPath, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW, 0o600);
     try {
       for (;;) {
         try {
-          if (writeSync(fd, CHUNK) < CHUNK.length) break;
+          const { bytesWritten } = await file.write(CHUNK);
+          if (bytesWritten < CHUNK.length) break;
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code === 'ENOSPC') break;
           throw error;
         }
       }
     } finally {
-      closeSync(fd);
+      await file.close();
     }
     const bytes = statSync(this.fillerPath).size;
     debug('filler %s: %d bytes, %d free', this.fillerPath, bytes, this.usage().freeBytes);
@@ -97,12 +106,23 @@ export class TmpfsVolume implements SizedVolume {
   }
 
   async grow(sizeBytes: number): Promise<void> {
+    // A remount of whatever is mounted there now would resize a file system that is not the drill's.
+    this.requireMounted('grow it');
     await runCommand('mount', ['-o', `remount,size=${sizeBytes}`, this.path]);
   }
 
   /** Whether it is still mounted (by source and path, as the reaper checks). */
   mounted(): boolean {
     return currentMounts().some((m) => m.path === this.path && m.fstype === 'tmpfs' && m.source === this.source);
+  }
+
+  private requireMounted(what: string): void {
+    if (this.mounted()) return;
+    throw new EnvironmentError(
+      'DISK_VOLUME_GONE',
+      `the drill's volume ${this.source} is no longer mounted at ${this.path}, so the drill did not ${what} (it would act on whatever file system is there now); ` +
+        'find out what unmounted it (nothing else may touch a drill\'s volume while it runs) and run the drill again',
+    );
   }
 
   /** Unmounts it (lazily when busy); its contents go with it. */
