@@ -6,8 +6,9 @@ import type { KeyPath } from './yaml-locate.js';
 
 /**
  * Cross-key rules of the notification vocabulary (notifications-schema.ts). `isSecret` says which
- * values were filled from the environment: an SMTP password written into the scenario file would
- * be in the journal's copy of the scenario and in the evidence, where no Redactor can take it back.
+ * values were filled from the environment, and `raw` is the document as written (before ${VAR} was
+ * filled in): an SMTP password or a webhook token written into the scenario file would be in the
+ * journal's copy of the scenario and in the evidence, where no Redactor can take it back.
  */
 export function notificationIssues(data: unknown, context: { isSecret: (path: KeyPath) => boolean; scenarioFile?: string; raw?: unknown }): PathIssue[] {
   const { isSecret } = context;
