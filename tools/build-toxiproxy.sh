@@ -6,8 +6,8 @@
 # stdout:  exactly one line, the path of the toxiproxy-server binary.
 # stderr:  progress and go tool output.
 #
-# v2.12.0 is the newest release on the Go module proxy (its go.mod asks for Go 1.23; built with
-# the installed Go, never a downloaded toolchain). src/targets/network-proxy/toxiproxy-binary.ts
+# v2.12.0 is the newest release on the Go module proxy (its go.mod asks for Go 1.23, so Go 1.23+;
+# built with the installed Go, never a downloaded toolchain). src/targets/network-proxy/toxiproxy-binary.ts
 # names the same version.
 set -euo pipefail
 
@@ -22,7 +22,7 @@ export CGO_ENABLED=0
 log() { printf '[build-toxiproxy] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-command -v go >/dev/null 2>&1 || die "go is not on PATH (install Go 1.26+, https://go.dev/dl/)"
+command -v go >/dev/null 2>&1 || die "go is not on PATH (install Go 1.23+, https://go.dev/dl/)"
 case "$TOXIPROXY_VERSION" in
   v2.*) ;;
   *) die "DRILL_TOXIPROXY_VERSION must look like v2.X.Y (got '$TOXIPROXY_VERSION')" ;;

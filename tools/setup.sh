@@ -66,7 +66,7 @@ if command -v go >/dev/null 2>&1; then
   tools/build-toxiproxy.sh >/dev/null
 elif [ ! -x "${DRILL_CACHE_DIR:-$HOME/.cache/drill}/toxiproxy/${DRILL_TOXIPROXY_VERSION:-v2.12.0}/bin/toxiproxy-server" ]; then
   echo "setup: Go is not installed, so Toxiproxy (network faults, targets.network) is not built;" >&2
-  echo "       install Go 1.26+ (https://go.dev/dl/) and run npm run setup again" >&2
+  echo "       install Go 1.23+ (https://go.dev/dl/) and run npm run setup again" >&2
 fi
 
 [ "$with_kubernetes" = 1 ] || exit 0

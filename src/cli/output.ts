@@ -1,12 +1,12 @@
 import { DrillError } from '../engine/errors.js';
 
-/** The CLI's one place that prints errors: a code, the message, nothing twice. */
-export function printError(error: unknown): void {
+/** The CLI's one place that prints errors: a code, the message, nothing twice; through `redact` when a scenario's secrets are known. */
+export function printError(error: unknown, redact: (text: string) => string = (text) => text): void {
   if (error instanceof DrillError) {
-    console.error(`drill: ${error.message}`);
+    console.error(redact(`drill: ${error.message}`));
     console.error(`(${error.code})`);
   } else {
-    console.error(`drill: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    console.error(redact(`drill: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`));
   }
 }
 

@@ -25,11 +25,11 @@ import { identify } from '../targets/process/process-identity.js';
 import { reapBeforeRun } from './cleanup.js';
 import { startDrillProcess, type DrillProcess } from './drill-process.js';
 import { drillNetworkPlan } from '../engine/drill-network-plan.js';
-import { asDrillError, InputError } from '../engine/errors.js';
+import { InputError } from '../engine/errors.js';
 import { ResourceLedger } from '../engine/resource-ledger.js';
 import { DrillNetwork, enterNetwork } from '../targets/network/drill-network.js';
 import { GUARD_CIDR, networkName } from '../targets/network/layout.js';
-import { printError } from './output.js';
+import { unrunDrillEntry } from './unrun-drill.js';
 import { ProgressPrinter } from './progress-printer.js';
 import { prepareReportsDir, reportsDirError } from './reports-dir.js';
 import { newRunId } from './run-id.js';
@@ -84,14 +84,10 @@ export async function runCommand(args: string[], options: RunOptions): Promise<n
     }
     const record = runbook ? runbookRecord(runbook, scenario.scenario) : undefined;
     const started = performance.now();
-    slots[i] = await runOne(scenario, { ...options, reportsDir }, signingKey, interrupts, record, { inPlaceProgress: parallel === 1 }).catch((error: unknown) => {
+    slots[i] = await runOne(scenario, { ...options, reportsDir }, signingKey, interrupts, record, { inPlaceProgress: parallel === 1 }).catch((error: unknown) =>
       // One drill the CLI could not run (its run dir, its evidence) does not hide the others' verdicts.
-      printError(error);
-      const e = asDrillError(error);
-      const status: RunStatus = e.kind === 'input' ? 'invalid-input' : e.kind === 'interrupted' ? 'interrupted' : 'environment-error';
-      const facts = { scenario: scenario.scenario.name, file: shownPath(scenario.file), durationMs: Math.ceil(performance.now() - started) };
-      return entryWithoutJournal(facts, status, exitCodeFor(status), { code: e.code, message: e.message });
-    });
+      unrunDrillEntry(error, { scenario: scenario.scenario.name, file: shownPath(scenario.file), durationMs: Math.ceil(performance.now() - started) }, scenarioRedactor(scenario.environment)),
+    );
   };
   try {
     for (const batch of drillBatches(loaded.map((l) => l.scenario), parallel)) await inPool(batch.indexes, batch.width, runAt);
@@ -147,6 +143,7 @@ async function runOne(
   const runId = newRunId(options.reportsDir, name);
   const runDir = path.resolve(options.reportsDir, runId);
   const facts = () => ({ scenario: name, file: shownPath(loaded.file), runId, runDir, durationMs: Math.ceil(performance.now() - started) });
+  // The reports directory was checked before the suite started; failing now is the machine's (exit 3, unrunDrillEntry).
   await mkdir(runDir, { recursive: true }).catch((error: unknown) => {
     throw reportsDirError(error, path.join(options.reportsDir, runId));
   });
@@ -168,10 +165,7 @@ async function runOne(
     try {
       network = await DrillNetwork.create(networkName('run', runId), (r) => resources.record(r));
     } catch (error) {
-      const e = asDrillError(error);
-      complain(`drill ${name}: ${e.message}`);
-      const status: RunStatus = e.kind === 'input' ? 'invalid-input' : 'environment-error';
-      return entryWithoutJournal(facts(), status, exitCodeFor(status), { code: e.code, message: redactor.redact(e.message) });
+      return unrunDrillEntry(error, facts(), redactor);
     }
   }
   const networkName_ = network?.name ?? (networkPlan.how === 'join' ? networkPlan.name : undefined);

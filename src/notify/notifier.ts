@@ -62,8 +62,9 @@ export class Notifier {
    */
   send(trigger: NotificationRecord['trigger'], build: (now: Stamp) => NotificationMessage): NotificationRecord[] {
     const now = this.options.clock.stamp();
-    const message = build(now);
-    const secrets = this.options.recorder.secrets;
+    // What leaves the machine is what the journal keeps: a secret of the run (a generated password,
+    // a leaked token the message quotes) is redacted before any channel sees the message.
+    const message = this.redacted(build(now));
     return this.channels.map((channel) => {
       const record: NotificationRecord = {
         template: message.template,
@@ -71,9 +72,9 @@ export class Notifier {
         channel: channel.name,
         channelType: channel.type,
         destination: channel.destination,
-        incidentId: secrets.redact(message.incidentId),
-        subject: secrets.redact(message.subject),
-        fields: secrets.redactData(message.fields),
+        incidentId: message.incidentId,
+        subject: message.subject,
+        fields: message.fields,
         t: now.t,
         wall: now.wall,
         attempts: [],
@@ -87,6 +88,20 @@ export class Notifier {
       void delivery.finally(() => this.pending.delete(delivery));
       return record;
     });
+  }
+
+  /** The message with every secret the run knows (at this instant) replaced, in every part a channel sends. */
+  private redacted(message: NotificationMessage): NotificationMessage {
+    const secrets = this.options.recorder.secrets;
+    return {
+      ...message,
+      subject: secrets.redact(message.subject),
+      body: secrets.redact(message.body),
+      fields: secrets.redactData(message.fields),
+      incidentId: secrets.redact(message.incidentId),
+      runId: secrets.redact(message.runId),
+      scenario: secrets.redact(message.scenario),
+    };
   }
 
   /** Waits for every delivery started so far (each is bounded by its attempts and timeouts). */

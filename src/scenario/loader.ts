@@ -129,7 +129,7 @@ async function checkScenarioFile(file: string, options: LoadOptions): Promise<Ch
     ...nameIssues,
     ...crossFieldIssues(env.data),
     ...runbookIssues(env.data, options.runbook),
-    ...notificationIssues(env.data, { isSecret, scenarioFile: absolute }),
+    ...notificationIssues(env.data, { isSecret, scenarioFile: absolute, raw }),
     ...(await fileIssues(env.data, { scenarioFile: absolute, env: environment, isSecret })),
     ...schemaIssues.filter((issue) => !envPaths.has(formatKeyPath(issue.path))),
   ];

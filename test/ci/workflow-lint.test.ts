@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseDocument } from 'yaml';
-import { flagValue, lintCommands, repositoryFacts } from '../support/ci-commands.js';
+import { expandScenarioArgs } from '../../src/cli/scenario-args.js';
+import { loadScenarioFiles } from '../../src/scenario/loader.js';
+import { selectedByTags } from '../../src/scenario/select-by-tags.js';
+import { flagValue, flagValues, lintCommands, repositoryFacts, simpleCommands, unprivileged, type RunsAs } from '../support/ci-commands.js';
+import { type CiProvides, machineNeeds, type MachineNeed, unmetMachineNeeds } from '../support/ci-needs.js';
 
 /**
  * The CI files drill ships: .github/workflows/drills.yml and the GitLab job in the README. Both
@@ -25,6 +29,43 @@ interface Workflow {
 }
 
 const workflowText = readFileSync(path.join(ROOT, '.github/workflows/drills.yml'), 'utf8');
+
+/** Commands of shell text without their sudo prefix, each with who it runs as. */
+const commandsOf = (shell: string) => simpleCommands(shell).map(unprivileged);
+const isGate = (words: string[]) => words[0] === 'npx' && words[1] === 'drill' && words[2] === 'run';
+const isSetup = (words: string[]) => words[0] === 'npm' && words[1] === 'run' && /^setup(:all)?$/.test(words[2] ?? '');
+
+/** The catalogue scenarios a gate command selects (its arguments, --tag and --exclude-tag), with what each needs of the machine. */
+async function gateScenarios(gate: string): Promise<Array<{ name: string; needs: MachineNeed[] }>> {
+  const words = commandsOf(gate).find((c) => isGate(c.words))!.words.slice(3);
+  const valued = facts.flags('run');
+  const positional = words.filter((w, i) => !w.startsWith('--') && !(words[i - 1]?.startsWith('--') && valued.get(words[i - 1]!)));
+  const loaded = await loadScenarioFiles(await expandScenarioArgs(positional, ROOT), { requireEnv: false });
+  const selection = { tags: flagValues(gate, '--tag'), excludeTags: flagValues(gate, '--exclude-tag') };
+  return loaded.filter((l) => selectedByTags(l.scenario.tags, selection)).map((l) => ({ name: l.scenario.name, needs: machineNeeds(l.scenario) }));
+}
+
+/** What a GitHub job's steps before its gate give it. */
+function githubProvides(steps: Step[]): CiProvides {
+  const gateAt = steps.findIndex((s) => commandsOf(s.run ?? '').some((c) => isGate(c.words)));
+  const before = steps.slice(0, gateAt);
+  const gateAs = commandsOf(steps[gateAt]!.run!).find((c) => isGate(c.words))!.as;
+  const setupAt = before.findIndex((s) => commandsOf(s.run ?? '').some((c) => isSetup(c.words)));
+  const setups = setupAt < 0 ? [] : commandsOf(before[setupAt]!.run!).filter((c) => isSetup(c.words));
+  const go = before.slice(0, Math.max(setupAt, 0)).find((s) => s.uses?.startsWith('actions/setup-go@'))?.with?.['go-version'];
+  return {
+    gateAsRoot: gateAs !== 'caller',
+    setup: setupKind(setups, gateAs),
+    setupAll: setups.some((c) => c.words[2] === 'setup:all'),
+    goVersion: go === undefined ? undefined : String(go),
+    kind: before.some((s) => s.run?.includes('kind version')),
+  };
+}
+
+function setupKind(setups: Array<{ as: RunsAs }>, gateAs: RunsAs): CiProvides['setup'] {
+  if (setups.length === 0) return 'none';
+  return setups.every((c) => c.as === gateAs) ? 'same-user' : 'other-user';
+}
 
 /** The ```yaml block under the README's "### GitLab CI". */
 function gitlabSnippet(): string {
@@ -80,11 +121,69 @@ describe('.github/workflows/drills.yml', () => {
   });
 });
 
+describe('the gate has what its drills need of the machine (root, Toxiproxy and Go, moto, kind)', () => {
+  const workflow = strictYaml(workflowText) as Workflow;
+  const steps = Object.values(workflow.jobs).flatMap((j) => j.steps);
+  const gate = steps.find((s) => s.run?.includes('npx drill run'))!.run!;
+
+  it('GitHub: every drill the gate selects can run on the job', async () => {
+    const scenarios = await gateScenarios(gate);
+    // The check means something only if the gate selects drills with each need.
+    expect(new Set(scenarios.flatMap((s) => s.needs))).toEqual(new Set(['root', 'toxiproxy', 'moto', 'kind']));
+    expect(githubProvides(steps)).toMatchObject({ gateAsRoot: true, setup: 'same-user' });
+    expect(unmetMachineNeeds(scenarios, githubProvides(steps))).toEqual([]);
+  });
+
+  it('negative control: the workflow without sudo and setup-go, as it was, leaves the disk drills without root and the network drills without Toxiproxy', async () => {
+    const before = (strictYaml(workflowText.replaceAll('sudo -E env "PATH=$PATH" ', '')) as Workflow).jobs;
+    const oldSteps = Object.values(before).flatMap((j) => j.steps).filter((s) => !s.uses?.startsWith('actions/setup-go@'));
+    const problems = unmetMachineNeeds(await gateScenarios(gate), githubProvides(oldSteps));
+    expect(problems).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^disk-full-wal-recovery: root \(a tmpfs mount/),
+      expect.stringMatching(/^wal-archive-stuck-recovery: root/),
+      expect.stringMatching(/^net-db-timeout-pool-recycle: Toxiproxy: no Go is installed before npm run setup builds it \(Go 1\.23\+\)/),
+    ]));
+    // Setup as the runner user, gate as root: the Toxiproxy build is in another user's cache.
+    const mixed = steps.map((s) => (s.run?.includes('npm run setup') ? { ...s, run: 'npm run setup' } : s));
+    expect(unmetMachineNeeds(await gateScenarios(gate), githubProvides(mixed))).toContainEqual(expect.stringMatching(/^net-db-timeout-pool-recycle: Toxiproxy: npm run setup runs as another user than the gate/));
+    const oldGo = steps.map((s) => (s.uses?.startsWith('actions/setup-go@') ? { ...s, with: { 'go-version': '1.22' } } : s));
+    expect(unmetMachineNeeds(await gateScenarios(gate), githubProvides(oldGo))).toContainEqual('net-db-timeout-pool-recycle: Toxiproxy: Go 1.22 is older than the 1.23 its module asks for');
+  });
+
+  it('GitLab: every drill the README job selects can run on it', async () => {
+    const job = gitlabJob();
+    const commands = [...job.before_script, ...job.script].flatMap(commandsOf);
+    const gateAt = commands.findIndex((c) => isGate(c.words));
+    const before = commands.slice(0, gateAt);
+    const setupAt = before.findIndex((c) => isSetup(c.words));
+    const goVersion = job.variables.GO_VERSION;
+    const goInstalled = before.slice(0, Math.max(setupAt, 0)).some((c) => c.words.some((w) => /go\.dev\/dl\/go\$\{GO_VERSION\}\.linux-amd64\.tar\.gz/.test(w)));
+    const provides: CiProvides = {
+      gateAsRoot: commands[gateAt]!.as !== 'caller',
+      setup: setupKind(before.filter((c) => isSetup(c.words)), commands[gateAt]!.as),
+      setupAll: before.some((c) => isSetup(c.words) && c.words[2] === 'setup:all'),
+      goVersion: goInstalled ? goVersion : undefined,
+      kind: before.some((c) => c.words.includes('kind') || c.words.some((w) => w.includes('kind-linux-amd64'))),
+    };
+    const scenarios = await gateScenarios(job.script.find((s) => s.includes('npx drill run'))!);
+    expect(unmetMachineNeeds(scenarios, provides)).toEqual([]);
+  });
+});
+
+interface GitlabJob {
+  variables: Record<string, string>;
+  before_script: string[];
+  script: string[];
+  after_script?: string[];
+  artifacts: { when: string; reports: { junit: string }; paths: string[] };
+}
+const gitlabJob = () => (strictYaml(gitlabSnippet()) as Record<string, GitlabJob>).drills!;
+
 describe('the GitLab CI job in the README', () => {
-  const job = (strictYaml(gitlabSnippet()) as Record<string, { before_script: string[]; script: string[]; artifacts: { when: string; reports: { junit: string }; paths: string[] } }>).drills!;
+  const job = gitlabJob();
 
   it('runs only npm scripts, drill commands and flags that exist, and reports the JUnit it writes', async () => {
-    const shell = [...job.before_script, ...job.script].join('\n');
+    const shell = [...job.before_script, ...job.script, ...(job.after_script ?? [])].join('\n');
     expect(await lintCommands(shell, facts, ROOT)).toEqual([]);
     const gate = job.script.find((s) => s.includes('npx drill run'))!;
     expect(gate).toMatch(/--exclude-tag negative-control/);

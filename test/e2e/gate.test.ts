@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
+import { newRunId } from '../../src/cli/run-id.js';
 import { verifyEvidence } from '../../src/report/evidence.js';
 import type { SuiteSummary } from '../../src/report/suite-summary.js';
 import { leftovers, runCli } from './helpers.js';
@@ -99,6 +100,29 @@ describe('drill run as a CI gate (real PostgreSQL, real CLI)', () => {
       ['gate-rto-missed', 1, 0],
       ['gate-rto-met', 0, 0],
     ]);
+  });
+
+  it('a later drill whose run dir cannot be created: an environment error (exit 3), not bad input, once the first drill ran', async () => {
+    const { reportsDir } = dirs();
+    // gate-rto-met's run id is <UTC second>-gate-rto-met: a link through a file in its place for the
+    // next minutes makes its mkdir fail with ENOTDIR (the input kind before a suite starts), while
+    // the run id picker sees nothing there.
+    mkdirSync(reportsDir, { recursive: true });
+    const file = path.join(tmp, 'a-file');
+    writeFileSync(file, '');
+    const start = Date.now();
+    for (let s = 0; s < 600; s++) symlinkSync(path.join(file, 'x'), path.join(reportsDir, `${newRunId(reportsDir, 'gate-rto-met', new Date(start + s * 1000))}`));
+    const result = await runCli(['run', `${GATE}/b-rto-missed.yaml`, `${GATE}/c-rto-met.yaml`, '--reports-dir', reportsDir]);
+    const output = result.stdout + result.stderr;
+    expect(result.code, output).toBe(3);
+    const summary = readSummary(reportsDir);
+    expect(summary.drills.map((d) => [d.scenario, d.status, d.exitCode])).toEqual([
+      ['gate-rto-missed', 'failed', 1],
+      ['gate-rto-met', 'environment-error', 3],
+    ]);
+    expect(summary.drills[1]!.error?.message).toMatch(/gate-rto-met: is a file, or a path through a file, not a directory/);
+    expect(output).toMatch(/drill: --reports-dir .*gate-rto-met: is a file/);
+    expect(output).not.toMatch(/Nothing was started/);
   });
 
   it('--tag selects: only the passing drill runs, exit 0', async () => {

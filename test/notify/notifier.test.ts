@@ -77,6 +77,29 @@ describe('Notifier', () => {
     expect(JSON.stringify(recorder.journal.notifications)).not.toContain(TOKEN);
   });
 
+  it('a secret created during the run never leaves the machine: every channel gets the message redacted', async () => {
+    const slack = await startWebhookReceiver();
+    const hook = await startWebhookReceiver();
+    const smtp = await startSmtpReceiver({ auth: { user: 'drill', pass: 'smtp-password-42' } });
+    closers.push(slack.close, hook.close, smtp.close);
+    const { recorder, notifier } = await notifierFor({ slack: slack.port, hook: hook.port, smtp: smtp.port });
+    // As a drill registers a password it generated, or the token a breach fault minted.
+    const planted = 'minted-token-7f3c9a0b5e1d2468';
+    recorder.secrets.register(planted, 'a token minted by the drill');
+    notifier.send('detection', () =>
+      initialAlert({ runId: 'run-1', scenario: 'notify-migration-rollback', severity: 'P1', status: 'Investigating', impact: `token ${planted} leaked`, eta: 'e', incidentId: `X-${planted}`, nextUpdate: 'n' }),
+    );
+    await notifier.settled();
+    expect(recorder.journal.notifications!.map((r) => r.delivered)).toEqual([true, true, true]);
+    const sent = [JSON.stringify(slack.posts), JSON.stringify(hook.posts), JSON.stringify(smtp.mails)];
+    for (const text of sent) {
+      expect(text).toContain('[REDACTED]');
+      expect(text).not.toContain(planted);
+    }
+    // The negative control: the same message does carry it before redaction.
+    expect(JSON.stringify(initialAlert({ runId: 'r', scenario: 's', severity: 'P1', status: 'Investigating', impact: `token ${planted} leaked`, eta: 'e', incidentId: 'X', nextUpdate: 'n' }))).toContain(planted);
+  });
+
   it('stop() ends deliveries still waiting to retry', async () => {
     const hook = await startWebhookReceiver(() => 500);
     closers.push(hook.close);

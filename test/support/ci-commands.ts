@@ -37,9 +37,22 @@ export function simpleCommands(shell: string): string[][] {
     .filter((words) => words.length > 0 && !words[0]!.startsWith('#'));
 }
 
+/** Who a command runs as: `sudo -E` keeps the caller's environment (HOME too), plain `sudo` does not. */
+export type RunsAs = 'caller' | 'root-with-caller-env' | 'root';
+
+/** A command without its `sudo [-E] [env VAR=value...]` prefix, and who it runs as. */
+export function unprivileged(words: readonly string[]): { words: string[]; as: RunsAs } {
+  if (words[0] !== 'sudo') return { words: [...words], as: 'caller' };
+  let i = 1;
+  let keepEnv = false;
+  for (; i < words.length && words[i]!.startsWith('-'); i++) if (/^-[a-zA-Z]*E/.test(words[i]!) || words[i] === '--preserve-env') keepEnv = true;
+  if (words[i] === 'env') for (i++; i < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!); i++);
+  return { words: words.slice(i), as: keepEnv ? 'root-with-caller-env' : 'root' };
+}
+
 export async function lintCommands(shell: string, facts: CliFacts, root: string): Promise<string[]> {
   const problems: string[] = [];
-  for (const words of simpleCommands(shell)) {
+  for (const words of simpleCommands(shell).map((w) => unprivileged(w).words)) {
     const line = words.join(' ');
     if (words[0] === 'npm' && words[1] === 'run' && !facts.scripts.has(words[2] ?? '')) problems.push(`${line}: package.json has no script "${words[2]}"`);
     if (words[0] === 'npm' && words[1] === 'test' && !facts.scripts.has('test')) problems.push(`${line}: package.json has no test script`);
@@ -71,6 +84,11 @@ async function lintDrill(args: string[], facts: CliFacts, root: string): Promise
     }
   }
   return problems;
+}
+
+/** Every value given to a flag in a command line (`--exclude-tag a --exclude-tag b`). */
+export function flagValues(shell: string, flag: string): string[] {
+  return simpleCommands(shell).flatMap((words) => words.flatMap((w, i) => (w === flag && words[i + 1] !== undefined ? [words[i + 1]!] : [])));
 }
 
 /** The value given to a flag in a command line (`--junit reports/junit.xml`). */

@@ -1,0 +1,84 @@
+import type { Scenario } from '../../src/scenario/schema.js';
+import { TOXIPROXY_GO_MINIMUM } from '../../src/targets/network-proxy/toxiproxy-binary.js';
+
+/**
+ * What a drill needs of the machine that runs it, beyond Node and PostgreSQL's binaries, as the
+ * scenario implies it (targets.*), and whether a CI file provides it. Each rule points at the code
+ * that refuses the drill (exit 3) when the machine lacks it:
+ *
+ * - root: a size-limited WAL volume is a tmpfs mount (`walVolume`: src/targets/process/tmpfs-volume.ts,
+ *   MOUNT_NEEDS_ROOT); a local control plane with real nodes (src/targets/network/drill-network.ts).
+ * - toxiproxy: `targets.network` runs Toxiproxy, which `npm run setup` builds with Go
+ *   (src/targets/network-proxy/toxiproxy-binary.ts, TOXIPROXY_MISSING; Go TOXIPROXY_GO_MINIMUM+).
+ * - moto: `targets.regions` runs moto from the virtualenv `npm run setup` makes.
+ * - kind: `targets.kubernetes` with provider auto (on a CI runner with Docker) or kind runs kind.
+ * - control-plane: provider local builds the control plane (`npm run setup:all`, Go 1.26+).
+ *
+ * A need is met only when setup ran as the same user as the gate: the builds go to that user's
+ * drill cache (~/.cache/drill, or HOME as sudo -E keeps it).
+ */
+export type MachineNeed = 'root' | 'toxiproxy' | 'moto' | 'kind' | 'control-plane';
+
+export function machineNeeds(scenario: Scenario): MachineNeed[] {
+  const t = scenario.targets;
+  const needs = new Set<MachineNeed>();
+  if (t.postgres?.walVolume) needs.add('root');
+  if (t.network) needs.add('toxiproxy');
+  if (t.regions) needs.add('moto');
+  const k8s = t.kubernetes;
+  if (k8s && (k8s.provider === 'auto' || k8s.provider === 'kind')) needs.add('kind');
+  if (k8s?.provider === 'local') {
+    needs.add('control-plane');
+    if (k8s.nodes.real > 0) needs.add('root');
+  }
+  return [...needs];
+}
+
+/** What a CI job gives the gate, read from its commands. */
+export interface CiProvides {
+  /** The gate command runs as root (sudo, or a job that is root). */
+  gateAsRoot: boolean;
+  /** `npm run setup` (or setup:all) runs before the gate, and as the same user. */
+  setup: 'none' | 'other-user' | 'same-user';
+  setupAll: boolean;
+  /** The Go installed before setup (`actions/setup-go`, a go.dev/dl download), if any. */
+  goVersion: string | undefined;
+  /** kind installed before the gate. */
+  kind: boolean;
+}
+
+/** Each need of each scenario the job does not provide, as "scenario: what is missing". */
+export function unmetMachineNeeds(scenarios: ReadonlyArray<{ name: string; needs: readonly MachineNeed[] }>, provides: CiProvides): string[] {
+  const problems: string[] = [];
+  const setupRan = provides.setup === 'same-user';
+  const setupWhy = provides.setup === 'other-user' ? 'npm run setup runs as another user than the gate (its builds land in that user\'s drill cache)' : 'npm run setup does not run before the gate';
+  for (const { name, needs } of scenarios) {
+    for (const need of needs) {
+      const missing = {
+        root: provides.gateAsRoot ? undefined : 'root (a tmpfs mount or real nodes; MOUNT_NEEDS_ROOT): run the gate with sudo -E env "PATH=$PATH"',
+        toxiproxy: !setupRan
+          ? `Toxiproxy: ${setupWhy}`
+          : !provides.goVersion
+            ? `Toxiproxy: no Go is installed before npm run setup builds it (Go ${TOXIPROXY_GO_MINIMUM}+)`
+            : !goAtLeast(provides.goVersion, TOXIPROXY_GO_MINIMUM)
+              ? `Toxiproxy: Go ${provides.goVersion} is older than the ${TOXIPROXY_GO_MINIMUM} its module asks for`
+              : undefined,
+        moto: setupRan ? undefined : `moto: ${setupWhy}`,
+        kind: provides.kind ? undefined : 'kind: not installed before the gate',
+        'control-plane': provides.setupAll && setupRan ? undefined : 'the local control plane: npm run setup:all does not run before the gate',
+      }[need];
+      if (missing) problems.push(`${name}: ${missing}`);
+    }
+  }
+  return problems;
+}
+
+/** `1.23` ≤ `1.23.4`, `1.24`; `1.23.x` and `^1.23` count as 1.23. */
+export function goAtLeast(version: string, minimum: string): boolean {
+  const parts = (v: string) => (v.match(/\d+/g) ?? []).map(Number);
+  const [a, b] = [parts(version), parts(minimum)];
+  for (let i = 0; i < b.length; i++) {
+    if ((a[i] ?? 0) !== b[i]) return (a[i] ?? 0) > b[i]!;
+  }
+  return true;
+}
