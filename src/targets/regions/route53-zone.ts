@@ -1,6 +1,7 @@
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, DeleteHostedZoneCommand, GetChangeCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { sleep } from '../../engine/clock.js';
 import { EnvironmentError } from '../../engine/errors.js';
+import { callRoute53, ROUTE53_RETRY, type Route53RetryPolicy } from './route53-calls.js';
 
 /** An A record set as Route 53 holds it. */
 export interface ARecord {
@@ -25,35 +26,43 @@ export class Route53Zone {
     private readonly client: Route53Client,
     readonly id: string,
     readonly name: string,
+    private readonly retry: Route53RetryPolicy,
   ) {}
 
-  /** A client for `endpoint`. moto accepts any credentials: these are fixed placeholders, no secret. */
+  /**
+   * A client for `endpoint`. moto accepts any credentials: these are fixed placeholders, no secret.
+   * One attempt per send: throttling is retried by callRoute53, with its own bound and message.
+   */
   static client(endpoint: string): Route53Client {
-    return new Route53Client({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'drill', secretAccessKey: 'drill' }, maxAttempts: 3 });
+    return new Route53Client({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'drill', secretAccessKey: 'drill' }, maxAttempts: 1 });
   }
 
   /** A zone that exists already, by id (`Z...`, without `/hostedzone/`) and name. */
-  static open(client: Route53Client, id: string, zoneName: string): Route53Zone {
-    return new Route53Zone(client, id, absoluteName(zoneName));
+  static open(client: Route53Client, id: string, zoneName: string, retry: Route53RetryPolicy = ROUTE53_RETRY): Route53Zone {
+    return new Route53Zone(client, id, absoluteName(zoneName), retry);
   }
 
-  static async create(client: Route53Client, zoneName: string, runId: string): Promise<Route53Zone> {
-    const created = await client.send(new CreateHostedZoneCommand({ Name: absoluteName(zoneName), CallerReference: `drill-${runId}-${Date.now()}`, HostedZoneConfig: { Comment: `drill run ${runId}` } }));
+  static async create(client: Route53Client, zoneName: string, runId: string, retry: Route53RetryPolicy = ROUTE53_RETRY): Promise<Route53Zone> {
+    const created = await callRoute53({ operation: 'CreateHostedZone', zoneId: `(new) ${absoluteName(zoneName)}` }, () =>
+      client.send(new CreateHostedZoneCommand({ Name: absoluteName(zoneName), CallerReference: `drill-${runId}-${Date.now()}`, HostedZoneConfig: { Comment: `drill run ${runId}` } })), retry);
     const id = created.HostedZone?.Id;
     if (!id) throw new EnvironmentError('ROUTE53_ZONE_FAILED', `Route 53 created no hosted zone for ${zoneName}`);
-    return new Route53Zone(client, id.replace(/^\/hostedzone\//, ''), absoluteName(zoneName));
+    return new Route53Zone(client, id.replace(/^\/hostedzone\//, ''), absoluteName(zoneName), retry);
   }
 
   /** UPSERT of an A record; returns the change id Route 53 acknowledged it with. */
-  async upsertA(record: ARecord, comment: string): Promise<string> {
-    const out = await this.client.send(
-      new ChangeResourceRecordSetsCommand({
-        HostedZoneId: this.id,
-        ChangeBatch: {
-          Comment: comment,
-          Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: absoluteName(record.name), Type: 'A', TTL: record.ttl, ResourceRecords: record.values.map((Value) => ({ Value })) } }],
-        },
-      }),
+  async upsertA(record: ARecord, comment: string, signal?: AbortSignal): Promise<string> {
+    const out = await this.call({ operation: 'ChangeResourceRecordSets (UPSERT)', record: `${absoluteName(record.name)} A ${record.values.join(',')}` }, signal, (options) =>
+      this.client.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: this.id,
+          ChangeBatch: {
+            Comment: comment,
+            Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: absoluteName(record.name), Type: 'A', TTL: record.ttl, ResourceRecords: record.values.map((Value) => ({ Value })) } }],
+          },
+        }),
+        options,
+      ),
     );
     const id = out.ChangeInfo?.Id;
     if (!id) throw new EnvironmentError('ROUTE53_CHANGE_FAILED', `Route 53 acknowledged the UPSERT of ${record.name} without a change id`);
@@ -64,7 +73,7 @@ export class Route53Zone {
   async waitInsync(changeId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const out = await this.client.send(new GetChangeCommand({ Id: changeId }), signal ? { abortSignal: signal } : {});
+      const out = await this.call({ operation: `GetChange ${changeId}` }, signal, (options) => this.client.send(new GetChangeCommand({ Id: changeId }), options));
       if (out.ChangeInfo?.Status === 'INSYNC') return;
       if (Date.now() > deadline) throw new EnvironmentError('ROUTE53_CHANGE_PENDING', `Route 53 change ${changeId} is still ${out.ChangeInfo?.Status ?? 'unknown'} after ${timeoutMs / 1000} s`);
       await sleep(250, signal);
@@ -74,7 +83,9 @@ export class Route53Zone {
   /** The A record set of `name`, or undefined when the zone has none. */
   async readA(name: string): Promise<ARecord | undefined> {
     const wanted = absoluteName(name);
-    const out = await this.client.send(new ListResourceRecordSetsCommand({ HostedZoneId: this.id, StartRecordName: wanted, StartRecordType: 'A', MaxItems: 1 }));
+    const out = await this.call({ operation: 'ListResourceRecordSets' }, undefined, (options) =>
+      this.client.send(new ListResourceRecordSetsCommand({ HostedZoneId: this.id, StartRecordName: wanted, StartRecordType: 'A', MaxItems: 1 }), options),
+    );
     const set = out.ResourceRecordSets?.find((r) => absoluteName(r.Name ?? '') === wanted && r.Type === 'A');
     if (!set) return undefined;
     return { name: wanted, values: (set.ResourceRecords ?? []).map((r) => r.Value ?? '').filter(Boolean), ttl: set.TTL ?? 0 };
@@ -91,13 +102,21 @@ export class Route53Zone {
     for (const name of names) {
       const record = await this.readA(name);
       if (!record) continue;
-      await this.client.send(
-        new ChangeResourceRecordSetsCommand({
-          HostedZoneId: this.id,
-          ChangeBatch: { Changes: [{ Action: 'DELETE', ResourceRecordSet: { Name: record.name, Type: 'A', TTL: record.ttl, ResourceRecords: record.values.map((Value) => ({ Value })) } }] },
-        }),
+      await this.call({ operation: 'ChangeResourceRecordSets (DELETE)', record: `${record.name} A` }, undefined, (options) =>
+        this.client.send(
+          new ChangeResourceRecordSetsCommand({
+            HostedZoneId: this.id,
+            ChangeBatch: { Changes: [{ Action: 'DELETE', ResourceRecordSet: { Name: record.name, Type: 'A', TTL: record.ttl, ResourceRecords: record.values.map((Value) => ({ Value })) } }] },
+          }),
+          options,
+        ),
       );
     }
-    await this.client.send(new DeleteHostedZoneCommand({ Id: this.id }));
+    await this.call({ operation: 'DeleteHostedZone' }, undefined, (options) => this.client.send(new DeleteHostedZoneCommand({ Id: this.id }), options));
+  }
+
+  /** One API call on this zone through callRoute53 (throttling retried, errors typed). */
+  private call<T>(call: { operation: string; record?: string }, signal: AbortSignal | undefined, send: (options: { abortSignal?: AbortSignal }) => Promise<T>): Promise<T> {
+    return callRoute53({ ...call, zoneId: this.id }, () => send(signal ? { abortSignal: signal } : {}), this.retry, signal);
   }
 }

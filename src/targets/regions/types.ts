@@ -29,7 +29,7 @@ export interface Region {
 /** The Route 53 side of the drill: what the dns-failover step changes and waits for. */
 export interface HostedZone {
   readonly id: string;
-  upsertA(record: ARecord, comment: string): Promise<string>;
+  upsertA(record: ARecord, comment: string, signal?: AbortSignal): Promise<string>;
   waitInsync(changeId: string, timeoutMs: number, signal?: AbortSignal): Promise<void>;
   readA(name: string): Promise<ARecord | undefined>;
 }
