@@ -12,6 +12,7 @@ import { readResources, ResourceLedger } from '../../src/engine/resource-ledger.
 import { recordedProcessAlive } from '../../src/targets/kubernetes/recorded-process.js';
 import { CachingResolver, queryNow } from '../../src/targets/regions/caching-resolver.js';
 import { DnsServer } from '../../src/targets/regions/dns-server.js';
+import { exitCodeForError } from '../../src/cli/output.js';
 import { MotoServer } from '../../src/targets/regions/moto-server.js';
 import { Route53Zone } from '../../src/targets/regions/route53-zone.js';
 
@@ -204,6 +205,42 @@ describe('DNS over TCP and truncation (real UDP and TCP sockets)', () => {
     expect(overTcp).toEqual([...many].sort());
     // Negative control: a small answer has no TC flag.
     expect(await digOut(NAME, 'A', '+ignore', '+noedns')).toMatch(/;; flags: qr aa;/);
+  });
+});
+
+describe('drill-owned names in a zone the drill did not create (the real-AWS rule, against moto)', () => {
+  const OWNED = 'owned.truststream.drill.test.';
+  const FOREIGN = 'foreign.truststream.drill.test.';
+  // The zone as a real-AWS drill would open it: by id, with the run that must own what it changes.
+  const guarded = (run: string) => Route53Zone.open(client, zone.id, zone.name, { ownerRun: run });
+
+  it('claims a free name with its marker before the first UPSERT, and UPSERTs it again later', async () => {
+    await guarded('run-a').upsertA({ name: OWNED, values: ['127.0.1.1'], ttl: 5 }, 'test');
+    const sets = await zone.recordSets(OWNED);
+    expect(sets.find((r) => r.type === 'TXT')?.values).toEqual(['"drill-owner=run-a"']);
+    expect(sets.find((r) => r.type === 'A')?.values).toEqual(['127.0.1.1']);
+    // A later run (or the failover step) may change a name a drill run marked.
+    await guarded('run-b').upsertA({ name: OWNED, values: ['127.0.2.1'], ttl: 5 }, 'test');
+    expect((await queryNow(dns.address, OWNED)).addresses).toEqual(['127.0.2.1']);
+  });
+
+  it('refuses a name that has records and no marker (exit 2), and changes nothing', async () => {
+    // Someone else's record: written without the guard, as another tool would.
+    await zone.upsertA({ name: FOREIGN, values: ['127.0.9.9'], ttl: 60 }, 'not drill');
+    const error = await guarded('run-a').upsertA({ name: FOREIGN, values: ['127.0.2.1'], ttl: 5 }, 'test').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ROUTE53_RECORD_NOT_DRILLS' });
+    expect((error as Error).message).toMatch(new RegExp(`${FOREIGN.replace(/\./g, '\\.')} in hosted zone ${zone.id} already has records the drill did not create \\(A 127\\.0\\.9\\.9\\).*Nothing was changed`));
+    expect(exitCodeForError(error)).toBe(2);
+    expect(await zone.recordSets(FOREIGN)).toEqual([{ type: 'A', values: ['127.0.9.9'], ttl: 60 }]);
+    // Negative control: the unguarded zone (the embedded moto's own zone) changes it.
+    await zone.upsertA({ name: FOREIGN, values: ['127.0.2.1'], ttl: 5 }, 'test');
+    expect((await zone.readA(FOREIGN))?.values).toEqual(['127.0.2.1']);
+  });
+
+  it('removes the drill-owned A record and its marker, and leaves other names alone', async () => {
+    await guarded('run-a').deleteOwned(OWNED);
+    expect(await zone.recordSets(OWNED)).toEqual([]);
+    expect((await zone.readA(FOREIGN))?.values).toEqual(['127.0.2.1']);
   });
 });
 

@@ -29,7 +29,7 @@ const noZone = () => new NoSuchHostedZone({ message: 'No hosted zone found with 
 const acked = { ChangeInfo: { Id: '/change/C42', Status: 'PENDING' as const, SubmittedAt: new Date() } };
 
 function zone(id = 'ZTEST'): Route53Zone {
-  return Route53Zone.open(client, id, 'truststream.drill.test', FAST);
+  return Route53Zone.open(client, id, 'truststream.drill.test', { retry: FAST });
 }
 
 describe('Route 53 throttling (Throttling, PriorRequestNotComplete)', () => {
@@ -55,7 +55,7 @@ describe('Route 53 throttling (Throttling, PriorRequestNotComplete)', () => {
     mock.on(ChangeResourceRecordSetsCommand).rejects(throttling());
     const controller = new AbortController();
     // A backoff of a minute: only the abort can end this wait within the test's timeout.
-    const slow = Route53Zone.open(client, 'ZTEST', 'truststream.drill.test', { attempts: 10, baseDelayMs: 60_000, maxDelayMs: 60_000 });
+    const slow = Route53Zone.open(client, 'ZTEST', 'truststream.drill.test', { retry: { attempts: 10, baseDelayMs: 60_000, maxDelayMs: 60_000 } });
     const pending = slow.upsertA({ name: NAME, values: ['127.0.2.1'], ttl: 5 }, 'test', controller.signal);
     await new Promise((resolve) => setTimeout(resolve, 20));
     controller.abort(new Error('interrupted'));

@@ -1,6 +1,7 @@
-import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, DeleteHostedZoneCommand, GetChangeCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, DeleteHostedZoneCommand, GetChangeCommand, ListResourceRecordSetsCommand, Route53Client, type RRType } from '@aws-sdk/client-route-53';
 import { sleep } from '../../engine/clock.js';
 import { EnvironmentError } from '../../engine/errors.js';
+import { ownerMarker, markedBy, ownership, type NamedRecordSet } from './record-ownership.js';
 import { callRoute53, ROUTE53_RETRY, type Route53RetryPolicy } from './route53-calls.js';
 
 /** An A record set as Route 53 holds it. */
@@ -16,6 +17,16 @@ export function absoluteName(name: string): string {
   return `${name.toLowerCase().replace(/\.+$/, '')}.`;
 }
 
+export interface ZoneOptions {
+  /** Throttling retries (ROUTE53_RETRY unless a test shortens them). */
+  retry?: Route53RetryPolicy;
+  /**
+   * Set for an endpoint other than the embedded moto (a zone the drill did not create): the run
+   * whose owner marker every UPSERT checks or writes first (record-ownership.ts).
+   */
+  ownerRun?: string;
+}
+
 /**
  * One hosted zone through the Route 53 API (`@aws-sdk/client-route-53`): the embedded moto server
  * or any endpoint that speaks the API. Only what the drill created: the zone is created per drill
@@ -26,8 +37,12 @@ export class Route53Zone {
     private readonly client: Route53Client,
     readonly id: string,
     readonly name: string,
-    private readonly retry: Route53RetryPolicy,
+    private readonly options: ZoneOptions,
   ) {}
+
+  private get retry(): Route53RetryPolicy {
+    return this.options.retry ?? ROUTE53_RETRY;
+  }
 
   /**
    * A client for `endpoint`. moto accepts any credentials: these are fixed placeholders, no secret.
@@ -38,20 +53,22 @@ export class Route53Zone {
   }
 
   /** A zone that exists already, by id (`Z...`, without `/hostedzone/`) and name. */
-  static open(client: Route53Client, id: string, zoneName: string, retry: Route53RetryPolicy = ROUTE53_RETRY): Route53Zone {
-    return new Route53Zone(client, id, absoluteName(zoneName), retry);
+  static open(client: Route53Client, id: string, zoneName: string, options: ZoneOptions = {}): Route53Zone {
+    return new Route53Zone(client, id, absoluteName(zoneName), options);
   }
 
-  static async create(client: Route53Client, zoneName: string, runId: string, retry: Route53RetryPolicy = ROUTE53_RETRY): Promise<Route53Zone> {
+  static async create(client: Route53Client, zoneName: string, runId: string, options: ZoneOptions = {}): Promise<Route53Zone> {
+    const retry = options.retry ?? ROUTE53_RETRY;
     const created = await callRoute53({ operation: 'CreateHostedZone', zoneId: `(new) ${absoluteName(zoneName)}` }, () =>
       client.send(new CreateHostedZoneCommand({ Name: absoluteName(zoneName), CallerReference: `drill-${runId}-${Date.now()}`, HostedZoneConfig: { Comment: `drill run ${runId}` } })), retry);
     const id = created.HostedZone?.Id;
     if (!id) throw new EnvironmentError('ROUTE53_ZONE_FAILED', `Route 53 created no hosted zone for ${zoneName}`);
-    return new Route53Zone(client, id.replace(/^\/hostedzone\//, ''), absoluteName(zoneName), retry);
+    return new Route53Zone(client, id.replace(/^\/hostedzone\//, ''), absoluteName(zoneName), options);
   }
 
   /** UPSERT of an A record; returns the change id Route 53 acknowledged it with. */
   async upsertA(record: ARecord, comment: string, signal?: AbortSignal): Promise<string> {
+    if (this.options.ownerRun) await this.requireOwned(absoluteName(record.name), this.options.ownerRun, signal);
     const out = await this.call({ operation: 'ChangeResourceRecordSets (UPSERT)', record: `${absoluteName(record.name)} A ${record.values.join(',')}` }, signal, (options) =>
       this.client.send(
         new ChangeResourceRecordSetsCommand({
@@ -97,22 +114,48 @@ export class Route53Zone {
     return n === this.name || n.endsWith(`.${this.name}`);
   }
 
-  /** Deletes the zone's records the drill made, then the zone (Route 53 refuses a zone with records). */
+  /** Every record set of `name` (all types), as the API lists them. */
+  async recordSets(name: string): Promise<Array<NamedRecordSet & { ttl: number }>> {
+    const wanted = absoluteName(name);
+    const out = await this.call({ operation: 'ListResourceRecordSets' }, undefined, (options) =>
+      this.client.send(new ListResourceRecordSetsCommand({ HostedZoneId: this.id, StartRecordName: wanted, MaxItems: 20 }), options),
+    );
+    return (out.ResourceRecordSets ?? [])
+      .filter((r) => absoluteName(r.Name ?? '') === wanted)
+      .map((r) => ({ type: r.Type ?? '', values: (r.ResourceRecords ?? []).map((v) => v.Value ?? ''), ttl: r.TTL ?? 0 }));
+  }
+
+  /** Deletes the zone's records the drill made (A and its owner marker), then the zone (Route 53 refuses a zone with records). */
   async delete(names: readonly string[]): Promise<void> {
-    for (const name of names) {
-      const record = await this.readA(name);
-      if (!record) continue;
-      await this.call({ operation: 'ChangeResourceRecordSets (DELETE)', record: `${record.name} A` }, undefined, (options) =>
-        this.client.send(
-          new ChangeResourceRecordSetsCommand({
-            HostedZoneId: this.id,
-            ChangeBatch: { Changes: [{ Action: 'DELETE', ResourceRecordSet: { Name: record.name, Type: 'A', TTL: record.ttl, ResourceRecords: record.values.map((Value) => ({ Value })) } }] },
-          }),
-          options,
-        ),
-      );
-    }
+    for (const name of names) await this.deleteOwned(name);
     await this.call({ operation: 'DeleteHostedZone' }, undefined, (options) => this.client.send(new DeleteHostedZoneCommand({ Id: this.id }), options));
+  }
+
+  /** Removes `name`'s A record and owner marker (a drill-owned name in a zone the drill did not create). */
+  async deleteOwned(name: string): Promise<void> {
+    const wanted = absoluteName(name);
+    for (const set of await this.recordSets(wanted)) {
+      if (set.type !== 'A' && !(set.type === 'TXT' && markedBy([set]) !== undefined)) continue;
+      await this.change('DELETE', { name: wanted, type: set.type, values: set.values, ttl: set.ttl });
+    }
+  }
+
+  /** The drill-target rule for names (record-ownership.ts): refuse a name with foreign records, claim a free one. */
+  private async requireOwned(name: string, runId: string, signal?: AbortSignal): Promise<void> {
+    if (ownership(this.id, name, await this.recordSets(name)) === 'owned') return;
+    await this.change('UPSERT', { name, type: 'TXT', values: [ownerMarker(runId)], ttl: 300 }, signal);
+  }
+
+  private async change(action: 'UPSERT' | 'DELETE', set: { name: string; type: string; values: string[]; ttl: number }, signal?: AbortSignal): Promise<void> {
+    await this.call({ operation: `ChangeResourceRecordSets (${action})`, record: `${set.name} ${set.type}` }, signal, (options) =>
+      this.client.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: this.id,
+          ChangeBatch: { Changes: [{ Action: action, ResourceRecordSet: { Name: set.name, Type: set.type as RRType, TTL: set.ttl, ResourceRecords: set.values.map((Value) => ({ Value })) } }] },
+        }),
+        options,
+      ),
+    );
   }
 
   /** One API call on this zone through callRoute53 (throttling retried, errors typed). */

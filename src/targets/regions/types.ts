@@ -46,7 +46,7 @@ export interface RegionSet {
   /** The port clients use at whatever address the name resolves to. */
   readonly port: number;
   readonly zone: HostedZone;
-  /** The drill's DNS server, `host:port` (UDP). */
+  /** The drill's DNS server, `host:port` (UDP and TCP on the same port). */
   readonly dnsServer: string;
   /** `primary`, `dr`, or a region's name; undefined when none matches. */
   find(ref: string): Region | undefined;
