@@ -29,8 +29,10 @@ export interface ZoneOptions {
 
 /**
  * One hosted zone through the Route 53 API (`@aws-sdk/client-route-53`): the embedded moto server
- * or any endpoint that speaks the API. Only what the drill created: the zone is created per drill
- * (its caller reference carries the run id) and deleted at teardown.
+ * or any endpoint that speaks the API. Only what the drill created: the embedded moto's zone is
+ * created per drill (its caller reference carries the run id) and deleted at teardown; in a zone
+ * the drill did not create, `ownerRun` limits every UPSERT to names carrying drill's marker.
+ * Every call goes through callRoute53 (throttling retried, Route 53's errors typed).
  */
 export class Route53Zone {
   private constructor(
