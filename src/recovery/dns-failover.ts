@@ -25,16 +25,10 @@ export async function dnsFailover(ctx: DrillContext, step: Extract<RecoveryStep,
   const ttl = step.ttl ?? before?.ttl ?? 60;
   const values = [...region.apiAddresses].sort();
   const start = ctx.clock.now();
-  const changeId = await regions.zone.upsertA({ name, values, ttl }, `drill ${ctx.runId}: failover of ${name} to ${region.name}`);
+  const changeId = await regions.zone.upsertA({ name, values, ttl }, `drill ${ctx.runId}: failover of ${name} to ${region.name}`, ctx.signal).catch(asStepFailure);
   const ackedAt = ctx.clock.now();
   debug('UPSERT %s A %s TTL %d: change %s', name, values.join(','), ttl, changeId);
-  try {
-    await regions.zone.waitInsync(changeId, step.timeout, ctx.signal);
-  } catch (error) {
-    // A change that never gets INSYNC is a failover that did not happen: the step failed.
-    if (error instanceof DrillError && error.code === 'ROUTE53_CHANGE_PENDING') throw new StepFailedError(error.code, error.message, { cause: error });
-    throw error;
-  }
+  await regions.zone.waitInsync(changeId, step.timeout, ctx.signal).catch(asStepFailure);
   const insyncAt = ctx.clock.now();
   let last = 'no answer yet';
   for (;;) {
@@ -71,4 +65,16 @@ export async function dnsFailover(ctx: DrillContext, step: Extract<RecoveryStep,
     // A client that resolved the name just before the UPSERT may use the old answer until then.
     staleAnswersPossibleForMs: (before?.ttl ?? 0) * 1000,
   };
+}
+
+/**
+ * Route 53 refusing the change the runbook asks for (InvalidChangeBatch), or never applying it
+ * (stuck PENDING), is a failover that did not happen: the step failed (exit 1). Throttling past
+ * the retries and an unknown zone stay environment errors (exit 3): the drill could not ask.
+ */
+const STEP_FAILURES = new Set(['ROUTE53_CHANGE_REJECTED', 'ROUTE53_CHANGE_PENDING']);
+
+function asStepFailure(error: unknown): never {
+  if (error instanceof DrillError && STEP_FAILURES.has(error.code)) throw new StepFailedError(error.code, error.message, { cause: error });
+  throw error;
 }

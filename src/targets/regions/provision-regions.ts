@@ -105,7 +105,7 @@ export async function provisionRegions(spec: RegionsSpec, env: TargetEnvironment
   const ordered = (['primary', 'dr'] as const).map((role) => started.find((s) => s.role === role)!);
   const service = new RegionalService(ordered, resolver, serviceName, port, token, tokenName);
   recorder.journal.components.truststream = spec.service.version;
-  recorder.event('regions', `${service.description}; Route 53 (moto ${MOTO_VERSION} at ${moto.endpoint}) zone ${zone.name} (${zone.id}): ${serviceName} A ${regions.primary.apiAddresses.join(', ')} TTL ${spec.dns.ttl} s; DNS server ${dns.address}/udp`, {
+  recorder.event('regions', `${service.description}; Route 53 (moto ${MOTO_VERSION} at ${moto.endpoint}) zone ${zone.name} (${zone.id}): ${serviceName} A ${regions.primary.apiAddresses.join(', ')} TTL ${spec.dns.ttl} s; DNS server ${dns.address} (udp, tcp)`, {
     serviceName,
     port,
     ttl: spec.dns.ttl,

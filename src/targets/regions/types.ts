@@ -32,7 +32,7 @@ export interface Region {
 /** The Route 53 side of the drill: what the dns-failover step changes and waits for. */
 export interface HostedZone {
   readonly id: string;
-  upsertA(record: ARecord, comment: string): Promise<string>;
+  upsertA(record: ARecord, comment: string, signal?: AbortSignal): Promise<string>;
   waitInsync(changeId: string, timeoutMs: number, signal?: AbortSignal): Promise<void>;
   readA(name: string): Promise<ARecord | undefined>;
 }
@@ -49,7 +49,7 @@ export interface RegionSet {
   /** The port clients use at whatever address the name resolves to. */
   readonly port: number;
   readonly zone: HostedZone;
-  /** The drill's DNS server, `host:port` (UDP). */
+  /** The drill's DNS server, `host:port` (UDP and TCP on the same port). */
   readonly dnsServer: string;
   /** `primary`, `dr`, or a region's name; undefined when none matches. */
   find(ref: string): Region | undefined;
