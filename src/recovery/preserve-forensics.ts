@@ -10,6 +10,7 @@ import { FORENSIC_ARTIFACTS } from '../scenario/incident-schema.js';
 import type { RecoveryStep } from '../scenario/schema.js';
 import { COLLECTORS } from './forensics/collectors.js';
 import { sha256 } from './forensics/hash-files.js';
+import { SEAL_CIPHER, sealInto, sealingKeyFile } from './forensics/sealed-file.js';
 
 const debug = createDebug('drill:recover');
 
@@ -23,7 +24,8 @@ export const FORENSICS_DIR = 'forensics';
  * before containment destroys it, the evidence of the breach is copied into forensics/ of the run
  * directory, each file through the run's Redactor (a leaked token or password is in none of them in
  * clear; what an investigator needs of it is its fingerprint, which the journal has) and hashed as
- * written. The hashes go into the journal with who collected what, when and how (the chain of
+ * written; evidence that is secret by nature (a memory dump, a physical copy of the database) is
+ * sealed instead (sealed-file.ts). The hashes go into the journal with who collected what, when and how (the chain of
  * custody); the evidence manifest the CLI writes at the end covers the files like every file of the
  * run, so the signature seals them.
  *
@@ -60,11 +62,25 @@ export async function preserveForensics(ctx: DrillContext, step: PreserveForensi
     }
     try {
       for (const file of await collector.collect(ctx, window)) {
-        const bytes = Buffer.from(recorder.secrets.redactFileText(file.text, file.json), 'utf8');
         const target = path.join(dir, file.name);
         await mkdir(path.dirname(target), { recursive: true });
+        const base = { kind, path: path.join(FORENSICS_DIR, file.name), how: recorder.secrets.redact(file.how) };
+        if ('sealed' in file) {
+          // Secret by nature and binary: sealed, never redacted (sealed-file.ts).
+          const key = sealingKeyFile(ctx.runId);
+          const sealed = await sealInto(target, key.key, file.read());
+          artifacts.push({
+            ...base,
+            bytes: sealed.bytes,
+            sha256: sealed.sha256,
+            sealed: { cipher: SEAL_CIPHER, keyFile: key.file, plaintextBytes: sealed.plaintextBytes, plaintextSha256: sealed.plaintextSha256 },
+            ...(file.details ? { details: file.details() } : {}),
+          });
+          continue;
+        }
+        const bytes = Buffer.from(recorder.secrets.redactFileText(file.text, file.json), 'utf8');
         await writeFile(target, bytes, { flag: 'wx' });
-        artifacts.push({ kind, path: path.join(FORENSICS_DIR, file.name), bytes: bytes.length, sha256: sha256(bytes), how: recorder.secrets.redact(file.how) });
+        artifacts.push({ ...base, bytes: bytes.length, sha256: sha256(bytes) });
       }
     } catch (error) {
       ctx.signal.throwIfAborted();
@@ -96,7 +112,7 @@ export async function preserveForensics(ctx: DrillContext, step: PreserveForensi
   return {
     window: { from: window.from.wall, to: window.to.wall },
     requested,
-    artifacts: artifacts.map((a) => ({ kind: a.kind, path: a.path, bytes: a.bytes, sha256: a.sha256 })),
+    artifacts: artifacts.map((a) => ({ kind: a.kind, path: a.path, bytes: a.bytes, sha256: a.sha256, ...(a.sealed ? { sealed: a.sealed } : {}), ...(a.details ? { details: a.details } : {}) })),
     gaps,
     ...(notApplicable.length > 0 ? { notApplicable } : {}),
   };
