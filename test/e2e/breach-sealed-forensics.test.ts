@@ -125,6 +125,8 @@ describe('sealed forensic evidence: memory dumps of the service and a pg_basebac
       rmSync(scratch, { recursive: true, force: true });
     }
 
+    // The incident report names, per sealed file, what it opens to and the key file (never the key).
+    expect(readFileSync(path.join(runDir, 'incident-report.md'), 'utf8')).toMatch(/`forensics\/memory\/truststream-api-1-\d+\.mem\.sealed` \|.*sealed \(aes-256-gcm, key `[^`]+\.key`\): evidence \d+ bytes, sha256 `[0-9a-f]{64}`/);
     expect(leftovers(runDir)).toEqual([]);
     expect(await verifyEvidence(runDir)).toMatchObject({ ok: true });
     // A file of the run holds nothing that opens without the key: the sealed ones read as noise.
