@@ -11,7 +11,7 @@ import { catalogueScenario, failedChecks, filesUnder, leftovers, readJournal, ru
 const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-breach-'));
 // The full runbook seals its memory dumps and base backup with a run key kept here (outside the run directory).
 const keysDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-breach-keys-'));
-process.env.DRILL_FORENSIC_KEYS_DIR = keysDir;
+process.env.DRILL_FORENSIC_SEAL_DIR = keysDir;
 afterAll(() => {
   rmSync(reportsDir, { recursive: true, force: true });
   rmSync(keysDir, { recursive: true, force: true });

@@ -17,7 +17,7 @@ import { catalogueScenario, failedChecks, filesUnder, leftovers, runScenario } f
 const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-sealed-'));
 // The run's sealing key goes here (outside the run directory), and is removed with the test.
 const keysDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-keys-'));
-process.env.DRILL_FORENSIC_KEYS_DIR = keysDir;
+process.env.DRILL_FORENSIC_SEAL_DIR = keysDir;
 afterAll(() => {
   rmSync(reportsDir, { recursive: true, force: true });
   rmSync(keysDir, { recursive: true, force: true });
@@ -64,6 +64,7 @@ describe('sealed forensic evidence: memory dumps of the service and a pg_basebac
       expect(sha256(bytes), a.path).toBe(a.sha256);
       expect(statSync(file).mode & 0o077, a.path).toBe(0);
       expect(path.relative(runDir, a.sealed.keyFile).startsWith('..'), a.sealed.keyFile).toBe(true);
+      expect(path.dirname(a.sealed.keyFile), 'DRILL_FORENSIC_SEAL_DIR reaches the drill').toBe(keysDir);
       expect(statSync(a.sealed.keyFile).mode & 0o777).toBe(0o600);
       const plain = openSealed(file, a.sealed.keyFile);
       expect(plain.length, a.path).toBe(a.sealed.plaintextBytes);

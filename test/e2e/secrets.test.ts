@@ -22,7 +22,7 @@ const unrelated = `unrelated-token-${randomBytes(12).toString('hex')}`;
 const work = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-secrets-'));
 const reportsDir = path.join(work, 'reports');
 // preserve-forensics seals the memory dumps and the base backup with a run key kept here (outside the run directory).
-process.env.DRILL_FORENSIC_KEYS_DIR = path.join(work, 'forensic-keys');
+process.env.DRILL_FORENSIC_SEAL_DIR = path.join(work, 'forensic-keys');
 let server: Server;
 let healthUrl = '';
 const requests: string[] = [];

@@ -21,9 +21,13 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 export const SEAL_CIPHER = 'aes-256-gcm';
 
-/** `$DRILL_FORENSIC_KEYS_DIR`, else `${DRILL_CACHE_DIR:-~/.cache/drill}/forensic-keys`. */
+/**
+ * `$DRILL_FORENSIC_SEAL_DIR`, else `${DRILL_CACHE_DIR:-~/.cache/drill}/forensic-keys`. (Not named
+ * ..._KEYS_DIR: a DRILL_ name that says KEY is taken for a secret and never reaches the drill's child
+ * processes, child-environment.ts.)
+ */
 export function forensicKeysDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.DRILL_FORENSIC_KEYS_DIR || path.join(env.DRILL_CACHE_DIR || path.join(os.homedir(), '.cache', 'drill'), 'forensic-keys');
+  return env.DRILL_FORENSIC_SEAL_DIR || path.join(env.DRILL_CACHE_DIR || path.join(os.homedir(), '.cache', 'drill'), 'forensic-keys');
 }
 
 /** The run's sealing key file, created on first use (0600 in a 0700 directory). */
