@@ -8,6 +8,7 @@ import { HARNESS_VERSION } from '../engine/harness-version.js';
 import type { ForensicArtifact, ForensicGap, ForensicsRecord } from '../engine/journal-types.js';
 import { FORENSIC_ARTIFACTS } from '../scenario/incident-schema.js';
 import type { RecoveryStep } from '../scenario/schema.js';
+import type { CollectedFile, SealedCollectedFile } from './forensics/collected-file.js';
 import { COLLECTORS } from './forensics/collectors.js';
 import { sha256 } from './forensics/hash-files.js';
 import { SEAL_CIPHER, sealInto, sealingKeyFile } from './forensics/sealed-file.js';
@@ -61,26 +62,12 @@ export async function preserveForensics(ctx: DrillContext, step: PreserveForensi
       continue;
     }
     try {
-      for (const file of await collector.collect(ctx, window)) {
-        const target = path.join(dir, file.name);
-        await mkdir(path.dirname(target), { recursive: true });
-        const base = { kind, path: path.join(FORENSICS_DIR, file.name), how: recorder.secrets.redact(file.how) };
-        if ('sealed' in file) {
-          // Secret by nature and binary: sealed, never redacted (sealed-file.ts).
-          const key = sealingKeyFile(ctx.runId);
-          const sealed = await sealInto(target, key.key, file.read());
-          artifacts.push({
-            ...base,
-            bytes: sealed.bytes,
-            sha256: sealed.sha256,
-            sealed: { cipher: SEAL_CIPHER, keyFile: key.file, plaintextBytes: sealed.plaintextBytes, plaintextSha256: sealed.plaintextSha256 },
-            ...(file.details ? { details: file.details() } : {}),
-          });
-          continue;
-        }
-        const bytes = Buffer.from(recorder.secrets.redactFileText(file.text, file.json), 'utf8');
-        await writeFile(target, bytes, { flag: 'wx' });
-        artifacts.push({ ...base, bytes: bytes.length, sha256: sha256(bytes) });
+      const files = await collector.collect(ctx, window);
+      try {
+        await writeCollected(ctx, dir, kind, files, artifacts);
+      } finally {
+        // What the sealed files streamed from (a base backup's temp dir) goes whether or not they were written.
+        await Promise.all([...new Set(files.flatMap((f) => ('sealed' in f && f.cleanup ? [f.cleanup] : [])))].map((cleanup) => cleanup()));
       }
     } catch (error) {
       ctx.signal.throwIfAborted();
@@ -116,6 +103,35 @@ export async function preserveForensics(ctx: DrillContext, step: PreserveForensi
     gaps,
     ...(notApplicable.length > 0 ? { notApplicable } : {}),
   };
+}
+
+/**
+ * Writes a collector's files under forensics/ (each recorded in `written` as soon as it is, so a
+ * later failure of the same collector keeps the earlier files): text through the run's Redactor, then hashed; evidence
+ * that is secret by nature and binary sealed instead, never redacted (sealed-file.ts).
+ */
+async function writeCollected(ctx: DrillContext, dir: string, kind: string, files: Array<CollectedFile | SealedCollectedFile>, written: ForensicArtifact[]): Promise<void> {
+  const { secrets } = ctx.recorder;
+  for (const file of files) {
+    const target = path.join(dir, file.name);
+    await mkdir(path.dirname(target), { recursive: true });
+    const base = { kind, path: path.join(FORENSICS_DIR, file.name), how: secrets.redact(file.how) };
+    if ('sealed' in file) {
+      const key = sealingKeyFile(ctx.runId);
+      const sealed = await sealInto(target, key.key, file.read());
+      written.push({
+        ...base,
+        bytes: sealed.bytes,
+        sha256: sealed.sha256,
+        sealed: { cipher: SEAL_CIPHER, keyFile: key.file, plaintextBytes: sealed.plaintextBytes, plaintextSha256: sealed.plaintextSha256 },
+        ...(file.details ? { details: file.details() } : {}),
+      });
+      continue;
+    }
+    const bytes = Buffer.from(secrets.redactFileText(file.text, file.json), 'utf8');
+    await writeFile(target, bytes, { flag: 'wx' });
+    written.push({ ...base, bytes: bytes.length, sha256: sha256(bytes) });
+  }
 }
 
 /** Who runs the drill, for the chain of custody (a uid without a passwd entry, as in some containers, by its number). */

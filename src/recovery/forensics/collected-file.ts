@@ -25,6 +25,8 @@ export interface SealedCollectedFile {
   read(): AsyncIterable<Buffer>;
   how: string;
   details?(): Record<string, unknown>;
+  /** Called once the collection's files are written (or failed): removes what `read()` streamed from. */
+  cleanup?(): Promise<void>;
 }
 
 /** The window a collection covers on the run clock (the runbook's --time-range, bounded by the run). */

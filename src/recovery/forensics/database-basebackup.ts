@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +19,8 @@ import type { CollectedFile, ForensicCollector, SealedCollectedFile } from './co
  * The backup is taken into a 0700 temp directory of its own (in the ledger until removed), so
  * pg_verifybackup, which reads only a plain directory in PostgreSQL 15, can check an extracted copy;
  * the password reaches the tools through a pgpass file there, never an argument or the environment.
+ * The tars are streamed from there into their sealed files; the step removes the directory then
+ * (`cleanup`), on failure this collector does.
  */
 export const databaseBasebackup: ForensicCollector = {
   kind: 'database-basebackup',
@@ -39,6 +42,7 @@ export const databaseBasebackup: ForensicCollector = {
     if (password !== undefined) passfile.add({ host, port, user, password });
     const env = { ...passfile.env, PGCONNECT_TIMEOUT: '15' };
     const tool = (name: string, args: string[]) => runCommand(binaries.path(name), args, { env, signal: ctx.signal, timeoutMs: 300_000 });
+    const cleanup = () => rm(dir, { recursive: true, force: true });
     try {
       await tool('pg_basebackup', ['-h', host, '-p', String(port), '-U', user, '--no-password', '-D', backup, '-F', 't', '-X', 'stream', '-c', 'fast', '--manifest-checksums=SHA256', '-l', `drill forensics ${ctx.runId}`]);
       const tars = (await readdir(backup)).filter((f) => f.endsWith('.tar')).sort();
@@ -51,26 +55,24 @@ export const databaseBasebackup: ForensicCollector = {
       const verified = await tool('pg_verifybackup', ['-m', path.join(backup, 'backup_manifest'), plain]).catch((error: unknown) => {
         throw new Error(`pg_verifybackup rejected the base backup of ${instance.name}: ${error instanceof Error ? error.message : String(error)}`);
       });
+      // The extracted copy has served; only the tars are kept (sealed) until the step has written them.
+      await rm(plain, { recursive: true, force: true });
       const verification = `${(await runCommand(binaries.path('pg_verifybackup'), ['--version'])).stdout.trim()}: ${verified.stdout.trim() || 'backup successfully verified'}`;
       const version = (await runCommand(binaries.path('pg_basebackup'), ['--version'])).stdout.trim();
-      // The tars are read into memory before the temp dir goes (a forensic copy of the drill's small database; streamed sealing would need the dir to outlive collect()).
-      const files: Array<CollectedFile | SealedCollectedFile> = [];
-      for (const tar of tars) {
-        const bytes = await readFile(path.join(backup, tar));
-        files.push({
-          name: `database-basebackup/${tar}.sealed`,
-          sealed: true,
-          read: async function* () {
-            yield bytes;
-          },
-          how: `${version} -F t -X stream --manifest-checksums=SHA256 of PostgreSQL instance ${instance.name} on ${host}:${port}: ${tar}`,
-          details: () => ({ instance: instance.name, verification }),
-        });
-      }
+      const files: Array<CollectedFile | SealedCollectedFile> = tars.map((tar) => ({
+        name: `database-basebackup/${tar}.sealed`,
+        sealed: true,
+        read: () => createReadStream(path.join(backup, tar)),
+        how: `${version} -F t -X stream --manifest-checksums=SHA256 of PostgreSQL instance ${instance.name} on ${host}:${port}: ${tar}`,
+        details: () => ({ instance: instance.name, verification }),
+        // The temp dir stays until the step has sealed every tar, then goes (the step calls this, written or not).
+        cleanup,
+      }));
       files.push({ name: 'database-basebackup/backup_manifest', text: manifest, json: false, how: `the backup manifest pg_basebackup wrote with the backup of ${instance.name}; ${verification}` });
       return files;
-    } finally {
-      await rm(dir, { recursive: true, force: true });
+    } catch (error) {
+      await cleanup();
+      throw error;
     }
   },
 };
