@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import createDebug from 'debug';
@@ -10,7 +10,7 @@ import { FORENSIC_ARTIFACTS } from '../scenario/incident-schema.js';
 import type { RecoveryStep } from '../scenario/schema.js';
 import type { CollectedFile, SealedCollectedFile } from './forensics/collected-file.js';
 import { COLLECTORS } from './forensics/collectors.js';
-import { sha256 } from './forensics/hash-files.js';
+import { sha256, sha256File } from './forensics/hash-files.js';
 import { SEAL_CIPHER, sealInto, sealingKeyFile } from './forensics/sealed-file.js';
 
 const debug = createDebug('drill:recover');
@@ -26,9 +26,9 @@ export const FORENSICS_DIR = 'forensics';
  * directory, each file through the run's Redactor (a leaked token or password is in none of them in
  * clear; what an investigator needs of it is its fingerprint, which the journal has) and hashed as
  * written; evidence that is secret by nature (a memory dump, a physical copy of the database) is
- * sealed instead (sealed-file.ts). The hashes go into the journal with who collected what, when and how (the chain of
- * custody); the evidence manifest the CLI writes at the end covers the files like every file of the
- * run, so the signature seals them.
+ * sealed instead (sealed-file.ts). The hashes go into the journal with who collected what, when
+ * and how (the chain of custody); the evidence manifest the CLI writes at the end covers the files
+ * like every file of the run, so the signature seals them.
  *
  * A requested artifact that cannot be collected is recorded as a gap and the step goes on: a
  * failed collection must not hold up the containment that follows (the forensics check fails on
@@ -76,7 +76,7 @@ export async function preserveForensics(ctx: DrillContext, step: PreserveForensi
   }
   // What was written is what was hashed (a writer that changed a byte would show here, not at the audit).
   for (const artifact of artifacts) {
-    const found = sha256(await readFile(path.join(ctx.runDir, artifact.path)));
+    const found = await sha256File(path.join(ctx.runDir, artifact.path));
     if (found !== artifact.sha256) throw new StepFailedError('FORENSICS_NOT_WRITTEN', `${artifact.path} reads back with sha256 ${found}, not ${artifact.sha256} as written`);
   }
   const record: ForensicsRecord = {
@@ -107,8 +107,8 @@ export async function preserveForensics(ctx: DrillContext, step: PreserveForensi
 
 /**
  * Writes a collector's files under forensics/ (each recorded in `written` as soon as it is, so a
- * later failure of the same collector keeps the earlier files): text through the run's Redactor, then hashed; evidence
- * that is secret by nature and binary sealed instead, never redacted (sealed-file.ts).
+ * later failure of the same collector keeps the earlier files): text through the run's Redactor,
+ * then hashed; evidence that is secret by nature and binary sealed instead, never redacted.
  */
 async function writeCollected(ctx: DrillContext, dir: string, kind: string, files: Array<CollectedFile | SealedCollectedFile>, written: ForensicArtifact[]): Promise<void> {
   const { secrets } = ctx.recorder;

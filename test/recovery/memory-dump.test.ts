@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -110,5 +110,10 @@ describe('sealed files', () => {
     expect(() => openSealed(target, sealingKeyFile('run-2', keys).file)).toThrow();
     // The same run gets the same key back (several files of one run, one key).
     expect(sealingKeyFile('run-1', keys).key).toEqual(key);
+    // A key directory others can enter is refused, not chmod-ed (it could be /tmp).
+    const open = path.join(work, 'open');
+    mkdirSync(open, { mode: 0o755 });
+    chmodSync(open, 0o755);
+    expect(() => sealingKeyFile('run-1', open)).toThrow(/is open to other users \(mode 755\): chmod 700 it/);
   });
 });

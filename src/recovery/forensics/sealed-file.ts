@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,7 +33,9 @@ export function forensicKeysDir(env: NodeJS.ProcessEnv = process.env): string {
 /** The run's sealing key file, created on first use (0600 in a 0700 directory). */
 export function sealingKeyFile(runId: string, dir: string = forensicKeysDir()): { file: string; key: Buffer } {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
+  // Never loosen or tighten a directory the user pointed at (it could be /tmp): refuse one others can enter.
+  const mode = statSync(dir).mode & 0o777;
+  if ((mode & 0o077) !== 0) throw new Error(`the forensic key directory ${dir} is open to other users (mode ${mode.toString(8)}): chmod 700 it, or set DRILL_FORENSIC_SEAL_DIR to a directory only you can enter`);
   const file = path.join(dir, `${runId.replace(/[^A-Za-z0-9._-]/g, '_')}.key`);
   if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
   return { file, key: readKey(file) };
