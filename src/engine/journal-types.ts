@@ -274,6 +274,13 @@ export interface ForensicArtifact {
   sha256: string;
   /** How it was collected (tool and source), for the chain of custody. */
   how: string;
+  /**
+   * Secret by nature (memory dump, physical database copy): written sealed, `bytes`/`sha256` are the
+   * sealed file's; the evidence's own size and hash, and where the run's key is, are here.
+   */
+  sealed?: { cipher: string; keyFile: string; plaintextBytes: number; plaintextSha256: string };
+  /** What the collector recorded about it: the process's identity, a truncation, a verification. */
+  details?: Record<string, unknown>;
 }
 
 /** A requested artifact that could not be collected, with why. */

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import createDebug from 'debug';
@@ -8,8 +8,10 @@ import { HARNESS_VERSION } from '../engine/harness-version.js';
 import type { ForensicArtifact, ForensicGap, ForensicsRecord } from '../engine/journal-types.js';
 import { FORENSIC_ARTIFACTS } from '../scenario/incident-schema.js';
 import type { RecoveryStep } from '../scenario/schema.js';
+import type { CollectedFile, SealedCollectedFile } from './forensics/collected-file.js';
 import { COLLECTORS } from './forensics/collectors.js';
-import { sha256 } from './forensics/hash-files.js';
+import { sha256, sha256File } from './forensics/hash-files.js';
+import { SEAL_CIPHER, sealInto, sealingKeyFile } from './forensics/sealed-file.js';
 
 const debug = createDebug('drill:recover');
 
@@ -23,9 +25,10 @@ export const FORENSICS_DIR = 'forensics';
  * before containment destroys it, the evidence of the breach is copied into forensics/ of the run
  * directory, each file through the run's Redactor (a leaked token or password is in none of them in
  * clear; what an investigator needs of it is its fingerprint, which the journal has) and hashed as
- * written. The hashes go into the journal with who collected what, when and how (the chain of
- * custody); the evidence manifest the CLI writes at the end covers the files like every file of the
- * run, so the signature seals them.
+ * written; evidence that is secret by nature (a memory dump, a physical copy of the database) is
+ * sealed instead (sealed-file.ts). The hashes go into the journal with who collected what, when
+ * and how (the chain of custody); the evidence manifest the CLI writes at the end covers the files
+ * like every file of the run, so the signature seals them.
  *
  * A requested artifact that cannot be collected is recorded as a gap and the step goes on: a
  * failed collection must not hold up the containment that follows (the forensics check fails on
@@ -59,12 +62,12 @@ export async function preserveForensics(ctx: DrillContext, step: PreserveForensi
       continue;
     }
     try {
-      for (const file of await collector.collect(ctx, window)) {
-        const bytes = Buffer.from(recorder.secrets.redactFileText(file.text, file.json), 'utf8');
-        const target = path.join(dir, file.name);
-        await mkdir(path.dirname(target), { recursive: true });
-        await writeFile(target, bytes, { flag: 'wx' });
-        artifacts.push({ kind, path: path.join(FORENSICS_DIR, file.name), bytes: bytes.length, sha256: sha256(bytes), how: recorder.secrets.redact(file.how) });
+      const files = await collector.collect(ctx, window);
+      try {
+        await writeCollected(ctx, dir, kind, files, artifacts);
+      } finally {
+        // What the sealed files streamed from (a base backup's temp dir) goes whether or not they were written.
+        await Promise.all([...new Set(files.flatMap((f) => ('sealed' in f && f.cleanup ? [f.cleanup] : [])))].map((cleanup) => cleanup()));
       }
     } catch (error) {
       ctx.signal.throwIfAborted();
@@ -73,7 +76,7 @@ export async function preserveForensics(ctx: DrillContext, step: PreserveForensi
   }
   // What was written is what was hashed (a writer that changed a byte would show here, not at the audit).
   for (const artifact of artifacts) {
-    const found = sha256(await readFile(path.join(ctx.runDir, artifact.path)));
+    const found = await sha256File(path.join(ctx.runDir, artifact.path));
     if (found !== artifact.sha256) throw new StepFailedError('FORENSICS_NOT_WRITTEN', `${artifact.path} reads back with sha256 ${found}, not ${artifact.sha256} as written`);
   }
   const record: ForensicsRecord = {
@@ -96,10 +99,39 @@ export async function preserveForensics(ctx: DrillContext, step: PreserveForensi
   return {
     window: { from: window.from.wall, to: window.to.wall },
     requested,
-    artifacts: artifacts.map((a) => ({ kind: a.kind, path: a.path, bytes: a.bytes, sha256: a.sha256 })),
+    artifacts: artifacts.map((a) => ({ kind: a.kind, path: a.path, bytes: a.bytes, sha256: a.sha256, ...(a.sealed ? { sealed: a.sealed } : {}), ...(a.details ? { details: a.details } : {}) })),
     gaps,
     ...(notApplicable.length > 0 ? { notApplicable } : {}),
   };
+}
+
+/**
+ * Writes a collector's files under forensics/ (each recorded in `written` as soon as it is, so a
+ * later failure of the same collector keeps the earlier files): text through the run's Redactor,
+ * then hashed; evidence that is secret by nature and binary sealed instead, never redacted.
+ */
+async function writeCollected(ctx: DrillContext, dir: string, kind: string, files: Array<CollectedFile | SealedCollectedFile>, written: ForensicArtifact[]): Promise<void> {
+  const { secrets } = ctx.recorder;
+  for (const file of files) {
+    const target = path.join(dir, file.name);
+    await mkdir(path.dirname(target), { recursive: true });
+    const base = { kind, path: path.join(FORENSICS_DIR, file.name), how: secrets.redact(file.how) };
+    if ('sealed' in file) {
+      const key = sealingKeyFile(ctx.runId);
+      const sealed = await sealInto(target, key.key, file.read());
+      written.push({
+        ...base,
+        bytes: sealed.bytes,
+        sha256: sealed.sha256,
+        sealed: { cipher: SEAL_CIPHER, keyFile: key.file, plaintextBytes: sealed.plaintextBytes, plaintextSha256: sealed.plaintextSha256 },
+        ...(file.details ? { details: file.details() } : {}),
+      });
+      continue;
+    }
+    const bytes = Buffer.from(secrets.redactFileText(file.text, file.json), 'utf8');
+    await writeFile(target, bytes, { flag: 'wx' });
+    written.push({ ...base, bytes: bytes.length, sha256: sha256(bytes) });
+  }
 }
 
 /** Who runs the drill, for the chain of custody (a uid without a passwd entry, as in some containers, by its number). */

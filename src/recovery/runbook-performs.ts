@@ -110,10 +110,14 @@ export const STEP_PERFORMS: { readonly [S in RecoveryStep['step']]: readonly Per
     },
     {
       command: 'scripts/security/create-forensic-snapshots.sh',
-      when: (output) => preserved(output).includes('database-snapshot'),
-      how: 'pg_dump of the application\'s public schema before any destructive step, hashed into the evidence',
+      when: (output) => preserved(output).some((kind) => ['database-snapshot', 'database-basebackup'].includes(kind)),
+      how: 'pg_dump of the application\'s public schema and/or a pg_basebackup (tar, backup manifest, verified with pg_verifybackup, sealed) of the instance, before any destructive step, hashed into the evidence',
     },
-    // "Capture memory dumps" (capture-memory-dumps.sh): no process memory is dumped yet.
+    {
+      command: 'scripts/security/capture-memory-dumps.sh',
+      when: (output) => preserved(output).includes('memory-dump'),
+      how: 'the readable private memory of each API process the drill started (identified by pid and start time), from /proc/<pid>/mem, at most 256 MiB each, sealed (AES-256-GCM, key outside the run directory) and hashed into the evidence',
+    },
   ],
   'activate-incident-response': [
     {

@@ -3,7 +3,7 @@
  * declared and the evidence preserve-forensics preserved (with its chain of custody). From the
  * journal only; absent when the run has neither.
  */
-import type { Journal } from '../engine/journal-types.js';
+import type { ForensicArtifact, Journal } from '../engine/journal-types.js';
 import { code } from './markdown.js';
 
 /** The declared security incident, or undefined when none was. */
@@ -18,17 +18,22 @@ export function securityIncident(journal: Journal): string | undefined {
   ].join('\n');
 }
 
+/** For a sealed file: what it opens to and with which key file. */
+function sealedNote(a: ForensicArtifact): string {
+  return a.sealed ? `; sealed (${a.sealed.cipher}, key ${code(a.sealed.keyFile)}): evidence ${a.sealed.plaintextBytes} bytes, sha256 ${code(a.sealed.plaintextSha256)}` : '';
+}
+
 /** The preserved evidence: one row per file with its sha256, the gaps, who collected it. */
 export function forensicEvidence(journal: Journal): string | undefined {
   const record = journal.forensics;
   if (!record) return undefined;
   const lines = [
     `Collected ${record.start.wall} – ${record.end.wall} by ${code(`${record.collector.user}@${record.collector.host}`)} with ${record.collector.harness}; journal window from ${record.window.from.wall}. ` +
-      'Each file went through the run\'s Redactor before it was hashed; the signed evidence manifest covers it too (`drill verify-evidence`).',
+      'Each file went through the run\'s Redactor before it was hashed, except sealed ones (memory dumps, base backup: secret by nature, AES-256-GCM under the run\'s key, kept outside the run directory); the signed evidence manifest covers them all (`drill verify-evidence`).',
     '',
     '| File | Bytes | sha256 | How |',
     '| --- | --- | --- | --- |',
-    ...record.artifacts.map((a) => `| ${code(a.path)} | ${a.bytes} | ${code(a.sha256)} | ${a.how.replaceAll('|', '\\|')} |`),
+    ...record.artifacts.map((a) => `| ${code(a.path)} | ${a.bytes} | ${code(a.sha256)} | ${`${a.how}${sealedNote(a)}`.replaceAll('|', '\\|')} |`),
   ];
   if (record.gaps.length > 0) lines.push('', `Not collected: ${record.gaps.map((g) => `${g.kind} (${g.reason})`).join('; ')}`);
   const changed = record.recheck?.files.filter((f) => f.sha256 !== record.artifacts.find((a) => a.path === f.path)?.sha256) ?? [];

@@ -16,6 +16,8 @@ export const FORENSIC_ARTIFACTS = [
   'postgres-logs',
   'database-sessions',
   'database-snapshot',
+  'database-basebackup',
+  'memory-dump',
   'kubernetes-objects',
   'pod-logs',
   'apiserver-audit-log',
@@ -29,6 +31,8 @@ export const ARTIFACT_SOURCE: { readonly [K in ForensicArtifactKind]: 'service' 
   'postgres-logs': 'pg',
   'database-sessions': 'pg',
   'database-snapshot': 'pg',
+  'database-basebackup': 'pg',
+  'memory-dump': 'service',
   'kubernetes-objects': 'k8s',
   'pod-logs': 'k8s',
   'apiserver-audit-log': 'k8s',
@@ -50,6 +54,8 @@ export const preserveForensicsStep = needs(
             'What to preserve (default: every artifact the scenario\'s targets allow): attacker-activity (the journal\'s leaked credentials, attacker attempts and events in the window), ' +
             'service-logs (the service processes\' logs; targets.service), postgres-logs (the server log of the instance the application uses, with connections and disconnections; native PostgreSQL), ' +
             'database-sessions (pg_stat_activity at that moment), database-snapshot (pg_dump of the public schema: a logical forensic snapshot), ' +
+            'database-basebackup (pg_basebackup, tar format with its backup manifest, verified with pg_verifybackup: a physical forensic snapshot, sealed), ' +
+            'memory-dump (the memory of each API process the drill started, from /proc/<pid>/mem, at most 256 MiB each, sealed; plain-process service only), ' +
             'kubernetes-objects (pods, events of the drill\'s namespace and the nodes its pods ran on; targets.kubernetes), pod-logs (every container\'s log), ' +
             'apiserver-audit-log (the audit events of the namespace and its service accounts in the window; only where the drill runs the apiserver). A listed artifact that cannot be collected fails the forensics check',
         }),
@@ -63,7 +69,7 @@ export const preserveForensicsStep = needs(
     .meta({
       description:
         'Runbook "Forensic Preservation" (preserve-audit-logs.sh, create-forensic-snapshots.sh): evidence copied into forensics/ of the run directory before any destructive step, ' +
-        'each file through the run\'s Redactor (no secret in clear) and hashed (sha256, in the journal with who/when/how, and in the signed evidence manifest); ' +
+        'each file through the run\'s Redactor (no secret in clear; a memory dump and the base backup\'s tars, secret by nature, sealed with AES-256-GCM under a per-run key kept outside the run directory) and hashed (sha256, in the journal with who/when/how, and in the signed evidence manifest); ' +
         'every file is hashed again at the end of the verify phase. Judged by the forensics check',
     }),
 );

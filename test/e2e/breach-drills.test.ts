@@ -9,7 +9,13 @@ import { verifyEvidence } from '../../src/report/evidence.js';
 import { catalogueScenario, failedChecks, filesUnder, leftovers, readJournal, runCli, runDirFrom, runScenario, verdictOf } from './helpers.js';
 
 const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-breach-'));
-afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
+// The full runbook seals its memory dumps and base backup with a run key kept here (outside the run directory).
+const keysDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-breach-keys-'));
+process.env.DRILL_FORENSIC_SEAL_DIR = keysDir;
+afterAll(() => {
+  rmSync(reportsDir, { recursive: true, force: true });
+  rmSync(keysDir, { recursive: true, force: true });
+});
 
 /** Runs a scenario into this file's reports dir. */
 const run = (file: string) => runScenario(file, reportsDir);
@@ -109,7 +115,7 @@ describe('leaked API tokens (plain-process service, real PostgreSQL, real HTTP, 
     expect(journal.incident).toMatchObject({ breachType: 'credential-leak', severity: 'P0', credentials: expect.arrayContaining(credentials.map((c) => c.fingerprint)) });
     const forensics = journal.forensics!;
     expect(forensics.gaps).toEqual([]);
-    expect([...new Set(forensics.artifacts.map((a) => a.kind))]).toEqual(['attacker-activity', 'service-logs', 'postgres-logs', 'database-sessions', 'database-snapshot']);
+    expect([...new Set(forensics.artifacts.map((a) => a.kind))]).toEqual(['attacker-activity', 'service-logs', 'postgres-logs', 'database-sessions', 'database-snapshot', 'database-basebackup', 'memory-dump']);
     const revoke = journal.steps.find((s) => s.name === 'revoke-all-tokens')!;
     expect(forensics.end.t).toBeLessThanOrEqual(revoke.start.t);
     // Each file is on disk with the hash the journal recorded, and holds what an investigator needs.

@@ -21,6 +21,8 @@ const unrelated = `unrelated-token-${randomBytes(12).toString('hex')}`;
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-secrets-'));
 const reportsDir = path.join(work, 'reports');
+// preserve-forensics seals the memory dumps and the base backup with a run key kept here (outside the run directory).
+process.env.DRILL_FORENSIC_SEAL_DIR = path.join(work, 'forensic-keys');
 let server: Server;
 let healthUrl = '';
 const requests: string[] = [];
@@ -222,7 +224,9 @@ function pgPasswordOf(runDir: string | undefined): string | undefined {
   for (const r of readResources(path.join(runDir, 'resources.jsonl'))) {
     if (r.kind !== 'temp-dir') continue;
     try {
-      return readFileSync(path.join(r.path, 'pgpass'), 'utf8').split('\n')[0]!.split(':').at(-1);
+      // Empty: caught between the rewrite's truncation and its write (PgPassFile rewrites the file whole); look again.
+      const password = readFileSync(path.join(r.path, 'pgpass'), 'utf8').split('\n')[0]!.split(':').at(-1);
+      if (password) return password;
     } catch {
       /* not written yet, or not a PostgreSQL workspace */
     }
@@ -289,7 +293,7 @@ faults:
 detect:
   timeout: 30s
 recovery:
-  # Copies logs, sessions and a pg_dump into the run directory (and runs pg_dump): scanned below too.
+  # Copies logs, sessions, a pg_dump, a sealed pg_basebackup and sealed memory dumps of the API into the run directory: scanned below too.
   - step: preserve-forensics
   - step: stop-writes
   - step: pitr-restore

@@ -36,7 +36,7 @@ describe('the step kind → runbook procedure table, reviewed against the runboo
     expect([...performed.keys()]).toEqual([`${IDS.scenario2}/immediate-response#restart-read-only-instances`]);
   });
 
-  it('the shipped catalogue, every drill passing, covers these; Scenario 1 but the DNS update and Scenario 3\'s isolation and memory dumps stay never drilled', async () => {
+  it('the shipped catalogue, every drill passing, covers these; Scenario 1 but the DNS update and Scenario 3\'s isolation stay never drilled', async () => {
     const runbook = shippedRunbook();
     const files = readdirSync(path.join(ROOT, 'drills/scenarios')).map((f) => path.join(ROOT, 'drills/scenarios', f));
     const loaded = await loadScenarioFiles(files, { requireEnv: false, runbook });
@@ -44,19 +44,19 @@ describe('the step kind → runbook procedure table, reviewed against the runboo
     for (const { scenario } of loaded) {
       if (scenario.tags.includes('negative-control')) continue;
       // The breaker trips in its drill (the drill fails otherwise), so its auto-rollback runs.
-      // preserve-forensics collects by default every artifact its targets allow (logs and a database snapshot with these).
-      const outputs = scenario.recovery.map((s) =>
-        s.step === 'k8s-circuit-breaker' ? { tripped: true } : s.step === 'preserve-forensics' ? { artifacts: [{ kind: 'service-logs' }, { kind: 'database-snapshot' }] } : undefined,
-      );
+      // preserve-forensics collects by default every artifact its targets allow (logs and a database
+      // snapshot with these; memory dumps where the service runs as the drill's own processes).
+      const forensics = [{ kind: 'service-logs' }, { kind: 'database-snapshot' }, ...(scenario.targets.service && !scenario.targets.kubernetes ? [{ kind: 'memory-dump' }] : [])];
+      const outputs = scenario.recovery.map((s) => (s.step === 'k8s-circuit-breaker' ? { tripped: true } : s.step === 'preserve-forensics' ? { artifacts: forensics } : undefined));
       for (const id of performedProcedures(scenarioScope(runbook, scenario), plannedActions(scenario, outputs), scenario.covers).keys()) covered.add(id);
     }
     const sectionsCovered = (prefix: string) => runbook.procedures.filter((p) => p.sectionId.startsWith(prefix)).map((p) => covered.has(p.id));
     // region-outage-dns-failover: the Route 53 change and the propagation check.
     expect(sectionsCovered(IDS.option3)).toEqual([true, true]);
     // breach-leaked-api-token: "Revoke all API tokens"; breach-leaked-service-account-token: emergency
-    // access; security-breach-full-runbook: incident response, log evidence, forensic snapshots
-    // (isolation, memory dumps: not yet).
-    expect(sectionsCovered(IDS.scenario3)).toEqual([false, true, true, true, false, true, true]);
+    // access; security-breach-full-runbook: incident response, log evidence, memory dumps, forensic
+    // snapshots (isolation: not yet).
+    expect(sectionsCovered(IDS.scenario3)).toEqual([false, true, true, true, true, true, true]);
     // Its update-dns-for-dr.sh only (activate-dr-site, the alert and the verification steps: not yet).
     expect(sectionsCovered('disaster-recovery-scenarios/scenario-1')).toEqual([false, true, false, false, false, false]);
     expect(sectionsCovered(IDS.scenario2)).toEqual(Array(6).fill(true));
@@ -69,7 +69,7 @@ describe('the step kind → runbook procedure table, reviewed against the runboo
     // response times against the baseline; no step benchmarks the database.
     expect(sectionsCovered(`${IDS.postRecovery}/smoke-tests`)).toEqual([true, true, true]);
     expect(sectionsCovered(`${IDS.postRecovery}/performance-validation`)).toEqual([true, true, false]);
-    expect(covered.size).toBe(42);
+    expect(covered.size).toBe(43);
   });
 
   it('the service steps perform the runbook\'s restart and validation only when they did so', () => {

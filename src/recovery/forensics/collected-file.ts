@@ -13,6 +13,22 @@ export interface CollectedFile {
   how: string;
 }
 
+/**
+ * A piece of evidence that is secret by nature and binary (process memory, a physical copy of the
+ * database): never redacted or written in clear, streamed sealed into the run directory
+ * (sealed-file.ts). `details()` (pid, truncation, verification), asked once it is written, go into
+ * the journal beside its hashes.
+ */
+export interface SealedCollectedFile {
+  name: string;
+  sealed: true;
+  read(): AsyncIterable<Buffer>;
+  how: string;
+  details?(): Record<string, unknown>;
+  /** Called once the collection's files are written (or failed): removes what `read()` streamed from. */
+  cleanup?(): Promise<void>;
+}
+
 /** The window a collection covers on the run clock (the runbook's --time-range, bounded by the run). */
 export interface ForensicWindow {
   from: Stamp;
@@ -24,5 +40,5 @@ export interface ForensicCollector {
   kind: ForensicArtifactKind;
   /** Why it cannot be collected with these targets (undefined: it can). */
   unavailable(ctx: DrillContext): string | undefined;
-  collect(ctx: DrillContext, window: ForensicWindow): Promise<CollectedFile[]>;
+  collect(ctx: DrillContext, window: ForensicWindow): Promise<Array<CollectedFile | SealedCollectedFile>>;
 }

@@ -1,16 +1,23 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type { ForensicRecheck, ForensicsRecord } from '../../engine/journal-types.js';
 
 export const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
+
+/** A file's sha256, streamed (a memory dump is up to 256 MiB: never read whole into memory). */
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
 
 /** Every preserved file hashed again as it is now (absent `sha256`: the file is gone or unreadable). */
 export async function rehashForensics(runDir: string, record: ForensicsRecord): Promise<ForensicRecheck[]> {
   return Promise.all(
     record.artifacts.map(async ({ path: file }) => {
       try {
-        return { path: file, sha256: sha256(await readFile(path.join(runDir, file))) };
+        return { path: file, sha256: await sha256File(path.join(runDir, file)) };
       } catch {
         return { path: file };
       }

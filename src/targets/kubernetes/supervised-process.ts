@@ -45,6 +45,8 @@ export class SupervisedProcess {
   private constructor(
     readonly spec: SupervisedProcessSpec,
     private readonly child: ChildProcess,
+    /** Its start time as recorded in the ledger: with the pid, which process this is (process-identity.ts). */
+    readonly startTime: string | undefined,
   ) {
     this.exited = new Promise((resolve) => {
       child.on('exit', (code, signal) => {
@@ -69,9 +71,10 @@ export class SupervisedProcess {
     }
     // A spawn error (ENOENT, EACCES) arrives as an event; it is reported through `exited`.
     child.on('error', (error) => debug('%s: %s', spec.name, error.message));
-    spec.ledger.record({ kind: 'process', pid: child.pid, name: spec.name, match: spec.match, startTime: processStartTime(child.pid) });
+    const startTime = processStartTime(child.pid);
+    spec.ledger.record({ kind: 'process', pid: child.pid, name: spec.name, match: spec.match, startTime });
     debug('started %s (pid %d): %s %s', spec.name, child.pid, spec.file, spec.args.join(' '));
-    return new SupervisedProcess(spec, child);
+    return new SupervisedProcess(spec, child, startTime);
   }
 
   get name(): string {

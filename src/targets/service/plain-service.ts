@@ -104,6 +104,12 @@ export class PlainService implements ServiceTarget {
     return [...this.launches].flatMap(([mode, launch]) => launch.instances.map((i) => ({ name: i.name, mode, pid: i.process.pid, url: i.url })));
   }
 
+  localProcesses(): Array<{ name: string; mode: ServiceMode; pid: number; startTime: string | undefined }> {
+    return [...this.launches].flatMap(([mode, launch]) =>
+      launch.instances.filter((i) => i.process.exit === undefined).map((i) => ({ name: i.name, mode, pid: i.process.pid, startTime: i.process.startTime })),
+    );
+  }
+
   async followDatabase(connection: ConnectionInfo, signal?: AbortSignal): Promise<Record<string, unknown>> {
     const from = `${this.database.host}:${this.database.port}`;
     this.database = connection;

@@ -64,6 +64,12 @@ export interface ServiceTarget extends ServiceEndpoints {
    * restarted in place (plain processes).
    */
   readonly restarts?: { total(): Promise<number> };
+  /**
+   * Optional capability, only where the service's processes run on this machine as children of the
+   * drill (plain processes): each running process by name and identity (pid + start time as
+   * recorded in the resource ledger), what a memory dump may read and nothing else.
+   */
+  localProcesses?(): Array<{ name: string; mode: string; pid: number; startTime: string | undefined }>;
   /** Re-points the service at another database (what `switch-workload` does to DATABASE_URL) and waits until it is healthy there. */
   followDatabase?(connection: ConnectionInfo, signal?: AbortSignal): Promise<Record<string, unknown>>;
   /** Restarts the service (optionally deploying another release) and waits until it is healthy. */
