@@ -3,7 +3,7 @@ import path from 'node:path';
 import { sleep } from '../engine/clock.js';
 import { InputError } from '../engine/errors.js';
 import { GATE_PREFIX, gateFiles, readOwnJson, writePrivateJson, type ManualWait } from '../engine/manual-gate.js';
-import { runsDir } from '../engine/run-ledger.js';
+import { RunLedger, runsDir } from '../engine/run-ledger.js';
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
 const MAX_NOTE = 2000;
@@ -23,7 +23,9 @@ export async function continueCommand(runId: string, options: { step?: number; n
   if (options.note !== undefined && options.note.length > MAX_NOTE) throw new InputError('NOTE_TOO_LONG', `--note is ${options.note.length} characters; keep it under ${MAX_NOTE} (the journal is evidence, not a log)`);
   const found = waitingAt(dir, runId);
   if (!found) {
-    const running = existsSync(path.join(dir, `${runId}.jsonl`));
+    const ledger = path.join(dir, `${runId}.jsonl`);
+    // A ledger without a live owner is a killed run, waiting for its reaper: nobody to continue.
+    const running = existsSync(ledger) && RunLedger.open(ledger).liveOwners().length > 0;
     throw new InputError(
       running ? 'RUN_NOT_WAITING' : 'NO_SUCH_RUN',
       running

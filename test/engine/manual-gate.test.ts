@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -5,6 +6,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { continueCommand } from '../../src/cli/continue.js';
 import { DrillError } from '../../src/engine/errors.js';
 import { FileManualGate, gateDirFor, gateFiles, type ManualWait } from '../../src/engine/manual-gate.js';
+import { RunLedger } from '../../src/engine/run-ledger.js';
 
 /**
  * The game-day channel between a waiting drill and `drill continue`, on real files in a runs dir
@@ -66,9 +68,20 @@ describe('the game-day channel (drill continue)', () => {
     gate.remove();
   });
 
-  it('a running drill that is not waiting is told apart from an unknown one', async () => {
-    writeFileSync(path.join(runs, 'run-e.jsonl'), '');
-    await expect(continueCommand('run-e', {}, runs)).rejects.toMatchObject({ code: 'RUN_NOT_WAITING' });
+  it('a running drill that is not waiting is told apart from an unknown or killed one', async () => {
+    // A real process stands in for the run's drill: running, then killed.
+    const drill = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const ledger = RunLedger.create(runs, { runId: 'run-e', runDir: runs });
+    ledger.addOwner('drill', drill.pid);
+    try {
+      await expect(continueCommand('run-e', {}, runs)).rejects.toMatchObject({ code: 'RUN_NOT_WAITING' });
+    } finally {
+      drill.kill('SIGKILL');
+      await new Promise((r) => drill.once('exit', r));
+    }
+    // Killed (its ledger waits for a reaper): nobody to continue.
+    await expect(continueCommand('run-e', {}, runs)).rejects.toMatchObject({ code: 'NO_SUCH_RUN' });
+    ledger.remove();
   });
 
   it.runIf(process.getuid?.() === 0)('refuses a continue file another user wrote (as root: chown to nobody)', async () => {
