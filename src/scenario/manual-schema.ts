@@ -14,7 +14,7 @@ const instructions = z
   .min(1)
   .max(4000)
   .optional()
-  .meta({ description: 'What the person does (printed when the drill waits for them); default: the runbook procedure named by `procedure`, else the step title' });
+  .meta({ description: 'What the person does, printed when the drill waits for them (after the runbook procedure named by `procedure`, if any); without either, the step title is printed' });
 
 const procedure = z
   .string()

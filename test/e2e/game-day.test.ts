@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runsDir } from '../../src/engine/run-ledger.js';
 import { GATE_PREFIX } from '../../src/engine/manual-gate.js';
 import { RUNBOOK_COPY } from '../runbook/shipped-runbook.js';
+import { ownersGone, runAndKill, type RunState } from './kill-helpers.js';
 import { leftovers, OWN_RUN_LINE, readJournal, ROOT, runCli, runDirFrom, type CliResult } from './helpers.js';
 
 const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-gameday-'));
@@ -143,6 +144,39 @@ describe('drill run --game-day (real PostgreSQL, real CLI, drill continue from a
     expect(result.stdout).not.toMatch(/waiting for drill continue/);
     const step = readJournal(runDirFrom(result.stdout, reportsDir)).steps[0]!;
     expect(step).toMatchObject({ name: 'reindex', status: 'passed', output: { manual: { performedBy: 'drill (no --game-day)' } } });
+  });
+
+  it('kill -9 of `drill run` and the drill while waiting: `drill continue` finds nobody, `drill cleanup` removes the channel', async () => {
+    // A runs directory of the test's own, as in killed-drill.test.ts: its reaper touches no other drill.
+    const runs = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-gameday-runs-'));
+    const env = { DRILL_RUNS_DIR: runs };
+    try {
+      const channel = (s: RunState) => s.ledger.resources.flatMap((r) => (r.kind === 'temp-dir' && path.basename(r.path).startsWith(GATE_PREFIX) ? [r] : []))[0];
+      const killed = await runAndKill({
+        scenario: fixture('gameday-manual-step.yaml'),
+        args: ['--game-day'],
+        reportsDir,
+        env,
+        groups: 'cli-and-drill',
+        when: (s) => existsSync(path.join(channel(s)?.path ?? '/nonexistent', 'waiting.json')),
+        what: 'the manual step',
+      });
+      await ownersGone(killed.ledgerFile);
+      // Negative control: killed like this, the channel is left behind (with the drill's PostgreSQL).
+      const left = readdirSync(runs).filter((n) => n.startsWith(GATE_PREFIX));
+      expect(left).toEqual([`${GATE_PREFIX}${killed.runId}`]);
+      const late = await runCli(['continue', killed.runId], { env });
+      expect(late.code, late.stdout + late.stderr).toBe(2);
+      expect(late.stderr).toMatch(/\(NO_SUCH_RUN\)/);
+      const cleanup = await runCli(['cleanup'], { env });
+      expect(cleanup.code, cleanup.stdout + cleanup.stderr).toBe(0);
+      expect(cleanup.stdout).toContain(`removed dir ${path.join(runs, left[0]!)}`);
+      expect(readdirSync(runs)).toEqual([]);
+      expect(leftovers(killed.runDir)).toEqual([]);
+    } finally {
+      await runCli(['cleanup'], { env });
+      rmSync(runs, { recursive: true, force: true });
+    }
   });
 
   it('a plain run refuses a manual step (exit 2, file:line, key, "run with --game-day"), nothing started', async () => {
