@@ -9,9 +9,10 @@ import path from 'node:path';
 import * as allure from 'allure-js-commons';
 import { describe, expect, it } from 'vitest';
 import { InterruptedError } from '../src/engine/errors.js';
+import { FileManualGate, gateDirFor } from '../src/engine/manual-gate.js';
 import { ResourceLedger } from '../src/engine/resource-ledger.js';
 import { runDrill } from '../src/engine/run-drill.js';
-import { RunLedger } from '../src/engine/run-ledger.js';
+import { RunLedger, runsDir } from '../src/engine/run-ledger.js';
 import { readPlan, runFiles } from '../src/engine/run-plan.js';
 import { stillRunning } from '../src/targets/process/process-identity.js';
 import { labelDrill } from '../src/report/allure-labels.js';
@@ -62,17 +63,24 @@ describe(shown.runbook, () => {
       }
     }, 100);
 
+    // A game day's channel for `drill continue`: a private directory beside the run's ledger, a
+    // temp dir of the run (so a reaper removes it after a kill -9), removed when the drill ends.
+    const resources = new ResourceLedger(files.resources, runLedger);
+    const gate = plan.gameDay ? new FileManualGate(gateDirFor(plan.ledgerFile ?? path.join(runsDir(), `${plan.runId}.jsonl`)), (dir) => resources.record({ kind: 'temp-dir', path: dir })) : undefined;
     const journal = await runDrill(loaded, {
       runId: plan.runId,
-      ledger: new ResourceLedger(files.resources, runLedger),
+      ledger: resources,
       runDir: plan.runDir,
       signal: interrupt.signal,
       confirmDataLoss: plan.confirmDataLoss,
       secrets: redactor,
       ...(plan.runbook ? { runbook: plan.runbook } : {}),
+      ...(gate ? { gameDay: gate } : {}),
+      ...(plan.manualInstructions ? { manualInstructions: plan.manualInstructions } : {}),
       wrap: (_kind, title, fn) => allure.step(redactor.redact(title), () => fn()) as Promise<Awaited<ReturnType<typeof fn>>>,
       progress: (event) => appendFileSync(files.progress, `${redactor.json(event)}\n`),
     }).finally(() => {
+      gate?.remove();
       clearInterval(poll);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { HARNESS_VERSION } from './engine/harness-version.js';
 import { keygenCommand, listCommand, reportCommand, validateCommand, verifyEvidenceCommand } from './cli/commands.js';
 import { cleanupCommand } from './cli/cleanup.js';
+import { continueCommand } from './cli/continue.js';
 import { writeEvidence } from './report/evidence.js';
 import { registerClusterCommands } from './cli/cluster.js';
 import { exitCodeForError, printError } from './cli/output.js';
@@ -24,6 +25,12 @@ interface RunFlags {
   failFast: boolean;
   junit?: string;
   parallel: number;
+  gameDay: boolean;
+}
+
+function stepNumber(value: string): number {
+  if (!/^[1-9]\d{0,3}$/.test(value)) throw new InvalidArgumentError('give the number of the recovery step the drill waits at (1 is the first), as it printed it.');
+  return Number(value);
 }
 
 function drillCount(value: string): number {
@@ -63,9 +70,20 @@ export async function main(argv: string[]): Promise<number> {
     .option('--junit <file>', 'also write JUnit XML: one testcase per drill (failed checks as failures, environment errors as errors)')
     .option('--confirm-data-loss', 'allow runbook steps that discard data (restore-base-backup)', false)
     .option('--runbook <file.md>', 'the runbook the scenarios follow: their `runbook:` and `covers:` are checked against it, and each journal records the text of its procedures (for `drill coverage`)', process.env[RUNBOOK_ENV] || undefined)
+    .option('--game-day', 'a game day: recovery steps marked `manual` wait for a person (`drill continue <run-id>`); their time counts in the RTO', false)
     .action(async (args: string[], opts: RunFlags) => {
       const { tag, excludeTag, ...rest } = opts;
       exitCode = await runCommand(args, { ...rest, selection: { tags: tag, excludeTags: excludeTag }, evidenceKeys });
+    });
+
+  program
+    .command('continue')
+    .description('a game day (drill run --game-day) waits at a manual step: tell it the step is done; exit 0 taken, 2 no such run waiting')
+    .argument('<run-id>', 'the run id `drill run` printed (drill <name>: run <run-id>)')
+    .option('--step <n>', 'the step number the drill is waiting at (as it printed it): refused if it waits at another', stepNumber)
+    .option('--note <text>', 'what you did, recorded in the journal with the step')
+    .action(async (runId: string, opts: { step?: number; note?: string }) => {
+      exitCode = await continueCommand(runId, opts);
     });
 
   program

@@ -49,6 +49,13 @@ export class ProgressPrinter {
     const indent = e.activity === 'phase' || e.activity === undefined ? '  ' : '    ';
     if (e.kind === 'event') return;
     const title = this.redact(e.title);
+    if (e.kind === 'notice') {
+      // Printed whole, on lines of their own: a person has to read and act on it (a game day's wait).
+      if (this.pendingLine) process.stdout.write('\n');
+      this.pendingLine = false;
+      for (const text of title.split('\n')) console.log(`${this.prefix} ${at}${indent}${text}`);
+      return;
+    }
     if (e.kind === 'start') {
       const line = `${this.prefix} ${at}${indent}${title} …`;
       if (this.tty) {

@@ -21,6 +21,7 @@ import { expandScenarioArgs } from './scenario-args.js';
 import { prepareJunitFile, writeSuiteOutputs } from './suite-output.js';
 import { drillBatches, inPool } from './drill-pool.js';
 import { runbookRecord } from '../runbook/runbook-record.js';
+import { manualInstructions } from '../runbook/manual-instructions.js';
 import { identify } from '../targets/process/process-identity.js';
 import { reapBeforeRun } from './cleanup.js';
 import { startDrillProcess, type DrillProcess } from './drill-process.js';
@@ -49,6 +50,8 @@ export interface RunOptions {
   junit?: string;
   /** `--parallel N`: at most this many drills at once (Kubernetes drills still one at a time). */
   parallel?: number;
+  /** `--game-day`: manual steps wait for a person (`drill continue`); without it a `manual` step is bad input. */
+  gameDay?: boolean;
 }
 
 /** `drill run`: validate everything first (exit 2, nothing started), then the drills (one at a time, or `--parallel N`), then the summary. */
@@ -58,7 +61,7 @@ export async function runCommand(args: string[], options: RunOptions): Promise<n
   const runbook = options.runbook === undefined ? undefined : await readRunbook(options.runbook);
   const files = await expandScenarioArgs(args);
   // Every file given is validated, selected or not: a broken scenario in the gate's directory is bad input.
-  const loaded = (await loadScenarioFiles(files, runbook ? { runbook } : {})).filter((l) => selectedByTags(l.scenario.tags, selection));
+  const loaded = (await loadScenarioFiles(files, { gameDay: options.gameDay ?? false, ...(runbook ? { runbook } : {}) })).filter((l) => selectedByTags(l.scenario.tags, selection));
   if (loaded.length === 0) {
     throw new InputError('NO_SCENARIOS_SELECTED', `no scenario of ${args.join(' ')} is selected by ${describeSelection(selection)}; check the tags (npx drill list shows them). Nothing was started.`);
   }
@@ -84,7 +87,8 @@ export async function runCommand(args: string[], options: RunOptions): Promise<n
     }
     const record = runbook ? runbookRecord(runbook, scenario.scenario) : undefined;
     const started = performance.now();
-    slots[i] = await runOne(scenario, { ...options, reportsDir }, signingKey, interrupts, record, { inPlaceProgress: parallel === 1 }).catch((error: unknown) =>
+    const manual = options.gameDay && runbook ? manualInstructions(runbook, scenario.scenario) : undefined;
+    slots[i] = await runOne(scenario, { ...options, reportsDir }, signingKey, interrupts, record, { inPlaceProgress: parallel === 1 }, manual).catch((error: unknown) =>
       // One drill the CLI could not run (its run dir, its evidence) does not hide the others' verdicts.
       unrunDrillEntry(error, { scenario: scenario.scenario.name, file: shownPath(scenario.file), durationMs: Math.ceil(performance.now() - started) }, scenarioRedactor(scenario.environment)),
     );
@@ -137,6 +141,7 @@ async function runOne(
   interrupts: InterruptHandler,
   runbook: RunbookRecord | undefined,
   display: { inPlaceProgress: boolean },
+  manual: Record<number, string> | undefined,
 ): Promise<SuiteEntry> {
   const started = performance.now();
   const name = loaded.scenario.name;
@@ -178,6 +183,8 @@ async function runOne(
     parent: identify(),
     ...(runbook ? { runbook } : {}),
     ...(networkName_ ? { network: networkName_ } : {}),
+    ...(options.gameDay ? { gameDay: true } : {}),
+    ...(manual ? { manualInstructions: manual } : {}),
   };
 
   const printer = new ProgressPrinter(files.progress, redactor.redact(`[${name}]`), (text) => redactor.redact(text), display.inPlaceProgress);

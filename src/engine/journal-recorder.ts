@@ -15,7 +15,8 @@ export type ActivityKind = 'phase' | 'step' | 'verification';
 /** Called around every phase and step, e.g. to make each an Allure step with its real duration. */
 export type ActivityWrapper = <T>(kind: ActivityKind, title: string, fn: () => Promise<T>) => Promise<T>;
 
-export type ProgressListener = (event: { kind: 'start' | 'end' | 'event'; activity?: ActivityKind; title: string; status?: ActivityStatus; t: number }) => void;
+/** `notice`: an event a person at the terminal must see (a game day waiting for them); other events stay in the journal. */
+export type ProgressListener = (event: { kind: 'start' | 'end' | 'event' | 'notice'; activity?: ActivityKind; title: string; status?: ActivityStatus; t: number }) => void;
 
 /**
  * Builds the journal as the drill runs; the engine is its only writer. It owns the run's Redactor:
@@ -60,11 +61,11 @@ export class JournalRecorder {
     };
   }
 
-  event(kind: string, message: string, data?: Record<string, unknown>): void {
+  event(kind: string, message: string, data?: Record<string, unknown>, options: { notice?: boolean } = {}): void {
     const safe = this.secrets.redact(message);
     debug('%s: %s', kind, safe);
     this.journal.events.push({ ...this.clock.stamp(), kind, message: safe, ...(data ? { data: this.safeData(data) } : {}) });
-    this.progress({ kind: 'event', title: safe, t: this.clock.now() });
+    this.progress({ kind: options.notice ? 'notice' : 'event', title: safe, t: this.clock.now() });
   }
 
   mark(name: keyof Marks): void {

@@ -19,6 +19,10 @@ export interface RunPlan {
   parent?: ProcessIdentity;
   /** The runbook procedures the scenario follows, hashed, when `drill run` was given a runbook: goes into the journal. */
   runbook?: RunbookRecord;
+  /** `--game-day`: manual steps wait for `drill continue` (src/engine/manual-gate.ts). */
+  gameDay?: boolean;
+  /** The runbook text printed for a manual step's `procedure:`, by step index (the drill process has no runbook). */
+  manualInstructions?: Record<number, string>;
 }
 
 export const PLAN_ENV = 'DRILL_PLAN';

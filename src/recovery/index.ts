@@ -90,6 +90,8 @@ const procedures: { [S in RecoveryStep['step']]: Procedure<S> } = {
   'free-space': freeSpace,
   'pg-restart': pgRestart,
   'fix-archiving': fixArchiving,
+  // The person did the work (src/engine/manual-gate.ts waited for them); drill has nothing to do.
+  manual: async () => ({}),
 };
 
 export function runProcedure(ctx: DrillContext, step: RecoveryStep): Promise<Record<string, unknown>> {
@@ -140,4 +142,5 @@ export const PROCEDURE_TITLES: Record<RecoveryStep['step'], string> = {
   'free-space': 'Free space on the full volume (remove the filler, or grow the volume)',
   'pg-restart': 'Restart the database server (crash recovery)',
   'fix-archiving': 'Repair WAL archiving and watch pg_wal shrink',
+  manual: 'Manual step (done by a person)',
 };

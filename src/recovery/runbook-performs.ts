@@ -159,6 +159,9 @@ export const STEP_PERFORMS: { readonly [S in RecoveryStep['step']]: readonly Per
   'pg-restart': [],
   // Nor does it mention WAL archiving.
   'fix-archiving': [],
+  // A person's work outside drill: drill cannot tell which procedure they ran, so the scenario's
+  // `covers:` says (its `procedure:` only chooses the text printed for them).
+  manual: [],
 };
 
 /**

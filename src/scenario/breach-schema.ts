@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { duration, INTERVAL, WAIT } from './duration-schema.js';
 import { restoresService } from './restores-service.js';
 import { needs, needsWhen } from './target-needs.js';
+import { manualFields } from './manual-schema.js';
 
 /**
  * The leaked-credential parts of the scenario format (runbook "Scenario 3: Security Breach"): the
@@ -116,6 +117,7 @@ export const revokeAllTokensStep = needs(
             'bound-only deletes only the Secrets bound tokens are bound to (the negative control breach-revoke-misses-legacy-token)',
         }),
       timeout: duration(WAIT).default(600_000),
+      ...manualFields,
       title: z.string().optional(),
       restoresService,
     })

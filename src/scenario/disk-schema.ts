@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { duration, WAIT } from './duration-schema.js';
 import { restoresService } from './restores-service.js';
 import { needs } from './target-needs.js';
+import { manualFields } from './manual-schema.js';
 
 /**
  * The full-disk parts of the scenario format (issue 12, "Disks"): the WAL volume of the primary,
@@ -24,7 +25,7 @@ export const walVolume = z
       'with 1 MiB WAL segments and max_wal_size half the volume, so a small volume behaves like a production WAL disk; what a disk-full fault fills',
   });
 
-const stepBase = { timeout: duration(WAIT).default(600_000), title: z.string().optional(), restoresService };
+const stepBase = { timeout: duration(WAIT).default(600_000), title: z.string().optional(), ...manualFields, restoresService };
 
 export const diskFullFault = needs(
   z

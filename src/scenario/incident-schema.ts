@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { duration, WAIT } from './duration-schema.js';
 import { restoresService } from './restores-service.js';
 import { needs } from './target-needs.js';
+import { manualFields } from './manual-schema.js';
 
 /**
  * The incident-response steps of runbook "Scenario 3: Security Breach" beside the revocation
@@ -63,6 +64,7 @@ export const preserveForensicsStep = needs(
         .default(86_400_000)
         .meta({ description: 'The runbook\'s --time-range: how far back the journal extract (attacker-activity) reaches from the step (bounded by the start of the run). Logs are copied whole' }),
       timeout: duration(WAIT).default(300_000),
+      ...manualFields,
       title: z.string().optional(),
       restoresService,
     })
@@ -84,6 +86,7 @@ export const activateIncidentResponseStep = needs(
         .meta({ description: 'The runbook\'s --breach-type (unknown, as the runbook calls it, until the investigation says otherwise)' }),
       severity: z.enum(['P0', 'P1', 'P2', 'P3']).optional().meta({ description: 'The incident\'s severity (default: the scenario\'s)' }),
       timeout: duration(WAIT).default(60_000),
+      ...manualFields,
       title: z.string().optional(),
       restoresService,
     })
@@ -112,6 +115,7 @@ export const enableEmergencyAccessStep = needs(
         .default(3_600_000)
         .meta({ description: 'How long the grant lasts: the responder\'s token expires then; the binding is removed at teardown at the latest (Kubernetes has no expiring RoleBinding)' }),
       timeout: duration(WAIT).default(120_000),
+      ...manualFields,
       title: z.string().optional(),
       restoresService,
     })
@@ -134,6 +138,7 @@ export const isolateCompromisedNodesStep = needs(
         .default('default')
         .meta({ description: 'The compromised workload: the pods of the drill\'s namespace that run as this ServiceAccount (the one whose tokens leaked; the built-in service runs as default)' }),
       timeout: duration(WAIT).default(120_000),
+      ...manualFields,
       title: z.string().optional(),
       restoresService,
     })

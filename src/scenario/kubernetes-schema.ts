@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { duration, INTERVAL, SPAN, WAIT } from './duration-schema.js';
 import { needs } from './target-needs.js';
 import { restoresService } from './restores-service.js';
+import { manualFields } from './manual-schema.js';
 
 /**
  * The Kubernetes parts of the scenario format: the target, its faults, the runbook's kubectl
@@ -9,7 +10,7 @@ import { restoresService } from './restores-service.js';
  * Kubernetes vocabulary reads in one place.
  */
 
-const stepBase = { timeout: duration(WAIT).default(600_000), title: z.string().optional(), restoresService };
+const stepBase = { timeout: duration(WAIT).default(600_000), title: z.string().optional(), ...manualFields, restoresService };
 
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes name: lower-case letters, digits and dashes');
 const deploymentList = z.array(dnsLabel).min(1);

@@ -8,6 +8,7 @@ import { readSource } from './read-source.js';
 import { crossFieldIssues } from './rules.js';
 import { notificationIssues } from './notifications-rules.js';
 import { runbookIssues } from './runbook-rules.js';
+import { manualIssues } from './manual-rules.js';
 import type { Runbook } from '../runbook/types.js';
 import { scenarioSchema, type Scenario } from './schema.js';
 import { formatKeyPath, locate, toPosition, type KeyPath, type Position } from './yaml-locate.js';
@@ -46,6 +47,11 @@ export interface LoadOptions {
   requireEnv?: boolean;
   /** The runbook the scenarios follow: `runbook:` and `covers:` are checked against it (runbook-rules.ts). */
   runbook?: Runbook;
+  /**
+   * How the drill will be run: false for a plain `drill run`, which refuses a `manual` step;
+   * true for `--game-day`; undefined to check the file only (manual-rules.ts).
+   */
+  gameDay?: boolean;
 }
 
 interface Checked {
@@ -129,6 +135,7 @@ async function checkScenarioFile(file: string, options: LoadOptions): Promise<Ch
     ...nameIssues,
     ...crossFieldIssues(env.data),
     ...runbookIssues(env.data, options.runbook),
+    ...manualIssues(env.data, { gameDay: options.gameDay, runbook: options.runbook }),
     ...notificationIssues(env.data, { isSecret, scenarioFile: absolute, raw }),
     ...(await fileIssues(env.data, { scenarioFile: absolute, env: environment, isSecret })),
     ...schemaIssues.filter((issue) => !envPaths.has(formatKeyPath(issue.path))),

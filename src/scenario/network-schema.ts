@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { duration, SPAN, WAIT } from './duration-schema.js';
 import { restoresService } from './restores-service.js';
 import { needs } from './target-needs.js';
+import { manualFields } from './manual-schema.js';
 
 /**
  * Network degradation between the application and its database (issue 12, first slice): a
@@ -90,6 +91,7 @@ export const removeNetworkFaultStep = needs(
         .meta({ description: 'Only the network faults of these types are removed (default: every one): a fix that leaves part of the degradation in place' }),
       restoresService,
       timeout: duration(WAIT).default(60_000),
+      ...manualFields,
       title: z.string().optional(),
     })
     .meta({
@@ -108,6 +110,7 @@ export const waitStep = needs(
       for: duration(WAIT).meta({ description: 'How long the runbook waits before its next step' }),
       restoresService,
       timeout: duration(WAIT).default(600_000),
+      ...manualFields,
       title: z.string().optional(),
     })
     .meta({

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { duration, WAIT } from './duration-schema.js';
 import { restoresService } from './restores-service.js';
 import { needs } from './target-needs.js';
+import { manualFields } from './manual-schema.js';
 
 /**
  * The stakeholder-notification parts of the scenario format (runbook "Step 2: Stakeholder
@@ -107,6 +108,7 @@ export const notifyStep = needs(
         .optional()
         .meta({ description: 'The runbook\'s --incident-id (default: the drill\'s incident id)' }),
       timeout: duration(WAIT).default(600_000),
+      ...manualFields,
       title: z.string().optional(),
       restoresService,
     })

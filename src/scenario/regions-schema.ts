@@ -3,6 +3,7 @@ import { duration, WAIT } from './duration-schema.js';
 import { restoresService } from './restores-service.js';
 import { serviceLaunch, serviceProcessCounts } from './service-schema.js';
 import { needs } from './target-needs.js';
+import { manualFields } from './manual-schema.js';
 
 /**
  * The region vocabulary (issue 9, first slice): two regions on one machine, the service name in a
@@ -90,6 +91,7 @@ export const dnsFailoverStep = needs(
       ttl: recordTtl.optional().meta({ description: 'The TTL of the new record (default: the record\'s TTL as it is)' }),
       restoresService,
       timeout: duration(WAIT).default(120_000),
+      ...manualFields,
       title: z.string().optional(),
     })
     .meta({

@@ -12,6 +12,7 @@ import { notificationLimit, notificationsSettings, notifyStep } from './notifica
 import { networkFaults, networkTarget, removeNetworkFaultStep, waitStep } from './network-schema.js';
 import { diskFullFault, fixArchivingStep, freeSpaceStep, pgRestartStep, walArchiveStuckFault, walVolume } from './disk-schema.js';
 import { activateIncidentResponseStep, enableEmergencyAccessStep, isolateCompromisedNodesStep, preserveForensicsStep } from './incident-schema.js';
+import { manualFields, manualStep } from './manual-schema.js';
 
 /**
  * The scenario file format. This is the single source of truth: TypeScript types are inferred
@@ -283,7 +284,7 @@ const restoreVerify = z
   .default(true)
   .meta({ description: 'Verify the backup (pg_verifybackup) and, once restored, every page checksum offline (pg_checksums --check)' });
 
-const stepBase = { timeout: duration(WAIT).default(600_000), title: z.string().optional(), restoresService };
+const stepBase = { timeout: duration(WAIT).default(600_000), title: z.string().optional(), ...manualFields, restoresService };
 
 /**
  * The runbook's "Auto-Rollback Script" (scripts/emergency/auto-rollback.sh), shared by the
@@ -391,6 +392,7 @@ export const recoveryStep = z.discriminatedUnion('step', [
   freeSpaceStep,
   pgRestartStep,
   fixArchivingStep,
+  manualStep,
   ...kubernetesRecoverySteps,
   needs(z.strictObject({ step: z.literal('k8s-auto-rollback'), ...autoRollbackSettings.shape, ...stepBase }).meta({
     description:

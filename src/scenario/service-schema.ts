@@ -3,6 +3,7 @@ import { knownVersions } from '../../sut/truststream/src/releases.js';
 import { duration, SPAN, WAIT } from './duration-schema.js';
 import { restoresService } from './restores-service.js';
 import { needs } from './target-needs.js';
+import { manualFields } from './manual-schema.js';
 
 /**
  * The service-under-drill parts of the scenario format: the plain-process target, the runbook's
@@ -10,7 +11,7 @@ import { needs } from './target-needs.js';
  * apart from schema.ts (which composes them) so this vocabulary reads in one place.
  */
 
-const stepBase = { timeout: duration(WAIT).default(600_000), title: z.string().optional() };
+const stepBase = { timeout: duration(WAIT).default(600_000), title: z.string().optional(), ...manualFields };
 
 /** A release of the built-in service (sut/truststream/src/releases.ts). */
 export const serviceVersion = z

@@ -58,6 +58,8 @@ export interface KillPlan {
   /** When to kill (polled every 50 ms). */
   when: (s: RunState) => boolean;
   what: string;
+  /** More `drill run` arguments (e.g. --game-day). */
+  args?: string[];
   /** How long the drill may take to get there (default 180 s; a drill on real nodes provisions for minutes). */
   reachTimeoutMs?: number;
 }
@@ -69,7 +71,7 @@ export interface KillPlan {
 export async function runAndKill(plan: KillPlan): Promise<KilledRun> {
   let child: ChildProcess | undefined;
   let runId: string | undefined;
-  const cli = runCli(['run', plan.scenario, '--reports-dir', plan.reportsDir], {
+  const cli = runCli(['run', plan.scenario, '--reports-dir', plan.reportsDir, ...(plan.args ?? [])], {
     env: plan.env,
     detached: true,
     onOutput: (all, c) => {

@@ -10,6 +10,7 @@ import { JournalRecorder, type ActivityWrapper, type ProgressListener } from '..
 import type { Journal, RunbookRecord, RunStatus } from '../journal-types.js';
 import { ResourceLedger } from '../resource-ledger.js';
 import { TeardownStack } from '../teardown-stack.js';
+import type { ManualGate } from '../manual-gate.js';
 import type { Observers } from './observe.js';
 
 export interface RunDrillOptions {
@@ -27,6 +28,10 @@ export interface RunDrillOptions {
   secrets?: Redactor;
   /** What the drill records of the runbook it follows (src/runbook/runbook-record.ts), when one was given. */
   runbook?: RunbookRecord;
+  /** `drill run --game-day`: manual steps wait here for a person (src/engine/manual-gate.ts); absent, drill performs them itself. */
+  gameDay?: ManualGate;
+  /** The runbook procedure text for a manual step's `procedure:`, by the step's index in `recovery:` (resolved by the CLI, which has the runbook). */
+  manualInstructions?: Record<number, string>;
   /** Target kinds, injectors and procedures by the scenario's names; default: the real ones (tests of the engine pass fakes). */
   registries?: DrillRegistries;
 }

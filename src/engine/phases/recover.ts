@@ -1,6 +1,6 @@
 import { PROCEDURE_TITLES } from '../../recovery/index.js';
 import { asDrillError } from '../errors.js';
-import { withTimeout } from '../with-timeout.js';
+import { performStep } from './manual-step.js';
 import type { PhaseTask } from './phase-task.js';
 
 /**
@@ -15,7 +15,6 @@ export const recoverPhase: PhaseTask = {
   marks: { before: 'tRecoveryStart', after: 'tRecoveryEnd' },
   async run(run) {
     const { recorder } = run;
-    const ctx = run.context;
     for (const [index, step] of run.scenario.recovery.entries()) {
       const title = step.title ?? PROCEDURE_TITLES[step.step];
       if (!run.recovered) {
@@ -24,8 +23,8 @@ export const recoverPhase: PhaseTask = {
       }
       try {
         run.signal.throwIfAborted();
-        // The timeout is inside the activity, so a step that runs out of time is recorded as failed.
-        await run.guard(recorder.activity('step', step.step, title, () => withTimeout(run.registries.recover(ctx, step), step.timeout, `recovery[${index}] ${step.step}`)));
+        // The timeout (and a game day's wait for a person) is inside the activity, so a step that runs out of time is recorded as failed.
+        await run.guard(recorder.activity('step', step.step, title, () => performStep(run, index, step, title)));
       } catch (error) {
         const e = asDrillError(error);
         // A step that could not act (a target out of reach, a tool or capability missing here) says
