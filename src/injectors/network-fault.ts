@@ -59,7 +59,8 @@ export async function injectNetworkFault(ctx: DrillContext, fault: NetworkFault)
  */
 function endBySelf(ctx: DrillContext, link: DatabaseLink, id: string, type: string, at: number): { stop(): Promise<void> } {
   let healing: Promise<void> | undefined;
-  const timer = setTimeout(() => {
+  let timer: NodeJS.Timeout | undefined;
+  const heal = () => {
     const sentAt = ctx.clock.now();
     healing = link
       .heal(id)
@@ -67,8 +68,17 @@ function endBySelf(ctx: DrillContext, link: DatabaseLink, id: string, type: stri
         if (removed) ctx.recorder.event('fault-ended', `${type} ended by itself: ${id} removed from ${link.description}`, { toxic: id, sentAt, confirmedAt: ctx.clock.now() });
       })
       .catch((error: unknown) => debug('ending %s: %s', id, error instanceof Error ? error.message : String(error)));
-  }, Math.max(0, at - ctx.clock.now()));
-  timer.unref();
+  };
+  // A timer may fire a fraction of a millisecond before the drill's clock says its delay is over
+  // (seen: 2999.2 ms of a 3000 ms fault): re-arm for what is left, so the fault lasts its duration.
+  const arm = () => {
+    const left = at - ctx.clock.now();
+    if (left > 0) {
+      timer = setTimeout(arm, Math.ceil(left));
+      timer.unref();
+    } else heal();
+  };
+  arm();
   return {
     // Not yet fired: never will; fired: its heal finishes first.
     async stop() {

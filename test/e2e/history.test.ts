@@ -28,7 +28,8 @@ beforeAll(async () => {
   run = await runCli(['run', index, path.join(ROOT, 'test/fixtures/scenarios/rto-too-tight.yaml'), index, '--reports-dir', reportsDir], {
     env: { DRILL_EVIDENCE_SIGNING_KEY: `${keyPrefix}.key` },
   });
-  for (const id of readdirSync(reportsDir).sort()) {
+  // Run directories only: `drill run` also writes summary.json there.
+  for (const id of readdirSync(reportsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
     const dir = path.join(reportsDir, id);
     runs.push({ dir, journal: readJournal(dir) });
   }
