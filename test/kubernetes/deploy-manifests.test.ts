@@ -13,15 +13,16 @@ import {
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadKubeConfig } from '../../src/targets/kubernetes/cluster-client.js';
-import { kubeApi } from '../../src/targets/kubernetes/kube-api.js';
+import { kubeApi, MERGE_PATCH } from '../../src/targets/kubernetes/kube-api.js';
 import { DEPLOY_DIR, RUNNER_NAMESPACE, TARGET_NAMESPACE, deployObjects, readManifestFile } from '../support/deploy-manifests.js';
 import { statusOf, waitUntil } from './helpers.js';
 
-// deploy/ applied to the shared control plane (a real kube-apiserver with RBAC, the real Job and
-// CronJob controllers), in two namespaces this file owns instead of drill and drill-target, and
-// removed afterwards. What is checked is what the cluster does with the manifests: the Job
-// controller's pod, the CronJob accepted and triggered by hand, and the ServiceAccount's rights as
-// the apiserver's authorizer answers them (SubjectAccessReview) and as its own token meets them.
+// deploy/ applied to the shared control plane (a real kube-apiserver with RBAC and admission, the
+// real Job controller; it runs no CronJob controller, so the CronJob is triggered by hand as
+// `kubectl create job --from` does), in two namespaces this file owns instead of drill and
+// drill-target, and removed afterwards. What is checked is what the cluster does with the
+// manifests: the Job controller's pod, the CronJob accepted, and the ServiceAccount's rights as the
+// apiserver's authorizer answers them (SubjectAccessReview) and as its own token meets them.
 const shared = inject('k8s');
 const kc = loadKubeConfig(shared.kubeconfigPath, shared.context);
 const api = kubeApi(kc);
@@ -96,9 +97,24 @@ afterAll(async () => {
   await rbac.deleteClusterRoleBinding({ name: nodeReader }).catch(() => undefined);
   await rbac.deleteClusterRole({ name: nodeReader }).catch(() => undefined);
   for (const name of [runner, target]) await core.deleteNamespace({ name }).catch(() => undefined);
-  // Removed, not only asked to be: the namespace controller empties them (pods, the PVC) first.
+  // The apiserver's admission puts kubernetes.io/pvc-protection on the claim, and the shared
+  // control plane runs no pvc-protection controller to take it off (component-args.ts CONTROLLERS):
+  // done here, as that controller would once no pod uses the claim (none ever ran).
+  await core
+    .patchNamespacedPersistentVolumeClaim({ name: 'drill-results', namespace: runner, body: { metadata: { finalizers: null } } }, MERGE_PATCH)
+    .catch(() => undefined);
+  // Removed, not only asked to be: the namespace controller empties them first.
   for (const name of [runner, target]) {
-    await waitUntil(`namespace ${name} gone`, async () => ((await statusOf(core.readNamespace({ name }))).code === 404 ? true : undefined), 120_000);
+    await waitUntil(
+      `namespace ${name} gone`,
+      async () => {
+        const status = await statusOf(core.readNamespace({ name }));
+        if (status.code === 404) return true;
+        const left = (await core.readNamespace({ name })).status?.conditions?.filter((c) => c.status === 'True').map((c) => `${c.type}: ${c.message}`);
+        throw new Error(`still there: ${left?.join('; ') || 'no condition yet'}`);
+      },
+      120_000,
+    );
   }
 }, 180_000);
 
