@@ -18,11 +18,11 @@ import { DEPLOY_DIR, RUNNER_NAMESPACE, TARGET_NAMESPACE, deployObjects, readMani
 import { statusOf, waitUntil } from './helpers.js';
 
 // deploy/ applied to the shared control plane (a real kube-apiserver with RBAC and admission, the
-// real Job controller; it runs no CronJob controller, so the CronJob is triggered by hand as
-// `kubectl create job --from` does), in two namespaces this file owns instead of drill and
+// real Job and CronJob controllers), in two namespaces this file owns instead of drill and
 // drill-target, and removed afterwards. What is checked is what the cluster does with the
-// manifests: the Job controller's pod, the CronJob accepted, and the ServiceAccount's rights as the
-// apiserver's authorizer answers them (SubjectAccessReview) and as its own token meets them.
+// manifests: the Job controller's pod, the CronJob accepted, triggered by hand (as `kubectl create
+// job --from` does) and on schedule, and the ServiceAccount's rights as the apiserver's authorizer
+// answers them (SubjectAccessReview) and as its own token meets them.
 const shared = inject('k8s');
 const kc = loadKubeConfig(shared.kubeconfigPath, shared.context);
 const api = kubeApi(kc);
@@ -177,6 +177,35 @@ describe('deploy/ on a real apiserver', () => {
     bad.spec!.concurrencyPolicy = 'Sometimes';
     expect((await statusOf(batch.createNamespacedCronJob({ namespace: runner, body: bad }))).code).toBe(422);
   });
+
+  it('the CronJob controller starts a Job on schedule and, with Forbid, no second one while it runs (Allow beside it does)', async () => {
+    // deploy/'s CronJob with only the schedule changed (every minute), and a copy with Allow as
+    // the negative control. Their Jobs' pods never start (unbound claim), so each first Job runs on.
+    const base = objects.find((o) => o.kind === 'CronJob') as V1CronJob;
+    const every = (name: string, policy: string): V1CronJob => {
+      const copy = structuredClone(base);
+      copy.metadata = { name, namespace: runner };
+      copy.spec!.schedule = '* * * * *';
+      copy.spec!.concurrencyPolicy = policy;
+      return copy;
+    };
+    const forbid = await batch.createNamespacedCronJob({ namespace: runner, body: every('drill-every-minute', 'Forbid') });
+    const allow = await batch.createNamespacedCronJob({ namespace: runner, body: every('drill-every-minute-allow', 'Allow') });
+    const jobsOf = async (cron: V1CronJob) =>
+      (await batch.listNamespacedJob({ namespace: runner })).items.filter((j) => j.metadata?.ownerReferences?.some((r) => r.uid === cron.metadata!.uid));
+    await waitUntil('the CronJob controller to start a Job of drill-every-minute', async () => ((await jobsOf(forbid)).length > 0 ? true : undefined), 150_000);
+    await waitUntil(
+      'the next minute: Forbid skips (event JobAlreadyActive) while Allow starts a second Job',
+      async () => {
+        const events = await core.listNamespacedEvent({ namespace: runner, fieldSelector: `involvedObject.name=drill-every-minute,reason=JobAlreadyActive` });
+        return events.items.length > 0 && (await jobsOf(allow)).length >= 2 ? true : undefined;
+      },
+      150_000,
+    );
+    expect(await jobsOf(forbid)).toHaveLength(1);
+    await batch.patchNamespacedCronJob({ name: 'drill-every-minute-allow', namespace: runner, body: { spec: { suspend: true } } }, MERGE_PATCH);
+    await batch.patchNamespacedCronJob({ name: 'drill-every-minute', namespace: runner, body: { spec: { suspend: true } } }, MERGE_PATCH);
+  }, 360_000);
 
   it('RBAC: the drill ServiceAccount may do every rule of its Role in the target namespace and nothing elsewhere', async () => {
     const granted: V1ResourceAttributes[] = role.rules.flatMap((rule) =>
