@@ -1,4 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {
   AuthorizationV1Api,
   BatchV1Api,
@@ -6,15 +9,18 @@ import {
   KubeConfig,
   RbacAuthorizationV1Api,
   type KubernetesObject,
+  type V1ConfigMap,
   type V1CronJob,
   type V1Pod,
   type V1PolicyRule,
   type V1ResourceAttributes,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { loadKubeConfig } from '../../src/targets/kubernetes/cluster-client.js';
 import { kubeApi, MERGE_PATCH } from '../../src/targets/kubernetes/kube-api.js';
 import { DEPLOY_DIR, RUNNER_NAMESPACE, TARGET_NAMESPACE, deployObjects, readManifestFile } from '../support/deploy-manifests.js';
+import { runCli } from '../e2e/helpers.js';
 import { statusOf, waitUntil } from './helpers.js';
 
 // deploy/ applied to the shared control plane (a real kube-apiserver with RBAC and admission, the
@@ -264,9 +270,42 @@ describe('deploy/ on a real apiserver', () => {
     expect((await statusOf(drillCore.listNode())).code).toBe(403);
   });
 
+  it("the shipped Kubernetes scenario passes through the in-cluster kubeconfig's shape with only the Role's rights", async () => {
+    // deploy/'s k8s-pod-kill.yaml and its system as the pod mounts them, with two changes for this
+    // cluster: the target namespace is this file's, and the example's image is one the real nodes
+    // have (they pull nothing). The kubeconfig is drill-kubeconfig's, with the ServiceAccount's
+    // token as a file and this apiserver's address and CA (kubernetes.default.svc is not served here).
+    const work = mkdtempSync(path.join(os.tmpdir(), 'drill-deploy-k8s-'));
+    try {
+      const configMap = (name: string) => objects.find((o) => o.kind === 'ConfigMap' && o.metadata!.name === name) as V1ConfigMap;
+      mkdirSync(path.join(work, 'scenarios'));
+      mkdirSync(path.join(work, 'system'));
+      writeFileSync(path.join(work, 'scenarios/k8s-pod-kill.yaml'), configMap('drill-scenarios').data!['k8s-pod-kill.yaml']!.replace(`namespace: ${TARGET_NAMESPACE}`, `namespace: ${target}`));
+      writeFileSync(
+        path.join(work, 'system/web.yaml'),
+        configMap('drill-system').data!['web.yaml']!.replace('registry.k8s.io/pause:3.10', 'drill.local/pause:3.10').replace('imagePullPolicy: IfNotPresent', 'imagePullPolicy: Never'),
+      );
+      const token = await core.createNamespacedServiceAccountToken({ name: 'drill', namespace: runner, body: { spec: { audiences: [], expirationSeconds: 900 } } });
+      writeFileSync(path.join(work, 'token'), token.status!.token);
+      const cluster = kc.getCurrentCluster()!;
+      writeFileSync(path.join(work, 'ca.crt'), Buffer.from(cluster.caData!, 'base64'));
+      const kubeconfig = (parse(configMap('drill-kubeconfig').data!.config!) as { clusters: Array<{ cluster: Record<string, string> }>; users: Array<{ user: Record<string, string> }> });
+      kubeconfig.clusters[0]!.cluster = { server: cluster.server, 'certificate-authority': path.join(work, 'ca.crt') };
+      kubeconfig.users[0]!.user = { 'token-file': path.join(work, 'token') };
+      writeFileSync(path.join(work, 'config'), stringify(kubeconfig));
+      const result = await runCli(['run', path.join(work, 'scenarios'), '--reports-dir', path.join(work, 'reports')], { env: { KUBECONFIG: path.join(work, 'config'), DRILL_KUBECONFIG: '' } });
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/k8s-pod-kill\s+PASSED/);
+      // Its system was removed by its teardown, with the Role's delete rights.
+      expect((await api.apps.listNamespacedDeployment({ namespace: target })).items).toEqual([]);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 400_000);
+
   it('optional/node-reader.yaml grants exactly listing and reading nodes, cluster-wide', async () => {
     expect(await allowed({ resource: 'nodes', verb: 'list' })).toBe(false);
-    for (const obj of relocate(readManifestFile(`${DEPLOY_DIR}/optional/node-reader.yaml`))) await api.objects.create(obj);
+    for (const obj of relocate(readManifestFile(path.join(DEPLOY_DIR, 'optional/node-reader.yaml')))) await api.objects.create(obj);
     await waitUntil('the node reader in effect', async () => ((await allowed({ resource: 'nodes', verb: 'list' })) ? true : undefined), 30_000);
     expect(await allowed({ resource: 'nodes', verb: 'get', name: shared.realNodes[0]! })).toBe(true);
     expect(await allowed({ resource: 'nodes', verb: 'patch', name: shared.realNodes[0]! })).toBe(false);
