@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -20,7 +20,7 @@ import { parse, stringify } from 'yaml';
 import { loadKubeConfig } from '../../src/targets/kubernetes/cluster-client.js';
 import { kubeApi, MERGE_PATCH } from '../../src/targets/kubernetes/kube-api.js';
 import { DEPLOY_DIR, RUNNER_NAMESPACE, TARGET_NAMESPACE, deployObjects, readManifestFile } from '../support/deploy-manifests.js';
-import { runCli } from '../e2e/helpers.js';
+import { readJournal, runCli, runDirFrom } from '../e2e/helpers.js';
 import { statusOf, waitUntil } from './helpers.js';
 
 // deploy/ applied to the shared control plane (a real kube-apiserver with RBAC and admission, the
@@ -298,6 +298,19 @@ describe('deploy/ on a real apiserver', () => {
       expect(result.stdout).toMatch(/k8s-pod-kill\s+PASSED/);
       // Its system was removed by its teardown, with the Role's delete rights.
       expect((await api.apps.listNamespacedDeployment({ namespace: target })).items).toEqual([]);
+
+      // Negative control, as README says: k8s-incident-assessment reads nodes, which the Role
+      // does not grant (optional/node-reader.yaml does); the same drill with it does not pass.
+      const withAssessment = readFileSync(path.join(work, 'scenarios/k8s-pod-kill.yaml'), 'utf8')
+        .replace('name: k8s-pod-kill', 'name: k8s-pod-kill-assessed')
+        .replace('recovery:\n', 'recovery:\n  - step: k8s-incident-assessment\n    deployments: [web]\n');
+      writeFileSync(path.join(work, 'scenarios/k8s-pod-kill.yaml'), withAssessment);
+      const refused = await runCli(['run', path.join(work, 'scenarios'), '--reports-dir', path.join(work, 'reports')], { env: { KUBECONFIG: path.join(work, 'config'), DRILL_KUBECONFIG: '' } });
+      expect(refused.code, refused.stdout + refused.stderr).toBe(3);
+      const journal = readJournal(runDirFrom(refused.stdout, path.join(work, 'reports')));
+      const assessment = journal.steps.find((step) => step.name === 'k8s-incident-assessment')!;
+      expect(assessment.status).toBe('error');
+      expect(assessment.error?.message).toMatch(/cannot list nodes[\s\S]*403[\s\S]*nodes is forbidden/);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
