@@ -68,6 +68,8 @@ export const CONTROLLERS = [
   'statefulset-controller',
   'daemonset-controller',
   'job-controller',
+  // deploy/'s game-day CronJob (test/kubernetes/deploy-manifests.test.ts); idle without CronJobs.
+  'cronjob-controller',
   'endpointslice-controller',
   'endpoints-controller',
   'node-lifecycle-controller',
