@@ -51,7 +51,7 @@ describe('leaked service-account tokens (shared control plane, real nodes, real 
     const forensics = journal.forensics!;
     // A cluster the drill does not run (DRILL_KUBECONFIG): its audit log is not this drill's to read.
     expect(forensics.gaps).toEqual([]);
-    expect([...new Set(forensics.artifacts.map((a) => a.kind))]).toEqual(['attacker-activity', 'postgres-logs', 'database-sessions', 'database-snapshot', 'kubernetes-objects', 'pod-logs']);
+    expect([...new Set(forensics.artifacts.map((a) => a.kind))]).toEqual(['attacker-activity', 'postgres-logs', 'database-sessions', 'database-snapshot', 'database-basebackup', 'kubernetes-objects', 'pod-logs']);
     const pods = JSON.parse(readFileSync(path.join(runDir, 'forensics', 'kubernetes-pods.json'), 'utf8')) as Array<{ spec: { serviceAccountName?: string; nodeName?: string } }>;
     expect(pods.length).toBeGreaterThan(0);
     expect(pods.every((p) => (p.spec.serviceAccountName ?? 'default') === 'default' && p.spec.nodeName)).toBe(true);
