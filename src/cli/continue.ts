@@ -4,13 +4,14 @@ import { sleep } from '../engine/clock.js';
 import { InputError } from '../engine/errors.js';
 import { GATE_PREFIX, gateFiles, readOwnJson, writePrivateJson, type ManualWait } from '../engine/manual-gate.js';
 import { RunLedger, runsDir } from '../engine/run-ledger.js';
+import { stillRunning } from '../targets/process/process-identity.js';
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
 const MAX_NOTE = 2000;
 /** How long to wait for the drill to take the continue before saying it has not yet (it polls every 200 ms). */
 const TAKEN_WITHIN_MS = 10_000;
 
-type Waiting = ManualWait & { pid: number; since: string };
+type Waiting = ManualWait & { pid: number; startTime?: string; since: string };
 
 /**
  * `drill continue <run-id> [--step N] [--note ...]`: tells a game day waiting at a manual step
@@ -59,19 +60,19 @@ function waitingAt(dir: string, runId: string): { gateDir: string; waiting: Wait
     // Never follow a link or use a directory another user made: the channel must be this user's.
     if (!stat.isDirectory() || stat.uid !== process.getuid?.()) continue;
     const waiting = readOwnJson(gateFiles(gateDir).waiting) as Waiting | undefined;
-    if (waiting && typeof waiting.step === 'number' && alive(waiting.pid)) return { gateDir, waiting };
+    if (waiting && typeof waiting.step === 'number' && alive(waiting)) return { gateDir, waiting };
   }
   return undefined;
 }
 
-function alive(pid: unknown): boolean {
-  if (typeof pid !== 'number') return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/**
+ * The waiting drill still runs: its pid with the start time it recorded. Not `kill(pid, 0)`, which
+ * also succeeds on a zombie: a drill killed -9 whose parent died too stays one until init reaps it
+ * (seen under load in CI: a continue was "sent" to a killed drill).
+ */
+function alive(waiting: Waiting): boolean {
+  if (typeof waiting.pid !== 'number') return false;
+  return stillRunning({ pid: waiting.pid, ...(typeof waiting.startTime === 'string' ? { startTime: waiting.startTime } : {}) });
 }
 
 function escape(text: string): string {

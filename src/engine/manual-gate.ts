@@ -4,6 +4,7 @@ import createDebug from 'debug';
 import { formatDuration } from '../scenario/duration.js';
 import { sleep } from './clock.js';
 import { StepFailedError } from './errors.js';
+import { identify } from '../targets/process/process-identity.js';
 
 const debug = createDebug('drill:game-day');
 
@@ -81,7 +82,8 @@ export class FileManualGate implements ManualGate {
     this.ensureDir();
     const files = gateFiles(this.dir);
     rmSync(files.go, { force: true });
-    writePrivateJson(files.waiting, { ...wait, since: new Date().toISOString(), pid: process.pid });
+    // pid and start time: `drill continue` must not take a killed drill (a zombie, a reused pid) for a waiting one.
+    writePrivateJson(files.waiting, { ...wait, since: new Date().toISOString(), ...identify() });
     const deadline = performance.now() + wait.timeoutMs;
     try {
       for (;;) {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -7,6 +7,14 @@ import { continueCommand } from '../../src/cli/continue.js';
 import { DrillError } from '../../src/engine/errors.js';
 import { FileManualGate, gateDirFor, gateFiles, type ManualWait } from '../../src/engine/manual-gate.js';
 import { RunLedger } from '../../src/engine/run-ledger.js';
+
+const readProcState = (pid: number): string | undefined => {
+  try {
+    return /^\d+ \(.*\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+};
 
 /**
  * The game-day channel between a waiting drill and `drill continue`, on real files in a runs dir
@@ -82,6 +90,31 @@ describe('the game-day channel (drill continue)', () => {
     // Killed (its ledger waits for a reaper): nobody to continue.
     await expect(continueCommand('run-e', {}, runs)).rejects.toMatchObject({ code: 'NO_SUCH_RUN' });
     ledger.remove();
+  });
+
+  it('a waiting file of a drill that is now a zombie (killed, not yet reaped) is not a waiting drill', async () => {
+    // `sleep 0` exits at once and its parent (exec'd into `sleep 60`) never reaps it: a real zombie,
+    // as a drill killed -9 with its parent stays until init reaps it. kill(pid, 0) succeeds on it.
+    const holder = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const zombie = Number((await new Promise<Buffer>((r) => holder.stdout!.once('data', r))).toString().trim());
+      await expect.poll(() => readProcState(zombie)).toBe('Z');
+      expect(() => process.kill(zombie, 0)).not.toThrow();
+      const gateDir = gateDirFor(path.join(runs, 'run-z.jsonl'));
+      const gate = new FileManualGate(gateDir, () => undefined, 20);
+      const abort = new AbortController();
+      const waiting = gate.waitFor(wait('run-z'), abort.signal);
+      await expect.poll(() => existsSync(gateFiles(gate.dir).waiting)).toBe(true);
+      // The waiting file as a killed drill left it: its pid is now the zombie's.
+      writeFileSync(gateFiles(gate.dir).waiting, JSON.stringify({ ...wait('run-z'), since: new Date().toISOString(), pid: zombie }), { mode: 0o600 });
+      await expect(continueCommand('run-z', {}, runs)).rejects.toMatchObject({ code: 'NO_SUCH_RUN' });
+      expect(existsSync(gateFiles(gate.dir).go)).toBe(false);
+      abort.abort();
+      await waiting.catch(() => undefined);
+      gate.remove();
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 
   it.runIf(process.getuid?.() === 0)('refuses a continue file another user wrote (as root: chown to nobody)', async () => {
