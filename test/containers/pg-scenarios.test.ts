@@ -28,6 +28,9 @@ describe('the PostgreSQL catalogue has an expected outcome on testcontainers for
       const { scenario } = await loadScenarioFile(path.join(scenariosDir, file));
       // Disk drills mount their WAL volume on this machine (targets.postgres.walVolume): native only.
       if (scenario.targets.postgres?.walVolume) continue;
+      // preserve-forensics reads the server's log from its data directory and verifies its base
+      // backup on this machine: run on native PostgreSQL only until a container's logs are collected.
+      if (scenario.recovery.some((s) => s.step === 'preserve-forensics')) continue;
       // Region drills place each region's PostgreSQL on the region's loopback range, which only the native provider can do.
       // Network drills (targets.network, issue 12): Toxiproxy in front of a container's published
       // port has not been run on testcontainers yet; not in this matrix until it has.
