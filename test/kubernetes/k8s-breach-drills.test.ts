@@ -11,10 +11,16 @@ import { catalogueScenario, failedChecks, filesUnder, leftovers, readJournal, ru
 // kube-apiserver, the revocation, the judge.
 const shared = inject('k8s');
 const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-k8s-breach-'));
-afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
+// The base backup preserve-forensics takes is sealed with a run key kept outside the run dir: here,
+// not in the user's ~/.cache/drill/forensic-keys (where each suite run left two keys).
+const keysDir = mkdtempSync(path.join(os.tmpdir(), 'drill-k8s-breach-keys-'));
+afterAll(() => {
+  rmSync(reportsDir, { recursive: true, force: true });
+  rmSync(keysDir, { recursive: true, force: true });
+});
 
 async function run(name: string): Promise<{ code: number | null; output: string; journal: Journal; runDir: string }> {
-  const result = await runCli(['run', catalogueScenario(name), '--reports-dir', reportsDir], { env: { DRILL_KUBECONFIG: shared.kubeconfigPath, DEBUG: 'drill:*' } });
+  const result = await runCli(['run', catalogueScenario(name), '--reports-dir', reportsDir], { env: { DRILL_KUBECONFIG: shared.kubeconfigPath, DEBUG: 'drill:*', DRILL_FORENSIC_SEAL_DIR: keysDir } });
   const runDir = runDirFrom(result.stdout, reportsDir);
   return { code: result.code, output: result.stdout + result.stderr, journal: readJournal(runDir), runDir };
 }
