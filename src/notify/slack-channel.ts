@@ -1,25 +1,15 @@
-import type { DeliveryResult, NotificationChannel } from './channel.js';
-import { postJson, urlOrigin } from './http-post.js';
+import { JsonWebhookChannel } from './json-webhook-channel.js';
 import type { NotificationMessage } from './message.js';
 
 /** Slack's header block takes plain text up to 150 characters. */
 const HEADER_MAX = 150;
 
 /** A Slack-compatible incoming webhook: `text` for clients that show no blocks, `blocks` for those that do. */
-export class SlackChannel implements NotificationChannel {
+export class SlackChannel extends JsonWebhookChannel {
   readonly type = 'slack';
-  readonly destination: string;
 
-  constructor(
-    readonly name: string,
-    private readonly url: string,
-    private readonly timeoutMs: number,
-  ) {
-    this.destination = urlOrigin(url);
-  }
-
-  deliver(message: NotificationMessage, signal: AbortSignal): Promise<DeliveryResult> {
-    return postJson(this.url, slackPayload(message), this.timeoutMs, signal);
+  protected payload(message: NotificationMessage): Record<string, unknown> {
+    return slackPayload(message);
   }
 }
 

@@ -1,22 +1,12 @@
-import type { DeliveryResult, NotificationChannel } from './channel.js';
-import { postJson, urlOrigin } from './http-post.js';
+import { JsonWebhookChannel } from './json-webhook-channel.js';
 import type { NotificationMessage } from './message.js';
 
 /** A generic webhook: the template's fields as JSON, for a receiver that routes or stores them. */
-export class WebhookChannel implements NotificationChannel {
+export class WebhookChannel extends JsonWebhookChannel {
   readonly type = 'webhook';
-  readonly destination: string;
 
-  constructor(
-    readonly name: string,
-    private readonly url: string,
-    private readonly timeoutMs: number,
-  ) {
-    this.destination = urlOrigin(url);
-  }
-
-  deliver(message: NotificationMessage, signal: AbortSignal): Promise<DeliveryResult> {
-    return postJson(this.url, webhookPayload(message), this.timeoutMs, signal);
+  protected payload(message: NotificationMessage): Record<string, unknown> {
+    return webhookPayload(message);
   }
 }
 
