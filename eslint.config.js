@@ -60,6 +60,24 @@ export default tseslint.config(
     },
   },
   {
+    // Clean-up rule: a temp directory a drill makes is in the run ledger BEFORE it exists, so a kill
+    // -9 between creating and recording cannot leave one no reaper knows of. mkdtemp creates first:
+    // use createRecordedTempDir / unusedTempDirName (src/engine/recorded-temp-dir.ts).
+    files: ['src/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['node:fs', 'node:fs/promises', 'fs', 'fs/promises'].map((name) => ({
+            name,
+            importNames: ['mkdtemp', 'mkdtempSync'],
+            message: 'Record a temp directory before it exists: createRecordedTempDir(ctx.ledger, "drill-…") (src/engine/recorded-temp-dir.ts).',
+          })),
+        },
+      ],
+    },
+  },
+  {
     // The CLI is the one place that prints; everything else uses `debug` or the progress reporter.
     files: ['src/cli.ts', 'src/cli/**', 'bin/**', 'bench/**', 'tools/**'],
     languageOptions: { globals: globals.node },

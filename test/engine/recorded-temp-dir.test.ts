@@ -2,7 +2,7 @@ import { existsSync, rmdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createRecordedTempDir } from '../../src/engine/recorded-temp-dir.js';
+import { createRecordedTempDir, unusedTempDirName } from '../../src/engine/recorded-temp-dir.js';
 import type { Resource } from '../../src/engine/resource-ledger.js';
 
 describe('createRecordedTempDir', () => {
@@ -38,5 +38,25 @@ describe('createRecordedTempDir', () => {
     expect(() => createRecordedTempDir(ledger, 'drill-test-unrecorded-')).toThrow(/ENOSPC/);
     expect(tried).toMatch(/drill-test-unrecorded-/);
     expect(existsSync(tried!)).toBe(false);
+  });
+
+  it('takes a parent directory and a shorter random part (socket paths below it must stay short)', () => {
+    const seen: Resource[] = [];
+    const parent = createRecordedTempDir({ record: (r) => seen.push(r) }, 'drill-test-parent-');
+    try {
+      const child = createRecordedTempDir({ record: (r) => seen.push(r) }, 'drill-test-child-', { parent, randomBytes: 3 });
+      expect(path.dirname(child)).toBe(parent);
+      expect(path.basename(child)).toMatch(/^drill-test-child-[0-9a-f]{6}$/);
+      expect(seen).toEqual([{ kind: 'temp-dir', path: parent }, { kind: 'temp-dir', path: child }]);
+      rmdirSync(child);
+    } finally {
+      rmdirSync(parent);
+    }
+  });
+
+  it('names a directory that does not exist without creating it (for callers with a ledger entry of their own)', () => {
+    const name = unusedTempDirName('drill-test-unused-', { randomBytes: 3 });
+    expect(path.basename(name)).toMatch(/^drill-test-unused-[0-9a-f]{6}$/);
+    expect(existsSync(name)).toBe(false);
   });
 });

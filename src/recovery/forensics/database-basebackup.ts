@@ -1,11 +1,11 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { findPostgresBinaries } from '../../targets/postgres/binaries.js';
 import { PgPassFile } from '../../targets/postgres/pgpass-file.js';
 import { runCommand } from '../../targets/process/run-command.js';
 import type { CollectedFile, ForensicCollector, SealedCollectedFile } from './collected-file.js';
+import { createRecordedTempDir } from '../../engine/recorded-temp-dir.js';
 
 /**
  * Runbook "Create forensic snapshots", physically: a pg_basebackup (tar format, WAL streamed in,
@@ -34,8 +34,8 @@ export const databaseBasebackup: ForensicCollector = {
     const binaries = findPostgresBinaries();
     const instance = ctx.router.current;
     const { host, port, user, password } = instance.connection;
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'drill-basebackup-'));
-    ctx.ledger.record({ kind: 'temp-dir', path: dir });
+    // In the ledger before it exists: it will hold the pgpass file and a copy of the database.
+    const dir = createRecordedTempDir(ctx.ledger, 'drill-basebackup-');
     const backup = path.join(dir, 'backup');
     const plain = path.join(dir, 'plain');
     const passfile = new PgPassFile(path.join(dir, 'pgpass'), undefined);

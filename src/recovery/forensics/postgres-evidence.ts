@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DrillContext } from '../../engine/drill-context.js';
 import { findPostgresBinaries } from '../../targets/postgres/binaries.js';
@@ -7,6 +6,7 @@ import { PgPassFile } from '../../targets/postgres/pgpass-file.js';
 import { withClient } from '../../targets/postgres/with-client.js';
 import { runCommand } from '../../targets/process/run-command.js';
 import type { ForensicCollector } from './collected-file.js';
+import { createRecordedTempDir } from '../../engine/recorded-temp-dir.js';
 
 const noDatabase = (ctx: DrillContext) => (ctx.has('pg') ? undefined : 'the scenario has no PostgreSQL (targets.postgres)');
 
@@ -48,8 +48,8 @@ export const databaseSnapshot: ForensicCollector = {
   async collect(ctx) {
     const binaries = findPostgresBinaries();
     const connection = ctx.router.connection;
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'drill-forensics-'));
-    ctx.ledger.record({ kind: 'temp-dir', path: dir });
+    // In the ledger before it exists: it will hold the pgpass file.
+    const dir = createRecordedTempDir(ctx.ledger, 'drill-forensics-');
     try {
       const passfile = new PgPassFile(path.join(dir, 'pgpass'), undefined);
       if (connection.password !== undefined) passfile.add({ host: connection.host, port: connection.port, user: connection.user, password: connection.password });

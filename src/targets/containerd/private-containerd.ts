@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import createDebug from 'debug';
 import { sleep } from '../../engine/clock.js';
 import { EnvironmentError } from '../../engine/errors.js';
+import { unusedTempDirName } from '../../engine/recorded-temp-dir.js';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
 import { PAUSE_IMAGE } from '../images/pause-image.js';
 import { SupervisedProcess } from '../kubernetes/supervised-process.js';
@@ -60,17 +60,18 @@ export class PrivateContainerd {
 
   static async start(options: PrivateContainerdOptions, register?: (c: PrivateContainerd) => void): Promise<PrivateContainerd> {
     const versions = await requireContainerRuntime();
-    const dir = mkdtempSync(path.join(options.parentDir ?? os.tmpdir(), 'drill-ctd-'));
+    // Named first and created only after its ledger entry: a kill -9 in between leaves nothing unknown.
+    const dir = unusedTempDirName('drill-ctd-', { parent: options.parentDir, randomBytes: 3 });
     const layout = containerdLayout(dir);
     // containerd also listens on <socket>.ttrpc.
     if (Buffer.byteLength(`${layout.socket}.ttrpc`) > MAX_SOCKET_PATH) {
-      await rm(dir, { recursive: true, force: true });
       throw new EnvironmentError(
         'SOCKET_PATH_TOO_LONG',
         `containerd's socket ${layout.socket}.ttrpc is longer than ${MAX_SOCKET_PATH} bytes, the limit of a unix socket path; set TMPDIR (or parentDir) to a shorter directory such as /tmp`,
       );
     }
     options.ledger.record({ kind: 'containerd', dir, socket: layout.socket, runcRoot: layout.runcRoot });
+    mkdirSync(dir, { mode: 0o700 });
     const cniConfDir = options.cniConfDir ?? path.join(dir, 'cni');
     const instance = new PrivateContainerd(layout, versions, cniConfDir);
     register?.(instance);

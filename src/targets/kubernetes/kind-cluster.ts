@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
 import createDebug from 'debug';
 import { EnvironmentError } from '../../engine/errors.js';
+import { createRecordedTempDir } from '../../engine/recorded-temp-dir.js';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
 import { dockerEngineAnswers } from '../docker-available.js';
 import { DOCKER_VARIABLES } from '../process/child-environment.js';
@@ -130,8 +130,7 @@ export class KindCluster implements KubernetesCluster {
         `a kind cluster named ${name} already exists; another drill with the same run id is running, or a killed one left it (kind delete cluster --name ${name})`,
       );
     }
-    const workDir = mkdtempSync(path.join(os.tmpdir(), `${name}-`));
-    options.ledger.record({ kind: 'temp-dir', path: workDir });
+    const workDir = createRecordedTempDir(options.ledger, `${name}-`, { randomBytes: 3 });
     const cluster = new KindCluster(name, path.join(workDir, 'kubeconfig'), workDir, kind, run);
     // Recorded before it exists: a drill killed during `kind create` still gets it deleted.
     options.ledger.record({ kind: 'kind-cluster', name });

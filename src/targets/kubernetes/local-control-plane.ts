@@ -1,12 +1,12 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import createDebug from 'debug';
 import { sleep } from '../../engine/clock.js';
 import { EnvironmentError, InputError } from '../../engine/errors.js';
+import { createRecordedTempDir } from '../../engine/recorded-temp-dir.js';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
 import { freeLoopbackPort } from '../postgres/free-port.js';
 import { listClusterNodes, loadKubeConfig } from './cluster-client.js';
@@ -131,8 +131,9 @@ export class LocalControlPlane implements KubernetesCluster {
     const binaries =
       options.binaries ?? (await resolveControlPlaneBinaries({ allowBuild: options.allowBuild, signal: options.signal, onProgress: options.onProgress }));
     const safeRun = options.runId.replace(/[^A-Za-z0-9_.-]/g, '-').slice(-24);
-    const root = mkdtempSync(path.join(os.tmpdir(), `drill-k8s-${safeRun}-`));
-    options.ledger.record({ kind: 'temp-dir', path: root });
+    // Recorded before it exists (a kill -9 in between must not leave an unknown directory); few
+    // random bytes, because the nodes' containerd sockets live below it.
+    const root = createRecordedTempDir(options.ledger, `drill-k8s-${safeRun}-`, { randomBytes: 3 });
     const layout = await newLayout(root);
     const cp = new LocalControlPlane(`local-${safeRun}`, root, layout, options.kubeconfigPath);
     cp.nodeImages = options.nodeImages;

@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import createDebug from 'debug';
 import { EnvironmentError } from '../../engine/errors.js';
+import { createRecordedTempDir } from '../../engine/recorded-temp-dir.js';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
 import { SupervisedProcess } from '../kubernetes/supervised-process.js';
 import { waitForHealthy } from '../kubernetes/wait-for-health.js';
@@ -35,8 +36,7 @@ export class MotoServer {
     if (!existsSync(program)) {
       throw new EnvironmentError('MOTO_MISSING', `the embedded Route 53 API (moto ${MOTO_VERSION}) is not installed at ${program}; run npm run setup (tools/setup.sh installs it), or set DRILL_MOTO_VENV to a virtualenv with moto[server]`);
     }
-    const dir = mkdtempSync(path.join(os.tmpdir(), `drill-moto-${options.runId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 40)}-`));
-    options.ledger.record({ kind: 'temp-dir', path: dir });
+    const dir = createRecordedTempDir(options.ledger, `drill-moto-${options.runId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 40)}-`);
     const port = await freeLoopbackPort();
     const child = SupervisedProcess.start({
       name: 'moto-server',

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import createDebug from 'debug';
 import { EnvironmentError } from '../../engine/errors.js';
+import { createRecordedTempDir } from '../../engine/recorded-temp-dir.js';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
 import { SupervisedProcess } from '../kubernetes/supervised-process.js';
 import { waitForHealthy } from '../kubernetes/wait-for-health.js';
@@ -70,8 +70,7 @@ export class ServiceProcesses {
   static async start(options: ServiceProcessesOptions, register?: (launch: ServiceProcesses) => void): Promise<ServiceProcesses> {
     const replicas = options.replicas ?? 1;
     if (!Number.isInteger(replicas) || replicas < 1) throw new EnvironmentError('SERVICE_REPLICAS_INVALID', `replicas must be a positive integer (got ${replicas})`);
-    const dir = mkdtempSync(path.join(os.tmpdir(), `drill-sut-${options.runId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 40)}-`));
-    options.ledger.record({ kind: 'temp-dir', path: dir });
+    const dir = createRecordedTempDir(options.ledger, `drill-sut-${options.runId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 40)}-`);
     const launch = new ServiceProcesses(options.mode, dir, []);
     register?.(launch);
     try {

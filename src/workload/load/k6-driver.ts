@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+// eslint-disable-next-line no-restricted-imports -- only for callers without a run ledger (bench); drills pass theirs
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +8,7 @@ import { childEnvironment } from '../../targets/process/child-environment.js';
 import { processStartTime } from '../../targets/process/process-identity.js';
 import { binaryOnPath } from './binary-on-path.js';
 import type { LoadDriverInput, LoadDriverResult } from './load-driver.js';
+import { createRecordedTempDir } from '../../engine/recorded-temp-dir.js';
 
 /**
  * k6, when `k6` is on PATH: a shared-iterations scenario (vus = connections, iterations =
@@ -18,9 +20,8 @@ import type { LoadDriverInput, LoadDriverResult } from './load-driver.js';
 export async function runK6(input: LoadDriverInput): Promise<LoadDriverResult> {
   const k6 = binaryOnPath('k6');
   if (!k6) throw new EnvironmentError('LOAD_DRIVER_MISSING', 'workload.load.driver is k6, and no k6 is on PATH; install k6 or use driver: autocannon');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drill-k6-'));
-  // It holds the token file: after a kill -9 the reaper removes it.
-  input.ledger?.record({ kind: 'temp-dir', path: dir });
+  // It holds the token file: in the ledger before it exists, so after a kill -9 the reaper removes it.
+  const dir = input.ledger ? createRecordedTempDir(input.ledger, 'drill-k6-') : mkdtempSync(path.join(os.tmpdir(), 'drill-k6-'));
   try {
     const tokenFile = path.join(dir, 'token');
     if (input.token) writeFileSync(tokenFile, input.token, { mode: 0o600 });
