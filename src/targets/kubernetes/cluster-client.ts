@@ -1,5 +1,6 @@
 import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { EnvironmentError } from '../../engine/errors.js';
+import { apiStatus } from './kube-api.js';
 import type { ClusterNode } from './types.js';
 
 /** A client configuration from a kubeconfig file, on the given context (the file's current one when omitted). */
@@ -32,6 +33,16 @@ export async function listClusterNodes(kc: KubeConfig): Promise<ClusterNode[]> {
     const list = await kc.makeApiClient(CoreV1Api).listNode();
     return list.items.map(toClusterNode).sort((a, b) => a.name.localeCompare(b.name));
   } catch (error) {
+    // Reached, but refused: not an unreachable cluster, and the fix is a grant, not a network.
+    const status = apiStatus(error);
+    if (status === 401 || status === 403) {
+      throw new EnvironmentError(
+        'K8S_FORBIDDEN',
+        `cannot list nodes through context "${kc.getCurrentContext()}" (${kc.getCurrentCluster()?.server ?? 'no server'}): HTTP ${status}, ${(error as Error).message}; ` +
+          'grant the drill list and get on nodes (deploy/optional/node-reader.yaml), or use a context that has them',
+        { cause: error },
+      );
+    }
     throw new EnvironmentError(
       'K8S_UNREACHABLE',
       `cannot list nodes through context "${kc.getCurrentContext()}" (${kc.getCurrentCluster()?.server ?? 'no server'}): ${(error as Error).message}`,
