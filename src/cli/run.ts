@@ -6,7 +6,7 @@ import { reapRecorded } from '../engine/reaper.js';
 import { RunLedger, runsDir } from '../engine/run-ledger.js';
 import type { Journal, RunbookRecord, RunStatus } from '../engine/journal-types.js';
 import { runFiles, type RunPlan } from '../engine/run-plan.js';
-import { exitCodeFor, worstStatus } from '../engine/status.js';
+import { exitCodeFor, suiteExitCode } from '../engine/status.js';
 import { writeEvidence } from '../report/evidence.js';
 import { type EvidenceKeyEnv, type SigningKey, signingKeyFromEnv, SIGNING_KEY_ENV } from '../report/evidence-keys.js';
 import { redactDebugOutput } from '../report/redact-debug-output.js';
@@ -101,7 +101,7 @@ export async function runCommand(args: string[], options: RunOptions): Promise<n
   const entries = slots.filter((e): e is SuiteEntry => e !== undefined);
   // An interruption between drills is one too: the run stopped because of it.
   const statuses = [...entries.map((e) => e.status).filter((s): s is RunStatus => s !== 'not-run'), ...(interrupts.requested ? ['interrupted' as const] : [])];
-  const exitCode = exitCodeFor(worstStatus(statuses));
+  const exitCode = suiteExitCode(statuses);
   const summary: SuiteSummary = {
     summaryVersion: 1,
     startedAt,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TeardownStack } from '../../src/engine/teardown-stack.js';
-import { exitCodeFor, worstStatus } from '../../src/engine/status.js';
+import { exitCodeFor, suiteExitCode, worstStatus } from '../../src/engine/status.js';
 
 describe('teardown stack', () => {
   it('runs in reverse order and keeps going past a failing teardown', async () => {
@@ -41,5 +41,15 @@ describe('exit codes (DESIGN.md section 6)', () => {
     expect(worstStatus(['environment-error', 'interrupted'])).toBe('interrupted');
     expect(worstStatus(['failed', 'invalid-input'])).toBe('invalid-input');
     expect(worstStatus(['invalid-input', 'environment-error'])).toBe('environment-error');
+  });
+
+  it('a suite exits 2 only for one refused drill; mid-suite a refusal is exit 3 (3 > 1 > 0)', () => {
+    expect(suiteExitCode(['invalid-input'])).toBe(2);
+    expect(suiteExitCode(['failed', 'invalid-input'])).toBe(3);
+    expect(suiteExitCode(['passed', 'invalid-input'])).toBe(3);
+    expect(suiteExitCode(['passed', 'failed'])).toBe(1);
+    expect(suiteExitCode(['passed', 'passed'])).toBe(0);
+    expect(suiteExitCode(['invalid-input', 'interrupted'])).toBe(130);
+    expect(suiteExitCode([])).toBe(0);
   });
 });
