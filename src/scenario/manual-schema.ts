@@ -28,7 +28,7 @@ export const DEFAULT_MANUAL_TIMEOUT_MS = 1_800_000;
 // Optional rather than defaulted: steps are also built in code (the auto-rollback's own steps, tests), which need not say.
 const manualTimeout = duration(WAIT)
   .optional()
-  .meta({ description: 'With --game-day: the step fails when nobody ran `drill continue` within this. Default 30m (the scenario `timeout` still bounds the whole drill)' });
+  .meta({ description: 'With --game-day: the step fails when nobody ran `drill continue` within this. Default 30m. The scenario `timeout` does not count this wait (it bounds what drill does)' });
 
 export const manualFields = {
   manual: z

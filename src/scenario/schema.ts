@@ -496,7 +496,7 @@ export const scenarioSchema = z
       .meta({ description: 'Runbook "Recovery Validation", run once every service probe has passed for expect.stability after recovery: smoke, load' }),
     notifications: notificationsSettings.optional(),
     expect: expectations.prefault({}),
-    timeout: duration(WAIT).default(1_800_000).meta({ description: 'The whole drill is aborted (environment failure) after this' }),
+    timeout: duration(WAIT).default(1_800_000).meta({ description: 'The whole drill is aborted (environment failure) after this; a game day\'s waits for a person (bounded by manualTimeout) do not count' }),
   })
   .meta({ title: 'drill scenario', description: 'A chaos drill: fault, runbook recovery and what must hold afterwards' });
 

@@ -1,6 +1,7 @@
 import type { LoadedScenario } from '../../scenario/loader.js';
 import type { Scenario } from '../../scenario/schema.js';
 import { formatDuration } from '../../scenario/duration.js';
+import { PausableDeadline } from '../pausable-deadline.js';
 import type { Redactor } from '../../report/redactor.js';
 import { startClock, type Clock } from '../clock.js';
 import type { DrillContext } from '../drill-context.js';
@@ -59,7 +60,7 @@ export class DrillRun {
   private readonly abort = new AbortController();
   private readonly aborted: Promise<never>;
   private readonly inFlight = new Set<Promise<unknown>>();
-  private readonly timeout: NodeJS.Timeout;
+  private readonly timeout: PausableDeadline;
   private readonly onOuterAbort: () => void;
   private provisioned: DrillContext | undefined;
 
@@ -77,17 +78,26 @@ export class DrillRun {
     this.onOuterAbort = () => this.abort.abort(options.signal?.reason instanceof InterruptedError ? options.signal.reason : new InterruptedError());
     options.signal?.addEventListener('abort', this.onOuterAbort, { once: true });
     if (options.signal?.aborted) this.onOuterAbort();
-    this.timeout = setTimeout(
-      () =>
-        this.abort.abort(
-          new EnvironmentError('DRILL_TIMEOUT', `the drill did not finish within its timeout (${formatDuration(this.scenario.timeout)}); raise \`timeout\` in the scenario or find the step that hangs in the journal`),
+    this.timeout = new PausableDeadline(this.scenario.timeout, () =>
+      this.abort.abort(
+        new EnvironmentError(
+          'DRILL_TIMEOUT',
+          `the drill did not finish within its timeout (${formatDuration(this.scenario.timeout)}, not counting waits for a person); raise \`timeout\` in the scenario or find the step that hangs in the journal`,
         ),
-      this.scenario.timeout,
+      ),
     );
     this.aborted = new Promise<never>((_, reject) => {
       this.abort.signal.addEventListener('abort', () => reject(this.abort.signal.reason), { once: true });
     });
     this.aborted.catch(() => undefined);
+  }
+
+  /**
+   * Stops the scenario timeout's clock while a person works on a game-day step (their wait has its
+   * own bound, manualTimeout); call the returned function when they are done.
+   */
+  pauseTimeout(): () => void {
+    return this.timeout.pause();
   }
 
   /** Aborted by Ctrl-C, a killed `drill run`, or the scenario's timeout. */
@@ -118,7 +128,7 @@ export class DrillRun {
 
   /** Stops the clock on the abort (timeout, outer signal) and waits, up to `ms`, for guarded work still running. */
   async settle(ms: number): Promise<void> {
-    clearTimeout(this.timeout);
+    this.timeout.dispose();
     this.options.signal?.removeEventListener('abort', this.onOuterAbort);
     // Tearing down under a step that is still copying or starting a server would race it.
     if (this.inFlight.size > 0) {

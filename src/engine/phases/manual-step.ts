@@ -34,7 +34,14 @@ export async function performStep(run: DrillRun, index: number, step: RecoverySt
     { notice: true },
   );
   const waitStart = run.clock.now();
-  const go = await run.guard(gate.waitFor({ runId, step: number, kind: step.step, title, instructions, timeoutMs }, run.signal));
+  // The person's wait is bounded by manualTimeout, not by the scenario timeout (which bounds drill's work).
+  const resumeTimeout = run.pauseTimeout();
+  let go: Awaited<ReturnType<typeof gate.waitFor>>;
+  try {
+    go = await run.guard(gate.waitFor({ runId, step: number, kind: step.step, title, instructions, timeoutMs }, run.signal));
+  } finally {
+    resumeTimeout();
+  }
   const waitedMs = run.clock.now() - waitStart;
   run.recorder.event('manual-continued', `step ${number} (${title}): continued after ${(waitedMs / 1000).toFixed(1)}s${go.note ? `; note: ${go.note}` : ''}`, { step: number, waitedMs }, { notice: true });
   const manual = { performedBy: step.step === 'manual' ? 'a person' : 'a person, then drill', waitedMs, continuedAt: go.continuedAt, ...(go.note ? { note: go.note } : {}) };
