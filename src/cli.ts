@@ -11,6 +11,7 @@ import { coverageCommand, type CoverageOptions } from './cli/coverage.js';
 import { COVERAGE_FORMATS } from './coverage/render.js';
 import { registerHistoryCommand } from './cli/history.js';
 import { registerEvidencePackCommand } from './cli/evidence-pack.js';
+import { registerOpenSealedCommand } from './cli/open-sealed.js';
 import { RUNBOOK_ENV } from './runbook/read-runbook.js';
 import { signingKeyFromEnv, takeEvidenceKeyEnv } from './report/evidence-keys.js';
 import { redactDebugOutput } from './report/redact-debug-output.js';
@@ -154,6 +155,7 @@ export async function main(argv: string[]): Promise<number> {
 
   registerHistoryCommand(program, (code) => (exitCode = code));
   registerEvidencePackCommand(program, (code) => (exitCode = code));
+  registerOpenSealedCommand(program, (code) => (exitCode = code));
   registerClusterCommands(program, (code) => (exitCode = code));
 
   try {
