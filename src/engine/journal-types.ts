@@ -245,7 +245,7 @@ export interface NotificationAttempt {
 export interface NotificationRecord {
   template: 'initial-alert' | 'resolution-notice';
   /** What sent it: the automatic alert on detection, a notify step, the automatic notice on verified recovery. */
-  trigger: 'detection' | 'notify-step' | 'resolution';
+  trigger: 'detection' | 'notify-step' | 'incident-response' | 'resolution';
   channel: string;
   channelType: 'slack' | 'webhook' | 'email';
   destination: string;
@@ -320,7 +320,7 @@ export interface IncidentRecord {
   declaredAt: Stamp;
   /** The leaked credentials known at that moment, by fingerprint. */
   credentials: string[];
-  /** Who is notified: not yet sent (no notification channel in this slice). */
+  /** Who was told: the Initial Alert handed to the scenario's channels (delivery in `notifications`), or why nobody was. */
   notification: string;
 }
 

@@ -35,6 +35,27 @@ export function stepAlert(journal: Journal, step: { severity: string; message: s
   });
 }
 
+/**
+ * Runbook Scenario 3 "Activate security incident response": the incident is declared, so the alert
+ * says what kind of breach and which leaked credentials (fingerprints only, never a value).
+ */
+export function incidentAlert(journal: Journal, incident: { id: string; breachType: string; severity: string; credentials: string[] }, now: Stamp): NotificationMessage {
+  return initialAlert({
+    runId: journal.runId,
+    scenario: journal.scenario.definition.name,
+    severity: incident.severity,
+    status: 'Investigating',
+    impact: impactText(journal),
+    eta: etaText(journal),
+    incidentId: incident.id,
+    nextUpdate: nextUpdateText(now.wall),
+    message:
+      `Security incident response activated: breach type ${incident.breachType}` +
+      (incident.credentials.length > 0 ? `; leaked credential(s) ${incident.credentials.join(', ')}` : '') +
+      '.',
+  });
+}
+
 export function resolutionMessage(journal: Journal, restored: RestoredInstant, incidentId: string): NotificationMessage {
   return resolutionNotice({
     runId: journal.runId,

@@ -51,6 +51,14 @@ export class Notifier {
     return this.enabled && (this.options.settings?.on ?? []).includes(trigger);
   }
 
+  /**
+   * The incident declared by activate-incident-response names the incident from then on (the
+   * Resolution Notice says the same id), unless the scenario set one or a message already went out.
+   */
+  adoptIncidentId(id: string): string {
+    return (this.incident ??= id);
+  }
+
   /** The incident's id: the scenario's, else made from the first message's time (the runbook's date format). */
   incidentId(at: Stamp): string {
     return (this.incident ??= defaultIncidentId(at.wall));

@@ -17,6 +17,8 @@ export function notificationIssues(data: unknown, context: { isSecret: (path: Ke
   const settings = isRecord(data.notifications) ? data.notifications : undefined;
   const steps = Array.isArray(data.recovery) ? data.recovery : [];
   const notifySteps = steps.flatMap((s, i) => (isRecord(s) && s.step === 'notify' ? [i] : []));
+  // Declaring a security incident announces it (activate-incident-response.ts): an Initial Alert too.
+  const alertingSteps = steps.filter((s) => isRecord(s) && s.step === 'activate-incident-response').length + notifySteps.length;
 
   if (!settings) {
     for (const i of notifySteps) {
@@ -29,11 +31,11 @@ export function notificationIssues(data: unknown, context: { isSecret: (path: Ke
   }
 
   const on = Array.isArray(settings.on) ? settings.on : ['detection', 'resolution'];
-  if (!on.includes('detection') && notifySteps.length === 0) {
+  if (!on.includes('detection') && alertingSteps === 0) {
     issues.push({
       path: ['notifications', 'on'],
       anchor: 'value',
-      message: 'nothing would send the "Initial Alert" the notification check waits for: add detection to on, or a notify step to recovery',
+      message: 'nothing would send the "Initial Alert" the notification check waits for: add detection to on, or a notify or activate-incident-response step to recovery',
     });
   }
 

@@ -146,4 +146,33 @@ describe('notifications in a real drill (native PostgreSQL, real CLI, receivers 
       await receivers.close();
     }
   });
+
+  it('activate-incident-response announces the declared incident (breach type, leaked fingerprint) and the Resolution Notice closes the same incident', async () => {
+    const receivers = await startReceivers();
+    try {
+      const result = await runCli(['run', fixture('notify-incident-response.yaml'), '--reports-dir', reportsDir], { env: receivers.env });
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      const runDir = runDirFrom(result.stdout, reportsDir);
+      const journal = readJournal(runDir);
+      expect(journal.verdicts.find((v) => v.check === 'notification')?.status).toBe('passed');
+      const incident = journal.incident!;
+      expect(incident.id).toBe(`SEC-${journal.runId}`);
+      expect(incident.notification).toBe(`Initial Alert (incident ${incident.id}) handed to incident-hook; delivery is judged by the notification check`);
+      // on: [resolution] and no notify step: the declaration is the only Initial Alert.
+      const [declared, resolved] = receivers.hook.posts.map((p) => p.body);
+      expect(receivers.hook.posts.map((p) => p.body.template)).toEqual(['initial-alert', 'resolution-notice']);
+      expect(declared).toMatchObject({ status: 'Investigating', severity: 'P0', incidentId: incident.id });
+      expect(declared!.message).toBe(`Security incident response activated: breach type credential-leak; leaked credential(s) ${incident.credentials.join(', ')}.`);
+      expect(incident.credentials).toHaveLength(1);
+      expect(resolved).toMatchObject({ subject: `[DRILL] [RESOLVED] TrustStram Service Incident - ${incident.id}`, incidentId: incident.id });
+      expect(records(journal, 'initial-alert', 'incident-response')).toHaveLength(1);
+      const step = journal.steps.find((s) => s.name === 'activate-incident-response')!;
+      expect(step.output).toMatchObject({ notified: true, channels: ['incident-hook'] });
+      const { hits } = scanFiles(runDir, receivers.secrets);
+      expect(hits).toEqual([]);
+      expect(leftovers(runDir)).toEqual([]);
+    } finally {
+      await receivers.close();
+    }
+  });
 });
