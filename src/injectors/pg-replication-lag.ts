@@ -50,10 +50,21 @@ export async function injectReplicationLag(ctx: DrillContext, fault: Replication
     // Promoted or gone: there is no replication left to restore.
     const still = await withClient(adminConnection(replica), standbyPosition).catch(() => undefined);
     if (!still?.inRecovery) return;
-    await withClient(adminConnection(replica), async (c) => {
+    const conninfo = await withClient(adminConnection(replica), async (c) => {
       await c.query('alter system reset primary_conninfo');
       await c.query('select pg_reload_conf()');
+      return (await c.query<{ v: string }>("select setting as v from pg_settings where name = 'primary_conninfo'")).rows[0]?.v ?? '';
     });
+    // RESET falls back to postgresql.conf, where the replica was built streaming through the
+    // replication link's proxy (when a fault degrades that link): prove it still does.
+    const link = ctx.pg.replicationLink;
+    if (link && !conninfo.includes(`port=${link.listen.port} `)) {
+      throw new EnvironmentError(
+        'REPLICATION_LINK_BYPASSED',
+        `${replica.name} streams again, but not through ${link.description} (its primary_conninfo no longer names port ${link.listen.port}); ` +
+          'a later fault on link: replication would miss it: check what else sets primary_conninfo (postgresql.auto.conf)',
+      );
+    }
   };
   // Held back but not proven: nothing may stay held without a handle to release it.
   let heldAt: Awaited<ReturnType<typeof awaitReceiverStopped>>;
