@@ -6,6 +6,7 @@ import type { DatabaseLink, LinkDegradation } from '../workload/database-link.js
 import { sleep } from '../engine/clock.js';
 import { formatDuration } from '../scenario/duration.js';
 import { ReplicationLagWatch } from './replication-lag-watch.js';
+import { lsnDiff } from '../targets/postgres/lsn.js';
 
 const debug = createDebug('drill:inject');
 
@@ -89,23 +90,32 @@ function linkOf(ctx: DrillContext, fault: NetworkFault): DatabaseLink {
 
 /**
  * The replication link stays broken for `holdFor` while the application writes; then the proof
- * that it was: a breaking fault (reset, timeout) must leave every replica short of WAL the
- * primary wrote (else something else feeds it WAL, and the drill would measure nothing).
+ * that it was, for a breaking fault (reset, timeout): over the second half of the hold (the first
+ * lets WAL already in flight land) the primary wrote WAL and no replica received any of it.
+ * Otherwise the drill would measure nothing: an environment error says which.
  */
 async function holdBroken(ctx: DrillContext, watch: ReplicationLagWatch, fault: NetworkFault, description: string): Promise<Record<string, unknown>> {
-  await sleep(fault.holdFor!, ctx.signal);
-  const lags = await watch.read();
+  const holdFor = fault.holdFor!;
+  await sleep(holdFor / 2, ctx.signal);
+  const middle = await watch.read();
+  await sleep(holdFor - holdFor / 2, ctx.signal);
+  const end = await watch.read();
   if (fault.type === 'network-reset' || fault.type === 'network-timeout') {
-    const fed = lags.filter((l) => l.receiveBytesBehind === 0);
-    if (fed.length > 0 || lags.length === 0) {
+    const problems = end.flatMap((lag) => {
+      const before = middle.find((m) => m.replica === lag.replica);
+      if (!before) return [`${lag.replica} was not a standby halfway through`];
+      if (lsnDiff(lag.primaryLsn, before.primaryLsn) <= 0) return [`the primary wrote no WAL in the second half of the hold (is the canary writing?)`];
+      if (lag.receiveLsn !== before.receiveLsn) return [`${lag.replica} went on receiving WAL (${before.receiveLsn} → ${lag.receiveLsn}; does restore_command or another path feed it?)`];
+      return [];
+    });
+    if (problems.length > 0 || end.length === 0) {
       throw new EnvironmentError(
         'REPLICATION_LINK_NOT_BROKEN',
-        `after ${formatDuration(fault.holdFor!)} of ${fault.type} on ${description}, ${fed.map((l) => l.replica).join(', ') || 'no replica'} had received all of the primary's WAL ` +
-          '(is anything writing? does restore_command or another path feed it WAL?)',
+        `${fault.type} on ${description} held ${formatDuration(holdFor)}, and the replicas' lag cannot be shown to have grown: ${problems.join('; ') || 'no replica is a standby'}`,
       );
     }
   }
-  return { heldForMs: fault.holdFor, lagAtEndOfHold: lags };
+  return { heldForMs: holdFor, lagAtEndOfHold: end };
 }
 
 /**

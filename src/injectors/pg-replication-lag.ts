@@ -50,15 +50,16 @@ export async function injectReplicationLag(ctx: DrillContext, fault: Replication
     // Promoted or gone: there is no replication left to restore.
     const still = await withClient(adminConnection(replica), standbyPosition).catch(() => undefined);
     if (!still?.inRecovery) return;
-    const conninfo = await withClient(adminConnection(replica), async (c) => {
+    await withClient(adminConnection(replica), async (c) => {
       await c.query('alter system reset primary_conninfo');
       await c.query('select pg_reload_conf()');
-      return (await c.query<{ v: string }>("select setting as v from pg_settings where name = 'primary_conninfo'")).rows[0]?.v ?? '';
     });
     // RESET falls back to postgresql.conf, where the replica was built streaming through the
     // replication link's proxy (when a fault degrades that link): prove it still does.
     const link = ctx.pg.replicationLink;
-    if (link && !conninfo.includes(`port=${link.listen.port} `)) {
+    if (!link) return;
+    const conninfo = await reloadedConninfo(replica);
+    if (!conninfo.includes(`port=${link.listen.port} `)) {
       throw new EnvironmentError(
         'REPLICATION_LINK_BYPASSED',
         `${replica.name} streams again, but not through ${link.description} (its primary_conninfo no longer names port ${link.listen.port}); ` +
@@ -101,6 +102,16 @@ export async function injectReplicationLag(ctx: DrillContext, fault: Replication
       await release();
     },
   };
+}
+
+/** primary_conninfo once the reload has reached the server's backends (a new session, up to 5 s: the reload is asynchronous). */
+async function reloadedConninfo(replica: PgInstance): Promise<string> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const value = await withClient(adminConnection(replica), async (c) => (await c.query<{ v: string }>("select setting as v from pg_settings where name = 'primary_conninfo'")).rows[0]?.v ?? '');
+    if (value !== '' || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 function chooseReplica(ctx: DrillContext, name: string | undefined): PgInstance {

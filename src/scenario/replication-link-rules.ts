@@ -7,7 +7,8 @@ const NETWORK_FAULTS = new Set(['network-latency', 'network-bandwidth', 'network
  * Network faults on the replication link (`link: replication`, see network-schema.ts): the
  * replicas are built streaming through a proxy on this machine's loopback, which only the native
  * provider's replicas reach; `holdFor` makes the fault the precondition of a later one, so there
- * must be one; and the step that heals that link needs a fault on it to heal.
+ * must be one; pg-replication-lag, which stops the replicas streaming, does not go with it; and
+ * the step that heals that link needs a fault on it to heal.
  */
 export function replicationLinkIssues(data: unknown): PathIssue[] {
   if (!isRecord(data) || !Array.isArray(data.faults)) return [];
@@ -43,6 +44,18 @@ export function replicationLinkIssues(data: unknown): PathIssue[] {
       });
     }
   });
+  // pg-replication-lag stops the WAL receivers (primary_conninfo cleared until teardown): a fault on
+  // the replication link would then degrade a link nothing streams over, and judge nothing.
+  const lag = faults.findIndex((f) => isRecord(f) && f.type === 'pg-replication-lag');
+  if (lag >= 0 && onReplication) {
+    issues.push({
+      path: ['faults', lag, 'type'],
+      anchor: 'value',
+      message:
+        'pg-replication-lag stops the replicas\' WAL receivers, so the fault on link: replication would degrade a link nothing streams over; ' +
+        'use one of them (network-reset with link: replication and holdFor is the network form of the same hold)',
+    });
+  }
   const recovery = Array.isArray(data.recovery) ? data.recovery : [];
   recovery.forEach((step, i) => {
     if (isRecord(step) && step.step === 'remove-network-fault' && step.link === 'replication' && !onReplication) {
