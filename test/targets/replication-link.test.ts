@@ -9,6 +9,7 @@ import { ResourceLedger } from '../../src/engine/resource-ledger.js';
 import { TeardownStack } from '../../src/engine/teardown-stack.js';
 import { injectNetworkFault } from '../../src/injectors/network-fault.js';
 import { injectReplicationLag } from '../../src/injectors/pg-replication-lag.js';
+import { awaitCaughtUp } from '../../src/recovery/await-caught-up.js';
 import { removeNetworkFault } from '../../src/recovery/remove-network-fault.js';
 import { loadScenarioFile } from '../../src/scenario/loader.js';
 import { startReplicationLink } from '../../src/targets/network-proxy/replication-link.js';
@@ -96,6 +97,8 @@ describe('the replication link through a real Toxiproxy (real primary and replic
     }
     const behind = await replicaLag(deployment!.primary, replica);
     expect(behind.receiveBytesBehind).toBeGreaterThan(1000);
+    // Negative control of the heal's postcondition: while the link is still broken the replica cannot catch up.
+    await expect(awaitCaughtUp(ctx, 1_500)).rejects.toMatchObject({ code: 'REPLICA_NOT_CAUGHT_UP', message: expect.stringMatching(/replica-1 replayed up to .* short of/) });
     expect((await withClient(db(deployment!.primary), replicationRows)).some((r) => r.state === 'streaming')).toBe(false);
 
     const output = await removeNetworkFault(ctx, { step: 'remove-network-fault', link: 'replication', timeout: 30_000 } as Parameters<typeof removeNetworkFault>[1]);
