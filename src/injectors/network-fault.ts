@@ -48,7 +48,7 @@ export async function injectNetworkFault(ctx: DrillContext, fault: NetworkFault)
   const confirmedAt = ctx.clock.now();
   if (!inEffect.some((d) => d.id === applied.id)) throw new EnvironmentError('TOXIC_NOT_APPLIED', `${link.description} took ${applied.id} but does not list it; check what else drives its API`);
   debug('%s on %s: %s', fault.type, link.description, applied.id);
-  const watch = fault.link === 'replication' ? ReplicationLagWatch.start(ctx) : undefined;
+  const watch = fault.link === 'replication' ? ReplicationLagWatch.start(ctx, async () => (await link.degradations()).some((d) => d.id === applied.id)) : undefined;
   const ends = fault.duration !== undefined ? endBySelf(ctx, link, applied.id, fault.type, sentAt + fault.duration) : undefined;
   const undo = async () => {
     await watch?.stop();

@@ -10,7 +10,8 @@ export const LAG_INTERVAL_MS = 1_000;
 /**
  * Reads how far each replica is behind while the replication link is degraded, once a second, and
  * journals each reading (`replication-lag` events) and the worst seen (measurements
- * replicationLagMaxBytes, replicationLagMaxMs). It stops when told, or when the primary or a
+ * replicationLagMaxBytes, replicationLagMaxMs). It stops when told, once the fault is healed (after
+ * one last reading: remove-network-fault then journals the catch-up), or when the primary or a
  * replica stops answering (a crashed primary: there is no lag to measure any more).
  */
 export class ReplicationLagWatch {
@@ -19,10 +20,14 @@ export class ReplicationLagWatch {
   private stopped = false;
   readonly readings: ReplicaLag[] = [];
 
-  private constructor(private readonly ctx: DrillContext) {}
+  private constructor(
+    private readonly ctx: DrillContext,
+    /** Whether the fault is still in effect (its toxic still on the proxy). */
+    private readonly inEffect: () => Promise<boolean>,
+  ) {}
 
-  static start(ctx: DrillContext): ReplicationLagWatch {
-    const watch = new ReplicationLagWatch(ctx);
+  static start(ctx: DrillContext, inEffect: () => Promise<boolean>): ReplicationLagWatch {
+    const watch = new ReplicationLagWatch(ctx, inEffect);
     watch.arm(0);
     return watch;
   }
@@ -47,12 +52,16 @@ export class ReplicationLagWatch {
   private arm(delay: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.running = this.read().then(
-        () => this.arm(LAG_INTERVAL_MS),
-        (error: unknown) => debug('lag reading stopped: %s', error instanceof Error ? error.message : String(error)),
-      );
+      this.running = this.tick().catch((error: unknown) => debug('lag reading stopped: %s', error instanceof Error ? error.message : String(error)));
     }, delay);
     this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    const still = await this.inEffect();
+    await this.read();
+    if (still) this.arm(LAG_INTERVAL_MS);
+    else debug('the fault was healed: lag reading stopped');
   }
 
   async stop(): Promise<void> {

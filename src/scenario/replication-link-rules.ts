@@ -1,4 +1,5 @@
 import type { PathIssue } from './issues.js';
+import { parseDuration } from './duration.js';
 import { isRecord } from './schema-walk.js';
 
 const NETWORK_FAULTS = new Set(['network-latency', 'network-bandwidth', 'network-reset', 'network-timeout']);
@@ -36,6 +37,15 @@ export function replicationLinkIssues(data: unknown): PathIssue[] {
         message: 'holdFor holds a broken replication link before the next fault; add link: replication, or remove holdFor (use duration to end a fault by itself)',
       });
     }
+    const hold = msOf(fault.holdFor);
+    const lasts = msOf(fault.duration);
+    if (replication && hold !== undefined && lasts !== undefined && lasts <= hold) {
+      issues.push({
+        path: ['faults', i, 'duration'],
+        anchor: 'value',
+        message: 'the fault would end by itself before its holdFor is over, so the hold could not be shown; make duration longer than holdFor, or remove it',
+      });
+    }
     if (fault.holdFor !== undefined && replication && i === faults.length - 1) {
       issues.push({
         path: ['faults', i, 'holdFor'],
@@ -67,4 +77,10 @@ export function replicationLinkIssues(data: unknown): PathIssue[] {
     }
   });
   return issues;
+}
+
+/** A raw duration value (`4s`, or milliseconds) in ms; undefined when it is not one (the schema reports that). */
+function msOf(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  return typeof value === 'string' ? parseDuration(value) : undefined;
 }

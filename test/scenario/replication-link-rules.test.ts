@@ -58,6 +58,10 @@ describe('network faults on the replication link (schema and rules)', () => {
     expect(await validationError(scenario('hold-last', NATIVE, ['{type: network-reset, link: replication, holdFor: 2s}']))).toMatch(
       /faults\[0\]\.holdFor: with holdFor the fault is a precondition that does not set T_fault; follow it with the fault itself/,
     );
+    expect(await validationError(scenario('hold-outlived', NATIVE, ['{type: network-reset, link: replication, holdFor: 4s, duration: 3s}', '{type: pg-primary-crash}']))).toMatch(
+      /faults\[0\]\.duration: the fault would end by itself before its holdFor is over/,
+    );
+    expect((await loadScenarioFile(scenario('hold-lasts', NATIVE, ['{type: network-reset, link: replication, holdFor: 2s, duration: 1m}', '{type: pg-primary-crash}']))).scenario.faults[0]).toMatchObject({ duration: 60_000 });
     expect(await validationError(scenario('hold-zero', NATIVE, ['{type: network-reset, link: replication, holdFor: 0s}', '{type: pg-primary-crash}']))).toMatch(/faults\[0\]\.holdFor: must be more than 0/);
   });
 
