@@ -50,11 +50,17 @@ const ASSERTIONS: ReadonlyArray<{ assess: (journal: Journal) => Assessment; appl
   { assess: assessForensics, applies: scenarioPreservesForensics },
 ];
 
+/** Measurements the engine records while the drill runs, which no assessment recomputes. */
+const ENGINE_MEASURED = ['walBytesLost', 'replicationLagMaxBytes', 'replicationLagMaxMs', 'replicationCatchUpMs'] as const;
+
 export function judge(journal: Journal): Judgement {
   const assessments = ASSERTIONS.filter(({ applies }) => applies(journal)).map(({ assess }) => assess(journal));
-  // WAL bytes lost need LSNs the engine knows and the journal does not carry: keep what it recorded.
+  // WAL bytes lost and replication lag need LSNs the engine read and the journal does not carry: keep what it recorded.
   const measurements: Measurements = {};
-  if (journal.measurements.walBytesLost !== undefined) measurements.walBytesLost = journal.measurements.walBytesLost;
+  for (const key of ENGINE_MEASURED) {
+    const value = journal.measurements[key];
+    if (value !== undefined) measurements[key] = value;
+  }
   for (const { measurements: found } of assessments) {
     for (const [key, value] of Object.entries(found)) {
       if (value !== undefined) (measurements as Record<string, unknown>)[key] = value;

@@ -47,6 +47,7 @@ export async function buildDrillContext(scenario: Scenario, deps: ContextDeps): 
     ...(deps.scenarioFile !== undefined ? { scenarioFile: deps.scenarioFile } : {}),
     ...(deps.runDir ? { runDir: deps.runDir } : {}),
     ...(appHost ? { appHost } : {}),
+    ...(scenario.faults.some((f) => 'link' in f && f.link === 'replication') ? { replicationLink: true } : {}),
   });
   const writer = canaryWriter(scenario, parts, deps);
   const context = {

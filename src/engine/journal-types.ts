@@ -358,6 +358,15 @@ export interface Measurements {
   holes?: Array<[number, number]>;
   lostAfterFault?: number;
   walBytesLost?: number;
+  /**
+   * A degraded replication link (network fault, link: replication): the most WAL a replica was seen
+   * behind the primary (bytes not replayed) and the oldest its newest replayed commit was seen (ms,
+   * by the replica's clock), from readings once a second; and how long the replicas took to replay
+   * up to the primary's WAL position once the link was healed (remove-network-fault).
+   */
+  replicationLagMaxBytes?: number;
+  replicationLagMaxMs?: number;
+  replicationCatchUpMs?: number;
   stepDurationsMs?: Record<string, number>;
   /** Load runs: baseline and after recovery p99 (ms), their ratio, the after-recovery error rate. */
   baselineP99Ms?: number;

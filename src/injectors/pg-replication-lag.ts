@@ -54,6 +54,18 @@ export async function injectReplicationLag(ctx: DrillContext, fault: Replication
       await c.query('alter system reset primary_conninfo');
       await c.query('select pg_reload_conf()');
     });
+    // RESET falls back to postgresql.conf, where the replica was built streaming through the
+    // replication link's proxy (when a fault degrades that link): prove it still does.
+    const link = ctx.pg.replicationLink;
+    if (!link) return;
+    const conninfo = await reloadedConninfo(replica);
+    if (!conninfo.includes(`port=${link.listen.port} `)) {
+      throw new EnvironmentError(
+        'REPLICATION_LINK_BYPASSED',
+        `${replica.name} streams again, but not through ${link.description} (its primary_conninfo no longer names port ${link.listen.port}); ` +
+          'a later fault on link: replication would miss it: check what else sets primary_conninfo (postgresql.auto.conf)',
+      );
+    }
   };
   // Held back but not proven: nothing may stay held without a handle to release it.
   let heldAt: Awaited<ReturnType<typeof awaitReceiverStopped>>;
@@ -90,6 +102,16 @@ export async function injectReplicationLag(ctx: DrillContext, fault: Replication
       await release();
     },
   };
+}
+
+/** primary_conninfo once the reload has reached the server's backends (a new session, up to 5 s: the reload is asynchronous). */
+async function reloadedConninfo(replica: PgInstance): Promise<string> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const value = await withClient(adminConnection(replica), async (c) => (await c.query<{ v: string }>("select setting as v from pg_settings where name = 'primary_conninfo'")).rows[0]?.v ?? '');
+    if (value !== '' || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 function chooseReplica(ctx: DrillContext, name: string | undefined): PgInstance {

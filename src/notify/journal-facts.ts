@@ -1,6 +1,6 @@
 import type { Journal } from '../engine/journal-types.js';
 import { formatDuration } from '../scenario/duration.js';
-import { causesOutage } from '../scenario/fault-effects.js';
+import { causesOutage, leaksCredentials } from '../scenario/fault-effects.js';
 import { findRestoredInstant, restoringStep, type RestoredInstant } from '../assertions/restored-instant.js';
 import { formatTime, serviceProbeNames, serviceSamples } from '../assertions/probes.js';
 import { rtoBoundsText, rtoMeasurements } from '../assertions/rto.js';
@@ -15,7 +15,11 @@ const MAX_ERROR = 200;
 /** IMPACT: the service probes failing now (their latest sample since T_fault), with what they saw. */
 export function impactText(journal: Journal): string {
   const definition = journal.scenario.definition;
-  if (!causesOutage(definition)) return `a credential of the service leaked (${definition.title}); the service itself stays up`;
+  if (!causesOutage(definition)) {
+    return leaksCredentials(definition)
+      ? `a credential of the service leaked (${definition.title}); the service itself stays up`
+      : `nothing the service uses is down (${definition.title}); the service itself stays up`;
+  }
   const tFault = journal.marks.tFault?.t;
   const latest = new Map<string, { ok: boolean; t: number; error?: string }>();
   for (const sample of serviceSamples(journal, tFault ?? -Infinity)) latest.set(sample.probe, sample);

@@ -137,7 +137,7 @@ export const PROCEDURE_TITLES: Record<RecoveryStep['step'], string> = {
   'isolate-compromised-nodes': 'Isolate affected systems (cordon and taint the compromised nodes, deny-all NetworkPolicy, evict)',
   'dns-failover': 'Switch DNS to the backup region (Route 53) and verify DNS propagation',
   notify: 'Stakeholder notification (send emergency alert)',
-  'remove-network-fault': 'The network recovers (network faults on the database link removed)',
+  'remove-network-fault': 'The network recovers (network faults on the link removed)',
   wait: 'Wait',
   'free-space': 'Free space on the full volume (remove the filler, or grow the volume)',
   'pg-restart': 'Restart the database server (crash recovery)',

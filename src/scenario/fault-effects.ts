@@ -4,13 +4,18 @@ import type { Fault, Scenario } from './schema.js';
  * Faults that take nothing down: with a leaked credential the service works as before (for the
  * attacker too), so no service probe fails and detection by probes does not apply. What such a
  * drill judges instead is how soon the credential stopped working (revocation) and that
- * legitimate users were not locked out with it (blast-radius).
+ * legitimate users were not locked out with it (blast-radius). A network fault on the replication
+ * link of asynchronous replicas is silent too: commits do not wait for them, so the application
+ * sees nothing while they fall behind (with synchronous replication every commit would hang).
  */
-const SILENT: ReadonlySet<Fault['type']> = new Set<Fault['type']>(['credential-leak']);
+function silent(fault: Fault, targets: Partial<Scenario['targets']> | undefined): boolean {
+  if (fault.type === 'credential-leak') return true;
+  return 'link' in fault && fault.link === 'replication' && targets?.postgres?.replication !== 'sync';
+}
 
 /** Whether a fault of the scenario makes the service fail (so a service probe can detect it). */
-export function causesOutage(scenario: Pick<Scenario, 'faults'>): boolean {
-  return scenario.faults.some((fault) => !SILENT.has(fault.type));
+export function causesOutage(scenario: Pick<Scenario, 'faults'> & { targets?: Partial<Scenario['targets']> }): boolean {
+  return scenario.faults.some((fault) => !silent(fault, scenario.targets));
 }
 
 /** Whether the scenario leaks a credential (revocation and blast-radius are judged). */

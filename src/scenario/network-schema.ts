@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { duration, SPAN, WAIT } from './duration-schema.js';
 import { restoresService } from './restores-service.js';
-import { needs } from './target-needs.js';
+import { needs, needsWhen } from './target-needs.js';
 import { manualFields } from './manual-schema.js';
 
 /**
@@ -37,6 +37,32 @@ export const networkTarget = z
 
 export type NetworkSpec = z.output<typeof networkTarget>;
 
+/**
+ * Which link a network fault degrades: the application's to its database (targets.network's
+ * proxy), or the primary's WAL stream to its replicas, which then stream through a proxy of their
+ * own from the start (their primary_conninfo points at it).
+ */
+export const NETWORK_LINKS = ['application', 'replication'] as const;
+export type NetworkLinkName = (typeof NETWORK_LINKS)[number];
+
+const link = z
+  .enum(NETWORK_LINKS)
+  .default('application')
+  .meta({
+    description:
+      'application (default): the link between the application and its database; replication: the link over which the replicas stream WAL from the primary ' +
+      '(they are built streaming through a proxy of their own; needs targets.postgres.replicas and provider: native)',
+  });
+
+/** A broken replication link as the setting for a later fault (the failover), like pg-replication-lag. */
+const holdFor = duration(WAIT)
+  .optional()
+  .meta({
+    description:
+      'link: replication only: the fault holds this long (the replicas fall behind; their lag is measured and journaled) before the next fault, ' +
+      'and is then a precondition that does not set T_fault (the next fault, e.g. pg-primary-crash, does)',
+  });
+
 /** Every network fault may end by itself. */
 const faultDuration = duration(WAIT)
   .optional()
@@ -51,6 +77,8 @@ const networkLatency = z
     latency: duration(SPAN).default(500).meta({ description: 'Added to every answer of the database, so to every round trip (e.g. 500ms)' }),
     jitter: duration(SPAN).default(0).meta({ description: 'Each answer\'s added delay varies by up to this much either way' }),
     duration: faultDuration,
+    link,
+    holdFor,
   })
   .meta({ description: 'The database link turns slow: every round trip between the application and its database takes `latency` (± `jitter`) longer; T_fault when the toxic was sent to the proxy' });
 
@@ -59,26 +87,26 @@ const networkBandwidth = z
     type: z.literal('network-bandwidth'),
     rate: z.number().int().min(1).meta({ description: 'The most the database\'s answers may carry, in KB/s' }),
     duration: faultDuration,
+    link,
+    holdFor,
   })
   .meta({ description: 'The database link is throttled: the database\'s answers reach the application at no more than `rate` KB/s' });
 
 const networkReset = z
-  .strictObject({ type: z.literal('network-reset'), duration: faultDuration })
+  .strictObject({ type: z.literal('network-reset'), duration: faultDuration, link, holdFor })
   .meta({ description: 'Every connection of the application to its database is reset (TCP RST) as soon as the application sends on it; new connections too, until the fault is removed' });
 
 const networkTimeout = z
-  .strictObject({ type: z.literal('network-timeout'), duration: faultDuration })
+  .strictObject({ type: z.literal('network-timeout'), duration: faultDuration, link, holdFor })
   .meta({
     description:
       'The database link accepts connections but never answers: what the application sends is dropped, connections stay open and hang (a silent partition, a blackholed route)',
   });
 
-export const networkFaults = [
-  needs(networkLatency, 'postgres', 'network'),
-  needs(networkBandwidth, 'postgres', 'network'),
-  needs(networkReset, 'postgres', 'network'),
-  needs(networkTimeout, 'postgres', 'network'),
-] as const;
+/** With link: replication, a replica to stream through the proxy too. */
+const onLink = <T extends z.core.$ZodType>(schema: T): T => needsWhen(needs(schema, 'postgres', 'network'), 'link', 'replication', 'replica');
+
+export const networkFaults = [onLink(networkLatency), onLink(networkBandwidth), onLink(networkReset), onLink(networkTimeout)] as const;
 
 export const removeNetworkFaultStep = needs(
   z
@@ -89,6 +117,14 @@ export const removeNetworkFaultStep = needs(
         .min(1)
         .optional()
         .meta({ description: 'Only the network faults of these types are removed (default: every one): a fix that leaves part of the degradation in place' }),
+      link: z
+        .enum(NETWORK_LINKS)
+        .default('application')
+        .meta({
+          description:
+            'The link healed: application (default) or replication; for replication the postcondition includes every replica catching up ' +
+            "(replaying up to the primary's WAL position read after the heal), and how far behind they were and how long they took is journaled",
+        }),
       restoresService,
       timeout: duration(WAIT).default(60_000),
       ...manualFields,

@@ -7,6 +7,7 @@ import { serviceIssues } from './service-rules.js';
 import { regionsIssues } from './regions-rules.js';
 import { breachIssues } from './breach-rules.js';
 import { networkIssues } from './network-rules.js';
+import { replicationLinkIssues } from './replication-link-rules.js';
 import { diskIssues } from './disk-rules.js';
 import { incidentIssues } from './incident-rules.js';
 
@@ -42,6 +43,7 @@ export function crossFieldIssues(data: unknown): PathIssue[] {
   issues.push(...regionsIssues(data));
   issues.push(...breachIssues(data));
   issues.push(...networkIssues(data));
+  issues.push(...replicationLinkIssues(data));
   issues.push(...diskIssues(data));
   issues.push(...incidentIssues(data));
   return issues;

@@ -40,6 +40,11 @@ export interface TargetEnvironment {
    * (PostgreSQL's instances in the regions' ranges); filled in by provisionTargets.
    */
   readonly targets?: Scenario['targets'];
+  /**
+   * A fault of the scenario degrades the replication link (`link: replication`): PostgreSQL builds
+   * its replicas streaming through a proxy, which must exist before they do.
+   */
+  readonly replicationLink?: boolean;
 }
 
 /**

@@ -21,12 +21,12 @@ describe('network fault scenario rules', () => {
     const load = async (fault: string, step?: string) => (await loadScenarioFile(scenario('ok', '{postgres: {}, network: {}}', fault, step))).scenario;
     const s = await load('{type: network-latency}');
     expect(s.targets.network).toEqual({ proxy: 'toxiproxy' });
-    expect(s.faults[0]).toEqual({ type: 'network-latency', latency: 500, jitter: 0 });
+    expect(s.faults[0]).toEqual({ type: 'network-latency', latency: 500, jitter: 0, link: 'application' });
     expect(s.recovery[0]).toMatchObject({ step: 'remove-network-fault' });
-    expect((await load('{type: network-latency, latency: 2s, jitter: 100ms}')).faults[0]).toEqual({ type: 'network-latency', latency: 2000, jitter: 100 });
-    expect((await load('{type: network-bandwidth, rate: 64}')).faults[0]).toEqual({ type: 'network-bandwidth', rate: 64 });
-    expect((await load('{type: network-reset}')).faults[0]).toEqual({ type: 'network-reset' });
-    expect((await load('{type: network-reset, duration: 3s}')).faults[0]).toEqual({ type: 'network-reset', duration: 3000 });
+    expect((await load('{type: network-latency, latency: 2s, jitter: 100ms}')).faults[0]).toEqual({ type: 'network-latency', latency: 2000, jitter: 100, link: 'application' });
+    expect((await load('{type: network-bandwidth, rate: 64}')).faults[0]).toEqual({ type: 'network-bandwidth', rate: 64, link: 'application' });
+    expect((await load('{type: network-reset}')).faults[0]).toEqual({ type: 'network-reset', link: 'application' });
+    expect((await load('{type: network-reset, duration: 3s}')).faults[0]).toEqual({ type: 'network-reset', duration: 3000, link: 'application' });
     expect((await load('{type: network-timeout}', '{step: remove-network-fault, faults: [network-timeout]}')).recovery[0]).toMatchObject({ faults: ['network-timeout'] });
     // wait needs no target: with any fault.
     expect((await loadScenarioFile(scenario('wait', '{postgres: {}}', '{type: pg-primary-crash}', '{step: wait, for: 3s}'))).scenario.recovery[0]).toEqual({ step: 'wait', for: 3000, timeout: 600_000 });

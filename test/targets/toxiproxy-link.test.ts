@@ -71,6 +71,13 @@ describe('the toxics for each link degradation (pure)', () => {
     }
     expect(kindOfToxic({ type: 'slicer' })).toBeUndefined();
   });
+
+  it('on a replication link, reset and timeout cut the WAL the primary sends (downstream); latency and bandwidth slow it', () => {
+    expect(toxicFor('r', { kind: 'reset' }, 'replication')).toMatchObject({ type: 'reset_peer', stream: 'downstream' });
+    expect(toxicFor('t', { kind: 'timeout' }, 'replication')).toMatchObject({ type: 'timeout', stream: 'downstream' });
+    expect(toxicFor('l', { kind: 'latency', latencyMs: 200, jitterMs: 0 }, 'replication')).toMatchObject({ type: 'latency', stream: 'downstream' });
+    expect(toxicFor('b', { kind: 'bandwidth', kilobytesPerSecond: 8 }, 'replication')).toMatchObject({ type: 'bandwidth', stream: 'downstream' });
+  });
 });
 
 describe('the Toxiproxy binary', () => {

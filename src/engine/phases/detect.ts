@@ -16,7 +16,7 @@ export const detectPhase: PhaseTask = {
     const { clock, journal, scenario } = run;
     const tFault = journal.marks.tFault!.t;
     if (!causesOutage(scenario)) {
-      run.recorder.event('detection-not-applicable', 'the fault takes nothing down (a leaked credential): no service probe can detect it; the runbook starts at once');
+      run.recorder.event('detection-not-applicable', 'the fault takes nothing down (a leaked credential, a broken link to asynchronous replicas): no service probe can detect it; the runbook starts at once');
       return { detected: false, applicable: false };
     }
     const deadline = clock.now() + scenario.detect.timeout;

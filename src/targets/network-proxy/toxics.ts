@@ -8,8 +8,11 @@ import type { ToxiproxyToxic } from './toxiproxy-api.js';
  *   arrives `latency` (± jitter) later, or at most `rate` KB/s;
  * - reset and timeout on upstream (client → server): the client's first bytes (a query, or a new
  *   connection's startup message) meet a TCP RST, or vanish while the connection stays open.
+ * On a replication link the replica is the client and what matters flows the other way (the
+ * primary's WAL): reset and timeout go downstream, so the WAL meets the RST or vanishes (a reset
+ * upstream would only catch the replica's status messages, once a second, and let WAL through).
  */
-export function toxicFor(name: string, degradation: LinkDegradation): ToxiproxyToxic {
+export function toxicFor(name: string, degradation: LinkDegradation, link: 'application' | 'replication' = 'application'): ToxiproxyToxic {
   const base = { name, toxicity: 1 };
   switch (degradation.kind) {
     case 'latency':
@@ -18,11 +21,16 @@ export function toxicFor(name: string, degradation: LinkDegradation): ToxiproxyT
       return { ...base, type: 'bandwidth', stream: 'downstream', attributes: { rate: degradation.kilobytesPerSecond } };
     case 'reset':
       // timeout 0: reset as soon as data arrives, for as long as the toxic is there.
-      return { ...base, type: 'reset_peer', stream: 'upstream', attributes: { timeout: 0 } };
+      return { ...base, type: 'reset_peer', stream: breakStream(link), attributes: { timeout: 0 } };
     case 'timeout':
       // timeout 0: the connection is never closed; data is dropped until the toxic is removed.
-      return { ...base, type: 'timeout', stream: 'upstream', attributes: { timeout: 0 } };
+      return { ...base, type: 'timeout', stream: breakStream(link), attributes: { timeout: 0 } };
   }
+}
+
+/** Where a broken link cuts: what the side that waits for answers sends (see toxicFor). */
+function breakStream(link: 'application' | 'replication'): ToxiproxyToxic['stream'] {
+  return link === 'replication' ? 'downstream' : 'upstream';
 }
 
 /** Which degradation a toxic of the proxy emulates; undefined for a toxic the drill does not make. */

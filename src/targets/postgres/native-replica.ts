@@ -39,7 +39,11 @@ export class NativeReplicas {
     );
     dropCopiedSynchronousNames(instance.dataDir);
     // Later lines win: the replica's own port, socket and archive, then the standby settings.
-    await instance.writeSettings({ ...workspace.baseSettings(instance), ...replicaSettings(primary.connection, name, workspace.passfile.path) });
+    // Through the replication link's proxy when there is one: the replica streams through it from its first byte of WAL.
+    const upstream = options.upstream ? { ...primary.connection, ...options.upstream } : primary.connection;
+    // The primary's password for the proxy's address too, in the pgpass file the WAL receiver reads.
+    if (options.upstream) workspace.libpqEnv(upstream);
+    await instance.writeSettings({ ...workspace.baseSettings(instance), ...replicaSettings(upstream, name, workspace.passfile.path) });
     await instance.dataDirectory.touch('standby.signal');
     await instance.start();
     await awaitReplicaState(primary, instance, false);
@@ -49,7 +53,7 @@ export class NativeReplicas {
       await awaitReplicaState(primary, instance, true);
     }
     this.instances.push(instance);
-    debug('replica %s streaming from %s (%s)', name, primary.name, options.synchronous ? 'synchronous' : 'asynchronous');
+    debug('replica %s streaming from %s%s (%s)', name, primary.name, options.upstream ? ` through ${options.upstream.host}:${options.upstream.port}` : '', options.synchronous ? 'synchronous' : 'asynchronous');
     return instance;
   }
 }

@@ -11,8 +11,9 @@ import { provisionPostgres } from './provision-postgres.js';
 export const postgresKind: TargetKind<'postgres'> = {
   after: [],
   provides: ['pg', 'router'],
-  // Native: its workspace, each data directory and the WAL volume (walVolume); testcontainers: its container.
-  records: ['temp-dir', 'pg-data-dir', 'mount', 'docker-container'],
+  // Native: its workspace, each data directory and the WAL volume (walVolume); testcontainers: its container;
+  // the replication link's Toxiproxy server (process and temp dir) when a fault degrades that link.
+  records: ['temp-dir', 'pg-data-dir', 'mount', 'docker-container', 'process'],
   async provision(spec, env) {
     const pg = await provisionPostgres(spec, {
       runId: env.runId,
@@ -20,6 +21,8 @@ export const postgresKind: TargetKind<'postgres'> = {
       ledger: env.ledger,
       teardown: env.teardown,
       recorder: env.recorder,
+      signal: env.signal,
+      ...(env.replicationLink ? { replicationLink: true } : {}),
       // Pods in the drill network reach it at the network's host address, from the network's addresses only.
       ...(env.appHost ? { hostAddress: { address: env.appHost, clients: GUARD_CIDR } } : {}),
       // With regions, the primary and its replica each live in their region (its loopback range).

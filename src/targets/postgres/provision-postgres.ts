@@ -10,6 +10,8 @@ import { EnvironmentError, InputError } from '../../engine/errors.js';
 import type { JournalRecorder } from '../../engine/journal-recorder.js';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
 import type { TeardownStack } from '../../engine/teardown-stack.js';
+import { startReplicationLink } from '../network-proxy/replication-link.js';
+import type { ToxiproxyLink } from '../network-proxy/toxiproxy-link.js';
 
 export interface ProvisionOptions {
   runId: string;
@@ -21,6 +23,9 @@ export interface ProvisionOptions {
   hostAddress?: NativeDeploymentOptions['hostAddress'];
   /** Where each instance listens (targets.regions: the primary and the replica in their regions' ranges); native provider only. */
   placement?: NativeDeploymentOptions['placement'];
+  /** A network fault acts on the replication link: the replicas stream through a proxy made before them. */
+  replicationLink?: boolean;
+  signal?: AbortSignal;
 }
 
 type PostgresSpec = NonNullable<Scenario['targets']['postgres']>;
@@ -50,6 +55,14 @@ export async function provisionPostgres(spec: PostgresSpec, options: ProvisionOp
     // The schema rule wants provider: native; this guards a provider chosen some other way.
     throw new EnvironmentError('WAL_VOLUME_UNSUPPORTED', `targets.postgres.walVolume is mounted on this machine by the native provider only, and the ${provider.name} provider was chosen; set provider: native`);
   }
+  if (options.replicationLink && provider.name !== 'native') {
+    // The schema rule refuses an explicit other provider; this is auto choosing one.
+    throw new EnvironmentError(
+      'REPLICATION_LINK_NEEDS_NATIVE',
+      `a network fault with link: replication has the replicas stream through a proxy on this machine's loopback, which only the native provider's replicas reach (chosen: ${provider.name}, ${provider.why}); ` +
+        'set targets.postgres.provider: native and install PostgreSQL (npm run setup)',
+    );
+  }
   let created: PostgresDeployment | undefined;
   options.teardown.push('remove PostgreSQL deployment', async () => {
     await created?.dispose();
@@ -68,15 +81,37 @@ export async function provisionPostgres(spec: PostgresSpec, options: ProvisionOp
       `the scenario wants PostgreSQL ${spec.version} but the ${provider.name} server is ${version}; ${VERSION_HINT[provider.name]}`,
     );
   }
+  const link = options.replicationLink && spec.replicas > 0 ? await replicationLink(deployment, options) : undefined;
   // Before the data set, so the replicas get it by streaming, as production replicas would.
   for (let i = 1; i <= spec.replicas; i++) {
-    const replica = await deployment.createReplica(`replica-${i}`, { synchronous: spec.replication === 'sync' });
-    options.recorder.event('replica', `${replica.name} streams from ${deployment.primary.name} (${spec.replication})`, { port: replica.connection.port });
+    const replica = await deployment.createReplica(`replica-${i}`, { synchronous: spec.replication === 'sync', ...(link ? { upstream: link.listen } : {}) });
+    options.recorder.event('replica', `${replica.name} streams from ${deployment.primary.name} (${spec.replication})${link ? ` through ${link.description}` : ''}`, {
+      port: replica.connection.port,
+      ...(link ? { through: `${link.listen.host}:${link.listen.port}` } : {}),
+    });
   }
   const dataset = await createDataset(deployment.primary.connection, spec.dataset);
   options.recorder.journal.components.schemaVersion = dataset.schemaVersion;
   options.recorder.event('schema-migrations', `schema at version ${dataset.schemaVersion}: applied ${dataset.migrations.join(', ')}`, { ...dataset });
   return deployment;
+}
+
+/** The replication link's proxy in front of the primary, attached to the deployment for the faults that degrade it. */
+async function replicationLink(deployment: PostgresDeployment, options: ProvisionOptions): Promise<ToxiproxyLink> {
+  const link = await startReplicationLink(deployment.primary, {
+    ledger: options.ledger,
+    teardown: options.teardown,
+    runId: options.runId,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  deployment.replicationLink = link;
+  options.recorder.journal.components.toxiproxy = link.version;
+  options.recorder.event('network', `${link.description} in front of ${deployment.primary.name}: the replicas stream WAL through it`, {
+    link: 'replication',
+    listen: `${link.listen.host}:${link.listen.port}`,
+    upstream: `${deployment.primary.connection.host}:${deployment.primary.connection.port}`,
+  });
+  return link;
 }
 
 const VERSION_HINT: Record<PostgresProviderName, string> = {

@@ -1,4 +1,5 @@
 import type { SizedVolume } from '../process/tmpfs-volume.js';
+import type { DatabaseLink } from '../../workload/database-link.js';
 import type { DataDirectory } from './data-directory.js';
 
 /** What drills need of a PostgreSQL deployment, whatever provides it (native, container, external). */
@@ -40,6 +41,11 @@ export type RecoveryTargetSpec =
 
 export interface ReplicaOptions {
   synchronous?: boolean;
+  /**
+   * Where the replica's WAL receiver connects instead of the primary's own address (native only):
+   * the loopback listener of the replication link's proxy, which forwards to the primary.
+   */
+  upstream?: { host: string; port: number };
 }
 
 /**
@@ -117,6 +123,11 @@ export interface PostgresDeployment {
    * cannot run replicas (external) throw an EnvironmentError.
    */
   createReplica(name: string, options?: ReplicaOptions): Promise<PgInstance>;
+  /**
+   * Optional capability: the link the replicas stream WAL over, when the scenario degrades it
+   * (a network fault with `link: replication`): a proxy set up before the replicas were built.
+   */
+  replicationLink?: DatabaseLink;
   /** Stops and removes everything this deployment created. */
   dispose(): Promise<void>;
 }
