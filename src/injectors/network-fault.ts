@@ -6,7 +6,7 @@ import type { DatabaseLink, LinkDegradation } from '../workload/database-link.js
 
 const debug = createDebug('drill:inject');
 
-type NetworkFault = Extract<Fault, { type: 'network-latency' | 'network-bandwidth' | 'network-reset' | 'network-timeout' }>;
+type NetworkFault = Extract<Fault, { type: 'network-latency' | 'network-bandwidth' | 'network-reset' | 'network-timeout' | 'network-loss' | 'network-partition' }>;
 
 /** What each network fault asks of the link (pure). */
 export function degradationOf(fault: NetworkFault): LinkDegradation {
@@ -19,6 +19,10 @@ export function degradationOf(fault: NetworkFault): LinkDegradation {
       return { kind: 'reset' };
     case 'network-timeout':
       return { kind: 'timeout' };
+    case 'network-loss':
+      return { kind: 'loss', percent: fault.percent };
+    case 'network-partition':
+      return { kind: 'partition' };
   }
 }
 
@@ -37,7 +41,7 @@ export async function injectNetworkFault(ctx: DrillContext, fault: NetworkFault)
   const applied = await link.degrade(degradation);
   const inEffect = await link.degradations();
   const confirmedAt = ctx.clock.now();
-  if (!inEffect.some((d) => d.id === applied.id)) throw new EnvironmentError('TOXIC_NOT_APPLIED', `${link.description} took ${applied.id} but does not list it; check what else drives its API`);
+  if (!inEffect.some((d) => d.id === applied.id)) throw new EnvironmentError('TOXIC_NOT_APPLIED', `${link.description} took ${applied.id} but does not list it; check what else drives its API (or, for a packet fault, what else edits nftables)`);
   debug('%s on %s: %s', fault.type, link.description, applied.id);
   const ends = fault.duration !== undefined ? endBySelf(ctx, link, applied.id, fault.type, sentAt + fault.duration) : undefined;
   return {
@@ -98,5 +102,9 @@ function describe(d: LinkDegradation): string {
       return 'every connection reset when the application sends';
     case 'timeout':
       return 'connections accepted, nothing answered';
+    case 'loss':
+      return `${d.percent} % of the link's loopback packets dropped by the kernel (nftables)`;
+    case 'partition':
+      return "every loopback packet to and from the link's listener dropped by the kernel (nftables)";
   }
 }

@@ -20,6 +20,8 @@ export const FAULT_OF_KIND = {
   bandwidth: 'network-bandwidth',
   reset: 'network-reset',
   timeout: 'network-timeout',
+  loss: 'network-loss',
+  partition: 'network-partition',
 } as const;
 
 export const networkTarget = z
@@ -73,11 +75,34 @@ const networkTimeout = z
       'The database link accepts connections but never answers: what the application sends is dropped, connections stay open and hang (a silent partition, a blackholed route)',
   });
 
+const networkLoss = z
+  .strictObject({
+    type: z.literal('network-loss'),
+    percent: z.number().int().min(1).max(100).meta({ description: 'The share of packets dropped, in percent (1-100), each packet drawn anew (nftables numgen random)' }),
+    duration: faultDuration,
+  })
+  .meta({
+    description:
+      'Real packet loss on the database link: the kernel drops `percent` % of the loopback TCP packets to and from the link\'s listener (a drill-owned nftables table); ' +
+      'TCP retransmits, so the application sees stalls and timeouts. Needs nftables (nft) and root',
+  });
+
+const networkPartition = z
+  .strictObject({ type: z.literal('network-partition'), duration: faultDuration })
+  .meta({
+    description:
+      'The application is cut off from its database: the kernel drops every loopback TCP packet to and from the link\'s listener (a drill-owned nftables table). ' +
+      'The database stays up and reachable by everything not on the application\'s path (the harness, replication, canary via: direct). ' +
+      'Moving the application to another database (switch-workload) leaves the partition behind. Needs nftables (nft) and root',
+  });
+
 export const networkFaults = [
   needs(networkLatency, 'postgres', 'network'),
   needs(networkBandwidth, 'postgres', 'network'),
   needs(networkReset, 'postgres', 'network'),
   needs(networkTimeout, 'postgres', 'network'),
+  needs(networkLoss, 'postgres', 'network'),
+  needs(networkPartition, 'postgres', 'network'),
 ] as const;
 
 export const removeNetworkFaultStep = needs(

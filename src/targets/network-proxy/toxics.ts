@@ -9,7 +9,10 @@ import type { ToxiproxyToxic } from './toxiproxy-api.js';
  * - reset and timeout on upstream (client → server): the client's first bytes (a query, or a new
  *   connection's startup message) meet a TCP RST, or vanish while the connection stays open.
  */
-export function toxicFor(name: string, degradation: LinkDegradation): ToxiproxyToxic {
+/** The degradations Toxiproxy applies (loss and partition are packet faults: nftables). */
+export type ToxicDegradation = Exclude<LinkDegradation, { kind: 'loss' | 'partition' }>;
+
+export function toxicFor(name: string, degradation: ToxicDegradation): ToxiproxyToxic {
   const base = { name, toxicity: 1 };
   switch (degradation.kind) {
     case 'latency':
