@@ -113,7 +113,16 @@ export function assessRpo(
     : `RPO ${formatDuration(rpoMs)} ${breachWord(rpoMs, limit)} ${formatDuration(limit)}: ${loss}`;
   const afterPart = `${plural(lostAfter, 'write')} acknowledged after the fault ${lostAfter === 1 ? 'was' : 'were'} lost (${describeEpochRanges(afterGroups)}): split-brain or a discarded timeline, and writesLostAfterFault is 'fail'`;
 
+  // Lost writes acknowledged once a replica had been promoted: another primary acknowledged them
+  // (the old one, still running and not fenced), so they are the split brain's, named as such.
+  const promotedAt = journal.steps.find((step) => step.name === 'promote-replica' && step.status === 'passed')?.end?.t;
+  const splitBrain = promotedAt === undefined ? [] : lostAfterFault.filter((ack) => ack.tAck >= promotedAt);
+  const splitPart =
+    splitBrain.length > 0
+      ? `${plural(splitBrain.length, 'write')} (${describeEpochRanges(rangesByEpoch(splitBrain))}) ${splitBrain.length === 1 ? 'was' : 'were'} acknowledged after promote-replica had completed and ${splitBrain.length === 1 ? 'is' : 'are'} missing from the new primary: acknowledged by the old primary, still taking writes (split-brain; fence it before promoting)`
+      : undefined;
   const parts = !afterOk && rpoOk ? [afterPart, rpoPart] : afterOk ? [rpoPart] : [rpoPart, afterPart];
+  if (splitPart) parts.splice(afterOk ? parts.length : parts.indexOf(afterPart) + 1, 0, splitPart);
   if (figures.everythingLost) {
     parts.push('every write acknowledged before the fault was lost, so RPO is counted from the first acknowledged write');
   }
@@ -137,6 +146,7 @@ export function assessRpo(
         newestSurvivingPreFault: ackDetails(figures.newestSurvivingPreFault) ?? null,
         everythingLost: figures.everythingLost,
         lostAfterFault: afterGroups,
+        ...(promotedAt !== undefined ? { promotedAt, lostAfterPromotion: rangesByEpoch(splitBrain) } : {}),
         writesLostAfterFault: expect.writesLostAfterFault,
         ...ledgerDetails,
       },

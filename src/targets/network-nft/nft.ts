@@ -80,3 +80,11 @@ export async function deleteTable(program: string, name: string): Promise<boolea
   debug('deleted table %s %s (handle %d)', TABLE_FAMILY, name, handle);
   return true;
 }
+
+/** The packets the table's counters counted (its rules count what they drop), or undefined when it is gone. */
+export async function droppedPackets(program: string, name: string): Promise<number | undefined> {
+  if ((await tableHandle(program, name)) === undefined) return undefined;
+  const out = await runNft(program, ['-j', 'list', 'table', TABLE_FAMILY, name]);
+  const parsed = JSON.parse(out) as { nftables?: Array<{ rule?: { expr?: Array<{ counter?: { packets: number } }> } }> };
+  return (parsed.nftables ?? []).flatMap((e) => e.rule?.expr ?? []).reduce((n, x) => n + (x.counter?.packets ?? 0), 0);
+}

@@ -1,6 +1,6 @@
 import createDebug from 'debug';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
-import { deleteTable, requireNft, runNft, tableHandle } from './nft.js';
+import { deleteTable, droppedPackets, requireNft, runNft, tableHandle } from './nft.js';
 import { rulesetText, TABLE_FAMILY, tableName, type PacketFault } from './nft-ruleset.js';
 
 const debug = createDebug('drill:nft');
@@ -30,6 +30,8 @@ export class NftPacketFilter {
       runId: string;
       /** The ports hit, read when a fault is applied. */
       ports: () => number[];
+      /** Told what the kernel counted as dropped, just before a fault's table is deleted. */
+      onRemoved?: (applied: AppliedPacketFault, droppedPackets: number | undefined) => void;
     },
   ) {}
 
@@ -56,7 +58,10 @@ export class NftPacketFilter {
     if (!applied) return false;
     this.live.delete(id);
     const program = requireNft('removing a packet fault');
-    return deleteTable(program, applied.table);
+    const dropped = await droppedPackets(program, applied.table).catch(() => undefined);
+    const deleted = await deleteTable(program, applied.table);
+    if (deleted) this.options.onRemoved?.(applied, dropped);
+    return deleted;
   }
 
   /** The faults whose tables nft lists now (what is in effect, read back from the kernel). */

@@ -31,7 +31,18 @@ export const networkKind: TargetKind<'network'> = {
     // Packet faults (network-loss, network-partition) drop the listener's loopback packets: the
     // application's path only; the harness's own connections go to the database's port, untouched.
     // nft is asked for only when such a fault is injected (exit 3 then if it is missing).
-    const packets = new NftPacketFilter({ ledger: env.ledger, runId: env.runId, ports: () => [link.listen.port] });
+    const packets = new NftPacketFilter({
+      ledger: env.ledger,
+      runId: env.runId,
+      ports: () => [link.listen.port],
+      // What the kernel dropped: the evidence that the fault acted on real packets.
+      onRemoved: (applied, dropped) =>
+        env.recorder.event('packets-dropped', `${applied.id}: nftables table inet ${applied.table} deleted; the kernel dropped ${dropped ?? 'an unknown number of'} packets of ports ${applied.ports.join(', ')}`, {
+          id: applied.id,
+          table: applied.table,
+          droppedPackets: dropped ?? null,
+        }),
+    });
     link.usePacketFilter(packets);
     env.teardown.push('remove packet faults (nftables tables)', () => packets.removeAll());
     router.attachLink(link);
