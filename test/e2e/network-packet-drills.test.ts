@@ -126,9 +126,10 @@ describe('packet faults on the database link (nftables, real kernel drops)', () 
   });
 
   it('without nft: exit 3 naming the package, and no table recorded', { timeout: 300_000 }, async () => {
-    const { code, output, runDir } = await run(scenario('net-db-packet-loss.yaml'), { DRILL_NFT: '/nonexistent/nft' });
+    const { code, output, journal, runDir } = await run(scenario('net-db-packet-loss.yaml'), { DRILL_NFT: '/nonexistent/nft' });
     expect(code, output).toBe(3);
-    expect(output).toMatch(/NFTABLES_MISSING: network-loss drops packets with nftables, and nft is not installed .*apt-get install nftables/);
+    expect(output).toMatch(/network-loss drops packets with nftables, and nft is not installed .*apt-get install nftables/);
+    expect(journal.error).toMatchObject({ code: 'NFTABLES_MISSING' });
     expect(tablesOf(runDir)).toEqual([]);
     expect(leftovers(runDir)).toEqual([]);
   });
