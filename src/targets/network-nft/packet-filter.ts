@@ -1,4 +1,5 @@
 import createDebug from 'debug';
+import { EnvironmentError } from '../../engine/errors.js';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
 import { deleteTable, droppedPackets, requireNft, runNft, tableHandle } from './nft.js';
 import { rulesetText, TABLE_FAMILY, tableName, type PacketFault } from './nft-ruleset.js';
@@ -45,7 +46,7 @@ export class NftPacketFilter {
     this.options.ledger.record({ kind: 'nft-table', family: TABLE_FAMILY, name: table });
     await runNft(program, ['-f', '-'], ruleset);
     const handle = await tableHandle(program, table);
-    if (handle === undefined) throw new Error(`nft took table ${TABLE_FAMILY} ${table} but does not list it`);
+    if (handle === undefined) throw new EnvironmentError('NFT_TABLE_NOT_LISTED', `nft took table ${TABLE_FAMILY} ${table} but does not list it; check what else edits nftables on this machine`);
     const applied = { id, kind: fault.kind, table, handle, ports, ruleset };
     this.live.set(id, applied);
     debug('%s: table %s (handle %d) on ports %o', id, table, handle, ports);
