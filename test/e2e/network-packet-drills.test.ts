@@ -98,6 +98,26 @@ describe('packet faults on the database link (nftables, real kernel drops)', () 
     expect(leftovers(runDir)).toEqual([]);
   });
 
+  it('net-db-partition-ends-by-itself (fixture) passes: a partition with a duration deletes its own table while the runbook waits', { timeout: 300_000 }, async () => {
+    const { code, output, journal, runDir } = await run(path.join(ROOT, 'test/fixtures/scenarios/net-db-partition-ends-by-itself.yaml'));
+    expect(code, output).toBe(0);
+    const tFault = journal.marks.tFault!.t;
+    expect(journal.steps.map((s) => s.name)).toEqual(['wait']);
+    const ended = eventsOf(journal, 'fault-ended')[0]!;
+    const { sentAt, confirmedAt } = ended.data as { sentAt: number; confirmedAt: number };
+    expect(sentAt - tFault).toBeGreaterThanOrEqual(3_000);
+    // Every packet of the link was dropped while it lasted: probes (1 s timeout, one at a time)
+    // failed through most of it, none after.
+    const failed = journal.probes.filter((p) => p.t >= tFault && !p.ok);
+    expect(failed.length).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...failed.map((p) => p.t))).toBeLessThan(confirmedAt);
+    expect(Math.max(...failed.map((p) => p.t)) - tFault).toBeGreaterThanOrEqual(1_500);
+    expect((eventsOf(journal, 'packets-dropped')[0]!.data as { droppedPackets: number }).droppedPackets).toBeGreaterThan(0);
+    expect(journal.measurements.rtoMs!).toBeGreaterThanOrEqual(3_000);
+    expect(verdict(journal, 'rto')?.status).toBe('passed');
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
   it('kill -9 of `drill run` and the drill while a partition is in effect: `drill cleanup` deletes the table', { timeout: 300_000 }, async () => {
     let table: string | undefined;
     const killed = await runAndKill({
