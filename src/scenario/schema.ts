@@ -425,7 +425,11 @@ const expectations = z.strictObject({
   writesLostAfterFault: z
     .enum(['fail', 'report'])
     .default('fail')
-    .meta({ description: 'Writes acknowledged after the fault and then lost: fail (split-brain) or only report (a restore to before the fault loses them by design)' }),
+    .meta({
+      description:
+        'Writes acknowledged after the fault and then lost: fail (split-brain) or only report (a restore to before the fault, or an asynchronous failover, loses them by design). ' +
+        'Lost writes acknowledged after a promote-replica step completed (a second primary\'s) fail the drill either way',
+    }),
   performance: performanceLimits.prefault({}),
   revocation: revocationLimit,
   notification: notificationLimit,

@@ -126,6 +126,14 @@ describe('assessRpo', () => {
       expect(verdict.details).toMatchObject({ promotedAt: 10_500, lostAfterPromotion: [{ epoch: 1, ranges: [[105, 109]] }] });
       // Without a promotion nothing is called split-brain by this rule.
       expect(assessRpo(split().build()).verdict.message).not.toContain('promote-replica');
+      // 'report' excuses writes lost after the fault, not those a second primary took after the promotion.
+      const reported = assessRpo(split().step('promote-replica', 10_200, 10_500).expect({ writesLostAfterFault: 'report' }).build()).verdict;
+      expect(reported.status).toBe('failed');
+      expect(reported.message).toMatch(/^5 writes \(ids 105-109, epoch 1\) were acknowledged after promote-replica had completed/);
+      // A promotion that completed after the last lost ack: nothing is the split brain's; 'report' passes.
+      const before = assessRpo(split().step('promote-replica', 10_950, 11_000).expect({ writesLostAfterFault: 'report' }).build()).verdict;
+      expect(before.status).toBe('passed');
+      expect(before.details).toMatchObject({ lostAfterPromotion: [] });
     });
 
     it('an ack exactly at T_fault counts as after the fault', () => {
