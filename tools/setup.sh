@@ -69,6 +69,18 @@ elif [ ! -x "${DRILL_CACHE_DIR:-$HOME/.cache/drill}/toxiproxy/${DRILL_TOXIPROXY_
   echo "       install Go 1.23+ (https://go.dev/dl/) and run npm run setup again" >&2
 fi
 
+# nftables for the packet faults (network-loss, network-partition: a drill-owned table dropping
+# loopback packets of the database link). Optional: only those faults need it (exit 3 without).
+if ! command -v nft >/dev/null 2>&1 && [ ! -x /usr/sbin/nft ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing nftables (apt-get install) for network-loss and network-partition" >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nftables >/dev/null; } ||
+      echo "setup: nftables could not be installed; network-loss and network-partition will stop with exit 3" >&2
+  else
+    echo "setup: no nft: network-loss and network-partition need nftables (Debian: sudo apt-get install nftables), as root" >&2
+  fi
+fi
+
 [ "$with_kubernetes" = 1 ] || exit 0
 
 # Real Kubernetes nodes and the container tests: containerd, runc and the CNI plugins (drill is

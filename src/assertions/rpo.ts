@@ -113,7 +113,17 @@ export function assessRpo(
     : `RPO ${formatDuration(rpoMs)} ${breachWord(rpoMs, limit)} ${formatDuration(limit)}: ${loss}`;
   const afterPart = `${plural(lostAfter, 'write')} acknowledged after the fault ${lostAfter === 1 ? 'was' : 'were'} lost (${describeEpochRanges(afterGroups)}): split-brain or a discarded timeline, and writesLostAfterFault is 'fail'`;
 
+  // Lost writes acknowledged once a replica had been promoted: another primary acknowledged them
+  // (the old one, still running and not fenced), so they are the split brain's, named as such.
+  // They fail the drill even with writesLostAfterFault 'report': that setting excuses writes a
+  // restore or an asynchronous failover drops by design (acknowledged before the new primary
+  // existed), never writes a second primary took after it.
+  const promotedAt = journal.steps.find((step) => step.name === 'promote-replica' && step.status === 'passed')?.end?.t;
+  const splitBrain = promotedAt === undefined ? [] : lostAfterFault.filter((ack) => ack.tAck >= promotedAt);
+  const splitOk = splitBrain.length === 0;
+  const splitPart = `${plural(splitBrain.length, 'write')} (${describeEpochRanges(rangesByEpoch(splitBrain))}) ${splitBrain.length === 1 ? 'was' : 'were'} acknowledged after promote-replica had completed and ${splitBrain.length === 1 ? 'is' : 'are'} missing from the new primary: acknowledged by the old primary, still taking writes (split-brain; fence it before promoting)`;
   const parts = !afterOk && rpoOk ? [afterPart, rpoPart] : afterOk ? [rpoPart] : [rpoPart, afterPart];
+  if (!splitOk) parts.unshift(splitPart);
   if (figures.everythingLost) {
     parts.push('every write acknowledged before the fault was lost, so RPO is counted from the first acknowledged write');
   }
@@ -124,7 +134,7 @@ export function assessRpo(
   return {
     verdict: {
       check: 'rpo',
-      status: rpoOk && afterOk ? 'passed' : 'failed',
+      status: rpoOk && afterOk && splitOk ? 'passed' : 'failed',
       message: parts.join('; '),
       measured: rpoMs,
       limit,
@@ -137,6 +147,7 @@ export function assessRpo(
         newestSurvivingPreFault: ackDetails(figures.newestSurvivingPreFault) ?? null,
         everythingLost: figures.everythingLost,
         lostAfterFault: afterGroups,
+        ...(promotedAt !== undefined ? { promotedAt, lostAfterPromotion: rangesByEpoch(splitBrain) } : {}),
         writesLostAfterFault: expect.writesLostAfterFault,
         ...ledgerDetails,
       },

@@ -2,6 +2,7 @@ import type { Scenario } from '../scenario/schema.js';
 import { applicationDatabaseUrl, applicationHost } from '../targets/network/application-host.js';
 import type { TargetKinds } from '../targets/target-kind.js';
 import { TARGET_PARTS, targetMissing, type TargetPart, type TargetParts } from '../targets/target-parts.js';
+import { SqlCanaryChannel } from '../workload/sql-canary-channel.js';
 import { ApiCanaryChannel } from '../workload/api-canary-channel.js';
 import { CanaryWriter } from '../workload/canary-writer.js';
 import { DeployedMigrations } from '../workload/migrations/deployed-migrations.js';
@@ -98,11 +99,13 @@ function partAccessors(parts: Partial<TargetParts>): PropertyDescriptorMap {
 function canaryWriter(scenario: Scenario, parts: Partial<TargetParts>, deps: ContextDeps): CanaryWriter | undefined {
   const { router, service } = parts;
   if (!router) return undefined;
-  let channel: ApiCanaryChannel | undefined;
+  let channel: ApiCanaryChannel | SqlCanaryChannel | undefined;
   if (scenario.workload.canary.via === 'api') {
     if (!service) throw targetMissing('service', 'the API canary (via: api)');
     channel = new ApiCanaryChannel(service, () => service.token, router);
   }
+  // Around the application's link: it still writes where the router points, by the database's own address.
+  if (scenario.workload.canary.via === 'direct') channel = new SqlCanaryChannel(router, 'direct');
   const { recorder } = deps;
   const writer = new CanaryWriter({
     ...(channel ? { channel } : {}),

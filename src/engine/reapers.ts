@@ -9,6 +9,7 @@ import { reapTokenSecret } from '../targets/kubernetes/reap-token-secret.js';
 import { reapEmergencyAccess } from '../targets/kubernetes/reap-emergency-access.js';
 import { reapPostgresDataDir } from '../targets/postgres/reap-data-dir.js';
 import { reapMount } from '../targets/process/reap-mount.js';
+import { reapNftTable } from '../targets/network-nft/reap-nft-table.js';
 import type { ReapOutcome } from './reap-outcome.js';
 import { reapTempDir } from './reap-temp-dir.js';
 import type { Resource, ResourceKind } from './resource-ledger.js';
@@ -67,6 +68,8 @@ const REAPERS: { [K in ResourceKind]: ResourceReaper<Extract<Resource, { kind: K
   // Real nodes' cgroups and the drill network, once no process of the drill is left in them.
   netns: { stage: 'network', reap: reapNetwork },
   'guard-route': { stage: 'network', reap: reapNetwork },
+  // A packet fault's table: nothing uses it but the kernel, so with the network.
+  'nft-table': { stage: 'network', reap: reapNftTable },
   cgroup: { stage: 'cgroups', reap: reapCgroup },
   'temp-dir': { stage: 'directories', reap: reapTempDir },
 };

@@ -39,7 +39,11 @@ export type Resource =
   | { kind: 'mount'; path: string; source: string }
   // The drill network: a network namespace by name, and the guard route of the root namespace.
   | { kind: 'netns'; name: string }
-  | { kind: 'guard-route'; cidr: string; metric: number };
+  | { kind: 'guard-route'; cidr: string; metric: number }
+  // An nftables table of a packet fault (network-loss, network-partition: src/targets/network-nft),
+  // recorded before nft creates it; reaped by deleting it (by its handle) only while its name is a
+  // drill table name (inet drill_<run>_<n>).
+  | { kind: 'nft-table'; family: 'inet'; name: string };
 
 export type ResourceKind = Resource['kind'];
 

@@ -38,6 +38,8 @@ const injectors: { [T in Fault['type']]: (ctx: DrillContext, fault: Extract<Faul
   'network-bandwidth': injectNetworkFault,
   'network-reset': injectNetworkFault,
   'network-timeout': injectNetworkFault,
+  'network-loss': injectNetworkFault,
+  'network-partition': injectNetworkFault,
   'disk-full': injectDiskFull,
   'wal-archive-stuck': injectWalArchiveStuck,
 };

@@ -10,7 +10,7 @@ import { lsnDiff } from '../targets/postgres/lsn.js';
 
 const debug = createDebug('drill:inject');
 
-type NetworkFault = Extract<Fault, { type: 'network-latency' | 'network-bandwidth' | 'network-reset' | 'network-timeout' }>;
+type NetworkFault = Extract<Fault, { type: 'network-latency' | 'network-bandwidth' | 'network-reset' | 'network-timeout' | 'network-loss' | 'network-partition' }>;
 
 /** What each network fault asks of the link (pure). */
 export function degradationOf(fault: NetworkFault): LinkDegradation {
@@ -23,6 +23,10 @@ export function degradationOf(fault: NetworkFault): LinkDegradation {
       return { kind: 'reset' };
     case 'network-timeout':
       return { kind: 'timeout' };
+    case 'network-loss':
+      return { kind: 'loss', percent: fault.percent };
+    case 'network-partition':
+      return { kind: 'partition' };
   }
 }
 
@@ -39,6 +43,7 @@ export function degradationOf(fault: NetworkFault): LinkDegradation {
  * and is a precondition of the next fault (the failover), which sets T_fault.
  */
 export async function injectNetworkFault(ctx: DrillContext, fault: NetworkFault): Promise<FaultHandle> {
+  const holdFor = 'holdFor' in fault ? fault.holdFor : undefined;
   const link = linkOf(ctx, fault);
   const where = fault.link === 'replication' ? 'the replication link' : 'the database link';
   const degradation = degradationOf(fault);
@@ -46,7 +51,7 @@ export async function injectNetworkFault(ctx: DrillContext, fault: NetworkFault)
   const applied = await link.degrade(degradation);
   const inEffect = await link.degradations();
   const confirmedAt = ctx.clock.now();
-  if (!inEffect.some((d) => d.id === applied.id)) throw new EnvironmentError('TOXIC_NOT_APPLIED', `${link.description} took ${applied.id} but does not list it; check what else drives its API`);
+  if (!inEffect.some((d) => d.id === applied.id)) throw new EnvironmentError('TOXIC_NOT_APPLIED', `${link.description} took ${applied.id} but does not list it; check what else drives its API (or, for a packet fault, what else edits nftables)`);
   debug('%s on %s: %s', fault.type, link.description, applied.id);
   const watch = fault.link === 'replication' ? ReplicationLagWatch.start(ctx, async () => (await link.degradations()).some((d) => d.id === applied.id)) : undefined;
   const ends = fault.duration !== undefined ? endBySelf(ctx, link, applied.id, fault.type, sentAt + fault.duration) : undefined;
@@ -57,19 +62,19 @@ export async function injectNetworkFault(ctx: DrillContext, fault: NetworkFault)
     await link.heal(applied.id);
   };
   let held: Record<string, unknown> = {};
-  if (watch && fault.holdFor !== undefined) {
+  if (watch && holdFor !== undefined) {
     try {
-      held = await holdBroken(ctx, watch, fault, link.description);
+      held = await holdBroken(ctx, watch, fault, holdFor, link.description);
     } catch (error) {
       await undo().catch(() => undefined);
       throw error;
     }
   }
   return {
-    description: `${fault.type} on ${where} (${link.description}): ${describe(degradation, fault.link)}${fault.duration !== undefined ? `, for ${fault.duration} ms` : ''}${fault.holdFor !== undefined ? `, held ${formatDuration(fault.holdFor)} before the next fault` : ''}`,
+    description: `${fault.type} on ${where} (${link.description}): ${describe(degradation, fault.link)}${fault.duration !== undefined ? `, for ${fault.duration} ms` : ''}${holdFor !== undefined ? `, held ${formatDuration(holdFor)} before the next fault` : ''}`,
     details: { link: link.description, on: fault.link, degradation, ...applied.details, confirmedAt, ...(fault.duration !== undefined ? { endsAt: sentAt + fault.duration } : {}), ...held },
     inEffectAt: sentAt,
-    ...(fault.holdFor !== undefined ? { precondition: true } : {}),
+    ...(holdFor !== undefined ? { precondition: true } : {}),
     async [Symbol.asyncDispose]() {
       await undo();
     },
@@ -94,8 +99,7 @@ function linkOf(ctx: DrillContext, fault: NetworkFault): DatabaseLink {
  * lets WAL already in flight land) the primary wrote WAL and no replica received any of it.
  * Otherwise the drill would measure nothing: an environment error says which.
  */
-async function holdBroken(ctx: DrillContext, watch: ReplicationLagWatch, fault: NetworkFault, description: string): Promise<Record<string, unknown>> {
-  const holdFor = fault.holdFor!;
+async function holdBroken(ctx: DrillContext, watch: ReplicationLagWatch, fault: NetworkFault, holdFor: number, description: string): Promise<Record<string, unknown>> {
   await sleep(holdFor / 2, ctx.signal);
   const middle = await watch.read();
   await sleep(holdFor - holdFor / 2, ctx.signal);
@@ -176,5 +180,9 @@ function describe(d: LinkDegradation, on: NetworkFault['link']): string {
       return 'every connection reset when the application sends';
     case 'timeout':
       return 'connections accepted, nothing answered';
+    case 'loss':
+      return `${d.percent} % of the link's loopback packets dropped by the kernel (nftables)`;
+    case 'partition':
+      return "every loopback packet to and from the link's listener dropped by the kernel (nftables)";
   }
 }

@@ -17,10 +17,14 @@ const debug = createDebug('drill:recovery');
 export async function fenceOldPrimary(ctx: DrillContext): Promise<Record<string, unknown>> {
   requireDrillTarget(ctx, 'fence-old-primary');
   const old = ctx.pg.primary;
-  if (old === ctx.router.current) {
+  // Fencing the database the application uses stops the service, unless a network partition has
+  // cut the application off it already: then fencing first (before promote-replica) is the
+  // runbook's way to keep a second writable primary from ever existing.
+  const partitions = old === ctx.router.current ? await partitionsOfLink(ctx) : [];
+  if (old === ctx.router.current && partitions.length === 0) {
     throw new StepFailedError(
       'FENCE_WOULD_STOP_SERVICE',
-      `the application still uses ${old.name}; put promote-replica and switch-workload before fence-old-primary`,
+      `the application still uses ${old.name}; put promote-replica and switch-workload before fence-old-primary (or fence first while a network-partition cuts the application off it)`,
     );
   }
   const directory = old.dataDirectory;
@@ -65,6 +69,7 @@ export async function fenceOldPrimary(ctx: DrillContext): Promise<Record<string,
     debug('%s fenced: restarted in recovery at %s, write refused (%s)', old.name, position.replayLsn, refusal);
     return {
       instance: old.name,
+      ...(partitions.length > 0 ? { beforeFailover: `the application was cut off ${old.name} by ${partitions.join(', ')}` } : {}),
       wasRunning,
       fence: FENCE_DESCRIPTION,
       restart: 'came up in recovery (read-only)',
@@ -76,4 +81,11 @@ export async function fenceOldPrimary(ctx: DrillContext): Promise<Record<string,
   } finally {
     await old.stop().catch(() => old.kill());
   }
+}
+
+/** The partitions in effect on the application's link (read back from nftables), if there is a link. */
+async function partitionsOfLink(ctx: DrillContext): Promise<string[]> {
+  const link = ctx.router.link;
+  if (!link) return [];
+  return (await link.degradations()).filter((d) => d.kind === 'partition').map((d) => d.id);
 }

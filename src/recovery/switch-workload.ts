@@ -22,7 +22,11 @@ export async function switchWorkload(ctx: DrillContext): Promise<Record<string, 
     throw new StepFailedError('SWITCH_TARGET_NOT_WRITABLE', `${target.name} still refuses writes after read-only mode was lifted`);
   }
   // The application's link (targets.network) moves first, so nothing reconnects to the old instance through it.
-  await ctx.router.link?.follow(target);
+  const followed = await ctx.router.link?.follow(target);
+  // A partition cut the application off the old database; the new path does not cross it.
+  if (followed && followed.lifted.length > 0) {
+    ctx.recorder.event('partition-left-behind', `the application's link now leads to ${target.name}, outside ${followed.lifted.join(', ')} (removed: it cut the application off ${from})`, { lifted: followed.lifted });
+  }
   ctx.router.switchTo(target);
   let service: Record<string, unknown> | undefined;
   if (ctx.has('service') && ctx.service.followDatabase) {
@@ -35,5 +39,5 @@ export async function switchWorkload(ctx: DrillContext): Promise<Record<string, 
     }
   }
   await ctx.writer.retarget();
-  return { from, to: target.name, port: target.connection.port, ...(service ? { service } : {}) };
+  return { from, to: target.name, port: target.connection.port, ...(followed && followed.lifted.length > 0 ? { partitionsLeftBehind: followed.lifted } : {}), ...(service ? { service } : {}) };
 }

@@ -20,6 +20,8 @@ export const FAULT_OF_KIND = {
   bandwidth: 'network-bandwidth',
   reset: 'network-reset',
   timeout: 'network-timeout',
+  loss: 'network-loss',
+  partition: 'network-partition',
 } as const;
 
 export const networkTarget = z
@@ -106,7 +108,43 @@ const networkTimeout = z
 /** With link: replication, a replica to stream through the proxy too. */
 const onLink = <T extends z.core.$ZodType>(schema: T): T => needsWhen(needs(schema, 'postgres', 'network'), 'link', 'replication', 'replica');
 
-export const networkFaults = [onLink(networkLatency), onLink(networkBandwidth), onLink(networkReset), onLink(networkTimeout)] as const;
+/** Packet faults match the application link's listener (nftables); the replication link has no filter. */
+const applicationLinkOnly = z
+  .literal('application')
+  .default('application')
+  .meta({ description: 'application (the only one): packet faults drop the packets of the application\'s link to its database' });
+
+const networkLoss = z
+  .strictObject({
+    type: z.literal('network-loss'),
+    link: applicationLinkOnly,
+    percent: z.number().int().min(1).max(100).meta({ description: 'The share of packets dropped, in percent (1-100), each packet drawn anew (nftables numgen random)' }),
+    duration: faultDuration,
+  })
+  .meta({
+    description:
+      'Real packet loss on the database link: the kernel drops `percent` % of the loopback TCP packets to and from the link\'s listener (a drill-owned nftables table); ' +
+      'TCP retransmits, so the application sees stalls and timeouts. Needs nftables (nft) and root',
+  });
+
+const networkPartition = z
+  .strictObject({ type: z.literal('network-partition'), link: applicationLinkOnly, duration: faultDuration })
+  .meta({
+    description:
+      'The application is cut off from its database: the kernel drops every loopback TCP packet to and from the link\'s listener (a drill-owned nftables table). ' +
+      'The database stays up and reachable by everything not on the application\'s path (the harness, replication, canary via: direct). ' +
+      'Moving the application to another database (switch-workload) leaves the partition behind. Needs nftables (nft) and root',
+  });
+
+// Packet faults act on the application's link only (their nftables rules match its listener).
+export const networkFaults = [
+  onLink(networkLatency),
+  onLink(networkBandwidth),
+  onLink(networkReset),
+  onLink(networkTimeout),
+  needs(networkLoss, 'postgres', 'network'),
+  needs(networkPartition, 'postgres', 'network'),
+] as const;
 
 export const removeNetworkFaultStep = needs(
   z

@@ -135,12 +135,13 @@ const workload = z.strictObject({
     .strictObject({
       interval: duration(INTERVAL).default(100).meta({ description: 'Time between canary commits' }),
       via: z
-        .enum(['sql', 'api'])
+        .enum(['sql', 'api', 'direct'])
         .default('sql')
         .meta({
           description:
-            'sql: INSERTs into the drill_canary table (database-only drills); api: POST /api/transfers through the service, ' +
-            'an acknowledged write being a 201/200 the client saw (needs targets.service)',
+            'sql: INSERTs into the drill_canary table (database-only drills), as the application (through targets.network\'s link when there is one); api: POST /api/transfers through the service, ' +
+            'an acknowledged write being a 201/200 the client saw (needs targets.service); direct: the same INSERTs straight to the database, around targets.network\'s link ' +
+            '(a client on the database\'s side of a partition, e.g. a job next to the primary)',
         }),
     })
     .prefault({}),
@@ -424,7 +425,11 @@ const expectations = z.strictObject({
   writesLostAfterFault: z
     .enum(['fail', 'report'])
     .default('fail')
-    .meta({ description: 'Writes acknowledged after the fault and then lost: fail (split-brain) or only report (a restore to before the fault loses them by design)' }),
+    .meta({
+      description:
+        'Writes acknowledged after the fault and then lost: fail (split-brain) or only report (a restore to before the fault, or an asynchronous failover, loses them by design). ' +
+        'Lost writes acknowledged after a promote-replica step completed (a second primary\'s) fail the drill either way',
+    }),
   performance: performanceLimits.prefault({}),
   revocation: revocationLimit,
   notification: notificationLimit,

@@ -8,7 +8,10 @@ export type LinkDegradation =
   | { kind: 'latency'; latencyMs: number; jitterMs: number }
   | { kind: 'bandwidth'; kilobytesPerSecond: number }
   | { kind: 'reset' }
-  | { kind: 'timeout' };
+  | { kind: 'timeout' }
+  // Packet faults (nftables on the link's loopback listener, src/targets/network-nft): real kernel drops.
+  | { kind: 'loss'; percent: number }
+  | { kind: 'partition' };
 
 export type DegradationKind = LinkDegradation['kind'];
 
@@ -29,8 +32,12 @@ export interface DatabaseLink {
   readonly description: string;
   /** Where the application connects instead of the instance (loopback). */
   readonly listen: { host: string; port: number };
-  /** Re-points the link's far end at another instance (switch-workload), before clients move. */
-  follow(instance: LinkTarget): Promise<void>;
+  /**
+   * Re-points the link's far end at another instance (switch-workload), before clients move. A
+   * partition cuts the application off the instance the link led to: the new path does not cross
+   * it, so the partitions of the old far end are lifted (their ids returned).
+   */
+  follow(instance: LinkTarget): Promise<{ lifted: string[] }>;
   /** Puts a degradation on the link; in effect for new and open connections once this returns. */
   degrade(degradation: LinkDegradation): Promise<AppliedDegradation>;
   /** Removes one degradation; false when it was not there (already healed). */

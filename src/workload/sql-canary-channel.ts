@@ -10,12 +10,16 @@ import { readLedger } from './ledger-reader.js';
 
 /**
  * The database-only canary: an INSERT into drill_canary on the router's current instance, acknowledged by its commit.
- * It writes as the application does, through the network link when there is one (applicationConnection).
+ * It writes as the application does, through the network link when there is one (applicationConnection),
+ * or (`path: 'direct'`) straight to the instance: a client on the database's side of a partition.
  */
 export class SqlCanaryChannel implements CanaryChannel {
   private client: pg.Client | undefined;
 
-  constructor(private readonly router: DatabaseRouter) {}
+  constructor(
+    private readonly router: DatabaseRouter,
+    private readonly path: 'application' | 'direct' = 'application',
+  ) {}
 
   async write(id: number, epoch: number): Promise<CanaryReceipt> {
     const payload = randomBytes(32).toString('hex');
@@ -47,7 +51,8 @@ export class SqlCanaryChannel implements CanaryChannel {
 
   private async connection(): Promise<pg.Client> {
     if (this.client) return this.client;
-    const client = new pg.Client({ ...this.router.applicationConnection, connectionTimeoutMillis: 2000, query_timeout: 5000 });
+    const where = this.path === 'direct' ? this.router.connection : this.router.applicationConnection;
+    const client = new pg.Client({ ...where, connectionTimeoutMillis: 2000, query_timeout: 5000 });
     // A dead server emits 'error' on an idle client; the next write notices and reconnects.
     client.on('error', () => void this.reset());
     await client.connect();

@@ -116,6 +116,26 @@ describe('assessRpo', () => {
       );
     });
 
+    it('names the writes acknowledged after a promotion as the split brain\'s', () => {
+      // promote-replica completed at 10 500: ids 105-109 were acknowledged by the old primary after it.
+      const { verdict } = assessRpo(split().step('promote-replica', 10_200, 10_500).build());
+      expect(verdict.status).toBe('failed');
+      expect(verdict.message).toContain(
+        '5 writes (ids 105-109, epoch 1) were acknowledged after promote-replica had completed and are missing from the new primary: acknowledged by the old primary, still taking writes (split-brain; fence it before promoting)',
+      );
+      expect(verdict.details).toMatchObject({ promotedAt: 10_500, lostAfterPromotion: [{ epoch: 1, ranges: [[105, 109]] }] });
+      // Without a promotion nothing is called split-brain by this rule.
+      expect(assessRpo(split().build()).verdict.message).not.toContain('promote-replica');
+      // 'report' excuses writes lost after the fault, not those a second primary took after the promotion.
+      const reported = assessRpo(split().step('promote-replica', 10_200, 10_500).expect({ writesLostAfterFault: 'report' }).build()).verdict;
+      expect(reported.status).toBe('failed');
+      expect(reported.message).toMatch(/^5 writes \(ids 105-109, epoch 1\) were acknowledged after promote-replica had completed/);
+      // A promotion that completed after the last lost ack: nothing is the split brain's; 'report' passes.
+      const before = assessRpo(split().step('promote-replica', 10_950, 11_000).expect({ writesLostAfterFault: 'report' }).build()).verdict;
+      expect(before.status).toBe('passed');
+      expect(before.details).toMatchObject({ lostAfterPromotion: [] });
+    });
+
     it('an ack exactly at T_fault counts as after the fault', () => {
       const journal = drill().writes({ from: 10_000, to: 10_000, epoch: 1, firstId: 100 }).lose((ack) => ack.id === 100 && ack.epoch === 1).build();
       expect(assessRpo(journal).measurements).toMatchObject({ rpoMs: 0, lostAfterFault: 1 });

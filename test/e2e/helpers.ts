@@ -108,6 +108,18 @@ function keepCatalogueRun(runDir: string): void {
  * What a drill left behind: PostgreSQL processes over any data directory it recorded, and any
  * recorded temp directory that still exists. Empty means clean.
  */
+/** `family name` of every nftables table (none without nft). */
+export function nftTables(): string[] {
+  try {
+    return execFileSync('nft', ['list', 'tables'], { encoding: 'utf8', env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` } })
+      .split('\n')
+      .filter((l) => l.startsWith('table '))
+      .map((l) => l.slice('table '.length).trim());
+  } catch {
+    return [];
+  }
+}
+
 export function leftovers(runDir: string): string[] {
   const resources = readResources(path.join(runDir, 'resources.jsonl'));
   const processes = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n');
@@ -121,6 +133,8 @@ export function leftovers(runDir: string): string[] {
     if (r.kind === 'process' && recordedProcessAlive(r.pid, r.match)) left.push(`process ${r.name} (pid ${r.pid})`);
     // A disk fault's volume (src/targets/process/tmpfs-volume.ts): still mounted with its drill source.
     if (r.kind === 'mount' && currentMounts().some((m) => m.path === r.path && m.source === r.source)) left.push(`mount ${r.path}`);
+    // A packet fault's nftables table (src/targets/network-nft): still listed by the kernel.
+    if (r.kind === 'nft-table' && nftTables().includes(`${r.family} ${r.name}`)) left.push(`nft table ${r.family} ${r.name}`);
   }
   return left;
 }

@@ -28,6 +28,8 @@ describe('network fault scenario rules', () => {
     expect((await load('{type: network-reset}')).faults[0]).toEqual({ type: 'network-reset', link: 'application' });
     expect((await load('{type: network-reset, duration: 3s}')).faults[0]).toEqual({ type: 'network-reset', duration: 3000, link: 'application' });
     expect((await load('{type: network-timeout}', '{step: remove-network-fault, faults: [network-timeout]}')).recovery[0]).toMatchObject({ faults: ['network-timeout'] });
+    expect((await load('{type: network-loss, percent: 30}')).faults[0]).toEqual({ type: 'network-loss', percent: 30 });
+    expect((await load('{type: network-partition, duration: 2s}', '{step: remove-network-fault, faults: [network-partition, network-loss]}')).faults[0]).toEqual({ type: 'network-partition', duration: 2000 });
     // wait needs no target: with any fault.
     expect((await loadScenarioFile(scenario('wait', '{postgres: {}}', '{type: pg-primary-crash}', '{step: wait, for: 3s}'))).scenario.recovery[0]).toEqual({ step: 'wait', for: 3000, timeout: 600_000 });
   });
@@ -38,9 +40,14 @@ describe('network fault scenario rules', () => {
     expect(await validationError(scenario('no-pg', '{network: {}}'))).toMatch(/targets\.network: .*add targets\.postgres/);
     expect(await validationError(scenario('with-k8s', '{postgres: {}, network: {}, kubernetes: {}}'))).toMatch(/targets\.network: .*targets\.kubernetes do not go through it/);
     expect(await validationError(scenario('no-rate', '{postgres: {}, network: {}}', '{type: network-bandwidth}'))).toMatch(/faults\[0\]\.rate/);
-    expect(await validationError(scenario('bad-filter', '{postgres: {}, network: {}}', undefined, '{step: remove-network-fault, faults: [network-loss]}'))).toMatch(/recovery\[0\]\.faults\[0\]/);
+    expect(await validationError(scenario('bad-filter', '{postgres: {}, network: {}}', undefined, '{step: remove-network-fault, faults: [network-jitter]}'))).toMatch(/recovery\[0\]\.faults\[0\]/);
     expect(await validationError(scenario('zero-duration', '{postgres: {}, network: {}}', '{type: network-timeout, duration: 0s}'))).toMatch(/faults\[0\]\.duration: must be more than 0/);
     expect(await validationError(scenario('wait-forever', '{postgres: {}, network: {}}', undefined, '{step: wait}'))).toMatch(/recovery\[0\]\.for/);
+    expect(await validationError(scenario('loss-no-percent', '{postgres: {}, network: {}}', '{type: network-loss}'))).toMatch(/faults\[0\]\.percent/);
+    expect(await validationError(scenario('loss-too-much', '{postgres: {}, network: {}}', '{type: network-loss, percent: 150}'))).toMatch(/faults\[0\]\.percent: .*100/);
+    expect(await validationError(scenario('loss-fraction', '{postgres: {}, network: {}}', '{type: network-loss, percent: 2.5}'))).toMatch(/faults\[0\]\.percent/);
+    expect(await validationError(scenario('partition-no-network', '{postgres: {}}', '{type: network-partition}'))).toMatch(/faults\[0\]\.type: network-partition acts on the link .*add targets\.network/);
+    expect(await validationError(scenario('partition-extra-key', '{postgres: {}, network: {}}', '{type: network-partition, ports: [5432]}'))).toMatch(/faults\[0\].*ports/);
     expect(await validationError(scenario('other-proxy', '{postgres: {}, network: {proxy: chaos-mesh}}'))).toMatch(/targets\.network\.proxy/);
   });
 });

@@ -7,7 +7,9 @@ import { TOXIPROXY_GO_MINIMUM } from '../../src/targets/network-proxy/toxiproxy-
  * that refuses the drill (exit 3) when the machine lacks it:
  *
  * - root: a size-limited WAL volume is a tmpfs mount (`walVolume`: src/targets/process/tmpfs-volume.ts,
- *   MOUNT_NEEDS_ROOT); a local control plane with real nodes (src/targets/network/drill-network.ts).
+ *   MOUNT_NEEDS_ROOT); a local control plane with real nodes (src/targets/network/drill-network.ts); a
+ *   packet fault's nftables table (network-loss, network-partition: src/targets/network-nft/nft.ts,
+ *   NFTABLES_NOT_ROOT; npm run setup installs nftables when it runs as root).
  * - toxiproxy: `targets.network` runs Toxiproxy, which `npm run setup` builds with Go
  *   (src/targets/network-proxy/toxiproxy-binary.ts, TOXIPROXY_MISSING; Go TOXIPROXY_GO_MINIMUM+).
  * - moto: `targets.regions` runs moto from the virtualenv `npm run setup` makes.
@@ -23,6 +25,7 @@ export function machineNeeds(scenario: Scenario): MachineNeed[] {
   const t = scenario.targets;
   const needs = new Set<MachineNeed>();
   if (t.postgres?.walVolume) needs.add('root');
+  if (scenario.faults.some((f) => f.type === 'network-loss' || f.type === 'network-partition')) needs.add('root');
   if (t.network) needs.add('toxiproxy');
   if (t.regions) needs.add('moto');
   const k8s = t.kubernetes;
@@ -55,7 +58,7 @@ export function unmetMachineNeeds(scenarios: ReadonlyArray<{ name: string; needs
   for (const { name, needs } of scenarios) {
     for (const need of needs) {
       const missing = {
-        root: provides.gateAsRoot ? undefined : 'root (a tmpfs mount or real nodes; MOUNT_NEEDS_ROOT): run the gate with sudo -E env "PATH=$PATH"',
+        root: provides.gateAsRoot ? undefined : 'root (a tmpfs mount, real nodes or an nftables table; MOUNT_NEEDS_ROOT, NFTABLES_NOT_ROOT): run the gate with sudo -E env "PATH=$PATH"',
         toxiproxy: !setupRan
           ? `Toxiproxy: ${setupWhy}`
           : !provides.goVersion

@@ -11,6 +11,8 @@ import { requireToxiproxyBinary, toxiproxyBinary } from '../../src/targets/netwo
 import { kindOfToxic, toxicFor } from '../../src/targets/network-proxy/toxics.js';
 import { ToxiproxyLink } from '../../src/targets/network-proxy/toxiproxy-link.js';
 import { ToxiproxyServer } from '../../src/targets/network-proxy/toxiproxy-server.js';
+import { nftProgram } from '../../src/targets/network-nft/nft.js';
+import { NftPacketFilter } from '../../src/targets/network-nft/packet-filter.js';
 
 // A real Toxiproxy (tools/build-toxiproxy.sh) in front of real TCP servers on loopback: each
 // upstream answers every chunk with its own name and the chunk, so a test sees which one answered.
@@ -166,6 +168,26 @@ describe('a database link through a real Toxiproxy', () => {
     // A client connected before the switch must not go on talking to the old instance.
     expect(['closed', 'ECONNRESET']).toContain(await closed);
     expect(await roundTrip('where')).toMatchObject({ answer: 'second:where' });
+  });
+
+  // Packet faults need nft and root (CAP_NET_ADMIN): the kernel drops the listener's packets.
+  it.runIf(nftProgram() !== undefined && process.getuid?.() === 0)('loss and partition are nftables tables on the listener; a partition stays behind when the link follows another upstream', async () => {
+    link.usePacketFilter(new NftPacketFilter({ ledger: new ResourceLedger(path.join(work, 'packets.jsonl')), runId: `test-link-${process.pid}`, ports: () => [link.listen.port] }));
+    const partition = await link.degrade({ kind: 'partition' });
+    expect(partition).toMatchObject({ id: 'partition-1', kind: 'partition', details: { ports: [link.listen.port], cutOff: 'second' } });
+    expect(await link.degradations()).toEqual([{ id: 'partition-1', kind: 'partition' }]);
+    expect(await roundTrip('cut', 1_500)).toMatchObject({ error: 'no answer' });
+    // Following the same upstream leaves it; another one lifts it (the new path does not cross it).
+    expect(await link.follow(await upstream('second'))).toEqual({ lifted: [] });
+    expect(await link.follow(await upstream('third'))).toEqual({ lifted: ['partition-1'] });
+    expect(await link.degradations()).toEqual([]);
+    expect(await roundTrip('moved')).toMatchObject({ answer: 'third:moved' });
+    // remove-network-fault's way: heal by id.
+    const loss = await link.degrade({ kind: 'loss', percent: 40 });
+    expect((await link.degradations()).map((d) => d.kind)).toEqual(['loss']);
+    expect(await link.heal(loss.id)).toBe(true);
+    expect(await link.heal(loss.id)).toBe(false);
+    expect(readResources(path.join(work, 'packets.jsonl')).map((r) => r.kind)).toEqual(['nft-table', 'nft-table']);
   });
 });
 

@@ -4,6 +4,7 @@ import { targetMissing } from '../target-parts.js';
 import { freeLoopbackPort } from '../postgres/free-port.js';
 import { ToxiproxyServer } from './toxiproxy-server.js';
 import { ToxiproxyLink } from './toxiproxy-link.js';
+import { NftPacketFilter } from '../network-nft/packet-filter.js';
 
 const debug = createDebug('drill:net');
 
@@ -16,8 +17,8 @@ export const networkKind: TargetKind<'network'> = {
   after: ['postgres'],
   // The link is a capability of the router, not a part of its own.
   provides: [],
-  // The server's temp dir and process.
-  records: ['temp-dir', 'process'],
+  // The server's temp dir and process; a packet fault's nftables table.
+  records: ['temp-dir', 'process', 'nft-table'],
   async provision(spec, env, provided) {
     const router = provided.router;
     if (!router) throw targetMissing('router', "targets.network, the link to the drill's PostgreSQL");
@@ -27,6 +28,23 @@ export const networkKind: TargetKind<'network'> = {
     });
     const server = await ToxiproxyServer.start({ ledger: env.ledger, runId: env.runId, signal: env.signal, register: (s) => (started = s) });
     const link = await ToxiproxyLink.create(server.api, router.current, await freeLoopbackPort());
+    // Packet faults (network-loss, network-partition) drop the listener's loopback packets: the
+    // application's path only; the harness's own connections go to the database's port, untouched.
+    // nft is asked for only when such a fault is injected (exit 3 then if it is missing).
+    const packets = new NftPacketFilter({
+      ledger: env.ledger,
+      runId: env.runId,
+      ports: () => [link.listen.port],
+      // What the kernel dropped: the evidence that the fault acted on real packets.
+      onRemoved: (applied, dropped) =>
+        env.recorder.event('packets-dropped', `${applied.id}: nftables table inet ${applied.table} deleted; the kernel dropped ${dropped ?? 'an unknown number of'} packets of ports ${applied.ports.join(', ')}`, {
+          id: applied.id,
+          table: applied.table,
+          droppedPackets: dropped ?? null,
+        }),
+    });
+    link.usePacketFilter(packets);
+    env.teardown.push('remove packet faults (nftables tables)', () => packets.removeAll());
     router.attachLink(link);
     env.recorder.journal.components.toxiproxy = link.version;
     env.recorder.event('network', `${link.description} in front of ${router.current.name}: the application connects through it`, {

@@ -12,7 +12,10 @@ import type { ToxiproxyToxic } from './toxiproxy-api.js';
  * primary's WAL): reset and timeout go downstream, so the WAL meets the RST or vanishes (a reset
  * upstream would only catch the replica's status messages, once a second, and let WAL through).
  */
-export function toxicFor(name: string, degradation: LinkDegradation, link: 'application' | 'replication' = 'application'): ToxiproxyToxic {
+/** The degradations Toxiproxy applies (loss and partition are packet faults: nftables). */
+export type ToxicDegradation = Exclude<LinkDegradation, { kind: 'loss' | 'partition' }>;
+
+export function toxicFor(name: string, degradation: ToxicDegradation, link: 'application' | 'replication' = 'application'): ToxiproxyToxic {
   const base = { name, toxicity: 1 };
   switch (degradation.kind) {
     case 'latency':

@@ -1,0 +1,90 @@
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
+import createDebug from 'debug';
+import { EnvironmentError } from '../../engine/errors.js';
+import { childEnvironment } from '../process/child-environment.js';
+import { TABLE_FAMILY } from './nft-ruleset.js';
+
+const debug = createDebug('drill:nft');
+
+/** Where Debian's nftables package puts nft, when it is not on PATH (sbin is not on a user's PATH). */
+const CANDIDATES = ['/usr/sbin/nft', '/sbin/nft', '/usr/bin/nft'];
+
+/** The nft program, or undefined. `$DRILL_NFT` first (tests point it at a missing file). */
+export function nftProgram(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const wanted = env.DRILL_NFT ? [env.DRILL_NFT] : [...(env.PATH ?? '').split(':').filter(Boolean).map((d) => path.join(d, 'nft')), ...CANDIDATES];
+  return wanted.find((file) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** nft and the right to use it, or the do-this error (exit 3). */
+export function requireNft(what: string, env: NodeJS.ProcessEnv = process.env): string {
+  const program = nftProgram(env);
+  if (!program) {
+    throw new EnvironmentError(
+      'NFTABLES_MISSING',
+      `${what} drops packets with nftables, and nft is not installed${env.DRILL_NFT ? ` (DRILL_NFT=${env.DRILL_NFT})` : ''}: install the nftables package (Debian: sudo apt-get install nftables; npm run setup does it as root)`,
+    );
+  }
+  if (process.getuid?.() !== 0) {
+    throw new EnvironmentError('NFTABLES_NOT_ROOT', `${what} adds an nftables table, which needs root (CAP_NET_ADMIN): run drill as root`);
+  }
+  return program;
+}
+
+/** Runs nft with `args`, `input` on its stdin; its output, or an EnvironmentError with its stderr. */
+export function runNft(program: string, args: string[], input?: string): Promise<string> {
+  debug('nft %s', args.join(' '));
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { env: childEnvironment({}), stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], timeout: 30_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', (error) => reject(new EnvironmentError('NFT_FAILED', `could not run ${program}: ${error.message}`, { cause: error })));
+    child.on('close', (code) => {
+      if (code === 0) return resolve(stdout);
+      reject(new EnvironmentError('NFT_FAILED', `nft ${args.join(' ')} failed (exit code ${code}): ${stderr.trim() || stdout.trim()}; check that the kernel has nf_tables (modprobe nf_tables)`));
+    });
+    if (child.stdin) {
+      // nft exiting early (a syntax error) closes its stdin: its exit code says what went wrong.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(input);
+    }
+  });
+}
+
+/** The handle of the `inet` table called `name`, or undefined when there is none. */
+export async function tableHandle(program: string, name: string): Promise<number | undefined> {
+  const out = await runNft(program, ['-j', 'list', 'tables', TABLE_FAMILY]);
+  const parsed = JSON.parse(out || '{"nftables":[]}') as { nftables?: Array<{ table?: { family: string; name: string; handle: number } }> };
+  return parsed.nftables?.find((e) => e.table?.family === TABLE_FAMILY && e.table.name === name)?.table?.handle;
+}
+
+/**
+ * Deletes the `inet` table `name` by its handle, looked up by name just before: a table the drill
+ * did not create is never named (names are drill_<run>_<n>), and a name that is gone is not an error.
+ * Returns false when there was no such table.
+ */
+export async function deleteTable(program: string, name: string): Promise<boolean> {
+  const handle = await tableHandle(program, name);
+  if (handle === undefined) return false;
+  await runNft(program, ['delete', 'table', TABLE_FAMILY, 'handle', String(handle)]);
+  debug('deleted table %s %s (handle %d)', TABLE_FAMILY, name, handle);
+  return true;
+}
+
+/** The packets the table's counters counted (its rules count what they drop), or undefined when it is gone. */
+export async function droppedPackets(program: string, name: string): Promise<number | undefined> {
+  if ((await tableHandle(program, name)) === undefined) return undefined;
+  const out = await runNft(program, ['-j', 'list', 'table', TABLE_FAMILY, name]);
+  const parsed = JSON.parse(out) as { nftables?: Array<{ rule?: { expr?: Array<{ counter?: { packets: number } }> } }> };
+  return (parsed.nftables ?? []).flatMap((e) => e.rule?.expr ?? []).reduce((n, x) => n + (x.counter?.packets ?? 0), 0);
+}

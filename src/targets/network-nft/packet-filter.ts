@@ -1,0 +1,85 @@
+import createDebug from 'debug';
+import { EnvironmentError } from '../../engine/errors.js';
+import type { ResourceLedger } from '../../engine/resource-ledger.js';
+import { deleteTable, droppedPackets, requireNft, runNft, tableHandle } from './nft.js';
+import { rulesetText, TABLE_FAMILY, tableName, type PacketFault } from './nft-ruleset.js';
+
+const debug = createDebug('drill:nft');
+
+export interface AppliedPacketFault {
+  id: string;
+  kind: PacketFault['kind'];
+  table: string;
+  handle: number;
+  ports: number[];
+  ruleset: string;
+}
+
+/**
+ * Packet faults on the loopback TCP traffic of a few ports (the database link's listener): one
+ * nftables table per fault, so removing one is deleting its table by handle and nothing else.
+ * Each table is recorded in the run ledger (kind `nft-table`) before nft creates it, so a drill
+ * killed in between leaves nothing the reaper does not know of.
+ */
+export class NftPacketFilter {
+  private n = 0;
+  private readonly live = new Map<string, AppliedPacketFault>();
+
+  constructor(
+    private readonly options: {
+      ledger: ResourceLedger;
+      runId: string;
+      /** The ports hit, read when a fault is applied. */
+      ports: () => number[];
+      /** Told what the kernel counted as dropped, just before a fault's table is deleted. */
+      onRemoved?: (applied: AppliedPacketFault, droppedPackets: number | undefined) => void;
+    },
+  ) {}
+
+  async apply(fault: PacketFault, what: string): Promise<AppliedPacketFault> {
+    const program = requireNft(what);
+    this.n += 1;
+    const id = `${fault.kind}-${this.n}`;
+    const table = tableName(this.options.runId, this.n);
+    const ports = this.options.ports();
+    const ruleset = rulesetText({ table, ports, fault });
+    this.options.ledger.record({ kind: 'nft-table', family: TABLE_FAMILY, name: table });
+    await runNft(program, ['-f', '-'], ruleset);
+    const handle = await tableHandle(program, table);
+    if (handle === undefined) throw new EnvironmentError('NFT_TABLE_NOT_LISTED', `nft took table ${TABLE_FAMILY} ${table} but does not list it; check what else edits nftables on this machine`);
+    const applied = { id, kind: fault.kind, table, handle, ports, ruleset };
+    this.live.set(id, applied);
+    debug('%s: table %s (handle %d) on ports %o', id, table, handle, ports);
+    return applied;
+  }
+
+  /** Deletes the fault's table; false when it was not there (healed already, or not this filter's). */
+  async remove(id: string): Promise<boolean> {
+    const applied = this.live.get(id);
+    if (!applied) return false;
+    this.live.delete(id);
+    const program = requireNft('removing a packet fault');
+    const dropped = await droppedPackets(program, applied.table).catch(() => undefined);
+    const deleted = await deleteTable(program, applied.table);
+    if (deleted) this.options.onRemoved?.(applied, dropped);
+    return deleted;
+  }
+
+  /** The faults whose tables nft lists now (what is in effect, read back from the kernel). */
+  async inEffect(): Promise<AppliedPacketFault[]> {
+    if (this.live.size === 0) return [];
+    const program = requireNft('reading packet faults back');
+    const out: AppliedPacketFault[] = [];
+    for (const applied of this.live.values()) if ((await tableHandle(program, applied.table)) === applied.handle) out.push(applied);
+    return out;
+  }
+
+  /** Every table still there (teardown). */
+  async removeAll(): Promise<void> {
+    for (const id of [...this.live.keys()]) await this.remove(id);
+  }
+
+  owns(id: string): boolean {
+    return this.live.has(id);
+  }
+}
