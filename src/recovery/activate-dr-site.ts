@@ -66,13 +66,13 @@ export async function activateDrSite(ctx: DrillContext, step: ActivateStep): Pro
     promotion,
     database: { instance: dr.database.name, address: `${dr.database.connection.host}:${dr.database.connection.port}`, ...(moved ? {} : { unchanged: true }) },
     ready,
-    fenceMs: fencedAt - start,
-    promoteMs: promotedAt - fencedAt,
-    readyMs: readyAt - promotedAt,
+    fenceMs: Math.round(fencedAt - start),
+    promoteMs: Math.round(promotedAt - fencedAt),
+    readyMs: Math.round(readyAt - promotedAt),
   };
   if (step.automaticFailover) {
     const flippedAt = await waitForDnsFlip(ctx, dr, deadline);
-    Object.assign(output, { dnsAnswersDrAfterMs: flippedAt - start, healthTransitions: transitionsSinceFault(ctx) });
+    Object.assign(output, { dnsAnswersDrAfterMs: Math.round(flippedAt - start), healthTransitions: transitionsSinceFault(ctx) });
   }
   debug('DR site %s active: %o', dr.name, output);
   return output;

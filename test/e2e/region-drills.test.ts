@@ -197,6 +197,60 @@ describe('region loss and DNS failover (moto Route 53, the drill\'s DNS server, 
     expect(journal.steps.find((s) => s.name === 'dns-failover')!.output).toMatchObject({ region: 'us-west-2', record: { to: ['127.0.1.1', '127.0.1.2'] } });
   });
 
+  it('region-automatic-failover passes: the health checks flip DNS to the DR region without an UPSERT, and detection plus TTL is in the RTO', async () => {
+    const { code, output, journal, runDir } = await run(scenario('region-automatic-failover.yaml'));
+    expect(code, output).toBe(0);
+    expect(journal.steps.map((s) => s.name)).toEqual(['activate-dr-site', 'verify-dr']);
+    const tFault = journal.marks.tFault!.t;
+    // Failover routing through the API: two failover record sets, health checks run by the drill.
+    expect(journal.events.find((e) => e.kind === 'regions')?.data).toMatchObject({ failover: { requestInterval: 1, failureThreshold: 3 } });
+    const transitions = journal.events.filter((e) => e.kind === 'health-check');
+    // One transition: the primary region's check went unhealthy after the outage; the DR region's stayed healthy.
+    expect(transitions.map((e) => e.data)).toEqual([expect.objectContaining({ healthy: false, consecutive: 3, endpoint: expect.stringMatching(/^http:\/\/127\.0\.1\.1:\d+\/health$/) })]);
+    const unhealthyAt = transitions[0]!.t - tFault;
+    // Three failed checks one second apart: the first at most one interval after the fault, the third two intervals later.
+    expect(unhealthyAt).toBeGreaterThanOrEqual(2_000);
+    expect(unhealthyAt).toBeLessThan(6_000);
+    const activate = stepOutput(journal, 'activate-dr-site')!;
+    expect(activate).toMatchObject({
+      primaryRegion: 'us-west-2',
+      drRegion: 'us-east-1',
+      fenced: { service: expect.stringMatching(/^unreachable/), database: expect.stringMatching(/^unreachable/) },
+      database: { instance: 'replica-1' },
+      promotion: { replica: 'replica-1', chosenBy: 'the database of region us-east-1' },
+      ready: { '127.0.2.1': 'HTTP 200', '127.0.2.2': 'HTTP 200' },
+    });
+    expect(activate.healthTransitions).toEqual([expect.objectContaining({ healthy: false, afterFaultMs: Math.round(unhealthyAt) })]);
+    expect(stepOutput(journal, 'verify-dr')).toMatchObject({ database: { instance: 'replica-1', inRecovery: false, writeCommitted: true }, functional: expect.arrayContaining([expect.objectContaining({ name: 'journey', status: 'passed' })]) });
+    // No UPSERT anywhere: no dns-failover step, and the clients' failures are only the lost region's addresses.
+    expect(failedAddressesAfter(journal, tFault).every((a) => a.startsWith('127.0.1.'))).toBe(true);
+    // The clients were restored after the health checks decided (detection is in the RTO), and within the objective.
+    expect(journal.measurements.rtoMs!).toBeGreaterThan(unhealthyAt);
+    expect(verdict(journal, 'rto')?.status).toBe('passed');
+    expect(verdict(journal, 'rto')?.message).toMatch(/declared it unhealthy at T_fault\+\d/);
+    expect(verdict(journal, 'rpo')?.status).toBe('passed');
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
+  it('region-automatic-failover-slow-health-check fails on RTO: 3 checks 10 s apart plus the TTL outlast the objective, and the verdict names the window', async () => {
+    const { code, output, journal, runDir } = await run(scenario('region-automatic-failover-slow-health-check.yaml'));
+    expect(code, output).toBe(1);
+    expect(verdict(journal, 'rto')?.status).toBe('failed');
+    // Everything else passes: the DR site itself was ready in seconds.
+    expect(verdict(journal, 'recovery-steps')?.status).toBe('passed');
+    expect(verdict(journal, 'rpo')?.status).toBe('passed');
+    const tFault = journal.marks.tFault!.t;
+    const down = journal.events.find((e) => e.kind === 'health-check' && e.data?.healthy === false)!;
+    // At least two intervals after the first failed check: 20 s, past the RTO of 15 s on its own.
+    expect(down.t - tFault).toBeGreaterThanOrEqual(20_000);
+    expect(verdict(journal, 'rto')?.message).toMatch(/declared it unhealthy at T_fault\+2\d(\.\d+)?s \(3 failed checks 10 s apart\).*TTL \(5 s\)/);
+    // Clients kept hitting the lost region until DNS moved: their failures past the objective are its addresses.
+    const late = journal.probes.filter((p) => !p.ok && p.t > tFault + 15_000);
+    expect(late.length).toBeGreaterThan(0);
+    expect(failedAddressesAfter(journal, tFault + 15_000).every((a) => a.startsWith('127.0.1.'))).toBe(true);
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
   it('kill -9 of the drill after a blackhole outage: drill cleanup removes moto, both regions\' processes (the frozen ones too), their databases and directories', async () => {
     const killed = await runAndKill({
       scenario: scenario('region-blackhole-dns-failover.yaml'),
