@@ -83,10 +83,20 @@ describe('region loss and DNS failover (moto Route 53, the drill\'s DNS server, 
     ]);
     // The region was lost with its database: the postmaster was among the processes killed.
     expect(faultEvent(journal).processes.map((p) => p.name)).toEqual(expect.arrayContaining(['truststream-api-1', 'primary postmaster']));
-    // Runbook order: the DR region's replica promoted first, then the DNS failover, which makes it the application database.
-    expect(journal.steps.map((s) => s.name)).toEqual(['promote-replica', 'dns-failover']);
-    expect(stepOutput(journal, 'promote-replica')).toMatchObject({ replica: 'replica-1', chosenBy: 'the database of region dr', oldPrimary: 'primary', timeline: { before: 1, after: 2 } });
-    expect(stepOutput(journal, 'dns-failover')).toMatchObject({ database: { instance: 'replica-1' } });
+    // Runbook order: the DR site activated first (its replica promoted and made the application
+    // database), then the DNS failover, then the verification steps against the DR region.
+    expect(journal.steps.map((s) => s.name)).toEqual(['activate-dr-site', 'dns-failover', 'verify-dr']);
+    expect(stepOutput(journal, 'activate-dr-site')).toMatchObject({
+      primaryRegion: 'us-west-2',
+      drRegion: 'us-east-1',
+      // Killed with its region: nothing answers, and the step says so rather than claiming a fence.
+      fenced: { service: expect.stringMatching(/^unreachable/), database: expect.stringMatching(/^unreachable/) },
+      promotion: { replica: 'replica-1', chosenBy: 'the database of region us-east-1', oldPrimary: 'primary', timeline: { before: 1, after: 2 } },
+      database: { instance: 'replica-1' },
+    });
+    expect(stepOutput(journal, 'activate-dr-site')).not.toHaveProperty('dnsAnswersDrAfterMs');
+    expect(stepOutput(journal, 'dns-failover')).toMatchObject({ database: { instance: 'replica-1', unchanged: true } });
+    expect(stepOutput(journal, 'verify-dr')).toMatchObject({ database: { instance: 'replica-1', inRecovery: false, writeCommitted: true } });
     // RPO and integrity are judged in the DR region's database.
     expect(journal.canary.recovered?.instance).toBe('replica-1');
     expect(journal.integrity?.instance).toBe('replica-1');
