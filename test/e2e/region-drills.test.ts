@@ -261,6 +261,24 @@ describe('region loss and DNS failover (moto Route 53, the drill\'s DNS server, 
     expect(leftovers(runDir)).toEqual([]);
   });
 
+  it('region-verify-dr-unpromoted fails on recovery-steps: verify-dr finds the DR database in recovery and the DR functional suite refused, naming both', async () => {
+    const { code, output, journal, runDir } = await run(scenario('region-verify-dr-unpromoted.yaml'));
+    expect(code, output).toBe(1);
+    expect(journal.steps.map((s) => [s.name, s.status])).toEqual([
+      ['dns-failover', 'passed'],
+      ['verify-dr', 'failed'],
+    ]);
+    // Reads and health pass in the DR region: a verification of those only would pass.
+    expect(verdict(journal, 'rto')?.status).toBe('passed');
+    const message = verdict(journal, 'recovery-steps')?.message ?? '';
+    expect(verdict(journal, 'recovery-steps')?.status).toBe('failed');
+    expect(message).toContain('DR_NOT_VERIFIED');
+    expect(message).toContain('database connectivity: replica-1 is still in recovery');
+    expect(message).toMatch(/functional suite journey: POST \/api\/transfers on truststream-api-\d: HTTP 503 read_only/);
+    expect(message).not.toContain('site health');
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
   it('kill -9 of the drill after a blackhole outage: drill cleanup removes moto, both regions\' processes (the frozen ones too), their databases and directories', async () => {
     const killed = await runAndKill({
       scenario: scenario('region-blackhole-dns-failover.yaml'),
