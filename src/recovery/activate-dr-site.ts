@@ -4,19 +4,15 @@ import { sleep } from '../engine/clock.js';
 import { InputError, StepFailedError } from '../engine/errors.js';
 import { requireDrillTarget } from '../engine/require-drill-target.js';
 import type { RecoveryStep } from '../scenario/schema.js';
-import { adminConnection } from '../targets/postgres/sql-names.js';
-import { withClient } from '../targets/postgres/with-client.js';
 import { queryNow } from '../targets/regions/caching-resolver.js';
 import { describeStatus, httpStatus } from '../targets/regions/http-status.js';
 import type { Region } from '../targets/regions/types.js';
+import { fenceLostRegion } from './fence-lost-region.js';
 import { promoteReplica } from './promote-replica.js';
 
 const debug = createDebug('drill:recovery');
 
 type ActivateStep = Extract<RecoveryStep, { step: 'activate-dr-site' }>;
-
-/** How long a probe of the lost region may take before it counts as unreachable. */
-const REACH_MS = 1_000;
 
 /**
  * Runbook Scenario 1 "Activate disaster recovery site" (`activate-dr-site.sh --primary-region
@@ -45,7 +41,7 @@ export async function activateDrSite(ctx: DrillContext, step: ActivateStep): Pro
   const start = ctx.clock.now();
   const deadline = start + step.timeout;
 
-  const fenced = await fenceLostRegion(ctx, lost);
+  const fenced = await fenceLostRegion(lost, ctx.regions.port, (message, data) => ctx.recorder.event('fence', message, data));
   const fencedAt = ctx.clock.now();
   const promotion = await promoteReplica(ctx, { step: 'promote-replica', region: dr.name, timeout: Math.max(1_000, deadline - ctx.clock.now()) } as Extract<RecoveryStep, { step: 'promote-replica' }>);
   const promotedAt = ctx.clock.now();
@@ -82,23 +78,6 @@ function regionOf(ctx: DrillContext, ref: string, key: string): Region {
   const region = ctx.regions.find(ref);
   if (!region) throw new InputError('REGION_UNKNOWN', `activate-dr-site ${key}: ${ref} is none of primary, dr, ${ctx.regions.primary.name}, ${ctx.regions.dr.name}; name one of them`);
   return region;
-}
-
-/** Kills what of the lost region still answers; names what could not be reached. */
-async function fenceLostRegion(ctx: DrillContext, region: Region): Promise<Record<string, unknown>> {
-  const answering = (await Promise.all(region.apiAddresses.map(async (host) => ('status' in (await httpStatus(host, ctx.regions.port, '/livez', REACH_MS)) ? host : undefined)))).filter(
-    (h): h is string => h !== undefined,
-  );
-  const killed = answering.length > 0 ? await region.processes.kill() : [];
-  const database = region.database;
-  const databaseAnswers = await withClient(adminConnection(database), async (c) => (await c.query('select 1')).rowCount === 1, REACH_MS * 2).catch(() => false);
-  if (databaseAnswers) await database.kill();
-  const result = {
-    service: answering.length > 0 ? { answered: answering, killed: killed.map((p) => p.name) } : 'unreachable: no API process of the region answers, nothing to fence',
-    database: databaseAnswers ? { killed: database.name } : `unreachable: ${database.name} does not answer SQL, nothing to fence`,
-  };
-  ctx.recorder.event('fence', `fence of ${region.name}: service ${answering.length > 0 ? `${killed.length} processes killed` : 'unreachable'}, database ${databaseAnswers ? 'killed' : 'unreachable'}`, result);
-  return result;
 }
 
 /** Every DR API process answers /health 200 (by address: the region's own processes, not the name). */
