@@ -51,6 +51,18 @@ export function regionsIssues(data: unknown): PathIssue[] {
   check(data.recovery, 'step', 'drRegion', 'verify-dr');
   issues.push(...failoverRoutingIssues(data.recovery, isRecord(regions.dns) && isRecord(regions.dns.failover)));
   if (Array.isArray(data.recovery)) {
+    // primary/dr and the regions' names are two spellings of the same two regions.
+    const roleOf = (ref: unknown, fallback: 'primary' | 'dr') => {
+      const r = typeof ref === 'string' ? ref : fallback;
+      return r === 'primary' || r === nameOf('primary', 'us-west-2') ? 'primary' : r === 'dr' || r === nameOf('dr', 'us-east-1') ? 'dr' : r;
+    };
+    data.recovery.forEach((item, i) => {
+      if (isRecord(item) && item.step === 'activate-dr-site' && roleOf(item.primaryRegion, 'primary') === roleOf(item.drRegion, 'dr')) {
+        issues.push({ path: ['recovery', i, 'drRegion'], anchor: item.drRegion === undefined ? 'key' : 'value', message: 'activate-dr-site names one region as both the lost primary and the DR region: name the other region as drRegion' });
+      }
+    });
+  }
+  if (Array.isArray(data.recovery)) {
     data.recovery.forEach((item, i) => {
       if (isRecord(item) && item.step === 'promote-replica' && item.region !== undefined && item.replica !== undefined) {
         issues.push({ path: ['recovery', i, 'replica'], anchor: 'key', message: 'promote-replica names a region and a replica: keep one of them' });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -277,6 +277,29 @@ describe('region loss and DNS failover (moto Route 53, the drill\'s DNS server, 
     expect(message).toMatch(/functional suite journey: POST \/api\/transfers on truststream-api-\d: HTTP 503 read_only/);
     expect(message).not.toContain('site health');
     expect(leftovers(runDir)).toEqual([]);
+  });
+
+  it('bad failover input: drill run exits 2 naming file, line and key, and starts nothing', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-regions-bad-'));
+    try {
+      const source = readFileSync(scenario('region-automatic-failover.yaml'), 'utf8');
+      const file = path.join(dir, 'bad-failover.yaml');
+      // An UPSERT step beside failover routing, and a threshold Route 53 does not take.
+      const bad = source.replace('failureThreshold: 3 }', 'failureThreshold: 11 }').replace('  - step: verify-dr\n', '  - step: dns-failover\n    to: dr\n  - step: verify-dr\n');
+      writeFileSync(file, bad);
+      const lineOf = (text: string) => bad.split('\n').findIndex((l) => l.includes(text)) + 1;
+      const result = await runCli(['run', file, '--reports-dir', reportsDir], { env });
+      const output = result.stdout + result.stderr;
+      expect(result.code, output).toBe(2);
+      expect(output).toContain(`${file}:${lineOf('failureThreshold: 11')}:`);
+      expect(output).toMatch(/targets\.regions\.dns\.failover\.failureThreshold: .*at most 10/);
+      expect(output).toContain(`${file}:${lineOf('- step: dns-failover')}:`);
+      expect(output).toMatch(/recovery\[1\]\.step: .*remove this dns-failover step/);
+      // Nothing started: no run directory, no ledger.
+      expect(listRunLedgers(runs)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('kill -9 of the drill after a blackhole outage: drill cleanup removes moto, both regions\' processes (the frozen ones too), their databases and directories', async () => {

@@ -88,6 +88,8 @@ describe('region scenario rules', () => {
     expect(upsert).toMatchObject({ keyPath: 'recovery[0].step', line: 12 });
     expect(upsert.message).toMatch(/remove this dns-failover step/);
     expect((await one(scenario('dr-unknown', '{postgres: {replicas: 1}, regions: {}}', undefined, '{step: activate-dr-site, drRegion: eu-west-1}'))).message).toMatch(/no region eu-west-1/);
+    expect((await one(scenario('dr-same', '{postgres: {replicas: 1}, regions: {}}', undefined, '{step: activate-dr-site, primaryRegion: us-east-1}'))).message).toMatch(/both the lost primary and the DR region/);
+    expect((await one(scenario('dr-same-names', '{postgres: {replicas: 1}, regions: {}}', undefined, '{step: activate-dr-site, primaryRegion: us-west-2, drRegion: primary}'))).keyPath).toBe('recovery[0].drRegion');
     expect((await one(scenario('verify-unknown', '{postgres: {replicas: 1}, regions: {}}', undefined, '{step: verify-dr, drRegion: eu-west-1}'))).keyPath).toBe('recovery[0].drRegion');
     expect((await one(scenario('verify-no-regions', '{postgres: {}, service: {}}', '{type: pg-primary-crash}', '{step: verify-dr}'))).message).toMatch(/targets\.regions/);
   });
