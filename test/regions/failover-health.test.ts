@@ -188,6 +188,17 @@ describe("failover routing answered from the drill's own health checks (real mot
     primary.failing = false;
     secondary.failing = false;
   });
+
+  it('refuses to answer from a health check of a non-loopback endpoint, and never probes it (networking rule)', async () => {
+    const name = 'outside.failover.drill.test.';
+    const outside = await api.createHealthCheck({ ipAddress: '192.0.2.10', port: 80, resourcePath: '/health', requestInterval: 1, failureThreshold: 1 }, `test-outside-${Date.now()}`);
+    await api.createFailoverA({ name, values: ['127.0.71.9'], ttl: 1, failover: 'PRIMARY', setIdentifier: 'p', healthCheckId: outside });
+    await expect(answers.readA(name)).rejects.toMatchObject({ code: 'HEALTH_CHECK_NOT_LOOPBACK' });
+    // No answer goes out for it (the server drops the query; the client times out).
+    await expect(queryNow(dns.address, name)).rejects.toThrow();
+    await api.deleteFailoverSets(name);
+    await api.deleteHealthCheck(outside);
+  });
 });
 
 describe('health checker rules', () => {
