@@ -9,6 +9,7 @@ import { formatDuration, formatDurationBound } from '../scenario/duration.js';
 import { breachWord, type Assessment, type Expect } from './assessment.js';
 import { describeSample, sampleDetails, serviceProbeNames, serviceSamples } from './probes.js';
 import { findRestoredInstant, restoringStep, type RestoredInstant } from './restored-instant.js';
+import { failoverWindowText } from './failover-window.js';
 
 /** end - start of each step that ended, keyed by step name; a repeated name gets `#2`, `#3`, ... */
 export function stepDurations(steps: readonly ActivityRecord[]): Record<string, number> {
@@ -88,6 +89,7 @@ export function assessRto(
     ...reported,
   };
 
+  const window = failoverWindowText(journal, tFault);
   if (restored === undefined) {
     const why =
       step && step.end === undefined
@@ -101,7 +103,7 @@ export function assessRto(
       verdict: {
         check: 'rto',
         status: 'failed',
-        message: `recovery never stabilised: no instant after the fault from which every service probe passed for ${formatDuration(expect.stability)} (${why})`,
+        message: `recovery never stabilised: no instant after the fault from which every service probe passed for ${formatDuration(expect.stability)} (${why})${window ? `; ${window}` : ''}`,
         limit,
         details,
       },
@@ -114,7 +116,7 @@ export function assessRto(
   const passed = rtoMs < limit;
   const bounds = rtoBoundsText(measured)!;
   const heldBy = 'step' in restored.boundBy ? `${restored.boundBy.step} ended` : `'${restored.boundBy.probe}' passed again`;
-  const stable = `every service probe passing for ${formatDuration(expect.stability)} from when ${heldBy}`;
+  const stable = `every service probe passing for ${formatDuration(expect.stability)} from when ${heldBy}${window ? `; ${window}` : ''}`;
   return {
     verdict: {
       check: 'rto',

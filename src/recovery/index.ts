@@ -31,6 +31,8 @@ import { smokeStep } from './smoke.js';
 import { serviceRestart } from './service-restart.js';
 import { revokeAllTokens } from './revoke-all-tokens.js';
 import { dnsFailover } from './dns-failover.js';
+import { activateDrSite } from './activate-dr-site.js';
+import { verifyDr } from './verify-dr.js';
 import { notify } from './notify.js';
 import { removeNetworkFault } from './remove-network-fault.js';
 import { waitStep } from './wait.js';
@@ -84,6 +86,8 @@ const procedures: { [S in RecoveryStep['step']]: Procedure<S> } = {
   'enable-emergency-access': enableEmergencyAccess,
   'isolate-compromised-nodes': isolateCompromisedNodes,
   'dns-failover': dnsFailover,
+  'activate-dr-site': activateDrSite,
+  'verify-dr': verifyDr,
   notify,
   'remove-network-fault': removeNetworkFault,
   wait: waitStep,
@@ -136,6 +140,8 @@ export const PROCEDURE_TITLES: Record<RecoveryStep['step'], string> = {
   'enable-emergency-access': 'Enable emergency access controls (break-glass access for the incident responder)',
   'isolate-compromised-nodes': 'Isolate affected systems (cordon and taint the compromised nodes, deny-all NetworkPolicy, evict)',
   'dns-failover': 'Switch DNS to the backup region (Route 53) and verify DNS propagation',
+  'activate-dr-site': 'Activate disaster recovery site',
+  'verify-dr': 'Verification steps (DR site health, database connectivity, functional tests against DR)',
   notify: 'Stakeholder notification (send emergency alert)',
   'remove-network-fault': 'The network recovers (network faults on the link removed)',
   wait: 'Wait',

@@ -142,6 +142,17 @@ export const STEP_PERFORMS: { readonly [S in RecoveryStep['step']]: readonly Per
     { command: 'dig truststream.yourdomain.com +short', how: 'the drill\'s DNS server queried until it answers the new addresses' },
     { command: 'scripts/dr/update-dns-for-dr.sh', how: 'the service record UPSERTed to the DR region and its answer verified' },
   ],
+  'activate-dr-site': [
+    {
+      command: 'scripts/dr/activate-dr-site.sh',
+      how: 'what answers of the lost region killed (unreachable parts named), the DR replica promoted and made the application database, every DR API process ready; with automaticFailover the DNS answer flipped by the drill\'s health checks awaited',
+    },
+  ],
+  'verify-dr': [
+    { command: 'curl -f https://dr.truststream.yourdomain.com/health', how: '/health 200 on every DR API process, by address' },
+    { command: 'scripts/dr/verify-dr-database.sh', how: 'the DR database out of recovery and committing a write' },
+    { command: 'scripts/dr/functional-test-suite.sh', how: 'the smoke suite (health, read, transfer journey, worker) against the DR region\'s processes' },
+  ],
   notify: [
     {
       command: 'scripts/notifications/send-emergency-alert.sh',

@@ -47,6 +47,10 @@ export const DESTROYS_EVIDENCE: { readonly [S in RecoveryStep['step']]: boolean 
   // Evicts the compromised pods (their memory and logs go with them).
   'isolate-compromised-nodes': true,
   'dns-failover': false,
+  // Kills what answers of the lost region and promotes the DR replica (its old timeline ends).
+  'activate-dr-site': true,
+  // Reads, one temporary-table write and a smoke transfer between the drill's own accounts.
+  'verify-dr': false,
   notify: false,
   'remove-network-fault': false,
   wait: false,

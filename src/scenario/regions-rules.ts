@@ -46,6 +46,22 @@ export function regionsIssues(data: unknown): PathIssue[] {
   check(data.faults, 'type', 'region', 'region-outage');
   check(data.recovery, 'step', 'to', 'dns-failover');
   check(data.recovery, 'step', 'region', 'promote-replica');
+  check(data.recovery, 'step', 'primaryRegion', 'activate-dr-site');
+  check(data.recovery, 'step', 'drRegion', 'activate-dr-site');
+  check(data.recovery, 'step', 'drRegion', 'verify-dr');
+  issues.push(...failoverRoutingIssues(data.recovery, isRecord(regions.dns) && isRecord(regions.dns.failover)));
+  if (Array.isArray(data.recovery)) {
+    // primary/dr and the regions' names are two spellings of the same two regions.
+    const roleOf = (ref: unknown, fallback: 'primary' | 'dr') => {
+      const r = typeof ref === 'string' ? ref : fallback;
+      return r === 'primary' || r === nameOf('primary', 'us-west-2') ? 'primary' : r === 'dr' || r === nameOf('dr', 'us-east-1') ? 'dr' : r;
+    };
+    data.recovery.forEach((item, i) => {
+      if (isRecord(item) && item.step === 'activate-dr-site' && roleOf(item.primaryRegion, 'primary') === roleOf(item.drRegion, 'dr')) {
+        issues.push({ path: ['recovery', i, 'drRegion'], anchor: item.drRegion === undefined ? 'key' : 'value', message: 'activate-dr-site names one region as both the lost primary and the DR region: name the other region as drRegion' });
+      }
+    });
+  }
   if (Array.isArray(data.recovery)) {
     data.recovery.forEach((item, i) => {
       if (isRecord(item) && item.step === 'promote-replica' && item.region !== undefined && item.replica !== undefined) {
@@ -54,6 +70,25 @@ export function regionsIssues(data: unknown): PathIssue[] {
     });
   }
   return issues;
+}
+
+/**
+ * Failover routing and the steps that move DNS: with it the health checks flip the answer, so an
+ * UPSERT (dns-failover) would fight the failover record sets (Route 53 refuses a simple record
+ * beside them); without it, activate-dr-site's automaticFailover has nothing to wait for.
+ */
+function failoverRoutingIssues(recovery: unknown, failover: boolean): PathIssue[] {
+  if (!Array.isArray(recovery)) return [];
+  return recovery.flatMap((item, i): PathIssue[] => {
+    if (!isRecord(item)) return [];
+    if (failover && item.step === 'dns-failover') {
+      return [{ path: ['recovery', i, 'step'], anchor: 'value', message: 'targets.regions.dns.failover routes by health checks: the DNS answer flips without an UPSERT; remove this dns-failover step (or dns.failover to fail over by UPSERT)' }];
+    }
+    if (!failover && item.step === 'activate-dr-site' && item.automaticFailover === true) {
+      return [{ path: ['recovery', i, 'automaticFailover'], anchor: 'value', message: 'automaticFailover: true needs failover routing: add targets.regions.dns.failover (e.g. failover: {requestInterval: 1, failureThreshold: 3}), or set automaticFailover: false and add a dns-failover step' }];
+    }
+    return [];
+  });
 }
 
 /** A promote-replica addressed to a region in a scenario without targets.regions. */

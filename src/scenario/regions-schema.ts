@@ -28,6 +28,38 @@ const region = (name: string, range: string) =>
 /** Seconds, as Route 53 stores a TTL. */
 export const recordTtl = z.number().int().min(0).max(172_800).meta({ description: 'The record\'s TTL in seconds (Route 53: 0 to 172800); clients cache the answer this long' });
 
+/**
+ * Route 53 failover routing (runbook Scenario 1's `--automatic-failover`): the service name is two
+ * failover record sets, PRIMARY (the primary region) and SECONDARY (the DR region), each with an
+ * HTTP health check of its region; the drill's DNS server runs those checks itself (moto does not)
+ * and answers PRIMARY while its check is healthy, else SECONDARY. No UPSERT is needed to fail over.
+ */
+export const failoverRouting = z
+  .strictObject({
+    resourcePath: z.string().regex(/^\/[\x21-\x7e]*$/, 'an HTTP path starting with /, e.g. /health').default('/health').meta({ description: 'The health check\'s ResourcePath on each region\'s first API address' }),
+    requestInterval: z
+      .number()
+      .int()
+      .min(1)
+      .max(30)
+      .default(10)
+      .meta({ description: 'Route 53 RequestInterval, seconds between two checks (Route 53 itself offers 10 or 30; the drill\'s own checker takes 1 to 30)' }),
+    failureThreshold: z
+      .number()
+      .int()
+      .min(1)
+      .max(10)
+      .default(3)
+      .meta({ description: 'Route 53 FailureThreshold: consecutive failed checks before the endpoint is unhealthy, and consecutive successes before it is healthy again' }),
+  })
+  .meta({
+    description:
+      'Failover routing with health checks instead of one A record: PRIMARY (primary region) and SECONDARY (DR region) record sets created through the Route 53 API, each with an HTTP health check; ' +
+      'the drill\'s DNS server runs the checks (Route 53 semantics: interval, failure threshold) and answers PRIMARY while it is healthy, else SECONDARY',
+  });
+
+export type FailoverRoutingSpec = z.output<typeof failoverRouting>;
+
 export const regionsTarget = z
   .strictObject({
     primary: region('us-west-2', '127.0.1.0/24').meta({ description: 'The region the service name points at when the drill starts' }),
@@ -49,6 +81,7 @@ export const regionsTarget = z
           .meta({ description: 'The Route 53 hosted zone the drill creates (and deletes at teardown)' }),
         record: z.string().regex(/^[a-z0-9-]+$/, 'one DNS label, e.g. api').default('api').meta({ description: 'The service name\'s label in the zone: clients resolve <record>.<zone>' }),
         ttl: recordTtl.default(5),
+        failover: failoverRouting.optional(),
       })
       .prefault({})
       .meta({ description: 'The service name: an A record in a Route 53 hosted zone (the embedded moto server), answered by the drill\'s own DNS server' }),
@@ -98,6 +131,47 @@ export const dnsFailoverStep = needs(
       description:
         'Runbook "Option 3: DNS Failover (Multi-Region)": Route 53 UPSERT of the service record to the region\'s addresses, wait for the change to be INSYNC, ' +
         'then "verify DNS propagation": query the drill\'s DNS server until it answers the new addresses',
+    }),
+  'regions',
+);
+
+const regionStepFields = { restoresService, ...manualFields, title: z.string().optional() };
+
+export const activateDrSiteStep = needs(
+  z
+    .strictObject({
+      step: z.literal('activate-dr-site'),
+      primaryRegion: regionRef.default('primary').meta({ description: 'The runbook\'s --primary-region: the region that was lost' }),
+      drRegion: regionRef.default('dr').meta({ description: 'The runbook\'s --dr-region: the region that takes over' }),
+      automaticFailover: z
+        .boolean()
+        .default(false)
+        .meta({ description: 'The runbook\'s --automatic-failover: DNS moves by itself (failover routing, targets.regions.dns.failover): wait until the DNS server answers the DR region, no UPSERT' }),
+      timeout: duration(WAIT).default(120_000),
+      ...regionStepFields,
+    })
+    .meta({
+      description:
+        'Runbook Scenario 1 "Activate disaster recovery site" (activate-dr-site.sh --primary-region --dr-region [--automatic-failover]): fence what is left of the primary region if it still answers, ' +
+        'promote the DR region\'s replica, make it the application database (the DR service\'s connections take writes), wait until every DR API process is ready; with automaticFailover also until DNS answers the DR region',
+    }),
+  'regions',
+);
+
+export const verifyDrStep = needs(
+  z
+    .strictObject({
+      step: z.literal('verify-dr'),
+      drRegion: regionRef.default('dr'),
+      requestTimeout: duration(WAIT).default(5_000).meta({ description: 'Each HTTP request of a check' }),
+      workerWithin: duration(WAIT).default(10_000).meta({ description: 'Functional suite: the DR worker must have processed the journey\'s queue item within this' }),
+      timeout: duration(WAIT).default(60_000),
+      ...regionStepFields,
+    })
+    .meta({
+      description:
+        'Runbook Scenario 1 "Verification Steps": DR site health (GET /health on every DR API process, by address), database connectivity (the DR database is out of recovery and commits a write), ' +
+        'and the functional smoke suite against the DR environment (its processes by address, not by name)',
     }),
   'regions',
 );

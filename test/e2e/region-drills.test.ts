@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -83,10 +83,20 @@ describe('region loss and DNS failover (moto Route 53, the drill\'s DNS server, 
     ]);
     // The region was lost with its database: the postmaster was among the processes killed.
     expect(faultEvent(journal).processes.map((p) => p.name)).toEqual(expect.arrayContaining(['truststream-api-1', 'primary postmaster']));
-    // Runbook order: the DR region's replica promoted first, then the DNS failover, which makes it the application database.
-    expect(journal.steps.map((s) => s.name)).toEqual(['promote-replica', 'dns-failover']);
-    expect(stepOutput(journal, 'promote-replica')).toMatchObject({ replica: 'replica-1', chosenBy: 'the database of region dr', oldPrimary: 'primary', timeline: { before: 1, after: 2 } });
-    expect(stepOutput(journal, 'dns-failover')).toMatchObject({ database: { instance: 'replica-1' } });
+    // Runbook order: the DR site activated first (its replica promoted and made the application
+    // database), then the DNS failover, then the verification steps against the DR region.
+    expect(journal.steps.map((s) => s.name)).toEqual(['activate-dr-site', 'dns-failover', 'verify-dr']);
+    expect(stepOutput(journal, 'activate-dr-site')).toMatchObject({
+      primaryRegion: 'us-west-2',
+      drRegion: 'us-east-1',
+      // Killed with its region: nothing answers, and the step says so rather than claiming a fence.
+      fenced: { service: expect.stringMatching(/^unreachable/), database: expect.stringMatching(/^unreachable/) },
+      promotion: { replica: 'replica-1', chosenBy: 'the database of region us-east-1', oldPrimary: 'primary', timeline: { before: 1, after: 2 } },
+      database: { instance: 'replica-1' },
+    });
+    expect(stepOutput(journal, 'activate-dr-site')).not.toHaveProperty('dnsAnswersDrAfterMs');
+    expect(stepOutput(journal, 'dns-failover')).toMatchObject({ database: { instance: 'replica-1', unchanged: true } });
+    expect(stepOutput(journal, 'verify-dr')).toMatchObject({ database: { instance: 'replica-1', inRecovery: false, writeCommitted: true } });
     // RPO and integrity are judged in the DR region's database.
     expect(journal.canary.recovered?.instance).toBe('replica-1');
     expect(journal.integrity?.instance).toBe('replica-1');
@@ -195,6 +205,101 @@ describe('region loss and DNS failover (moto Route 53, the drill\'s DNS server, 
     expect(verdict(journal, 'recovery-steps')?.status).toBe('passed');
     expect(verdict(journal, 'rto')?.status).toBe('failed');
     expect(journal.steps.find((s) => s.name === 'dns-failover')!.output).toMatchObject({ region: 'us-west-2', record: { to: ['127.0.1.1', '127.0.1.2'] } });
+  });
+
+  it('region-automatic-failover passes: the health checks flip DNS to the DR region without an UPSERT, and detection plus TTL is in the RTO', async () => {
+    const { code, output, journal, runDir } = await run(scenario('region-automatic-failover.yaml'));
+    expect(code, output).toBe(0);
+    expect(journal.steps.map((s) => s.name)).toEqual(['activate-dr-site', 'verify-dr']);
+    const tFault = journal.marks.tFault!.t;
+    // Failover routing through the API: two failover record sets, health checks run by the drill.
+    expect(journal.events.find((e) => e.kind === 'regions')?.data).toMatchObject({ failover: { requestInterval: 1, failureThreshold: 3 } });
+    const transitions = journal.events.filter((e) => e.kind === 'health-check');
+    // One transition: the primary region's check went unhealthy after the outage; the DR region's stayed healthy.
+    expect(transitions.map((e) => e.data)).toEqual([expect.objectContaining({ healthy: false, consecutive: 3, endpoint: expect.stringMatching(/^http:\/\/127\.0\.1\.1:\d+\/health$/) })]);
+    const unhealthyAt = transitions[0]!.t - tFault;
+    // Three failed checks one second apart: the first at most one interval after the fault, the third two intervals later.
+    expect(unhealthyAt).toBeGreaterThanOrEqual(2_000);
+    expect(unhealthyAt).toBeLessThan(6_000);
+    const activate = stepOutput(journal, 'activate-dr-site')!;
+    expect(activate).toMatchObject({
+      primaryRegion: 'us-west-2',
+      drRegion: 'us-east-1',
+      fenced: { service: expect.stringMatching(/^unreachable/), database: expect.stringMatching(/^unreachable/) },
+      database: { instance: 'replica-1' },
+      promotion: { replica: 'replica-1', chosenBy: 'the database of region us-east-1' },
+      ready: { '127.0.2.1': 'HTTP 200', '127.0.2.2': 'HTTP 200' },
+    });
+    expect(activate.healthTransitions).toEqual([expect.objectContaining({ healthy: false, afterFaultMs: Math.round(unhealthyAt) })]);
+    expect(stepOutput(journal, 'verify-dr')).toMatchObject({ database: { instance: 'replica-1', inRecovery: false, writeCommitted: true }, functional: expect.arrayContaining([expect.objectContaining({ name: 'journey', status: 'passed' })]) });
+    // No UPSERT anywhere: no dns-failover step, and the clients' failures are only the lost region's addresses.
+    expect(failedAddressesAfter(journal, tFault).every((a) => a.startsWith('127.0.1.'))).toBe(true);
+    // The clients were restored after the health checks decided (detection is in the RTO), and within the objective.
+    expect(journal.measurements.rtoMs!).toBeGreaterThan(unhealthyAt);
+    expect(verdict(journal, 'rto')?.status).toBe('passed');
+    expect(verdict(journal, 'rto')?.message).toMatch(/declared it unhealthy at T_fault\+\d/);
+    expect(verdict(journal, 'rpo')?.status).toBe('passed');
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
+  it('region-automatic-failover-slow-health-check fails on RTO: 3 checks 10 s apart plus the TTL outlast the objective, and the verdict names the window', async () => {
+    const { code, output, journal, runDir } = await run(scenario('region-automatic-failover-slow-health-check.yaml'));
+    expect(code, output).toBe(1);
+    expect(verdict(journal, 'rto')?.status).toBe('failed');
+    // Everything else passes: the DR site itself was ready in seconds.
+    expect(verdict(journal, 'recovery-steps')?.status).toBe('passed');
+    expect(verdict(journal, 'rpo')?.status).toBe('passed');
+    const tFault = journal.marks.tFault!.t;
+    const down = journal.events.find((e) => e.kind === 'health-check' && e.data?.healthy === false)!;
+    // At least two intervals after the first failed check: 20 s, past the RTO of 15 s on its own.
+    expect(down.t - tFault).toBeGreaterThanOrEqual(20_000);
+    expect(verdict(journal, 'rto')?.message).toMatch(/declared it unhealthy at T_fault\+2\d(\.\d+)?s \(3 failed checks 10 s apart\).*TTL \(5 s\)/);
+    // Clients kept hitting the lost region until DNS moved: their failures past the objective are its addresses.
+    const late = journal.probes.filter((p) => !p.ok && p.t > tFault + 15_000);
+    expect(late.length).toBeGreaterThan(0);
+    expect(failedAddressesAfter(journal, tFault + 15_000).every((a) => a.startsWith('127.0.1.'))).toBe(true);
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
+  it('region-verify-dr-unpromoted fails on recovery-steps: verify-dr finds the DR database in recovery and the DR functional suite refused, naming both', async () => {
+    const { code, output, journal, runDir } = await run(scenario('region-verify-dr-unpromoted.yaml'));
+    expect(code, output).toBe(1);
+    expect(journal.steps.map((s) => [s.name, s.status])).toEqual([
+      ['dns-failover', 'passed'],
+      ['verify-dr', 'failed'],
+    ]);
+    // Reads and health pass in the DR region: a verification of those only would pass.
+    expect(verdict(journal, 'rto')?.status).toBe('passed');
+    const message = verdict(journal, 'recovery-steps')?.message ?? '';
+    expect(verdict(journal, 'recovery-steps')?.status).toBe('failed');
+    expect(message).toContain('DR_NOT_VERIFIED');
+    expect(message).toContain('database connectivity: replica-1 is still in recovery');
+    expect(message).toMatch(/functional suite journey: POST \/api\/transfers on truststream-api-\d: HTTP 503 read_only/);
+    expect(message).not.toContain('site health');
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
+  it('bad failover input: drill run exits 2 naming file, line and key, and starts nothing', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-regions-bad-'));
+    try {
+      const source = readFileSync(scenario('region-automatic-failover.yaml'), 'utf8');
+      const file = path.join(dir, 'bad-failover.yaml');
+      // An UPSERT step beside failover routing, and a threshold Route 53 does not take.
+      const bad = source.replace('failureThreshold: 3 }', 'failureThreshold: 11 }').replace('  - step: verify-dr\n', '  - step: dns-failover\n    to: dr\n  - step: verify-dr\n');
+      writeFileSync(file, bad);
+      const lineOf = (text: string) => bad.split('\n').findIndex((l) => l.includes(text)) + 1;
+      const result = await runCli(['run', file, '--reports-dir', reportsDir], { env });
+      const output = result.stdout + result.stderr;
+      expect(result.code, output).toBe(2);
+      expect(output).toContain(`${file}:${lineOf('failureThreshold: 11')}:`);
+      expect(output).toMatch(/targets\.regions\.dns\.failover\.failureThreshold: .*at most 10/);
+      expect(output).toContain(`${file}:${lineOf('- step: dns-failover')}:`);
+      expect(output).toMatch(/recovery\[1\]\.step: .*remove this dns-failover step/);
+      // Nothing started: no run directory, no ledger.
+      expect(listRunLedgers(runs)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('kill -9 of the drill after a blackhole outage: drill cleanup removes moto, both regions\' processes (the frozen ones too), their databases and directories', async () => {

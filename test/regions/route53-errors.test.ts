@@ -96,7 +96,7 @@ describe('the dns-failover step on these errors', () => {
     const region = (name: string, role: 'primary' | 'dr', range: string): Region =>
       ({ name, role, range, apiAddresses: [`${range}.1`], processes: { liveInstances: () => [], kill: async () => [] }, database: {} as Region['database'] });
     const two = { primary: region('us-west-2', 'primary', '127.0.1'), dr: region('us-east-1', 'dr', '127.0.2') };
-    const regions: RegionSet = { ...two, serviceName: NAME, port: 8080, zone: z, dnsServer: '127.0.0.1:9', find: (ref) => findRegion(two, ref) };
+    const regions: RegionSet = { ...two, serviceName: NAME, port: 8080, zone: z, dnsServer: '127.0.0.1:9', routing: 'simple', healthTransitions: () => [], find: (ref) => findRegion(two, ref) };
     let t = 0;
     return { regions, runId: 'test-run', signal: new AbortController().signal, clock: { now: () => (t += 1), stamp: () => ({ t, wall: '' }), wallAt: () => '' } } as unknown as DrillContext;
   }

@@ -51,4 +51,46 @@ describe('region scenario rules', () => {
     expect(await validationError(scenario('unknown-to', '{postgres: {replicas: 1}, regions: {dr: {name: eu-central-1}}}', undefined, '{step: dns-failover, to: us-east-1}'))).toMatch(/recovery\[0\]\.to: no region us-east-1/);
     expect(await validationError(scenario('no-regions', '{postgres: {}, service: {}}'))).toMatch(/region-outage acts on regions: add targets\.regions/);
   });
+
+  it('takes failover routing and the runbook-worded DR steps, with their defaults', async () => {
+    const targets = '{postgres: {replicas: 1}, regions: {dns: {ttl: 2, failover: {requestInterval: 1}}}}';
+    const { scenario: s } = await loadScenarioFile(scenario('failover-ok', targets, undefined, '{step: activate-dr-site, automaticFailover: true}'));
+    expect(s.targets.regions?.dns.failover).toEqual({ resourcePath: '/health', requestInterval: 1, failureThreshold: 3 });
+    expect(s.recovery[0]).toMatchObject({ step: 'activate-dr-site', primaryRegion: 'primary', drRegion: 'dr', automaticFailover: true, timeout: 120_000 });
+    const { scenario: v } = await loadScenarioFile(scenario('verify-ok', '{postgres: {replicas: 1}, regions: {}}', undefined, '{step: verify-dr, drRegion: us-east-1}'));
+    expect(v.recovery[0]).toMatchObject({ step: 'verify-dr', drRegion: 'us-east-1', requestTimeout: 5_000 });
+    // Simple routing is what it was: no failover record sets.
+    const { scenario: plain } = await loadScenarioFile(scenario('plain', '{postgres: {replicas: 1}, regions: {}}'));
+    expect(plain.targets.regions?.dns.failover).toBeUndefined();
+  });
+
+  it('refuses bad failover routing and DR step input, naming file, line and key', async () => {
+    const issues = async (file: string) => (await invalid(loadScenarioFile(file))).issues;
+    const one = async (file: string) => {
+      const all = await issues(file);
+      expect(all.length).toBe(1);
+      return all[0]!;
+    };
+    // Line 5 is `targets:` (one line in these fixtures), recovery's item is line 12.
+    const interval = await one(scenario('interval-0', '{postgres: {replicas: 1}, regions: {dns: {failover: {requestInterval: 0}}}}', undefined, '{step: activate-dr-site}'));
+    expect(interval).toMatchObject({ keyPath: 'targets.regions.dns.failover.requestInterval', line: 5 });
+    expect(interval.file).toMatch(/interval-0\.yaml$/);
+    expect(interval.message).toMatch(/at least 1/);
+    expect((await one(scenario('threshold-11', '{postgres: {replicas: 1}, regions: {dns: {failover: {failureThreshold: 11}}}}', undefined, '{step: activate-dr-site}'))).keyPath).toBe('targets.regions.dns.failover.failureThreshold');
+    expect((await one(scenario('bad-path', '{postgres: {replicas: 1}, regions: {dns: {failover: {resourcePath: health}}}}', undefined, '{step: activate-dr-site}'))).message).toMatch(/starting with \//);
+    expect((await one(scenario('typo', '{postgres: {replicas: 1}, regions: {dns: {failover: {interval: 1}}}}', undefined, '{step: activate-dr-site}'))).keyPath).toMatch(/targets\.regions\.dns\.failover/);
+    // Automatic failover without failover routing: nothing would flip the answer.
+    const automatic = await one(scenario('auto-no-routing', '{postgres: {replicas: 1}, regions: {}}', undefined, '{step: activate-dr-site, automaticFailover: true}'));
+    expect(automatic).toMatchObject({ keyPath: 'recovery[0].automaticFailover', line: 12 });
+    expect(automatic.message).toMatch(/add targets\.regions\.dns\.failover/);
+    // An UPSERT beside failover record sets: Route 53 would refuse it, and the drill is about not needing it.
+    const upsert = await one(scenario('upsert-with-routing', '{postgres: {replicas: 1}, regions: {dns: {failover: {}}}}'));
+    expect(upsert).toMatchObject({ keyPath: 'recovery[0].step', line: 12 });
+    expect(upsert.message).toMatch(/remove this dns-failover step/);
+    expect((await one(scenario('dr-unknown', '{postgres: {replicas: 1}, regions: {}}', undefined, '{step: activate-dr-site, drRegion: eu-west-1}'))).message).toMatch(/no region eu-west-1/);
+    expect((await one(scenario('dr-same', '{postgres: {replicas: 1}, regions: {}}', undefined, '{step: activate-dr-site, primaryRegion: us-east-1}'))).message).toMatch(/both the lost primary and the DR region/);
+    expect((await one(scenario('dr-same-names', '{postgres: {replicas: 1}, regions: {}}', undefined, '{step: activate-dr-site, primaryRegion: us-west-2, drRegion: primary}'))).keyPath).toBe('recovery[0].drRegion');
+    expect((await one(scenario('verify-unknown', '{postgres: {replicas: 1}, regions: {}}', undefined, '{step: verify-dr, drRegion: eu-west-1}'))).keyPath).toBe('recovery[0].drRegion');
+    expect((await one(scenario('verify-no-regions', '{postgres: {}, service: {}}', '{type: pg-primary-crash}', '{step: verify-dr}'))).message).toMatch(/targets\.regions/);
+  });
 });

@@ -13,6 +13,9 @@ import { MOTO_VERSION, MotoServer } from './moto-server.js';
 import { commonFreePort, regionAddress, regionAddresses } from './region-layout.js';
 import { RegionalService } from './regional-service.js';
 import { absoluteName, Route53Zone } from './route53-zone.js';
+import { createFailoverRouting } from './failover-routing.js';
+import { FailoverZone } from './failover-answers.js';
+import { Route53Failover } from './route53-failover.js';
 import { findRegion, type Region, type RegionSet } from './types.js';
 
 const debug = createDebug('drill:regions');
@@ -48,8 +51,14 @@ export async function provisionRegions(spec: RegionsSpec, env: TargetEnvironment
   const zone = await Route53Zone.create(client, spec.dns.zone, env.runId);
   teardown.push(`delete hosted zone ${zone.name}`, async () => zone.delete([serviceName]));
 
+  const failoverApi = new Route53Failover(client, zone.id);
+  const answers = new FailoverZone(zone, failoverApi, (t) =>
+    recorder.event('health-check', `health check of ${t.endpoint}: ${t.healthy ? 'healthy' : 'unhealthy'} after ${t.consecutive} consecutive ${t.healthy ? 'successes' : 'failures'} (last: ${t.last})`, { ...t }),
+    env.clock.now,
+  );
+  teardown.push("stop the drill's health checkers", async () => answers.stop());
   // Nothing to undo if it fails to start: the socket that could not bind is closed with it.
-  const dns = await DnsServer.start(zone);
+  const dns = await DnsServer.start(answers);
   teardown.push("stop the drill's DNS server", async () => dns.stop());
 
   const drillDatabase = (instance: PgInstance) => ({ ...instance.connection, database: 'drill' });
@@ -93,8 +102,15 @@ export async function provisionRegions(spec: RegionsSpec, env: TargetEnvironment
   };
   const regions = { primary: region('primary'), dr: region('dr') };
 
-  const changeId = await zone.upsertA({ name: serviceName, values: [...regions.primary.apiAddresses], ttl: spec.dns.ttl }, `drill ${env.runId}: ${serviceName} to ${regions.primary.name}`);
-  await zone.waitInsync(changeId, 30_000, env.signal);
+  const failover = spec.dns.failover;
+  if (failover) {
+    await createFailoverRouting(failoverApi, { serviceName, port, ttl: spec.dns.ttl, routing: failover, runId: env.runId, regions, teardown });
+    // The checkers start now, not at the first client's query: their history begins with the drill.
+    await answers.readA(serviceName);
+  } else {
+    const changeId = await zone.upsertA({ name: serviceName, values: [...regions.primary.apiAddresses], ttl: spec.dns.ttl }, `drill ${env.runId}: ${serviceName} to ${regions.primary.name}`);
+    await zone.waitInsync(changeId, 30_000, env.signal);
+  }
   const answer = await queryNow(dns.address, serviceName);
   if (answer.addresses.join(',') !== [...regions.primary.apiAddresses].sort().join(',')) {
     throw new EnvironmentError('DNS_ANSWER_WRONG', `the drill's DNS server answers ${serviceName} with ${answer.addresses.join(', ')}, not the primary region's ${regions.primary.apiAddresses.join(', ')}`);
@@ -105,10 +121,14 @@ export async function provisionRegions(spec: RegionsSpec, env: TargetEnvironment
   const ordered = (['primary', 'dr'] as const).map((role) => started.find((s) => s.role === role)!);
   const service = new RegionalService(ordered, resolver, serviceName, port, token, tokenName);
   recorder.journal.components.truststream = spec.service.version;
-  recorder.event('regions', `${service.description}; Route 53 (moto ${MOTO_VERSION} at ${moto.endpoint}) zone ${zone.name} (${zone.id}): ${serviceName} A ${regions.primary.apiAddresses.join(', ')} TTL ${spec.dns.ttl} s; DNS server ${dns.address} (udp, tcp)`, {
+  const routing = failover
+    ? `failover routing: PRIMARY ${regions.primary.apiAddresses.join(', ')}, SECONDARY ${regions.dr.apiAddresses.join(', ')}, HTTP health checks of ${failover.resourcePath} every ${failover.requestInterval} s, threshold ${failover.failureThreshold}, run by the drill`
+    : `A ${regions.primary.apiAddresses.join(', ')}`;
+  recorder.event('regions', `${service.description}; Route 53 (moto ${MOTO_VERSION} at ${moto.endpoint}) zone ${zone.name} (${zone.id}): ${serviceName} ${routing} TTL ${spec.dns.ttl} s; DNS server ${dns.address} (udp, tcp)`, {
     serviceName,
     port,
     ttl: spec.dns.ttl,
+    ...(failover ? { failover } : {}),
     zone: { id: zone.id, name: zone.name },
     dnsServer: dns.address,
     regions: ordered.map((r) => ({
@@ -120,6 +140,15 @@ export async function provisionRegions(spec: RegionsSpec, env: TargetEnvironment
     })),
   });
   debug('regions ready: %s', service.description);
-  const set: RegionSet = { ...regions, serviceName, port, zone, dnsServer: dns.address, find: (ref) => findRegion(regions, ref) };
+  const set: RegionSet = {
+    ...regions,
+    serviceName,
+    port,
+    zone,
+    dnsServer: dns.address,
+    routing: failover ? 'failover' : 'simple',
+    healthTransitions: () => [...answers.transitions],
+    find: (ref) => findRegion(regions, ref),
+  };
   return { regions: set, service };
 }

@@ -54,6 +54,11 @@ export class RegionalService implements ServiceTarget {
     return (await Promise.all(this.regions.map((r) => r.service.metricsEndpoints()))).flat();
   }
 
+  /** One region's service as its own processes, by address (no DNS): the runbook's "DR environment". */
+  regionService(name: string): ServiceTarget | undefined {
+    return this.regions.find((r) => r.name === name)?.service;
+  }
+
   readonly errorLogs = {
     errorLines: async () => (await Promise.all(this.regions.map((r) => r.service.errorLogs.errorLines()))).reduce((a, b) => a + b, 0),
   };

@@ -1,4 +1,5 @@
 import type { PgInstance } from '../postgres/types.js';
+import type { TimedTransition } from './failover-answers.js';
 import type { ARecord } from './route53-zone.js';
 
 /** A region's part of the service: what the region-outage fault acts on. */
@@ -51,6 +52,10 @@ export interface RegionSet {
   readonly zone: HostedZone;
   /** The drill's DNS server, `host:port` (UDP and TCP on the same port). */
   readonly dnsServer: string;
+  /** `simple`: one A record, moved by an UPSERT; `failover`: PRIMARY/SECONDARY record sets flipped by the drill's health checks. */
+  readonly routing: 'simple' | 'failover';
+  /** The health checks' status changes so far (failover routing), oldest first, `t` on the run clock. */
+  healthTransitions(): TimedTransition[];
   /** `primary`, `dr`, or a region's name; undefined when none matches. */
   find(ref: string): Region | undefined;
 }
