@@ -28,13 +28,15 @@ describe('network fault scenario rules', () => {
     expect((await load('{type: network-reset}')).faults[0]).toEqual({ type: 'network-reset', link: 'application' });
     expect((await load('{type: network-reset, duration: 3s}')).faults[0]).toEqual({ type: 'network-reset', duration: 3000, link: 'application' });
     expect((await load('{type: network-timeout}', '{step: remove-network-fault, faults: [network-timeout]}')).recovery[0]).toMatchObject({ faults: ['network-timeout'] });
-    expect((await load('{type: network-loss, percent: 30}')).faults[0]).toEqual({ type: 'network-loss', percent: 30 });
-    expect((await load('{type: network-partition, duration: 2s}', '{step: remove-network-fault, faults: [network-partition, network-loss]}')).faults[0]).toEqual({ type: 'network-partition', duration: 2000 });
+    expect((await load('{type: network-loss, percent: 30}')).faults[0]).toEqual({ type: 'network-loss', percent: 30, link: 'application' });
+    expect((await load('{type: network-partition, duration: 2s}', '{step: remove-network-fault, faults: [network-partition, network-loss]}')).faults[0]).toEqual({ type: 'network-partition', duration: 2000, link: 'application' });
     // wait needs no target: with any fault.
     expect((await loadScenarioFile(scenario('wait', '{postgres: {}}', '{type: pg-primary-crash}', '{step: wait, for: 3s}'))).scenario.recovery[0]).toEqual({ step: 'wait', for: 3000, timeout: 600_000 });
   });
 
   it('refuses what cannot run, naming the key and what to do', async () => {
+    // Packet faults match the application link's listener: the replication link has no packet filter.
+    expect(await validationError(scenario('loss-replication', '{postgres: {replicas: 1, provider: native}, network: {}}', '{type: network-loss, percent: 10, link: replication}'))).toMatch(/faults\[0\]\.link/);
     expect(await validationError(scenario('no-network', '{postgres: {}}'))).toMatch(/faults\[0\]\.type: network-latency acts on the link between the application and its database: add targets\.network/);
     expect(await validationError(scenario('step-no-network', '{postgres: {}}', '{type: pg-primary-crash}'))).toMatch(/recovery\[0\]\.step: remove-network-fault .*add targets\.network/);
     expect(await validationError(scenario('no-pg', '{network: {}}'))).toMatch(/targets\.network: .*add targets\.postgres/);
