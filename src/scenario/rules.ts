@@ -9,6 +9,7 @@ import { breachIssues } from './breach-rules.js';
 import { networkIssues } from './network-rules.js';
 import { diskIssues } from './disk-rules.js';
 import { incidentIssues } from './incident-rules.js';
+import { clockIssues } from './clock-rules.js';
 
 /**
  * Rules that span several keys. They live here rather than as zod refinements so they run even
@@ -44,6 +45,7 @@ export function crossFieldIssues(data: unknown): PathIssue[] {
   issues.push(...networkIssues(data));
   issues.push(...diskIssues(data));
   issues.push(...incidentIssues(data));
+  issues.push(...clockIssues(data));
   return issues;
 }
 
