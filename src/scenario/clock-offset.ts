@@ -1,4 +1,4 @@
-import { formatDuration } from './duration.js';
+import { formatDurationBound } from './duration.js';
 
 /**
  * A clock offset as scenario files write it: a sign and a duration, `+2h`, `-10m`, `+1d`,
@@ -25,11 +25,14 @@ export function parseClockOffset(text: string): number | undefined {
   return text.startsWith('-') ? -total : total;
 }
 
-/** `+2h`, `-10m`, `+1d2h` (days shown as such: 26h reads worse than 1d2h). */
+/**
+ * `+2h`, `-10m`, `+1d2h` (days shown as such: 26h reads worse than 1d2h). The magnitude is rounded
+ * toward zero (to 10 ms above a second): a skew in a message is never larger than measured.
+ */
 export function formatClockOffset(ms: number): string {
   const sign = ms < 0 ? '-' : '+';
   const abs = Math.abs(ms);
   const days = Math.floor(abs / 86_400_000);
   const rest = abs % 86_400_000;
-  return `${sign}${days ? `${days}d` : ''}${rest || !days ? formatDuration(rest) : ''}`;
+  return `${sign}${days ? `${days}d` : ''}${rest || !days ? formatDurationBound(rest, 'down') : ''}`;
 }

@@ -12,7 +12,7 @@ import { needs } from './target-needs.js';
  */
 
 export const clockOffset = z
-  .string({ error: 'a signed offset like +2h or -10m (quote it if YAML reads it as a number)' })
+  .string()
   .regex(new RegExp(CLOCK_OFFSET_PATTERN), 'a signed offset like +2h, -10m, +1d or -1h30m (a sign, then a number and a unit: s, m, h, d)')
   .transform((text) => parseClockOffset(text)!)
   .check((ctx) => {

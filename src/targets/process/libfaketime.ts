@@ -14,8 +14,12 @@ const CANDIDATES = [
   '/usr/local/lib/faketime/libfaketime.so.1',
 ] as const;
 
-/** The library's path, or the do-this error (exit 3) naming the package. */
-export function requireLibfaketime(candidates: readonly string[] = CANDIDATES): string {
+/**
+ * The library's path, or the do-this error (exit 3) naming the package. `DRILL_LIBFAKETIME` names
+ * the library instead of the usual places (a build of its own; the tests point it at a missing file).
+ */
+export function requireLibfaketime(env: NodeJS.ProcessEnv = process.env, defaults: readonly string[] = CANDIDATES): string {
+  const candidates = env.DRILL_LIBFAKETIME ? [env.DRILL_LIBFAKETIME] : defaults;
   const found = candidates.find((file) => existsSync(file));
   if (!found) {
     throw new EnvironmentError(
