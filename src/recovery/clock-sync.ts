@@ -15,7 +15,7 @@ const READ_TIMEOUT_MS = 5000;
  * service-restart does it (blue/green, every mode). Postcondition: every process answers with a
  * Date header within 2 s of the drill's clock; a process still off fails the step and names it.
  */
-export async function clockSync(ctx: DrillContext, step: Extract<RecoveryStep, { step: 'clock-sync' }>): Promise<Record<string, unknown>> {
+export async function clockSync(ctx: DrillContext, _step: Extract<RecoveryStep, { step: 'clock-sync' }>): Promise<Record<string, unknown>> {
   const restarted = await serviceRestart(ctx, {}, { clock: { offsetMs: 0 } });
   const readings = await readServiceClocks(await ctx.service.metricsEndpoints(), READ_TIMEOUT_MS, ctx.signal);
   const off = readings.filter((r) => !r.bounds || certainSkewMs(r.bounds, SYNCED_WITHIN_MS) !== 0);
