@@ -133,6 +133,8 @@ export class PlainService implements ServiceTarget {
     const previous = modes.map((mode) => this.launches.get(mode));
     if (options.version) this.currentVersion = options.version;
     if (options.clock) {
+      // One host, one clock: a clock change restarts every mode, never some.
+      if (options.modes) throw new Error('a restart that changes the clock restarts every mode (no `modes`)');
       if (options.clock.offsetMs !== 0 && !options.clock.library) throw new Error('a clock offset needs the libfaketime library (requireLibfaketime)');
       this.clock = options.clock;
     }
