@@ -46,7 +46,7 @@ function ledgerProblems(journal: Journal): string[] {
     );
   }
   const origin = wallOrigin(journal);
-  const misstamped = origin === undefined ? undefined : misstampedWrites(acks, origin);
+  const misstamped = origin === undefined ? undefined : misstampedWrites(acks, recovered.rows, origin);
   if (misstamped && misstamped.count > 0) {
     problems.push(
       `${plural(misstamped.count, 'acknowledged write')} stamped outside ${misstamped.count === 1 ? 'its' : 'their'} own request (${describeEpochRanges(misstamped.writes)}; ` +

@@ -1,12 +1,13 @@
 /**
- * Whether each acknowledged canary write carries a commit time from the time it was written: the
- * `serverWall` the system reported for it (the SQL canary: the database's now(); the API canary:
- * the transfer's created_at as stored) must lie between the request's sending and its
+ * Whether each acknowledged canary write that survived carries a commit time from the time it was
+ * written: its commit time as stored in the recovered database (`committedAt`: the SQL canary's
+ * server_ts, the API canary's created_at; in older journals, the `serverWall` reported at
+ * acknowledgement) must lie between the request's sending and its
  * acknowledgement on the drill's wall clock, give or take STAMP_SLACK_MS. A write stamped outside
  * that window was stamped by a clock other than the true one (a service that takes created_at
  * from a skewed host clock), and its order among the other writes by time is wrong. Pure.
  */
-import type { CanaryAck, Journal } from '../engine/journal-types.js';
+import type { CanaryAck, Journal, RecoveredCanaryRow } from '../engine/journal-types.js';
 import { formatClockOffset } from '../scenario/clock-offset.js';
 import { rangesByEpoch, type EpochRanges } from './ranges.js';
 
@@ -26,10 +27,14 @@ export function wallOrigin(journal: Pick<Journal, 'phases'>): number | undefined
   return first ? Date.parse(first.wall) - first.t : undefined;
 }
 
-export function misstampedWrites(acks: readonly CanaryAck[], origin: number): MisstampedWrites {
+export function misstampedWrites(acks: readonly CanaryAck[], rows: readonly RecoveredCanaryRow[], origin: number): MisstampedWrites {
+  const stored = new Map(rows.map((r) => [`${r.epoch}:${r.id}`, r]));
   const outside: Array<{ ack: CanaryAck; offMs: number }> = [];
   for (const ack of acks) {
-    const stamped = Date.parse(ack.serverWall);
+    // A lost write has no stored time: the RPO judges it.
+    const row = stored.get(`${ack.epoch}:${ack.id}`);
+    if (!row) continue;
+    const stamped = Date.parse(row.committedAt ?? ack.serverWall);
     const sent = Date.parse(ack.clientWall);
     const acknowledged = origin + ack.tAck;
     if (!Number.isFinite(stamped) || !Number.isFinite(sent)) continue;

@@ -64,6 +64,8 @@ export interface RecoveredCanaryRow {
   epoch: number;
   /** Whether the stored payload still hashes to the stored checksum. */
   checksumOk: boolean;
+  /** The commit time as stored (drill_canary.server_ts; the API canary's transfers.created_at); absent in older journals. */
+  committedAt?: string;
 }
 
 export interface RecoveredLedger {

@@ -30,6 +30,7 @@ import { k8sReplaceNode } from './k8s-replace-node.js';
 import { smokeStep } from './smoke.js';
 import { serviceRestart } from './service-restart.js';
 import { clockSync } from './clock-sync.js';
+import { clockRestamp } from './clock-restamp.js';
 import { revokeAllTokens } from './revoke-all-tokens.js';
 import { dnsFailover } from './dns-failover.js';
 import { notify } from './notify.js';
@@ -80,6 +81,7 @@ const procedures: { [S in RecoveryStep['step']]: Procedure<S> } = {
   smoke: (ctx, step) => smokeStep(ctx, step, 'recover'),
   'service-restart': serviceRestart,
   'clock-sync': clockSync,
+  'clock-restamp': clockRestamp,
   'revoke-all-tokens': revokeAllTokens,
   'preserve-forensics': preserveForensics,
   'activate-incident-response': activateIncidentResponse,
@@ -133,6 +135,7 @@ export const PROCEDURE_TITLES: Record<RecoveryStep['step'], string> = {
   smoke: 'Post-recovery smoke tests (basic functionality, user journey, integration)',
   'service-restart': 'Restart the service (deploy a release)',
   'clock-sync': 'Fix the host clock (NTP) and restart the service',
+  'clock-restamp': 'Re-stamp the transfers a skewed clock stamped (from their outbox entries)',
   'revoke-all-tokens': 'Revoke all API tokens (--emergency)',
   'preserve-forensics': 'Preserve log evidence and create forensic snapshots',
   'activate-incident-response': 'Activate security incident response',

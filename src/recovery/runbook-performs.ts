@@ -100,6 +100,8 @@ export const STEP_PERFORMS: { readonly [S in RecoveryStep['step']]: readonly Per
   'service-restart': SERVICE_ROLLOUT_RESTART,
   // The runbook has no NTP procedure; the restart after the clock is fixed is its rollout restart.
   'clock-sync': SERVICE_ROLLOUT_RESTART,
+  // The runbook has no procedure for data a wrong clock stamped.
+  'clock-restamp': [],
   'revoke-all-tokens': [
     {
       command: 'scripts/security/revoke-all-tokens.sh',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CLOCK_OFFSET_PATTERN, MAX_CLOCK_OFFSET_MS, MIN_CLOCK_OFFSET_MS, parseClockOffset } from './clock-offset.js';
-import { duration, WAIT } from './duration-schema.js';
+import { CLOCK_TOLERANCE, duration, WAIT } from './duration-schema.js';
 import { manualFields } from './manual-schema.js';
 import { restoresService } from './restores-service.js';
 import { needs } from './target-needs.js';
@@ -54,5 +54,26 @@ export const clockSyncStep = needs(
         'Fix the host\'s time (NTP) and restart the service\'s processes: a restart like service-restart, without the skew; ' +
         'postcondition: every process (every mode) answers with a Date header within 2 s of the drill\'s clock',
     }),
+  'service-processes',
+);
+
+export const clockRestampStep = needs(
+  z
+    .strictObject({
+      step: z.literal('clock-restamp'),
+      within: duration(CLOCK_TOLERANCE)
+        .default(2000)
+        .meta({ description: 'A transfer whose created_at is further than this from its outbox entry\'s enqueued_at is re-stamped' }),
+      timeout: duration(WAIT).default(600_000),
+      title: z.string().optional(),
+      ...manualFields,
+      restoresService,
+    })
+    .meta({
+      description:
+        'The data repair after a clock skew, for a release that stamped transfers with its host\'s clock: each service-created transfer gets the enqueued_at of its outbox entry ' +
+        '(the database\'s clock, same transaction) as created_at when they differ by more than `within`; postcondition: none differs any more. On a drill target only',
+    }),
+  'postgres',
   'service-processes',
 );

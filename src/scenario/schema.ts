@@ -13,7 +13,7 @@ import { networkFaults, networkTarget, removeNetworkFaultStep, waitStep } from '
 import { diskFullFault, fixArchivingStep, freeSpaceStep, pgRestartStep, walArchiveStuckFault, walVolume } from './disk-schema.js';
 import { activateIncidentResponseStep, enableEmergencyAccessStep, isolateCompromisedNodesStep, preserveForensicsStep } from './incident-schema.js';
 import { manualFields, manualStep } from './manual-schema.js';
-import { clockSkewFault, clockSyncStep } from './clock-schema.js';
+import { clockRestampStep, clockSkewFault, clockSyncStep } from './clock-schema.js';
 
 /**
  * The scenario file format. This is the single source of truth: TypeScript types are inferred
@@ -401,6 +401,7 @@ export const recoveryStep = z.discriminatedUnion('step', [
   freeSpaceStep,
   pgRestartStep,
   clockSyncStep,
+  clockRestampStep,
   fixArchivingStep,
   manualStep,
   ...kubernetesRecoverySteps,

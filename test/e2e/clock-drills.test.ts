@@ -122,6 +122,23 @@ describe('clock-skew on the service (libfaketime, real processes, real PostgreSQ
     for (const a of stampedLate) expect(a.tAck > tFault && a.tAck <= sync.end!.t).toBe(true);
   });
 
+  it('clock-skew-app-clock-restamp passes: the same skew, synced, and the transfers it stamped re-stamped from their outbox entries', { timeout: 300_000 }, async () => {
+    const { code, output, journal } = await run(catalogueScenario('clock-skew-app-clock-restamp.yaml'));
+    expect(code, output).toBe(0);
+    // The wrong stamps were there (the replies said so) and were repaired in the database.
+    const stampedLate = journal.canary.acks.filter((a) => Date.parse(a.serverWall) - Date.parse(a.clientWall) > 3_600_000);
+    expect(stampedLate.length).toBeGreaterThan(3);
+    const restamp = journal.steps.find((s) => s.name === 'clock-restamp')!;
+    const out = restamp.output as { restamped: number; offsetMs: { min: number; max: number } };
+    expect(out.restamped).toBeGreaterThanOrEqual(stampedLate.length);
+    expect(out.offsetMs.min).toBeGreaterThan(7_100_000);
+    expect(out.offsetMs.max).toBeLessThan(7_300_000);
+    // The ledger reads what is stored: every write's commit time is within its own request now.
+    const rows = new Map(journal.canary.recovered!.rows.map((r) => [`${r.epoch}:${r.id}`, r]));
+    for (const a of stampedLate) expect(Math.abs(Date.parse(rows.get(`${a.epoch}:${a.id}`)!.committedAt!) - Date.parse(a.clientWall))).toBeLessThan(5000);
+    expect(verdictOf(journal, 'integrity')?.status).toBe('passed');
+  });
+
   it('without libfaketime: exit 3 naming the faketime package, nothing left', { timeout: 300_000 }, async () => {
     const { code, output, journal, runDir } = await run(catalogueScenario('clock-skew-service-recovery.yaml'), { DRILL_LIBFAKETIME: '/nonexistent/faketime/libfaketime.so.1' });
     expect(code, output).toBe(3);

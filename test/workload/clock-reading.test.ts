@@ -69,12 +69,17 @@ describe('acknowledged writes stamped outside their own request (the ledger chec
 
   it('passes stamps inside the request (and a little outside: another host\'s clock), fails those a skewed clock wrote', () => {
     const good = [ack(1, T + 1000, 1100, T + 1050), ack(2, T + 2000, 2100, T + 2000 + 4000)];
-    expect(misstampedWrites(good, origin).count).toBe(0);
+    const rows = (acks: CanaryAck[]) => acks.map((a) => ({ id: a.id, epoch: a.epoch, checksumOk: true }));
+    expect(misstampedWrites(good, rows(good), origin).count).toBe(0);
     const skewed = [...good, ack(3, T + 3000, 3100, T + 3050 + 7_200_000), ack(4, T + 4000, 4100, T + 4050 + 7_200_000), ack(5, T + 5000, 5100, T + 5000 - 600_000)];
-    const found = misstampedWrites(skewed, origin);
+    const found = misstampedWrites(skewed, rows(skewed), origin);
     expect(found.count).toBe(3);
     expect(found.writes).toMatchObject([{ epoch: 1, ranges: [[3, 5]] }]);
     expect(found.worstMs).toBe(7_200_000 - 50);
+    // What is stored decides: a row re-stamped since its acknowledgement passes; a lost write is the RPO's.
+    const restamped = rows(skewed).map((r) => (r.id >= 3 ? { ...r, committedAt: new Date(T + r.id * 1000 + 50).toISOString() } : r));
+    expect(misstampedWrites(skewed, restamped, origin).count).toBe(0);
+    expect(misstampedWrites(skewed, rows(good), origin).count).toBe(0);
   });
 
   it('takes the wall origin from the first phase', () => {
