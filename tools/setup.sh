@@ -2,7 +2,7 @@
 # Everything a fresh machine needs to run drills and the tests: PostgreSQL server binaries
 # (Debian packages, when none are found), the npm dependencies, moto (the embedded Route 53 API,
 # in a virtualenv under the drill cache), Toxiproxy (network faults, built from Go modules into the
-# drill cache), and with --kubernetes the local
+# drill cache), libfaketime (the clock-skew fault), and with --kubernetes the local
 # Kubernetes control plane (a long build the first time). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -78,6 +78,18 @@ if ! command -v nft >/dev/null 2>&1 && [ ! -x /usr/sbin/nft ]; then
       echo "setup: nftables could not be installed; network-loss and network-partition will stop with exit 3" >&2
   else
     echo "setup: no nft: network-loss and network-partition need nftables (Debian: sudo apt-get install nftables), as root" >&2
+  fi
+fi
+
+# libfaketime for the clock-skew fault (the service's processes preload it). Optional: without it
+# only clock drills cannot run (they stop with exit 3 naming the package).
+if ! ls /usr/lib/*/faketime/libfaketime.so.1 /usr/lib64/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1 /usr/local/lib/faketime/libfaketime.so.1 >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing faketime (apt-get install) for the clock-skew fault" >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null; } ||
+      echo "setup: faketime could not be installed; clock-skew drills will stop with exit 3" >&2
+  else
+    echo "setup: no libfaketime: clock-skew drills cannot run (Debian: sudo apt-get install faketime)" >&2
   fi
 fi
 

@@ -1,5 +1,6 @@
 /**
- * Integrity (DESIGN.md section 4): the canary ledger, row counts and per-table content checksums
+ * Integrity (DESIGN.md section 4): the canary ledger (holes, checksums, commit times within each
+ * write's own request: ledger-timestamps.ts), row counts and per-table content checksums
  * against the snapshot at the recovery target, foreign keys, amcheck and page checksums. Only the
  * checks the scenario lists are judged; a listed check that could not run fails.
  */
@@ -7,6 +8,7 @@ import type { DatasetSnapshot, IntegrityFacts, Journal } from '../engine/journal
 import type { IntegrityCheck } from '../scenario/schema.js';
 import { plural, type Assessment, type Expect } from './assessment.js';
 import { analyseLedger } from './ledger.js';
+import { describeWorst, misstampedWrites, wallOrigin } from './ledger-timestamps.js';
 import { describeEpochRanges } from './ranges.js';
 
 export const INTEGRITY_CHECKS = [
@@ -41,6 +43,14 @@ function ledgerProblems(journal: Journal): string[] {
   if (ledger.corruptedCount > 0) {
     problems.push(
       `${plural(ledger.corruptedCount, 'row')} ${ledger.corruptedCount === 1 ? 'fails its' : 'fail their'} payload checksum (${describeEpochRanges(ledger.corrupted)})`,
+    );
+  }
+  const origin = wallOrigin(journal);
+  const misstamped = origin === undefined ? undefined : misstampedWrites(acks, recovered.rows, origin);
+  if (misstamped && misstamped.count > 0) {
+    problems.push(
+      `${plural(misstamped.count, 'acknowledged write')} stamped outside ${misstamped.count === 1 ? 'its' : 'their'} own request (${describeEpochRanges(misstamped.writes)}; ` +
+        `up to ${describeWorst(misstamped.worstMs)} off): a clock other than the true one stamped ${misstamped.count === 1 ? 'it' : 'them'}, so ordering by time is wrong`,
     );
   }
   return problems;

@@ -19,9 +19,20 @@ export function buildProbes(scenario: Scenario, ctx: DrillContext): ProbeCheck[]
       // Exactly one of url/target: checked when the scenario is loaded (src/scenario/service-rules.ts).
       if (p.target === 'service') {
         const service = ctx.service;
-        return new ServiceHttpProbe(p.name, service, p.component ?? 'api', p.path ?? '/health', p.expectStatus, p.interval, p.timeout, p.service, () => service.token);
+        return new ServiceHttpProbe(
+          p.name,
+          service,
+          p.component ?? 'api',
+          p.path ?? '/health',
+          p.expectStatus,
+          p.interval,
+          p.timeout,
+          p.service,
+          () => service.token,
+          p.maxClockSkew,
+        );
       }
-      return new HttpProbe(p.name, p.url!, p.expectStatus, p.interval, p.timeout, p.service);
+      return new HttpProbe(p.name, p.url!, p.expectStatus, p.interval, p.timeout, p.service, p.maxClockSkew);
     }
     // Exactly one of deployment/endpoints: checked when the scenario is loaded (src/scenario/kubernetes-rules.ts).
     const target = p.deployment ? { deployment: p.deployment } : { endpoints: p.endpoints! };

@@ -51,7 +51,11 @@ export interface CanaryAck {
   /** When the commit was acknowledged, on the run's monotonic clock. */
   tAck: number;
   clientWall: string;
-  /** now() on the server inside the committing transaction; informational (clocks may be skewed). */
+  /**
+   * The commit time the system reports (the SQL canary: now() in the committing transaction; the API
+   * canary: the transfer's stored created_at). Never used for RPO; the ledger check requires it
+   * within the write's own request on the drill's clock, ± 5 s (src/assertions/ledger-timestamps.ts).
+   */
   serverWall: string;
 }
 
@@ -60,6 +64,8 @@ export interface RecoveredCanaryRow {
   epoch: number;
   /** Whether the stored payload still hashes to the stored checksum. */
   checksumOk: boolean;
+  /** The commit time as stored (drill_canary.server_ts; the API canary's transfers.created_at); absent in older journals. */
+  committedAt?: string;
 }
 
 export interface RecoveredLedger {

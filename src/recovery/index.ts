@@ -29,6 +29,8 @@ import { k8sDeleteNode } from './k8s-delete-node.js';
 import { k8sReplaceNode } from './k8s-replace-node.js';
 import { smokeStep } from './smoke.js';
 import { serviceRestart } from './service-restart.js';
+import { clockSync } from './clock-sync.js';
+import { clockRestamp } from './clock-restamp.js';
 import { revokeAllTokens } from './revoke-all-tokens.js';
 import { dnsFailover } from './dns-failover.js';
 import { activateDrSite } from './activate-dr-site.js';
@@ -80,6 +82,8 @@ const procedures: { [S in RecoveryStep['step']]: Procedure<S> } = {
   'k8s-replace-node': k8sReplaceNode,
   smoke: (ctx, step) => smokeStep(ctx, step, 'recover'),
   'service-restart': serviceRestart,
+  'clock-sync': clockSync,
+  'clock-restamp': clockRestamp,
   'revoke-all-tokens': revokeAllTokens,
   'preserve-forensics': preserveForensics,
   'activate-incident-response': activateIncidentResponse,
@@ -134,6 +138,8 @@ export const PROCEDURE_TITLES: Record<RecoveryStep['step'], string> = {
   'k8s-replace-node': 'Scale node group to replace nodes',
   smoke: 'Post-recovery smoke tests (basic functionality, user journey, integration)',
   'service-restart': 'Restart the service (deploy a release)',
+  'clock-sync': 'Fix the host clock (NTP) and restart the service',
+  'clock-restamp': 'Re-stamp the transfers a skewed clock stamped (from their outbox entries)',
   'revoke-all-tokens': 'Revoke all API tokens (--emergency)',
   'preserve-forensics': 'Preserve log evidence and create forensic snapshots',
   'activate-incident-response': 'Activate security incident response',

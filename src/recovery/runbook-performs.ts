@@ -1,6 +1,20 @@
 import type { IntegrityCheck, RecoveryStep, VerifyStep } from '../scenario/schema.js';
 import type { OutputCondition, Performs } from '../runbook/performs.js';
 
+/** The plain-process service's `kubectl rollout restart`, per mode, when the release stays the same. */
+const SERVICE_ROLLOUT_RESTART: readonly Performs[] = [
+  {
+    command: /kubectl rollout restart deployment\/truststream-api\b/,
+    when: (output) => sameRelease(output) && restartedModes(output).includes('api'),
+    how: 'the service\'s API processes restarted (each new one answers /health before an old one stops)',
+  },
+  {
+    command: /kubectl rollout restart deployment\/truststream-reader\b/,
+    when: (output) => sameRelease(output) && restartedModes(output).includes('reader'),
+    how: 'the service\'s read-only processes restarted (each new one answers /health before an old one stops)',
+  },
+];
+
 /**
  * Which runbook procedures each recovery step kind performs: the table `drill coverage` joins the
  * runbook with. One entry per step kind of the scenario schema, like the registry in index.ts, so a
@@ -83,18 +97,11 @@ export const STEP_PERFORMS: { readonly [S in RecoveryStep['step']]: readonly Per
   smoke: smokePerforms('as a recovery step'),
   // The plain-process service's `kubectl rollout restart`, per mode. A restart that deploys another
   // release is a deployment (the negative controls' broken releases), which no runbook procedure is.
-  'service-restart': [
-    {
-      command: /kubectl rollout restart deployment\/truststream-api\b/,
-      when: (output) => sameRelease(output) && restartedModes(output).includes('api'),
-      how: 'the service\'s API processes restarted (each new one answers /health before an old one stops)',
-    },
-    {
-      command: /kubectl rollout restart deployment\/truststream-reader\b/,
-      when: (output) => sameRelease(output) && restartedModes(output).includes('reader'),
-      how: 'the service\'s read-only processes restarted (each new one answers /health before an old one stops)',
-    },
-  ],
+  'service-restart': SERVICE_ROLLOUT_RESTART,
+  // The runbook has no NTP procedure; the restart after the clock is fixed is its rollout restart.
+  'clock-sync': SERVICE_ROLLOUT_RESTART,
+  // The runbook has no procedure for data a wrong clock stamped.
+  'clock-restamp': [],
   'revoke-all-tokens': [
     {
       command: 'scripts/security/revoke-all-tokens.sh',

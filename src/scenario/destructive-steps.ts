@@ -39,6 +39,10 @@ export const DESTROYS_EVIDENCE: { readonly [S in RecoveryStep['step']]: boolean 
   'k8s-replace-node': true,
   smoke: false,
   'service-restart': true,
+  // Replaces the service's processes, like service-restart.
+  'clock-sync': true,
+  // Rewrites rows (created_at).
+  'clock-restamp': true,
   'revoke-all-tokens': true,
   'preserve-forensics': false,
   'activate-incident-response': false,

@@ -30,6 +30,9 @@ export const INTERVAL: DurationBounds = { min: 10, max: HOUR, why: 'a drill chec
 /** A data-loss tolerance: zero is strict; a week covers a weekly backup. */
 export const TOLERANCE: DurationBounds = { min: 0, max: 7 * DAY, why: 'a recovery point objective beyond a week is not one a drill can prove' };
 
+/** How far a clock may be off and still count as right: a second is the Date header's resolution; an hour is no longer a tolerance. */
+export const CLOCK_TOLERANCE: DurationBounds = { min: 1000, max: HOUR, why: 'a clock an hour off is wrong whatever the tolerance' };
+
 /** The definitions of every duration schema made here, so schema walkers can recognise them. */
 const DURATION_DEFS = new WeakSet<object>();
 

@@ -95,7 +95,7 @@ const k8sBadRelease = z
       .meta({
         description:
           'The release (label app.kubernetes.io/version, change-cause, image tag). Built-in TrustStram releases: 4.4.1 exits at start (crash loop), ' +
-          '4.4.2 never passes readiness (expects a newer schema), 4.4.3 answers 500 on writes, 4.4.4 is slow (+700 ms); 4.3.9 and 4.4.0 are good',
+          '4.4.2 never passes readiness (expects a newer schema), 4.4.3 answers 500 on writes, 4.4.4 is slow (+700 ms), 4.4.5 stamps transfers with its own clock; 4.3.9 and 4.4.0 are good',
       }),
     image: z.string().optional().meta({ description: 'The new image (default: the current image with the tag <version>)' }),
     readinessPath: z

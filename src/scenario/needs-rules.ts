@@ -66,6 +66,10 @@ const UNMET: Record<TargetNeed, (targets: Record<string, unknown>, name: string)
       : `${name} talks to the service: add targets.service (e.g. service: {version: 4.4.0}), or run the built-in system on Kubernetes (targets.kubernetes with targets.postgres)`,
   regions: (t, name) => (isRecord(t.regions) ? undefined : `${name} acts on regions: add targets.regions (e.g. regions: {primary: {name: us-west-2}, dr: {name: us-east-1}})`),
   network: (t, name) => (isRecord(t.network) ? undefined : `${name} acts on the link between the application and its database: add targets.network (e.g. network: {proxy: toxiproxy})`),
+  'service-processes': (t, name) =>
+    isRecord(t.service)
+      ? undefined
+      : `${name} restarts the service's plain processes on this machine: add targets.service (e.g. service: {version: 4.4.0}); not for Kubernetes pods or targets.regions`,
   replica: (t) =>
     isRecord(t.postgres) && !(typeof t.postgres.replicas === 'number' && t.postgres.replicas > 0)
       ? 'needs a streaming replica: set targets.postgres.replicas: 1 or more'

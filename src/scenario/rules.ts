@@ -10,6 +10,7 @@ import { networkIssues } from './network-rules.js';
 import { replicationLinkIssues } from './replication-link-rules.js';
 import { diskIssues } from './disk-rules.js';
 import { incidentIssues } from './incident-rules.js';
+import { clockIssues } from './clock-rules.js';
 
 /**
  * Rules that span several keys. They live here rather than as zod refinements so they run even
@@ -46,6 +47,7 @@ export function crossFieldIssues(data: unknown): PathIssue[] {
   issues.push(...replicationLinkIssues(data));
   issues.push(...diskIssues(data));
   issues.push(...incidentIssues(data));
+  issues.push(...clockIssues(data));
   return issues;
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, INTERVAL, SPAN, TOLERANCE, WAIT } from './duration-schema.js';
+import { CLOCK_TOLERANCE, duration, INTERVAL, SPAN, TOLERANCE, WAIT } from './duration-schema.js';
 import { datasetName } from './dataset-refs.js';
 import { needs, needsWhen } from './target-needs.js';
 import { k8sReadyProbe, kubernetesFaults, kubernetesRecoverySteps, kubernetesTarget } from './kubernetes-schema.js';
@@ -13,6 +13,7 @@ import { networkFaults, networkTarget, removeNetworkFaultStep, waitStep } from '
 import { diskFullFault, fixArchivingStep, freeSpaceStep, pgRestartStep, walArchiveStuckFault, walVolume } from './disk-schema.js';
 import { activateIncidentResponseStep, enableEmergencyAccessStep, isolateCompromisedNodesStep, preserveForensicsStep } from './incident-schema.js';
 import { manualFields, manualStep } from './manual-schema.js';
+import { clockRestampStep, clockSkewFault, clockSyncStep } from './clock-schema.js';
 
 /**
  * The scenario file format. This is the single source of truth: TypeScript types are inferred
@@ -101,6 +102,13 @@ const httpProbe = z.strictObject({
     .meta({ description: 'target: service only: the path to GET (default /health, the runbook\'s health check)' }),
   component: serviceComponent.optional().meta({ description: 'target: service only: api (default) or reader endpoints' }),
   expectStatus: z.number().int().default(200),
+  maxClockSkew: duration(CLOCK_TOLERANCE)
+    .optional()
+    .meta({
+      description:
+        "Also fail when the answer's Date header is further than this from the drill's clock (beyond the header's one-second resolution and the request's round trip): " +
+        'what sees a clock-skew fault',
+    }),
   interval: duration(INTERVAL).default(500),
   timeout: duration(WAIT).default(2000),
   service: z.boolean().default(true),
@@ -257,6 +265,7 @@ export const fault = z.discriminatedUnion('type', [
   ...networkFaults,
   diskFullFault,
   walArchiveStuckFault,
+  clockSkewFault,
   ...kubernetesFaults,
 ]);
 
@@ -394,6 +403,8 @@ export const recoveryStep = z.discriminatedUnion('step', [
   waitStep,
   freeSpaceStep,
   pgRestartStep,
+  clockSyncStep,
+  clockRestampStep,
   fixArchivingStep,
   manualStep,
   ...kubernetesRecoverySteps,

@@ -16,7 +16,7 @@ const stepBase = { timeout: duration(WAIT).default(600_000), title: z.string().o
 /** A release of the built-in service (sut/truststream/src/releases.ts). */
 export const serviceVersion = z
   .enum(knownVersions() as [string, ...string[]])
-  .meta({ description: 'A TrustStram release of the catalogue: 4.3.9 and 4.4.0 are good; 4.4.1 crashes, 4.4.2 is never healthy, 4.4.3 fails writes, 4.4.4 is slow' });
+  .meta({ description: 'A TrustStram release of the catalogue: 4.3.9 and 4.4.0 are good; 4.4.1 crashes, 4.4.2 is never healthy, 4.4.3 fails writes, 4.4.4 is slow, 4.4.5 stamps transfers with its own clock' });
 
 export const SERVICE_MODES = ['api', 'worker', 'scheduler', 'reader'] as const;
 export const serviceMode = z.enum(SERVICE_MODES);

@@ -11,8 +11,10 @@ import { z } from 'zod';
  * - `service`: talks to the service under drill through its endpoints: `targets.service`.
  * - `regions`: acts on regions or the service's DNS name: `targets.regions`.
  * - `network`: acts on the link between the application and its database: `targets.network`.
+ * - `service-processes`: restarts the service's plain processes on this machine: `targets.service`
+ *   (not the pods of a Kubernetes drill, nor a region's processes).
  */
-export type TargetNeed = 'postgres' | 'kubernetes' | 'own-cluster' | 'replica' | 'service' | 'regions' | 'network';
+export type TargetNeed = 'postgres' | 'kubernetes' | 'own-cluster' | 'replica' | 'service' | 'regions' | 'network' | 'service-processes';
 
 /** A need that only a setting of the variant brings, e.g. an http probe with `target: service`. */
 export interface ConditionalNeed {

@@ -69,8 +69,8 @@ export class ApiCanaryChannel implements CanaryChannel {
 
   readBack(connection: ConnectionInfo, instance: string, at: () => Stamp): Promise<RecoveredLedger> {
     return withClient(connection, async (c) => {
-      const { rows } = await c.query<{ reference: string; from_account: string; to_account: string; amount: string }>(
-        `select reference, from_account::text, to_account::text, amount::text from transfers where reference like 'canary-%' order by id`,
+      const { rows } = await c.query<{ reference: string; from_account: string; to_account: string; amount: string; created_at: Date }>(
+        `select reference, from_account::text, to_account::text, amount::text, created_at from transfers where reference like 'canary-%' order by id`,
       );
       const recovered = rows.flatMap((r) => {
         const m = REFERENCE.exec(r.reference);
@@ -78,7 +78,7 @@ export class ApiCanaryChannel implements CanaryChannel {
         const epoch = Number(m[1]);
         const id = Number(m[2]);
         const stored = canaryChecksum({ reference: r.reference, fromAccount: r.from_account, toAccount: r.to_account, amount: r.amount });
-        return [{ id, epoch, checksumOk: stored === canaryChecksum(canaryTransfer(epoch, id)) }];
+        return [{ id, epoch, checksumOk: stored === canaryChecksum(canaryTransfer(epoch, id)), committedAt: r.created_at.toISOString() }];
       });
       recovered.sort((a, b) => a.epoch - b.epoch || a.id - b.id);
       return { readAt: at(), instance, rows: recovered };

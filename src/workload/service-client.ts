@@ -12,6 +12,8 @@ export interface ServiceReply {
   body: unknown;
   endpoint: ServiceEndpoint;
   ms: number;
+  /** The answer's Date header (the process's own clock, to the second). */
+  date: string | null;
 }
 
 export interface RequestOptions {
@@ -79,7 +81,7 @@ export class ServiceClient {
         // not JSON after all: keep the text
       }
     }
-    return { status: response.status, body, endpoint, ms: performance.now() - started };
+    return { status: response.status, body, endpoint, ms: performance.now() - started, date: response.headers.get('date') };
   }
 }
 

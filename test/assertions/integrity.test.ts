@@ -29,6 +29,25 @@ describe('assessIntegrity', () => {
   });
 
   describe('ledger', () => {
+    it('fails acknowledged writes stamped outside their own request (a skewed clock stamped them), not a database a few seconds off', () => {
+      const skewed = healthyDrill()
+        .clearWrites()
+        .writes({ from: 100, to: 9_900, epoch: 1, firstId: 1 })
+        .writes({ from: 20_100, to: 20_500, epoch: 2, firstId: 100, serverSkewMs: 7_200_000 })
+        .writes({ from: 20_600, to: 40_000, epoch: 2, firstId: 105 })
+        .build();
+      const { verdict } = assessIntegrity(skewed);
+      expect(failedChecks(verdict)).toEqual(['ledger']);
+      expect(verdict.message).toBe(
+        'integrity failed: ledger (5 acknowledged writes stamped outside their own request (ids 100-104, epoch 2; up to +2h off): a clock other than the true one stamped them, so ordering by time is wrong)',
+      );
+      // A database clock 3 s off either way is within the slack; an hour behind is not.
+      for (const [skew, status] of [[3000, 'passed'], [-3000, 'passed'], [-3_600_000, 'failed']] as const) {
+        const journal = healthyDrill().clearWrites().writes({ from: 100, to: 9_900, epoch: 1, firstId: 1, serverSkewMs: skew }).writes({ from: 20_100, to: 40_000, epoch: 2, firstId: 100 }).build();
+        expect(sub(assessIntegrity(journal).verdict, 'ledger')?.status, String(skew)).toBe(status);
+      }
+    });
+
     it('fails on holes and names the hole ids', () => {
       const journal = healthyDrill().lose((ack) => ack.epoch === 1 && [57, 58, 61].includes(ack.id)).build();
       const { verdict } = assessIntegrity(journal);

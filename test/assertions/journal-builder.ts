@@ -48,7 +48,7 @@ export interface WritesSpec {
   every?: number;
   epoch?: number;
   firstId?: number;
-  /** Server clock offset written into serverWall (informational: must never change a result). */
+  /** Server clock offset written into serverWall (never changes the RPO; the ledger check holds it to each write's request window, ± 5 s). */
   serverSkewMs?: number;
 }
 

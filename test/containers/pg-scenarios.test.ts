@@ -34,7 +34,10 @@ describe('the PostgreSQL catalogue has an expected outcome on testcontainers for
       // Region drills place each region's PostgreSQL on the region's loopback range, which only the native provider can do.
       // Network drills (targets.network, issue 12): Toxiproxy in front of a container's published
       // port has not been run on testcontainers yet; not in this matrix until it has.
-      if (scenario.targets.postgres && !scenario.targets.kubernetes && !scenario.targets.regions && !scenario.targets.network) postgresOnly.push(scenario.name);
+      // Clock drills (issue 12, clock skew): the skew is on the service's processes, not the database;
+      // not run against a container's PostgreSQL yet, so not in this matrix until they have been.
+      const clock = scenario.faults.some((f) => f.type === 'clock-skew');
+      if (scenario.targets.postgres && !scenario.targets.kubernetes && !scenario.targets.regions && !scenario.targets.network && !clock) postgresOnly.push(scenario.name);
     }
     expect(postgresOnly.sort()).toEqual(Object.keys(EXPECTED).sort());
   });

@@ -53,7 +53,7 @@ describe('service scenario rules', () => {
       expect.stringMatching(/^8 recovery\[0\]\.step: stop-writes acts on PostgreSQL/),
       expect.stringMatching(/^9 targets\.service: the service runs against the drill's PostgreSQL: add targets\.postgres/),
       expect.stringMatching(/^9 targets\.service: with targets\.kubernetes the service runs in the cluster/),
-      '9 targets.service.version: "4.9.9" is not allowed; allowed: 4.3.9, 4.4.0, 4.4.1, 4.4.2, 4.4.3, 4.4.4',
+      '9 targets.service.version: "4.9.9" is not allowed; allowed: 4.3.9, 4.4.0, 4.4.1, 4.4.2, 4.4.3, 4.4.4, 4.4.5',
       '13 workload.probes[0].type: give either url or target, not both',
       '14 workload.probes[1].type: name what to GET: url: <a fixed URL>, or target: service (with path, default /health)',
       '15 workload.probes[2].path: path goes with target: service; a url probe GETs its url as written',

@@ -15,11 +15,13 @@ import { TOXIPROXY_GO_MINIMUM } from '../../src/targets/network-proxy/toxiproxy-
  * - moto: `targets.regions` runs moto from the virtualenv `npm run setup` makes.
  * - kind: `targets.kubernetes` with provider auto (on a CI runner with Docker) or kind runs kind.
  * - control-plane: provider local builds the control plane (`npm run setup:all`, Go 1.26+).
+ * - libfaketime: a `clock-skew` fault preloads it into the service (src/targets/process/libfaketime.ts,
+ *   LIBFAKETIME_MISSING); `npm run setup` installs the faketime package when it runs as root.
  *
  * A need is met only when setup ran as the same user as the gate: the builds go to that user's
  * drill cache (~/.cache/drill, or HOME as sudo -E keeps it).
  */
-export type MachineNeed = 'root' | 'toxiproxy' | 'moto' | 'kind' | 'control-plane';
+export type MachineNeed = 'root' | 'toxiproxy' | 'moto' | 'kind' | 'control-plane' | 'libfaketime';
 
 export function machineNeeds(scenario: Scenario): MachineNeed[] {
   const t = scenario.targets;
@@ -28,6 +30,7 @@ export function machineNeeds(scenario: Scenario): MachineNeed[] {
   if (scenario.faults.some((f) => f.type === 'network-loss' || f.type === 'network-partition')) needs.add('root');
   if (t.network) needs.add('toxiproxy');
   if (t.regions) needs.add('moto');
+  if (scenario.faults.some((f) => f.type === 'clock-skew')) needs.add('libfaketime');
   const k8s = t.kubernetes;
   if (k8s && (k8s.provider === 'auto' || k8s.provider === 'kind')) needs.add('kind');
   if (k8s?.provider === 'local') {
@@ -69,6 +72,11 @@ export function unmetMachineNeeds(scenarios: ReadonlyArray<{ name: string; needs
         moto: setupRan ? undefined : `moto: ${setupWhy}`,
         kind: provides.kind ? undefined : 'kind: not installed before the gate',
         'control-plane': provides.setupAll && setupRan ? undefined : 'the local control plane: npm run setup:all does not run before the gate',
+        libfaketime: !setupRan
+          ? `libfaketime: ${setupWhy}`
+          : provides.gateAsRoot
+            ? undefined
+            : 'libfaketime: npm run setup installs the faketime package only as root (sudo -E npm run setup)',
       }[need];
       if (missing) problems.push(`${name}: ${missing}`);
     }

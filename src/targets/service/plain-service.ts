@@ -1,6 +1,7 @@
 import path from 'node:path';
 import createDebug from 'debug';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
+import { formatClockOffset } from '../../scenario/clock-offset.js';
 import { databaseUrl } from '../kubernetes/database-url.js';
 import type { ConnectionInfo } from '../postgres/types.js';
 import { ErrorLineCounter } from './log-tail.js';
@@ -53,6 +54,8 @@ export class PlainService implements ServiceTarget {
   private currentVersion: string;
   private database: ConnectionInfo;
   private currentToken: string;
+  /** The wall-clock offset of the running launch (clock-skew); 0: the machine's clock. */
+  private clock: { offsetMs: number; library?: string } = { offsetMs: 0 };
 
   private constructor(private readonly options: PlainServiceOptions) {
     this.currentVersion = options.version;
@@ -86,7 +89,13 @@ export class PlainService implements ServiceTarget {
 
   get description(): string {
     const counts = [...this.launches].map(([mode, launch]) => `${mode} ×${launch.instances.length}`).join(', ');
-    return `TrustStram ${this.currentVersion} as plain processes (${counts})`;
+    const clock = this.clock.offsetMs !== 0 ? `, clock ${formatClockOffset(this.clock.offsetMs)}` : '';
+    return `TrustStram ${this.currentVersion} as plain processes (${counts}${clock})`;
+  }
+
+  /** The wall-clock offset the running processes were started with (0: the machine's clock). */
+  get clockOffsetMs(): number {
+    return this.clock.offsetMs;
   }
 
   readonly errorLogs = { errorLines: async () => this.logs.count() };
@@ -120,18 +129,31 @@ export class PlainService implements ServiceTarget {
   async restart(options: RestartOptions): Promise<Record<string, unknown>> {
     const modes = (options.modes ?? this.runningModes()).filter((m): m is ServiceMode => this.runningModes().includes(m as ServiceMode));
     const fromVersion = this.currentVersion;
+    const fromClock = this.clock;
     const previous = modes.map((mode) => this.launches.get(mode));
     if (options.version) this.currentVersion = options.version;
+    if (options.clock) {
+      // One host, one clock: a clock change restarts every mode, never some.
+      if (options.modes) throw new Error('a restart that changes the clock restarts every mode (no `modes`)');
+      if (options.clock.offsetMs !== 0 && !options.clock.library) throw new Error('a clock offset needs the libfaketime library (requireLibfaketime)');
+      this.clock = options.clock;
+    }
     try {
       await this.launch(modes, options.signal);
     } catch (error) {
       // The old processes keep serving (a launch replaces them only once ready): the release
-      // that did not come up is not the one running.
+      // (and clock) that did not come up is not the one running.
       this.currentVersion = fromVersion;
+      this.clock = fromClock;
       throw error;
     }
     await Promise.all(previous.map((launch) => launch?.stop()));
-    return { version: { from: fromVersion, to: this.currentVersion }, restarted: modes, instances: this.instances() };
+    return {
+      version: { from: fromVersion, to: this.currentVersion },
+      ...(options.clock ? { clock: { from: formatClockOffset(fromClock.offsetMs), to: formatClockOffset(this.clock.offsetMs) } } : {}),
+      restarted: modes,
+      instances: this.instances(),
+    };
   }
 
   /**
@@ -213,6 +235,7 @@ export class PlainService implements ServiceTarget {
       // Quick enough that the smoke test's integration check is about the worker, not its poll.
       workerPollMs: 200,
       ...(this.options.region ? { region: this.options.region } : {}),
+      ...(this.clock.offsetMs !== 0 ? { fakeTime: { library: this.clock.library!, offsetMs: this.clock.offsetMs } } : {}),
     };
     if (mode === 'reader') {
       if (!this.options.reader) throw new Error('reader processes need the reader role (createReaderRole)');

@@ -1,3 +1,5 @@
+import { fakeTimeVariables } from '../process/libfaketime.js';
+
 /** The service's configuration for one launch; every variable the service reads, nothing else. */
 export interface ServiceEnvironment {
   /** The service's DATABASE_URL (password included: it goes into the child's environment only). */
@@ -14,6 +16,11 @@ export interface ServiceEnvironment {
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   workerPollMs?: number;
   schedulerIntervalMs?: number;
+  /**
+   * A clock-skew fault: libfaketime preloaded with this offset (src/targets/process/libfaketime.ts).
+   * Only this child's environment carries it; nothing secret is in it.
+   */
+  fakeTime?: { library: string; offsetMs: number };
 }
 
 /**
@@ -37,6 +44,7 @@ export function childEnvironment(mode: string, port: number, env: ServiceEnviron
   if (env.readerDatabaseUrl !== undefined) out.READER_DATABASE_URL = env.readerDatabaseUrl;
   if (env.workerPollMs !== undefined) out.WORKER_POLL_MS = String(env.workerPollMs);
   if (env.schedulerIntervalMs !== undefined) out.SCHEDULER_INTERVAL_MS = String(env.schedulerIntervalMs);
+  if (env.fakeTime) Object.assign(out, fakeTimeVariables(env.fakeTime.library, env.fakeTime.offsetMs));
   return out;
 }
 

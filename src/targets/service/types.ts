@@ -31,6 +31,11 @@ export interface RestartOptions {
   version?: string;
   /** Which modes restart (default: every mode that runs). */
   modes?: readonly string[];
+  /**
+   * The wall clock the new processes see (plain processes: libfaketime): offset 0 is the true
+   * clock. Default: as before the restart (a restart on a host whose clock is wrong keeps it wrong).
+   */
+  clock?: { offsetMs: number; library?: string };
   signal?: AbortSignal;
 }
 

@@ -1,3 +1,4 @@
+import { checkClock } from './clock-check.js';
 import type { ProbeCheck } from './probe.js';
 
 /** GETs a URL; a different status, a network error or a timeout is a failing sample. */
@@ -9,11 +10,14 @@ export class HttpProbe implements ProbeCheck {
     readonly intervalMs: number,
     readonly timeoutMs: number,
     readonly service: boolean,
+    private readonly maxClockSkewMs?: number,
   ) {}
 
   async check(signal: AbortSignal): Promise<void> {
+    const sentWallMs = Date.now();
     const response = await fetch(this.url, { signal: AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) });
     await response.arrayBuffer();
+    if (this.maxClockSkewMs !== undefined) checkClock(response.headers.get('date'), sentWallMs, Date.now(), this.maxClockSkewMs, this.url);
     if (response.status !== this.expectStatus) {
       throw new Error(`HTTP ${response.status} from ${this.url}, expected ${this.expectStatus}`);
     }

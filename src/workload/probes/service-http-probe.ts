@@ -1,12 +1,14 @@
 import type { ServiceComponent, ServiceEndpoints } from '../../targets/service/types.js';
 import { ServiceClient, type TokenSource } from '../service-client.js';
+import { checkClock } from './clock-check.js';
 import type { ProbeCheck } from './probe.js';
 
 /**
  * GETs a path on the service the way its users reach it: each sample goes to the next of the
  * service's current endpoints (round-robin, as a load balancer or kube-proxy routes), so one bad
  * instance fails the samples that land on it. No endpoint at all is a failing sample. A path
- * under /api/ is sent with the drill's API token, as an authenticated user's request.
+ * under /api/ is sent with the drill's API token, as an authenticated user's request. With
+ * `maxClockSkewMs` the answer's Date header must also agree with the drill's clock (clock-skew).
  */
 export class ServiceHttpProbe implements ProbeCheck {
   private readonly client: ServiceClient;
@@ -21,6 +23,8 @@ export class ServiceHttpProbe implements ProbeCheck {
     readonly timeoutMs: number,
     readonly service: boolean,
     token?: TokenSource,
+    /** maxClockSkew: also fail when the answer's Date header is further than this from the drill's clock. */
+    private readonly maxClockSkewMs?: number,
   ) {
     this.client = new ServiceClient(endpoints, component, token);
     this.authenticated = token !== undefined && path.startsWith('/api/');
@@ -29,7 +33,9 @@ export class ServiceHttpProbe implements ProbeCheck {
   private readonly authenticated: boolean;
 
   async check(signal: AbortSignal): Promise<void> {
+    const sentWallMs = Date.now();
     const reply = await this.client.request('GET', this.path, { timeoutMs: this.timeoutMs, signal, authenticated: this.authenticated });
+    if (this.maxClockSkewMs !== undefined) checkClock(reply.date, sentWallMs, Date.now(), this.maxClockSkewMs, `${reply.endpoint.name} ${this.path}`);
     if (reply.status !== this.expectStatus) {
       const body = reply.body as { reason?: string; error?: string } | string;
       const why = typeof body === 'object' && body !== null ? (body.reason ?? body.error) : undefined;

@@ -3,7 +3,8 @@
  * behaves. The image tag names the version (VERSION), as it would for a real service; nothing a
  * drill annotates decides whether a release is broken. Broken releases break the way real ones do:
  * a defect at start-up, a schema they were built for that was never migrated, a write path that
- * names a column the database does not have, a hot path that got slow.
+ * names a column the database does not have, a hot path that got slow, timestamps taken from the
+ * host's clock.
  */
 export interface Release {
   readonly version: string;
@@ -16,6 +17,12 @@ export interface Release {
   readonly writesMissingColumn?: string;
   /** Added to every request except /livez and /metrics (p99 over 500 ms by construction). */
   readonly addedLatencyMs?: number;
+  /**
+   * Stamps a transfer's created_at with the process's own clock (a parameter from `new Date()`)
+   * instead of the database's clock_timestamp(): correct while the host clock is, wrong by as much
+   * as the host clock is off (a clock-skew fault).
+   */
+  readonly stampsWithAppClock?: boolean;
 }
 
 /** The schema the good releases are built for: the newest migration in src/workload/migrations. */
@@ -56,6 +63,12 @@ export const RELEASES: Readonly<Record<string, Release>> = {
     summary: 'slow: every request but /livez and /metrics takes 700 ms longer (p99 over 500 ms); otherwise correct',
     expectedSchemaVersion: CURRENT_SCHEMA_VERSION,
     addedLatencyMs: 700,
+  }),
+  '4.4.5': release({
+    version: '4.4.5',
+    summary: 'app-clock timestamps: created_at of a transfer comes from the process\'s clock, not the database\'s; correct until the host clock is off',
+    expectedSchemaVersion: CURRENT_SCHEMA_VERSION,
+    stampsWithAppClock: true,
   }),
 };
 

@@ -60,7 +60,7 @@ describe('the single-file bundle under plain node', () => {
 
     const unknown = run(['api'], { DATABASE_URL: db.url, VERSION: '5.0.0' });
     expect(await unknown.exited).toBe(2);
-    expect(lines(unknown.output())[0]).toMatchObject({ level: 'ERROR', variable: 'VERSION', msg: expect.stringContaining('known releases: 4.3.9, 4.4.0, 4.4.1, 4.4.2, 4.4.3, 4.4.4') });
+    expect(lines(unknown.output())[0]).toMatchObject({ level: 'ERROR', variable: 'VERSION', msg: expect.stringContaining('known releases: 4.3.9, 4.4.0, 4.4.1, 4.4.2, 4.4.3, 4.4.4, 4.4.5') });
 
     const badMode = run(['cron'], { DATABASE_URL: db.url, VERSION: '4.4.0' });
     expect(await badMode.exited).toBe(2);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../src/config.js';
 import { startService, StartupDefectError } from '../src/service.js';
 import { richAccount, startTestDatabase, type TestDatabase } from './support/test-database.js';
@@ -76,6 +76,24 @@ describe('the release catalogue, each release against the same real database', (
       expect((await call(`${s.url}/metrics`)).text).toMatch(/^truststream_database_errors_total\{operation="POST \/api\/transfers"\} 1$/m);
     });
     expect(await db.sql('select count(*)::int as n from transfers')).toEqual(rows);
+  });
+
+  it('4.4.5 (app-clock timestamps): created_at is the process\'s own clock, two hours off when it is; 4.4.0 takes the database\'s', async () => {
+    const skewMs = 7_200_000;
+    const createdAt = async (version: string) =>
+      withRelease(version, async (s) => {
+        // The process's wall clock two hours ahead (Date only: timers and the database stay true).
+        vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + skewMs });
+        try {
+          const answer = await writeTo(s);
+          expect(answer.status).toBe(201);
+          return Date.parse((answer.body as { createdAt: string }).createdAt) - (Date.now() - skewMs);
+        } finally {
+          vi.useRealTimers();
+        }
+      });
+    expect(Math.abs((await createdAt('4.4.5')) - skewMs)).toBeLessThan(5000);
+    expect(Math.abs(await createdAt('4.4.0'))).toBeLessThan(5000);
   });
 
   it('4.4.4 (slow): every /health and API answer takes at least 700 ms more; /livez is not slowed; 4.4.0 is not slow', async () => {

@@ -74,9 +74,10 @@ async function byReference(db: Queryable, input: TransferInput): Promise<CreateO
  * then is the write acknowledged. Seed rows are never updated: a balance is computed from the
  * opening balance and the transfers, and the debited account is serialised by an advisory lock
  * (not a row lock, which would write to the seeded row) so two concurrent transfers cannot both
- * spend the same money. `extraColumn` is a broken release's column that no migration created.
+ * spend the same money. `extraColumn` is a broken release's column that no migration created;
+ * `createdAt`, a release that stamps with its own clock (otherwise the database's).
  */
-export async function createTransfer(tx: Queryable, input: TransferInput, extraColumn?: string): Promise<CreateOutcome> {
+export async function createTransfer(tx: Queryable, input: TransferInput, extraColumn?: string, createdAt?: Date): Promise<CreateOutcome> {
   await tx.query("select pg_advisory_xact_lock(hashtextextended('truststream.account:' || $1::text, 0))", [input.fromAccount]);
   if (input.reference !== undefined) {
     const earlier = await byReference(tx, input);
@@ -95,10 +96,10 @@ export async function createTransfer(tx: Queryable, input: TransferInput, extraC
   const { rows: ids } = await tx.query<{ id: string }>("select nextval('service_transfer_id_seq')::text as id");
   const id = ids[0]!.id;
   const columns = ['id', 'from_account', 'to_account', 'amount', 'created_at', 'reference', ...(extraColumn ? [extraColumn] : [])];
-  const values = ['$1', '$2', '$3', '$4', 'clock_timestamp()', '$5', ...(extraColumn ? ['0'] : [])];
+  const values = ['$1', '$2', '$3', '$4', createdAt ? '$6::timestamptz' : 'clock_timestamp()', '$5', ...(extraColumn ? ['0'] : [])];
   const { rowCount } = await tx.query(
     `insert into transfers (${columns.join(', ')}) values (${values.join(', ')}) on conflict (reference) do nothing`,
-    [id, input.fromAccount, input.toAccount, input.amount, input.reference ?? `TR-${id}`],
+    [id, input.fromAccount, input.toAccount, input.amount, input.reference ?? `TR-${id}`, ...(createdAt ? [createdAt.toISOString()] : [])],
   );
   if (rowCount === 0) {
     // The same reference committed by a concurrent request (from another account, so not behind our lock).

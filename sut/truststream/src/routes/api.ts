@@ -59,7 +59,7 @@ export function apiRoutes(deps: ServiceDeps): Route[] {
         if (config.readOnly) return { status: 503, body: { error: 'read_only' }, logLevel: 'warn' };
         const parsed = parseTransferInput(await request.readJson());
         if (!parsed.ok) return { status: 400, body: { error: 'bad_request', problems: parsed.problems } };
-        const outcome = await inTransaction(pool, (tx) => createTransfer(tx, parsed.input, config.release.writesMissingColumn));
+        const outcome = await inTransaction(pool, (tx) => createTransfer(tx, parsed.input, config.release.writesMissingColumn, config.release.stampsWithAppClock ? new Date() : undefined));
         // Every reply below is sent after COMMIT: a 201 is an acknowledged write.
         switch (outcome.kind) {
           case 'created':
