@@ -83,7 +83,12 @@ fi
 
 # libfaketime for the clock-skew fault (the service's processes preload it). Optional: without it
 # only clock drills cannot run (they stop with exit 3 naming the package).
-if ! ls /usr/lib/*/faketime/libfaketime.so.1 /usr/lib64/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1 /usr/local/lib/faketime/libfaketime.so.1 >/dev/null 2>&1; then
+# (ls of several paths fails when any is missing: look for one that exists instead.)
+have_libfaketime=
+for lib in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib64/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1 /usr/local/lib/faketime/libfaketime.so.1; do
+  [ -e "$lib" ] && have_libfaketime=1
+done
+if [ -z "$have_libfaketime" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing faketime (apt-get install) for the clock-skew fault" >&2
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null; } ||

@@ -129,7 +129,7 @@ describe('the gate has what its drills need of the machine (root, Toxiproxy and 
   it('GitHub: every drill the gate selects can run on the job', async () => {
     const scenarios = await gateScenarios(gate);
     // The check means something only if the gate selects drills with each need.
-    expect(new Set(scenarios.flatMap((s) => s.needs))).toEqual(new Set(['root', 'toxiproxy', 'moto', 'kind', 'libfaketime']));
+    expect(new Set(scenarios.flatMap((s) => s.needs))).toEqual(new Set(['root', 'toxiproxy', 'moto', 'kind', 'libfaketime', 'nftables']));
     expect(githubProvides(steps)).toMatchObject({ gateAsRoot: true, setup: 'same-user' });
     expect(unmetMachineNeeds(scenarios, githubProvides(steps))).toEqual([]);
   });
@@ -143,6 +143,7 @@ describe('the gate has what its drills need of the machine (root, Toxiproxy and 
       expect.stringMatching(/^wal-archive-stuck-recovery: root/),
       expect.stringMatching(/^net-db-timeout-pool-recycle: Toxiproxy: no Go is installed before npm run setup builds it \(Go 1\.23\+\)/),
       'clock-skew-service-recovery: libfaketime: npm run setup installs the faketime package only as root (sudo -E npm run setup)',
+      'net-db-packet-loss: nftables: npm run setup installs the nftables package only as root (sudo -E npm run setup)',
     ]));
     // Setup as the runner user, gate as root: the Toxiproxy build is in another user's cache.
     const mixed = steps.map((s) => (s.run?.includes('npm run setup') ? { ...s, run: 'npm run setup' } : s));

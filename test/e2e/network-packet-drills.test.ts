@@ -44,7 +44,7 @@ describe('packet faults on the database link (nftables, real kernel drops)', () 
     const listen = Number((eventsOf(journal, 'network')[0]!.data as { listen: string }).listen.split(':')[1]);
     expect(data.ports).toEqual([listen]);
     expect(data.nftTable).toMatch(new RegExp(`^inet drill_${journal.runId.replace(/[^A-Za-z0-9_]/g, '_')}_1$`));
-    expect(data.ruleset).toContain(`oif "lo" ip saddr 127.0.0.0/8 ip daddr 127.0.0.0/8 meta l4proto tcp tcp dport ${listen} numgen random mod 100 < 30 counter drop`);
+    expect(data.ruleset).toContain(`oif "lo" ip saddr 127.0.0.0/8 ip daddr 127.0.0.0/8 meta l4proto tcp ip daddr 127.0.0.1 tcp dport ${listen} numgen random mod 100 < 30 counter drop`);
     // The kernel dropped packets (its counters, read before the table was deleted).
     const [dropped] = eventsOf(journal, 'packets-dropped');
     expect((dropped!.data as { droppedPackets: number }).droppedPackets).toBeGreaterThan(0);

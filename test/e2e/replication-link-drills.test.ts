@@ -61,7 +61,8 @@ describe('network faults on the replication link (Toxiproxy between a real prima
     // Lag grew while the link was down (read once a second, journaled) ...
     const heal = journal.steps.find((s) => s.name === 'remove-network-fault')!;
     const during = lagEvents(journal).filter((l) => l.t >= tFault && l.t < heal.start.t);
-    expect(during.length).toBeGreaterThanOrEqual(3);
+    // Readings once a second, each up to 3 s on a loaded machine: two at least in the 4 s wait.
+    expect(during.length).toBeGreaterThanOrEqual(2);
     expect(during.at(-1)!.replayBytesBehind).toBeGreaterThan(during[0]!.replayBytesBehind);
     expect(during.at(-1)!.replayAgeMs!).toBeGreaterThan(2_000);
     expect(journal.measurements.replicationLagMaxBytes).toBeGreaterThanOrEqual(during.at(-1)!.replayBytesBehind);
@@ -104,7 +105,8 @@ describe('network faults on the replication link (Toxiproxy between a real prima
     // The lost writes are those acknowledged during the outage: about 4 s of a 100 ms canary.
     expect(journal.measurements.rpoMs).toBeGreaterThan(3_000);
     expect(journal.measurements.lostAfterFault).toBeLessThanOrEqual(1);
-    expect(journal.measurements.lostWrites! - journal.measurements.lostAfterFault!).toBeGreaterThan(25);
+    // ~40 at 100 ms; a loaded machine slows the canary, so only "many", the RPO above is the measure.
+    expect(journal.measurements.lostWrites! - journal.measurements.lostAfterFault!).toBeGreaterThan(10);
     const rpo = verdictOf(journal, 'rpo')!;
     expect(rpo.message).toMatch(/ids \d+-\d+/);
     // The heal after the failover had no standby to wait for.

@@ -15,19 +15,23 @@ import { TOXIPROXY_GO_MINIMUM } from '../../src/targets/network-proxy/toxiproxy-
  * - moto: `targets.regions` runs moto from the virtualenv `npm run setup` makes.
  * - kind: `targets.kubernetes` with provider auto (on a CI runner with Docker) or kind runs kind.
  * - control-plane: provider local builds the control plane (`npm run setup:all`, Go 1.26+).
+ * - nftables: the packet faults' `nft` (NFTABLES_MISSING); `npm run setup` installs it as root.
  * - libfaketime: a `clock-skew` fault preloads it into the service (src/targets/process/libfaketime.ts,
  *   LIBFAKETIME_MISSING); `npm run setup` installs the faketime package when it runs as root.
  *
  * A need is met only when setup ran as the same user as the gate: the builds go to that user's
  * drill cache (~/.cache/drill, or HOME as sudo -E keeps it).
  */
-export type MachineNeed = 'root' | 'toxiproxy' | 'moto' | 'kind' | 'control-plane' | 'libfaketime';
+export type MachineNeed = 'root' | 'toxiproxy' | 'moto' | 'kind' | 'control-plane' | 'libfaketime' | 'nftables';
 
 export function machineNeeds(scenario: Scenario): MachineNeed[] {
   const t = scenario.targets;
   const needs = new Set<MachineNeed>();
   if (t.postgres?.walVolume) needs.add('root');
-  if (scenario.faults.some((f) => f.type === 'network-loss' || f.type === 'network-partition')) needs.add('root');
+  if (scenario.faults.some((f) => f.type === 'network-loss' || f.type === 'network-partition')) {
+    needs.add('root');
+    needs.add('nftables');
+  }
   if (t.network) needs.add('toxiproxy');
   if (t.regions) needs.add('moto');
   if (scenario.faults.some((f) => f.type === 'clock-skew')) needs.add('libfaketime');
@@ -77,6 +81,11 @@ export function unmetMachineNeeds(scenarios: ReadonlyArray<{ name: string; needs
           : provides.gateAsRoot
             ? undefined
             : 'libfaketime: npm run setup installs the faketime package only as root (sudo -E npm run setup)',
+        nftables: !setupRan
+          ? `nftables: ${setupWhy}`
+          : provides.gateAsRoot
+            ? undefined
+            : 'nftables: npm run setup installs the nftables package only as root (sudo -E npm run setup)',
       }[need];
       if (missing) problems.push(`${name}: ${missing}`);
     }

@@ -6,11 +6,11 @@ import { listClusterNodes } from '../../src/targets/kubernetes/cluster-client.js
 
 // An apiserver's answer for a user without the right is an edge a test can serve for real on
 // loopback (the real apiserver's 403 is covered in test/kubernetes/deploy-manifests.test.ts).
-function kubeConfigFor(server: string): KubeConfig {
+function kubeConfigFor(server: string, token = 'not-a-real-token'): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: 'c', server, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 'not-a-real-token' }],
+    users: [{ name: 'u', token }],
     contexts: [{ name: 'ctx', cluster: 'c', user: 'u' }],
     currentContext: 'ctx',
   });
@@ -22,7 +22,7 @@ describe('listClusterNodes errors', () => {
   let url: string;
   beforeAll(async () => {
     server = createServer((req, res) => {
-      const code = req.url?.startsWith('/api/v1/nodes') ? 403 : 404;
+      const code = req.headers.authorization === 'Bearer expired-token' ? 401 : req.url?.startsWith('/api/v1/nodes') ? 403 : 404;
       res.writeHead(code, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code, message: 'nodes is forbidden: User "u" cannot list resource "nodes"' }));
     });
@@ -37,6 +37,13 @@ describe('listClusterNodes errors', () => {
     expect((error as Error).message).toMatch(/HTTP 403/);
     expect((error as Error).message).toMatch(/grant the drill list and get on nodes \(deploy\/optional\/node-reader\.yaml\)/);
     expect((error as Error).message).not.toContain('not-a-real-token');
+  });
+
+  it('a 401 is K8S_UNAUTHORIZED, pointing at the credentials, not at a grant', async () => {
+    const error = await listClusterNodes(kubeConfigFor(url, 'expired-token')).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'K8S_UNAUTHORIZED' });
+    expect((error as Error).message).toMatch(/HTTP 401, the apiserver did not accept the credentials; check the kubeconfig's user/);
+    expect((error as Error).message).not.toMatch(/grant/);
   });
 
   it('negative control: nothing listening is still K8S_UNREACHABLE', async () => {

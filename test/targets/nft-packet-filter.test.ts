@@ -12,26 +12,26 @@ import { freeLoopbackPort } from '../../src/targets/postgres/free-port.js';
 
 describe('nftables ruleset of a packet fault (pure)', () => {
   it('drops only loopback TCP to and from the link ports, in a drill-owned inet table', () => {
-    const text = rulesetText({ table: 'drill_20261202T101025Z_net_1', ports: [40123], fault: { kind: 'loss', percent: 30 } });
+    const text = rulesetText({ address: '127.0.0.1', table: 'drill_20261202T101025Z_net_1', ports: [40123], fault: { kind: 'loss', percent: 30 } });
     expect(text).toBe(
       [
         'table inet drill_20261202T101025Z_net_1 {',
         '\tchain output {',
         '\t\ttype filter hook output priority filter; policy accept;',
-        '\t\toif "lo" ip saddr 127.0.0.0/8 ip daddr 127.0.0.0/8 meta l4proto tcp tcp dport 40123 numgen random mod 100 < 30 counter drop',
-        '\t\toif "lo" ip saddr 127.0.0.0/8 ip daddr 127.0.0.0/8 meta l4proto tcp tcp sport 40123 numgen random mod 100 < 30 counter drop',
+        '\t\toif "lo" ip saddr 127.0.0.0/8 ip daddr 127.0.0.0/8 meta l4proto tcp ip daddr 127.0.0.1 tcp dport 40123 numgen random mod 100 < 30 counter drop',
+        '\t\toif "lo" ip saddr 127.0.0.0/8 ip daddr 127.0.0.0/8 meta l4proto tcp ip saddr 127.0.0.1 tcp sport 40123 numgen random mod 100 < 30 counter drop',
         '\t}',
         '}',
         '',
       ].join('\n'),
     );
-    const partition = rulesetText({ table: 'drill_r_2', ports: [5432, 40123], fault: { kind: 'partition' } });
+    const partition = rulesetText({ address: '127.0.0.1', table: 'drill_r_2', ports: [5432, 40123], fault: { kind: 'partition' } });
     expect(partition).toContain('tcp dport { 5432, 40123 } counter drop');
     expect(partition).toContain('tcp sport { 5432, 40123 } counter drop');
     expect(partition).not.toContain('numgen');
     // Every rule is loopback-only; nothing else is matched or changed (policy accept).
     for (const rule of partition.split('\n').filter((l) => l.includes('drop'))) expect(rule).toMatch(/^\t\toif "lo" ip saddr 127\.0\.0\.0\/8 ip daddr 127\.0\.0\.0\/8 /);
-    expect(rulesetText({ table: 'drill_r_3', ports: [1], fault: { kind: 'loss', percent: 100 } })).toContain('tcp dport 1 counter drop');
+    expect(rulesetText({ address: '127.0.0.1', table: 'drill_r_3', ports: [1], fault: { kind: 'loss', percent: 100 } })).toContain('tcp dport 1 counter drop');
   });
 
   it('names tables per run and per fault, and recognises only its own names', () => {
@@ -49,11 +49,14 @@ describe('nftables ruleset of a packet fault (pure)', () => {
       }
       return 'no error';
     };
-    expect(bad(() => rulesetText({ table: 'filter', ports: [1], fault: { kind: 'partition' } }))).toMatch(/^NFT_TABLE_NAME: .*not a drill table name/);
-    expect(bad(() => rulesetText({ table: 'drill_r_1', ports: [], fault: { kind: 'partition' } }))).toMatch(/^NFT_NO_PORT/);
-    expect(bad(() => rulesetText({ table: 'drill_r_1', ports: [70000], fault: { kind: 'partition' } }))).toMatch(/^NFT_BAD_PORT: TCP port 70000/);
-    expect(bad(() => rulesetText({ table: 'drill_r_1', ports: [1], fault: { kind: 'loss', percent: 0 } }))).toMatch(/^NFT_BAD_PERCENT/);
-    expect(bad(() => rulesetText({ table: 'drill_r_1', ports: [1], fault: { kind: 'loss', percent: 2.5 } }))).toMatch(/^NFT_BAD_PERCENT/);
+    expect(bad(() => rulesetText({ address: '127.0.0.1', table: 'filter', ports: [1], fault: { kind: 'partition' } }))).toMatch(/^NFT_TABLE_NAME: .*not a drill table name/);
+    expect(bad(() => rulesetText({ address: '127.0.0.1', table: 'drill_r_1', ports: [], fault: { kind: 'partition' } }))).toMatch(/^NFT_NO_PORT/);
+    expect(bad(() => rulesetText({ address: '127.0.0.1', table: 'drill_r_1', ports: [70000], fault: { kind: 'partition' } }))).toMatch(/^NFT_BAD_PORT: TCP port 70000/);
+    expect(bad(() => rulesetText({ address: '127.0.0.1', table: 'drill_r_1', ports: [1], fault: { kind: 'loss', percent: 0 } }))).toMatch(/^NFT_BAD_PERCENT/);
+    expect(bad(() => rulesetText({ address: '127.0.0.1', table: 'drill_r_1', ports: [1], fault: { kind: 'loss', percent: 2.5 } }))).toMatch(/^NFT_BAD_PERCENT/);
+    for (const address of ['10.0.0.1', '127.0.0.0/8', 'localhost', '127.1', '127.0.0.256', '::1']) {
+      expect(bad(() => rulesetText({ address, table: 'drill_r_1', ports: [1], fault: { kind: 'partition' } })), address).toMatch(/^NFT_BAD_ADDRESS: .*loopback only/);
+    }
   });
 
   it('without nft: exit-3 error naming the package to install', () => {
@@ -75,17 +78,21 @@ const haveNft = nftProgram() !== undefined && process.getuid?.() === 0;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'drill-nft-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function listener(): Promise<{ port: number; close(): Promise<void> }> {
-  const port = await freeLoopbackPort();
-  const server = net.createServer((socket) => socket.on('data', (d) => socket.write(d)));
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+async function listener(host = '127.0.0.1', port?: number): Promise<{ port: number; close(): Promise<void> }> {
+  port ??= await freeLoopbackPort();
+  // Clients that give up destroy their sockets: a reset on the server side is expected, not a crash.
+  const server = net.createServer((socket) => {
+    socket.on('error', () => undefined);
+    socket.on('data', (d) => socket.write(d));
+  });
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
   return { port, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 /** true when a connection to the port is set up and echoes within `ms`. */
-function echoes(port: number, ms = 1500): Promise<boolean> {
+function echoes(port: number, ms = 1500, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
+    const socket = net.connect(port, host);
     const done = (ok: boolean) => {
       socket.destroy();
       resolve(ok);
@@ -107,9 +114,11 @@ describe.runIf(haveNft)('NftPacketFilter on the real kernel', () => {
   it('a partition drops the port\'s loopback packets, and only those; removed by its handle, recorded first', async () => {
     const target = await listener();
     const bystander = await listener();
+    // The same port number on another loopback address (another drill's region, say) is not this link.
+    const samePortElsewhere = await listener('127.0.0.2', target.port);
     const ledgerFile = path.join(dir, 'resources.jsonl');
     const runId = `t${process.pid}-${Date.now()}`;
-    const filter = new NftPacketFilter({ ledger: new ResourceLedger(ledgerFile), runId, ports: () => [target.port] });
+    const filter = new NftPacketFilter({ ledger: new ResourceLedger(ledgerFile), runId, listener: () => ({ address: '127.0.0.1', ports: [target.port] }) });
     try {
       expect(await echoes(target.port)).toBe(true);
       const applied = await filter.apply({ kind: 'partition' }, 'network-partition');
@@ -117,8 +126,9 @@ describe.runIf(haveNft)('NftPacketFilter on the real kernel', () => {
       expect(await tableHandle(nftProgram()!, applied.table)).toBe(applied.handle);
       expect((await filter.inEffect()).map((a) => a.id)).toEqual([applied.id]);
       expect(await echoes(target.port)).toBe(false);
-      // Another loopback port is untouched.
+      // Another loopback port is untouched, and so is the same port on another loopback address.
       expect(await echoes(bystander.port)).toBe(true);
+      expect(await echoes(target.port, 1500, '127.0.0.2')).toBe(true);
       expect(await filter.remove(applied.id)).toBe(true);
       expect(await tableHandle(nftProgram()!, applied.table)).toBeUndefined();
       expect(await filter.remove(applied.id)).toBe(false);
@@ -127,13 +137,14 @@ describe.runIf(haveNft)('NftPacketFilter on the real kernel', () => {
       await filter.removeAll();
       await target.close();
       await bystander.close();
+      await samePortElsewhere.close();
     }
   });
 
   it('loss drops about the share asked for, counted by the kernel', async () => {
     const target = await listener();
     const runId = `t${process.pid}-${Date.now()}-loss`;
-    const filter = new NftPacketFilter({ ledger: new ResourceLedger(undefined), runId, ports: () => [target.port] });
+    const filter = new NftPacketFilter({ ledger: new ResourceLedger(undefined), runId, listener: () => ({ address: '127.0.0.1', ports: [target.port] }) });
     try {
       const applied = await filter.apply({ kind: 'loss', percent: 50 }, 'network-loss');
       // Connection attempts: each SYN and SYN-ACK passes the rules; half dropped means many stall.
@@ -152,7 +163,7 @@ describe.runIf(haveNft)('NftPacketFilter on the real kernel', () => {
   it('the reaper deletes a table a killed drill left, and only drill tables', async () => {
     const name = tableName(`t${process.pid}-reaped`, 1);
     const program = nftProgram()!;
-    await runNft(program, ['-f', '-'], rulesetText({ table: name, ports: [9], fault: { kind: 'partition' } }));
+    await runNft(program, ['-f', '-'], rulesetText({ address: '127.0.0.1', table: name, ports: [9], fault: { kind: 'partition' } }));
     const reap = reaperFor({ kind: 'nft-table', family: 'inet', name });
     expect(reap.stage).toBe('network');
     expect(await reap.reap({ kind: 'nft-table', family: 'inet', name })).toMatchObject({ state: 'removed' });

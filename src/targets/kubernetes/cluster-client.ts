@@ -35,10 +35,18 @@ export async function listClusterNodes(kc: KubeConfig): Promise<ClusterNode[]> {
   } catch (error) {
     // Reached, but refused: not an unreachable cluster, and the fix is a grant, not a network.
     const status = apiStatus(error);
-    if (status === 401 || status === 403) {
+    const where = `context "${kc.getCurrentContext()}" (${kc.getCurrentCluster()?.server ?? 'no server'})`;
+    if (status === 401) {
+      throw new EnvironmentError(
+        'K8S_UNAUTHORIZED',
+        `cannot list nodes through ${where}: HTTP 401, the apiserver did not accept the credentials; check the kubeconfig's user (an expired or revoked token, a wrong client certificate)`,
+        { cause: error },
+      );
+    }
+    if (status === 403) {
       throw new EnvironmentError(
         'K8S_FORBIDDEN',
-        `cannot list nodes through context "${kc.getCurrentContext()}" (${kc.getCurrentCluster()?.server ?? 'no server'}): HTTP ${status}, ${(error as Error).message}; ` +
+        `cannot list nodes through ${where}: HTTP 403, ${(error as Error).message}; ` +
           'grant the drill list and get on nodes (deploy/optional/node-reader.yaml), or use a context that has them',
         { cause: error },
       );

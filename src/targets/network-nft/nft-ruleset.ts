@@ -1,4 +1,5 @@
 import { InputError } from '../../engine/errors.js';
+import { isLoopbackIPv4 } from '../network/loopback-address.js';
 
 /**
  * The nftables ruleset of one packet fault (pure): a table of its own, `inet` family, with one
@@ -18,6 +19,12 @@ export type PacketFault = { kind: 'loss'; percent: number } | { kind: 'partition
 export interface PacketRuleset {
   /** The table's name: drill_<run>_<n> (tableName). */
   table: string;
+  /**
+   * The listener's own address (IPv4 in 127.0.0.0/8): the rules match it exactly, not the whole
+   * range, because other drills on this machine bind other 127.x addresses (regions) and may use
+   * the same port number there.
+   */
+  address: string;
   /** The TCP ports whose loopback traffic the fault hits (the link's listener). */
   ports: readonly number[];
   fault: PacketFault;
@@ -43,6 +50,7 @@ export function rulesetText(r: PacketRuleset): string {
   for (const port of r.ports) {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InputError('NFT_BAD_PORT', `TCP port ${port} is not a port (1-65535)`);
   }
+  if (!isLoopbackIPv4(r.address)) throw new InputError('NFT_BAD_ADDRESS', `${JSON.stringify(r.address)} is not an IPv4 address in 127.0.0.0/8: packet faults act on loopback only`);
   const verdict = verdictOf(r.fault);
   const ports = r.ports.length === 1 ? String(r.ports[0]) : `{ ${r.ports.join(', ')} }`;
   const loopback = 'oif "lo" ip saddr 127.0.0.0/8 ip daddr 127.0.0.0/8 meta l4proto tcp';
@@ -50,8 +58,8 @@ export function rulesetText(r: PacketRuleset): string {
     `table ${TABLE_FAMILY} ${r.table} {`,
     '\tchain output {',
     '\t\ttype filter hook output priority filter; policy accept;',
-    `\t\t${loopback} tcp dport ${ports} ${verdict}`,
-    `\t\t${loopback} tcp sport ${ports} ${verdict}`,
+    `\t\t${loopback} ip daddr ${r.address} tcp dport ${ports} ${verdict}`,
+    `\t\t${loopback} ip saddr ${r.address} tcp sport ${ports} ${verdict}`,
     '\t}',
     '}',
     '',

@@ -29,8 +29,8 @@ export class NftPacketFilter {
     private readonly options: {
       ledger: ResourceLedger;
       runId: string;
-      /** The ports hit, read when a fault is applied. */
-      ports: () => number[];
+      /** The listener hit (its exact loopback address and ports), read when a fault is applied. */
+      listener: () => { address: string; ports: number[] };
       /** Told what the kernel counted as dropped, just before a fault's table is deleted. */
       onRemoved?: (applied: AppliedPacketFault, droppedPackets: number | undefined) => void;
     },
@@ -41,12 +41,16 @@ export class NftPacketFilter {
     this.n += 1;
     const id = `${fault.kind}-${this.n}`;
     const table = tableName(this.options.runId, this.n);
-    const ports = this.options.ports();
-    const ruleset = rulesetText({ table, ports, fault });
+    const { address, ports } = this.options.listener();
+    const ruleset = rulesetText({ table, address, ports, fault });
     this.options.ledger.record({ kind: 'nft-table', family: TABLE_FAMILY, name: table });
     await runNft(program, ['-f', '-'], ruleset);
-    const handle = await tableHandle(program, table);
-    if (handle === undefined) throw new EnvironmentError('NFT_TABLE_NOT_LISTED', `nft took table ${TABLE_FAMILY} ${table} but does not list it; check what else edits nftables on this machine`);
+    const handle = await tableHandle(program, table).catch(() => undefined);
+    if (handle === undefined) {
+      // Created but not tracked: delete it now rather than leave it to the end-of-run reaper.
+      await deleteTable(program, table).catch(() => false);
+      throw new EnvironmentError('NFT_TABLE_NOT_LISTED', `nft took table ${TABLE_FAMILY} ${table} but does not list it; check what else edits nftables on this machine`);
+    }
     const applied = { id, kind: fault.kind, table, handle, ports, ruleset };
     this.live.set(id, applied);
     debug('%s: table %s (handle %d) on ports %o', id, table, handle, ports);
@@ -57,10 +61,11 @@ export class NftPacketFilter {
   async remove(id: string): Promise<boolean> {
     const applied = this.live.get(id);
     if (!applied) return false;
-    this.live.delete(id);
     const program = requireNft('removing a packet fault');
     const dropped = await droppedPackets(program, applied.table).catch(() => undefined);
+    // Tracked until the delete succeeded: a failed delete is retried at teardown.
     const deleted = await deleteTable(program, applied.table);
+    this.live.delete(id);
     if (deleted) this.options.onRemoved?.(applied, dropped);
     return deleted;
   }

@@ -1,6 +1,9 @@
 import type { DegradationKind, LinkDegradation } from '../../workload/database-link.js';
 import type { ToxiproxyToxic } from './toxiproxy-api.js';
 
+/** The degradations Toxiproxy applies (loss and partition are packet faults: nftables). */
+export type ToxicDegradation = Exclude<LinkDegradation, { kind: 'loss' | 'partition' }>;
+
 /**
  * The Toxiproxy toxic that emulates each link degradation (pure). Directions are chosen for a
  * database link, where the client speaks first and waits for the answer:
@@ -12,9 +15,6 @@ import type { ToxiproxyToxic } from './toxiproxy-api.js';
  * primary's WAL): reset and timeout go downstream, so the WAL meets the RST or vanishes (a reset
  * upstream would only catch the replica's status messages, once a second, and let WAL through).
  */
-/** The degradations Toxiproxy applies (loss and partition are packet faults: nftables). */
-export type ToxicDegradation = Exclude<LinkDegradation, { kind: 'loss' | 'partition' }>;
-
 export function toxicFor(name: string, degradation: ToxicDegradation, link: 'application' | 'replication' = 'application'): ToxiproxyToxic {
   const base = { name, toxicity: 1 };
   switch (degradation.kind) {

@@ -2,6 +2,7 @@ import http from 'node:http';
 import createDebug from 'debug';
 import { EnvironmentError } from '../../engine/errors.js';
 import type { HealthCheckConfig } from './route53-failover.js';
+import { isLoopbackIPv4 } from '../network/loopback-address.js';
 
 const debug = createDebug('drill:health-check');
 
@@ -43,7 +44,7 @@ export class HealthChecker {
     readonly config: HealthCheckConfig,
     private readonly onTransition: (transition: HealthTransition) => void,
   ) {
-    if (!config.ipAddress.startsWith('127.')) {
+    if (!isLoopbackIPv4(config.ipAddress)) {
       throw new EnvironmentError(
         'HEALTH_CHECK_NOT_LOOPBACK',
         `health check ${config.id} probes ${config.ipAddress}, which is not loopback; the drill's health checker sends traffic to loopback (127.0.0.0/8) endpoints only: point the check at a drill region's address`,
@@ -98,7 +99,10 @@ export class HealthChecker {
   }
 
   private probe(): Promise<{ ok: boolean; last: string }> {
-    const timeoutMs = Math.min(MAX_REQUEST_MS, this.config.requestInterval * 1000);
+    // Always the full 4 s (Route 53's own bound), never cut to the interval: on a loaded machine a
+    // 1 s cut would count slow answers of a healthy region as failures and flip DNS by itself.
+    // Probes never overlap: the next tick waits for this one.
+    const timeoutMs = MAX_REQUEST_MS;
     return new Promise((resolve) => {
       let settled = false;
       const done = (ok: boolean, last: string) => {
