@@ -9,6 +9,7 @@ import { reapTokenSecret } from '../targets/kubernetes/reap-token-secret.js';
 import { reapEmergencyAccess } from '../targets/kubernetes/reap-emergency-access.js';
 import { reapPostgresDataDir } from '../targets/postgres/reap-data-dir.js';
 import { reapMount } from '../targets/process/reap-mount.js';
+import { reapLimitCgroup } from '../targets/process/reap-limit-cgroup.js';
 import type { ReapOutcome } from './reap-outcome.js';
 import { reapTempDir } from './reap-temp-dir.js';
 import type { Resource, ResourceKind } from './resource-ledger.js';
@@ -68,6 +69,8 @@ const REAPERS: { [K in ResourceKind]: ResourceReaper<Extract<Resource, { kind: K
   netns: { stage: 'network', reap: reapNetwork },
   'guard-route': { stage: 'network', reap: reapNetwork },
   cgroup: { stage: 'cgroups', reap: reapCgroup },
+  // A resource fault's limit: what is still inside goes back to where it came from first.
+  'limit-cgroup': { stage: 'cgroups', reap: reapLimitCgroup },
   'temp-dir': { stage: 'directories', reap: reapTempDir },
 };
 

@@ -8,6 +8,7 @@ import { regionsIssues } from './regions-rules.js';
 import { breachIssues } from './breach-rules.js';
 import { networkIssues } from './network-rules.js';
 import { diskIssues } from './disk-rules.js';
+import { resourceIssues } from './resource-rules.js';
 import { incidentIssues } from './incident-rules.js';
 
 /**
@@ -43,6 +44,7 @@ export function crossFieldIssues(data: unknown): PathIssue[] {
   issues.push(...breachIssues(data));
   issues.push(...networkIssues(data));
   issues.push(...diskIssues(data));
+  issues.push(...resourceIssues(data));
   issues.push(...incidentIssues(data));
   return issues;
 }

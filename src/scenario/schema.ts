@@ -11,6 +11,7 @@ import { dnsFailoverStep, regionOutageFault, regionRef, regionsTarget } from './
 import { notificationLimit, notificationsSettings, notifyStep } from './notifications-schema.js';
 import { networkFaults, networkTarget, removeNetworkFaultStep, waitStep } from './network-schema.js';
 import { diskFullFault, fixArchivingStep, freeSpaceStep, pgRestartStep, walArchiveStuckFault, walVolume } from './disk-schema.js';
+import { cpuStressFault, memoryStressFault, removeResourceLimitStep } from './resource-schema.js';
 import { activateIncidentResponseStep, enableEmergencyAccessStep, isolateCompromisedNodesStep, preserveForensicsStep } from './incident-schema.js';
 import { manualFields, manualStep } from './manual-schema.js';
 
@@ -256,6 +257,8 @@ export const fault = z.discriminatedUnion('type', [
   ...networkFaults,
   diskFullFault,
   walArchiveStuckFault,
+  cpuStressFault,
+  memoryStressFault,
   ...kubernetesFaults,
 ]);
 
@@ -391,6 +394,7 @@ export const recoveryStep = z.discriminatedUnion('step', [
   waitStep,
   freeSpaceStep,
   pgRestartStep,
+  removeResourceLimitStep,
   fixArchivingStep,
   manualStep,
   ...kubernetesRecoverySteps,
