@@ -45,8 +45,8 @@ export function cgroupOf(pid: number, controller: LimitController): string | und
  * root (moving another user's processes). Exit 3 with what to enable otherwise. cgroup v2 (one
  * unified hierarchy, cpu.max and memory.max) is not supported: the message says what it would need.
  */
-export function requireWritableController(controller: LimitController, what: string): string {
-  const found = controllerMount(controller);
+export function requireWritableController(controller: LimitController, what: string, mountinfo?: string): string {
+  const found = controllerMount(controller, mountinfo);
   if (!found) {
     throw new EnvironmentError(
       'CGROUP_V1_MISSING',
