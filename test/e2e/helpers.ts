@@ -121,6 +121,8 @@ export function leftovers(runDir: string): string[] {
     if (r.kind === 'process' && recordedProcessAlive(r.pid, r.match)) left.push(`process ${r.name} (pid ${r.pid})`);
     // A disk fault's volume (src/targets/process/tmpfs-volume.ts): still mounted with its drill source.
     if (r.kind === 'mount' && currentMounts().some((m) => m.path === r.path && m.source === r.source)) left.push(`mount ${r.path}`);
+    // A resource fault's cgroup (src/targets/process/limit-cgroup.ts): its directory still there.
+    if (r.kind === 'limit-cgroup' && existsSync(path.join(r.mount, r.path))) left.push(`cgroup ${r.controller}:${r.path}`);
   }
   return left;
 }
