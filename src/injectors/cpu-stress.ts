@@ -1,7 +1,8 @@
 import type { DrillContext, FaultHandle } from '../engine/drill-context.js';
 import type { Fault } from '../scenario/schema.js';
 import { CFS_PERIOD_US } from '../scenario/resource-schema.js';
-import { liftLimit, limitServer, movedForJournal } from './limit-server.js';
+import { liftLimit } from '../targets/process/attached-cgroups.js';
+import { limitServer, movedForJournal } from './limit-server.js';
 
 type CpuStress = Extract<Fault, { type: 'cpu-stress' }>;
 

@@ -71,5 +71,5 @@ function moveServer(instance: PgInstance, cgroup: LimitCgroup): RegionProcess[] 
   return moved;
 }
 
+/** What the journal shows of the processes moved in. */
 export const movedForJournal = journalled;
-export { liftLimit };

@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { DrillContext, FaultHandle } from '../engine/drill-context.js';
 import { EnvironmentError } from '../engine/errors.js';
 import type { Fault } from '../scenario/schema.js';
-import { liftLimit, limitServer, movedForJournal } from './limit-server.js';
+import { liftLimit } from '../targets/process/attached-cgroups.js';
+import { limitServer, movedForJournal } from './limit-server.js';
 import { driveOomKill } from './oom-kill.js';
 
 type MemoryStress = Extract<Fault, { type: 'memory-stress' }>;

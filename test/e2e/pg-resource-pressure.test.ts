@@ -119,6 +119,19 @@ describe.skipIf(!usable)(`resource pressure (real PostgreSQL, real cgroups, real
     expect(leftovers(runDir)).toEqual([]);
   });
 
+  it('pg-cpu-starved-limit-lifted passes, performance included: the same starved host with the quota lifted before the restart', { timeout: 300_000 }, async () => {
+    const result = await runCli(['run', scenario('pg-cpu-starved-limit-lifted.yaml'), '--reports-dir', reportsDir], { env });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const runDir = runDirFrom(result.stdout, reportsDir);
+    const journal = readJournal(runDir);
+    expect(journal.verdicts.find((v) => v.check === 'performance')?.status).toBe('passed');
+    const lift = step(journal, 'remove-resource-limit')!.output as { lifted: Array<{ controller: string; removed: boolean; counters: Record<string, number> }> };
+    // The quota was in force until lifted: the kernel throttled the server.
+    expect(lift.lifted).toEqual([expect.objectContaining({ controller: 'cpu', removed: true, counters: expect.objectContaining({ cfsQuotaUs: 2000 }) })]);
+    expect(lift.lifted[0]!.counters.nrThrottled).toBeGreaterThan(0);
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
   // kill -9 of `drill run` and of the drill while a limit is on the server: the cgroup stays until a reaper lifts it.
   const killAt: Array<[string, string, (s: RunState) => boolean]> = [
     ['detect, the server OOM-killed under its memory limit', 'pg-oom-restart-without-limit-removed.yaml', (s) => s.started.includes('Detect')],

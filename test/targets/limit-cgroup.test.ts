@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { reapRecorded } from '../../src/engine/reaper.js';
 import { readResources, ResourceLedger } from '../../src/engine/resource-ledger.js';
-import { cgroupOf, controllerMount, requireWritableController } from '../../src/targets/process/cgroup-v1.js';
+import { cgroupOf, controllerMount, requireFaultControllers, requireWritableController } from '../../src/targets/process/cgroup-v1.js';
 import { LimitCgroup } from '../../src/targets/process/limit-cgroup.js';
 import { AttachedCgroups, joinCgroupsThen, liftLimit } from '../../src/targets/process/attached-cgroups.js';
 
@@ -30,6 +30,9 @@ describe('cgroup v1 discovery', () => {
     );
     expect(() => requireWritableController('cpu', 'cpu-stress', V2_ONLY)).toThrow(expect.objectContaining({ message: expect.stringMatching(/cpu\.max/) }));
     expect(() => requireWritableController('memory', 'memory-stress', V1)).toThrow(expect.objectContaining({ code: 'CGROUP_NOT_WRITABLE', kind: 'environment', message: expect.stringMatching(/read-only/) }));
+    // Checked before provisioning, for the faults that need it only.
+    expect(() => requireFaultControllers([{ type: 'pg-primary-crash' }, { type: 'memory-stress' }], V2_ONLY)).toThrow(expect.objectContaining({ code: 'CGROUP_V1_MISSING', message: expect.stringMatching(/^memory-stress limits/) }));
+    expect(() => requireFaultControllers([{ type: 'pg-primary-crash' }, { type: 'disk-full' }], V2_ONLY)).not.toThrow();
   });
 });
 

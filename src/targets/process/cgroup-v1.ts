@@ -69,3 +69,17 @@ export function requireWritableController(controller: LimitController, what: str
   }
   return found.mount;
 }
+
+/** Which controller each resource fault limits. */
+const FAULT_CONTROLLERS: Record<string, LimitController> = { 'cpu-stress': 'cpu', 'memory-stress': 'memory' };
+
+/**
+ * The machine check of the scenario's resource faults, before anything is provisioned: a drill that
+ * cannot limit the server stops with exit 3 rather than after its baseline.
+ */
+export function requireFaultControllers(faults: ReadonlyArray<{ type: string }>, mountinfo?: string): void {
+  for (const fault of faults) {
+    const controller = FAULT_CONTROLLERS[fault.type];
+    if (controller) requireWritableController(controller, fault.type, mountinfo);
+  }
+}
