@@ -3,6 +3,7 @@ import { DrillError, StepFailedError } from '../engine/errors.js';
 import { serverLogLines } from '../targets/postgres/server-log.js';
 import { writesRefused } from './write-probe.js';
 import type { PgInstance } from '../targets/postgres/types.js';
+import { limitsInPlace, oomKillsSince, oomKillCounts, OOM_SETTLE_MS } from './restart-under-limit.js';
 
 /**
  * Start the application's database server again (stopped cleanly first if it still runs), as an
@@ -14,10 +15,13 @@ import type { PgInstance } from '../targets/postgres/types.js';
 export async function pgRestart(ctx: DrillContext): Promise<Record<string, unknown>> {
   const instance = ctx.router.current;
   const wasRunning = await instance.isRunning();
+  // Counted once the old server is stopped: only kills of the restarted one count.
+  let oomBefore = new Map<string, number>();
   const logTail = async () => `${(await serverLogLines(instance, 8))?.join(' | ') ?? '(no server log where the harness can read it)'}${limitsInPlace(instance)}`;
   let stop: 'none' | 'fast' | 'killed after the fast stop failed' = 'none';
   try {
     if (wasRunning) stop = await stopOrKill(instance);
+    oomBefore = oomKillCounts(instance);
     await instance.start();
   } catch (error) {
     // A server the harness cannot start or stop at all (external: refused) is not a failed restart.
@@ -31,6 +35,11 @@ export async function pgRestart(ctx: DrillContext): Promise<Record<string, unkno
     throw new StepFailedError('PG_RESTART_WRITE_FAILED', `${instance.name} started but a write failed (${(error as Error).message}): ${await logTail()}`, { cause: error });
   }
   if (refused) throw new StepFailedError('PG_RESTART_READ_ONLY', `${instance.name} started but refuses writes (read-only)${limitsInPlace(instance)}`);
+  // Under a memory limit of the drill: a server the kernel OOM-kills again right away is not back.
+  const killed = await oomKillsSince(instance, oomBefore, OOM_SETTLE_MS);
+  if (killed > 0) {
+    throw new StepFailedError('PG_RESTART_OOM_KILLED', `${instance.name} started and took a write, but the kernel OOM-killed ${killed} of its processes within ${OOM_SETTLE_MS / 1000} s of the restart: ${await logTail()}`);
+  }
   return { instance: instance.name, wasRunning, stop, acceptsWrites: true };
 }
 
@@ -51,20 +60,3 @@ async function stopOrKill(instance: PgInstance): Promise<'fast' | 'killed after 
     return 'killed after the fast stop failed';
   }
 }
-
-/**
- * A resource fault's limit still on the server (src/targets/process/limit-cgroup.ts): a restart
- * that fails under it is most likely failing because of it, so the message says so with the
- * kernel's counters (the server log only says "terminated by signal 9: Killed").
- */
-function limitsInPlace(instance: PgInstance): string {
-  const notes = (instance.resourceLimits?.attached ?? []).map((cgroup) => {
-    const c = cgroup.counters();
-    return cgroup.controller === 'memory'
-      ? `the drill's memory limit of ${Math.round((c.limitBytes ?? 0) / MIB)} MiB is still in place (${cgroup.dir}): the kernel OOM-killed ${c.oomKill ?? '?'} processes in it (memory.oom_control oom_kill), memory.failcnt ${c.failcnt ?? '?'}`
-      : `the drill's CPU quota of ${(c.cfsQuotaUs ?? 0) / (c.cfsPeriodUs || 1)} CPU is still in place (${cgroup.dir}), throttled ${c.nrThrottled ?? '?'} times`;
-  });
-  return notes.length > 0 ? `; ${notes.join('; ')} (lift it first: remove-resource-limit)` : '';
-}
-
-const MIB = 1024 * 1024;
