@@ -132,6 +132,25 @@ describe.skipIf(!usable)(`resource pressure (real PostgreSQL, real cgroups, real
     expect(leftovers(runDir)).toEqual([]);
   });
 
+  it('a memory limit (mode: limit) holds across a crash and a restart: the restarted server starts inside the cgroup', { timeout: 300_000 }, async () => {
+    const result = await runCli(['run', path.join(ROOT, 'test/fixtures/scenarios/pg-memory-limit-restart.yaml'), '--reports-dir', reportsDir], { env });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const runDir = runDirFrom(result.stdout, reportsDir);
+    const journal = readJournal(runDir);
+    const details = faultEvent(journal).data as { mode: string; limitBytes: number; memory: Record<string, number>; processes: Array<{ name: string; pid: number }> };
+    expect(details).toMatchObject({ mode: 'limit', limitBytes: 256 * 1024 * 1024, memory: { limitBytes: 256 * 1024 * 1024 } });
+    const crash = journal.events.find((e) => e.kind === 'fault' && e.message.startsWith('primary crash'))!.data as { postmasterPid: number };
+    // The crashed postmaster was the one moved in; T_fault is the limit's.
+    expect(details.processes.find((p) => p.name.endsWith('postmaster'))?.pid).toBe(crash.postmasterPid);
+    // The restarted server (new pids) was inside: lifting the limit moved its processes back.
+    const lift = step(journal, 'remove-resource-limit')!.output as { lifted: Array<{ processesMovedBack: number; counters: Record<string, number> }>; serverRunning: boolean };
+    expect(lift.lifted).toHaveLength(1);
+    expect(lift.lifted[0]!.processesMovedBack).toBeGreaterThanOrEqual(4);
+    expect(lift.lifted[0]!.counters.oomKill ?? 0).toBe(0);
+    expect(lift.serverRunning).toBe(true);
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
   // kill -9 of `drill run` and of the drill while a limit is on the server: the cgroup stays until a reaper lifts it.
   const killAt: Array<[string, string, (s: RunState) => boolean]> = [
     ['detect, the server OOM-killed under its memory limit', 'pg-oom-restart-without-limit-removed.yaml', (s) => s.started.includes('Detect')],
