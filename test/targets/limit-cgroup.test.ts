@@ -61,6 +61,7 @@ describe.skipIf(!usable)(`a drill cgroup (real cgroup v1)${usable ? '' : ' (skip
     const cgroup = LimitCgroup.create({ controller: 'memory', mount: mount(), origin, runId: 'test-run-lift', name: 'postgres-primary', ledger: new ResourceLedger(ledgerFile) });
     expect(readResources(ledgerFile)).toEqual([{ kind: 'limit-cgroup', controller: 'memory', mount: mount(), origin, path: path.posix.join(origin, 'drill', 'test-run-lift', 'postgres-primary'), runId: 'test-run-lift' }]);
     cgroup.write('memory.limit_in_bytes', 32 * 1024 * 1024);
+    expect(() => cgroup.write('memory.limit_in_bytes', 'lots')).toThrow(expect.objectContaining({ code: 'CGROUP_WRITE_REFUSED', kind: 'environment', message: expect.stringMatching(/the kernel refused lots for memory\.limit_in_bytes/) }));
     expect(cgroup.adopt([pid])).toEqual([pid]);
     expect(cgroupOf(pid, 'memory')).toBe(cgroup.record.path);
     expect(cgroup.memoryCounters()).toMatchObject({ limitBytes: 32 * 1024 * 1024, failcnt: 0 });

@@ -59,8 +59,18 @@ export class LimitCgroup {
     return existsSync(this.dir);
   }
 
+  /** Sets a control file; the kernel's refusal (a CPU quota above the parent's, EINVAL) is exit 3 with what it refused. */
   write(file: string, value: string | number): void {
-    writeFileSync(path.join(this.dir, file), String(value));
+    try {
+      writeFileSync(path.join(this.dir, file), String(value));
+    } catch (error) {
+      throw new EnvironmentError(
+        'CGROUP_WRITE_REFUSED',
+        `the kernel refused ${value} for ${file} of ${this.dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); ` +
+          'a limit the cgroup it is created in does not allow (a CPU quota above its own, a limit below what the kernel accepts) is refused: choose one within it',
+        { cause: error },
+      );
+    }
   }
 
   read(file: string): string {
