@@ -1,4 +1,4 @@
-import { inject } from '../injectors/index.js';
+import { inject, machineNeeds } from '../injectors/index.js';
 import { runProcedure } from '../recovery/index.js';
 import { runVerifyStep } from '../recovery/verify-steps.js';
 import type { Fault, RecoveryStep, VerifyStep } from '../scenario/schema.js';
@@ -14,6 +14,8 @@ import type { DrillContext, FaultHandle } from './drill-context.js';
 export interface DrillRegistries {
   targets: TargetKinds;
   inject(ctx: DrillContext, fault: Fault): Promise<FaultHandle>;
+  /** Throws an EnvironmentError (exit 3) when this machine cannot host the fault; called before anything is provisioned. */
+  machineNeeds?(fault: Fault): void;
   recover(ctx: DrillContext, step: RecoveryStep): Promise<Record<string, unknown>>;
   verify(ctx: DrillContext, step: VerifyStep): Promise<Record<string, unknown>>;
 }
@@ -21,6 +23,7 @@ export interface DrillRegistries {
 export const DRILL_REGISTRIES: DrillRegistries = {
   targets: TARGET_KINDS,
   inject,
+  machineNeeds,
   recover: runProcedure,
   verify: runVerifyStep,
 };

@@ -10,6 +10,7 @@ import { reapEmergencyAccess } from '../targets/kubernetes/reap-emergency-access
 import { reapPostgresDataDir } from '../targets/postgres/reap-data-dir.js';
 import { reapMount } from '../targets/process/reap-mount.js';
 import { reapNftTable } from '../targets/network-nft/reap-nft-table.js';
+import { reapLimitCgroup } from '../targets/process/reap-limit-cgroup.js';
 import type { ReapOutcome } from './reap-outcome.js';
 import { reapTempDir } from './reap-temp-dir.js';
 import type { Resource, ResourceKind } from './resource-ledger.js';
@@ -71,6 +72,8 @@ const REAPERS: { [K in ResourceKind]: ResourceReaper<Extract<Resource, { kind: K
   // A packet fault's table: nothing uses it but the kernel, so with the network.
   'nft-table': { stage: 'network', reap: reapNftTable },
   cgroup: { stage: 'cgroups', reap: reapCgroup },
+  // A resource fault's limit: what is still inside goes back to where it came from first.
+  'limit-cgroup': { stage: 'cgroups', reap: reapLimitCgroup },
   'temp-dir': { stage: 'directories', reap: reapTempDir },
 };
 

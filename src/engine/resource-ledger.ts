@@ -34,6 +34,10 @@ export type Resource =
   // A cgroupfs path (the same in every cgroup v1 hierarchy) a real node's pods lived under; removed
   // bottom-up once its processes are gone.
   | { kind: 'cgroup'; path: string }
+  // A resource fault's cgroup (src/targets/process/limit-cgroup.ts) in one v1 hierarchy (mounted at
+  // `mount`): `path` is `<origin>/drill/<runId>/<name>`, `origin` the cgroup the server came from,
+  // where the reaper moves what is still inside before it removes it.
+  | { kind: 'limit-cgroup'; controller: 'cpu' | 'memory'; mount: string; path: string; origin: string; runId: string }
   // A size-limited tmpfs a disk fault fills (src/targets/process/tmpfs-volume.ts), mounted at `path`
   // under a drill temp directory with the mount source `source` (drill-…): unmounted only while both match.
   | { kind: 'mount'; path: string; source: string }

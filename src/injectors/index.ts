@@ -18,6 +18,9 @@ import { injectNetworkFault } from './network-fault.js';
 import { injectDiskFull } from './disk-full.js';
 import { injectWalArchiveStuck } from './wal-archive-stuck.js';
 import { injectClockSkew } from './clock-skew.js';
+import { injectCpuStress } from './cpu-stress.js';
+import { injectMemoryStress } from './memory-stress.js';
+import { requireFaultControllers } from '../targets/process/cgroup-v1.js';
 
 /** One entry per fault type of the scenario schema; the compiler checks none is missing. */
 const injectors: { [T in Fault['type']]: (ctx: DrillContext, fault: Extract<Fault, { type: T }>) => Promise<FaultHandle> } = {
@@ -44,9 +47,20 @@ const injectors: { [T in Fault['type']]: (ctx: DrillContext, fault: Extract<Faul
   'disk-full': injectDiskFull,
   'wal-archive-stuck': injectWalArchiveStuck,
   'clock-skew': injectClockSkew,
+  'cpu-stress': injectCpuStress,
+  'memory-stress': injectMemoryStress,
 };
 
 export function inject(ctx: DrillContext, fault: Fault): Promise<FaultHandle> {
   const injector = injectors[fault.type] as (ctx: DrillContext, fault: Fault) => Promise<FaultHandle>;
   return injector(ctx, fault);
+}
+
+/**
+ * What a fault needs of this machine beyond its targets, checked before anything is provisioned so
+ * a drill that cannot inject stops at once (exit 3): resource faults need a writable cgroup v1
+ * controller. Faults whose needs come with a target (a mount, a proxy) are checked by it.
+ */
+export function machineNeeds(fault: Fault): void {
+  requireFaultControllers([fault]);
 }

@@ -40,6 +40,7 @@ import { removeNetworkFault } from './remove-network-fault.js';
 import { waitStep } from './wait.js';
 import { freeSpace } from './free-space.js';
 import { pgRestart } from './pg-restart.js';
+import { removeResourceLimit } from './remove-resource-limit.js';
 import { fixArchiving } from './fix-archiving.js';
 import { preserveForensics } from './preserve-forensics.js';
 import { activateIncidentResponse } from './activate-incident-response.js';
@@ -98,6 +99,7 @@ const procedures: { [S in RecoveryStep['step']]: Procedure<S> } = {
   'free-space': freeSpace,
   'pg-restart': pgRestart,
   'fix-archiving': fixArchiving,
+  'remove-resource-limit': removeResourceLimit,
   // The person did the work (src/engine/manual-gate.ts waited for them); drill has nothing to do.
   manual: async () => ({}),
 };
@@ -154,5 +156,6 @@ export const PROCEDURE_TITLES: Record<RecoveryStep['step'], string> = {
   'free-space': 'Free space on the full volume (remove the filler, or grow the volume)',
   'pg-restart': 'Restart the database server (crash recovery)',
   'fix-archiving': 'Repair WAL archiving and watch pg_wal shrink',
+  'remove-resource-limit': 'Lift the database host\'s CPU and memory limits',
   manual: 'Manual step (done by a person)',
 };

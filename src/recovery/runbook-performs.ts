@@ -177,6 +177,8 @@ export const STEP_PERFORMS: { readonly [S in RecoveryStep['step']]: readonly Per
   'pg-restart': [],
   // Nor does it mention WAL archiving.
   'fix-archiving': [],
+  // Nor resource limits of the database host (no procedure raises a memory or CPU limit).
+  'remove-resource-limit': [],
   // A person's work outside drill: drill cannot tell which procedure they ran, so the scenario's
   // `covers:` says (its `procedure:` only chooses the text printed for them).
   manual: [],

@@ -64,6 +64,8 @@ export const DESTROYS_EVIDENCE: { readonly [S in RecoveryStep['step']]: boolean 
   'pg-restart': true,
   // Changes the server's configuration (archive_command) and forces a checkpoint.
   'fix-archiving': true,
+  // Moves processes between cgroups and removes the drill's: no session, process or data goes.
+  'remove-resource-limit': false,
   // What a person does outside drill is not known to it; a game day that destroys evidence says so in `instructions`.
   manual: false,
 };

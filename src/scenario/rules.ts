@@ -9,6 +9,7 @@ import { breachIssues } from './breach-rules.js';
 import { networkIssues } from './network-rules.js';
 import { replicationLinkIssues } from './replication-link-rules.js';
 import { diskIssues } from './disk-rules.js';
+import { resourceIssues } from './resource-rules.js';
 import { incidentIssues } from './incident-rules.js';
 import { clockIssues } from './clock-rules.js';
 
@@ -46,6 +47,7 @@ export function crossFieldIssues(data: unknown): PathIssue[] {
   issues.push(...networkIssues(data));
   issues.push(...replicationLinkIssues(data));
   issues.push(...diskIssues(data));
+  issues.push(...resourceIssues(data));
   issues.push(...incidentIssues(data));
   issues.push(...clockIssues(data));
   return issues;

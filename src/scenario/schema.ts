@@ -11,6 +11,7 @@ import { activateDrSiteStep, dnsFailoverStep, regionOutageFault, verifyDrStep, r
 import { notificationLimit, notificationsSettings, notifyStep } from './notifications-schema.js';
 import { networkFaults, networkTarget, removeNetworkFaultStep, waitStep } from './network-schema.js';
 import { diskFullFault, fixArchivingStep, freeSpaceStep, pgRestartStep, walArchiveStuckFault, walVolume } from './disk-schema.js';
+import { cpuStressFault, memoryStressFault, removeResourceLimitStep } from './resource-schema.js';
 import { activateIncidentResponseStep, enableEmergencyAccessStep, isolateCompromisedNodesStep, preserveForensicsStep } from './incident-schema.js';
 import { manualFields, manualStep } from './manual-schema.js';
 import { clockRestampStep, clockSkewFault, clockSyncStep } from './clock-schema.js';
@@ -266,6 +267,8 @@ export const fault = z.discriminatedUnion('type', [
   diskFullFault,
   walArchiveStuckFault,
   clockSkewFault,
+  cpuStressFault,
+  memoryStressFault,
   ...kubernetesFaults,
 ]);
 
@@ -405,6 +408,7 @@ export const recoveryStep = z.discriminatedUnion('step', [
   pgRestartStep,
   clockSyncStep,
   clockRestampStep,
+  removeResourceLimitStep,
   fixArchivingStep,
   manualStep,
   ...kubernetesRecoverySteps,

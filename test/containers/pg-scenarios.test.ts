@@ -28,6 +28,8 @@ describe('the PostgreSQL catalogue has an expected outcome on testcontainers for
       const { scenario } = await loadScenarioFile(path.join(scenariosDir, file));
       // Disk drills mount their WAL volume on this machine (targets.postgres.walVolume): native only.
       if (scenario.targets.postgres?.walVolume) continue;
+      // Resource drills move the server's processes into a cgroup of this machine: native only.
+      if (scenario.faults.some((f) => f.type === 'cpu-stress' || f.type === 'memory-stress')) continue;
       // preserve-forensics reads the server's log from its data directory and verifies its base
       // backup on this machine: run on native PostgreSQL only until a container's logs are collected.
       if (scenario.recovery.some((s) => s.step === 'preserve-forensics')) continue;

@@ -135,6 +135,8 @@ export function leftovers(runDir: string): string[] {
     if (r.kind === 'mount' && currentMounts().some((m) => m.path === r.path && m.source === r.source)) left.push(`mount ${r.path}`);
     // A packet fault's nftables table (src/targets/network-nft): still listed by the kernel.
     if (r.kind === 'nft-table' && nftTables().includes(`${r.family} ${r.name}`)) left.push(`nft table ${r.family} ${r.name}`);
+    // A resource fault's cgroup (src/targets/process/limit-cgroup.ts): its directory still there.
+    if (r.kind === 'limit-cgroup' && existsSync(path.join(r.mount, r.path))) left.push(`cgroup ${r.controller}:${r.path}`);
   }
   return left;
 }

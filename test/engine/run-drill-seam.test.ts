@@ -239,6 +239,25 @@ describe('the engine with a fake target kind', () => {
     expect(seam.service.running).toBe(false);
     expect(existsSync(seam.dir!)).toBe(false);
   });
+
+  it('a machine that cannot host a fault (machineNeeds) stops the drill before anything is provisioned: exit 3, nothing created', async () => {
+    const seam: Seam = { service: new FakeService(), undone: [] };
+    const asked: string[] = [];
+    const machineNeeds: DrillRegistries['machineNeeds'] = (fault) => {
+      asked.push(fault.type);
+      throw new DrillError('CGROUP_V1_MISSING', 'no cgroup v1 hierarchy with the memory controller is mounted here', 'environment');
+    };
+    const journal = await runDrill(loadedScenario(), { runId: 'seam-machine', registries: { ...registries(seam, fakeKind(seam)), machineNeeds } });
+    expect(asked).toEqual(['k8s-pod-kill']);
+    expect(journal.status).toBe('environment-error');
+    expect(journal.error).toMatchObject({ code: 'CGROUP_V1_MISSING' });
+    expect(journal.phases.map((p) => [p.name, p.status])).toEqual([
+      ['provision', 'error'],
+      ['teardown', 'passed'],
+    ]);
+    expect(seam.dir).toBeUndefined();
+    expect(seam.service.running).toBe(false);
+  });
 });
 
 describe('provisioningOrder', () => {

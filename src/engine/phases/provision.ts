@@ -8,6 +8,8 @@ export const provisionPhase: PhaseTask = {
   title: 'Provision',
   abortable: true,
   async run(run) {
+    // What the machine must offer a fault that no target provides (a writable cgroup v1 controller): exit 3 before anything starts.
+    for (const fault of run.scenario.faults) run.registries.machineNeeds?.(fault);
     const ctx = await buildDrillContext(run.scenario, {
       runId: run.options.runId,
       scenarioFile: run.loaded.file,

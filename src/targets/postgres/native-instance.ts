@@ -10,7 +10,8 @@ import type { PostgresBinaries } from './binaries.js';
 import { LocalDataDirectory } from './local-data-directory.js';
 import { postmasterOf, serverProcessesIn } from './data-dir-processes.js';
 import { isPostgresPid, serving } from './native-process.js';
-import type { ConnectionInfo, LocalServerProcesses, PgInstance } from './types.js';
+import type { ConnectionInfo, LocalServerProcesses, PgInstance, ServerCgroups } from './types.js';
+import { AttachedCgroups, joinCgroupsThen } from '../process/attached-cgroups.js';
 
 const debug = createDebug('drill:pg');
 
@@ -34,6 +35,8 @@ export class NativeInstance implements PgInstance {
   readonly dataDirectory: LocalDataDirectory;
   /** Set by the deployment when it put this server's pg_wal on a volume of its own. */
   walVolume?: SizedVolume;
+  /** The drill's cgroups every start joins (resource faults). */
+  readonly resourceLimits: ServerCgroups = new AttachedCgroups();
   readonly localProcesses: LocalServerProcesses = {
     postmasterPid: () => this.postmasterPid(),
     postmaster: () => postmasterOf(this.dataDir),
@@ -142,7 +145,14 @@ export class NativeInstance implements PgInstance {
   }
 
   private pgCtl(args: string[]) {
-    return runCommand(this.options.binaries.path('pg_ctl'), ['-D', this.dataDir, ...args], {
+    const pgCtl = this.options.binaries.path('pg_ctl');
+    // A start under a resource limit: pg_ctl joins the drill's cgroups before it runs, so the
+    // postmaster and everything it forks are inside from their first instruction.
+    const [file, argv] =
+      args[0] === 'start' && this.resourceLimits.attached.length > 0
+        ? joinCgroupsThen(this.resourceLimits.attached, pgCtl, ['-D', this.dataDir, ...args])
+        : [pgCtl, ['-D', this.dataDir, ...args]];
+    return runCommand(file, argv, {
       runAs: this.options.runAs,
       env: { LC_ALL: 'C' },
     });

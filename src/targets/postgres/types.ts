@@ -1,5 +1,6 @@
 import type { SizedVolume } from '../process/tmpfs-volume.js';
 import type { DatabaseLink } from '../../workload/database-link.js';
+import type { LimitCgroup } from '../process/limit-cgroup.js';
 import type { DataDirectory } from './data-directory.js';
 
 /** What drills need of a PostgreSQL deployment, whatever provides it (native, container, external). */
@@ -66,6 +67,17 @@ export interface LocalServerProcesses {
   others(except?: number): number[];
 }
 
+/**
+ * The cgroups (v1) of the drill's that a server runs in (src/targets/process/limit-cgroup.ts): a
+ * resource fault attaches its cgroup, and from then on every start of the server joins it too, as
+ * a service's limits hold across restarts, until the limit is lifted (detached).
+ */
+export interface ServerCgroups {
+  readonly attached: readonly LimitCgroup[];
+  attach(cgroup: LimitCgroup): void;
+  detach(cgroup: LimitCgroup): void;
+}
+
 export interface PgInstance {
   readonly name: string;
   readonly connection: ConnectionInfo;
@@ -85,6 +97,11 @@ export interface PgInstance {
    * of its own (native, targets.postgres.walVolume): what disk-full fills and free-space frees.
    */
   readonly walVolume?: SizedVolume;
+  /**
+   * Optional capability, only where the server's processes run on this machine and its start can
+   * put them in a cgroup (native): what cpu-stress and memory-stress limit.
+   */
+  readonly resourceLimits?: ServerCgroups;
   isRunning(): Promise<boolean>;
   start(): Promise<void>;
   /** Clean shutdown (checkpoint). */
