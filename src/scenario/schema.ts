@@ -10,7 +10,7 @@ import { credentialLeakFault, revocationLimit, revokeAllTokensStep } from './bre
 import { dnsFailoverStep, regionOutageFault, regionRef, regionsTarget } from './regions-schema.js';
 import { notificationLimit, notificationsSettings, notifyStep } from './notifications-schema.js';
 import { networkFaults, networkTarget, removeNetworkFaultStep, waitStep } from './network-schema.js';
-import { diskFullFault, fixArchivingStep, freeSpaceStep, pgRestartStep, walArchiveStuckFault, walVolume } from './disk-schema.js';
+import { dataVolume, diskFullFault, fixArchivingStep, freeSpaceStep, pgRestartStep, walArchiveStuckFault, walVolume } from './disk-schema.js';
 import { activateIncidentResponseStep, enableEmergencyAccessStep, isolateCompromisedNodesStep, preserveForensicsStep } from './incident-schema.js';
 import { manualFields, manualStep } from './manual-schema.js';
 
@@ -62,6 +62,7 @@ const postgresTarget = z
       .default(0)
       .meta({ description: 'Streaming replicas of the primary (native and testcontainers providers), named replica-1, replica-2, …' }),
     walVolume: walVolume.optional(),
+    dataVolume: dataVolume.optional(),
     replication: z
       .enum(['async', 'sync'])
       .default('async')

@@ -46,6 +46,12 @@ export interface NativeDeploymentOptions {
    * a production WAL disk with 16 MiB segments.
    */
   walVolume?: { sizeBytes: number };
+  /**
+   * Mount a tmpfs of this size at the primary's data directory (targets.postgres.dataVolume), for
+   * disk faults on the data files. pg_wal then lives elsewhere (the WAL volume, or a plain directory
+   * of the temp root), as on a server with separate data and WAL disks.
+   */
+  dataVolume?: { sizeBytes: number };
 }
 
 /** The method of every pg_hba.conf rule of a drill instance: no trust, over TCP or the socket. */
@@ -152,10 +158,13 @@ export class NativeWorkspace {
     return instance;
   }
 
-  /** A size-limited tmpfs under the temp root (in the ledger before it is mounted), owned by the PostgreSQL user. */
-  async newVolume(name: string, sizeBytes: number): Promise<TmpfsVolume> {
+  /**
+   * A size-limited tmpfs (in the ledger before it is mounted), owned by the PostgreSQL user: under
+   * the temp root, or at `at` (a path inside it, such as an instance's data directory).
+   */
+  async newVolume(name: string, sizeBytes: number, at?: string): Promise<TmpfsVolume> {
     const volume = await TmpfsVolume.create({
-      path: path.join(this.root, `volume-${name}`),
+      path: at ?? path.join(this.root, `volume-${name}`),
       sizeBytes,
       source: `drill-${this.options.runId.slice(-24)}-${name}`,
       ledger: this.options.ledger,
@@ -167,6 +176,10 @@ export class NativeWorkspace {
 
   get walVolumeSize(): number | undefined {
     return this.options.walVolume?.sizeBytes;
+  }
+
+  get dataVolumeSize(): number | undefined {
+    return this.options.dataVolume?.sizeBytes;
   }
 
   get hostAddress(): NativeDeploymentOptions['hostAddress'] {
@@ -347,6 +360,14 @@ export class NativeDeployment implements PostgresDeployment {
       const volume = await workspace.newVolume('wal', walSize);
       primary.walVolume = volume;
       walArgs.push(`--waldir=${path.join(volume.path, 'pg_wal')}`, '--wal-segsize=1');
+    }
+    const dataSize = workspace.dataVolumeSize;
+    if (dataSize !== undefined) {
+      // Mounted at the data directory itself (empty, so initdb takes it): everything of the cluster
+      // but its WAL is on the volume. WAL off it: a full data disk then fails writes with an ERROR
+      // ("could not extend file"), as on a server with a WAL disk of its own, not with a WAL PANIC.
+      primary.dataVolume = await workspace.newVolume('data', dataSize, primary.dataDir);
+      if (walSize === undefined) walArgs.push(`--waldir=${path.join(path.dirname(primary.dataDir), 'pg_wal')}`);
     }
     try {
       await runCommand(

@@ -34,6 +34,8 @@ export class NativeInstance implements PgInstance {
   readonly dataDirectory: LocalDataDirectory;
   /** Set by the deployment when it put this server's pg_wal on a volume of its own. */
   walVolume?: SizedVolume;
+  /** Set by the deployment when it mounted a volume of its own at this server's data directory. */
+  dataVolume?: SizedVolume;
   readonly localProcesses: LocalServerProcesses = {
     postmasterPid: () => this.postmasterPid(),
     postmaster: () => postmasterOf(this.dataDir),

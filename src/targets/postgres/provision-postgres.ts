@@ -50,6 +50,9 @@ export async function provisionPostgres(spec: PostgresSpec, options: ProvisionOp
     // The schema rule wants provider: native; this guards a provider chosen some other way.
     throw new EnvironmentError('WAL_VOLUME_UNSUPPORTED', `targets.postgres.walVolume is mounted on this machine by the native provider only, and the ${provider.name} provider was chosen; set provider: native`);
   }
+  if (spec.dataVolume && provider.name !== 'native') {
+    throw new EnvironmentError('DATA_VOLUME_UNSUPPORTED', `targets.postgres.dataVolume is mounted on this machine by the native provider only, and the ${provider.name} provider was chosen; set provider: native`);
+  }
   let created: PostgresDeployment | undefined;
   options.teardown.push('remove PostgreSQL deployment', async () => {
     await created?.dispose();
@@ -93,7 +96,14 @@ async function createDeployment(
 ): Promise<PostgresDeployment> {
   switch (name) {
     case 'native':
-      return NativeDeployment.create({ ...base, ...(spec.walVolume ? { walVolume: { sizeBytes: spec.walVolume.sizeMiB * 1024 * 1024 } } : {}) }, register);
+      return NativeDeployment.create(
+        {
+          ...base,
+          ...(spec.walVolume ? { walVolume: { sizeBytes: spec.walVolume.sizeMiB * 1024 * 1024 } } : {}),
+          ...(spec.dataVolume ? { dataVolume: { sizeBytes: spec.dataVolume.sizeMiB * 1024 * 1024 } } : {}),
+        },
+        register,
+      );
     case 'external':
       return ExternalDeployment.create({ ...base, url: spec.url, drillTarget: spec.drillTarget }, register);
     case 'testcontainers': {

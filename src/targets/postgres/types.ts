@@ -79,6 +79,11 @@ export interface PgInstance {
    * of its own (native, targets.postgres.walVolume): what disk-full fills and free-space frees.
    */
   readonly walVolume?: SizedVolume;
+  /**
+   * Optional capability, only where the drill put the server's data directory on a size-limited
+   * volume of its own (native, targets.postgres.dataVolume): what disk-full with volume: data fills.
+   */
+  readonly dataVolume?: SizedVolume;
   isRunning(): Promise<boolean>;
   start(): Promise<void>;
   /** Clean shutdown (checkpoint). */
