@@ -122,6 +122,9 @@ describe.skipIf(!root)(`full WAL volume (real PostgreSQL, real CLI)${root ? '' :
     expect(fix.segmentsWaitingBefore).toBeGreaterThan(5);
     expect(fix.segmentsArchived).toBeGreaterThanOrEqual(fix.segmentsWaitingBefore as number);
     expect(fix.walBytesAfter).toBeLessThan(fix.walBytesBefore as number);
+    // Archiving judged after recovery: a segment switched out in the verify phase reached the archive.
+    expect(journal.verdicts.find((v) => v.check === 'archiving')).toMatchObject({ status: 'passed' });
+    expect(journal.archiving).toMatchObject({ archived: true, failedCountAfter: journal.archiving!.failedCountBefore });
     expect(journal.measurements.rpoMs).toBe(0);
     expect(journal.verdicts.every((v) => v.status === 'passed')).toBe(true);
     expectConservativeRto(journal, 'pg-restart');
@@ -173,6 +176,18 @@ describe.skipIf(!root)(`full WAL volume (real PostgreSQL, real CLI)${root ? '' :
     expect(journal.measurements.rtoMs).toBeUndefined();
     expect(readFileSync(path.join(runDir, 'incident-report.md'), 'utf8')).toMatch(/No space left on device/);
     expect(leftovers(runDir)).toEqual([]);
+  });
+
+  it('wal-archive-stuck-without-fix fails on archiving alone: grown and restarted, the service back, but the broken archive_command kept; exits 1', { timeout: 300_000 }, async () => {
+    const result = await runCli(['run', scenario('wal-archive-stuck-without-fix.yaml'), '--reports-dir', reportsDir], { env });
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    expect(result.stdout).toMatch(/FAIL archiving: WAL archiving still broken after recovery on primary: segment [0-9A-F]{24} \(switched out after recovery\) was not archived/);
+    const journal = readJournal(runDirFrom(result.stdout, reportsDir));
+    // Without the archiving check this drill would pass: every other verdict does.
+    expect(journal.verdicts.filter((v) => v.status === 'failed').map((v) => v.check)).toEqual(['archiving']);
+    expect(step(journal, 'pg-restart')?.output).toMatchObject({ acceptsWrites: true });
+    expect(journal.archiving!.archived).toBe(false);
+    expect(journal.archiving!.failedCountAfter).toBeGreaterThan(journal.archiving!.failedCountBefore!);
   });
 
   // kill -9 of `drill run` and of the drill: the volume stays mounted until a reaper unmounts it.
