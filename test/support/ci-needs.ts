@@ -6,7 +6,7 @@ import { TOXIPROXY_GO_MINIMUM } from '../../src/targets/network-proxy/toxiproxy-
  * scenario implies it (targets.*), and whether a CI file provides it. Each rule points at the code
  * that refuses the drill (exit 3) when the machine lacks it:
  *
- * - root: a size-limited WAL volume is a tmpfs mount (`walVolume`: src/targets/process/tmpfs-volume.ts,
+ * - root: a size-limited WAL or data volume is a tmpfs mount (`walVolume`, `dataVolume`: src/targets/process/tmpfs-volume.ts,
  *   MOUNT_NEEDS_ROOT); a local control plane with real nodes (src/targets/network/drill-network.ts).
  * - toxiproxy: `targets.network` runs Toxiproxy, which `npm run setup` builds with Go
  *   (src/targets/network-proxy/toxiproxy-binary.ts, TOXIPROXY_MISSING; Go TOXIPROXY_GO_MINIMUM+).
@@ -22,7 +22,7 @@ export type MachineNeed = 'root' | 'toxiproxy' | 'moto' | 'kind' | 'control-plan
 export function machineNeeds(scenario: Scenario): MachineNeed[] {
   const t = scenario.targets;
   const needs = new Set<MachineNeed>();
-  if (t.postgres?.walVolume) needs.add('root');
+  if (t.postgres?.walVolume || t.postgres?.dataVolume) needs.add('root');
   if (t.network) needs.add('toxiproxy');
   if (t.regions) needs.add('moto');
   const k8s = t.kubernetes;
