@@ -17,6 +17,7 @@ import { injectRegionOutage } from './region-outage.js';
 import { injectNetworkFault } from './network-fault.js';
 import { injectDiskFull } from './disk-full.js';
 import { injectWalArchiveStuck } from './wal-archive-stuck.js';
+import { injectDiskIoErrors } from './disk-io-errors.js';
 
 /** One entry per fault type of the scenario schema; the compiler checks none is missing. */
 const injectors: { [T in Fault['type']]: (ctx: DrillContext, fault: Extract<Fault, { type: T }>) => Promise<FaultHandle> } = {
@@ -40,6 +41,7 @@ const injectors: { [T in Fault['type']]: (ctx: DrillContext, fault: Extract<Faul
   'network-timeout': injectNetworkFault,
   'disk-full': injectDiskFull,
   'wal-archive-stuck': injectWalArchiveStuck,
+  'disk-io-errors': injectDiskIoErrors,
 };
 
 export function inject(ctx: DrillContext, fault: Fault): Promise<FaultHandle> {

@@ -45,6 +45,7 @@ export function diskIssues(data: unknown): PathIssue[] {
       });
     });
   };
+  issues.push(...passthroughIssues(data, postgres));
   check(data.faults, 'type', 'disk-full');
   check(data.faults, 'type', 'wal-archive-stuck');
   check(data.recovery, 'step', 'free-space');
@@ -104,5 +105,40 @@ function growIssues(data: Record<string, unknown>, postgres: Record<string, unkn
     sizeMiB = item.growToMiB;
     grown = true;
   });
+  return issues;
+}
+
+/**
+ * dataPassthrough (drillfs at the data directory) is mounted on this machine, so native only, and
+ * cannot share the data directory with a dataVolume; disk-io-errors needs it.
+ */
+function passthroughIssues(data: Record<string, unknown>, postgres: Record<string, unknown> | undefined): PathIssue[] {
+  if (!postgres) return [];
+  const issues: PathIssue[] = [];
+  const has = isRecord(postgres.dataPassthrough);
+  if (has && postgres.provider !== 'native') {
+    issues.push({
+      path: ['targets', 'postgres', 'dataPassthrough'],
+      anchor: 'key',
+      message: `the drill mounts drillfs at the data directory on this machine, which only the native provider runs on; set targets.postgres.provider: native (now ${String(postgres.provider ?? 'auto')})`,
+    });
+  }
+  if (has && isRecord(postgres.dataVolume)) {
+    issues.push({
+      path: ['targets', 'postgres', 'dataPassthrough'],
+      anchor: 'key',
+      message: 'dataPassthrough and dataVolume both put the data directory on a mount of their own; keep one (dataVolume for disk-full, dataPassthrough for disk-io-errors)',
+    });
+  }
+  if (Array.isArray(data.faults) && !has) {
+    data.faults.forEach((item, i) => {
+      if (!isRecord(item) || item.type !== 'disk-io-errors') return;
+      issues.push({
+        path: ['faults', i, 'type'],
+        anchor: 'value',
+        message: 'disk-io-errors fails I/O of the primary\'s data directory through drillfs, which the drill mounts only when asked: add targets.postgres.dataPassthrough: {} and provider: native',
+      });
+    });
+  }
   return issues;
 }

@@ -10,6 +10,7 @@ import { credentialLeakFault, revocationLimit, revokeAllTokensStep } from './bre
 import { dnsFailoverStep, regionOutageFault, regionRef, regionsTarget } from './regions-schema.js';
 import { notificationLimit, notificationsSettings, notifyStep } from './notifications-schema.js';
 import { networkFaults, networkTarget, removeNetworkFaultStep, waitStep } from './network-schema.js';
+import { dataPassthrough, diskIoErrorsFault } from './disk-io-schema.js';
 import { dataVolume, diskFullFault, fixArchivingStep, freeSpaceStep, pgRestartStep, walArchiveStuckFault, walVolume } from './disk-schema.js';
 import { activateIncidentResponseStep, enableEmergencyAccessStep, isolateCompromisedNodesStep, preserveForensicsStep } from './incident-schema.js';
 import { manualFields, manualStep } from './manual-schema.js';
@@ -63,6 +64,7 @@ const postgresTarget = z
       .meta({ description: 'Streaming replicas of the primary (native and testcontainers providers), named replica-1, replica-2, …' }),
     walVolume: walVolume.optional(),
     dataVolume: dataVolume.optional(),
+    dataPassthrough: dataPassthrough.optional(),
     replication: z
       .enum(['async', 'sync'])
       .default('async')
@@ -257,6 +259,7 @@ export const fault = z.discriminatedUnion('type', [
   ...networkFaults,
   diskFullFault,
   walArchiveStuckFault,
+  diskIoErrorsFault,
   ...kubernetesFaults,
 ]);
 

@@ -27,7 +27,7 @@ describe('the PostgreSQL catalogue has an expected outcome on testcontainers for
     for (const file of readdirSync(scenariosDir).filter((f) => f.endsWith('.yaml'))) {
       const { scenario } = await loadScenarioFile(path.join(scenariosDir, file));
       // Disk drills mount their WAL or data volume on this machine (targets.postgres.walVolume, dataVolume): native only.
-      if (scenario.targets.postgres?.walVolume || scenario.targets.postgres?.dataVolume) continue;
+      if (scenario.targets.postgres?.walVolume || scenario.targets.postgres?.dataVolume || scenario.targets.postgres?.dataPassthrough) continue;
       // preserve-forensics reads the server's log from its data directory and verifies its base
       // backup on this machine: run on native PostgreSQL only until a container's logs are collected.
       if (scenario.recovery.some((s) => s.step === 'preserve-forensics')) continue;

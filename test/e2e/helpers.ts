@@ -121,6 +121,11 @@ export function leftovers(runDir: string): string[] {
     if (r.kind === 'process' && recordedProcessAlive(r.pid, r.match)) left.push(`process ${r.name} (pid ${r.pid})`);
     // A disk fault's volume (src/targets/process/tmpfs-volume.ts): still mounted with its drill source.
     if (r.kind === 'mount' && currentMounts().some((m) => m.path === r.path && m.source === r.source)) left.push(`mount ${r.path}`);
+    // A data directory on drillfs (src/targets/process/drillfs-mount.ts): the mount, and its daemon.
+    if (r.kind === 'fuse-mount') {
+      if (currentMounts().some((m) => m.path === r.path && m.source === r.source)) left.push(`mount ${r.path}`);
+      for (const p of processes) if (p.includes('drillfs') && p.includes(`-mount ${r.path}`)) left.push(`process ${p.trim()}`);
+    }
   }
   return left;
 }

@@ -35,6 +35,16 @@ describe('disk scenario rules', () => {
     expect(data.scenario.faults[0]).toEqual({ type: 'disk-full', volume: 'data', failWithin: 30_000 });
   });
 
+  it('disk-io-errors needs targets.postgres.dataPassthrough on the native provider, not beside a dataVolume', async () => {
+    const messages = async (file: string) => (await invalid(loadScenarioFile(file))).issues.map((i) => `${i.keyPath}: ${i.message}`).join('\n');
+    const ok = await loadScenarioFile(scenario('io-ok', '{provider: native, dataPassthrough: {}}', '{type: disk-io-errors, table: transfers}', '{step: pg-restart}'));
+    expect(ok.scenario.faults[0]).toEqual({ type: 'disk-io-errors', table: 'transfers', ops: 'read' });
+    expect(await messages(scenario('io-none', '{provider: native}', '{type: disk-io-errors, table: transfers}', '{step: pg-restart}'))).toMatch(/faults\[0\]\.type: disk-io-errors .*add targets\.postgres\.dataPassthrough: \{\} and provider: native/);
+    expect(await messages(scenario('io-auto', '{dataPassthrough: {}}', '{type: disk-io-errors, table: transfers}', '{step: pg-restart}'))).toMatch(/targets\.postgres\.dataPassthrough: .*set targets\.postgres\.provider: native \(now auto\)/);
+    expect(await messages(scenario('io-both', '{provider: native, dataPassthrough: {}, dataVolume: {}}', '{type: disk-io-errors, table: transfers}', '{step: pg-restart}'))).toMatch(/dataPassthrough and dataVolume both put the data directory/);
+    expect(await messages(scenario('io-table', '{provider: native, dataPassthrough: {}}', '{type: disk-io-errors, table: nope}', '{step: pg-restart}'))).toMatch(/faults\[0\]\.table/);
+  });
+
   it('a fault or step on the data volume needs targets.postgres.dataVolume, and grows it past its own size', async () => {
     const messages = async (file: string) => (await invalid(loadScenarioFile(file))).issues.map((i) => `${i.keyPath}: ${i.message}`).join('\n');
     // A WAL volume is not a data volume.

@@ -22,7 +22,7 @@ export type MachineNeed = 'root' | 'toxiproxy' | 'moto' | 'kind' | 'control-plan
 export function machineNeeds(scenario: Scenario): MachineNeed[] {
   const t = scenario.targets;
   const needs = new Set<MachineNeed>();
-  if (t.postgres?.walVolume || t.postgres?.dataVolume) needs.add('root');
+  if (t.postgres?.walVolume || t.postgres?.dataVolume || t.postgres?.dataPassthrough) needs.add('root');
   if (t.network) needs.add('toxiproxy');
   if (t.regions) needs.add('moto');
   const k8s = t.kubernetes;

@@ -12,7 +12,7 @@ export const postgresKind: TargetKind<'postgres'> = {
   after: [],
   provides: ['pg', 'router'],
   // Native: its workspace, each data directory and the WAL volume (walVolume); testcontainers: its container.
-  records: ['temp-dir', 'pg-data-dir', 'mount', 'docker-container'],
+  records: ['temp-dir', 'pg-data-dir', 'mount', 'fuse-mount', 'docker-container'],
   async provision(spec, env) {
     const pg = await provisionPostgres(spec, {
       runId: env.runId,

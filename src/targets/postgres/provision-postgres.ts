@@ -6,6 +6,7 @@ import { NativeDeployment, type NativeDeploymentOptions } from './native-deploym
 import type { PostgresDeployment } from './types.js';
 import { createDataset } from '../../workload/dataset.js';
 import type { Clock } from '../../engine/clock.js';
+import { requireDrillfs } from '../process/drillfs-binary.js';
 import { EnvironmentError, InputError } from '../../engine/errors.js';
 import type { JournalRecorder } from '../../engine/journal-recorder.js';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
@@ -49,6 +50,9 @@ export async function provisionPostgres(spec: PostgresSpec, options: ProvisionOp
   if (spec.walVolume && provider.name !== 'native') {
     // The schema rule wants provider: native; this guards a provider chosen some other way.
     throw new EnvironmentError('WAL_VOLUME_UNSUPPORTED', `targets.postgres.walVolume is mounted on this machine by the native provider only, and the ${provider.name} provider was chosen; set provider: native`);
+  }
+  if (spec.dataPassthrough && provider.name !== 'native') {
+    throw new EnvironmentError('DATA_PASSTHROUGH_UNSUPPORTED', `targets.postgres.dataPassthrough is mounted on this machine by the native provider only, and the ${provider.name} provider was chosen; set provider: native`);
   }
   if (spec.dataVolume && provider.name !== 'native') {
     throw new EnvironmentError('DATA_VOLUME_UNSUPPORTED', `targets.postgres.dataVolume is mounted on this machine by the native provider only, and the ${provider.name} provider was chosen; set provider: native`);
@@ -101,6 +105,8 @@ async function createDeployment(
           ...base,
           ...(spec.walVolume ? { walVolume: { sizeBytes: spec.walVolume.sizeMiB * 1024 * 1024 } } : {}),
           ...(spec.dataVolume ? { dataVolume: { sizeBytes: spec.dataVolume.sizeMiB * 1024 * 1024 } } : {}),
+          // What the machine lacks for it (FUSE, root, the built drillfs) is exit 3 before anything starts.
+          ...(spec.dataPassthrough ? { dataPassthrough: { binary: requireDrillfs() } } : {}),
         },
         register,
       );

@@ -1,3 +1,4 @@
+import type { IoFaultControl } from '../process/drillfs-mount.js';
 import type { SizedVolume } from '../process/tmpfs-volume.js';
 import type { DataDirectory } from './data-directory.js';
 
@@ -84,6 +85,11 @@ export interface PgInstance {
    * volume of its own (native, targets.postgres.dataVolume): what disk-full with volume: data fills.
    */
   readonly dataVolume?: SizedVolume;
+  /**
+   * Optional capability, only where the drill put the server's data directory on drillfs (native,
+   * targets.postgres.dataPassthrough): the I/O fault rules disk-io-errors sets.
+   */
+  readonly ioFaults?: IoFaultControl;
   isRunning(): Promise<boolean>;
   start(): Promise<void>;
   /** Clean shutdown (checkpoint). */
