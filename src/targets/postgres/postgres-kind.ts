@@ -11,7 +11,8 @@ import { provisionPostgres } from './provision-postgres.js';
 export const postgresKind: TargetKind<'postgres'> = {
   after: [],
   provides: ['pg', 'router'],
-  // Native: its workspace, each data directory and the WAL volume (walVolume); testcontainers: its container.
+  // Native: its workspace, each data directory, the WAL and data volumes (walVolume, dataVolume) and drillfs
+  // (dataPassthrough); testcontainers: its container.
   records: ['temp-dir', 'pg-data-dir', 'mount', 'fuse-mount', 'docker-container'],
   async provision(spec, env) {
     const pg = await provisionPostgres(spec, {
