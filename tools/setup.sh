@@ -64,8 +64,10 @@ fi
 # is there already). Without Go, only drills with targets.network cannot run: say so, go on.
 if command -v go >/dev/null 2>&1; then
   tools/build-toxiproxy.sh >/dev/null
+  # drillfs for the disk I/O faults (targets.postgres.dataPassthrough): tools/drillfs, go-fuse.
+  tools/build-drillfs.sh >/dev/null
 elif [ ! -x "${DRILL_CACHE_DIR:-$HOME/.cache/drill}/toxiproxy/${DRILL_TOXIPROXY_VERSION:-v2.12.0}/bin/toxiproxy-server" ]; then
-  echo "setup: Go is not installed, so Toxiproxy (network faults, targets.network) is not built;" >&2
+  echo "setup: Go is not installed, so Toxiproxy (network faults, targets.network) and drillfs (disk I/O faults) are not built;" >&2
   echo "       install Go 1.23+ (https://go.dev/dl/) and run npm run setup again" >&2
 fi
 

@@ -14,3 +14,4 @@ export { assessPerformance, scenarioHasLoadCheck, loadErrorRate } from './perfor
 export { assessRevocation } from './revocation.js';
 export { assessBlastRadius, legitimateProbeNames } from './blast-radius.js';
 export { assessForensics, scenarioPreservesForensics } from './forensics.js';
+export { assessArchiving, scenarioBreaksArchiving } from './archiving.js';

@@ -16,6 +16,7 @@ import { assessRevocation } from './revocation.js';
 import { assessBlastRadius } from './blast-radius.js';
 import { assessNotification, scenarioNotifies } from './notification.js';
 import { assessForensics, scenarioPreservesForensics } from './forensics.js';
+import { assessArchiving, scenarioBreaksArchiving } from './archiving.js';
 import { causesOutage, leaksCredentials } from '../scenario/fault-effects.js';
 
 export interface Judgement {
@@ -33,7 +34,7 @@ const leak = (journal: Journal) => leaksCredentials(journal.scenario.definition)
  * Each assertion with when it applies: data-loss assertions need a database, smoke and
  * performance a scenario that plans them, detection a fault a service probe can see (a leaked
  * credential takes nothing down), revocation and blast-radius a leaked credential, forensics a
- * scenario that preserves evidence.
+ * scenario that preserves evidence, archiving a fault that broke it.
  */
 const ASSERTIONS: ReadonlyArray<{ assess: (journal: Journal) => Assessment; applies: (journal: Journal) => boolean }> = [
   { assess: assessSteadyState, applies: always },
@@ -48,6 +49,7 @@ const ASSERTIONS: ReadonlyArray<{ assess: (journal: Journal) => Assessment; appl
   { assess: assessBlastRadius, applies: leak },
   { assess: assessNotification, applies: scenarioNotifies },
   { assess: assessForensics, applies: scenarioPreservesForensics },
+  { assess: assessArchiving, applies: scenarioBreaksArchiving },
 ];
 
 /** Measurements the engine records while the drill runs, which no assessment recomputes. */

@@ -108,6 +108,28 @@ export interface IntegrityFacts {
 }
 
 /**
+ * Whether WAL archiving works on the recovered primary (read in the verify phase of a drill whose
+ * fault broke archiving): a segment switched out after recovery must reach the archive, and the
+ * archiver's failure count must not grow meanwhile.
+ */
+export interface ArchivingFacts {
+  checkedAt: Stamp;
+  instance: string;
+  /** The segment switched out (pg_switch_wal) after recovery: what must be archived. */
+  switchedWal?: string;
+  /** pg_stat_archiver when the check began and when it ended. */
+  failedCountBefore?: number;
+  failedCountAfter?: number;
+  lastArchivedWalAfter?: string | null;
+  lastFailedWalAfter?: string | null;
+  /** Whether last_archived_wal reached switchedWal within waitedMs. */
+  archived: boolean;
+  waitedMs: number;
+  /** Why the facts could not be read (then the check fails). */
+  error?: string;
+}
+
+/**
  * One reading of the runbook's "Monitor replication lag" / "Monitor database connections",
  * sampled during baseline, fault and recovery (src/workload/db-monitor.ts).
  */
@@ -338,7 +360,7 @@ export interface Marks {
   tVerified?: Stamp;
 }
 
-export type CheckName = 'steady-state' | 'detection' | 'rto' | 'rpo' | 'integrity' | 'recovery-steps' | 'smoke' | 'performance' | 'revocation' | 'blast-radius' | 'notification' | 'forensics';
+export type CheckName = 'steady-state' | 'detection' | 'rto' | 'rpo' | 'integrity' | 'recovery-steps' | 'smoke' | 'performance' | 'revocation' | 'blast-radius' | 'notification' | 'forensics' | 'archiving';
 
 export interface Verdict {
   check: CheckName;
@@ -441,6 +463,8 @@ export interface Journal {
   /** The security incident declared by activate-incident-response. */
   incident?: IncidentRecord;
   integrity?: IntegrityFacts;
+  /** WAL archiving after recovery (drills whose fault broke it). */
+  archiving?: ArchivingFacts;
   /** Stakeholder notifications (notifications:), each message per channel with its attempts. */
   notifications?: NotificationRecord[];
   measurements: Measurements;

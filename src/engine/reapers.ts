@@ -11,6 +11,7 @@ import { reapPostgresDataDir } from '../targets/postgres/reap-data-dir.js';
 import { reapMount } from '../targets/process/reap-mount.js';
 import { reapNftTable } from '../targets/network-nft/reap-nft-table.js';
 import { reapLimitCgroup } from '../targets/process/reap-limit-cgroup.js';
+import { reapFuseMount } from '../targets/process/reap-fuse-mount.js';
 import type { ReapOutcome } from './reap-outcome.js';
 import { reapTempDir } from './reap-temp-dir.js';
 import type { Resource, ResourceKind } from './resource-ledger.js';
@@ -66,6 +67,8 @@ const REAPERS: { [K in ResourceKind]: ResourceReaper<Extract<Resource, { kind: K
   containerd: { stage: 'mounts', reap: reapContainerd },
   // A disk fault's volume, once the PostgreSQL writing to it is stopped; before its temp dir.
   mount: { stage: 'mounts', reap: reapMount },
+  // A data directory on drillfs, once the PostgreSQL using it is stopped; the daemon ends with it.
+  'fuse-mount': { stage: 'mounts', reap: reapFuseMount },
   // Real nodes' cgroups and the drill network, once no process of the drill is left in them.
   netns: { stage: 'network', reap: reapNetwork },
   'guard-route': { stage: 'network', reap: reapNetwork },

@@ -41,6 +41,9 @@ export type Resource =
   // A size-limited tmpfs a disk fault fills (src/targets/process/tmpfs-volume.ts), mounted at `path`
   // under a drill temp directory with the mount source `source` (drill-…): unmounted only while both match.
   | { kind: 'mount'; path: string; source: string }
+  // A drillfs FUSE mount (src/targets/process/drillfs-mount.ts) at `path`, with the source name
+  // `source` (drill-…): unmounted only while both match; its daemon ends with the mount.
+  | { kind: 'fuse-mount'; path: string; source: string }
   // The drill network: a network namespace by name, and the guard route of the root namespace.
   | { kind: 'netns'; name: string }
   | { kind: 'guard-route'; cidr: string; metric: number }

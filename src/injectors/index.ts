@@ -21,6 +21,7 @@ import { injectClockSkew } from './clock-skew.js';
 import { injectCpuStress } from './cpu-stress.js';
 import { injectMemoryStress } from './memory-stress.js';
 import { requireFaultControllers } from '../targets/process/cgroup-v1.js';
+import { injectDiskIoErrors } from './disk-io-errors.js';
 
 /** One entry per fault type of the scenario schema; the compiler checks none is missing. */
 const injectors: { [T in Fault['type']]: (ctx: DrillContext, fault: Extract<Fault, { type: T }>) => Promise<FaultHandle> } = {
@@ -49,6 +50,7 @@ const injectors: { [T in Fault['type']]: (ctx: DrillContext, fault: Extract<Faul
   'clock-skew': injectClockSkew,
   'cpu-stress': injectCpuStress,
   'memory-stress': injectMemoryStress,
+  'disk-io-errors': injectDiskIoErrors,
 };
 
 export function inject(ctx: DrillContext, fault: Fault): Promise<FaultHandle> {

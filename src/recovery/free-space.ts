@@ -5,20 +5,28 @@ import type { RecoveryStep } from '../scenario/schema.js';
 type FreeSpace = Extract<RecoveryStep, { step: 'free-space' }>;
 
 const MIB = 1024 * 1024;
-/** Two WAL segments of the volume (1 MiB each): enough for crash recovery's end-of-recovery checkpoint and the first writes. */
+/**
+ * Two WAL segments of the WAL volume (1 MiB each): enough for crash recovery's end-of-recovery
+ * checkpoint and the first writes; on the data volume, 256 pages for the relations to grow into.
+ */
 const MIN_FREE_BYTES = 2 * MIB;
 
 /**
- * Free space on the full WAL volume, as an operator would: remove what filled it, or grow the
- * volume (a tmpfs remounted with a larger size=, as resizing a cloud disk). It does not start the
- * server: a PostgreSQL that PANICked on a full disk has shut down, and `pg-restart` brings it back.
- * Postcondition: at least two WAL segments free.
+ * Free space on the full volume (WAL or data), as an operator would: remove what filled it, or
+ * grow the volume (a tmpfs remounted with a larger size=, as resizing a cloud disk). It does not
+ * start the server: a PostgreSQL that PANICked on a full WAL disk has shut down, and `pg-restart`
+ * brings it back (one whose data disk filled still runs, and writes work again once there is room).
+ * Postcondition: at least 2 MiB free.
  */
 export async function freeSpace(ctx: DrillContext, step: FreeSpace): Promise<Record<string, unknown>> {
   const instance = ctx.router.current;
-  const volume = instance.walVolume;
+  const volume = step.volume === 'data' ? instance.dataVolume : instance.walVolume;
   if (!volume) {
-    throw new EnvironmentError('DISK_VOLUME_MISSING', `free-space needs ${instance.name}'s WAL on a volume the drill created; add targets.postgres.walVolume with provider: native`);
+    const what = step.volume === 'data' ? 'data directory' : 'WAL';
+    throw new EnvironmentError(
+      'DISK_VOLUME_MISSING',
+      `free-space needs ${instance.name}'s ${what} on a volume the drill created; add targets.postgres.${step.volume === 'data' ? 'dataVolume' : 'walVolume'} with provider: native`,
+    );
   }
   const before = volume.usage();
   let freedBytes = 0;
@@ -32,11 +40,11 @@ export async function freeSpace(ctx: DrillContext, step: FreeSpace): Promise<Rec
     await volume.grow(target);
   }
   const after = volume.usage();
-  const output = { instance: instance.name, volume: volume.path, how: step.how, freedBytes, sizeBytes: after.sizeBytes, freeBytesBefore: before.freeBytes, freeBytesAfter: after.freeBytes };
+  const output = { instance: instance.name, volume: volume.path, volumeName: step.volume, how: step.how, freedBytes, sizeBytes: after.sizeBytes, freeBytesBefore: before.freeBytes, freeBytesAfter: after.freeBytes };
   if (after.freeBytes < MIN_FREE_BYTES) {
     throw new StepFailedError(
       'NO_SPACE_FREED',
-      `free-space (${step.how}) left ${after.freeBytes} bytes free on ${volume.path}, fewer than the ${MIN_FREE_BYTES} PostgreSQL needs to recover (two WAL segments)`,
+      `free-space (${step.how}) left ${after.freeBytes} bytes free on ${volume.path}, fewer than the ${MIN_FREE_BYTES} PostgreSQL needs to recover (${step.volume === 'data' ? '256 pages for its tables to grow into' : 'two WAL segments'})`,
     );
   }
   return output;

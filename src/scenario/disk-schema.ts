@@ -5,8 +5,8 @@ import { needs } from './target-needs.js';
 import { manualFields } from './manual-schema.js';
 
 /**
- * The full-disk parts of the scenario format (issue 12, "Disks"): the WAL volume of the primary,
- * the `disk-full` and `wal-archive-stuck` faults, and the `free-space`, `pg-restart` and
+ * The full-disk parts of the scenario format (issue 12, "Disks"): the WAL and data volumes of the
+ * primary, the `disk-full` and `wal-archive-stuck` faults, and the `free-space`, `pg-restart` and
  * `fix-archiving` steps. Kept apart from schema.ts
  * (which composes them) so this vocabulary reads in one place.
  */
@@ -25,21 +25,40 @@ export const walVolume = z
       'with 1 MiB WAL segments and max_wal_size half the volume, so a small volume behaves like a production WAL disk; what a disk-full fault fills',
   });
 
+/** dataVolume.sizeMiB when the scenario does not say: the data set, the catalogs and room to write. */
+export const DEFAULT_DATA_VOLUME_MIB = 64;
+
+export const dataVolume = z
+  .strictObject({
+    sizeMiB: z.number().int().min(48).max(4096).default(DEFAULT_DATA_VOLUME_MIB).meta({ description: 'Size of the volume in MiB (48 to 4096: an initialised cluster alone takes about 40 MiB)' }),
+  })
+  .meta({
+    description:
+      'native provider only: the primary\'s data directory on a tmpfs of this size that the drill mounts (needs root); pg_wal is kept off it ' +
+      '(on walVolume when there is one, else in a directory of the drill\'s temp root), as on a server with separate data and WAL disks, so a full data volume ' +
+      'makes writes fail with ERROR "could not extend file" rather than a PANIC; what a disk-full fault with volume: data fills',
+  });
+
+/** The volumes a disk-full fault fills and free-space frees, and the target key each needs. */
+export const VOLUME_KEYS = { wal: 'walVolume', data: 'dataVolume' } as const;
+const volumeName = z.enum(['wal', 'data']);
+
 const stepBase = { timeout: duration(WAIT).default(600_000), title: z.string().optional(), ...manualFields, restoresService };
 
 export const diskFullFault = needs(
   z
     .strictObject({
       type: z.literal('disk-full'),
-      volume: z.enum(['wal']).default('wal').meta({ description: 'The volume to fill: wal (targets.postgres.walVolume)' }),
+      volume: volumeName.default('wal').meta({ description: 'The volume to fill: wal (targets.postgres.walVolume) or data (targets.postgres.dataVolume)' }),
       failWithin: duration(WAIT)
         .default(30_000)
-        .meta({ description: 'Once the volume is full, the injector writes WAL until a write fails; no failure within this is an environment failure (exit 3)' }),
+        .meta({ description: 'Once the volume is full, the injector writes (WAL, or table rows on the data volume) until a write fails; no failure within this is an environment failure (exit 3)' }),
     })
     .meta({
       description:
-        'Fills the primary\'s WAL volume with a filler file, then writes until PostgreSQL refuses: it PANICs ("could not write to file \\"pg_wal/xlogtemp…\\": No space left on device") ' +
-        'and its crash recovery fails the same way, so the server stays down. T_fault: the start of the last write that still succeeded',
+        'Fills a volume of the primary with a filler file, then writes until PostgreSQL refuses. wal: it PANICs ("could not write to file \\"pg_wal/xlogtemp…\\": No space left on device") ' +
+        'and its crash recovery fails the same way, so the server stays down. data: the server stays up and every write that needs a new page fails with ' +
+        'ERROR "could not extend file …: No space left on device" (reads go on). T_fault: the start of the last write that still succeeded',
     }),
   'postgres',
 );
@@ -78,15 +97,15 @@ export const freeSpaceStep = needs(
   z
     .strictObject({
       step: z.literal('free-space'),
-      volume: z.enum(['wal']).default('wal').meta({ description: 'The volume to free: wal (targets.postgres.walVolume)' }),
+      volume: volumeName.default('wal').meta({ description: 'The volume to free: wal (targets.postgres.walVolume) or data (targets.postgres.dataVolume)' }),
       how: z
         .enum(['remove-filler', 'grow'])
         .default('remove-filler')
         .meta({ description: 'remove-filler: delete what filled the volume; grow: give the volume a new size (remount size=, as resizing a cloud disk)' }),
-      growToMiB: sizeMiB.optional().meta({ description: 'grow only: the new size in MiB (default: twice the current size)' }),
+      growToMiB: z.number().int().min(8).max(4096).optional().meta({ description: 'grow only: the new size in MiB (default: twice the current size)' }),
       ...stepBase,
     })
-    .meta({ description: 'Free space on the full volume; postcondition: at least 2 MiB (two WAL segments) free' }),
+    .meta({ description: 'Free space on the full volume; postcondition: at least 2 MiB (two WAL segments, or 256 pages of the data directory) free' }),
   'postgres',
 );
 

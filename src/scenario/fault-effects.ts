@@ -22,3 +22,8 @@ export function causesOutage(scenario: Pick<Scenario, 'faults'> & { targets?: Pa
 export function leaksCredentials(scenario: Pick<Scenario, 'faults'>): boolean {
   return scenario.faults.some((fault) => fault.type === 'credential-leak');
 }
+
+/** Whether a fault of the scenario breaks WAL archiving (archiving is then judged after recovery). */
+export function breaksArchiving(scenario: Pick<Scenario, 'faults'>): boolean {
+  return scenario.faults.some((fault) => fault.type === 'wal-archive-stuck');
+}

@@ -10,7 +10,8 @@ import { credentialLeakFault, revocationLimit, revokeAllTokensStep } from './bre
 import { activateDrSiteStep, dnsFailoverStep, regionOutageFault, verifyDrStep, regionRef, regionsTarget } from './regions-schema.js';
 import { notificationLimit, notificationsSettings, notifyStep } from './notifications-schema.js';
 import { networkFaults, networkTarget, removeNetworkFaultStep, waitStep } from './network-schema.js';
-import { diskFullFault, fixArchivingStep, freeSpaceStep, pgRestartStep, walArchiveStuckFault, walVolume } from './disk-schema.js';
+import { dataPassthrough, diskIoErrorsFault } from './disk-io-schema.js';
+import { dataVolume, diskFullFault, fixArchivingStep, freeSpaceStep, pgRestartStep, walArchiveStuckFault, walVolume } from './disk-schema.js';
 import { cpuStressFault, memoryStressFault, removeResourceLimitStep } from './resource-schema.js';
 import { activateIncidentResponseStep, enableEmergencyAccessStep, isolateCompromisedNodesStep, preserveForensicsStep } from './incident-schema.js';
 import { manualFields, manualStep } from './manual-schema.js';
@@ -64,6 +65,8 @@ const postgresTarget = z
       .default(0)
       .meta({ description: 'Streaming replicas of the primary (native and testcontainers providers), named replica-1, replica-2, …' }),
     walVolume: walVolume.optional(),
+    dataVolume: dataVolume.optional(),
+    dataPassthrough: dataPassthrough.optional(),
     replication: z
       .enum(['async', 'sync'])
       .default('async')
@@ -269,6 +272,7 @@ export const fault = z.discriminatedUnion('type', [
   clockSkewFault,
   cpuStressFault,
   memoryStressFault,
+  diskIoErrorsFault,
   ...kubernetesFaults,
 ]);
 

@@ -26,8 +26,8 @@ describe('the PostgreSQL catalogue has an expected outcome on testcontainers for
     const postgresOnly: string[] = [];
     for (const file of readdirSync(scenariosDir).filter((f) => f.endsWith('.yaml'))) {
       const { scenario } = await loadScenarioFile(path.join(scenariosDir, file));
-      // Disk drills mount their WAL volume on this machine (targets.postgres.walVolume): native only.
-      if (scenario.targets.postgres?.walVolume) continue;
+      // Disk drills mount their WAL or data volume on this machine (targets.postgres.walVolume, dataVolume): native only.
+      if (scenario.targets.postgres?.walVolume || scenario.targets.postgres?.dataVolume || scenario.targets.postgres?.dataPassthrough) continue;
       // Resource drills move the server's processes into a cgroup of this machine: native only.
       if (scenario.faults.some((f) => f.type === 'cpu-stress' || f.type === 'memory-stress')) continue;
       // preserve-forensics reads the server's log from its data directory and verifies its base

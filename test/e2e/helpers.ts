@@ -137,6 +137,11 @@ export function leftovers(runDir: string): string[] {
     if (r.kind === 'nft-table' && nftTables().includes(`${r.family} ${r.name}`)) left.push(`nft table ${r.family} ${r.name}`);
     // A resource fault's cgroup (src/targets/process/limit-cgroup.ts): its directory still there.
     if (r.kind === 'limit-cgroup' && existsSync(path.join(r.mount, r.path))) left.push(`cgroup ${r.controller}:${r.path}`);
+    // A data directory on drillfs (src/targets/process/drillfs-mount.ts): the mount, and its daemon.
+    if (r.kind === 'fuse-mount') {
+      if (currentMounts().some((m) => m.path === r.path && m.source === r.source)) left.push(`mount ${r.path}`);
+      for (const p of processes) if (p.includes('drillfs') && p.includes(`-mount ${r.path}`)) left.push(`process ${p.trim()}`);
+    }
   }
   return left;
 }

@@ -26,7 +26,7 @@ export interface DrillDatabase {
 export async function drillDatabase(
   runId: string,
   size = { accounts: 50, transfers: 3000 },
-  options: Partial<Pick<NativeDeploymentOptions, 'walVolume' | 'ledger'>> = {},
+  options: Partial<Pick<NativeDeploymentOptions, 'walVolume' | 'dataVolume' | 'ledger'>> = {},
 ): Promise<DrillDatabase> {
   const clock = startClock();
   let deployment: NativeDeployment | undefined;

@@ -29,6 +29,35 @@ describe('disk scenario rules', () => {
     const archive = await loadScenarioFile(scenario('archive-ok', '{provider: native, walVolume: {sizeMiB: 24}}', '{type: wal-archive-stuck}', '{step: free-space, how: grow, growToMiB: 25}\n  - {step: fix-archiving}'));
     expect(archive.scenario.recovery.map((r) => r.step)).toEqual(['free-space', 'fix-archiving', 'pg-restart']);
     await loadScenarioFile(scenario('grow-twice-ok', '{provider: native, walVolume: {}}', undefined, '{step: free-space, how: grow}\n  - {step: free-space, how: grow, growToMiB: 65}'));
+    // The data volume: its own default size, the fault and step naming it.
+    const data = await loadScenarioFile(scenario('data-ok', '{provider: native, dataVolume: {}}', '{type: disk-full, volume: data}', '{step: free-space, volume: data, how: grow, growToMiB: 65}'));
+    expect(data.scenario.targets.postgres?.dataVolume).toEqual({ sizeMiB: 64 });
+    expect(data.scenario.faults[0]).toEqual({ type: 'disk-full', volume: 'data', failWithin: 30_000 });
+  });
+
+  it('disk-io-errors needs targets.postgres.dataPassthrough on the native provider, not beside a dataVolume', async () => {
+    const messages = async (file: string) => (await invalid(loadScenarioFile(file))).issues.map((i) => `${i.keyPath}: ${i.message}`).join('\n');
+    const ok = await loadScenarioFile(scenario('io-ok', '{provider: native, dataPassthrough: {}}', '{type: disk-io-errors, table: transfers}', '{step: pg-restart}'));
+    expect(ok.scenario.faults[0]).toEqual({ type: 'disk-io-errors', table: 'transfers', ops: 'read' });
+    expect(await messages(scenario('io-none', '{provider: native}', '{type: disk-io-errors, table: transfers}', '{step: pg-restart}'))).toMatch(/faults\[0\]\.type: disk-io-errors .*add targets\.postgres\.dataPassthrough: \{\} and provider: native/);
+    expect(await messages(scenario('io-auto', '{dataPassthrough: {}}', '{type: disk-io-errors, table: transfers}', '{step: pg-restart}'))).toMatch(/targets\.postgres\.dataPassthrough: .*set targets\.postgres\.provider: native \(now auto\)/);
+    expect(await messages(scenario('io-both', '{provider: native, dataPassthrough: {}, dataVolume: {}}', '{type: disk-io-errors, table: transfers}', '{step: pg-restart}'))).toMatch(/dataPassthrough and dataVolume both put the data directory/);
+    expect(await messages(scenario('io-table', '{provider: native, dataPassthrough: {}}', '{type: disk-io-errors, table: nope}', '{step: pg-restart}'))).toMatch(/faults\[0\]\.table/);
+  });
+
+  it('a fault or step on the data volume needs targets.postgres.dataVolume, and grows it past its own size', async () => {
+    const messages = async (file: string) => (await invalid(loadScenarioFile(file))).issues.map((i) => `${i.keyPath}: ${i.message}`).join('\n');
+    // A WAL volume is not a data volume.
+    const noData = await messages(scenario('data-no-volume', '{provider: native, walVolume: {}}', '{type: disk-full, volume: data}', '{step: free-space, volume: data}'));
+    expect(noData).toMatch(/faults\[0\]\.type: disk-full acts on the primary's data volume.*add targets\.postgres\.dataVolume \(e\.g\. dataVolume: \{sizeMiB: 64\}\)/);
+    expect(noData).toMatch(/recovery\[0\]\.step: free-space acts on the primary's data volume/);
+    expect(await messages(scenario('data-auto', '{dataVolume: {}}', '{type: disk-full, volume: data}', '{step: free-space, volume: data}'))).toMatch(
+      /targets\.postgres\.dataVolume: the drill mounts the data volume on this machine.*provider: native \(now auto\)/,
+    );
+    expect(await messages(scenario('data-grow-same', '{provider: native, dataVolume: {sizeMiB: 64}, walVolume: {sizeMiB: 16}}', '{type: disk-full, volume: data}', '{step: free-space, volume: data, how: grow, growToMiB: 32}'))).toMatch(
+      /recovery\[0\]\.growToMiB: a grow must make the data volume larger than its 64 MiB at this step \(targets\.postgres\.dataVolume\.sizeMiB\)/,
+    );
+    expect(await messages(scenario('data-too-small', '{provider: native, dataVolume: {sizeMiB: 16}}', '{type: disk-full, volume: data}', '{step: free-space, volume: data}'))).toMatch(/targets\.postgres\.dataVolume\.sizeMiB/);
   });
 
   it('refuses what cannot run, naming the key and what to do', async () => {

@@ -6,7 +6,7 @@ import { TOXIPROXY_GO_MINIMUM } from '../../src/targets/network-proxy/toxiproxy-
  * scenario implies it (targets.*), and whether a CI file provides it. Each rule points at the code
  * that refuses the drill (exit 3) when the machine lacks it:
  *
- * - root: a size-limited WAL volume is a tmpfs mount (`walVolume`: src/targets/process/tmpfs-volume.ts,
+ * - root: a size-limited WAL or data volume is a tmpfs mount (`walVolume`, `dataVolume`: src/targets/process/tmpfs-volume.ts,
  *   MOUNT_NEEDS_ROOT); a local control plane with real nodes (src/targets/network/drill-network.ts); a
  *   packet fault's nftables table (network-loss, network-partition: src/targets/network-nft/nft.ts,
  *   NFTABLES_NOT_ROOT; npm run setup installs nftables when it runs as root).
@@ -27,7 +27,7 @@ export type MachineNeed = 'root' | 'toxiproxy' | 'moto' | 'kind' | 'control-plan
 export function machineNeeds(scenario: Scenario): MachineNeed[] {
   const t = scenario.targets;
   const needs = new Set<MachineNeed>();
-  if (t.postgres?.walVolume) needs.add('root');
+  if (t.postgres?.walVolume || t.postgres?.dataVolume || t.postgres?.dataPassthrough) needs.add('root');
   if (scenario.faults.some((f) => f.type === 'network-loss' || f.type === 'network-partition')) {
     needs.add('root');
     needs.add('nftables');

@@ -2,6 +2,8 @@ import { findRestoredInstant, restoringStep } from '../../assertions/index.js';
 import { serviceProbeNames, serviceSamples } from '../../assertions/probes.js';
 import { VERIFY_TITLES } from '../../recovery/verify-steps.js';
 import { collectIntegrityFacts } from '../../workload/integrity-facts.js';
+import { collectArchivingFacts } from '../../workload/archiving-facts.js';
+import { breaksArchiving } from '../../scenario/fault-effects.js';
 import { rehashForensics } from '../../recovery/forensics/hash-files.js';
 import { sleep } from '../clock.js';
 import type { DrillContext } from '../drill-context.js';
@@ -64,12 +66,19 @@ async function verifyDatabase(ctx: DrillContext): Promise<Record<string, unknown
   }
   const instance = ctx.router.current;
   journal.integrity = await collectIntegrityFacts(ctx.router.connection, instance.name, clock.stamp);
+  // A fault that broke archiving is recovered only when archiving works again (the archiving check).
+  if (breaksArchiving(ctx.scenario)) journal.archiving = await collectArchivingFacts(instance.connection, instance.name, clock.stamp);
   try {
     journal.canary.recovered = await ctx.writer.readBack(ctx.router.connection, instance.name, clock.stamp);
   } catch (error) {
     recorder.event('ledger-unreadable', `could not read the canary ledger on ${instance.name}: ${asDrillError(error).message}`);
   }
-  return { instance: instance.name, integrityErrors: journal.integrity.errors.length, writesAckedAfterRecovery };
+  return {
+    instance: instance.name,
+    integrityErrors: journal.integrity.errors.length,
+    writesAckedAfterRecovery,
+    ...(journal.archiving ? { archived: journal.archiving.archived } : {}),
+  };
 }
 
 /**

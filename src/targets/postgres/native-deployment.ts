@@ -10,6 +10,7 @@ import type { ResourceLedger } from '../../engine/resource-ledger.js';
 import type { SecretSink } from '../../report/redactor.js';
 import { runCommand, type RunAs } from '../process/run-command.js';
 import { TmpfsVolume } from '../process/tmpfs-volume.js';
+import { DrillfsMount } from '../process/drillfs-mount.js';
 import { awaitRecoveryEnd } from './await-recovery-end.js';
 import { findPostgresBinaries, type PostgresBinaries } from './binaries.js';
 import { freeLoopbackPort } from './free-port.js';
@@ -46,6 +47,17 @@ export interface NativeDeploymentOptions {
    * a production WAL disk with 16 MiB segments.
    */
   walVolume?: { sizeBytes: number };
+  /**
+   * Mount a tmpfs of this size at the primary's data directory (targets.postgres.dataVolume), for
+   * disk faults on the data files. pg_wal then lives elsewhere (the WAL volume, or a plain directory
+   * of the temp root), as on a server with separate data and WAL disks.
+   */
+  dataVolume?: { sizeBytes: number };
+  /**
+   * Put the primary's data directory on drillfs (targets.postgres.dataPassthrough), the FUSE
+   * passthrough at `binary`, for disk I/O faults; pg_wal is kept off it, as with dataVolume.
+   */
+  dataPassthrough?: { binary: string };
 }
 
 /** The method of every pg_hba.conf rule of a drill instance: no trust, over TCP or the socket. */
@@ -101,6 +113,7 @@ export class NativeWorkspace {
   readonly instances: NativeInstance[] = [];
   private readonly backups: BaseBackup[] = [];
   private readonly volumes: TmpfsVolume[] = [];
+  private readonly passthroughs: DrillfsMount[] = [];
 
   private constructor(
     readonly root: string,
@@ -152,10 +165,13 @@ export class NativeWorkspace {
     return instance;
   }
 
-  /** A size-limited tmpfs under the temp root (in the ledger before it is mounted), owned by the PostgreSQL user. */
-  async newVolume(name: string, sizeBytes: number): Promise<TmpfsVolume> {
+  /**
+   * A size-limited tmpfs (in the ledger before it is mounted), owned by the PostgreSQL user: under
+   * the temp root, or at `at` (a path inside it, such as an instance's data directory).
+   */
+  async newVolume(name: string, sizeBytes: number, at?: string): Promise<TmpfsVolume> {
     const volume = await TmpfsVolume.create({
-      path: path.join(this.root, `volume-${name}`),
+      path: at ?? path.join(this.root, `volume-${name}`),
       sizeBytes,
       source: `drill-${this.options.runId.slice(-24)}-${name}`,
       ledger: this.options.ledger,
@@ -165,8 +181,32 @@ export class NativeWorkspace {
     return volume;
   }
 
+  /** drillfs of a directory of the temp root at `at` (in the ledger before it is mounted), owned by the PostgreSQL user. */
+  async newPassthrough(name: string, at: string, binary: string): Promise<DrillfsMount> {
+    const mount = await DrillfsMount.create({
+      binary,
+      backing: path.join(this.root, `backing-${name}`),
+      path: at,
+      socket: path.join(this.root, `drillfs-${name}.sock`),
+      log: path.join(this.root, `drillfs-${name}.log`),
+      source: `drill-${this.options.runId.slice(-24)}-${name}`,
+      ledger: this.options.ledger,
+      runAs: this.runAs,
+    });
+    this.passthroughs.push(mount);
+    return mount;
+  }
+
+  get dataPassthrough(): NativeDeploymentOptions['dataPassthrough'] {
+    return this.options.dataPassthrough;
+  }
+
   get walVolumeSize(): number | undefined {
     return this.options.walVolume?.sizeBytes;
+  }
+
+  get dataVolumeSize(): number | undefined {
+    return this.options.dataVolume?.sizeBytes;
   }
 
   get hostAddress(): NativeDeploymentOptions['hostAddress'] {
@@ -297,6 +337,7 @@ export class NativeWorkspace {
     }
     // Before the recursive delete, which would otherwise go into the mount.
     for (const volume of this.volumes) await volume.unmount();
+    for (const mount of this.passthroughs) await mount.unmount();
     if (existsSync(this.root)) await rm(this.root, { recursive: true, force: true });
   }
 }
@@ -347,6 +388,21 @@ export class NativeDeployment implements PostgresDeployment {
       const volume = await workspace.newVolume('wal', walSize);
       primary.walVolume = volume;
       walArgs.push(`--waldir=${path.join(volume.path, 'pg_wal')}`, '--wal-segsize=1');
+    }
+    const dataSize = workspace.dataVolumeSize;
+    if (dataSize !== undefined) {
+      // Mounted at the data directory itself (empty, so initdb takes it): everything of the cluster
+      // but its WAL is on the volume. WAL off it: a full data disk then fails writes with an ERROR
+      // ("could not extend file"), as on a server with a WAL disk of its own, not with a WAL PANIC.
+      primary.dataVolume = await workspace.newVolume('data', dataSize, primary.dataDir);
+      if (walSize === undefined) walArgs.push(`--waldir=${path.join(path.dirname(primary.dataDir), 'pg_wal')}`);
+    }
+    const passthrough = workspace.dataPassthrough;
+    if (passthrough) {
+      // The data directory is the mount (its files in backing-data): every read and write of a
+      // relation file goes through drillfs, which can fail or delay it. WAL off it, as above.
+      primary.ioFaults = await workspace.newPassthrough('data', primary.dataDir, passthrough.binary);
+      if (walSize === undefined) walArgs.push(`--waldir=${path.join(path.dirname(primary.dataDir), 'pg_wal')}`);
     }
     try {
       await runCommand(

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { EnvironmentError } from '../../engine/errors.js';
 import { runCommand, type RunAs } from '../process/run-command.js';
 import type { SizedVolume } from '../process/tmpfs-volume.js';
+import type { IoFaultControl } from '../process/drillfs-mount.js';
 import type { PostgresBinaries } from './binaries.js';
 import { LocalDataDirectory } from './local-data-directory.js';
 import { postmasterOf, serverProcessesIn } from './data-dir-processes.js';
@@ -37,6 +38,10 @@ export class NativeInstance implements PgInstance {
   walVolume?: SizedVolume;
   /** The drill's cgroups every start joins (resource faults). */
   readonly resourceLimits: ServerCgroups = new AttachedCgroups();
+  /** Set by the deployment when it mounted a volume of its own at this server's data directory. */
+  dataVolume?: SizedVolume;
+  /** Set by the deployment when it put this server's data directory on drillfs. */
+  ioFaults?: IoFaultControl;
   readonly localProcesses: LocalServerProcesses = {
     postmasterPid: () => this.postmasterPid(),
     postmaster: () => postmasterOf(this.dataDir),

@@ -11,9 +11,10 @@ import { provisionPostgres } from './provision-postgres.js';
 export const postgresKind: TargetKind<'postgres'> = {
   after: [],
   provides: ['pg', 'router'],
-  // Native: its workspace, each data directory and the WAL volume (walVolume); testcontainers: its container;
-  // the replication link's Toxiproxy server (process and temp dir) when a fault degrades that link.
-  records: ['temp-dir', 'pg-data-dir', 'mount', 'docker-container', 'process'],
+  // Native: its workspace, each data directory, the WAL and data volumes (walVolume, dataVolume) and drillfs
+  // (dataPassthrough); testcontainers: its container; the replication link's Toxiproxy server (process
+  // and temp dir) when a fault degrades that link.
+  records: ['temp-dir', 'pg-data-dir', 'mount', 'fuse-mount', 'docker-container', 'process'],
   async provision(spec, env) {
     const pg = await provisionPostgres(spec, {
       runId: env.runId,

@@ -6,6 +6,7 @@ import { NativeDeployment, type NativeDeploymentOptions } from './native-deploym
 import type { PostgresDeployment } from './types.js';
 import { createDataset } from '../../workload/dataset.js';
 import type { Clock } from '../../engine/clock.js';
+import { requireDrillfs } from '../process/drillfs-binary.js';
 import { EnvironmentError, InputError } from '../../engine/errors.js';
 import type { JournalRecorder } from '../../engine/journal-recorder.js';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
@@ -62,6 +63,12 @@ export async function provisionPostgres(spec: PostgresSpec, options: ProvisionOp
       `a network fault with link: replication has the replicas stream through a proxy on this machine's loopback, which only the native provider's replicas reach (chosen: ${provider.name}, ${provider.why}); ` +
         'set targets.postgres.provider: native and install PostgreSQL (npm run setup)',
     );
+  }
+  if (spec.dataPassthrough && provider.name !== 'native') {
+    throw new EnvironmentError('DATA_PASSTHROUGH_UNSUPPORTED', `targets.postgres.dataPassthrough is mounted on this machine by the native provider only, and the ${provider.name} provider was chosen; set provider: native`);
+  }
+  if (spec.dataVolume && provider.name !== 'native') {
+    throw new EnvironmentError('DATA_VOLUME_UNSUPPORTED', `targets.postgres.dataVolume is mounted on this machine by the native provider only, and the ${provider.name} provider was chosen; set provider: native`);
   }
   let created: PostgresDeployment | undefined;
   options.teardown.push('remove PostgreSQL deployment', async () => {
@@ -128,7 +135,16 @@ async function createDeployment(
 ): Promise<PostgresDeployment> {
   switch (name) {
     case 'native':
-      return NativeDeployment.create({ ...base, ...(spec.walVolume ? { walVolume: { sizeBytes: spec.walVolume.sizeMiB * 1024 * 1024 } } : {}) }, register);
+      return NativeDeployment.create(
+        {
+          ...base,
+          ...(spec.walVolume ? { walVolume: { sizeBytes: spec.walVolume.sizeMiB * 1024 * 1024 } } : {}),
+          ...(spec.dataVolume ? { dataVolume: { sizeBytes: spec.dataVolume.sizeMiB * 1024 * 1024 } } : {}),
+          // What the machine lacks for it (FUSE, root, the built drillfs) is exit 3 before anything starts.
+          ...(spec.dataPassthrough ? { dataPassthrough: { binary: requireDrillfs() } } : {}),
+        },
+        register,
+      );
     case 'external':
       return ExternalDeployment.create({ ...base, url: spec.url, drillTarget: spec.drillTarget }, register);
     case 'testcontainers': {

@@ -1,3 +1,4 @@
+import type { IoFaultControl } from '../process/drillfs-mount.js';
 import type { SizedVolume } from '../process/tmpfs-volume.js';
 import type { DatabaseLink } from '../../workload/database-link.js';
 import type { LimitCgroup } from '../process/limit-cgroup.js';
@@ -102,6 +103,16 @@ export interface PgInstance {
    * put them in a cgroup (native): what cpu-stress and memory-stress limit.
    */
   readonly resourceLimits?: ServerCgroups;
+  /**
+   * Optional capability, only where the drill put the server's data directory on a size-limited
+   * volume of its own (native, targets.postgres.dataVolume): what disk-full with volume: data fills.
+   */
+  readonly dataVolume?: SizedVolume;
+  /**
+   * Optional capability, only where the drill put the server's data directory on drillfs (native,
+   * targets.postgres.dataPassthrough): the I/O fault rules disk-io-errors sets.
+   */
+  readonly ioFaults?: IoFaultControl;
   isRunning(): Promise<boolean>;
   start(): Promise<void>;
   /** Clean shutdown (checkpoint). */
