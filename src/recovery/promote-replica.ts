@@ -8,6 +8,7 @@ import { walEndOf, type WalEnd } from '../targets/postgres/wal-end.js';
 import { standbyPosition, type StandbyPosition } from '../targets/postgres/replication-status.js';
 import type { PgInstance } from '../targets/postgres/types.js';
 import { withClient } from '../targets/postgres/with-client.js';
+import { awaitPrimaryUnreachable } from './await-primary-unreachable.js';
 import { waitForPromotion } from './wait-for-promotion.js';
 import { adminConnection } from '../targets/postgres/sql-names.js';
 
@@ -38,6 +39,13 @@ async function currentTimeline(c: pg.Client): Promise<number> {
  * reachable, server down), the WAL it had and the new primary never got is recorded as walBytesLost.
  */
 export async function promoteReplica(ctx: DrillContext, step: PromoteStep): Promise<Record<string, unknown>> {
+  // The failover policy's threshold first: the time it waits is in the step, so in the RTO.
+  const unreachable = step.unreachableFor !== undefined ? await awaitPrimaryUnreachable(ctx, step.unreachableFor, step.timeout) : undefined;
+  const result = await promote(ctx, step);
+  return unreachable ? { ...result, unreachable } : result;
+}
+
+async function promote(ctx: DrillContext, step: PromoteStep): Promise<Record<string, unknown>> {
   const candidates = await Promise.all(
     ctx.pg.replicas
       .filter((r) => r !== ctx.router.current)

@@ -371,6 +371,13 @@ export const recoveryStep = z.discriminatedUnion('step', [
     step: z.literal('promote-replica'),
     replica: z.string().optional().meta({ description: 'Replica to promote (default: the one that has received the most WAL)' }),
     region: regionRef.optional().meta({ description: 'With targets.regions: promote the database of this region (dr, primary or a region\'s name) instead of naming a replica' }),
+    unreachableFor: duration(WAIT)
+      .optional()
+      .meta({
+        description:
+          'An automatic-failover threshold: promote only once the primary has been unreachable from the application (through its link, when there is one) for this long in a row, tried every 500 ms; ' +
+          'if it keeps answering until the step\'s timeout nothing is promoted and the step fails (PRIMARY_STILL_REACHABLE)',
+      }),
     ...stepBase,
   }).meta({
     description: 'Runbook "Promote read replica to primary": pg_promote, wait until it takes writes; switch-workload (with regions: dns-failover) then moves the application to it',
