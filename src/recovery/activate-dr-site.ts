@@ -8,6 +8,7 @@ import { queryNow } from '../targets/regions/caching-resolver.js';
 import { describeStatus, httpStatus } from '../targets/regions/http-status.js';
 import type { Region } from '../targets/regions/types.js';
 import { fenceLostRegion } from './fence-lost-region.js';
+import { waitBudgetMs } from './k8s-deadline.js';
 import { promoteReplica } from './promote-replica.js';
 
 const debug = createDebug('drill:recovery');
@@ -39,7 +40,10 @@ export async function activateDrSite(ctx: DrillContext, step: ActivateStep): Pro
     throw new InputError('AUTOMATIC_FAILOVER_NEEDS_ROUTING', 'activate-dr-site automaticFailover: true needs failover routing: add targets.regions.dns.failover (or UPSERT the record with dns-failover)');
   }
   const start = ctx.clock.now();
-  const deadline = start + step.timeout;
+  // Its own deadline a little before the engine's step timeout: a DR site that is not ready or a
+  // DNS answer that never flips fails with what it saw (DR_SITE_NOT_READY, DNS_DID_NOT_FAIL_OVER),
+  // not a bare STEP_TIMEOUT that always came first when both were the same instant.
+  const deadline = start + waitBudgetMs(step.timeout);
 
   const fenced = await fenceLostRegion(lost, ctx.regions.port, (message, data) => ctx.recorder.event('fence', message, data));
   const fencedAt = ctx.clock.now();

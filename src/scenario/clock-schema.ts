@@ -72,7 +72,7 @@ export const clockRestampStep = needs(
     .meta({
       description:
         'The data repair after a clock skew, for a release that stamped transfers with its host\'s clock: each service-created transfer gets the enqueued_at of its outbox entry ' +
-        '(the database\'s clock, same transaction) as created_at when they differ by more than `within`; postcondition: none differs any more. On a drill target only',
+        '(the database\'s clock, same transaction) as created_at when they differ by more than `within`; postcondition (read back through a new connection): none differs any more and every re-stamped row holds what was written. On a drill target only',
     }),
   'postgres',
   'service-processes',
