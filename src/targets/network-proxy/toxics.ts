@@ -27,7 +27,7 @@ export function toxicFor(name: string, degradation: ToxicDegradation, link: 'app
       return { ...base, type: 'reset_peer', stream: breakStream(link), attributes: { timeout: 0 } };
     case 'timeout':
       // timeout 0: the connection is never closed; data is dropped until the toxic is removed.
-      return { ...base, type: 'timeout', stream: breakStream(link), attributes: { timeout: 0 } };
+      return { ...base, type: 'timeout', stream: degradation.stream ?? breakStream(link), attributes: { timeout: 0 } };
   }
 }
 
