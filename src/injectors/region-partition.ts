@@ -18,7 +18,8 @@ type RegionPartition = Extract<Fault, { type: 'region-partition' }>;
  * The link goes dead without closing anything: a `timeout` toxic (timeout 0) on each direction,
  * downstream first (the primary's WAL vanishes: what cuts replication), then upstream (the
  * replica's status messages vanish too, so the primary sees nothing either, as on a dead network).
- * The WAL receiver hangs on an open connection; nothing is refused. T_fault is the instant the
+ * The WAL receiver hangs on an open connection; nothing is refused. (Removing the toxics closes
+ * the connections they held, Toxiproxy's cleanup: at the heal the receiver reconnects.) T_fault is the instant the
  * downstream toxic was sent (it cannot act earlier, and acts on open connections as the proxy
  * takes it); both are confirmed by reading the proxy back (`confirmedAt`). The DR replica's lag
  * is read and journaled once a second while the partition lasts (ReplicationLagWatch). The

@@ -19,8 +19,9 @@ const debug = createDebug('drill:recovery');
 export async function healRegionPartition(ctx: DrillContext, step: Extract<RecoveryStep, { step: 'heal-region-partition' }>): Promise<Record<string, unknown>> {
   const link = ctx.pg.replicationLink;
   if (!link) throw new InputError('REGION_LINK_MISSING', 'heal-region-partition heals the inter-region link, and no region-partition fault made one: add a region-partition fault');
-  // Read while the partition still holds: once the link carries again, what it held flows at once
-  // (loopback) and the backlog await-caught-up reads after the heal may already be gone.
+  // Read while the partition still holds: once the link carries again the WAL receiver reconnects
+  // and streams the backlog within milliseconds on loopback, so await-caught-up's reading after
+  // the heal may already find none.
   const lagBeforeHeal = await lagOfStandbys(ctx);
   const removed: string[] = [];
   for (const { id } of await link.degradations()) if (await link.heal(id)) removed.push(id);
