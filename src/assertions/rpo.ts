@@ -118,10 +118,12 @@ export function assessRpo(
   // They fail the drill even with writesLostAfterFault 'report': that setting excuses writes a
   // restore or an asynchronous failover drops by design (acknowledged before the new primary
   // existed), never writes a second primary took after it.
-  const promotedAt = journal.steps.find((step) => step.name === 'promote-replica' && step.status === 'passed')?.end?.t;
+  const promotion = firstPromotion(journal);
+  const promotedAt = promotion?.at;
   const splitBrain = promotedAt === undefined ? [] : lostAfterFault.filter((ack) => ack.tAck >= promotedAt);
   const splitOk = splitBrain.length === 0;
-  const splitPart = `${plural(splitBrain.length, 'write')} (${describeEpochRanges(rangesByEpoch(splitBrain))}) ${splitBrain.length === 1 ? 'was' : 'were'} acknowledged after promote-replica had completed and ${splitBrain.length === 1 ? 'is' : 'are'} missing from the new primary: acknowledged by the old primary, still taking writes (split-brain; fence it before promoting)`;
+  const after = promotion?.by === 'promote-replica' ? 'promote-replica had completed' : `${promotion?.by ?? 'a step'} had promoted the replica`;
+  const splitPart = `${plural(splitBrain.length, 'write')} (${describeEpochRanges(rangesByEpoch(splitBrain))}) ${splitBrain.length === 1 ? 'was' : 'were'} acknowledged after ${after} and ${splitBrain.length === 1 ? 'is' : 'are'} missing from the new primary: acknowledged by the old primary, still taking writes (split-brain; fence it before promoting)`;
   const parts = !afterOk && rpoOk ? [afterPart, rpoPart] : afterOk ? [rpoPart] : [rpoPart, afterPart];
   if (!splitOk) parts.unshift(splitPart);
   if (figures.everythingLost) {
@@ -147,11 +149,26 @@ export function assessRpo(
         newestSurvivingPreFault: ackDetails(figures.newestSurvivingPreFault) ?? null,
         everythingLost: figures.everythingLost,
         lostAfterFault: afterGroups,
-        ...(promotedAt !== undefined ? { promotedAt, lostAfterPromotion: rangesByEpoch(splitBrain) } : {}),
+        ...(promotion !== undefined ? { promotedAt: promotion.at, promotedBy: promotion.by, lostAfterPromotion: rangesByEpoch(splitBrain) } : {}),
         writesLostAfterFault: expect.writesLostAfterFault,
         ...ledgerDetails,
       },
     },
     measurements,
   };
+}
+
+/**
+ * When a replica first became a second primary: the end of a passed promote-replica step, or a
+ * `promoted` event (journaled by every promotion, also one inside another step such as
+ * activate-dr-site, which promotes the DR region's replica and goes on waiting for readiness),
+ * whichever is earlier; `by` names the step it happened in.
+ */
+export function firstPromotion(journal: Pick<Journal, 'steps' | 'events'>): { at: number; by: string } | undefined {
+  const stepOf = (t: number) => journal.steps.find((s) => s.start.t <= t && (s.end === undefined || t <= s.end.t))?.name;
+  const candidates = [
+    ...journal.steps.filter((s) => s.name === 'promote-replica' && s.status === 'passed' && s.end).map((s) => ({ at: s.end!.t, by: 'promote-replica' })),
+    ...journal.events.filter((e) => e.kind === 'promoted').map((e) => ({ at: e.t, by: stepOf(e.t) ?? 'a recovery step' })),
+  ];
+  return candidates.reduce<{ at: number; by: string } | undefined>((first, c) => (first === undefined || c.at < first.at ? c : first), undefined);
 }

@@ -48,7 +48,9 @@ export async function buildDrillContext(scenario: Scenario, deps: ContextDeps): 
     ...(deps.scenarioFile !== undefined ? { scenarioFile: deps.scenarioFile } : {}),
     ...(deps.runDir ? { runDir: deps.runDir } : {}),
     ...(appHost ? { appHost } : {}),
-    ...(scenario.faults.some((f) => 'link' in f && f.link === 'replication') ? { replicationLink: true } : {}),
+    // A network fault on the replication link, or a region partition (which cuts the inter-region
+    // link the DR replica streams over): the replicas are built streaming through a proxy.
+    ...(scenario.faults.some((f) => ('link' in f && f.link === 'replication') || f.type === 'region-partition') ? { replicationLink: true } : {}),
   });
   const writer = canaryWriter(scenario, parts, deps);
   const context = {

@@ -14,6 +14,7 @@ import { injectScaleToZero } from './k8s-scale-to-zero.js';
 import { injectNodeFailure } from './k8s-node-failure.js';
 import { injectCredentialLeak } from './credential-leak.js';
 import { injectRegionOutage } from './region-outage.js';
+import { injectRegionPartition } from './region-partition.js';
 import { injectNetworkFault } from './network-fault.js';
 import { injectDiskFull } from './disk-full.js';
 import { injectWalArchiveStuck } from './wal-archive-stuck.js';
@@ -39,6 +40,7 @@ const injectors: { [T in Fault['type']]: (ctx: DrillContext, fault: Extract<Faul
   'k8s-node-failure': injectNodeFailure,
   'credential-leak': injectCredentialLeak,
   'region-outage': injectRegionOutage,
+  'region-partition': injectRegionPartition,
   'network-latency': injectNetworkFault,
   'network-bandwidth': injectNetworkFault,
   'network-reset': injectNetworkFault,

@@ -89,6 +89,8 @@ async function promote(ctx: DrillContext, step: PromoteStep): Promise<Record<str
     throw new StepFailedError('PROMOTED_NOT_WRITABLE', `${replica.name} left recovery but does not accept writes: ${String(error)}`);
   });
   ctx.recoveredInstances.push(replica);
+  // The instant a second primary exists (RPO names writes the old one acknowledged after it: split-brain).
+  ctx.recorder.event('promoted', `${replica.name} promoted (timeline ${timeline}) and takes writes`, { replica: replica.name, timeline, oldPrimary: oldPrimary.name, oldPrimaryRunning: oldRunning });
 
   const output: Record<string, unknown> = {
     replica: replica.name,

@@ -168,6 +168,8 @@ export const STEP_PERFORMS: { readonly [S in RecoveryStep['step']]: readonly Per
   ],
   // The network's own fix (the proxy's toxics removed): the runbook has no procedure for it.
   'remove-network-fault': [],
+  // The network between the regions recovers: no procedure of the runbook either.
+  'heal-region-partition': [],
   // Waiting is no procedure of the runbook.
   wait: [],
   // The runbook has no full-disk procedure (nothing frees or grows a volume, nothing restarts the

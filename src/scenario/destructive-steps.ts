@@ -57,6 +57,8 @@ export const DESTROYS_EVIDENCE: { readonly [S in RecoveryStep['step']]: boolean 
   'verify-dr': false,
   notify: false,
   'remove-network-fault': false,
+  // Removes the partition's toxics; the replica only catches up.
+  'heal-region-partition': false,
   wait: false,
   // Removes the filler a fault wrote (and with it what filled the disk).
   'free-space': true,

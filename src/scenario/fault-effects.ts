@@ -6,10 +6,13 @@ import type { Fault, Scenario } from './schema.js';
  * drill judges instead is how soon the credential stopped working (revocation) and that
  * legitimate users were not locked out with it (blast-radius). A network fault on the replication
  * link of asynchronous replicas is silent too: commits do not wait for them, so the application
- * sees nothing while they fall behind (with synchronous replication every commit would hang).
+ * sees nothing while they fall behind (with synchronous replication every commit would hang); a
+ * region partition is that link, between regions.
  */
 function silent(fault: Fault, targets: Partial<Scenario['targets']> | undefined): boolean {
   if (fault.type === 'credential-leak') return true;
+  // A region partition cuts replication between the regions; both stay up and serve.
+  if (fault.type === 'region-partition') return targets?.postgres?.replication !== 'sync';
   return 'link' in fault && fault.link === 'replication' && targets?.postgres?.replication !== 'sync';
 }
 

@@ -116,6 +116,35 @@ export const regionOutageFault = needs(
   'regions',
 );
 
+export const regionPartitionFault = needs(
+  z
+    .strictObject({
+      type: z.literal('region-partition'),
+    })
+    .meta({
+      description:
+        'The regions cannot reach each other, and both stay up: the DR replica streams from the primary region through an inter-region link owned by the drill (a Toxiproxy proxy on the DR range), ' +
+        'which stops carrying anything either way without closing a connection (timeout toxics downstream and upstream): the WAL receiver hangs as on a dead network and the DR region falls behind. ' +
+        'Clients keep working in the primary region (asynchronous replication: nothing fails). T_fault when the toxics were sent, confirmed by reading the proxy back; the lag is journaled once a second',
+    }),
+  'regions',
+);
+
+export const healRegionPartitionStep = needs(
+  z
+    .strictObject({
+      step: z.literal('heal-region-partition'),
+      timeout: duration(WAIT).default(60_000).meta({ description: 'How long the DR replica may take to catch up after the heal' }),
+      ...regionStepFields(),
+    })
+    .meta({
+      description:
+        'The network between the regions recovers: the inter-region link carries traffic again (the partition\'s toxics removed, the proxy lists none); ' +
+        'postcondition: the DR replica, if still a standby, replays up to the primary\'s WAL position read right after the heal (lag 0 against it); how far behind it was and how long it took is journaled',
+    }),
+  'regions',
+);
+
 export const dnsFailoverStep = needs(
   z
     .strictObject({
@@ -135,7 +164,9 @@ export const dnsFailoverStep = needs(
   'regions',
 );
 
-const regionStepFields = { restoresService, ...manualFields, title: z.string().optional() };
+function regionStepFields() {
+  return { restoresService, ...manualFields, title: z.string().optional() };
+}
 
 export const activateDrSiteStep = needs(
   z
@@ -148,7 +179,7 @@ export const activateDrSiteStep = needs(
         .default(false)
         .meta({ description: 'The runbook\'s --automatic-failover: DNS moves by itself (failover routing, targets.regions.dns.failover): wait until the DNS server answers the DR region, no UPSERT' }),
       timeout: duration(WAIT).default(120_000),
-      ...regionStepFields,
+      ...regionStepFields(),
     })
     .meta({
       description:
@@ -166,7 +197,7 @@ export const verifyDrStep = needs(
       requestTimeout: duration(WAIT).default(5_000).meta({ description: 'Each HTTP request of a check' }),
       workerWithin: duration(WAIT).default(10_000).meta({ description: 'Functional suite: the DR worker must have processed the journey\'s queue item within this' }),
       timeout: duration(WAIT).default(60_000),
-      ...regionStepFields,
+      ...regionStepFields(),
     })
     .meta({
       description:

@@ -5,6 +5,7 @@ import { kubernetesIssues } from './kubernetes-rules.js';
 import { needsIssues } from './needs-rules.js';
 import { serviceIssues } from './service-rules.js';
 import { regionsIssues } from './regions-rules.js';
+import { regionPartitionIssues } from './region-partition-rules.js';
 import { breachIssues } from './breach-rules.js';
 import { networkIssues } from './network-rules.js';
 import { replicationLinkIssues } from './replication-link-rules.js';
@@ -43,6 +44,7 @@ export function crossFieldIssues(data: unknown): PathIssue[] {
   issues.push(...datasetIssues(data));
   issues.push(...serviceIssues(data));
   issues.push(...regionsIssues(data));
+  issues.push(...regionPartitionIssues(data));
   issues.push(...breachIssues(data));
   issues.push(...networkIssues(data));
   issues.push(...replicationLinkIssues(data));

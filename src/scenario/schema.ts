@@ -7,7 +7,7 @@ import { restoresService } from './restores-service.js';
 import { loadSettings, performanceLimits, serviceComponent, serviceRestartStep, serviceTarget, smokeStep, verifyStep } from './service-schema.js';
 import { PROCEDURE_ID_PATTERN } from '../runbook/procedure-ids.js';
 import { credentialLeakFault, revocationLimit, revokeAllTokensStep } from './breach-schema.js';
-import { activateDrSiteStep, dnsFailoverStep, regionOutageFault, verifyDrStep, regionRef, regionsTarget } from './regions-schema.js';
+import { activateDrSiteStep, dnsFailoverStep, healRegionPartitionStep, regionOutageFault, regionPartitionFault, verifyDrStep, regionRef, regionsTarget } from './regions-schema.js';
 import { notificationLimit, notificationsSettings, notifyStep } from './notifications-schema.js';
 import { networkFaults, networkTarget, removeNetworkFaultStep, waitStep } from './network-schema.js';
 import { dataPassthrough, diskIoErrorsFault } from './disk-io-schema.js';
@@ -266,6 +266,7 @@ export const fault = z.discriminatedUnion('type', [
   needs(pgFatFinger, 'postgres'),
   credentialLeakFault,
   regionOutageFault,
+  regionPartitionFault,
   ...networkFaults,
   diskFullFault,
   walArchiveStuckFault,
@@ -412,6 +413,7 @@ export const recoveryStep = z.discriminatedUnion('step', [
   dnsFailoverStep,
   activateDrSiteStep,
   verifyDrStep,
+  healRegionPartitionStep,
   notifyStep,
   removeNetworkFaultStep,
   waitStep,

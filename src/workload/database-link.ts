@@ -8,7 +8,9 @@ export type LinkDegradation =
   | { kind: 'latency'; latencyMs: number; jitterMs: number }
   | { kind: 'bandwidth'; kilobytesPerSecond: number }
   | { kind: 'reset' }
-  | { kind: 'timeout' }
+  // `stream`: which way the data vanishes; default the way the link's waiting side is cut
+  // (toxics.ts). A region partition cuts both ways with two of them.
+  | { kind: 'timeout'; stream?: 'upstream' | 'downstream' }
   // Packet faults (nftables on the link's loopback listener, src/targets/network-nft): real kernel drops.
   | { kind: 'loss'; percent: number }
   | { kind: 'partition' };

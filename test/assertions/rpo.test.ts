@@ -136,6 +136,20 @@ describe('assessRpo', () => {
       expect(before.details).toMatchObject({ lostAfterPromotion: [] });
     });
 
+    it('names the split brain of a promotion inside another step (activate-dr-site), from its promoted event', () => {
+      // activate-dr-site ran 10 200-10 800 and promoted the DR replica at 10 300: ids 103-109 are the old primary's.
+      const journal = split().step('activate-dr-site', 10_200, 10_800).build();
+      journal.events.push({ t: 10_300, wall: new Date(0).toISOString(), kind: 'promoted', message: 'replica-1 promoted' });
+      const { verdict } = assessRpo(journal);
+      expect(verdict.status).toBe('failed');
+      expect(verdict.message).toContain('7 writes (ids 103-109, epoch 1) were acknowledged after activate-dr-site had promoted the replica and are missing from the new primary');
+      expect(verdict.details).toMatchObject({ promotedAt: 10_300, promotedBy: 'activate-dr-site', lostAfterPromotion: [{ epoch: 1, ranges: [[103, 109]] }] });
+      // The event inside a promote-replica step: the earlier of the two instants, worded as before.
+      const inStep = split().step('promote-replica', 10_200, 10_500).build();
+      inStep.events.push({ t: 10_350, wall: new Date(0).toISOString(), kind: 'promoted', message: 'replica-1 promoted' });
+      expect(assessRpo(inStep).verdict.message).toContain('6 writes (ids 104-109, epoch 1) were acknowledged after promote-replica had completed');
+    });
+
     it('an ack exactly at T_fault counts as after the fault', () => {
       const journal = drill().writes({ from: 10_000, to: 10_000, epoch: 1, firstId: 100 }).lose((ack) => ack.id === 100 && ack.epoch === 1).build();
       expect(assessRpo(journal).measurements).toMatchObject({ rpoMs: 0, lostAfterFault: 1 });

@@ -26,8 +26,10 @@ export function toxicFor(name: string, degradation: ToxicDegradation, link: 'app
       // timeout 0: reset as soon as data arrives, for as long as the toxic is there.
       return { ...base, type: 'reset_peer', stream: breakStream(link), attributes: { timeout: 0 } };
     case 'timeout':
-      // timeout 0: the connection is never closed; data is dropped until the toxic is removed.
-      return { ...base, type: 'timeout', stream: breakStream(link), attributes: { timeout: 0 } };
+      // timeout 0: the connection is never closed; data is dropped until the toxic is removed,
+      // and the removal closes the connections it held (Toxiproxy 2.12's cleanup of the toxic;
+      // test/targets/inter-region-link.test.ts).
+      return { ...base, type: 'timeout', stream: degradation.stream ?? breakStream(link), attributes: { timeout: 0 } };
   }
 }
 

@@ -49,10 +49,10 @@ export class ToxiproxyLink implements DatabaseLink {
     return `Toxiproxy ${this.version} at ${this.listen.host}:${this.listen.port}`;
   }
 
-  /** Creates the proxy in front of `instance`, listening on `127.0.0.1:port`. */
-  static async create(api: ToxiproxyApi, instance: LinkTarget, port: number, carries: ProxiedLink = 'application'): Promise<ToxiproxyLink> {
+  /** Creates the proxy in front of `instance`, listening on `host:port` (a loopback address; default 127.0.0.1). */
+  static async create(api: ToxiproxyApi, instance: LinkTarget, port: number, carries: ProxiedLink = 'application', host = '127.0.0.1'): Promise<ToxiproxyLink> {
     const version = await api.version();
-    const listen = { host: '127.0.0.1', port };
+    const listen = { host, port };
     const proxy = await api.createProxy({ name: PROXY_OF[carries], listen: `${listen.host}:${port}`, upstream: upstreamOf(instance) });
     debug('proxy %s: %s → %s', proxy.name, proxy.listen, proxy.upstream);
     return new ToxiproxyLink(api, listen, version, instance, carries);

@@ -1,6 +1,7 @@
 import { DatabaseRouter } from '../../workload/database-router.js';
 import { GUARD_CIDR } from '../network/layout.js';
 import { databasePlacement } from '../regions/database-placement.js';
+import { regionLinkAddress } from '../regions/region-layout.js';
 import type { TargetKind } from '../target-kind.js';
 import { provisionPostgres } from './provision-postgres.js';
 
@@ -24,6 +25,8 @@ export const postgresKind: TargetKind<'postgres'> = {
       recorder: env.recorder,
       signal: env.signal,
       ...(env.replicationLink ? { replicationLink: true } : {}),
+      // With regions the replication link is the inter-region link (region-partition): its DR end.
+      ...(env.replicationLink && env.targets?.regions ? { replicationLinkHost: regionLinkAddress(env.targets.regions.dr.range) } : {}),
       // Pods in the drill network reach it at the network's host address, from the network's addresses only.
       ...(env.appHost ? { hostAddress: { address: env.appHost, clients: GUARD_CIDR } } : {}),
       // With regions, the primary and its replica each live in their region (its loopback range).

@@ -26,6 +26,8 @@ export interface ProvisionOptions {
   placement?: NativeDeploymentOptions['placement'];
   /** A network fault acts on the replication link: the replicas stream through a proxy made before them. */
   replicationLink?: boolean;
+  /** Where that proxy listens (region-partition: the DR region's link address); default 127.0.0.1. */
+  replicationLinkHost?: string;
   signal?: AbortSignal;
 }
 
@@ -110,6 +112,7 @@ async function replicationLink(deployment: PostgresDeployment, options: Provisio
     teardown: options.teardown,
     runId: options.runId,
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.replicationLinkHost ? { host: options.replicationLinkHost } : {}),
   });
   deployment.replicationLink = link;
   options.recorder.journal.components.toxiproxy = link.version;

@@ -57,3 +57,12 @@ export async function commonFreePort(hosts: readonly string[], attempts = 20): P
 export function regionDatabaseAddress(range: string): string {
   return `${prefixOf(range)}40`;
 }
+
+/**
+ * The DR end of the inter-region link (a region-partition's replication link, a Toxiproxy proxy):
+ * `.50` of the DR region's range. The DR replica's primary_conninfo names it, so its WAL crosses
+ * the link; nothing else of either region uses it.
+ */
+export function regionLinkAddress(range: string): string {
+  return `${prefixOf(range)}50`;
+}
