@@ -21,7 +21,7 @@ export GOFLAGS="-mod=readonly -buildvcs=false"
 log() { printf '[build-drillfs] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-command -v go >/dev/null 2>&1 || die "go is not on PATH (install Go 1.22+, https://go.dev/dl/)"
+command -v go >/dev/null 2>&1 || die "go is not on PATH (install Go 1.23+, https://go.dev/dl/)"
 VERSION="${DRILL_DRILLFS_VERSION:-v0.1.0}"
 # A changed main.go, go.mod or go.sum is a new build of the same version.
 SOURCE_HASH="$(cat "$SRC/main.go" "$SRC/go.mod" "$SRC/go.sum" | sha256sum | cut -c1-16)"

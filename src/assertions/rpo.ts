@@ -159,8 +159,8 @@ export function assessRpo(
 }
 
 /**
- * When a replica first became a second primary: the end of a passed promote-replica step, or a
- * `promoted` event (journaled by every promotion, also one inside another step such as
+ * When a replica first became a second primary: the end of a passed promote-replica step, or the
+ * instant pg_promote was called as a `promoted` event records it (journaled by every promotion, also one inside another step such as
  * activate-dr-site, which promotes the DR region's replica and goes on waiting for readiness),
  * whichever is earlier; `by` names the step it happened in.
  */
@@ -168,7 +168,14 @@ export function firstPromotion(journal: Pick<Journal, 'steps' | 'events'>): { at
   const stepOf = (t: number) => journal.steps.find((s) => s.start.t <= t && (s.end === undefined || t <= s.end.t))?.name;
   const candidates = [
     ...journal.steps.filter((s) => s.name === 'promote-replica' && s.status === 'passed' && s.end).map((s) => ({ at: s.end!.t, by: 'promote-replica' })),
-    ...journal.events.filter((e) => e.kind === 'promoted').map((e) => ({ at: e.t, by: stepOf(e.t) ?? 'a recovery step' })),
+    // The event's `promoteSentAt` (pg_promote called): from then on the replica may be a primary;
+    // the event itself is journaled only after the promotion was checked, later.
+    ...journal.events
+      .filter((e) => e.kind === 'promoted')
+      .map((e) => {
+        const at = typeof e.data?.promoteSentAt === 'number' ? e.data.promoteSentAt : e.t;
+        return { at, by: stepOf(at) ?? 'a recovery step' };
+      }),
   ];
   return candidates.reduce<{ at: number; by: string } | undefined>((first, c) => (first === undefined || c.at < first.at ? c : first), undefined);
 }

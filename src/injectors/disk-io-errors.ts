@@ -41,21 +41,19 @@ export async function injectDiskIoErrors(ctx: DrillContext, fault: DiskIoErrors)
   const relation = await locateRelation(ctx.router.connection, instance, fault.table, 'table', what);
   const rule: IoRule = { pattern: `^${escape(relation.relfile)}(\\.[0-9]+)?$`, ops: fault.ops, action: 'eio' };
   const { inEffectAt } = await editWithServerStopped(ctx, instance, () => control.setRules([rule]));
-  let error: string | undefined;
-  if (fault.ops !== 'write') {
-    error = await withClient(ctx.router.connection, (c) => c.query(`select count(*) from ${quoteIdent(fault.table)}`)).then(
-      () => undefined,
-      (e: unknown) => (e instanceof Error ? e.message : String(e)),
-    );
-    if (!error || !READ_ERROR.test(error)) {
-      await control.setRules([]);
-      throw new EnvironmentError('FAULT_NOT_IN_EFFECT', `${what}: a read of "${fault.table}" on ${instance.name} did not fail with an I/O error (${error ?? 'it succeeded'}); the rule was removed`);
-    }
+  // Confirmed by a read that fails with EIO (every variant fails reads: see disk-io-schema.ts).
+  const error = await withClient(ctx.router.connection, (c) => c.query(`select count(*) from ${quoteIdent(fault.table)}`)).then(
+    () => undefined,
+    (e: unknown) => (e instanceof Error ? e.message : String(e)),
+  );
+  if (!error || !READ_ERROR.test(error)) {
+    await control.setRules([]);
+    throw new EnvironmentError('FAULT_NOT_IN_EFFECT', `${what}: a read of "${fault.table}" on ${instance.name} did not fail with an I/O error (${error ?? 'it succeeded'}); the rule was removed`);
   }
   const { hits } = await control.state();
-  debug('%s: EIO on %s (%s): %s', instance.name, relation.relfile, fault.ops, error ?? '-');
+  debug('%s: EIO on %s (%s): %s', instance.name, relation.relfile, fault.ops, error);
   return {
-    description: `disk I/O errors: ${fault.ops === 'write' ? 'writes' : fault.ops === 'read' ? 'reads' : 'reads and writes'} of ${fault.table} (${relation.relfile}) on ${instance.name} fail with EIO${error ? `: ${error}` : ''}`,
+    description: `disk I/O errors: ${fault.ops === 'read' ? 'reads' : 'reads and writes'} of ${fault.table} (${relation.relfile}) on ${instance.name} fail with EIO: ${error}`,
     details: { instance: instance.name, table: fault.table, file: relation.relfile, ops: fault.ops, rule, firstError: error, hits },
     inEffectAt,
     async [Symbol.asyncDispose]() {

@@ -24,7 +24,7 @@ export interface UnreachableWait {
  * for N seconds"): the primary is tried the way the application reaches it (through its link, when
  * the scenario has one) every 500 ms, each try bounded to 1 s; the streak of failures starts at the
  * first failed try's start and any success resets it. Returns once the streak reaches `thresholdMs`;
- * a primary that keeps answering until `timeoutMs` fails the step (PRIMARY_STILL_REACHABLE): a
+ * a primary that is not unreachable long enough within `timeoutMs` fails the step (PRIMARY_STILL_REACHABLE): a
  * failover then would have promoted beside a working primary.
  */
 export async function awaitPrimaryUnreachable(ctx: DrillContext, thresholdMs: number, timeoutMs: number): Promise<UnreachableWait> {
@@ -35,6 +35,15 @@ export async function awaitPrimaryUnreachable(ctx: DrillContext, thresholdMs: nu
   let lastSuccessAt: number | undefined;
   for (;;) {
     const tryStart = ctx.clock.now();
+    // No try that could end past the budget: the step must fail with its own reason, in time.
+    if (tryStart - start + TRY_MS > timeoutMs) {
+      throw new StepFailedError(
+        'PRIMARY_STILL_REACHABLE',
+        `${ctx.router.current.name} was not unreachable for ${formatDuration(thresholdMs)} in a row within ${formatDuration(timeoutMs)}` +
+          (lastSuccessAt !== undefined ? ` (it last answered at T+${formatDuration(lastSuccessAt - start)} of the step)` : '') +
+          ': nothing was promoted; a promotion now would run beside a working primary',
+      );
+    }
     tries += 1;
     const ok = await tryOnce(ctx.router.applicationConnection).then(
       () => true,
@@ -56,14 +65,6 @@ export async function awaitPrimaryUnreachable(ctx: DrillContext, thresholdMs: nu
         });
         return { waitedMs: now - start, unreachableForMs: now - streakStart, tries, lastError };
       }
-    }
-    if (now - start >= timeoutMs) {
-      throw new StepFailedError(
-        'PRIMARY_STILL_REACHABLE',
-        `${ctx.router.current.name} was not unreachable for ${formatDuration(thresholdMs)} in a row within ${formatDuration(timeoutMs)}` +
-          (lastSuccessAt !== undefined ? ` (it last answered at T+${formatDuration(lastSuccessAt - start)} of the step)` : '') +
-          ': nothing was promoted; a promotion now would run beside a working primary',
-      );
     }
     await sleep(Math.max(0, EVERY_MS - (now - tryStart)), ctx.signal);
   }

@@ -9,6 +9,7 @@ import { standbyPosition, type StandbyPosition } from '../targets/postgres/repli
 import type { PgInstance } from '../targets/postgres/types.js';
 import { withClient } from '../targets/postgres/with-client.js';
 import { awaitPrimaryUnreachable } from './await-primary-unreachable.js';
+import { waitBudgetMs } from './k8s-deadline.js';
 import { waitForPromotion } from './wait-for-promotion.js';
 import { adminConnection } from '../targets/postgres/sql-names.js';
 
@@ -39,10 +40,14 @@ async function currentTimeline(c: pg.Client): Promise<number> {
  * reachable, server down), the WAL it had and the new primary never got is recorded as walBytesLost.
  */
 export async function promoteReplica(ctx: DrillContext, step: PromoteStep): Promise<Record<string, unknown>> {
-  // The failover policy's threshold first: the time it waits is in the step, so in the RTO.
-  const unreachable = step.unreachableFor !== undefined ? await awaitPrimaryUnreachable(ctx, step.unreachableFor, step.timeout) : undefined;
-  const result = await promote(ctx, step);
-  return unreachable ? { ...result, unreachable } : result;
+  // The failover policy's threshold first: the time it waits is in the step, so in the RTO. It
+  // gives up inside the step's own budget (before the engine's timeout, so the step can say why),
+  // and the promotion gets what is left of the step's timeout.
+  if (step.unreachableFor === undefined) return promote(ctx, step);
+  const started = ctx.clock.now();
+  const unreachable = await awaitPrimaryUnreachable(ctx, step.unreachableFor, waitBudgetMs(step.timeout));
+  const left = step.timeout - (ctx.clock.now() - started);
+  return { ...(await promote(ctx, { ...step, timeout: waitBudgetMs(left) })), unreachable };
 }
 
 async function promote(ctx: DrillContext, step: PromoteStep): Promise<Record<string, unknown>> {
@@ -70,6 +75,8 @@ async function promote(ctx: DrillContext, step: PromoteStep): Promise<Record<str
     ctx.recorder.event('split-brain-risk', `${oldPrimary.name} still runs while ${replica.name} is promoted: fence it (fence-old-primary)`);
   }
 
+  // From this instant the replica may take writes: split-brain writes are counted from here (rpo.ts).
+  const promoteSentAt = ctx.clock.now();
   const promoted = await withClient(adminConnection(replica), async (c) => {
     const waitSeconds = Math.max(1, Math.floor(step.timeout / 1000));
     return (await c.query<{ ok: boolean }>('select pg_promote(true, $1) as ok', [waitSeconds])).rows[0]!.ok;
@@ -90,7 +97,7 @@ async function promote(ctx: DrillContext, step: PromoteStep): Promise<Record<str
   });
   ctx.recoveredInstances.push(replica);
   // The instant a second primary exists (RPO names writes the old one acknowledged after it: split-brain).
-  ctx.recorder.event('promoted', `${replica.name} promoted (timeline ${timeline}) and takes writes`, { replica: replica.name, timeline, oldPrimary: oldPrimary.name, oldPrimaryRunning: oldRunning });
+  ctx.recorder.event('promoted', `${replica.name} promoted (timeline ${timeline}) and takes writes`, { replica: replica.name, timeline, oldPrimary: oldPrimary.name, oldPrimaryRunning: oldRunning, promoteSentAt });
 
   const output: Record<string, unknown> = {
     replica: replica.name,

@@ -14,14 +14,17 @@ export const dataPassthrough = z.strictObject({}).meta({
     '(needs root, /dev/fuse and the drillfs npm run setup builds); pg_wal is kept off it. What disk-io-errors acts on',
 });
 
-const ops = z.enum(['read', 'write', 'rw']);
+// No write-only variant: a data file's writes reach the disk only at a checkpoint or from the
+// background writer, later and outside any session, so the drill could not confirm such a fault is
+// in effect (nothing fails where it can look). rw is confirmed by its reads failing.
+const ops = z.enum(['read', 'rw']);
 
 export const diskIoErrorsFault = needs(
   z
     .strictObject({
       type: z.literal('disk-io-errors'),
       table: datasetName('table').meta({ description: 'Table of the drill data set whose data file returns EIO' }),
-      ops: ops.default('read').meta({ description: 'Which operations on the file fail: read (default), write or rw' }),
+      ops: ops.default('read').meta({ description: 'Which operations on the file fail: read (default) or rw (reads and writes; confirmed by a failing read). No write-only variant: its effect could not be confirmed' }),
     })
     .meta({
       description:

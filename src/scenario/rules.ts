@@ -1,4 +1,6 @@
 import type { PathIssue } from './issues.js';
+import { formatDuration, parseDuration } from './duration.js';
+import { waitBudgetMs } from '../recovery/k8s-deadline.js';
 import { isRecord } from './schema-walk.js';
 import { datasetIssues } from './dataset-rules.js';
 import { kubernetesIssues } from './kubernetes-rules.js';
@@ -97,6 +99,21 @@ function replicaIssues(data: unknown): PathIssue[] {
       issues.push({ path: [...path, 'replica'], anchor: 'value', message: `there is no replica "${item.replica}"; the replicas are ${names.join(', ')}` });
     }
   }
+  // A failover threshold must leave the promotion time inside the step's own budget (the step gives
+  // up a little before the engine's timeout): at most half of it.
+  for (const [i, item] of uses(dig(data, 'recovery'), 'step', 'promote-replica')) {
+    const threshold = durationOf(item.unreachableFor);
+    if (threshold === undefined) continue;
+    const timeout = durationOf(item.timeout) ?? DEFAULT_STEP_TIMEOUT_MS;
+    const room = waitBudgetMs(timeout) / 2;
+    if (threshold > room) {
+      issues.push({
+        path: ['recovery', i, 'unreachableFor'],
+        anchor: 'value',
+        message: `a threshold of ${formatDuration(threshold)} leaves no time to promote within the step's timeout of ${formatDuration(timeout)}: keep unreachableFor at most ${formatDuration(room)}, or raise timeout`,
+      });
+    }
+  }
   for (const [i] of uses(faults, 'type', 'pg-replication-lag')) {
     if (isRecord(postgres) && postgres.replication === 'sync') {
       issues.push({
@@ -121,4 +138,13 @@ function dig(data: unknown, ...keys: string[]): unknown {
   let current = data;
   for (const key of keys) current = isRecord(current) ? current[key] : undefined;
   return current;
+}
+
+/** The steps' default timeout (stepBase in schema.ts). */
+const DEFAULT_STEP_TIMEOUT_MS = 600_000;
+
+/** A duration as written (`5s`, or a number of ms), before the schema parsed it. */
+function durationOf(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  return typeof value === 'string' ? parseDuration(value) : undefined;
 }

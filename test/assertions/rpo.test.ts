@@ -192,3 +192,15 @@ describe('assessRpo', () => {
     expect(assessRpo(journal)).toEqual(expected);
   });
 });
+
+describe('firstPromotion: when a second primary may first take writes', () => {
+  const stamp = (t: number) => ({ t, wall: new Date(t).toISOString() });
+  it('counts from the instant pg_promote was called (promoteSentAt), not when the event was journaled or the step ended', async () => {
+    const { firstPromotion } = await import('../../src/assertions/rpo.js');
+    const steps = [{ name: 'promote-replica', phase: 'recover', status: 'passed', start: stamp(1000), end: stamp(6000) }];
+    const events = [{ ...stamp(5000), kind: 'promoted', message: 'r promoted', data: { promoteSentAt: 4000 } }];
+    expect(firstPromotion({ steps, events } as never)).toEqual({ at: 4000, by: 'promote-replica' });
+    // Negative control: an older event without the field falls back to its own time.
+    expect(firstPromotion({ steps, events: [{ ...stamp(5000), kind: 'promoted', message: 'r promoted' }] } as never)).toEqual({ at: 5000, by: 'promote-replica' });
+  });
+});

@@ -152,6 +152,11 @@ describe('the gate has what its drills need of the machine (root, Toxiproxy and 
     expect(unmetMachineNeeds(await gateScenarios(gate), githubProvides(oldGo))).toContainEqual('net-db-timeout-pool-recycle: Toxiproxy: Go 1.22 is older than the 1.23 its module asks for');
   });
 
+  it('negative control: a gate that does not exclude cgroup-v1 selects the resource drills, which no hosted runner can run', async () => {
+    const problems = unmetMachineNeeds(await gateScenarios(gate.replace('--exclude-tag cgroup-v1 ', '')), githubProvides(steps));
+    expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(/^pg-oom-kill-crash-recovery: cgroup v1 \(cpu-stress, memory-stress: CGROUP_V1_MISSING\): hosted runners have cgroup v2 only/)]));
+  });
+
   it('GitLab: every drill the README job selects can run on it', async () => {
     const job = gitlabJob();
     const commands = [...job.before_script, ...job.script].flatMap(commandsOf);

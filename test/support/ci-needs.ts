@@ -15,6 +15,7 @@ import { TOXIPROXY_GO_MINIMUM } from '../../src/targets/network-proxy/toxiproxy-
  * - moto: `targets.regions` runs moto from the virtualenv `npm run setup` makes.
  * - kind: `targets.kubernetes` with provider auto (on a CI runner with Docker) or kind runs kind.
  * - control-plane: provider local builds the control plane (`npm run setup:all`, Go 1.26+).
+ * - cgroup-v1: the resource faults' drill cgroups (CGROUP_V1_MISSING); no hosted runner has it.
  * - nftables: the packet faults' `nft` (NFTABLES_MISSING); `npm run setup` installs it as root.
  * - libfaketime: a `clock-skew` fault preloads it into the service (src/targets/process/libfaketime.ts,
  *   LIBFAKETIME_MISSING); `npm run setup` installs the faketime package when it runs as root.
@@ -22,7 +23,7 @@ import { TOXIPROXY_GO_MINIMUM } from '../../src/targets/network-proxy/toxiproxy-
  * A need is met only when setup ran as the same user as the gate: the builds go to that user's
  * drill cache (~/.cache/drill, or HOME as sudo -E keeps it).
  */
-export type MachineNeed = 'root' | 'toxiproxy' | 'moto' | 'kind' | 'control-plane' | 'libfaketime' | 'nftables';
+export type MachineNeed = 'root' | 'toxiproxy' | 'moto' | 'kind' | 'control-plane' | 'libfaketime' | 'nftables' | 'cgroup-v1';
 
 export function machineNeeds(scenario: Scenario): MachineNeed[] {
   const t = scenario.targets;
@@ -35,6 +36,10 @@ export function machineNeeds(scenario: Scenario): MachineNeed[] {
   if (t.network) needs.add('toxiproxy');
   if (t.regions) needs.add('moto');
   if (scenario.faults.some((f) => f.type === 'clock-skew')) needs.add('libfaketime');
+  if (scenario.faults.some((f) => f.type === 'cpu-stress' || f.type === 'memory-stress')) {
+    needs.add('root');
+    needs.add('cgroup-v1');
+  }
   const k8s = t.kubernetes;
   if (k8s && (k8s.provider === 'auto' || k8s.provider === 'kind')) needs.add('kind');
   if (k8s?.provider === 'local') {
@@ -81,6 +86,8 @@ export function unmetMachineNeeds(scenarios: ReadonlyArray<{ name: string; needs
           : provides.gateAsRoot
             ? undefined
             : 'libfaketime: npm run setup installs the faketime package only as root (sudo -E npm run setup)',
+        // Hosted runners (GitHub ubuntu-24.04, GitLab SaaS) are cgroup v2 only: these drills need a runner of your own.
+        'cgroup-v1': 'cgroup v1 (cpu-stress, memory-stress: CGROUP_V1_MISSING): hosted runners have cgroup v2 only; exclude them (--exclude-tag cgroup-v1) or use a cgroup v1 runner of your own',
         nftables: !setupRan
           ? `nftables: ${setupWhy}`
           : provides.gateAsRoot

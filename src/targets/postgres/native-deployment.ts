@@ -114,6 +114,7 @@ export class NativeWorkspace {
   private readonly backups: BaseBackup[] = [];
   private readonly volumes: TmpfsVolume[] = [];
   private readonly passthroughs: DrillfsMount[] = [];
+  private readonly controlDirs: string[] = [];
 
   private constructor(
     readonly root: string,
@@ -183,12 +184,16 @@ export class NativeWorkspace {
 
   /** drillfs of a directory of the temp root at `at` (in the ledger before it is mounted), owned by the PostgreSQL user. */
   async newPassthrough(name: string, at: string, binary: string): Promise<DrillfsMount> {
+    // The control socket and the daemon's log are root's: not in the temp root, which belongs to
+    // the PostgreSQL user, who could otherwise replace the socket or plant a symlink as the log.
+    const control = createRecordedTempDir(this.options.ledger, 'drill-drillfs-');
+    this.controlDirs.push(control);
     const mount = await DrillfsMount.create({
       binary,
       backing: path.join(this.root, `backing-${name}`),
       path: at,
-      socket: path.join(this.root, `drillfs-${name}.sock`),
-      log: path.join(this.root, `drillfs-${name}.log`),
+      socket: path.join(control, `${name}.sock`),
+      log: path.join(control, `${name}.log`),
       source: `drill-${this.options.runId.slice(-24)}-${name}`,
       ledger: this.options.ledger,
       runAs: this.runAs,
@@ -338,6 +343,7 @@ export class NativeWorkspace {
     // Before the recursive delete, which would otherwise go into the mount.
     for (const volume of this.volumes) await volume.unmount();
     for (const mount of this.passthroughs) await mount.unmount();
+    for (const dir of this.controlDirs) await rm(dir, { recursive: true, force: true });
     if (existsSync(this.root)) await rm(this.root, { recursive: true, force: true });
   }
 }

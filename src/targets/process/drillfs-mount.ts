@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { chownSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import createDebug from 'debug';
 import { EnvironmentError } from '../../engine/errors.js';
@@ -51,7 +51,8 @@ export class DrillfsMount implements IoFaultControl {
     options.ledger.record({ kind: 'fuse-mount', path: options.path, source: options.source });
     // Its output goes to a file of the temp root, not a pipe: the drill stops reading once it is
     // mounted, and a write into a closed pipe would kill it (SIGPIPE) under the running server.
-    const log = openSync(options.log, 'a', 0o600);
+    // Never through a symlink (the log's directory is the drill's own, this is belt and braces).
+    const log = openSync(options.log, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
     let daemon: ChildProcess;
     try {
       daemon = spawn(options.binary, ['-backing', options.backing, '-mount', options.path, '-control', options.socket, '-fsname', options.source], {
@@ -100,7 +101,7 @@ export class DrillfsMount implements IoFaultControl {
   /** Unmounts it (lazily when busy); the daemon then ends on its own, and is killed if it does not. */
   async unmount(): Promise<void> {
     if (this.mounted()) await runCommand('umount', [this.path]).catch(() => runCommand('umount', ['--lazy', this.path]));
-    if (this.daemon.exitCode === null) {
+    if (this.daemon.exitCode === null && this.daemon.signalCode === null) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           this.daemon.kill('SIGKILL');
