@@ -37,7 +37,12 @@ describe('promote-replica with a failover threshold (unreachableFor), real Postg
     expect(failedChecks(journal)).toEqual(['rto']);
     const promote = journal.steps.find((s) => s.name === 'promote-replica')!;
     expect((promote.output as { unreachable: Unreachable }).unreachable.unreachableForMs).toBeGreaterThanOrEqual(40_000);
-    expect(journal.measurements.rtoMs).toBeGreaterThan(30_000);
+    // The step that restores the service ended past the objective, so no RTO could meet it; the
+    // measured RTO (when stability was observed: on a loaded machine a probe may still time out
+    // and the verdict says "never stabilised" instead) is past it too.
+    const restoring = journal.steps.find((s) => s.name === 'switch-workload')!;
+    expect(restoring.end!.t - journal.marks.tFault!.t).toBeGreaterThan(30_000);
+    if (journal.measurements.rtoMs !== undefined) expect(journal.measurements.rtoMs).toBeGreaterThan(30_000);
     expect(leftovers(runDir)).toEqual([]);
   });
 
