@@ -3,6 +3,7 @@ import type { DrillContext } from '../engine/drill-context.js';
 import { sleep } from '../engine/clock.js';
 import { InputError, StepFailedError } from '../engine/errors.js';
 import { requireDrillTarget } from '../engine/require-drill-target.js';
+import { drActivationMessage } from '../notify/drill-messages.js';
 import type { RecoveryStep } from '../scenario/schema.js';
 import { queryNow } from '../targets/regions/caching-resolver.js';
 import { describeStatus, httpStatus } from '../targets/regions/http-status.js';
@@ -73,6 +74,13 @@ export async function activateDrSite(ctx: DrillContext, step: ActivateStep): Pro
   if (step.automaticFailover) {
     const flippedAt = await waitForDnsFlip(ctx, dr, deadline);
     Object.assign(output, { dnsAnswersDrAfterMs: Math.round(flippedAt - start), healthTransitions: transitionsSinceFault(ctx) });
+  }
+  // Runbook activate-dr-site.sh ends by telling everyone; handed to the channels, not awaited.
+  if (ctx.notifier.enabled) {
+    const records = ctx.notifier.send('dr-activation', (now) =>
+      drActivationMessage(ctx.recorder.journal, { incidentId: ctx.notifier.incidentId(now), primaryRegion: lost.name, drRegion: dr.name }),
+    );
+    output.notified = records.map((r) => r.channel);
   }
   debug('DR site %s active: %o', dr.name, output);
   return output;
