@@ -69,12 +69,13 @@ describe('UpdateSchedule', () => {
     const clock = startClock();
     const ticks: Array<[number, number]> = [];
     const schedule = new UpdateSchedule(100, clock, new AbortController().signal, (n) => ticks.push([n, clock.now()]));
-    await new Promise((r) => setTimeout(r, 350));
+    // Until the third tick (a busy machine may be late), then stop.
+    while (ticks.length < 3) await new Promise((r) => setTimeout(r, 10));
     await schedule.stop();
     expect(ticks.map(([n]) => n)).toEqual([1, 2, 3]);
     ticks.forEach(([n, t]) => {
       expect(t - schedule.record.tStart).toBeGreaterThanOrEqual(n * 100 - 1);
-      expect(t - schedule.record.tStart).toBeLessThan(n * 100 + 60);
+      expect(t - schedule.record.tStart).toBeLessThan(n * 100 + 150);
     });
     expect(schedule.record.sent).toBe(3);
     expect(schedule.record.tStop).toBeGreaterThan(ticks.at(-1)![1]);
@@ -115,7 +116,7 @@ describe('Notifier: updates while the incident is open', () => {
     // Nothing before the incident is open.
     expect(channel.messages).toHaveLength(0);
     notifier.send('detection', (now) => initialAlert({ ...base, severity: 'P1', status: 'Investigating', impact: 'i', eta: 'e', incidentId: notifier.incidentId(now), nextUpdate: 'n' }));
-    await new Promise((r) => setTimeout(r, 2300));
+    await new Promise((r) => setTimeout(r, 2500));
     await notifier.stopUpdates();
     await notifier.settled();
     expect(channel.messages.map((m) => m.template)).toEqual(['initial-alert', 'update', 'update']);
