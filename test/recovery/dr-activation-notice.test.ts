@@ -9,6 +9,7 @@ import { loadScenarioFile } from '../../src/scenario/loader.js';
 import { startWebhookReceiver } from '../notify/receivers.js';
 import path from 'node:path';
 import { WebhookChannel } from '../../src/notify/webhook-channel.js';
+import { STEP_PERFORMS } from '../../src/recovery/runbook-performs.js';
 
 const FIXTURE = path.join(import.meta.dirname, '../fixtures/scenarios/notify-updates-rollback.yaml');
 const ENV = { DRILL_TEST_SLACK_PORT: '1', DRILL_TEST_HOOK_PORT: '2', DRILL_TEST_HOOK_TOKEN: 'token-0123456789', DRILL_TEST_SMTP_PORT: '3', DRILL_TEST_SMTP_PASSWORD: 'pw-0123456789' };
@@ -43,5 +44,11 @@ describe('activate-dr-site announces the DR activation', () => {
     expect(announceDrActivation(ctx, 'us-east-1', 'us-west-2')).toBeUndefined();
     expect(ctx.recorder.journal.notifications ?? []).toEqual([]);
   });
-});
 
+  it('drill coverage credits send-dr-activation-alert.sh only when the step handed the alert to channels', () => {
+    const entry = STEP_PERFORMS['activate-dr-site'].find((p) => 'command' in p && p.command === 'scripts/notifications/send-dr-activation-alert.sh')!;
+    expect(entry.when!({ notified: ['hook'] })).toBe(true);
+    expect(entry.when!({ primaryRegion: 'us-east-1' })).toBe(false);
+    expect(entry.when!(undefined)).toBe(false);
+  });
+});
