@@ -16,6 +16,9 @@ const channelName = z
   .max(64)
   .meta({ description: 'Names the channel in the journal and reports (its URL is never written: it may carry a token)' });
 
+/** How often updates go out: more than one a second would flood the channels; at most as long as a drill. */
+const UPDATE_PERIOD = { ...WAIT, min: 1_000 };
+
 const timeout = duration(WAIT).default(10_000).meta({ description: 'One delivery attempt without an answer after this counts as failed' });
 
 const webhookUrl = z
@@ -89,8 +92,7 @@ export const notificationsSettings = z
       .max(100)
       .optional()
       .meta({ description: 'The incident id every message carries (default: DRILL-<UTC date-time of the first message>, the runbook\'s $(date +%Y%m%d-%H%M%S))' }),
-    updateEvery: duration(WAIT)
-      .refine((ms) => ms >= 1_000, 'at least 1s (a message a second is already a flood)')
+    updateEvery: duration(UPDATE_PERIOD)
       .default(15 * 60_000)
       .meta({ description: 'With on: [update]: how often the "[UPDATE]" message goes out while the incident is open (the runbook promises every 15 minutes)' }),
     updateTolerance: duration(WAIT)

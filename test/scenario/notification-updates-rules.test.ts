@@ -31,7 +31,7 @@ describe('notifications: updates and rollback triggers (scenario rules)', () => 
   });
 
   it('refuses an updateEvery under 1s, naming line and key', async () => {
-    expect(await problems(scenario('flood', `notifications:\n  on: [detection, update]\n  updateEvery: 200ms\n${hook}`))).toMatch(/^15:notifications\.updateEvery: at least 1s/);
+    expect(await problems(scenario('flood', `notifications:\n  on: [detection, update]\n  updateEvery: 200ms\n${hook}`))).toMatch(/^15:notifications\.updateEvery: must be at least 1s here/);
   });
 
   it('refuses on: rollback without a rollback step, and accepts it with migration-rollback', async () => {
