@@ -9,6 +9,7 @@ import type { Journal, NotificationRecord } from '../engine/journal-types.js';
 import { formatDuration, formatDurationBound } from '../scenario/duration.js';
 import { verifiedRestoration } from '../notify/journal-facts.js';
 import { breachWord, plural, type Assessment } from './assessment.js';
+import { judgeUpdates } from './notification-updates.js';
 
 export function scenarioNotifies(journal: Journal): boolean {
   return journal.scenario.definition.notifications !== undefined;
@@ -81,6 +82,11 @@ export function assessNotification(journal: Journal): Assessment {
       return { channel, delivered: notice !== undefined, ...(notice ? { sentAfterVerifiedMs: notice.t - tVerified } : {}) };
     });
   }
+
+  const updates = judgeUpdates(journal);
+  problems.push(...updates.problems);
+  if (updates.details) details.updates = updates.details;
+  if (updates.text) resolutionText += `; ${updates.text}`;
 
   const measurements = latency !== undefined ? { notificationLatencyMs: latency } : {};
   if (problems.length > 0) {

@@ -271,9 +271,13 @@ export interface NotificationAttempt {
  * scheme, host and port, or the SMTP server.
  */
 export interface NotificationRecord {
-  template: 'initial-alert' | 'resolution-notice';
-  /** What sent it: the automatic alert on detection, a notify step, the automatic notice on verified recovery. */
-  trigger: 'detection' | 'notify-step' | 'incident-response' | 'resolution';
+  template: 'initial-alert' | 'update' | 'rollback-success' | 'rollback-failure' | 'dr-activation' | 'resolution-notice';
+  /**
+   * What sent it: the automatic alert on detection, a notify step, activate-incident-response, the
+   * periodic update while the incident is open, a rollback step's end, activate-dr-site, the
+   * automatic notice on verified recovery.
+   */
+  trigger: 'detection' | 'notify-step' | 'incident-response' | 'update' | 'rollback' | 'dr-activation' | 'resolution';
   channel: string;
   channelType: 'slack' | 'webhook' | 'email';
   destination: string;
@@ -290,6 +294,15 @@ export interface NotificationRecord {
   tDelivered?: number;
   /** tDelivered - t: from handing it over to the channel having it, retries included. */
   latencyMs?: number;
+}
+
+export interface NotificationUpdatesRecord {
+  everyMs: number;
+  /** The first Initial Alert (the incident opened), on the run clock. */
+  tStart: number;
+  /** The schedule stopped (before the Resolution Notice, or at teardown). */
+  tStop?: number;
+  sent: number;
 }
 
 /** One file preserve-forensics wrote under `forensics/` of the run directory. */
@@ -467,6 +480,8 @@ export interface Journal {
   archiving?: ArchivingFacts;
   /** Stakeholder notifications (notifications:), each message per channel with its attempts. */
   notifications?: NotificationRecord[];
+  /** The periodic updates (notifications.on: update): when they started (the first Initial Alert) and stopped. */
+  notificationUpdates?: NotificationUpdatesRecord;
   measurements: Measurements;
   verdicts: Verdict[];
 }

@@ -39,9 +39,9 @@ export function etaText(journal: Journal): string {
   return `${eta} (the RTO objective: ${formatDuration(rto)} after the fault at ${tFault.wall})`;
 }
 
-/** Next Update: the template promises updates every 15 minutes. */
-export function nextUpdateText(sentWall: string): string {
-  return new Date(Date.parse(sentWall) + 15 * 60_000).toISOString();
+/** Next Update: the template promises updates every 15 minutes (notifications.updateEvery). */
+export function nextUpdateText(sentWall: string, every = 15 * 60_000): string {
+  return new Date(Date.parse(sentWall) + every).toISOString();
 }
 
 /** The restored instant by the RTO's own definition, when the service is back for a whole stability window. */
@@ -68,6 +68,14 @@ export function actionsTakenText(journal: Journal): string {
   const steps = journal.steps.filter((s) => s.end !== undefined && s.status !== 'skipped');
   if (steps.length === 0) return 'no runbook step ran';
   return steps.map((s) => `${s.title} (${s.status}, ${formatDuration(s.end!.t - s.start.t)})`).join('; ');
+}
+
+/** An update's ACTIONS TAKEN SO FAR: the steps that ended, then the one running now. */
+export function actionsSoFarText(journal: Journal): string {
+  const ended = journal.steps.filter((s) => s.end !== undefined && s.status !== 'skipped');
+  const running = journal.steps.filter((s) => s.end === undefined);
+  const parts = [...ended.map((s) => `${s.title} (${s.status}, ${formatDuration(s.end!.t - s.start.t)})`), ...running.map((s) => `${s.title} (running)`)];
+  return parts.length ? parts.join('; ') : 'no runbook step has started yet';
 }
 
 function clip(text: string): string {

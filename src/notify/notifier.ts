@@ -7,6 +7,8 @@ import type { NotificationChannel } from './channel.js';
 import { buildChannel } from './channels.js';
 import type { NotificationMessage } from './message.js';
 import { defaultIncidentId } from './templates.js';
+import { updateMessage } from './drill-messages.js';
+import { UpdateSchedule } from './update-schedule.js';
 
 const debug = createDebug('drill:notify');
 
@@ -34,6 +36,8 @@ export class Notifier {
   private readonly pending = new Set<Promise<void>>();
   private readonly stopper = new AbortController();
   private readonly signal: AbortSignal;
+  private updates: UpdateSchedule | undefined;
+  private updatesStopped = false;
 
   constructor(private readonly options: NotifierOptions) {
     this.channels = options.channels ?? (options.settings?.channels ?? []).map((spec) => buildChannel(spec, options.scenarioFile));
@@ -47,7 +51,7 @@ export class Notifier {
   }
 
   /** Whether the scenario asked for the automatic message on this trigger. */
-  sendsOn(trigger: 'detection' | 'resolution'): boolean {
+  sendsOn(trigger: NotificationsSettings['on'][number]): boolean {
     return this.enabled && (this.options.settings?.on ?? []).includes(trigger);
   }
 
@@ -73,6 +77,7 @@ export class Notifier {
     // What leaves the machine is what the journal keeps: a secret of the run (a generated password,
     // a leaked token the message quotes) is redacted before any channel sees the message.
     const message = this.redacted(build(now));
+    if (message.template === 'initial-alert') this.openIncident();
     return this.channels.map((channel) => {
       const record: NotificationRecord = {
         template: message.template,
@@ -98,6 +103,35 @@ export class Notifier {
     });
   }
 
+  /** What an Initial Alert promises: updateEvery when the updates are on, else the template's 15 minutes. */
+  get promisedEvery(): number | undefined {
+    return this.sendsOn('update') ? this.updateEvery : undefined;
+  }
+
+  /** How often the promised updates go out (notifications.updateEvery). */
+  get updateEvery(): number {
+    return this.options.settings?.updateEvery ?? 15 * 60_000;
+  }
+
+  /**
+   * The first Initial Alert opens the incident: with on: [update] the updates start, every
+   * updateEvery from now, until stopUpdates (the Resolution Notice) or teardown.
+   */
+  private openIncident(): void {
+    if (this.updates || this.updatesStopped || !this.sendsOn('update')) return;
+    const journal = this.options.recorder.journal;
+    this.updates = new UpdateSchedule(this.updateEvery, this.options.clock, this.signal, (n) => {
+      this.send('update', (now) => updateMessage(journal, { incidentId: this.incidentId(now), number: n, every: this.updateEvery }, now));
+    });
+    journal.notificationUpdates = this.updates.record;
+  }
+
+  /** The incident is resolved (or the drill ends): no update after this. */
+  async stopUpdates(): Promise<void> {
+    this.updatesStopped = true;
+    await this.updates?.stop();
+  }
+
   /** The message with every secret the run knows (at this instant) replaced, in every part a channel sends. */
   private redacted(message: NotificationMessage): NotificationMessage {
     const secrets = this.options.recorder.secrets;
@@ -119,6 +153,7 @@ export class Notifier {
 
   /** Teardown: stops what is still trying and waits for it to let go. */
   async stop(): Promise<void> {
+    await this.stopUpdates();
     this.stopper.abort(new Error('the drill is tearing down'));
     await this.settled();
   }

@@ -3,6 +3,7 @@ import type { DrillContext } from '../engine/drill-context.js';
 import { sleep } from '../engine/clock.js';
 import { InputError, StepFailedError } from '../engine/errors.js';
 import { requireDrillTarget } from '../engine/require-drill-target.js';
+import { drActivationMessage } from '../notify/drill-messages.js';
 import type { RecoveryStep } from '../scenario/schema.js';
 import { queryNow } from '../targets/regions/caching-resolver.js';
 import { describeStatus, httpStatus } from '../targets/regions/http-status.js';
@@ -74,8 +75,21 @@ export async function activateDrSite(ctx: DrillContext, step: ActivateStep): Pro
     const flippedAt = await waitForDnsFlip(ctx, dr, deadline);
     Object.assign(output, { dnsAnswersDrAfterMs: Math.round(flippedAt - start), healthTransitions: transitionsSinceFault(ctx) });
   }
+  const notified = announceDrActivation(ctx, lost.name, dr.name);
+  if (notified) output.notified = notified;
   debug('DR site %s active: %o', dr.name, output);
   return output;
+}
+
+/**
+ * Runbook activate-dr-site.sh ends by telling everyone: with notifications: channels, "DR site
+ * activated: primary region X lost, DR region Y serving" (trigger dr-activation), handed to the
+ * channels and not awaited. Returns the channels, or undefined without any.
+ */
+export function announceDrActivation(ctx: Pick<DrillContext, 'notifier' | 'recorder'>, primaryRegion: string, drRegion: string): string[] | undefined {
+  if (!ctx.notifier.enabled) return undefined;
+  const records = ctx.notifier.send('dr-activation', (now) => drActivationMessage(ctx.recorder.journal, { incidentId: ctx.notifier.incidentId(now), primaryRegion, drRegion }));
+  return records.map((r) => r.channel);
 }
 
 function regionOf(ctx: DrillContext, ref: string, key: string): Region {

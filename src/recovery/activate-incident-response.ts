@@ -29,7 +29,7 @@ export function activateIncidentResponse(ctx: DrillContext, step: ActivateIncide
   let channels: string[] = [];
   if (ctx.notifier.enabled) {
     const incidentId = ctx.notifier.adoptIncidentId(incident.id);
-    const records = ctx.notifier.send('incident-response', (now) => incidentAlert(recorder.journal, { ...incident, id: incidentId }, now));
+    const records = ctx.notifier.send('incident-response', (now) => incidentAlert(recorder.journal, { ...incident, id: incidentId }, now, ctx.notifier.promisedEvery));
     channels = records.map((r) => r.channel);
     incident.notification = `Initial Alert (incident ${incidentId}) handed to ${channels.join(', ')}; delivery is judged by the notification check`;
   }

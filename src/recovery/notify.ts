@@ -16,7 +16,7 @@ export async function notify(ctx: DrillContext, step: NotifyStep): Promise<Recor
   }
   const severity = step.severity ?? ctx.scenario.severity;
   const records = notifier.send('notify-step', (now) =>
-    stepAlert(ctx.recorder.journal, { severity, message: step.message, incidentId: step.incidentId ?? notifier.incidentId(now) }, now),
+    stepAlert(ctx.recorder.journal, { severity, message: step.message, incidentId: step.incidentId ?? notifier.incidentId(now) }, now, notifier.promisedEvery),
   );
   return {
     template: 'initial-alert',

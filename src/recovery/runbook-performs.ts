@@ -154,6 +154,12 @@ export const STEP_PERFORMS: { readonly [S in RecoveryStep['step']]: readonly Per
       command: 'scripts/dr/activate-dr-site.sh',
       how: 'what answers of the lost region killed (unreachable parts named), the DR replica promoted and made the application database, every DR API process ready; with automaticFailover the DNS answer flipped by the drill\'s health checks awaited',
     },
+    {
+      command: 'scripts/notifications/send-dr-activation-alert.sh',
+      // Only when the scenario had channels and the alert was handed to them (the step's output names them).
+      when: (output) => Array.isArray(output?.notified) && output.notified.length > 0,
+      how: '"DR site activated: primary region X lost, DR region Y serving" (marked DRILL) to every channel of notifications:, delivery journaled',
+    },
   ],
   'verify-dr': [
     { command: 'curl -f https://dr.truststream.yourdomain.com/health', how: '/health 200 on every DR API process, by address' },

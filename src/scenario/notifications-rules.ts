@@ -27,6 +27,9 @@ export function notificationIssues(data: unknown, context: { isSecret: (path: Ke
     if (isRecord(data.expect) && 'notification' in data.expect) {
       issues.push({ path: ['expect', 'notification'], anchor: 'key', message: 'the notification check needs notifications: { channels: [...] }; add them, or remove expect.notification' });
     }
+    if (isRecord(data.expect) && 'notificationUpdates' in data.expect) {
+      issues.push({ path: ['expect', 'notificationUpdates'], anchor: 'key', message: 'updates go to the channels of notifications:, and the scenario has none; add notifications: { channels: [...], on: [..., update] }, or remove expect.notificationUpdates' });
+    }
     return issues;
   }
 
@@ -36,6 +39,16 @@ export function notificationIssues(data: unknown, context: { isSecret: (path: Ke
       path: ['notifications', 'on'],
       anchor: 'value',
       message: 'nothing would send the "Initial Alert" the notification check waits for: add detection to on, or a notify or activate-incident-response step to recovery',
+    });
+  }
+
+  // A rollback message comes only from a rollback step's end (rollback-notice.ts).
+  const rollbackSteps = steps.filter((s) => isRecord(s) && ['k8s-rollout-undo', 'k8s-auto-rollback', 'migration-rollback'].includes(String(s.step))).length;
+  if (on.includes('rollback') && rollbackSteps === 0) {
+    issues.push({
+      path: ['notifications', 'on'],
+      anchor: 'value',
+      message: 'on: rollback announces the end of a rollback step, and recovery has none (k8s-rollout-undo, k8s-auto-rollback, migration-rollback); add one, or remove rollback from on',
     });
   }
 

@@ -16,6 +16,9 @@ const channelName = z
   .max(64)
   .meta({ description: 'Names the channel in the journal and reports (its URL is never written: it may carry a token)' });
 
+/** How often updates go out: more than one a second would flood the channels; at most as long as a drill. */
+const UPDATE_PERIOD = { ...WAIT, min: 1_000 };
+
 const timeout = duration(WAIT).default(10_000).meta({ description: 'One delivery attempt without an answer after this counts as failed' });
 
 const webhookUrl = z
@@ -73,12 +76,15 @@ export const notificationsSettings = z
   .strictObject({
     channels: z.array(notificationChannel).min(1).max(20),
     on: z
-      .array(z.enum(['detection', 'resolution']))
+      .array(z.enum(['detection', 'update', 'rollback', 'resolution']))
       .refine((list) => new Set(list).size === list.length, 'each trigger once')
       .default(['detection', 'resolution'])
       .meta({
         description:
-          'Automatic messages: detection sends the "Initial Alert" (STATUS: Investigating) when a service probe first fails after the fault; resolution the "Resolution Notice" once recovery is verified (every service probe passed for expect.stability)',
+          'Automatic messages: detection sends the "Initial Alert" (STATUS: Investigating) when a service probe first fails after the fault; resolution the "Resolution Notice" once recovery is verified (every service probe passed for expect.stability); ' +
+          'update the "[UPDATE]" message every updateEvery from the first Initial Alert until the Resolution Notice (what was done so far, the current probe state, the next update); ' +
+          'rollback "Rollback successful" or "Rollback failed, escalating" when a rollback step (k8s-rollout-undo, k8s-auto-rollback, migration-rollback) ends. ' +
+          'activate-dr-site always announces the DR activation when there are channels',
       }),
     incidentId: z
       .string()
@@ -86,6 +92,12 @@ export const notificationsSettings = z
       .max(100)
       .optional()
       .meta({ description: 'The incident id every message carries (default: DRILL-<UTC date-time of the first message>, the runbook\'s $(date +%Y%m%d-%H%M%S))' }),
+    updateEvery: duration(UPDATE_PERIOD)
+      .default(15 * 60_000)
+      .meta({ description: 'With on: [update]: how often the "[UPDATE]" message goes out while the incident is open (the runbook promises every 15 minutes)' }),
+    updateTolerance: duration(WAIT)
+      .default(30_000)
+      .meta({ description: 'The notification check accepts a gap between two messages of the incident (Initial Alert, updates, Resolution Notice) of updateEvery plus this, on every channel' }),
     attempts: z.number().int().min(1).max(10).default(3).meta({ description: 'Delivery attempts per message and channel before it is reported undelivered' }),
     retryDelay: duration(WAIT).default(1000).meta({ description: 'Wait before the second attempt, doubled before each further one' }),
   })
@@ -125,6 +137,11 @@ export const notificationLimit = duration(WAIT)
     description:
       'With notifications: the "Initial Alert" must be delivered on every channel within this of detection (of T_fault for a fault no probe sees), and the "Resolution Notice" after verified recovery',
   });
+
+export const notificationUpdatesExpected = z
+  .boolean()
+  .optional()
+  .meta({ description: 'The notification check judges the periodic updates (default: when notifications.on includes update): delivered on every channel, no gap longer than updateEvery + updateTolerance between the first Initial Alert and the Resolution Notice' });
 
 export type NotificationChannelSpec = z.output<typeof notificationChannel>;
 export type NotificationsSettings = z.output<typeof notificationsSettings>;

@@ -8,7 +8,7 @@ import { loadSettings, performanceLimits, serviceComponent, serviceRestartStep, 
 import { PROCEDURE_ID_PATTERN } from '../runbook/procedure-ids.js';
 import { credentialLeakFault, revocationLimit, revokeAllTokensStep } from './breach-schema.js';
 import { activateDrSiteStep, dnsFailoverStep, healRegionPartitionStep, regionOutageFault, regionPartitionFault, verifyDrStep, regionRef, regionsTarget } from './regions-schema.js';
-import { notificationLimit, notificationsSettings, notifyStep } from './notifications-schema.js';
+import { notificationLimit, notificationsSettings, notificationUpdatesExpected, notifyStep } from './notifications-schema.js';
 import { networkFaults, networkTarget, removeNetworkFaultStep, waitStep } from './network-schema.js';
 import { dataPassthrough, diskIoErrorsFault } from './disk-io-schema.js';
 import { dataVolume, diskFullFault, fixArchivingStep, freeSpaceStep, pgRestartStep, walArchiveStuckFault, walVolume } from './disk-schema.js';
@@ -463,6 +463,7 @@ const expectations = z.strictObject({
   performance: performanceLimits.prefault({}),
   revocation: revocationLimit,
   notification: notificationLimit,
+  notificationUpdates: notificationUpdatesExpected,
 });
 
 /**

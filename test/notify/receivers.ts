@@ -22,8 +22,8 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
-/** A webhook receiver answering `status(n)` to the n-th request (1-based). */
-export async function startWebhookReceiver(status: (n: number) => number = () => 200): Promise<WebhookReceiver> {
+/** A webhook receiver answering `status(n, body)` to the n-th request (1-based). */
+export async function startWebhookReceiver(status: (n: number, body: Record<string, unknown>) => number = () => 200): Promise<WebhookReceiver> {
   const posts: ReceivedPost[] = [];
   let requests = 0;
   const server = createServer((req, res) => {
@@ -31,10 +31,9 @@ export async function startWebhookReceiver(status: (n: number) => number = () =>
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       requests += 1;
-      const answer = status(requests);
-      if (answer >= 200 && answer < 300) {
-        posts.push({ path: req.url ?? '', headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> });
-      }
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+      const answer = status(requests, body);
+      if (answer >= 200 && answer < 300) posts.push({ path: req.url ?? '', headers: req.headers, body });
       res.writeHead(answer, { 'content-type': 'text/plain' }).end(answer < 300 ? 'ok' : 'receiver says no');
     });
   });

@@ -20,7 +20,7 @@ export const alertOnDetection: PhaseTask = {
       recorder.event('notification-not-sent', 'no Initial Alert on detection: no service probe detected the fault');
       return;
     }
-    notifier.send('detection', (now) => detectionAlert(journal, notifier.incidentId(now), now));
+    notifier.send('detection', (now) => detectionAlert(journal, notifier.incidentId(now), now, notifier.promisedEvery));
   },
 };
 
@@ -36,6 +36,8 @@ export const resolutionNotice: PhaseTask = {
     const { journal, recorder } = run;
     const notifier = run.context.notifier;
     if (!notifier.enabled) return;
+    // The incident is over either way: the last update came before this, never after the notice.
+    await notifier.stopUpdates();
     if (notifier.sendsOn('resolution')) {
       const restored = verifiedRestoration(journal);
       if (restored && journal.marks.tVerified) {
