@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { PLAN_ENV, runFiles, type RunPlan } from '../engine/run-plan.js';
-import { childEnvironment, DOCKER_VARIABLES, HARNESS_SETTINGS, NODE_VARIABLES } from '../targets/process/child-environment.js';
+import { AWS_VARIABLES, childEnvironment, DOCKER_VARIABLES, HARNESS_SETTINGS, NODE_VARIABLES } from '../targets/process/child-environment.js';
 import { PACKAGE_ROOT } from './package-root.js';
 
 export interface DrillProcess {
@@ -15,14 +15,15 @@ export interface DrillProcess {
 /**
  * What the drill process needs of the CLI's environment: node's and the harness's settings, what
  * testcontainers and kind need to reach Docker, the kubeconfig provider's KUBECONFIG, and the
- * `${VAR}`s its scenario uses (`scenarioVariables`) — not the rest of the user's environment
+ * `${VAR}`s its scenario uses (`scenarioVariables`), the AWS credential chain when the scenario
+ * uses an existing Route 53 zone (`aws`) — not the rest of the user's environment
  * (DRILL_EVIDENCE_SIGNING_KEY stays with the CLI, which signs the evidence).
  */
-export function drillProcessEnvironment(plan: RunPlan, scenarioVariables: Readonly<Record<string, string>>, from?: NodeJS.ProcessEnv): Record<string, string> {
+export function drillProcessEnvironment(plan: RunPlan, scenarioVariables: Readonly<Record<string, string>>, from?: NodeJS.ProcessEnv, options: { aws?: boolean } = {}): Record<string, string> {
   return childEnvironment({
     from,
     // testcontainers runs in the drill process and may pull from a private registry.
-    pass: [...NODE_VARIABLES, ...HARNESS_SETTINGS, ...DOCKER_VARIABLES, 'DOCKER_AUTH_CONFIG', 'KUBECONFIG'],
+    pass: [...NODE_VARIABLES, ...HARNESS_SETTINGS, ...DOCKER_VARIABLES, 'DOCKER_AUTH_CONFIG', 'KUBECONFIG', ...(options.aws ? AWS_VARIABLES : [])],
     set: { ...scenarioVariables, [PLAN_ENV]: JSON.stringify(plan), FORCE_COLOR: '0' },
   });
 }
@@ -32,7 +33,7 @@ export function drillProcessEnvironment(plan: RunPlan, scenarioVariables: Readon
  * at the terminal reaches only the CLI, which then asks the drill to stop and waits for its
  * teardown instead of having every process die at once. Output goes to the run's runner.log.
  */
-export function startDrillProcess(plan: RunPlan, scenarioVariables: Readonly<Record<string, string>>, options: { enter?: string[] } = {}): DrillProcess {
+export function startDrillProcess(plan: RunPlan, scenarioVariables: Readonly<Record<string, string>>, options: { enter?: string[]; aws?: boolean } = {}): DrillProcess {
   const files = runFiles(plan.runDir);
   const log = openSync(files.runnerLog, 'a');
   // In a drill network, `nsenter --net=...` execs node in place: the pid stays the drill's.
@@ -49,7 +50,7 @@ export function startDrillProcess(plan: RunPlan, scenarioVariables: Readonly<Rec
     args,
     {
       cwd: PACKAGE_ROOT,
-      env: drillProcessEnvironment(plan, scenarioVariables),
+      env: drillProcessEnvironment(plan, scenarioVariables, undefined, { aws: options.aws ?? false }),
       stdio: ['ignore', log, log],
       detached: true,
     },

@@ -189,7 +189,9 @@ async function runOne(
 
   const printer = new ProgressPrinter(files.progress, redactor.redact(`[${name}]`), (text) => redactor.redact(text), display.inPlaceProgress);
   printer.start();
-  const child = startDrillProcess(plan, loaded.environment ?? {}, networkName_ ? { enter: enterNetwork(networkName_) } : {});
+  // The AWS credential chain reaches the drill process only for an existing Route 53 zone.
+  const aws = loaded.scenario.targets.regions?.dns.route53 !== undefined;
+  const child = startDrillProcess(plan, loaded.environment ?? {}, { ...(networkName_ ? { enter: enterNetwork(networkName_) } : {}), aws });
   ledger.addOwner('vitest', child.pid);
   interrupts.watch(child, files.interrupt);
   const exit = await child.exited;

@@ -12,6 +12,7 @@ import { reapMount } from '../targets/process/reap-mount.js';
 import { reapNftTable } from '../targets/network-nft/reap-nft-table.js';
 import { reapLimitCgroup } from '../targets/process/reap-limit-cgroup.js';
 import { reapFuseMount } from '../targets/process/reap-fuse-mount.js';
+import { reapRoute53Record } from '../targets/regions/reap-route53-record.js';
 import type { ReapOutcome } from './reap-outcome.js';
 import { reapTempDir } from './reap-temp-dir.js';
 import type { Resource, ResourceKind } from './resource-ledger.js';
@@ -58,6 +59,8 @@ const REAPERS: { [K in ResourceKind]: ResourceReaper<Extract<Resource, { kind: K
   'k8s-token-secret': { stage: 'cluster-objects', reap: reapTokenSecret },
   'k8s-emergency-access': { stage: 'cluster-objects', reap: reapEmergencyAccess },
   'k8s-namespace': { stage: 'cluster-objects', reap: reapNamespaceEntry },
+  // A record in someone else's hosted zone: like an object in someone else's cluster, first.
+  'route53-record': { stage: 'cluster-objects', reap: reapRoute53Record },
   'pg-data-dir': { stage: 'processes', reap: reapPostgresDataDir },
   process: { stage: 'processes', reap: reapRecordedProcess },
   // A container holds a deployment's servers: removing it stops them all.

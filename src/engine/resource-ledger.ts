@@ -50,7 +50,11 @@ export type Resource =
   // An nftables table of a packet fault (network-loss, network-partition: src/targets/network-nft),
   // recorded before nft creates it; reaped by deleting it (by its handle) only while its name is a
   // drill table name (inet drill_<run>_<n>).
-  | { kind: 'nft-table'; family: 'inet'; name: string };
+  | { kind: 'nft-table'; family: 'inet'; name: string }
+  // A record name the drill writes in a Route 53 hosted zone it did not create (targets.regions.dns.route53),
+  // recorded before its owner marker exists; reaped by deleting its A records and the marker only while
+  // the marker is the run's. `endpoint` absent: AWS itself. Never credentials (the reaper uses the AWS chain).
+  | { kind: 'route53-record'; endpoint?: string; region: string; zoneId: string; zoneName: string; name: string; runId: string };
 
 export type ResourceKind = Resource['kind'];
 

@@ -60,6 +60,24 @@ export const failoverRouting = z
 
 export type FailoverRoutingSpec = z.output<typeof failoverRouting>;
 
+/**
+ * An existing hosted zone (real AWS, or any endpoint that speaks the Route 53 API): the drill
+ * neither creates nor deletes the zone; it creates only its own record name under it, marked as
+ * the run's (record-ownership.ts). Credentials come from the standard AWS chain (environment,
+ * shared files), never from the scenario.
+ */
+export const route53Endpoint = z
+  .strictObject({
+    hostedZoneId: z
+      .string()
+      .regex(/^(\/hostedzone\/)?[A-Z0-9]{1,32}$/, 'a Route 53 hosted zone id like Z0123456789ABCDEFGHIJ')
+      .transform((id) => id.replace(/^\/hostedzone\//, ''))
+      .meta({ description: 'The id of a hosted zone that exists (named targets.regions.dns.zone); the drill never creates or deletes it' }),
+    endpoint: z.url({ protocol: /^https?$/ }).optional().meta({ description: 'The Route 53 API endpoint; default: AWS. Credentials come from the AWS environment/credential chain, never from this file' }),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region like us-east-1').default('us-east-1').meta({ description: 'The signing region of the Route 53 API (a global service: us-east-1)' }),
+  })
+  .meta({ description: 'Use an existing hosted zone instead of the embedded moto: the drill writes only its own record name (refused when it exists without the drill\'s TXT marker) and its marker, and deletes both at teardown and after kill -9 (drill cleanup)' });
+
 export const regionsTarget = z
   .strictObject({
     primary: region('us-west-2', '127.0.1.0/24').meta({ description: 'The region the service name points at when the drill starts' }),
@@ -78,13 +96,18 @@ export const regionsTarget = z
           .string()
           .regex(/^([a-z0-9-]+\.)+[a-z]+\.?$/, 'a DNS zone name like truststream.drill.test')
           .default('truststream.drill.test')
-          .meta({ description: 'The Route 53 hosted zone the drill creates (and deletes at teardown)' }),
+          .meta({ description: 'The Route 53 hosted zone: the one the drill creates (and deletes at teardown) in the embedded moto, or the name of the existing zone given by route53.hostedZoneId' }),
         record: z.string().regex(/^[a-z0-9-]+$/, 'one DNS label, e.g. api').default('api').meta({ description: 'The service name\'s label in the zone: clients resolve <record>.<zone>' }),
         ttl: recordTtl.default(5),
         failover: failoverRouting.optional(),
+        route53: route53Endpoint.optional(),
+      })
+      .refine((d) => !(d.route53 && d.failover), {
+        message: 'failover routing is not available in an existing hosted zone (route53) yet: its health checks are account-wide objects the drill cannot mark; use the embedded moto zone (leave out route53) for failover routing',
+        path: ['failover'],
       })
       .prefault({})
-      .meta({ description: 'The service name: an A record in a Route 53 hosted zone (the embedded moto server), answered by the drill\'s own DNS server' }),
+      .meta({ description: 'The service name: an A record in a Route 53 hosted zone (the embedded moto server, or an existing zone with route53), answered by the drill\'s own DNS server' }),
   })
   .refine((r) => r.primary.name !== r.dr.name, { message: 'the primary and DR regions need different names', path: ['dr', 'name'] })
   .refine((r) => r.primary.range !== r.dr.range, { message: 'each region needs its own loopback range', path: ['dr', 'range'] })

@@ -219,9 +219,13 @@ describe('drill-owned names in a zone the drill did not create (the real-AWS rul
     const sets = await zone.recordSets(OWNED);
     expect(sets.find((r) => r.type === 'TXT')?.values).toEqual(['"drill-owner=run-a"']);
     expect(sets.find((r) => r.type === 'A')?.values).toEqual(['127.0.1.1']);
-    // A later run (or the failover step) may change a name a drill run marked.
-    await guarded('run-b').upsertA({ name: OWNED, values: ['127.0.2.1'], ttl: 5 }, 'test');
+    // The same run (its failover step) changes it again.
+    await guarded('run-a').upsertA({ name: OWNED, values: ['127.0.2.1'], ttl: 5 }, 'test');
     expect((await queryNow(dns.address, OWNED)).addresses).toEqual(['127.0.2.1']);
+    // Another run may not: its teardown would leave the name behind (it deletes only its own), and
+    // two drills on one name would move each other's clients. It is refused, nothing changed.
+    await expect(guarded('run-b').upsertA({ name: OWNED, values: ['127.0.3.1'], ttl: 5 }, 'test')).rejects.toMatchObject({ code: 'ROUTE53_RECORD_OTHER_RUN' });
+    expect((await zone.readA(OWNED))?.values).toEqual(['127.0.2.1']);
   });
 
   it('refuses a name that has records and no marker (exit 2), and changes nothing', async () => {

@@ -27,6 +27,18 @@ describe('region scenario rules', () => {
     expect(s.recovery[0]).toMatchObject({ step: 'dns-failover', to: 'dr' });
   });
 
+  it('takes an existing Route 53 zone by id (endpoint optional, signing region us-east-1 by default), and refuses what it cannot do there', async () => {
+    const { scenario: s } = await loadScenarioFile(scenario('existing-zone', '{postgres: {replicas: 1}, regions: {dns: {zone: example.com, record: drill-api, route53: {hostedZoneId: /hostedzone/Z0123ABC}}}}'));
+    expect(s.targets.regions?.dns).toMatchObject({ zone: 'example.com', record: 'drill-api', route53: { hostedZoneId: 'Z0123ABC', region: 'us-east-1' } });
+    expect(s.targets.regions?.dns.route53).not.toHaveProperty('endpoint');
+    const validationError = async (file: string) => (await invalid(loadScenarioFile(file))).issues.map((i) => `${i.keyPath}: ${i.message}`).join('\n');
+    expect(await validationError(scenario('zone-failover', '{postgres: {replicas: 1}, regions: {dns: {failover: {}, route53: {hostedZoneId: Z1}}}}'))).toMatch(/targets\.regions\.dns\.failover: .*not available in an existing hosted zone/);
+    expect(await validationError(scenario('zone-id', '{postgres: {replicas: 1}, regions: {dns: {route53: {hostedZoneId: "z-1"}}}}'))).toMatch(/targets\.regions\.dns\.route53\.hostedZoneId: .*hosted zone id/);
+    expect(await validationError(scenario('zone-endpoint', '{postgres: {replicas: 1}, regions: {dns: {route53: {hostedZoneId: Z1, endpoint: "ftp://x"}}}}'))).toMatch(/targets\.regions\.dns\.route53\.endpoint/);
+    // Credentials never come from the scenario.
+    expect(await validationError(scenario('zone-key', '{postgres: {replicas: 1}, regions: {dns: {route53: {hostedZoneId: Z1, secretAccessKey: x}}}}'))).toMatch(/targets\.regions\.dns\.route53.*secretAccessKey/);
+  });
+
   it('takes mode blackhole and a promote-replica addressed to a region', async () => {
     const { scenario: s } = await loadScenarioFile(scenario('blackhole', '{postgres: {provider: native, replicas: 1}, regions: {}}', '{type: region-outage, mode: blackhole}', '{step: promote-replica, region: us-east-1}'));
     expect(s.faults[0]).toEqual({ type: 'region-outage', region: 'primary', mode: 'blackhole' });

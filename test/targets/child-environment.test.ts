@@ -53,6 +53,9 @@ describe('childEnvironment', () => {
     for (const name of ['DRILL_EVIDENCE_KEY', 'DRILL_EVIDENCE_SIGNING_KEY', 'DRILL_API_TOKEN', 'GITHUB_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'SHELL']) {
       expect(env, name).not.toHaveProperty(name);
     }
+    // An existing Route 53 zone: the drill process (only) gets the AWS credential chain.
+    expect(drillProcessEnvironment(plan, {}, parent, { aws: true }).AWS_SECRET_ACCESS_KEY).toBe(parent.AWS_SECRET_ACCESS_KEY);
+    expect(childEnvironment({ from: parent })).not.toHaveProperty('AWS_SECRET_ACCESS_KEY');
     // Negative control: without the scenario naming it, DB_URL does not get through either.
     expect(drillProcessEnvironment(plan, {}, parent)).not.toHaveProperty('DB_URL');
     expect(env.DOCKER_AUTH_CONFIG).toBe(parent.DOCKER_AUTH_CONFIG);

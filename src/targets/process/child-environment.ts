@@ -29,6 +29,29 @@ export const DOCKER_VARIABLES = ['DOCKER_*', 'KIND_*', 'TESTCONTAINERS_*', 'XDG_
  * evidence, reads them.
  */
 export const HARNESS_SETTINGS = ['DRILL_*'] as const;
+
+/**
+ * The AWS SDK's credential chain and its settings, by exact name (secrets never pass by a
+ * prefix): only for the drill's own process, and only when its scenario uses an existing Route 53
+ * hosted zone (targets.regions.dns.route53). No program the drill starts gets them.
+ */
+export const AWS_VARIABLES = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_PROFILE',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_CONFIG_FILE',
+  'AWS_SHARED_CREDENTIALS_FILE',
+  'AWS_ROLE_ARN',
+  'AWS_ROLE_SESSION_NAME',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+  'AWS_EC2_METADATA_DISABLED',
+] as const;
 const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH/i;
 
 export interface ChildEnvironmentOptions {

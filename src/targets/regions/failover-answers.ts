@@ -2,7 +2,8 @@ import createDebug from 'debug';
 import type { ZoneSource } from './dns-server.js';
 import { HealthChecker, type HealthTransition } from './health-checker.js';
 import type { ARecordSet, Route53Failover } from './route53-failover.js';
-import type { ARecord } from './route53-zone.js';
+import { absoluteName, type ARecord } from './route53-zone.js';
+import { RecordSetCache, REFRESH_MS } from './record-set-cache.js';
 
 const debug = createDebug('drill:dns');
 
@@ -30,20 +31,31 @@ export function chooseAnswer(sets: readonly ARecordSet[], healthy: (healthCheckI
  * What the drill's DNS server answers from: the hosted zone through the Route 53 API, with
  * failover record sets decided by the drill's own health checkers. A checker starts the first
  * time a record set names its health check (its configuration read back from the API), and runs
- * until stop(). Every status change is passed to `onTransition` (journaled by the caller) and kept.
+ * until stop(); its configuration is read once (one GetHealthCheck per check, not per query).
+ * Record sets come from a short-lived cache (API rate limits), invalidated by the drill's own changes. Every status change is passed to `onTransition` (journaled by the caller) and kept.
  */
 export class FailoverZone implements ZoneSource {
   private readonly checkers = new Map<string, Promise<HealthChecker>>();
   /** Every status change so far, with `t` on the caller's clock (the run clock). */
   readonly transitions: TimedTransition[] = [];
   private stopped = false;
+  /** The record sets as last listed: at most one ListResourceRecordSets per name per refresh (record-set-cache.ts). */
+  readonly cache: RecordSetCache<ARecordSet[]>;
 
   constructor(
     private readonly zone: { readonly name: string; contains(name: string): boolean },
     private readonly api: Route53Failover,
     private readonly onTransition: (transition: TimedTransition) => void = () => {},
     private readonly now: () => number = () => performance.now(),
-  ) {}
+    refreshMs = REFRESH_MS,
+  ) {
+    this.cache = new RecordSetCache((name) => this.api.aRecordSets(name), refreshMs);
+  }
+
+  /** The drill changed a record: the next query reads the API again. */
+  invalidate(): void {
+    this.cache.invalidate();
+  }
 
   get name(): string {
     return this.zone.name;
@@ -54,7 +66,7 @@ export class FailoverZone implements ZoneSource {
   }
 
   async readA(name: string): Promise<ARecord | undefined> {
-    const sets = await this.api.aRecordSets(name);
+    const sets = await this.cache.get(absoluteName(name));
     const checkers = new Map<string, HealthChecker>();
     if (!this.stopped) for (const id of new Set(sets.flatMap((s) => (s.failover && s.healthCheckId ? [s.healthCheckId] : [])))) checkers.set(id, await this.checker(id));
     const chosen = chooseAnswer(sets, (id) => checkers.get(id)?.healthy ?? true);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Route53Client } from '@aws-sdk/client-route-53';
 import createDebug from 'debug';
 import { EnvironmentError } from '../../engine/errors.js';
 import type { RegionsSpec } from '../../scenario/schema.js';
@@ -19,6 +20,41 @@ import { Route53Failover } from './route53-failover.js';
 import { findRegion, type Region, type RegionSet } from './types.js';
 
 const debug = createDebug('drill:regions');
+
+/**
+ * The hosted zone the service name lives in, with its undo pushed before it exists. Embedded (no
+ * `dns.route53`): a moto server of the drill's and a zone it creates and deletes. Existing
+ * (`dns.route53`): a zone the drill never creates or deletes, on AWS or the endpoint given, with
+ * the AWS chain's credentials (registered as secrets: never in an artifact); only the service
+ * name is the drill's, recorded in the ledger before its owner marker is written, claimed before
+ * anything of the regions starts (a name with records and no marker of this run: exit 2), and
+ * deleted (records and marker, only while the marker is the run's) at teardown or by the reaper.
+ */
+async function openZone(spec: RegionsSpec, env: TargetEnvironment, serviceName: string): Promise<{ client: Route53Client; zone: Route53Zone; api: string }> {
+  const { recorder, teardown } = env;
+  const existing = spec.dns.route53;
+  if (existing) {
+    for (const variable of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ACCESS_KEY_ID']) recorder.secrets.register(process.env[variable], `the AWS credential ${variable}`);
+    const client = Route53Zone.externalClient(existing.endpoint, existing.region);
+    teardown.push('close the Route 53 client', () => client.destroy());
+    const zone = await Route53Zone.openExisting(client, existing.hostedZoneId, spec.dns.zone, { ownerRun: env.runId });
+    env.ledger.record({ kind: 'route53-record', ...(existing.endpoint ? { endpoint: existing.endpoint } : {}), region: existing.region, zoneId: zone.id, zoneName: zone.name, name: serviceName, runId: env.runId });
+    teardown.push(`delete ${serviceName} and its drill marker from hosted zone ${zone.name} (${zone.id})`, async () => {
+      await zone.deleteOwned(serviceName, env.runId);
+    });
+    await zone.claim(serviceName, env.signal);
+    return { client, zone, api: `existing hosted zone at ${existing.endpoint ?? 'AWS'}, only ${serviceName} and its marker are the drill's` };
+  }
+  let moto: MotoServer | undefined;
+  teardown.push('stop the embedded Route 53 API (moto)', async () => moto?.stop());
+  moto = await MotoServer.start({ ledger: env.ledger, runId: env.runId, signal: env.signal, register: (m) => (moto = m) });
+  recorder.journal.components.moto = MOTO_VERSION;
+  const client = Route53Zone.client(moto.endpoint);
+  teardown.push('close the Route 53 client', () => client.destroy());
+  const zone = await Route53Zone.create(client, spec.dns.zone, env.runId);
+  teardown.push(`delete hosted zone ${zone.name}`, async () => zone.delete([serviceName]));
+  return { client, zone, api: `moto ${MOTO_VERSION} at ${moto.endpoint}` };
+}
 
 /** Each region's PostgreSQL, already placed on its range by targets.postgres (database-placement.ts). */
 export interface RegionDatabases {
@@ -42,21 +78,16 @@ export async function provisionRegions(spec: RegionsSpec, env: TargetEnvironment
   const replicas = { ...spec.service.replicas, reader: 0 };
   const serviceName = absoluteName(`${spec.dns.record}.${spec.dns.zone}`);
 
-  let moto: MotoServer | undefined;
-  teardown.push('stop the embedded Route 53 API (moto)', async () => moto?.stop());
-  moto = await MotoServer.start({ ledger: env.ledger, runId: env.runId, signal: env.signal, register: (m) => (moto = m) });
-  recorder.journal.components.moto = MOTO_VERSION;
-  const client = Route53Zone.client(moto.endpoint);
-  teardown.push('close the Route 53 client', () => client.destroy());
-  const zone = await Route53Zone.create(client, spec.dns.zone, env.runId);
-  teardown.push(`delete hosted zone ${zone.name}`, async () => zone.delete([serviceName]));
-
+  const { client, zone, api } = await openZone(spec, env, serviceName);
   const failoverApi = new Route53Failover(client, zone.id);
   const answers = new FailoverZone(zone, failoverApi, (t) =>
     recorder.event('health-check', `health check of ${t.endpoint}: ${t.healthy ? 'healthy' : 'unhealthy'} after ${t.consecutive} consecutive ${t.healthy ? 'successes' : 'failures'} (last: ${t.last})`, { ...t }),
     env.clock.now,
   );
   teardown.push("stop the drill's health checkers", async () => answers.stop());
+  // The DNS server answers from a short-lived cache (API rate limits): the drill's own changes re-read at once.
+  zone.onChange(() => answers.invalidate());
+  failoverApi.onChange(() => answers.invalidate());
   // Nothing to undo if it fails to start: the socket that could not bind is closed with it.
   const dns = await DnsServer.start(answers);
   teardown.push("stop the drill's DNS server", async () => dns.stop());
@@ -124,7 +155,7 @@ export async function provisionRegions(spec: RegionsSpec, env: TargetEnvironment
   const routing = failover
     ? `failover routing: PRIMARY ${regions.primary.apiAddresses.join(', ')}, SECONDARY ${regions.dr.apiAddresses.join(', ')}, HTTP health checks of ${failover.resourcePath} every ${failover.requestInterval} s, threshold ${failover.failureThreshold}, run by the drill`
     : `A ${regions.primary.apiAddresses.join(', ')}`;
-  recorder.event('regions', `${service.description}; Route 53 (moto ${MOTO_VERSION} at ${moto.endpoint}) zone ${zone.name} (${zone.id}): ${serviceName} ${routing} TTL ${spec.dns.ttl} s; DNS server ${dns.address} (udp, tcp)`, {
+  recorder.event('regions', `${service.description}; Route 53 (${api}) zone ${zone.name} (${zone.id}): ${serviceName} ${routing} TTL ${spec.dns.ttl} s; DNS server ${dns.address} (udp, tcp)`, {
     serviceName,
     port,
     ttl: spec.dns.ttl,

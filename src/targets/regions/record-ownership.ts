@@ -5,7 +5,8 @@ import { InputError } from '../../engine/errors.js';
  * moto (a zone the drill did not create, e.g. real AWS), drill changes only names it created. It
  * marks each such name with a TXT record on the same name, `"drill-owner=<run id>"`, written
  * before the name's first A record, and checks it before every UPSERT. A name that already has
- * records and no marker belongs to someone else: refused, nothing changed.
+ * records and no marker belongs to someone else: refused, nothing changed. A name another run
+ * marked is refused too (Route53Zone.claim): its own teardown or reaper removes it.
  */
 export const OWNER_MARK = 'drill-owner=';
 

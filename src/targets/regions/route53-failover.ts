@@ -33,11 +33,18 @@ export interface HealthCheckConfig {
  * DNS server runs the checks itself (health-checkers.ts).
  */
 export class Route53Failover {
+  private readonly changeListeners: Array<() => void> = [];
+
   constructor(
     private readonly client: Route53Client,
     readonly zoneId: string,
     private readonly retry: Route53RetryPolicy = ROUTE53_RETRY,
   ) {}
+
+  /** `listener` runs after each record change made through this API (the DNS server's cache re-reads at once). */
+  onChange(listener: () => void): void {
+    this.changeListeners.push(listener);
+  }
 
   /** An HTTP health check of `ipAddress:port` + `resourcePath`; `callerReference` makes it the run's. */
   async createHealthCheck(check: Omit<HealthCheckConfig, 'id'>, callerReference: string): Promise<string> {
@@ -115,6 +122,7 @@ export class Route53Failover {
           },
         }),
       ), this.retry);
+    for (const listener of this.changeListeners) listener();
   }
 }
 

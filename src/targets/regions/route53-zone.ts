@@ -1,6 +1,6 @@
-import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, DeleteHostedZoneCommand, GetChangeCommand, ListResourceRecordSetsCommand, Route53Client, type RRType } from '@aws-sdk/client-route-53';
+import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, DeleteHostedZoneCommand, GetChangeCommand, GetHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client, type RRType } from '@aws-sdk/client-route-53';
 import { sleep } from '../../engine/clock.js';
-import { EnvironmentError } from '../../engine/errors.js';
+import { EnvironmentError, InputError } from '../../engine/errors.js';
 import { ownerMarker, markedBy, ownership, type NamedRecordSet } from './record-ownership.js';
 import { callRoute53, ROUTE53_RETRY, type Route53RetryPolicy } from './route53-calls.js';
 
@@ -35,12 +35,19 @@ export interface ZoneOptions {
  * Every call goes through callRoute53 (throttling retried, Route 53's errors typed).
  */
 export class Route53Zone {
+  private readonly changeListeners: Array<() => void> = [];
+
   private constructor(
     private readonly client: Route53Client,
     readonly id: string,
     readonly name: string,
     private readonly options: ZoneOptions,
   ) {}
+
+  /** `listener` runs after each change the drill itself makes (the DNS server's cache then re-reads at once). */
+  onChange(listener: () => void): void {
+    this.changeListeners.push(listener);
+  }
 
   private get retry(): Route53RetryPolicy {
     return this.options.retry ?? ROUTE53_RETRY;
@@ -52,6 +59,33 @@ export class Route53Zone {
    */
   static client(endpoint: string): Route53Client {
     return new Route53Client({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'drill', secretAccessKey: 'drill' }, maxAttempts: 1 });
+  }
+
+  /**
+   * A client for a Route 53 endpoint that is not the embedded moto (default: AWS itself). The
+   * credentials are the SDK's standard chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+   * AWS_SESSION_TOKEN, AWS_PROFILE and the shared files): never the scenario's, never written
+   * anywhere by the drill.
+   */
+  static externalClient(endpoint: string | undefined, region: string): Route53Client {
+    return new Route53Client({ ...(endpoint ? { endpoint } : {}), region, maxAttempts: 1 });
+  }
+
+  /**
+   * An existing zone the drill did not create, by id: its name is checked against `zoneName` (a
+   * wrong id stops the drill before anything is written), and every UPSERT is limited to names
+   * carrying the run's marker (ownerRun).
+   */
+  static async openExisting(client: Route53Client, id: string, zoneName: string, options: ZoneOptions & { ownerRun: string }): Promise<Route53Zone> {
+    const out = await callRoute53({ operation: 'GetHostedZone', zoneId: id }, () => client.send(new GetHostedZoneCommand({ Id: id })), options.retry ?? ROUTE53_RETRY);
+    const actual = absoluteName(out.HostedZone?.Name ?? '');
+    if (actual !== absoluteName(zoneName)) {
+      throw new InputError(
+        'ROUTE53_ZONE_MISMATCH',
+        `hosted zone ${id} is ${actual}, not ${absoluteName(zoneName)} (targets.regions.dns.zone); give the zone's own name in targets.regions.dns.zone, or the id of the zone you meant in targets.regions.dns.route53.hostedZoneId. Nothing was changed.`,
+      );
+    }
+    return new Route53Zone(client, id, actual, options);
   }
 
   /** A zone that exists already, by id (`Z...`, without `/hostedzone/`) and name. */
@@ -83,6 +117,7 @@ export class Route53Zone {
         options,
       ),
     );
+    for (const listener of this.changeListeners) listener();
     const id = out.ChangeInfo?.Id;
     if (!id) throw new EnvironmentError('ROUTE53_CHANGE_FAILED', `Route 53 acknowledged the UPSERT of ${record.name} without a change id`);
     return id.replace(/^\/change\//, '');
@@ -133,18 +168,46 @@ export class Route53Zone {
     await this.call({ operation: 'DeleteHostedZone' }, undefined, (options) => this.client.send(new DeleteHostedZoneCommand({ Id: this.id }), options));
   }
 
-  /** Removes `name`'s A record and owner marker (a drill-owned name in a zone the drill did not create). */
-  async deleteOwned(name: string): Promise<void> {
+  /**
+   * Removes `name`'s A record sets and owner marker. With `runId`, only while the marker is that
+   * run's (a zone the drill did not create: another run's or someone's records are left alone);
+   * returns whether anything was deleted.
+   */
+  async deleteOwned(name: string, runId?: string): Promise<boolean> {
     const wanted = absoluteName(name);
-    for (const set of await this.recordSets(wanted)) {
-      if (set.type !== 'A' && !(set.type === 'TXT' && markedBy([set]) !== undefined)) continue;
+    const sets = await this.recordSets(wanted);
+    if (runId !== undefined && markedBy(sets) !== runId) return false;
+    let deleted = false;
+    // The A records first, the marker last: a name is never left with records and no marker.
+    const ordered = [...sets.filter((s) => s.type === 'A'), ...sets.filter((s) => s.type === 'TXT' && markedBy([s]) !== undefined)];
+    for (const set of ordered) {
       await this.change('DELETE', { name: wanted, type: set.type, values: set.values, ttl: set.ttl });
+      deleted = true;
     }
+    return deleted;
   }
 
-  /** The drill-target rule for names (record-ownership.ts): refuse a name with foreign records, claim a free one. */
+  /**
+   * The drill-target rule for names (record-ownership.ts): refuse a name with foreign records, or
+   * one another run marked (its reaper's, or a concurrent drill's), claim a free one by writing
+   * the run's marker.
+   */
+  async claim(name: string, signal?: AbortSignal): Promise<void> {
+    const runId = this.options.ownerRun;
+    if (runId === undefined) return;
+    await this.requireOwned(absoluteName(name), runId, signal);
+  }
+
   private async requireOwned(name: string, runId: string, signal?: AbortSignal): Promise<void> {
-    if (ownership(this.id, name, await this.recordSets(name)) === 'owned') return;
+    const sets = await this.recordSets(name);
+    if (ownership(this.id, name, sets) === 'owned') {
+      const owner = markedBy(sets);
+      if (owner === runId) return;
+      throw new InputError(
+        'ROUTE53_RECORD_OTHER_RUN',
+        `${name} in hosted zone ${this.id} carries the marker of drill run ${owner}, not of this run; run drill cleanup (it removes a killed run's records), or give targets.regions.dns another record name. Nothing was changed.`,
+      );
+    }
     await this.change('UPSERT', { name, type: 'TXT', values: [ownerMarker(runId)], ttl: 300 }, signal);
   }
 
@@ -158,6 +221,7 @@ export class Route53Zone {
         options,
       ),
     );
+    for (const listener of this.changeListeners) listener();
   }
 
   /** One API call on this zone through callRoute53 (throttling retried, errors typed). */
