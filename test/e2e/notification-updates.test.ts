@@ -61,7 +61,7 @@ describe('updates and rollback messages in a real drill (native PostgreSQL, real
       const journal = readJournal(runDir);
       const verdict = journal.verdicts.find((v) => v.check === 'notification')!;
       expect(verdict.status, verdict.message).toBe('passed');
-      expect(verdict.message).toMatch(/\d+ update\(s\) every 2s, longest gap \S+ \(allowed 3s\) until the Resolution Notice/);
+      expect(verdict.message).toMatch(/\d+ update\(s\) every 2s, longest gap \S+ \(allowed 5s\) until the Resolution Notice/);
 
       const bodies = receivers.hook.posts.map((p) => p.body);
       const templates = bodies.map((b) => b.template);
@@ -70,7 +70,7 @@ describe('updates and rollback messages in a real drill (native PostgreSQL, real
       expect(templates.at(-1)).toBe('resolution-notice');
       expect(templates.filter((t) => t === 'rollback-success')).toHaveLength(1);
       const updates = bodies.filter((b) => b.template === 'update');
-      // A 5s wait step alone keeps the incident open for more than two periods of 2s.
+      // An 8s wait step alone keeps the incident open for more than two periods of 2s.
       expect(updates.length).toBeGreaterThanOrEqual(2);
       const incidentId = String(bodies[0]!.incidentId);
       updates.forEach((u, i) => {
@@ -89,11 +89,12 @@ describe('updates and rollback messages in a real drill (native PostgreSQL, real
       const schedule = journal.notificationUpdates!;
       expect(schedule.everyMs).toBe(2000);
       const tOpen = Math.min(...of(journal, 'initial-alert').map((r) => r.t));
-      expect(schedule.tStart).toBeCloseTo(tOpen, -1);
+      expect(Math.abs(schedule.tStart - tOpen)).toBeLessThan(1000);
       const hookUpdates = of(journal, 'update', 'incident-hook');
       hookUpdates.forEach((r, i) => {
         expect(r.t - schedule.tStart).toBeGreaterThanOrEqual((i + 1) * 2000 - 1);
-        expect(r.t - schedule.tStart).toBeLessThan((i + 1) * 2000 + 1000);
+        // Never early; late by at most what a loaded machine delays a timer.
+        expect(r.t - schedule.tStart).toBeLessThan((i + 1) * 2000 + 3000);
         // Next Update: the send instant plus the period.
         expect(Date.parse(r.fields.nextUpdate!) - Date.parse(r.wall)).toBe(2000);
       });
@@ -118,7 +119,7 @@ describe('updates and rollback messages in a real drill (native PostgreSQL, real
       const rollbackRecord = of(journal, 'rollback-success', 'incident-hook')[0]!;
       expect(rollbackRecord.trigger).toBe('rollback');
       expect(rollbackRecord.t).toBeGreaterThanOrEqual(step.end!.t);
-      expect(rollbackRecord.t - step.end!.t).toBeLessThan(1000);
+      expect(rollbackRecord.t - step.end!.t).toBeLessThan(3000);
 
       // Slack and email got the same messages; all delivered.
       expect(receivers.slack.posts).toHaveLength(bodies.length);
@@ -142,7 +143,7 @@ describe('updates and rollback messages in a real drill (native PostgreSQL, real
       const journal = readJournal(runDirFrom(result.stdout, reportsDir));
       const failed = journal.verdicts.filter((v) => v.status === 'failed');
       expect(failed.map((v) => v.check)).toEqual(['notification']);
-      expect(failed[0]!.message).toMatch(/^incident-hook had no update for \S+ \(from T_fault\+\S+ to T_fault\+\S+, the Resolution Notice\), more than updateEvery 2s \+ 1s \(\d+ sent, 0 delivered\)$/);
+      expect(failed[0]!.message).toMatch(/^incident-hook had no update for \S+ \(from T_fault\+\S+ to T_fault\+\S+, the Resolution Notice\), more than updateEvery 2s \+ 3s \(\d+ sent, 0 delivered\)$/);
       // The other channels had every update; the hook's were tried (attempts: 2) and refused.
       const sent = of(journal, 'update', 'incident-hook').length;
       expect(sent).toBeGreaterThanOrEqual(2);
