@@ -30,7 +30,13 @@ export class UpdateSchedule {
 
   private async run(signal: AbortSignal, tick: (n: number) => void): Promise<void> {
     for (let n = 1; ; n++) {
-      await sleep(Math.max(0, this.record.tStart + n * this.every - this.clock.now()), signal);
+      const due = this.record.tStart + n * this.every;
+      // A timer may fire a millisecond before the drill's clock reaches `due` (Node rounds timer
+      // times): sleep again for what is left, so an update never goes out early.
+      while (this.clock.now() < due) {
+        await sleep(Math.ceil(due - this.clock.now()), signal);
+        if (signal.aborted) return;
+      }
       if (signal.aborted) return;
       this.record.sent = n;
       tick(n);
