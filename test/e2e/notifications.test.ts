@@ -1,53 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rtoBoundsText } from '../../src/assertions/rto.js';
 import type { Journal, NotificationRecord } from '../../src/engine/journal-types.js';
-import { startSmtpReceiver, startWebhookReceiver, type SmtpReceiver, type WebhookReceiver } from '../notify/receivers.js';
+import { startReceivers } from '../notify/receivers.js';
 import { leftovers, readJournal, ROOT, runCli, runDirFrom } from './helpers.js';
 import { label, scanFiles } from './secret-scan.js';
 
 const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-notify-'));
 afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
 const fixture = (name: string) => path.join(ROOT, 'test/fixtures/scenarios', name);
-
-interface Receivers {
-  slack: WebhookReceiver;
-  hook: WebhookReceiver;
-  smtp: SmtpReceiver;
-  env: Record<string, string>;
-  secrets: string[];
-  close(): Promise<void>;
-}
-
-/** The three receivers on 127.0.0.1, and the environment that points the scenario at them. */
-async function startReceivers(hookStatus?: (n: number) => number): Promise<Receivers> {
-  const token = `hooktoken-${randomBytes(12).toString('hex')}`;
-  const password = `smtp-pass-${randomBytes(12).toString('hex')}`;
-  const slack = await startWebhookReceiver();
-  const hook = await startWebhookReceiver(hookStatus);
-  const smtp = await startSmtpReceiver({ auth: { user: 'drill', pass: password } });
-  return {
-    slack,
-    hook,
-    smtp,
-    env: {
-      DRILL_TEST_SLACK_PORT: String(slack.port),
-      DRILL_TEST_HOOK_PORT: String(hook.port),
-      DRILL_TEST_HOOK_TOKEN: token,
-      DRILL_TEST_SMTP_PORT: String(smtp.port),
-      DRILL_TEST_SMTP_PASSWORD: password,
-    },
-    secrets: [token, password],
-    close: async () => {
-      await slack.close();
-      await hook.close();
-      await smtp.close();
-    },
-  };
-}
 
 const records = (journal: Journal, template: NotificationRecord['template'], trigger?: NotificationRecord['trigger']) =>
   (journal.notifications ?? []).filter((r) => r.template === template && (trigger === undefined || r.trigger === trigger));

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
@@ -157,4 +158,43 @@ export function selfSignedCertificate(dir: string): { key: string; cert: string;
     { stdio: 'ignore', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
   );
   return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), certFile };
+}
+
+/** The Slack-compatible and generic webhooks and the SMTP server a notification fixture names, on 127.0.0.1. */
+export interface Receivers {
+  slack: WebhookReceiver;
+  hook: WebhookReceiver;
+  smtp: SmtpReceiver;
+  /** What points the fixture at them (DRILL_TEST_*_PORT, the hook token and SMTP password). */
+  env: Record<string, string>;
+  /** The token and password: no run file may contain them. */
+  secrets: string[];
+  close(): Promise<void>;
+}
+
+/** The three receivers; `hookStatus` decides what the generic webhook answers each message. */
+export async function startReceivers(hookStatus?: (n: number, body: Record<string, unknown>) => number): Promise<Receivers> {
+  const token = `hooktoken-${randomBytes(12).toString('hex')}`;
+  const password = `smtp-pass-${randomBytes(12).toString('hex')}`;
+  const slack = await startWebhookReceiver();
+  const hook = await startWebhookReceiver(hookStatus);
+  const smtp = await startSmtpReceiver({ auth: { user: 'drill', pass: password } });
+  return {
+    slack,
+    hook,
+    smtp,
+    env: {
+      DRILL_TEST_SLACK_PORT: String(slack.port),
+      DRILL_TEST_HOOK_PORT: String(hook.port),
+      DRILL_TEST_HOOK_TOKEN: token,
+      DRILL_TEST_SMTP_PORT: String(smtp.port),
+      DRILL_TEST_SMTP_PASSWORD: password,
+    },
+    secrets: [token, password],
+    close: async () => {
+      await slack.close();
+      await hook.close();
+      await smtp.close();
+    },
+  };
 }

@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startClock } from '../../src/engine/clock.js';
+import { createRecordedTempDir } from '../../src/engine/recorded-temp-dir.js';
 import { readResources, ResourceLedger } from '../../src/engine/resource-ledger.js';
+import { RunLedger, runsDir } from '../../src/engine/run-ledger.js';
 import { applicationConnection, databaseUrl } from '../../src/targets/kubernetes/database-url.js';
 import { LocalControlPlane } from '../../src/targets/kubernetes/local-control-plane.js';
 import { buildNodeImages } from '../../src/targets/kubernetes/real-nodes/node-images.js';
@@ -45,9 +46,13 @@ declare module 'vitest' {
  * build command) rather than skipping them. Teardown checks that nothing it started is left.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const ledgerDir = mkdtempSync(path.join(os.tmpdir(), 'drill-vitest-k8s-'));
+  // In the machine-wide run ledger with this (vitest's main) process as owner, like a drill: a
+  // vitest killed by a CI timeout leaves an apiserver, kubelets and a PostgreSQL that the next
+  // `drill run` or `drill cleanup` must find and stop.
+  const machine = RunLedger.create(runsDir(), { runId: `vitest-k8s-${process.pid}`, runDir: '' });
+  const ledgerDir = createRecordedTempDir(machine, 'drill-vitest-k8s-');
   const ledgerFile = path.join(ledgerDir, 'resources.jsonl');
-  const ledger = new ResourceLedger(ledgerFile);
+  const ledger = new ResourceLedger(ledgerFile, machine);
   let cp: LocalControlPlane | undefined;
   let pg: NativeDeployment | undefined;
   const teardown = async () => {
@@ -60,10 +65,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     });
     rmSync(ledgerDir, { recursive: true, force: true });
     if (left.length > 0) {
+      // The machine-wide entry stays: `drill cleanup` reaps what is listed there.
       // vitest only logs an error thrown here ("error during close") and still exits 0.
       process.exitCode = 1;
-      throw new Error(`the shared control plane left behind: ${left.join(', ')}`);
+      throw new Error(`the shared control plane left behind: ${left.join(', ')} (run \`drill cleanup\`)`);
     }
+    machine.remove();
   };
   try {
     const runId = `vitest-${process.pid}`;
