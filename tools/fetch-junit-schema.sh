@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The JUnit XML schema that `drill run --junit` output is validated against (test/support/junit-schema.ts):
 # junit-10.xsd of the Jenkins xUnit plugin (jenkinsci/xunit-plugin, MIT licence, Copyright (c) 2014
-# Gregory Boissinot). The plugin checks every JUnit report against it before Jenkins records it, and
+# Gregory Boissinot). The plugin validates JUnit reports against it, and
 # pytest validates its own `junit_family=xunit2` output against the same file, which its source
 # distribution on PyPI ships (testing/example_scripts/junit-10.xsd). We take it from there: the
 # registry is reachable where the plugin's own repository is not. Pinned by version and by hash

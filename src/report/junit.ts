@@ -3,7 +3,7 @@ import type { Objective, SuiteEntry, SuiteSummary } from './suite-summary.js';
 
 /**
  * `drill run --junit FILE`: the JUnit XML CI systems render (GitLab, Jenkins, GitHub test
- * reporters), valid against the Jenkins xUnit plugin's junit-10.xsd (the schema Jenkins checks
+ * reporters), valid against the Jenkins xUnit plugin's junit-10.xsd (the schema that plugin validates
  * reports with; test/report/junit-schema.test.ts validates with xmllint). One `<testsuite>` per
  * drill holding its one testcase: that schema allows `<properties>` and `file` on a testsuite, not
  * on a testcase, so RTO/RPO (numbers, measured and limit) and the scenario file go there. A failed

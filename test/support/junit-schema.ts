@@ -6,7 +6,7 @@ import path from 'node:path';
 
 /**
  * The JUnit schema CI systems check reports against: junit-10.xsd of the Jenkins xUnit plugin (it
- * validates every JUnit report with it before Jenkins records one; pytest validates its xunit2
+ * validates JUnit reports with it; pytest validates its xunit2
  * output with the same file). tools/fetch-junit-schema.sh puts it in the drill cache from the pytest
  * source distribution that ships it; xmllint (libxml2-utils) validates. `npm run setup` installs both.
  * Missing is a failure that says so, never a skip: a CI run that cannot validate must not pass.
