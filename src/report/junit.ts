@@ -3,10 +3,13 @@ import type { Objective, SuiteEntry, SuiteSummary } from './suite-summary.js';
 
 /**
  * `drill run --junit FILE`: the JUnit XML CI systems render (GitLab, Jenkins, GitHub test
- * reporters). One testcase per drill: a failed check is a `<failure>` (the drill ran and the
- * recovery missed an objective), an environment error, refused input or an interruption is an
- * `<error>` (nothing was judged: not the same as a failed recovery), a drill not run is
- * `<skipped>`. RTO/RPO go in properties as numbers, measured and limit.
+ * reporters), valid against the Jenkins xUnit plugin's junit-10.xsd (the schema that plugin validates
+ * reports with; test/report/junit-schema.test.ts validates with xmllint). One `<testsuite>` per
+ * drill holding its one testcase: that schema allows `<properties>` and `file` on a testsuite, not
+ * on a testcase, so RTO/RPO (numbers, measured and limit) and the scenario file go there. A failed
+ * check is a `<failure>` (the drill ran and the recovery missed an objective), an environment
+ * error, refused input or an interruption is an `<error>` (nothing was judged: not the same as a
+ * failed recovery), a drill not run is `<skipped>`.
  */
 export function junitXml(summary: SuiteSummary): string {
   const c = summary.counts;
@@ -14,24 +17,27 @@ export function junitXml(summary: SuiteSummary): string {
     tests: summary.drills.length,
     failures: c.failed,
     errors: c['environment-error'] + c['invalid-input'] + c.interrupted,
-    skipped: c['not-run'],
     time: seconds(summary.drills.reduce((sum, d) => sum + (d.durationMs ?? 0), 0)),
   };
-  const counts = `tests="${totals.tests}" failures="${totals.failures}" errors="${totals.errors}" skipped="${totals.skipped}" time="${totals.time}"`;
+  // The schema's <testsuites> has no skipped count; each <testsuite> has its own.
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="drill" ${counts}>`,
-    `  <testsuite name="drill run" ${counts} timestamp="${attr(summary.startedAt.replace(/Z$/, ''))}">`,
-    ...summary.drills.flatMap(testcase),
-    '  </testsuite>',
+    `<testsuites name="drill" tests="${totals.tests}" failures="${totals.failures}" errors="${totals.errors}" time="${totals.time}">`,
+    ...summary.drills.flatMap(testsuite),
     '</testsuites>',
     '',
   ].join('\n');
 }
 
-function testcase(d: SuiteEntry): string[] {
-  const open = `    <testcase name="${attr(d.scenario)}" classname="drill" file="${attr(d.file)}" time="${seconds(d.durationMs ?? 0)}">`;
-  return [open, ...properties(d), ...outcome(d), ...(d.runDir ? [`      <system-out>${text(`run dir: ${d.runDir}`)}</system-out>`] : []), '    </testcase>'];
+/** No `timestamp`: the summary knows when the run started, not when each drill did. */
+function testsuite(d: SuiteEntry): string[] {
+  const failures = d.status === 'failed' ? 1 : 0;
+  const skipped = d.status === 'not-run' ? 1 : 0;
+  const errors = d.status === 'passed' || failures + skipped > 0 ? 0 : 1;
+  const time = seconds(d.durationMs ?? 0);
+  const open = `  <testsuite name="${attr(d.scenario)}" tests="1" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${time}" file="${attr(d.file)}">`;
+  const testcase = [`    <testcase name="${attr(d.scenario)}" classname="drill" time="${time}">`, ...outcome(d), ...(d.runDir ? [`      <system-out>${text(`run dir: ${d.runDir}`)}</system-out>`] : []), '    </testcase>'];
+  return [open, ...properties(d), ...testcase, '  </testsuite>'];
 }
 
 function properties(d: SuiteEntry): string[] {
@@ -45,7 +51,7 @@ function properties(d: SuiteEntry): string[] {
     ['integrity', d.integrity],
   ];
   const shown = props.filter((p): p is [string, string | number] => p[1] !== undefined);
-  return ['      <properties>', ...shown.map(([name, value]) => `        <property name="${attr(name)}" value="${attr(String(value))}"/>`), '      </properties>'];
+  return ['    <properties>', ...shown.map(([name, value]) => `      <property name="${attr(name)}" value="${attr(String(value))}"/>`), '    </properties>'];
 }
 
 function objectiveProps(name: string, o: Objective): Array<[string, string | number | undefined]> {

@@ -1,11 +1,12 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { XMLParser } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newRunId } from '../../src/cli/run-id.js';
 import { verifyEvidence } from '../../src/report/evidence.js';
 import type { SuiteSummary } from '../../src/report/suite-summary.js';
+import { type JunitDrill, readJunit } from '../support/junit-read.js';
+import { validateJunit } from '../support/junit-schema.js';
 import { leftovers, runCli } from './helpers.js';
 
 /**
@@ -26,19 +27,12 @@ function dirs(): { reportsDir: string; junit: string } {
 const readSummary = (reportsDir: string) => JSON.parse(readFileSync(path.join(reportsDir, 'summary.json'), 'utf8')) as SuiteSummary;
 const runDirsIn = (reportsDir: string) => readdirSync(reportsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
 
-interface Case {
-  name: string;
-  failure?: Array<{ message: string; type: string }>;
-  error?: Array<{ message: string; type: string }>;
-  skipped?: Array<{ message: string }>;
-  properties: { property: Array<{ name: string; value: string }> };
+/** The drills in the JUnit file, after checking it against the Jenkins xUnit junit-10.xsd (xmllint). */
+function junitCases(file: string): JunitDrill[] {
+  expect(validateJunit(file), readFileSync(file, 'utf8')).toEqual({ valid: true, errors: [] });
+  return readJunit(readFileSync(file, 'utf8')).drills;
 }
-function junitCases(file: string): Case[] {
-  const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name, _p, _l, isAttribute) => !isAttribute && ['testcase', 'property', 'failure', 'error', 'skipped', 'testsuite'].includes(name) });
-  const doc = parser.parse(readFileSync(file, 'utf8')) as { testsuites: { testsuite: Array<{ testcase: Case[] }> } };
-  return doc.testsuites.testsuite[0]!.testcase;
-}
-const prop = (c: Case, name: string) => c.properties.property.find((p) => p.name === name)?.value;
+const prop = (c: JunitDrill, name: string) => c.properties[name];
 
 describe('drill run as a CI gate (real PostgreSQL, real CLI)', () => {
   it('a directory, minus an excluded tag: each outcome in the table, summary.json and JUnit; exit 3, the worst', async () => {
@@ -78,8 +72,10 @@ describe('drill run as a CI gate (real PostgreSQL, real CLI)', () => {
     expect(result.stdout).toMatch(/^gate-rto-met +PASSED +≤ \S+ \/ 10m ok +\S+ \/ 5m ok +passed +\S+$/m);
     expect(result.stdout).toMatch(/^3 drills, 1 passed, 1 failed, 1 environment error; exit 3$/m);
 
+    // Valid against the Jenkins xUnit junit-10.xsd with an error, a failure and a pass in it (junitCases).
     const cases = junitCases(junit);
     expect(cases.map((c) => c.name)).toEqual(['gate-environment-error', 'gate-rto-missed', 'gate-rto-met']);
+    expect(cases.map((c) => c.suite.file)).toEqual(summary.drills.map((d) => d.file));
     expect(cases[0]!.error?.[0]?.type).toBe('DRILL_TIMEOUT');
     expect(cases[0]!.failure).toBeUndefined();
     expect(cases[1]!.failure?.[0]?.message).toMatch(/^rto: measured ≤ \S+, limit 200ms$/);

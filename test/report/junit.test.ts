@@ -1,4 +1,4 @@
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { judge } from '../../src/assertions/judge.js';
 import type { Journal } from '../../src/engine/journal-types.js';
@@ -7,6 +7,7 @@ import { junitXml } from '../../src/report/junit.js';
 import { summaryTable } from '../../src/report/summary-table.js';
 import { countByStatus, entryFromJournal, entryWithoutJournal, notRunEntry, type SuiteEntry, type SuiteSummary } from '../../src/report/suite-summary.js';
 import { healthyDrill, JournalBuilder } from '../assertions/journal-builder.js';
+import { type JunitDrill, readJunit } from '../support/junit-read.js';
 
 /** A journal as the drill writes it: the builder's facts, judged by the real judge. */
 function judged(builder: JournalBuilder, name: string): Journal {
@@ -31,21 +32,10 @@ const envError = entryWithoutJournal(facts('no-postgres', 1500), 'environment-er
 const notRun = notRunEntry('later', 'drills/scenarios/later.yaml', '--fail-fast: no-postgres ended environment-error');
 const xml = junitXml(suite([passed, failed, envError, notRun]));
 
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name, _path, _leaf, isAttribute) => !isAttribute && ['testcase', 'property', 'failure', 'error', 'skipped', 'testsuite'].includes(name) });
-interface Case {
-  name: string;
-  classname: string;
-  file: string;
-  time: string;
-  properties: { property: Array<{ name: string; value: string }> };
-  failure?: Array<{ message: string; type: string; '#text': string }>;
-  error?: Array<{ message: string; type: string; '#text': string }>;
-  skipped?: Array<{ message: string }>;
-}
-const doc = parser.parse(xml) as { testsuites: Record<string, string> & { testsuite: Array<Record<string, string> & { testcase: Case[] }> } };
-const cases = doc.testsuites.testsuite[0]!.testcase;
+const doc = readJunit(xml);
+const cases = doc.drills;
 const byName = (n: string) => cases.find((c) => c.name === n)!;
-const prop = (c: Case, name: string) => c.properties.property.find((p) => p.name === name)?.value;
+const prop = (c: JunitDrill, name: string) => c.properties[name];
 
 describe('JUnit XML of a drill run', () => {
   it('the judge really failed one and passed the other (the fixtures are not hand-made verdicts)', () => {
@@ -54,18 +44,23 @@ describe('JUnit XML of a drill run', () => {
     expect(failedJournal.verdicts.filter((v) => v.status === 'failed').map((v) => v.check)).toEqual(['rto']);
   });
 
-  it('is well-formed XML with <testsuites>/<testsuite>/<testcase> and counts that match its testcases', () => {
+  it('is well-formed XML: <testsuites>, one <testsuite> per drill holding its one <testcase>, counts that match', () => {
     expect(XMLValidator.validate(xml)).toBe(true);
     expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites ')).toBe(true);
-    const ts = doc.testsuites.testsuite[0]!;
-    for (const totals of [doc.testsuites, ts]) {
-      expect(totals).toMatchObject({ tests: '4', failures: '1', errors: '1', skipped: '1' });
-    }
+    expect(doc.totals).toMatchObject({ name: 'drill', tests: '4', failures: '1', errors: '1' });
     expect(cases.map((c) => c.name)).toEqual(['restore-ok', 'rto-missed', 'no-postgres', 'later']);
+    expect(cases.map((c) => [c.suite.name, c.cases.length])).toEqual(['restore-ok', 'rto-missed', 'no-postgres', 'later'].map((n) => [n, 1]));
+    expect(cases.map((c) => [c.suite.tests, c.suite.failures, c.suite.errors, c.suite.skipped])).toEqual([
+      ['1', '0', '0', '0'],
+      ['1', '1', '0', '0'],
+      ['1', '0', '1', '0'],
+      ['1', '0', '0', '1'],
+    ]);
     expect(cases.every((c) => c.classname === 'drill')).toBe(true);
-    expect(byName('rto-missed').file).toBe('drills/scenarios/rto-missed.yaml');
+    expect(byName('rto-missed').suite.file).toBe('drills/scenarios/rto-missed.yaml');
     expect(byName('restore-ok').time).toBe('41.200');
-    expect(Number(doc.testsuites.time)).toBeCloseTo(41.2 + 40.001 + 1.5, 3);
+    expect(byName('restore-ok').suite.time).toBe('41.200');
+    expect(Number(doc.totals.time)).toBeCloseTo(41.2 + 40.001 + 1.5, 3);
   });
 
   it('a passing drill has no failure, error or skipped element; its RTO/RPO are properties, measured vs limit', () => {
@@ -113,9 +108,10 @@ describe('JUnit XML of a drill run', () => {
 
   it('an interrupted drill is an <error> too: nothing was judged', () => {
     const interrupted = entryWithoutJournal(facts('stopped', 10), 'interrupted', exitCodeFor('interrupted'), { code: 'INTERRUPTED', message: 'interrupted' });
-    const c = (parser.parse(junitXml(suite([interrupted]))) as typeof doc).testsuites.testsuite[0]!.testcase[0]!;
+    const c = readJunit(junitXml(suite([interrupted]))).drills[0]!;
     expect(c.error![0]!.type).toBe('INTERRUPTED');
     expect(c.failure).toBeUndefined();
+    expect(c.suite).toMatchObject({ errors: '1', failures: '0', skipped: '0' });
   });
 });
 
