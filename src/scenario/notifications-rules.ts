@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { PathIssue } from './issues.js';
+import { ROLLBACK_STEPS } from './rollback-steps.js';
 import { resolveFromScenario } from './scenario-paths.js';
 import { isRecord } from './schema-walk.js';
 import type { KeyPath } from './yaml-locate.js';
@@ -43,12 +44,12 @@ export function notificationIssues(data: unknown, context: { isSecret: (path: Ke
   }
 
   // A rollback message comes only from a rollback step's end (rollback-notice.ts).
-  const rollbackSteps = steps.filter((s) => isRecord(s) && ['k8s-rollout-undo', 'k8s-auto-rollback', 'migration-rollback'].includes(String(s.step))).length;
+  const rollbackSteps = steps.filter((s) => isRecord(s) && ROLLBACK_STEPS.has(String(s.step))).length;
   if (on.includes('rollback') && rollbackSteps === 0) {
     issues.push({
       path: ['notifications', 'on'],
       anchor: 'value',
-      message: 'on: rollback announces the end of a rollback step, and recovery has none (k8s-rollout-undo, k8s-auto-rollback, migration-rollback); add one, or remove rollback from on',
+      message: `on: rollback announces the end of a rollback step, and recovery has none (${[...ROLLBACK_STEPS].join(', ')}); add one, or remove rollback from on`,
     });
   }
 

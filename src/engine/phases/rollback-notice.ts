@@ -1,10 +1,9 @@
+import type { ActivityRecord, Journal } from '../journal-types.js';
 import { rollbackMessage } from '../../notify/drill-messages.js';
 import { formatDuration } from '../../scenario/duration.js';
+import { ROLLBACK_STEPS } from '../../scenario/rollback-steps.js';
 import type { RecoveryStep } from '../../scenario/schema.js';
 import type { DrillRun } from './drill-run.js';
-
-/** The runbook's rollback steps: their end is announced (automated rollback: send-rollback-success.sh / send-rollback-failure.sh). */
-export const ROLLBACK_STEPS: ReadonlySet<string> = new Set(['k8s-rollout-undo', 'k8s-auto-rollback', 'migration-rollback']);
 
 const MAX_DETAIL = 300;
 
@@ -17,6 +16,7 @@ export function announceRollback(run: DrillRun, step: RecoveryStep, title: strin
   const notifier = run.context.notifier;
   if (!ROLLBACK_STEPS.has(step.step) || !notifier.sendsOn('rollback')) return;
   const record = [...run.journal.steps].reverse().find((s) => s.name === step.step);
+  if (!rollbackRan(run.journal, record, failure !== undefined)) return;
   const took = record?.end ? ` in ${formatDuration(record.end.t - record.start.t)}` : '';
   const detail = failure ? clip(failure.message) : `${title} passed${took}${movedText(record?.output)}`;
   notifier.send('rollback', (now) =>
@@ -29,6 +29,18 @@ export function announceRollback(run: DrillRun, step: RecoveryStep, title: strin
       detail,
     }),
   );
+}
+
+/**
+ * Whether the step rolled anything back: auto-rollback.sh announces only a rollback it ran, not
+ * "Health check passed, no rollback needed", and an untripped circuit breaker runs none. Its
+ * `auto-rollback` events (rollbackNeeded) survive a failed step, whose output is gone.
+ */
+export function rollbackRan(journal: Pick<Journal, 'events'>, record: ActivityRecord | undefined, failed: boolean): boolean {
+  if (!failed) return record?.output?.rollbackNeeded !== false;
+  if (record?.name !== 'k8s-auto-rollback' && record?.name !== 'k8s-circuit-breaker') return true;
+  const since = record.start.t;
+  return journal.events.some((e) => e.kind === 'auto-rollback' && e.t >= since && e.data?.rollbackNeeded === true);
 }
 
 /** The --environment: what the rollback acted on. */
