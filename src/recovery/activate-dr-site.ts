@@ -9,7 +9,7 @@ import { queryNow } from '../targets/regions/caching-resolver.js';
 import { describeStatus, httpStatus } from '../targets/regions/http-status.js';
 import type { Region } from '../targets/regions/types.js';
 import { fenceLostRegion } from './fence-lost-region.js';
-import { waitBudgetMs } from './k8s-deadline.js';
+import { waitBudgetMs } from '../engine/step-wait-budget.js';
 import { promoteReplica } from './promote-replica.js';
 
 const debug = createDebug('drill:recovery');

@@ -3,7 +3,7 @@ import type { DrillContext } from '../engine/drill-context.js';
 import { StepFailedError } from '../engine/errors.js';
 import { formatDuration } from '../scenario/duration.js';
 import type { RecoveryStep } from '../scenario/schema.js';
-import { waitBudgetMs } from './k8s-deadline.js';
+import { waitBudgetMs } from '../engine/step-wait-budget.js';
 import { k8sRolloutStatus } from './k8s-rollout-status.js';
 import { k8sRolloutUndo } from './k8s-rollout-undo.js';
 import { ServiceHealth, type GateResult } from './service-health.js';

@@ -5,7 +5,7 @@ import type { RecoveryStep } from '../scenario/schema.js';
 import { apiMessage, isNotFound, MERGE_PATCH } from '../targets/kubernetes/kube-api.js';
 import { selectorFromLabels } from '../targets/kubernetes/label-selector.js';
 import { serviceReadyEndpoints } from '../targets/kubernetes/readiness.js';
-import { waitBudgetMs } from './k8s-deadline.js';
+import { waitBudgetMs } from '../engine/step-wait-budget.js';
 
 type Step = Extract<RecoveryStep, { step: 'k8s-blue-green-switch' }>;
 

@@ -5,7 +5,7 @@ import { StepFailedError } from '../engine/errors.js';
 import { formatDuration } from '../scenario/duration.js';
 import type { RecoveryStep } from '../scenario/schema.js';
 import { breakerStep, initialBreakerState } from './circuit-breaker-state.js';
-import { waitBudgetMs } from './k8s-deadline.js';
+import { waitBudgetMs } from '../engine/step-wait-budget.js';
 import { autoRollback } from './k8s-auto-rollback.js';
 import { ServiceHealth } from './service-health.js';
 

@@ -4,7 +4,7 @@ import { StepFailedError } from '../engine/errors.js';
 import type { RecoveryStep } from '../scenario/schema.js';
 import { cordonNode, drainPlan, evictPod, podsToWaitFor } from '../targets/kubernetes/node-drain.js';
 import { resolveNode } from './k8s-node-ref.js';
-import { waitBudgetMs } from './k8s-deadline.js';
+import { waitBudgetMs } from '../engine/step-wait-budget.js';
 
 type Step = Extract<RecoveryStep, { step: 'k8s-drain' }>;
 

@@ -5,7 +5,7 @@ import { InputError, StepFailedError } from '../engine/errors.js';
 import { formatDuration } from '../scenario/duration.js';
 import type { RecoveryStep } from '../scenario/schema.js';
 import { unschedulableReason } from '../targets/kubernetes/node-capacity.js';
-import { waitBudgetMs } from './k8s-deadline.js';
+import { waitBudgetMs } from '../engine/step-wait-budget.js';
 
 type Step = Extract<RecoveryStep, { step: 'k8s-replace-node' }>;
 

@@ -4,7 +4,7 @@ import type { RecoveryStep } from '../scenario/schema.js';
 import { isNotFound } from '../targets/kubernetes/kube-api.js';
 import { rolloutRestart } from '../targets/kubernetes/rollout-restart.js';
 import { waitForRollout } from '../targets/kubernetes/wait-for-rollout.js';
-import { waitBudgetMs } from './k8s-deadline.js';
+import { waitBudgetMs } from '../engine/step-wait-budget.js';
 
 type Step = Extract<RecoveryStep, { step: 'k8s-rollout-restart' }>;
 

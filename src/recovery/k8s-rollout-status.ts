@@ -3,7 +3,7 @@ import { StepFailedError } from '../engine/errors.js';
 import type { RecoveryStep } from '../scenario/schema.js';
 import { formatDuration } from '../scenario/duration.js';
 import { waitForRollout } from '../targets/kubernetes/wait-for-rollout.js';
-import { waitBudgetMs } from './k8s-deadline.js';
+import { waitBudgetMs } from '../engine/step-wait-budget.js';
 
 type Step = Extract<RecoveryStep, { step: 'k8s-rollout-status' }>;
 

@@ -4,7 +4,7 @@ import { StepFailedError } from '../engine/errors.js';
 import type { RecoveryStep } from '../scenario/schema.js';
 import { isNotFound } from '../targets/kubernetes/kube-api.js';
 import { deploymentPods, scaleDeployment } from '../targets/kubernetes/scale.js';
-import { waitBudgetMs } from './k8s-deadline.js';
+import { waitBudgetMs } from '../engine/step-wait-budget.js';
 
 type Step = Extract<RecoveryStep, { step: 'k8s-scale' }>;
 

@@ -9,7 +9,7 @@ import { standbyPosition, type StandbyPosition } from '../targets/postgres/repli
 import type { PgInstance } from '../targets/postgres/types.js';
 import { withClient } from '../targets/postgres/with-client.js';
 import { awaitPrimaryUnreachable } from './await-primary-unreachable.js';
-import { waitBudgetMs } from './k8s-deadline.js';
+import { waitBudgetMs } from '../engine/step-wait-budget.js';
 import { waitForPromotion } from './wait-for-promotion.js';
 import { adminConnection } from '../targets/postgres/sql-names.js';
 

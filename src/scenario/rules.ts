@@ -1,6 +1,6 @@
 import type { PathIssue } from './issues.js';
 import { formatDuration, parseDuration } from './duration.js';
-import { waitBudgetMs } from '../recovery/k8s-deadline.js';
+import { waitBudgetMs } from '../engine/step-wait-budget.js';
 import { isRecord } from './schema-walk.js';
 import { datasetIssues } from './dataset-rules.js';
 import { kubernetesIssues } from './kubernetes-rules.js';
