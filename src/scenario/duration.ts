@@ -14,10 +14,12 @@ export function parseDuration(text: string): number | undefined {
 /** The inverse, for messages and reports: 61500 -> "1m1.5s". */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return String(ms);
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const h = Math.floor(ms / 3_600_000);
-  const m = Math.floor((ms % 3_600_000) / 60_000);
-  const s = Math.round(((ms % 60_000) / 1000) * 10) / 10;
+  if (Math.round(ms) < 1000) return `${Math.round(ms)}ms`;
+  // Rounded once, to tenths of a second, before the split: 59.96 s is "1m", never "60s".
+  const tenths = Math.round(ms / 100);
+  const h = Math.floor(tenths / 36_000);
+  const m = Math.floor((tenths % 36_000) / 600);
+  const s = (tenths % 600) / 10;
   return [h ? `${h}h` : '', m ? `${m}m` : '', s ? `${s}s` : ''].join('') || '0s';
 }
 
