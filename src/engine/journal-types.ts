@@ -50,6 +50,7 @@ export interface CanaryAck {
   checksum: string;
   /** When the commit was acknowledged, on the run's monotonic clock. */
   tAck: number;
+  /** When the write was sent, as wall time on the run's clock (its wall origin plus monotonic time). */
   clientWall: string;
   /**
    * The commit time the system reports (the SQL canary: now() in the committing transaction; the API

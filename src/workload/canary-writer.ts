@@ -95,7 +95,9 @@ export class CanaryWriter {
   private async writeOne(): Promise<void> {
     const id = this.nextId++;
     const epoch = this.epoch;
-    const clientWall = new Date().toISOString();
+    // On the drill's clock (its wall origin plus monotonic time), like tAck: the ledger check holds
+    // the stored commit time between the two, and a wall clock stepped mid-drill must not move one bound.
+    const clientWall = this.options.clock.wallAt(this.options.clock.now());
     this.attempts += 1;
     try {
       const receipt = await this.channel.write(id, epoch);
