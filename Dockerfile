@@ -9,9 +9,10 @@
 FROM node:20-bookworm-slim
 
 # postgresql-15 carries the server binaries and amcheck; tini reaps what a killed drill leaves as
-# zombies and passes SIGTERM on (a Job's deadline), so drill's own teardown runs.
+# zombies and passes SIGTERM on (a Job's deadline), so drill's own teardown runs. fonts-dejavu-core:
+# the slim image has no font, and timeline.png's text is drawn with the system's (resvg).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends postgresql-15 tini ca-certificates \
+ && apt-get install -y --no-install-recommends postgresql-15 tini ca-certificates fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/drill

@@ -20,6 +20,7 @@ import { environmentProperties, FAILURE_LABEL, failureLabels, measuredParameters
 import { redactDebugOutput } from '../src/report/redact-debug-output.js';
 import { scenarioRedactor } from '../src/report/redactor.js';
 import { rtoStatement } from '../src/report/journal-facts.js';
+import { TIMELINE_PNG_FILE } from '../src/report/timeline-png.js';
 import { TIMELINE_FILE } from '../src/report/timeline-svg.js';
 import { summariseVerdicts } from '../src/report/verdict-summary.js';
 import { writeRunArtifacts } from '../src/report/write-run-artifacts.js';
@@ -100,6 +101,9 @@ describe(shown.runbook, () => {
     await allure.attachmentPath('incident-report.md', files.incidentReport, { contentType: 'text/markdown' });
     // The picture writeRunArtifacts drew (already redacted); Allure shows image/svg+xml inline.
     await allure.attachmentPath('timeline.svg', path.join(plan.runDir, TIMELINE_FILE), { contentType: 'image/svg+xml' });
+    // Its PNG when this machine could draw one (the incident report says why not otherwise).
+    const png = path.join(plan.runDir, TIMELINE_PNG_FILE);
+    if (existsSync(png)) await allure.attachmentPath(TIMELINE_PNG_FILE, png, { contentType: 'image/png' });
     await allure.attachment('measurements.json', redactor.json(written.measurements, 2), 'application/json');
     await allure.attachment(
       'timeline.txt',

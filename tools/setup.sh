@@ -2,8 +2,8 @@
 # Everything a fresh machine needs to run drills and the tests: PostgreSQL server binaries
 # (Debian packages, when none are found), the npm dependencies, moto (the embedded Route 53 API,
 # in a virtualenv under the drill cache), Toxiproxy (network faults, built from Go modules into the
-# drill cache), libfaketime (the clock-skew fault), the JUnit schema and xmllint the tests validate
-# `--junit` output with, and with --kubernetes the local
+# drill cache), libfaketime (the clock-skew fault), a font for timeline.png, the JUnit schema and
+# xmllint the tests validate `--junit` output with, and with --kubernetes the local
 # Kubernetes control plane (a long build the first time). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +36,18 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# A font for the text of timeline.png (resvg draws with the system fonts; DejaVu Sans is the
+# family the picture asks for). Optional: without one the run skips the PNG and says why.
+if ! find /usr/share/fonts /usr/local/share/fonts "$HOME/.fonts" "$HOME/.local/share/fonts" \( -name '*.ttf' -o -name '*.otf' \) -print -quit 2>/dev/null | grep -q .; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing fonts-dejavu-core (apt-get install) for the text of timeline.png" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null
+  else
+    echo "setup: no fonts found; drills will write timeline.svg but no timeline.png (Debian: sudo apt-get install fonts-dejavu-core)" >&2
+  fi
 fi
 
 # The embedded Route 53 API for region drills (targets.regions): moto's server in a virtualenv

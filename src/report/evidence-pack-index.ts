@@ -21,6 +21,8 @@ export interface PackedRun {
   root: string;
   signer: string;
   files: number;
+  /** The run has timeline.png (a machine that could not rasterize has only timeline.svg). */
+  png?: boolean;
 }
 
 export interface PackIndex {
@@ -90,7 +92,7 @@ export function renderPackMarkdown(index: PackIndex): string {
   for (const r of index.runs) {
     out.push(
       `- **${r.run.runId}** — ${r.scenario}: ${r.title}. Controls: ${r.controls.join(', ') || 'none named'}. Manifest root \`${r.root}\`, signed by \`${r.signer}\`, ${r.files} files. ` +
-        `[incident report](${r.dir}/incident-report.md), [timeline](${r.dir}/timeline.svg), [journal](${r.dir}/journal.json).`,
+        `[incident report](${r.dir}/incident-report.md), [timeline](${r.dir}/timeline.svg)${r.png ? ` ([PNG](${r.dir}/timeline.png))` : ''}, [journal](${r.dir}/journal.json).`,
     );
   }
   out.push('', '## How to verify', '', ...HOW_TO_VERIFY);
@@ -113,7 +115,7 @@ export function renderPackHtml(index: PackIndex): string {
     .map(
       (r) => `<section id="${xml(r.run.runId)}"><h3>${xml(r.run.runId)}</h3>
 <p>${xml(r.scenario)}: ${xml(r.title)}. Controls: ${xml(r.controls.join(', ') || 'none named')}. Manifest root <code>${xml(r.root)}</code>, signed by <code>${xml(r.signer)}</code>, ${r.files} files.
-<a href="${xml(r.dir)}/incident-report.md">incident report</a> · <a href="${xml(r.dir)}/journal.json">journal</a> · <a href="${xml(r.dir)}/evidence/manifest.json">manifest</a></p>
+<a href="${xml(r.dir)}/incident-report.md">incident report</a> · <a href="${xml(r.dir)}/journal.json">journal</a>${r.png ? ` · <a href="${xml(r.dir)}/timeline.png">timeline PNG</a>` : ''} · <a href="${xml(r.dir)}/evidence/manifest.json">manifest</a></p>
 <img src="${xml(r.dir)}/timeline.svg" alt="timeline of ${xml(r.run.runId)}" width="1100"></section>`,
     )
     .join('\n');

@@ -20,6 +20,7 @@ import { verifyEvidence, type EvidenceProblem } from './evidence.js';
 import type { VerifyingKey } from './evidence-keys.js';
 import { MANIFEST_PATH, SIGNATURE_PATH } from './evidence-manifest.js';
 import { packIndex, renderPackHtml, renderPackMarkdown, type PackedRun, type PackIndex } from './evidence-pack-index.js';
+import { TIMELINE_PNG_FILE } from './timeline-png.js';
 
 const log = createDebug('drill:report');
 
@@ -75,6 +76,7 @@ export async function packEvidence(runDirs: string[], options: PackOptions): Pro
       root: m.root,
       signer: m.signer!.publicKeyFingerprint,
       files: m.entries.length + extras.length,
+      png: m.entries.some((e) => e.path === TIMELINE_PNG_FILE),
       source: dir,
       entries,
     });

@@ -4,7 +4,7 @@
  * file of the run directory, signed with Ed25519 when the user gives a signing key. An auditor
  * checks it offline with `drill verify-evidence <dir> --public-key <signer.pub>` (verifyEvidence).
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import createDebug from 'debug';
 import { EnvironmentError, InputError } from '../engine/errors.js';
@@ -26,6 +26,7 @@ import {
 } from './evidence-manifest.js';
 import { signManifest } from './evidence-signature.js';
 import { Redactor } from './redactor.js';
+import { TIMELINE_PNG_FILE } from './timeline-png.js';
 import { TIMELINE_FILE } from './timeline-svg.js';
 
 export type { EvidenceManifest, ManifestEntry } from './evidence-manifest.js';
@@ -63,6 +64,8 @@ export async function writeEvidence(runDir: string, options: WriteEvidenceOption
   await copyIfPresent(join(runDir, 'incident-report.md'), join(evidenceDir, 'incident-report.md'), redactor);
   // The picture the incident report shows, so the copy's image link resolves inside evidence/ too.
   await copyIfPresent(join(runDir, TIMELINE_FILE), join(evidenceDir, TIMELINE_FILE), redactor);
+  // Its PNG, copied as bytes: it was drawn from the redacted SVG text, and an image is no text to redact.
+  await copyBinaryIfPresent(join(runDir, TIMELINE_PNG_FILE), join(evidenceDir, TIMELINE_PNG_FILE));
   // The scenario as the run understood it (defaults applied).
   await writeFile(join(evidenceDir, 'scenario.json'), `${redactor.json(journal.scenario.definition, 2)}\n`);
 
@@ -130,5 +133,14 @@ async function copyIfPresent(from: string, to: string, redactor: Redactor): Prom
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     log('no %s: the bundle will not include it', from);
     return false;
+  }
+}
+
+async function copyBinaryIfPresent(from: string, to: string): Promise<void> {
+  try {
+    await copyFile(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    log('no %s: the bundle will not include it', from);
   }
 }

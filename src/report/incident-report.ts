@@ -14,9 +14,15 @@ import { redactSecrets } from './redact.js';
 import { measuredVsObjective, recoverySteps, rootCauseDetails, timelineSection } from './incident-sections.js';
 import { recoveryValidation, serviceMonitoring } from './service-sections.js';
 import { forensicEvidence, securityIncident } from './breach-sections.js';
+import type { PngOutcome } from './timeline-png.js';
+
+export interface IncidentReportOptions {
+  /** What became of timeline.png: linked beside the SVG, or the reason it is missing. Unknown: not mentioned. */
+  timelinePng?: PngOutcome;
+}
 
 /** `redact` is the run's Redactor when there is one; the pattern rules alone otherwise. */
-export function renderIncidentReport(journal: Journal, redact: (text: string) => string = redactSecrets): string {
+export function renderIncidentReport(journal: Journal, redact: (text: string) => string = redactSecrets, options: IncidentReportOptions = {}): string {
   const parts = [
     `# Incident Report: ${journal.runId}`,
     drillBanner(journal),
@@ -25,7 +31,7 @@ export function renderIncidentReport(journal: Journal, redact: (text: string) =>
     '### Measured vs objective',
     measuredVsObjective(journal),
     '## Timeline',
-    timelineSection(journal),
+    timelineSection(journal, options.timelinePng),
     '## Root Cause Analysis',
     rootCauseDetails(journal),
     '### Recovery steps',

@@ -3,6 +3,7 @@ import type { CheckName, Journal, Verdict } from '../engine/journal-types.js';
 import { formatDurationBound } from '../scenario/duration.js';
 import { causesOutage } from '../scenario/fault-effects.js';
 import { activityMs, describeFault, serviceOutage, timeline, verdictFor } from './journal-facts.js';
+import { type PngOutcome, TIMELINE_PNG_FILE } from './timeline-png.js';
 import { TIMELINE_FILE } from './timeline-svg.js';
 import { cell, code, duration, NOT_REACHED, offset, plural, ranges } from './markdown.js';
 
@@ -68,7 +69,7 @@ export function measuredVsObjective(journal: Journal): string {
   return table(['Check', 'Measured', 'Objective', 'Result', 'Detail'], rows);
 }
 
-export function timelineSection(journal: Journal): string {
+export function timelineSection(journal: Journal, png?: PngOutcome): string {
   const tFault = journal.marks.tFault?.t;
   const note =
     tFault === undefined
@@ -80,7 +81,14 @@ export function timelineSection(journal: Journal): string {
   });
   // The picture beside the report in the run dir (and in its evidence/ copy): timeline-svg.ts.
   const picture = `![Timeline of the drill: probes, runbook steps, T_fault, detection, restored instant with its uncertainty, verified recovery](${TIMELINE_FILE})\n\n`;
-  return picture + note + lines.join('\n');
+  return picture + pngLine(png) + note + lines.join('\n');
+}
+
+/** Where the PNG of the picture is (for pasting into a ticket), or why there is none. */
+function pngLine(png: PngOutcome | undefined): string {
+  if (png === undefined) return '';
+  if (png.written) return `The same picture as PNG, for tickets: [${TIMELINE_PNG_FILE}](${TIMELINE_PNG_FILE}).\n\n`;
+  return `No ${TIMELINE_PNG_FILE} for this run: ${png.reason}. ${TIMELINE_FILE} is the picture.\n\n`;
 }
 
 export function rootCauseDetails(journal: Journal): string {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,13 +108,21 @@ describe('timeline.svg of real drills', () => {
       expect(readFileSync(path.join(dir, 'incident-report.md'), 'utf8')).toContain('](timeline.svg)');
       expect(readFileSync(path.join(dir, 'evidence', 'timeline.svg'), 'utf8')).toBe(svg);
       const manifest = JSON.parse(readFileSync(path.join(dir, 'evidence', 'manifest.json'), 'utf8')) as { entries: Array<{ path: string }> };
-      expect(manifest.entries.map((e) => e.path)).toEqual(expect.arrayContaining(['timeline.svg', 'evidence/timeline.svg']));
+      expect(manifest.entries.map((e) => e.path)).toEqual(expect.arrayContaining(['timeline.svg', 'evidence/timeline.svg', 'timeline.png', 'evidence/timeline.png']));
+      // Its PNG for tickets (test/report/timeline-png.test.ts checks what it shows): beside it, linked, copied, attached.
+      const png = readFileSync(path.join(dir, 'timeline.png'));
+      expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+      expect(readFileSync(path.join(dir, 'incident-report.md'), 'utf8')).toContain('](timeline.png)');
+      expect(readFileSync(path.join(dir, 'evidence', 'timeline.png'))).toEqual(png);
       const results = path.join(dir, 'allure-results');
       const result = readdirSync(results).find((f) => f.endsWith('-result.json'))!;
       const attachments = JSON.parse(readFileSync(path.join(results, result), 'utf8')).steps.flatMap((s: { attachments: unknown[] }) => s.attachments) as Array<{ name: string; type: string; source: string }>;
       const picture = attachments.find((a) => a.name === 'timeline.svg');
       expect(picture?.type).toBe('image/svg+xml');
       expect(readFileSync(path.join(results, picture!.source), 'utf8')).toBe(svg);
+      const raster = attachments.find((a) => a.name === 'timeline.png');
+      expect(raster?.type).toBe('image/png');
+      expect(readFileSync(path.join(results, raster!.source))).toEqual(png);
       // Measured vs limit as parameters (out of the history id), failed checks as labels, the environment.
       const parsed = JSON.parse(readFileSync(path.join(results, result), 'utf8')) as { parameters: Array<{ name: string; value: string; excluded?: boolean }>; labels: Array<{ name: string; value: string }> };
       const journal = runs.find((r) => r.dir === dir)!.journal;
@@ -131,6 +139,19 @@ describe('timeline.svg of real drills', () => {
       const verify = await runCli(['verify-evidence', dir, '--public-key', `${keyPrefix}.pub`]);
       expect(verify.code, verify.stdout).toBe(0);
       expect(verify.stdout).toContain('evidence intact and signed');
+    }
+    // A PNG edited after sealing (one byte of its image data) is caught; the original put back for the tests after this one.
+    const { dir } = runs[0]!;
+    const png = readFileSync(path.join(dir, 'timeline.png'));
+    const edited = Buffer.from(png);
+    edited[edited.length - 20] = edited[edited.length - 20]! ^ 0xff;
+    writeFileSync(path.join(dir, 'timeline.png'), edited);
+    try {
+      const tampered = await runCli(['verify-evidence', dir, '--public-key', `${keyPrefix}.pub`]);
+      expect(tampered.code, tampered.stdout).toBe(1);
+      expect(tampered.stdout + tampered.stderr).toContain('timeline.png');
+    } finally {
+      writeFileSync(path.join(dir, 'timeline.png'), png);
     }
   });
 

@@ -165,7 +165,7 @@ describe('credential-leak api-token and revoke-all-tokens (real PostgreSQL, the 
       const runDir = mkdtempSync(path.join(work, 'run-'));
       await writeRunArtifacts(runDir, recorder.journal, recorder.secrets);
       const scan = scanFiles(runDir, [...secrets.values()]);
-      expect(scan.files.sort()).toEqual(['incident-report.md', 'journal.json', 'timeline.svg']);
+      expect(scan.files.sort()).toEqual(['incident-report.md', 'journal.json', 'timeline.png', 'timeline.svg']);
       expect(scan.hits).toEqual([]);
       // Negative control of the scan: a journal written without the run's Redactor, with the token in it, is found.
       const slip = mkdtempSync(path.join(work, 'slip-'));

@@ -167,7 +167,7 @@ describe('credential-leak k8s-service-account-token and revoke-all-tokens on Kub
       const runDir = mkdtempSync(path.join(work, 'run-'));
       await writeRunArtifacts(runDir, recorder.journal, recorder.secrets);
       const scan = scanFiles(runDir, [bound, legacy]);
-      expect(scan.files.sort()).toEqual(['incident-report.md', 'journal.json', 'timeline.svg']);
+      expect(scan.files.sort()).toEqual(['incident-report.md', 'journal.json', 'timeline.png', 'timeline.svg']);
       expect(scan.hits).toEqual([]);
       // Negative control of the scan: the token written without the run's Redactor is found.
       const slip = mkdtempSync(path.join(work, 'slip-'));

@@ -12,6 +12,8 @@ import { readVerifyingKey, type SigningKey, signingKeyFromEnv, type VerifyingKey
 import { manifestSchema } from '../../src/report/evidence-manifest.js';
 import type { PackIndex } from '../../src/report/evidence-pack-index.js';
 import { packEvidence } from '../../src/report/evidence-pack.js';
+import { writeTimelinePng } from '../../src/report/timeline-png.js';
+import { TIMELINE_FILE } from '../../src/report/timeline-svg.js';
 import { scenarioSchema } from '../../src/scenario/schema.js';
 import { failedJournal, makeRunDir, passedJournal, SECRET_PASSWORD } from './fixtures.js';
 
@@ -29,9 +31,11 @@ function withControls(journal: Journal, runId: string, startedAt: string, contro
   return journal;
 }
 
-async function signedRun(journal: Journal, sign = true): Promise<string> {
+async function signedRun(journal: Journal, sign = true, png = false): Promise<string> {
   const dir = await makeRunDir(journal);
   roots.push(dirname(dir));
+  // As writeRunArtifacts leaves it on a machine that can rasterize.
+  if (png) expect((await writeTimelinePng(dir, await readFile(join(dir, TIMELINE_FILE), 'utf8'))).written).toBe(true);
   await writeEvidence(dir, sign ? { signingKey: signing } : {});
   return dir;
 }
@@ -50,7 +54,7 @@ afterAll(async () => {
 
 describe('drill evidence-pack', () => {
   it('packs verified signed runs with an index grouped by control; the extracted runs verify again without drill having touched them', async () => {
-    const a = await signedRun(withControls(passedJournal(), '20250501T100000Z-a', '2025-05-01T10:00:00.000Z', ['SOC2:A1.3', 'ISO27001:A.5.30']));
+    const a = await signedRun(withControls(passedJournal(), '20250501T100000Z-a', '2025-05-01T10:00:00.000Z', ['SOC2:A1.3', 'ISO27001:A.5.30']), true, true);
     const b = await signedRun(withControls(failedJournal(), '20250601T100000Z-b', '2025-06-01T10:00:00.000Z', ['SOC2:A1.3']));
     const c = await signedRun(withControls(passedJournal(), '20250401T100000Z-c', '2025-04-01T10:00:00.000Z'));
     const out = join(work, 'audit-2025.tar.gz');
@@ -83,6 +87,11 @@ describe('drill evidence-pack', () => {
     expect(html).toContain('<img src="runs/20250501T100000Z-a/timeline.svg"');
     expect(html).not.toMatch(/<script|https?:\/\//);
     expect(existsSync(join(root, 'runs/20250501T100000Z-a/timeline.svg'))).toBe(true);
+    // The PNG is linked where the run has one (a), and only there.
+    expect(existsSync(join(root, 'runs/20250501T100000Z-a/timeline.png'))).toBe(true);
+    expect(md).toContain('[timeline](runs/20250501T100000Z-a/timeline.svg) ([PNG](runs/20250501T100000Z-a/timeline.png))');
+    expect(html).toContain('<a href="runs/20250501T100000Z-a/timeline.png">timeline PNG</a>');
+    expect(md + html).not.toMatch(/20250601T100000Z-b\/timeline\.png/);
     // What redaction kept out of the runs stays out of the index.
     expect(md + html).not.toContain(SECRET_PASSWORD);
   });
