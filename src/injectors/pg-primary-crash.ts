@@ -28,7 +28,9 @@ export async function injectPrimaryCrash(ctx: DrillContext, _fault: PrimaryCrash
   // Informational: the last position seen; the real end of its WAL is read offline after the crash.
   const lsnBeforeKill = await withClient({ ...instance.connection, database: 'postgres' }, currentWalLsn).catch(() => undefined);
   const local = instance.localProcesses;
-  const postmaster = local?.postmasterPid();
+  // The pid file's pid only if it is still this data directory's postmaster: a stale file may name
+  // a pid the kernel has since given to another process, which a SIGKILL must never reach.
+  const postmaster = local?.postmaster();
   // The server stops serving the moment the signal lands; nothing before this instant can see it.
   let killedAt = ctx.clock.now();
   if (local === undefined || postmaster === undefined) {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -103,6 +103,30 @@ describe('region-outage signals only PostgreSQL processes of the region\'s data 
     // The data-dir reaper reads the same (data-dir-processes.ts): nothing of PostgreSQL left there.
     expect(await reapPostgresDataDir({ kind: 'pg-data-dir', path: dataDir, bindir: findPostgresBinaries().bindir })).toEqual(ABSENT);
     expect(alive(stranger)).toBe(true);
+  });
+});
+
+describe('NativeInstance.kill and isRunning act on this data directory\'s postmaster only', () => {
+  it('a stale postmaster.pid naming another PostgreSQL-named process (another drill\'s server): not running, not killed', async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'drill-native-kill-'));
+    dirs.push(tmp);
+    const dataDir = path.join(tmp, 'data');
+    const elsewhere = path.join(tmp, 'other');
+    mkdirSync(dataDir);
+    mkdirSync(elsewhere);
+    // A process whose name is postgres (what the kernel's stat shows), working in another directory.
+    const binary = path.join(tmp, 'postgres');
+    copyFileSync('/bin/sleep', binary);
+    const child = spawn(binary, ['300'], { cwd: elsewhere, stdio: 'ignore' });
+    children.push(child);
+    const other = child.pid!;
+    await settlesIn(other, 'S');
+    writeFileSync(path.join(dataDir, 'postmaster.pid'), `${other}\n${dataDir}\n`);
+    const database = new NativeInstance({ name: 'primary', dataDir, socketDir: tmp, logFile: path.join(tmp, 'log'), port: 1, password: 'unused', binaries: findPostgresBinaries(), runAs: undefined });
+    expect(readFileSync(`/proc/${other}/stat`, 'utf8')).toContain('(postgres)');
+    expect(await database.isRunning()).toBe(false);
+    await database.kill();
+    expect(alive(other)).toBe(true);
   });
 });
 

@@ -10,7 +10,7 @@ import type { IoFaultControl } from '../process/drillfs-mount.js';
 import type { PostgresBinaries } from './binaries.js';
 import { LocalDataDirectory } from './local-data-directory.js';
 import { postmasterOf, serverProcessesIn } from './data-dir-processes.js';
-import { isPostgresPid, serving } from './native-process.js';
+import { serving } from './native-process.js';
 import type { ConnectionInfo, LocalServerProcesses, PgInstance, ServerCgroups } from './types.js';
 import { AttachedCgroups, joinCgroupsThen } from '../process/attached-cgroups.js';
 
@@ -83,9 +83,9 @@ export class NativeInstance implements PgInstance {
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   }
 
+  /** Its postmaster runs: the pid file's pid is a PostgreSQL process working in this data directory. */
   async isRunning(): Promise<boolean> {
-    const pid = this.postmasterPid();
-    return pid !== undefined && isPostgresPid(pid);
+    return postmasterOf(this.dataDir) !== undefined;
   }
 
   async start(): Promise<void> {
@@ -114,9 +114,10 @@ export class NativeInstance implements PgInstance {
   }
 
   async kill(): Promise<void> {
-    const pid = this.postmasterPid();
-    // A stale postmaster.pid after a crash may name a pid the kernel has given to someone else.
-    if (!pid || !isPostgresPid(pid)) return;
+    // A stale postmaster.pid after a crash may name a pid the kernel has given to someone else (or
+    // to another drill's PostgreSQL): only this data directory's postmaster is killed.
+    const pid = postmasterOf(this.dataDir);
+    if (!pid) return;
     debug('SIGKILL %s (pid %d)', this.name, pid);
     try {
       process.kill(pid, 'SIGKILL');

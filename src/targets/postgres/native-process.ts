@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import path from 'node:path';
 
 /**
  * Local PostgreSQL processes as the kernel sees them (Linux /proc). A crashed postmaster can stay
@@ -65,9 +66,15 @@ export function processesIn(dataDir: string, except?: number): number[] {
   let target: string;
   try {
     entries = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
-    target = realpathSync(dataDir);
   } catch {
     return [];
+  }
+  try {
+    target = realpathSync(dataDir);
+  } catch {
+    // A data directory on a faulted filesystem (drillfs returning EIO) may not resolve: its
+    // processes still have it as their working directory under the path it was started with.
+    target = path.resolve(dataDir);
   }
   return entries.map(Number).filter((pid) => {
     if (pid === except) return false;
