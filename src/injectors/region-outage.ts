@@ -68,7 +68,7 @@ export async function injectRegionOutage(ctx: DrillContext, fault: RegionOutage)
     await undo().catch((e: unknown) => debug('undoing the outage of %s: %s', region.name, e instanceof Error ? e.message : String(e)));
     throw error;
   }
-  const what = fault.mode === 'kill' ? 'SIGKILLed' : 'SIGSTOPped (connections hang)';
+  const what = fault.mode === 'kill' ? 'SIGKILLed' : drop ? 'SIGSTOPped' : 'SIGSTOPped (connections hang)';
   const dropped = drop && table ? `; its ${drop.listeners.length} listeners' loopback packets dropped by nftables table inet ${table.table} (connects time out)` : '';
   return {
     description: `region outage (${fault.mode}) of ${region.name}: ${hit.length} processes ${what}, its PostgreSQL (${region.database.name}) included${dropped}`,

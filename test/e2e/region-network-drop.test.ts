@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { readResources } from '../../src/engine/resource-ledger.js';
+import { nftProgram } from '../../src/targets/network-nft/nft.js';
 import { listRunLedgers, RunLedger } from '../../src/engine/run-ledger.js';
 import { leftovers, nftTables, readJournal, ROOT, runCli, runDirFrom } from './helpers.js';
 import { ownersGone, runAndKill } from './kill-helpers.js';
@@ -97,6 +98,24 @@ describe('region-outage with network: drop (nftables on the lost region\'s exact
     });
     expect(journal.verdicts.filter((v) => v.status === 'failed')).toEqual([]);
     expect(readResources(path.join(runDir, 'resources.jsonl')).filter((r) => r.kind === 'nft-table')).toHaveLength(1);
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
+  it('negative control: an nft that takes the table but loses its drop rules: exit 3 REGION_DROP_NOT_IN_EFFECT, nothing left', async () => {
+    // The real nft behind a wrapper that strips the rules on the way in: the table exists, drops nothing.
+    const wrapper = path.join(reportsDir, 'nft-without-rules');
+    writeFileSync(wrapper, `#!/bin/sh\nif [ "$1" = "-f" ]; then sed '/counter drop$/d' | ${nftProgram()!} "$@"; else exec ${nftProgram()!} "$@"; fi\n`, { mode: 0o755 });
+    const result = await runCli(['run', scenario, '--reports-dir', reportsDir], { env: { ...env, DRILL_NFT: wrapper } });
+    const output = result.stdout + result.stderr;
+    expect(result.code, output).toBe(3);
+    const runDir = runDirFrom(result.stdout, reportsDir);
+    const journal = readJournal(runDir);
+    expect(journal.error).toMatchObject({ code: 'REGION_DROP_NOT_IN_EFFECT' });
+    // A frozen process's socket completes the handshake: named with the pair.
+    expect(journal.error?.message).toMatch(/region us-west-2: nftables table inet drill_\S+ should drop every packet of its listeners, but 127\.0\.1\.\d+:\d+ connected/);
+    const [table] = readResources(path.join(runDir, 'resources.jsonl')).filter((r) => r.kind === 'nft-table');
+    expect(table).toBeDefined();
+    expect(nftTables()).not.toContain(`inet ${(table as { name: string }).name}`);
     expect(leftovers(runDir)).toEqual([]);
   });
 
