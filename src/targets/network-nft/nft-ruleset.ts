@@ -8,12 +8,12 @@ import { isLoopbackIPv4 } from '../network/loopback-address.js';
  * connection: towards the port (`tcp dport`) and from it (`tcp sport`).
  *
  * What it may match is fixed here, not by the caller: only loopback (`oif lo`, 127.0.0.0/8 on both
- * ends) and only TCP to/from the given ports. The chain's policy is accept, so every other packet
+ * ends) and only TCP to/from the given listeners, each an exact address with its own ports. The chain's policy is accept, so every other packet
  * goes on to the machine's own rules untouched; a drop here cannot make another table's verdict
  * weaker or stronger for anything but those packets.
  */
 
-/** What the packets of the link suffer. */
+/** What the listeners' packets suffer. */
 export type PacketFault = { kind: 'loss'; percent: number } | { kind: 'partition' };
 
 /**
