@@ -47,7 +47,7 @@ export type Resource =
   // The drill network: a network namespace by name, and the guard route of the root namespace.
   | { kind: 'netns'; name: string }
   | { kind: 'guard-route'; cidr: string; metric: number }
-  // An nftables table of a packet fault (network-loss, network-partition: src/targets/network-nft),
+  // An nftables table of a packet fault (network-loss, network-partition, region-outage's network: drop: src/targets/network-nft),
   // recorded before nft creates it; reaped by deleting it (by its handle) only while its name is a
   // drill table name (inet drill_<run>_<n>).
   | { kind: 'nft-table'; family: 'inet'; name: string }

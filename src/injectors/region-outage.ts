@@ -6,6 +6,7 @@ import type { Fault } from '../scenario/schema.js';
 import { awaitExit } from '../targets/postgres/native-process.js';
 import type { PgInstance } from '../targets/postgres/types.js';
 import type { Region } from '../targets/regions/types.js';
+import { RegionNetworkDrop } from './region-network-drop.js';
 import { databaseProcesses, journalled, recordProcess, signalRecorded, type RegionProcess } from './region-processes.js';
 
 const debug = createDebug('drill:inject');
@@ -22,9 +23,16 @@ type RegionOutage = Extract<Fault, { type: 'region-outage' }>;
  *   a dead network, instead of being refused. The handle SIGKILLs (then SIGCONTs) them at
  *   teardown; after a kill -9 of the drill the reapers SIGCONT before they signal.
  *
+ * With `network: drop`, first a drill-owned nftables table drops the loopback TCP to and from each
+ * address:port the region listens on (RegionNetworkDrop): its clients' connections then time out as
+ * towards a dead network, neither refused nor accepted by a frozen process, and no RST or FIN of a
+ * dying process reaches them. The listeners are read and nft is required before anything is done
+ * (exit 3 without it: the region is left untouched); the table goes in before the signal, and a
+ * connect to each listener must time out before the fault counts as injected.
+ *
  * Then the check that none of the region's API addresses answers an HTTP request within a second.
- * T_fault is the signal: the region stops answering the moment it lands; the check only confirms
- * it (its instant is in the details).
+ * T_fault is the first action (the table, or the signal): the region stops answering the moment it
+ * lands; the checks only confirm it (their instant is in the details).
  */
 export async function injectRegionOutage(ctx: DrillContext, fault: RegionOutage): Promise<FaultHandle> {
   const regions = ctx.regions;
@@ -32,17 +40,38 @@ export async function injectRegionOutage(ctx: DrillContext, fault: RegionOutage)
   if (!region) throw new InputError('REGION_UNKNOWN', `region-outage names region ${fault.region}, which is none of primary, dr, ${regions.primary.name}, ${regions.dr.name}; name one of them`);
   const service = region.processes.liveInstances().map(({ name, pid }) => recordProcess(name, pid, false));
   const database = databaseProcesses(region.database);
+  const drop = fault.network === 'drop' ? RegionNetworkDrop.plan(ctx, region, [...service, ...database]) : undefined;
   const at = ctx.clock.now();
-  const hit = fault.mode === 'kill' ? await killRegion(region, service, database) : freeze([...service, ...database], region.database);
-  debug('region %s: %s of %d processes', region.name, fault.mode === 'kill' ? 'SIGKILL' : 'SIGSTOP', hit.length);
-  const answering = (await Promise.all(region.apiAddresses.map(async (host) => ((await answersHttp(host, regions.port)) ? host : undefined)))).filter(Boolean);
-  if (answering.length > 0) {
-    if (fault.mode === 'blackhole') await thawDead(hit);
-    throw new EnvironmentError('REGION_STILL_ANSWERING', `region ${region.name} was ${fault.mode === 'kill' ? 'killed' : 'frozen'} but ${answering.join(', ')} still answer on port ${regions.port}; check what else listens there`);
+  const table = await drop?.apply();
+  let hit: RegionProcess[] = [];
+  // Whatever fails from here undoes what was done: the frozen processes killed, the table deleted.
+  const undo = async () => {
+    try {
+      if (fault.mode === 'blackhole') await thawDead(hit);
+    } finally {
+      await drop?.remove();
+    }
+  };
+  let proof: Awaited<ReturnType<RegionNetworkDrop['prove']>> | undefined;
+  try {
+    hit = fault.mode === 'kill' ? await killRegion(region, service, database) : freeze([...service, ...database], region.database);
+    debug('region %s: %s of %d processes', region.name, fault.mode === 'kill' ? 'SIGKILL' : 'SIGSTOP', hit.length);
+    const [answering, proven] = await Promise.all([
+      Promise.all(region.apiAddresses.map(async (host) => ((await answersHttp(host, regions.port)) ? host : undefined))).then((hosts) => hosts.filter(Boolean)),
+      drop?.prove(),
+    ]);
+    proof = proven;
+    if (answering.length > 0) {
+      throw new EnvironmentError('REGION_STILL_ANSWERING', `region ${region.name} was ${fault.mode === 'kill' ? 'killed' : 'frozen'} but ${answering.join(', ')} still answer on port ${regions.port}; check what else listens there`);
+    }
+  } catch (error) {
+    await undo().catch((e: unknown) => debug('undoing the outage of %s: %s', region.name, e instanceof Error ? e.message : String(e)));
+    throw error;
   }
-  const what = fault.mode === 'kill' ? 'SIGKILLed' : 'SIGSTOPped (connections hang)';
+  const what = fault.mode === 'kill' ? 'SIGKILLed' : drop ? 'SIGSTOPped' : 'SIGSTOPped (connections hang)';
+  const dropped = drop && table ? `; its ${drop.listeners.length} listeners' loopback packets dropped by nftables table inet ${table.table} (connects time out)` : '';
   return {
-    description: `region outage (${fault.mode}) of ${region.name}: ${hit.length} processes ${what}, its PostgreSQL (${region.database.name}) included`,
+    description: `region outage (${fault.mode}) of ${region.name}: ${hit.length} processes ${what}, its PostgreSQL (${region.database.name}) included${dropped}`,
     details: {
       region: region.name,
       role: region.role,
@@ -51,13 +80,28 @@ export async function injectRegionOutage(ctx: DrillContext, fault: RegionOutage)
       serviceProcesses: service.length,
       database: region.database.name,
       unansweredConfirmedAt: ctx.clock.now(),
+      ...(drop && table
+        ? {
+            network: {
+              drop: true,
+              nftTable: `inet ${table.table}`,
+              nftHandle: table.handle,
+              listeners: drop.listeners,
+              ...(drop.outside.length > 0 ? { notDropped: drop.outside } : {}),
+              ruleset: table.ruleset,
+              // Each listener's connect while the table was in: only `timed out` proves the drop.
+              connects: proof,
+            },
+          }
+        : {}),
     },
     inEffectAt: at,
     // A lost region stays lost for the drill; teardown stops what is left of it. Frozen
     // processes handle no signal but SIGKILL, so they are killed here, before the teardown's
     // graceful stops would wait on them.
+    // The table goes last: until the frozen processes are dead, nothing of them reaches a client.
     async [Symbol.asyncDispose]() {
-      if (fault.mode === 'blackhole') await thawDead(hit);
+      await undo();
     },
   };
 }

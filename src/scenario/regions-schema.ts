@@ -134,6 +134,16 @@ export const regionOutageFault = needs(
           description:
             'kill: every process of the region (service and PostgreSQL) SIGKILLed at once; blackhole: the same processes SIGSTOPped, so connections hang as behind a dead network (killed at teardown)',
         }),
+      network: z
+        .enum(['drop'])
+        .optional()
+        .meta({
+          description:
+            'drop: as well, a drill-owned nftables table (inet drill_<run>_<n>, root and the nftables package) drops the loopback TCP to and from each address:port the region listens on ' +
+            '(its service processes, its PostgreSQL, any other socket its processes hold in its range), and nothing else: the regions\' ranges are shared with other drills. ' +
+            'Clients\' connections then time out, as towards a dead network, instead of being refused (kill) or accepted by a frozen process (blackhole). ' +
+            'Proven in effect (a connect to each listener times out) before the fault counts as injected; deleted at teardown, and by drill cleanup after a kill -9',
+        }),
     })
     .meta({ description: 'Runbook "Scenario 1: Complete Data Center Outage": the region is lost, its PostgreSQL included; T_fault is the signal, confirmed once none of its API addresses answers' }),
   'regions',

@@ -144,6 +144,8 @@ describe('the gate has what its drills need of the machine (root, Toxiproxy and 
       expect.stringMatching(/^net-db-timeout-pool-recycle: Toxiproxy: no Go is installed before npm run setup builds it \(Go 1\.23\+\)/),
       'clock-skew-service-recovery: libfaketime: npm run setup installs the faketime package only as root (sudo -E npm run setup)',
       'net-db-packet-loss: nftables: npm run setup installs the nftables package only as root (sudo -E npm run setup)',
+      // region-outage with network: drop is an nftables table too.
+      'region-outage-network-drop-dns-failover: nftables: npm run setup installs the nftables package only as root (sudo -E npm run setup)',
     ]));
     // Setup as the runner user, gate as root: the Toxiproxy build is in another user's cache.
     const mixed = steps.map((s) => (s.run?.includes('npm run setup') ? { ...s, run: 'npm run setup' } : s));

@@ -36,6 +36,7 @@ function region(apiAddresses: string[], databasePort: number, killed: string[]):
     apiAddresses,
     processes: {
       liveInstances: () => [],
+      instances: () => [],
       kill: async () => {
         killed.push('service');
         return [{ name: 'truststream-api-1', pid: 1 }];

@@ -45,6 +45,17 @@ describe('region scenario rules', () => {
     expect(s.recovery[0]).toMatchObject({ step: 'promote-replica', region: 'us-east-1' });
   });
 
+  it('takes network: drop on a region-outage, and refuses another value naming file, line and key', async () => {
+    const { scenario: s } = await loadScenarioFile(scenario('drop', '{postgres: {provider: native, replicas: 1}, regions: {}}', '{type: region-outage, mode: blackhole, network: drop}', '{step: promote-replica, region: dr}'));
+    expect(s.faults[0]).toEqual({ type: 'region-outage', region: 'primary', mode: 'blackhole', network: 'drop' });
+    // Line 10 is the fault's item in these fixtures.
+    const [issue, ...more] = (await invalid(loadScenarioFile(scenario('drop-range', '{postgres: {replicas: 1}, regions: {}}', '{type: region-outage, network: drop-range}')))).issues;
+    expect(more).toEqual([]);
+    expect(issue).toMatchObject({ keyPath: 'faults[0].network', line: 10 });
+    expect(issue!.file).toMatch(/drop-range\.yaml$/);
+    expect(issue!.message).toMatch(/drop/);
+  });
+
   it('refuses what cannot run, naming the key and what to do', async () => {
     const validationError = async (file: string) => (await invalid(loadScenarioFile(file))).issues.map((i) => `${i.keyPath}: ${i.message}`).join('\n');
     expect(await validationError(scenario('no-pg', '{regions: {}}'))).toMatch(/targets\.regions: .*add targets\.postgres/);

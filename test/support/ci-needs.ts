@@ -8,7 +8,8 @@ import { TOXIPROXY_GO_MINIMUM } from '../../src/targets/network-proxy/toxiproxy-
  *
  * - root: a size-limited WAL or data volume is a tmpfs mount (`walVolume`, `dataVolume`: src/targets/process/tmpfs-volume.ts,
  *   MOUNT_NEEDS_ROOT); a local control plane with real nodes (src/targets/network/drill-network.ts); a
- *   packet fault's nftables table (network-loss, network-partition: src/targets/network-nft/nft.ts,
+ *   packet fault's nftables table (network-loss, network-partition, region-outage with network: drop:
+ *   src/targets/network-nft/nft.ts,
  *   NFTABLES_NOT_ROOT; npm run setup installs nftables when it runs as root).
  * - toxiproxy: `targets.network` runs Toxiproxy, which `npm run setup` builds with Go
  *   (src/targets/network-proxy/toxiproxy-binary.ts, TOXIPROXY_MISSING; Go TOXIPROXY_GO_MINIMUM+).
@@ -29,7 +30,7 @@ export function machineNeeds(scenario: Scenario): MachineNeed[] {
   const t = scenario.targets;
   const needs = new Set<MachineNeed>();
   if (t.postgres?.walVolume || t.postgres?.dataVolume || t.postgres?.dataPassthrough) needs.add('root');
-  if (scenario.faults.some((f) => f.type === 'network-loss' || f.type === 'network-partition')) {
+  if (scenario.faults.some((f) => f.type === 'network-loss' || f.type === 'network-partition' || (f.type === 'region-outage' && f.network === 'drop'))) {
     needs.add('root');
     needs.add('nftables');
   }

@@ -12,7 +12,7 @@ import { freeLoopbackPort } from '../../src/targets/postgres/free-port.js';
 
 describe('nftables ruleset of a packet fault (pure)', () => {
   it('drops only loopback TCP to and from the link ports, in a drill-owned inet table', () => {
-    const text = rulesetText({ address: '127.0.0.1', table: 'drill_20261202T101025Z_net_1', ports: [40123], fault: { kind: 'loss', percent: 30 } });
+    const text = rulesetText({ table: 'drill_20261202T101025Z_net_1', listeners: [{ address: '127.0.0.1', ports: [40123] }], fault: { kind: 'loss', percent: 30 } });
     expect(text).toBe(
       [
         'table inet drill_20261202T101025Z_net_1 {',
@@ -25,13 +25,13 @@ describe('nftables ruleset of a packet fault (pure)', () => {
         '',
       ].join('\n'),
     );
-    const partition = rulesetText({ address: '127.0.0.1', table: 'drill_r_2', ports: [5432, 40123], fault: { kind: 'partition' } });
+    const partition = rulesetText({ table: 'drill_r_2', listeners: [{ address: '127.0.0.1', ports: [5432, 40123] }], fault: { kind: 'partition' } });
     expect(partition).toContain('tcp dport { 5432, 40123 } counter drop');
     expect(partition).toContain('tcp sport { 5432, 40123 } counter drop');
     expect(partition).not.toContain('numgen');
     // Every rule is loopback-only; nothing else is matched or changed (policy accept).
     for (const rule of partition.split('\n').filter((l) => l.includes('drop'))) expect(rule).toMatch(/^\t\toif "lo" ip saddr 127\.0\.0\.0\/8 ip daddr 127\.0\.0\.0\/8 /);
-    expect(rulesetText({ address: '127.0.0.1', table: 'drill_r_3', ports: [1], fault: { kind: 'loss', percent: 100 } })).toContain('tcp dport 1 counter drop');
+    expect(rulesetText({ table: 'drill_r_3', listeners: [{ address: '127.0.0.1', ports: [1] }], fault: { kind: 'loss', percent: 100 } })).toContain('tcp dport 1 counter drop');
   });
 
   it('names tables per run and per fault, and recognises only its own names', () => {
@@ -49,13 +49,13 @@ describe('nftables ruleset of a packet fault (pure)', () => {
       }
       return 'no error';
     };
-    expect(bad(() => rulesetText({ address: '127.0.0.1', table: 'filter', ports: [1], fault: { kind: 'partition' } }))).toMatch(/^NFT_TABLE_NAME: .*not a drill table name/);
-    expect(bad(() => rulesetText({ address: '127.0.0.1', table: 'drill_r_1', ports: [], fault: { kind: 'partition' } }))).toMatch(/^NFT_NO_PORT/);
-    expect(bad(() => rulesetText({ address: '127.0.0.1', table: 'drill_r_1', ports: [70000], fault: { kind: 'partition' } }))).toMatch(/^NFT_BAD_PORT: TCP port 70000/);
-    expect(bad(() => rulesetText({ address: '127.0.0.1', table: 'drill_r_1', ports: [1], fault: { kind: 'loss', percent: 0 } }))).toMatch(/^NFT_BAD_PERCENT/);
-    expect(bad(() => rulesetText({ address: '127.0.0.1', table: 'drill_r_1', ports: [1], fault: { kind: 'loss', percent: 2.5 } }))).toMatch(/^NFT_BAD_PERCENT/);
+    expect(bad(() => rulesetText({ table: 'filter', listeners: [{ address: '127.0.0.1', ports: [1] }], fault: { kind: 'partition' } }))).toMatch(/^NFT_TABLE_NAME: .*not a drill table name/);
+    expect(bad(() => rulesetText({ table: 'drill_r_1', listeners: [{ address: '127.0.0.1', ports: [] }], fault: { kind: 'partition' } }))).toMatch(/^NFT_NO_PORT/);
+    expect(bad(() => rulesetText({ table: 'drill_r_1', listeners: [{ address: '127.0.0.1', ports: [70000] }], fault: { kind: 'partition' } }))).toMatch(/^NFT_BAD_PORT: TCP port 70000/);
+    expect(bad(() => rulesetText({ table: 'drill_r_1', listeners: [{ address: '127.0.0.1', ports: [1] }], fault: { kind: 'loss', percent: 0 } }))).toMatch(/^NFT_BAD_PERCENT/);
+    expect(bad(() => rulesetText({ table: 'drill_r_1', listeners: [{ address: '127.0.0.1', ports: [1] }], fault: { kind: 'loss', percent: 2.5 } }))).toMatch(/^NFT_BAD_PERCENT/);
     for (const address of ['10.0.0.1', '127.0.0.0/8', 'localhost', '127.1', '127.0.0.256', '::1']) {
-      expect(bad(() => rulesetText({ address, table: 'drill_r_1', ports: [1], fault: { kind: 'partition' } })), address).toMatch(/^NFT_BAD_ADDRESS: .*loopback only/);
+      expect(bad(() => rulesetText({ table: 'drill_r_1', listeners: [{ address, ports: [1] }], fault: { kind: 'partition' } })), address).toMatch(/^NFT_BAD_ADDRESS: .*loopback only/);
     }
   });
 
@@ -118,7 +118,7 @@ describe.runIf(haveNft)('NftPacketFilter on the real kernel', () => {
     const samePortElsewhere = await listener('127.0.0.2', target.port);
     const ledgerFile = path.join(dir, 'resources.jsonl');
     const runId = `t${process.pid}-${Date.now()}`;
-    const filter = new NftPacketFilter({ ledger: new ResourceLedger(ledgerFile), runId, listener: () => ({ address: '127.0.0.1', ports: [target.port] }) });
+    const filter = new NftPacketFilter({ ledger: new ResourceLedger(ledgerFile), runId, listeners: () => [{ address: '127.0.0.1', ports: [target.port] }] });
     try {
       expect(await echoes(target.port)).toBe(true);
       const applied = await filter.apply({ kind: 'partition' }, 'network-partition');
@@ -144,7 +144,7 @@ describe.runIf(haveNft)('NftPacketFilter on the real kernel', () => {
   it('loss drops about the share asked for, counted by the kernel', async () => {
     const target = await listener();
     const runId = `t${process.pid}-${Date.now()}-loss`;
-    const filter = new NftPacketFilter({ ledger: new ResourceLedger(undefined), runId, listener: () => ({ address: '127.0.0.1', ports: [target.port] }) });
+    const filter = new NftPacketFilter({ ledger: new ResourceLedger(undefined), runId, listeners: () => [{ address: '127.0.0.1', ports: [target.port] }] });
     try {
       const applied = await filter.apply({ kind: 'loss', percent: 50 }, 'network-loss');
       // Connection attempts: each SYN and SYN-ACK passes the rules; half dropped means many stall.
@@ -163,7 +163,7 @@ describe.runIf(haveNft)('NftPacketFilter on the real kernel', () => {
   it('the reaper deletes a table a killed drill left, and only drill tables', async () => {
     const name = tableName(`t${process.pid}-reaped`, 1);
     const program = nftProgram()!;
-    await runNft(program, ['-f', '-'], rulesetText({ address: '127.0.0.1', table: name, ports: [9], fault: { kind: 'partition' } }));
+    await runNft(program, ['-f', '-'], rulesetText({ table: name, listeners: [{ address: '127.0.0.1', ports: [9] }], fault: { kind: 'partition' } }));
     const reap = reaperFor({ kind: 'nft-table', family: 'inet', name });
     expect(reap.stage).toBe('network');
     expect(await reap.reap({ kind: 'nft-table', family: 'inet', name })).toMatchObject({ state: 'removed' });

@@ -172,7 +172,7 @@ describe('a database link through a real Toxiproxy', () => {
 
   // Packet faults need nft and root (CAP_NET_ADMIN): the kernel drops the listener's packets.
   it.runIf(nftProgram() !== undefined && process.getuid?.() === 0)('loss and partition are nftables tables on the listener; a partition stays behind when the link follows another upstream', async () => {
-    link.usePacketFilter(new NftPacketFilter({ ledger: new ResourceLedger(path.join(work, 'packets.jsonl')), runId: `test-link-${process.pid}`, listener: () => ({ address: link.listen.host, ports: [link.listen.port] }) }));
+    link.usePacketFilter(new NftPacketFilter({ ledger: new ResourceLedger(path.join(work, 'packets.jsonl')), runId: `test-link-${process.pid}`, listeners: () => [{ address: link.listen.host, ports: [link.listen.port] }] }));
     const partition = await link.degrade({ kind: 'partition' });
     expect(partition).toMatchObject({ id: 'partition-1', kind: 'partition', details: { ports: [link.listen.port], cutOff: 'second' } });
     expect(await link.degradations()).toEqual([{ id: 'partition-1', kind: 'partition' }]);

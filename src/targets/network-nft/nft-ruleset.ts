@@ -8,25 +8,29 @@ import { isLoopbackIPv4 } from '../network/loopback-address.js';
  * connection: towards the port (`tcp dport`) and from it (`tcp sport`).
  *
  * What it may match is fixed here, not by the caller: only loopback (`oif lo`, 127.0.0.0/8 on both
- * ends) and only TCP to/from the given ports. The chain's policy is accept, so every other packet
+ * ends) and only TCP to/from the given listeners, each an exact address with its own ports. The chain's policy is accept, so every other packet
  * goes on to the machine's own rules untouched; a drop here cannot make another table's verdict
  * weaker or stronger for anything but those packets.
  */
 
-/** What the packets of the link suffer. */
+/** What the listeners' packets suffer. */
 export type PacketFault = { kind: 'loss'; percent: number } | { kind: 'partition' };
+
+/**
+ * One listening address and the TCP ports the fault hits on it. The rules match the address
+ * exactly (IPv4 in 127.0.0.0/8), never a range: other drills on this machine bind other 127.x
+ * addresses (the regions' ranges are shared) and may use the same port number there.
+ */
+export interface ListenerPorts {
+  address: string;
+  ports: readonly number[];
+}
 
 export interface PacketRuleset {
   /** The table's name: drill_<run>_<n> (tableName). */
   table: string;
-  /**
-   * The listener's own address (IPv4 in 127.0.0.0/8): the rules match it exactly, not the whole
-   * range, because other drills on this machine bind other 127.x addresses (regions) and may use
-   * the same port number there.
-   */
-  address: string;
-  /** The TCP ports whose loopback traffic the fault hits (the link's listener). */
-  ports: readonly number[];
+  /** The listeners whose loopback TCP the fault hits: a database link's, or every one of a lost region. */
+  listeners: readonly ListenerPorts[];
   fault: PacketFault;
 }
 
@@ -46,24 +50,32 @@ export function isDrillTableName(name: string): boolean {
 
 export function rulesetText(r: PacketRuleset): string {
   if (!isDrillTableName(r.table)) throw new InputError('NFT_TABLE_NAME', `nftables table name ${JSON.stringify(r.table)} is not a drill table name (drill_<run>_<n>)`);
-  if (r.ports.length === 0) throw new InputError('NFT_NO_PORT', 'a packet fault needs the TCP port(s) of the link it hits');
-  for (const port of r.ports) {
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InputError('NFT_BAD_PORT', `TCP port ${port} is not a port (1-65535)`);
+  if (r.listeners.length === 0 || r.listeners.some((l) => l.ports.length === 0)) throw new InputError('NFT_NO_PORT', 'a packet fault needs the TCP port(s) of the listener(s) it hits');
+  for (const { address, ports } of r.listeners) {
+    for (const port of ports) {
+      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InputError('NFT_BAD_PORT', `TCP port ${port} is not a port (1-65535)`);
+    }
+    if (!isLoopbackIPv4(address)) throw new InputError('NFT_BAD_ADDRESS', `${JSON.stringify(address)} is not an IPv4 address in 127.0.0.0/8: packet faults act on loopback only`);
   }
-  if (!isLoopbackIPv4(r.address)) throw new InputError('NFT_BAD_ADDRESS', `${JSON.stringify(r.address)} is not an IPv4 address in 127.0.0.0/8: packet faults act on loopback only`);
   const verdict = verdictOf(r.fault);
-  const ports = r.ports.length === 1 ? String(r.ports[0]) : `{ ${r.ports.join(', ')} }`;
   const loopback = 'oif "lo" ip saddr 127.0.0.0/8 ip daddr 127.0.0.0/8 meta l4proto tcp';
-  return [
-    `table ${TABLE_FAMILY} ${r.table} {`,
-    '\tchain output {',
-    '\t\ttype filter hook output priority filter; policy accept;',
-    `\t\t${loopback} ip daddr ${r.address} tcp dport ${ports} ${verdict}`,
-    `\t\t${loopback} ip saddr ${r.address} tcp sport ${ports} ${verdict}`,
-    '\t}',
-    '}',
-    '',
-  ].join('\n');
+  // One pair of rules per address, each naming only that address's own ports: the pairs matched
+  // are exactly the listeners given, never an address with another listener's port.
+  const rules = mergedByAddress(r.listeners).flatMap(({ address, ports }) => {
+    const set = ports.length === 1 ? String(ports[0]) : `{ ${ports.join(', ')} }`;
+    return [`\t\t${loopback} ip daddr ${address} tcp dport ${set} ${verdict}`, `\t\t${loopback} ip saddr ${address} tcp sport ${set} ${verdict}`];
+  });
+  return [`table ${TABLE_FAMILY} ${r.table} {`, '\tchain output {', '\t\ttype filter hook output priority filter; policy accept;', ...rules, '\t}', '}', ''].join('\n');
+}
+
+/** The listeners with one entry per address, its ports without repeats, in the order given. */
+function mergedByAddress(listeners: readonly ListenerPorts[]): ListenerPorts[] {
+  const byAddress = new Map<string, number[]>();
+  for (const { address, ports } of listeners) {
+    const known = byAddress.get(address) ?? [];
+    byAddress.set(address, [...known, ...ports.filter((p, i) => !known.includes(p) && ports.indexOf(p) === i)]);
+  }
+  return [...byAddress].map(([address, ports]) => ({ address, ports }));
 }
 
 function verdictOf(fault: PacketFault): string {

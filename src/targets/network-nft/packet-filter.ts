@@ -2,7 +2,7 @@ import createDebug from 'debug';
 import { EnvironmentError } from '../../engine/errors.js';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
 import { deleteTable, droppedPackets, requireNft, runNft, tableHandle } from './nft.js';
-import { rulesetText, TABLE_FAMILY, tableName, type PacketFault } from './nft-ruleset.js';
+import { rulesetText, TABLE_FAMILY, tableName, type ListenerPorts, type PacketFault } from './nft-ruleset.js';
 
 const debug = createDebug('drill:nft');
 
@@ -11,12 +11,26 @@ export interface AppliedPacketFault {
   kind: PacketFault['kind'];
   table: string;
   handle: number;
+  /** Every port the table names (on whichever listener address). */
   ports: number[];
+  listeners: ListenerPorts[];
   ruleset: string;
 }
 
 /**
- * Packet faults on the loopback TCP traffic of a few ports (the database link's listener): one
+ * The number of the next table of a run: one count per run in this process, shared by every
+ * filter (the database link's, a region outage's), so no two tables of a run share a name.
+ */
+const tablesMade = new Map<string, number>();
+function nextTableNumber(runId: string): number {
+  const n = (tablesMade.get(runId) ?? 0) + 1;
+  tablesMade.set(runId, n);
+  return n;
+}
+
+/**
+ * Packet faults on the loopback TCP traffic of exact listeners (the database link's, or those of a
+ * lost region: region-outage with `network: drop`): one
  * nftables table per fault, so removing one is deleting its table by handle and nothing else.
  * Each table is recorded in the run ledger (kind `nft-table`) before nft creates it, so a drill
  * killed in between leaves nothing the reaper does not know of.
@@ -29,8 +43,8 @@ export class NftPacketFilter {
     private readonly options: {
       ledger: ResourceLedger;
       runId: string;
-      /** The listener hit (its exact loopback address and ports), read when a fault is applied. */
-      listener: () => { address: string; ports: number[] };
+      /** The listeners hit (exact loopback addresses and their ports), read when a fault is applied. */
+      listeners: () => ListenerPorts[];
       /** Told what the kernel counted as dropped, just before a fault's table is deleted. */
       onRemoved?: (applied: AppliedPacketFault, droppedPackets: number | undefined) => void;
     },
@@ -40,9 +54,10 @@ export class NftPacketFilter {
     const program = requireNft(what);
     this.n += 1;
     const id = `${fault.kind}-${this.n}`;
-    const table = tableName(this.options.runId, this.n);
-    const { address, ports } = this.options.listener();
-    const ruleset = rulesetText({ table, address, ports, fault });
+    const table = tableName(this.options.runId, nextTableNumber(this.options.runId));
+    const listeners = this.options.listeners().map((l) => ({ address: l.address, ports: [...l.ports] }));
+    const ports = [...new Set(listeners.flatMap((l) => l.ports))];
+    const ruleset = rulesetText({ table, listeners, fault });
     this.options.ledger.record({ kind: 'nft-table', family: TABLE_FAMILY, name: table });
     await runNft(program, ['-f', '-'], ruleset);
     const handle = await tableHandle(program, table).catch(() => undefined);
@@ -51,9 +66,9 @@ export class NftPacketFilter {
       await deleteTable(program, table).catch(() => false);
       throw new EnvironmentError('NFT_TABLE_NOT_LISTED', `nft took table ${TABLE_FAMILY} ${table} but does not list it; check what else edits nftables on this machine`);
     }
-    const applied = { id, kind: fault.kind, table, handle, ports, ruleset };
+    const applied = { id, kind: fault.kind, table, handle, ports, listeners, ruleset };
     this.live.set(id, applied);
-    debug('%s: table %s (handle %d) on ports %o', id, table, handle, ports);
+    debug('%s: table %s (handle %d) on %o', id, table, handle, listeners);
     return applied;
   }
 

@@ -4,9 +4,10 @@ import { deleteTable, nftProgram } from './nft.js';
 import { isDrillTableName, TABLE_FAMILY } from './nft-ruleset.js';
 
 /**
- * Deletes an nftables table a killed drill left (a packet fault of the database link). Only an
- * `inet` table whose name is a drill table name (drill_<run>_<n>, unique per run): a damaged or
- * hand-edited ledger must never make the reaper delete the machine's own firewall tables.
+ * Deletes an nftables table a killed drill left (a packet fault of the database link, a lost
+ * region's drop). Only an `inet` table whose name is a drill table name (drill_<run>_<n>, unique
+ * per run): a damaged or hand-edited ledger must never make the reaper delete the machine's own
+ * firewall tables.
  */
 export async function reapNftTable(r: Extract<Resource, { kind: 'nft-table' }>): Promise<ReapOutcome> {
   const what = `nftables table ${r.family} ${r.name}`;

@@ -34,7 +34,7 @@ export const networkKind: TargetKind<'network'> = {
     const packets = new NftPacketFilter({
       ledger: env.ledger,
       runId: env.runId,
-      listener: () => ({ address: link.listen.host, ports: [link.listen.port] }),
+      listeners: () => [{ address: link.listen.host, ports: [link.listen.port] }],
       // What the kernel dropped: the evidence that the fault acted on real packets.
       onRemoved: (applied, dropped) =>
         env.recorder.event('packets-dropped', `${applied.id}: nftables table inet ${applied.table} deleted; the kernel dropped ${dropped ?? 'an unknown number of'} packets of ports ${applied.ports.join(', ')}`, {

@@ -9,8 +9,9 @@ export const regionsKind: TargetKind<'regions'> = {
   // and its replica on the regions' ranges (the loader requires it, with replicas: 1).
   after: ['postgres'],
   provides: ['regions', 'service'],
-  // moto's and each launch's temp dir, moto and every service process.
-  records: ['temp-dir', 'process'],
+  // moto's and each launch's temp dir, moto and every service process; a region-outage's
+  // nftables table (network: drop) on the regions' listeners.
+  records: ['temp-dir', 'process', 'nft-table'],
   async provision(spec, env, provided) {
     const pg = provided.pg;
     if (!pg) throw targetMissing('pg', "targets.regions, whose regions each run PostgreSQL");

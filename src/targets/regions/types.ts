@@ -9,6 +9,8 @@ export interface RegionProcesses {
    * may already be another process's).
    */
   liveInstances(): Array<{ name: string; pid: number }>;
+  /** Each process and the URL it serves on (its address and port in the region's range). */
+  instances(): Array<{ name: string; url: string }>;
   /** SIGKILL of every process of the region; returns what was killed once each has exited. */
   kill(): Promise<Array<{ name: string; pid: number }>>;
 }
