@@ -10,7 +10,7 @@ import type { IoFaultControl } from '../process/drillfs-mount.js';
 import type { PostgresBinaries } from './binaries.js';
 import { LocalDataDirectory } from './local-data-directory.js';
 import { postmasterOf, serverProcessesIn } from './data-dir-processes.js';
-import { serving } from './native-process.js';
+import { isPostgresPid, postgresProcessAlive, serving } from './native-process.js';
 import type { ConnectionInfo, LocalServerProcesses, PgInstance, ServerCgroups } from './types.js';
 import { AttachedCgroups, joinCgroupsThen } from '../process/attached-cgroups.js';
 
@@ -83,9 +83,16 @@ export class NativeInstance implements PgInstance {
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   }
 
-  /** Its postmaster runs: the pid file's pid is a PostgreSQL process working in this data directory. */
+  /**
+   * The pid file's pid is this data directory's postmaster (a PostgreSQL process working in it), or
+   * a PostgreSQL zombie not yet reaped: a zombie has no working directory left to check, and pg_ctl
+   * cannot start a server over a pid that still exists. A live PostgreSQL elsewhere (another
+   * server that got a stale pid file's number) is not this server.
+   */
   async isRunning(): Promise<boolean> {
-    return postmasterOf(this.dataDir) !== undefined;
+    const pid = this.postmasterPid();
+    if (pid === undefined || !isPostgresPid(pid)) return false;
+    return postmasterOf(this.dataDir) === pid || !postgresProcessAlive(pid);
   }
 
   async start(): Promise<void> {
@@ -117,14 +124,16 @@ export class NativeInstance implements PgInstance {
     // A stale postmaster.pid after a crash may name a pid the kernel has given to someone else (or
     // to another drill's PostgreSQL): only this data directory's postmaster is killed.
     const pid = postmasterOf(this.dataDir);
-    if (!pid) return;
-    debug('SIGKILL %s (pid %d)', this.name, pid);
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      return;
+    if (pid) {
+      debug('SIGKILL %s (pid %d)', this.name, pid);
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        return;
+      }
     }
-    // Backends notice the dead postmaster and exit on their own; wait so the port and files are free.
+    // Backends notice the dead postmaster and exit on their own, and a zombie postmaster is reaped by
+    // its parent: wait for both, so the port, the files and the pid are free.
     for (let i = 0; i < 100 && (await this.isRunning()); i++) await new Promise((r) => setTimeout(r, 50));
   }
 
