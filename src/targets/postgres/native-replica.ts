@@ -82,6 +82,10 @@ export async function rebuildReplica(workspace: NativeWorkspace, instance: Nativ
     throw new EnvironmentError('REBUILD_SERVER_RUNNING', `${instance.name} still runs; stop or fence it before it is rebuilt as a replica of ${upstream.name}`);
   }
   const name = instance.name;
+  // The killed postmaster's socket lock names its pid, which may still be a zombie (kill(pid, 0)
+  // succeeds until its parent reaps it): PostgreSQL would refuse to start, taking it for another
+  // postmaster on the socket. Nothing of this server runs (checked above), so the lock is stale.
+  for (const file of [`.s.PGSQL.${instance.connection.port}.lock`, `.s.PGSQL.${instance.connection.port}`]) await rm(path.join(instance.socketDir, file), { force: true });
   // Emptied, not removed: the directory is the one the ledger names, and keeps its owner and mode.
   for (const entry of await readdir(instance.dataDir)) await rm(path.join(instance.dataDir, entry), { recursive: true, force: true });
   const slot = slotNameOf(name);
