@@ -1,7 +1,7 @@
 import createDebug from 'debug';
 import type { DrillContext } from '../engine/drill-context.js';
 import { sleep } from '../engine/clock.js';
-import { EnvironmentError, InputError, StepFailedError } from '../engine/errors.js';
+import { DrillError, EnvironmentError, InputError, StepFailedError } from '../engine/errors.js';
 import { requireDrillTarget } from '../engine/require-drill-target.js';
 import type { RecoveryStep } from '../scenario/schema.js';
 import { lsnDiff, parseLsn } from '../targets/postgres/lsn.js';
@@ -66,6 +66,8 @@ export async function failback(ctx: DrillContext, step: FailbackStep): Promise<R
 
   // 1. The old primary's database rebuilt as a replica of the DR primary, caught up.
   const rebuilt = await rebuild(home.database, dr.database).catch((error: unknown) => {
+    // What this machine or deployment cannot do stays an environment error (exit 3); a rebuild that was tried and did not work is the step's failure.
+    if (error instanceof DrillError && error.code.startsWith('REBUILD_')) throw error;
     throw new StepFailedError('FAILBACK_REBUILD_FAILED', `${home.database.name} could not be rebuilt as a replica of ${dr.database.name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   });
   const rebuiltAt = ctx.clock.now();
