@@ -120,12 +120,22 @@ export function assessRpo(
   // existed), never writes a second primary took after it.
   const promotion = firstPromotion(journal);
   const promotedAt = promotion?.at;
-  const splitBrain = promotedAt === undefined ? [] : lostAfterFault.filter((ack) => ack.tAck >= promotedAt);
-  const splitOk = splitBrain.length === 0;
+  // A failback promotes the rebuilt primary while the DR primary may still take writes: what the
+  // DR acknowledged after that is missing from the primary that serves at the end, named apart.
+  const failbackAt = failbackPromotion(journal);
+  const lostAfterFailback = failbackAt === undefined ? [] : lostAfterFault.filter((ack) => ack.tAck >= failbackAt);
+  const splitBrain = promotedAt === undefined ? [] : lostAfterFault.filter((ack) => ack.tAck >= promotedAt && (failbackAt === undefined || ack.tAck < failbackAt));
+  const splitOk = splitBrain.length === 0 && lostAfterFailback.length === 0;
   const after = promotion?.by === 'promote-replica' ? 'promote-replica had completed' : `${promotion?.by ?? 'a step'} had promoted the replica`;
   const splitPart = `${plural(splitBrain.length, 'write')} (${describeEpochRanges(rangesByEpoch(splitBrain))}) ${splitBrain.length === 1 ? 'was' : 'were'} acknowledged after ${after} and ${splitBrain.length === 1 ? 'is' : 'are'} missing from the new primary: acknowledged by the old primary, still taking writes (split-brain; fence it before promoting)`;
   const parts = !afterOk && rpoOk ? [afterPart, rpoPart] : afterOk ? [rpoPart] : [rpoPart, afterPart];
-  if (!splitOk) parts.unshift(splitPart);
+  if (splitBrain.length > 0) parts.unshift(splitPart);
+  if (lostAfterFailback.length > 0) {
+    const n = lostAfterFailback.length;
+    parts.unshift(
+      `${plural(n, 'write')} (${describeEpochRanges(rangesByEpoch(lostAfterFailback))}) ${n === 1 ? 'was' : 'were'} acknowledged after failback had promoted the rebuilt primary and ${n === 1 ? 'is' : 'are'} missing from it: acknowledged by the DR primary, still taking writes (stop writes on the DR side and let the rebuilt primary catch up before the switchover)`,
+    );
+  }
   if (figures.everythingLost) {
     parts.push('every write acknowledged before the fault was lost, so RPO is counted from the first acknowledged write');
   }
@@ -150,12 +160,23 @@ export function assessRpo(
         everythingLost: figures.everythingLost,
         lostAfterFault: afterGroups,
         ...(promotion !== undefined ? { promotedAt: promotion.at, promotedBy: promotion.by, lostAfterPromotion: rangesByEpoch(splitBrain) } : {}),
+        ...(failbackAt !== undefined ? { failbackPromotedAt: failbackAt, lostAfterFailback: rangesByEpoch(lostAfterFailback) } : {}),
         writesLostAfterFault: expect.writesLostAfterFault,
         ...ledgerDetails,
       },
     },
     measurements,
   };
+}
+
+/**
+ * When a failback promoted the rebuilt primary (pg_promote called, the `failback-promoted` event's
+ * `promoteSentAt`): from then on writes the DR primary still acknowledges are not in it.
+ */
+export function failbackPromotion(journal: Pick<Journal, 'events'>): number | undefined {
+  const event = journal.events.find((e) => e.kind === 'failback-promoted');
+  if (!event) return undefined;
+  return typeof event.data?.promoteSentAt === 'number' ? event.data.promoteSentAt : event.t;
 }
 
 /**

@@ -35,6 +35,7 @@ import { revokeAllTokens } from './revoke-all-tokens.js';
 import { dnsFailover } from './dns-failover.js';
 import { activateDrSite } from './activate-dr-site.js';
 import { verifyDr } from './verify-dr.js';
+import { failback } from './failback.js';
 import { healRegionPartition } from './heal-region-partition.js';
 import { notify } from './notify.js';
 import { removeNetworkFault } from './remove-network-fault.js';
@@ -94,6 +95,7 @@ const procedures: { [S in RecoveryStep['step']]: Procedure<S> } = {
   'dns-failover': dnsFailover,
   'activate-dr-site': activateDrSite,
   'verify-dr': verifyDr,
+  failback,
   'heal-region-partition': healRegionPartition,
   notify,
   'remove-network-fault': removeNetworkFault,
@@ -152,6 +154,7 @@ export const PROCEDURE_TITLES: Record<RecoveryStep['step'], string> = {
   'dns-failover': 'Switch DNS to the backup region (Route 53) and verify DNS propagation',
   'activate-dr-site': 'Activate disaster recovery site',
   'verify-dr': 'Verification steps (DR site health, database connectivity, functional tests against DR)',
+  failback: 'Failback: rebuild the old primary as a replica of the DR primary and switch back',
   'heal-region-partition': 'The network between the regions recovers (the DR replica catches up)',
   notify: 'Stakeholder notification (send emergency alert)',
   'remove-network-fault': 'The network recovers (network faults on the link removed)',

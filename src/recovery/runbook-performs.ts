@@ -166,6 +166,8 @@ export const STEP_PERFORMS: { readonly [S in RecoveryStep['step']]: readonly Per
     { command: 'scripts/dr/verify-dr-database.sh', how: 'the DR database out of recovery and committing a write' },
     { command: 'scripts/dr/functional-test-suite.sh', how: 'the smoke suite (health, read, transfer journey, worker) against the DR region\'s processes' },
   ],
+  // The runbook names no failback procedure (issue 9 lists it as optional, for game days): no credit.
+  failback: [],
   notify: [
     {
       command: 'scripts/notifications/send-emergency-alert.sh',

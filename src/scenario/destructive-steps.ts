@@ -55,6 +55,8 @@ export const DESTROYS_EVIDENCE: { readonly [S in RecoveryStep['step']]: boolean 
   'activate-dr-site': true,
   // Reads, one temporary-table write and a smoke transfer between the drill's own accounts.
   'verify-dr': false,
+  // Replaces the lost primary's data directory (a fresh base backup of the DR primary), makes the DR database read-only, promotes the rebuilt one.
+  failback: true,
   notify: false,
   'remove-network-fault': false,
   // Removes the partition's toxics; the replica only catches up.

@@ -49,6 +49,9 @@ export function regionsIssues(data: unknown): PathIssue[] {
   check(data.recovery, 'step', 'primaryRegion', 'activate-dr-site');
   check(data.recovery, 'step', 'drRegion', 'activate-dr-site');
   check(data.recovery, 'step', 'drRegion', 'verify-dr');
+  check(data.recovery, 'step', 'primaryRegion', 'failback');
+  check(data.recovery, 'step', 'drRegion', 'failback');
+  issues.push(...failbackIssues(data.recovery, data.faults));
   issues.push(...failoverRoutingIssues(data.recovery, isRecord(regions.dns) && isRecord(regions.dns.failover)));
   if (Array.isArray(data.recovery)) {
     // primary/dr and the regions' names are two spellings of the same two regions.
@@ -73,6 +76,22 @@ export function regionsIssues(data: unknown): PathIssue[] {
 }
 
 /**
+ * failback brings the lost region's service back on the region's own addresses: nothing of the
+ * region may still hold them, so a blackhole outage (its processes frozen, not gone) cannot be
+ * failed back from.
+ */
+function failbackIssues(recovery: unknown, faults: unknown): PathIssue[] {
+  if (!Array.isArray(recovery) || !Array.isArray(faults)) return [];
+  const failback = recovery.findIndex((item) => isRecord(item) && item.step === 'failback');
+  if (failback < 0) return [];
+  return faults.flatMap((fault, i): PathIssue[] =>
+    isRecord(fault) && fault.type === 'region-outage' && fault.mode === 'blackhole'
+      ? [{ path: ['faults', i, 'mode'], anchor: 'value', message: `failback (recovery[${failback}]) restarts the lost region's processes on their own addresses, which the frozen processes of a blackhole outage still hold: use mode: kill, or leave out failback` }]
+      : [],
+  );
+}
+
+/**
  * Failover routing and the steps that move DNS: with it the health checks flip the answer, so an
  * UPSERT (dns-failover) would fight the failover record sets (Route 53 refuses a simple record
  * beside them); without it, activate-dr-site's automaticFailover has nothing to wait for.
@@ -81,6 +100,9 @@ function failoverRoutingIssues(recovery: unknown, failover: boolean): PathIssue[
   if (!Array.isArray(recovery)) return [];
   return recovery.flatMap((item, i): PathIssue[] => {
     if (!isRecord(item)) return [];
+    if (failover && item.step === 'failback') {
+      return [{ path: ['recovery', i, 'step'], anchor: 'value', message: 'failback moves the record back by UPSERT (simple routing); with targets.regions.dns.failover the health checks own the answer: remove dns.failover, or leave out failback' }];
+    }
     if (failover && item.step === 'dns-failover') {
       return [{ path: ['recovery', i, 'step'], anchor: 'value', message: 'targets.regions.dns.failover routes by health checks: the DNS answer flips without an UPSERT; remove this dns-failover step (or dns.failover to fail over by UPSERT)' }];
     }

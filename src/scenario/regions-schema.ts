@@ -239,3 +239,31 @@ export const verifyDrStep = needs(
     }),
   'regions',
 );
+
+export const failbackStep = needs(
+  z
+    .strictObject({
+      step: z.literal('failback'),
+      primaryRegion: regionRef.default('primary').meta({ description: 'The region that was lost and is brought back as the primary' }),
+      drRegion: regionRef.default('dr').meta({ description: 'The region serving now (its database promoted), which hands the service back' }),
+      fenceDr: z
+        .boolean()
+        .default(true)
+        .meta({
+          description:
+            'Stop writes on the DR side before the switch (its database made read-only, every transaction begun before that ended) and wait until the rebuilt primary has replayed all of it: RPO 0. ' +
+            'false: switch back while the DR database still takes writes (a failback that does not wait: the negative control; acknowledged writes are lost)',
+        }),
+      catchUpTimeout: duration(WAIT).default(60_000).meta({ description: 'How long the rebuilt primary may take to replay up to the DR primary\'s position (after the base backup, and again after the fence)' }),
+      ttl: recordTtl.optional().meta({ description: 'The TTL of the record moved back (default: the record\'s TTL as it is)' }),
+      timeout: duration(WAIT).default(180_000),
+      ...regionStepFields(),
+    })
+    .meta({
+      description:
+        'Failback (runbook "optional, for game days"): bring the lost primary region back (its database rebuilt by pg_basebackup from the DR primary as a streaming replica, caught up; its service processes restarted on its range against it), ' +
+        'then a controlled switchover: fence writes on the DR side, wait until the rebuilt primary has replayed all of it, promote it, make it the application database and UPSERT the service record back to the primary region (dns-failover\'s Route 53 path). ' +
+        'Postcondition: the primary region\'s database commits a write, every primary API process is ready and DNS answers the primary region\'s addresses. Needs region-outage mode kill (nothing of the lost region may still run) and simple routing',
+    }),
+  'regions',
+);

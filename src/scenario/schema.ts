@@ -7,7 +7,7 @@ import { restoresService } from './restores-service.js';
 import { loadSettings, performanceLimits, serviceComponent, serviceRestartStep, serviceTarget, smokeStep, verifyStep } from './service-schema.js';
 import { PROCEDURE_ID_PATTERN } from '../runbook/procedure-ids.js';
 import { credentialLeakFault, revocationLimit, revokeAllTokensStep } from './breach-schema.js';
-import { activateDrSiteStep, dnsFailoverStep, healRegionPartitionStep, regionOutageFault, regionPartitionFault, verifyDrStep, regionRef, regionsTarget } from './regions-schema.js';
+import { activateDrSiteStep, dnsFailoverStep, failbackStep, healRegionPartitionStep, regionOutageFault, regionPartitionFault, verifyDrStep, regionRef, regionsTarget } from './regions-schema.js';
 import { notificationLimit, notificationsSettings, notificationUpdatesExpected, notifyStep } from './notifications-schema.js';
 import { networkFaults, networkTarget, removeNetworkFaultStep, waitStep } from './network-schema.js';
 import { dataPassthrough, diskIoErrorsFault } from './disk-io-schema.js';
@@ -413,6 +413,7 @@ export const recoveryStep = z.discriminatedUnion('step', [
   dnsFailoverStep,
   activateDrSiteStep,
   verifyDrStep,
+  failbackStep,
   healRegionPartitionStep,
   notifyStep,
   removeNetworkFaultStep,

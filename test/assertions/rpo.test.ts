@@ -150,6 +150,22 @@ describe('assessRpo', () => {
       expect(assessRpo(inStep).verdict.message).toContain('6 writes (ids 104-109, epoch 1) were acknowledged after promote-replica had completed');
     });
 
+    it('names the writes lost after a failback promoted the rebuilt primary apart from the split brain of the first promotion', () => {
+      // activate-dr-site promoted the DR replica at 10 300; failback promoted the rebuilt primary at 10 600 while the DR still took writes.
+      const journal = split().step('activate-dr-site', 10_200, 10_400).step('failback', 10_500, 10_900).build();
+      journal.events.push({ t: 10_300, wall: new Date(0).toISOString(), kind: 'promoted', message: 'replica-1 promoted' });
+      journal.events.push({ t: 10_650, wall: new Date(0).toISOString(), kind: 'failback-promoted', message: 'primary promoted back', data: { promoteSentAt: 10_600 } });
+      const { verdict } = assessRpo(journal);
+      expect(verdict.status).toBe('failed');
+      expect(verdict.message).toMatch(
+        /^4 writes \(ids 106-109, epoch 1\) were acknowledged after failback had promoted the rebuilt primary and are missing from it: acknowledged by the DR primary, still taking writes \(stop writes on the DR side/,
+      );
+      expect(verdict.message).toContain('3 writes (ids 103-105, epoch 1) were acknowledged after activate-dr-site had promoted the replica');
+      expect(verdict.details).toMatchObject({ failbackPromotedAt: 10_600, lostAfterFailback: [{ epoch: 1, ranges: [[106, 109]] }], lostAfterPromotion: [{ epoch: 1, ranges: [[103, 105]] }] });
+      // 'report' does not excuse them either.
+      expect(assessRpo(journal, { ...journal.scenario.definition.expect, writesLostAfterFault: 'report' }).verdict.status).toBe('failed');
+    });
+
     it('an ack exactly at T_fault counts as after the fault', () => {
       const journal = drill().writes({ from: 10_000, to: 10_000, epoch: 1, firstId: 100 }).lose((ack) => ack.id === 100 && ack.epoch === 1).build();
       expect(assessRpo(journal).measurements).toMatchObject({ rpoMs: 0, lostAfterFault: 1 });

@@ -41,6 +41,7 @@ function region(apiAddresses: string[], databasePort: number, killed: string[]):
         killed.push('service');
         return [{ name: 'truststream-api-1', pid: 1 }];
       },
+      restart: async () => ({}),
     },
     database: { name: 'primary', connection: { host: '127.0.76.40', port: databasePort, user: 'drill', database: 'drill' }, kill: async () => void killed.push('database') } as unknown as Region['database'],
   };

@@ -139,6 +139,7 @@ function contextWith(child: ChildProcess, host: string, port: number, ledgerFile
       liveInstances: () => (role === 'primary' && child.exitCode === null && child.signalCode === null ? [{ name: 'truststream-api-1', pid: child.pid! }] : []),
       instances: () => (role === 'primary' ? [{ name: 'truststream-api-1', url: `http://${host}:${port}` }] : []),
       kill: async () => [],
+      restart: async () => ({}),
     },
     database,
   });

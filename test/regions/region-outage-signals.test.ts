@@ -61,7 +61,7 @@ function contextWith(database: NativeInstance): DrillContext {
     role,
     range: role === 'primary' ? '127.0.1.0/24' : '127.0.2.0/24',
     apiAddresses: [],
-    processes: { liveInstances: () => [], instances: () => [], kill: async () => [] },
+    processes: { liveInstances: () => [], instances: () => [], kill: async () => [], restart: async () => ({}) },
     database,
   });
   const primary = region('test-west', 'primary');

@@ -94,7 +94,7 @@ describe('Route 53 refusing a change or a zone', () => {
 describe('the dns-failover step on these errors', () => {
   function context(z: Route53Zone): DrillContext {
     const region = (name: string, role: 'primary' | 'dr', range: string): Region =>
-      ({ name, role, range, apiAddresses: [`${range}.1`], processes: { liveInstances: () => [], instances: () => [], kill: async () => [] }, database: {} as Region['database'] });
+      ({ name, role, range, apiAddresses: [`${range}.1`], processes: { liveInstances: () => [], instances: () => [], kill: async () => [], restart: async () => ({}) }, database: {} as Region['database'] });
     const two = { primary: region('us-west-2', 'primary', '127.0.1'), dr: region('us-east-1', 'dr', '127.0.2') };
     const regions: RegionSet = { ...two, serviceName: NAME, port: 8080, zone: z, dnsServer: '127.0.0.1:9', routing: 'simple', healthTransitions: () => [], find: (ref) => findRegion(two, ref) };
     let t = 0;

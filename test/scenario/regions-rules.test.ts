@@ -116,4 +116,21 @@ describe('region scenario rules', () => {
     expect((await one(scenario('verify-unknown', '{postgres: {replicas: 1}, regions: {}}', undefined, '{step: verify-dr, drRegion: eu-west-1}'))).keyPath).toBe('recovery[0].drRegion');
     expect((await one(scenario('verify-no-regions', '{postgres: {}, service: {}}', '{type: pg-primary-crash}', '{step: verify-dr}'))).message).toMatch(/targets\.regions/);
   });
+
+  it('failback: takes its defaults, and refuses what it cannot fail back from (a frozen region, failover routing, an unknown region)', async () => {
+    const { scenario: s } = await loadScenarioFile(scenario('failback', '{postgres: {replicas: 1}, regions: {}}', undefined, '{step: failback}'));
+    expect(s.recovery[0]).toMatchObject({ step: 'failback', primaryRegion: 'primary', drRegion: 'dr', fenceDr: true, catchUpTimeout: 60_000, timeout: 180_000 });
+    const issues = async (file: string) => (await invalid(loadScenarioFile(file))).issues;
+    // The frozen processes of a blackhole outage still hold the addresses the region's service must bind again.
+    const frozen = await issues(scenario('failback-blackhole', '{postgres: {replicas: 1}, regions: {}}', '{type: region-outage, mode: blackhole}', '{step: failback}'));
+    expect(frozen).toHaveLength(1);
+    expect(frozen[0]).toMatchObject({ keyPath: 'faults[0].mode', line: 10 });
+    expect(frozen[0]!.message).toMatch(/use mode: kill/);
+    const routing = await issues(scenario('failback-routing', '{postgres: {replicas: 1}, regions: {dns: {failover: {}}}}', undefined, '{step: failback}'));
+    expect(routing.map((i) => i.keyPath)).toEqual(['recovery[0].step']);
+    expect(routing[0]!.message).toMatch(/failback moves the record back by UPSERT/);
+    const unknown = await issues(scenario('failback-unknown', '{postgres: {replicas: 1}, regions: {}}', undefined, '{step: failback, primaryRegion: eu-west-1}'));
+    expect(unknown.map((i) => `${i.keyPath}: ${i.message}`)).toEqual([expect.stringMatching(/^recovery\[0\]\.primaryRegion: no region eu-west-1/)]);
+    expect((await issues(scenario('failback-no-regions', '{postgres: {}, service: {}}', '{type: pg-primary-crash}', '{step: failback}')))[0]!.message).toMatch(/targets\.regions/);
+  });
 });

@@ -465,6 +465,12 @@ export class NativeDeployment implements PostgresDeployment {
     return this.replicaSet.create(this.workspace, this.primary, name, options);
   }
 
+  async rebuildAsReplica(instance: PgInstance, upstream: PgInstance): Promise<{ slot: string; backupStartLsn?: string }> {
+    const native = this.workspace.instances.find((i) => i === instance);
+    if (!native) throw new EnvironmentError('REBUILD_NOT_NATIVE', `${instance.name} is not an instance of this native deployment; only its own instances can be rebuilt`);
+    return this.replicaSet.rebuild(this.workspace, native, upstream);
+  }
+
   dispose(): Promise<void> {
     return this.workspace.dispose();
   }

@@ -152,6 +152,14 @@ export interface PostgresDeployment {
    */
   createReplica(name: string, options?: ReplicaOptions): Promise<PgInstance>;
   /**
+   * Optional capability (native): rebuilds `instance`, whose server is down, as a streaming replica
+   * of `upstream` (a failback: the lost primary made a replica of the one that took over). Its data
+   * directory, already in the ledger, is replaced by a fresh base backup of `upstream` (with a
+   * replication slot there); its own address, port and archive are kept; it runs and streams when
+   * this returns.
+   */
+  rebuildAsReplica?(instance: PgInstance, upstream: PgInstance): Promise<{ slot: string; backupStartLsn?: string }>;
+  /**
    * Optional capability: the link the replicas stream WAL over, when the scenario degrades it
    * (a network fault with `link: replication`): a proxy set up before the replicas were built.
    */

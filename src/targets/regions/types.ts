@@ -13,6 +13,11 @@ export interface RegionProcesses {
   instances(): Array<{ name: string; url: string }>;
   /** SIGKILL of every process of the region; returns what was killed once each has exited. */
   kill(): Promise<Array<{ name: string; pid: number }>>;
+  /**
+   * A new launch of every process on the region's own addresses (a lost region brought back, once
+   * none of its old processes runs), each answering /health 200 before this returns.
+   */
+  restart(options: { signal?: AbortSignal }): Promise<Record<string, unknown>>;
 }
 
 export interface Region {
