@@ -78,17 +78,23 @@ export function regionsIssues(data: unknown): PathIssue[] {
 /**
  * failback brings the lost region's service back on the region's own addresses: nothing of the
  * region may still hold them, so a blackhole outage (its processes frozen, not gone) cannot be
- * failed back from.
+ * failed back from, nor one whose addresses a drop table keeps unreachable.
  */
 function failbackIssues(recovery: unknown, faults: unknown): PathIssue[] {
   if (!Array.isArray(recovery) || !Array.isArray(faults)) return [];
   const failback = recovery.findIndex((item) => isRecord(item) && item.step === 'failback');
   if (failback < 0) return [];
-  return faults.flatMap((fault, i): PathIssue[] =>
-    isRecord(fault) && fault.type === 'region-outage' && fault.mode === 'blackhole'
-      ? [{ path: ['faults', i, 'mode'], anchor: 'value', message: `failback (recovery[${failback}]) restarts the lost region's processes on their own addresses, which the frozen processes of a blackhole outage still hold: use mode: kill, or leave out failback` }]
-      : [],
-  );
+  return faults.flatMap((fault, i): PathIssue[] => {
+    if (!isRecord(fault) || fault.type !== 'region-outage') return [];
+    if (fault.mode === 'blackhole') {
+      return [{ path: ['faults', i, 'mode'], anchor: 'value', message: `failback (recovery[${failback}]) restarts the lost region's processes on their own addresses, which the frozen processes of a blackhole outage still hold: use mode: kill, or leave out failback` }];
+    }
+    // The drop table stays until teardown: the restarted region would be unreachable to everyone.
+    if (fault.network === 'drop') {
+      return [{ path: ['faults', i, 'network'], anchor: 'value', message: `failback (recovery[${failback}]) brings the lost region back, and network: drop keeps its addresses unreachable until teardown: leave out network: drop, or leave out failback` }];
+    }
+    return [];
+  });
 }
 
 /**

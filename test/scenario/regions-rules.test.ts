@@ -126,6 +126,9 @@ describe('region scenario rules', () => {
     expect(frozen).toHaveLength(1);
     expect(frozen[0]).toMatchObject({ keyPath: 'faults[0].mode', line: 10 });
     expect(frozen[0]!.message).toMatch(/use mode: kill/);
+    const dropped = await issues(scenario('failback-drop', '{postgres: {replicas: 1}, regions: {}}', '{type: region-outage, mode: kill, network: drop}', '{step: failback}'));
+    expect(dropped.map((i) => i.keyPath)).toEqual(['faults[0].network']);
+    expect(dropped[0]!.message).toMatch(/leave out network: drop, or leave out failback/);
     const routing = await issues(scenario('failback-routing', '{postgres: {replicas: 1}, regions: {dns: {failover: {}}}}', undefined, '{step: failback}'));
     expect(routing.map((i) => i.keyPath)).toEqual(['recovery[0].step']);
     expect(routing[0]!.message).toMatch(/failback moves the record back by UPSERT/);
