@@ -92,14 +92,12 @@ export function splitOfGateDrill(journal: Journal, totalMs: number, lastWrittenM
     // No fault was injected: whatever ran of the window is the harness's.
     verifyBeyondStability = windowEnd - windowStart;
   }
-  const waits = steadyState + stability + waitSteps;
 
   const phasesMs = Object.fromEntries(PHASE_NAMES.filter((n) => phase(n)?.end).map((n) => [n, round(duration(phase(n)))]));
   const outsideWindow = journal.phases.filter((p) => !windowPhases.includes(p)).reduce((sum, p) => sum + duration(p), 0);
   const journalWallMs = journal.endedAt ? Date.parse(journal.endedAt) - Date.parse(journal.startedAt) : outsideWindow + (windowEnd - (windowStart ?? windowEnd));
   const afterJournal = lastWrittenMs !== undefined && journal.endedAt ? Math.max(0, lastWrittenMs - Date.parse(journal.endedAt)) : undefined;
 
-  const overhead = totalMs - waits - system;
   const parts = {
     provision: duration(phase('provision')),
     baselineBeyondSteadyState: Math.max(0, duration(phase('baseline')) - steadyState),
@@ -109,21 +107,22 @@ export function splitOfGateDrill(journal: Journal, totalMs: number, lastWrittenM
     teardown: duration(phase('teardown')),
     // The journal's span outside its phases and outside the fault window (which is counted whole above).
     betweenPhases: Math.max(0, journalWallMs - outsideWindow - (windowEnd - (windowStart ?? windowEnd))),
+    ...(afterJournal !== undefined ? { afterJournal } : {}),
   };
-  // What is left is outside the journal: the process start before its clock, the reports after it.
-  const outside = overhead - Object.values(parts).reduce((a, b) => a + b, 0);
+  // Rounded first, so the published parts add up exactly: total = waits + system + overhead.
+  const waitsMs = { steadyState: round(steadyState), stability: round(stability), waitSteps: round(waitSteps) };
+  const waitsTotal = waitsMs.steadyState + waitsMs.stability + waitsMs.waitSteps;
+  const overhead = round(totalMs) - waitsTotal - round(system);
+  const rounded = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, round(v)]));
+  // What is left is outside the journal: the CLI's share and the drill process starting before its clock.
+  const beforeJournal = overhead - Object.values(rounded).reduce((a, b) => a + b, 0);
   return {
     runId: journal.runId,
     status: journal.status ?? 'unknown',
     totalMs: round(totalMs),
-    waitsMs: { steadyState: round(steadyState), stability: round(stability), waitSteps: round(waitSteps), total: round(waits) },
+    waitsMs: { ...waitsMs, total: waitsTotal },
     systemMs: round(system),
-    overheadMs: {
-      total: round(overhead),
-      beforeJournal: round(afterJournal === undefined ? outside : outside - afterJournal),
-      ...Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, round(v)])),
-      ...(afterJournal !== undefined ? { afterJournal: round(afterJournal) } : {}),
-    } as GateDrillSplit['overheadMs'],
+    overheadMs: { total: overhead, beforeJournal, ...rounded } as GateDrillSplit['overheadMs'],
     phasesMs,
   };
 }

@@ -76,6 +76,8 @@ const selection = {
 /** `drill run` exited 2: bad input, nothing started (its message is above). */
 class RefusedSelection extends Error {}
 
+class Interrupted extends Error {}
+
 interface DrillResult {
   scenario: string;
   file: string;
@@ -121,6 +123,8 @@ function pass(work: string, width: number) {
   const run = spawnSync(process.execPath, args, { cwd: ROOT, env: childEnvironment(), stdio: ['ignore', 2, 2], timeout: 3 * 3600_000 });
   const wallMs = Math.round(performance.now() - started);
   if (run.status === 2) throw new RefusedSelection();
+  // Interrupted (Ctrl-C, SIGTERM, the timeout): a pass cut short measured nothing to compare.
+  if (run.status === 130 || run.status === null) throw new Interrupted(`drill run --parallel ${width} was interrupted (${run.status ?? run.signal}): nothing written`);
   const summaryFile = path.join(reports, 'summary.json');
   if (!existsSync(summaryFile)) throw new Error(`drill run --parallel ${width} ended ${run.status ?? run.signal} without ${summaryFile}`);
   const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as SuiteSummary;
@@ -213,9 +217,13 @@ try {
     process.exitCode = 1;
   }
 } catch (error) {
-  if (!(error instanceof RefusedSelection)) throw error;
-  console.error(`drill run refused the selection (exit 2, nothing started): see its message above\n${USAGE}`);
-  process.exitCode = 2;
+  if (error instanceof Interrupted) {
+    console.error(`bench: ${error.message}`);
+    process.exitCode = 130;
+  } else if (error instanceof RefusedSelection) {
+    console.error(`drill run refused the selection (exit 2, nothing started): see its message above\n${USAGE}`);
+    process.exitCode = 2;
+  } else throw error;
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
