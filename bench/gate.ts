@@ -18,7 +18,8 @@ import { parseArgs } from 'node:util';
 import type { Journal } from '../src/engine/journal-types.js';
 import type { SuiteEntry, SuiteSummary } from '../src/report/suite-summary.js';
 import { childEnvironment } from '../src/targets/process/child-environment.js';
-import { splitOfGateDrill, type GateDrillSplit } from './gate-split.js';
+import { splitOfGateDrill } from './gate-split.js';
+import { verdictDifferences, type DrillResult } from './gate-verdicts.js';
 
 const USAGE = 'usage: npm run bench:gate -- [--select PATH|GLOB]... [--tag T]... [--exclude-tag T]... [--parallel 2] [--out bench/results/gate.json]';
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -77,16 +78,6 @@ const selection = {
 class RefusedSelection extends Error {}
 
 class Interrupted extends Error {}
-
-interface DrillResult {
-  scenario: string;
-  file: string;
-  status: string;
-  exitCode?: number;
-  failedChecks: string[];
-  error?: string;
-  split?: GateDrillSplit;
-}
 
 /** The newest file of a run dir (ms since the epoch): when its last report or evidence file was written. */
 function lastWritten(dir: string): number {
@@ -149,16 +140,6 @@ function median(xs: number[]): number | undefined {
   return xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : undefined;
 }
 
-/** A drill whose result (status, exit code, failed checks) is not the same in both passes. */
-function differences(a: DrillResult[], b: DrillResult[]) {
-  const key = (d: DrillResult) => `${d.status} exit ${d.exitCode ?? '-'} failed [${d.failedChecks.join(',')}]`;
-  const files = [...new Set([...a, ...b].map((d) => d.file))];
-  return files
-    .map((file) => ({ file, sequential: a.find((d) => d.file === file), parallel: b.find((d) => d.file === file) }))
-    .filter((d) => !d.sequential || !d.parallel || key(d.sequential) !== key(d.parallel))
-    .map((d) => ({ file: d.file, sequential: d.sequential ? key(d.sequential) : 'absent', parallel: d.parallel ? key(d.parallel) : 'absent' }));
-}
-
 const loadAverageStart = os.loadavg();
 const work = mkdtempSync(path.join(os.tmpdir(), 'drill-bench-gate-'));
 try {
@@ -166,7 +147,7 @@ try {
   const sequential = pass(work, 1);
   const parallelPass = pass(work, parallel);
   const loadAverageEnd = os.loadavg();
-  const mismatches = differences(sequential.drills, parallelPass.drills);
+  const mismatches = verdictDifferences(sequential.drills, parallelPass.drills);
   const overheadOf = (p: typeof sequential) => p.drills.filter((d) => d.split).map((d) => ({ file: d.file, overheadMs: d.split!.overheadMs.total }));
   const worst = overheadOf(sequential).sort((a, b) => b.overheadMs - a.overheadMs)[0];
   const unmeasured = sequential.drills.filter((d) => !d.split).map((d) => d.file);
