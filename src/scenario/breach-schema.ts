@@ -116,6 +116,15 @@ export const revokeAllTokensStep = needs(
             'On Kubernetes: all deletes the bound-token Secrets and the legacy token Secrets of the namespace\'s service accounts and recreates those accounts (a new uid: every token issued for the old one is refused); ' +
             'bound-only deletes only the Secrets bound tokens are bound to (the negative control breach-revoke-misses-legacy-token)',
         }),
+      rotateSigningKey: z
+        .boolean()
+        .default(false)
+        .meta({
+          description:
+            'On a control plane the drill started itself (targets.kubernetes.provider: local): also rotate the service-account signing key and restart kube-apiserver (verifying with the new key only) ' +
+            'and the controller manager, so every service-account token the apiserver issued before is refused, whatever it is bound to; ' +
+            'postcondition: a token issued before the rotation gets 401, a fresh one works. Refused on any other cluster (exit 2 at load, exit 3 at run time)',
+        }),
       timeout: duration(WAIT).default(600_000),
       ...manualFields,
       title: z.string().optional(),
