@@ -1,9 +1,8 @@
 import type { DrillContext } from '../engine/drill-context.js';
-import { EnvironmentError } from '../engine/errors.js';
 import { SERVICE_ACCOUNT_LEAK_DEFAULTS } from '../scenario/breach-schema.js';
 import type { Fault } from '../scenario/schema.js';
 import { deleteSecret, issueBoundToken, issueLegacyToken, type IssuedToken } from '../targets/kubernetes/service-account-tokens.js';
-import { KubeApiTokenUse } from '../workload/attacks/kube-api-token-use.js';
+import { kubeApiTargetOf, KubeApiTokenUse } from '../workload/attacks/kube-api-token-use.js';
 import type { Leak } from './leak.js';
 
 type CredentialLeak = Extract<Fault, { type: 'credential-leak' }>;
@@ -20,16 +19,7 @@ export async function leakServiceAccountTokens(ctx: DrillContext, fault: Credent
   const { api, namespace } = ctx.k8s;
   await ctx.k8s.requireDrillTarget('credential-leak k8s-service-account-token (creates token Secrets of a service account)');
   const account = fault.serviceAccount ?? SERVICE_ACCOUNT_LEAK_DEFAULTS.serviceAccount;
-  const cluster = api.kc.getCurrentCluster();
-  if (!cluster) throw new EnvironmentError('K8S_UNREACHABLE', `the drill's kubeconfig has no current cluster (context ${api.kc.getCurrentContext()})`);
-  const target = {
-    server: cluster.server,
-    ...(cluster.caData ? { caData: cluster.caData } : {}),
-    ...(cluster.caFile ? { caFile: cluster.caFile } : {}),
-    skipTLSVerify: cluster.skipTLSVerify,
-    namespace,
-    username: `system:serviceaccount:${namespace}:${account}`,
-  };
+  const target = kubeApiTargetOf(api.kc, namespace, account);
   const { kubeconfigPath: kubeconfig, context } = ctx.k8s.cluster;
   // In the ledger before it exists: after kill -9, `drill cleanup` or the next run deletes it (a legacy token never expires).
   const created: string[] = [];
