@@ -1,5 +1,5 @@
 import { CoreV1Api } from '@kubernetes/client-node';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -17,6 +17,8 @@ import { loadKubeConfig } from '../../src/targets/kubernetes/cluster-client.js';
 import { kubeApi } from '../../src/targets/kubernetes/kube-api.js';
 import { KubernetesTarget, type KubernetesProviderName } from '../../src/targets/kubernetes/kubernetes-target.js';
 import { LocalControlPlane } from '../../src/targets/kubernetes/local-control-plane.js';
+import { PAUSE_IMAGE } from '../../src/targets/images/pause-image.js';
+import { buildNodeImages } from '../../src/targets/kubernetes/real-nodes/node-images.js';
 import { recordedProcessAlive } from '../../src/targets/kubernetes/recorded-process.js';
 import { issueLegacyToken, TOKEN_BINDING_LABEL } from '../../src/targets/kubernetes/service-account-tokens.js';
 import type { KubernetesCluster } from '../../src/targets/kubernetes/types.js';
@@ -111,6 +113,7 @@ describe('revoke-all-tokens rotateSigningKey (a control plane of its own)', () =
         tokenIssuedBefore: { before: 'allowed (HTTP 201)', after: 'rejected (HTTP 401)', allowedAfterReady: 0 },
         freshToken: 'allowed (HTTP 201)',
       });
+      expect(key.apiserver.stoppedBy).toMatch(/^(SIGTERM|SIGKILL after 3 s of SIGTERM)$/);
       expect(key.apiserver.newPid).not.toBe(apiserverBefore);
       expect(key.controllerManager.newPid).not.toBe(kcmBefore);
       expect(key.newKeyFingerprint).not.toBe(key.oldKeyFingerprint);
@@ -129,7 +132,7 @@ describe('revoke-all-tokens rotateSigningKey (a control plane of its own)', () =
       const ready = at('signing-key-apiserver-ready');
       expect(recorder.journal.attacker!.attempts.filter((a) => a.t > ready && a.outcome === 'allowed')).toEqual([]);
       await annotate(
-        `apiserver unreachable ${key.apiserver.outageMs} ms (stop ${key.apiserver.stopMs} ms), controller manager restarted in ${key.controllerManager.restartMs} ms; ` +
+        `apiserver unreachable ${key.apiserver.outageMs} ms (stop ${key.apiserver.stopMs} ms, ${key.apiserver.stoppedBy}), controller manager restarted in ${key.controllerManager.restartMs} ms; ` +
           `a token issued before: first refusal ${key.tokenIssuedBefore.firstRefusalAfterReadyMs} ms after /readyz`,
       );
 
@@ -149,6 +152,49 @@ describe('revoke-all-tokens rotateSigningKey (a control plane of its own)', () =
     } finally {
       await handle?.[Symbol.asyncDispose]();
       await teardown.runAll();
+      await cp.dispose();
+    }
+  });
+
+  it('pods keep their projected token after the rotation (the kubelet does not rewrite it for a minute): refused until the pod is recreated, a new pod\'s token works', async ({ annotate }) => {
+    const ledgerFile = path.join(work, 'pods.jsonl');
+    const cp = await LocalControlPlane.start({ runId: 'sa-key-pods', ledger: new ResourceLedger(ledgerFile), nodes: 0, realNodes: 1, nodeImages: await buildNodeImages(), kubeconfigPath: path.join(work, 'pods.kubeconfig') });
+    try {
+      const kc = cp.connect();
+      const core = kc.makeApiClient(CoreV1Api);
+      const namespace = 'pods';
+      await core.createNamespace({ body: { metadata: { name: namespace } } });
+      await waitUntil('the default service account', () => core.readNamespacedServiceAccount({ name: 'default', namespace }).then(() => true), 60_000);
+      // A pod of the default account on the real node: the kubelet writes its projected token where the harness can read it.
+      const podToken = async (name: string) => {
+        await core.createNamespacedPod({ namespace, body: { metadata: { name }, spec: { containers: [{ name: 'c', image: PAUSE_IMAGE, imagePullPolicy: 'Never' }] } } });
+        const uid = await waitUntil(`${name} running`, async () => {
+          const pod = await core.readNamespacedPod({ name, namespace });
+          return pod.status?.phase === 'Running' ? pod.metadata!.uid! : undefined;
+        }, 180_000);
+        // The kubelet's projected volumes are tmpfs mounts in the node's own mount namespace: read through its init's root.
+        const node = cp.realNode(cp.realNodeNames[0]!)!;
+        const volumes = path.join(`/proc/${node.sandboxInitPid}/root`, cp.root, 'nodes', node.name, 'kubelet', 'pods', uid, 'volumes', 'kubernetes.io~projected');
+        const dir = readdirSync(volumes).find((d) => d.startsWith('kube-api-access-'))!;
+        return () => readFileSync(path.join(volumes, dir, 'token'), 'utf8');
+      };
+      const tokenOfPod = await podToken('before');
+      const written = tokenOfPod();
+      expect(await useOf(kc, namespace, 'default', written)).toMatchObject({ outcome: 'allowed', status: 201 });
+
+      const key = await cp.rotateServiceAccountSigningKey();
+      expect(await useOf(kc, namespace, 'default', written)).toMatchObject({ outcome: 'rejected', status: 401 });
+      // Watched for a minute: the kubelet refreshes a projected token at 80 % of its lifetime, not on a 401.
+      const watchedFrom = Date.now();
+      while (Date.now() - watchedFrom < 60_000) {
+        expect(tokenOfPod()).toBe(written);
+        await new Promise((r) => setTimeout(r, 5_000));
+      }
+      expect(await useOf(kc, namespace, 'default', tokenOfPod())).toMatchObject({ outcome: 'rejected', status: 401 });
+      // A pod created after the rotation (what a rollout does) gets a token of the new key.
+      expect(await useOf(kc, namespace, 'default', (await podToken('after'))())).toMatchObject({ outcome: 'allowed', status: 201 });
+      await annotate(`real node: apiserver out ${key.apiserver.outageMs} ms; the pod's projected token unchanged and refused 60 s after the rotation; a new pod's token allowed`);
+    } finally {
       await cp.dispose();
     }
   });

@@ -90,6 +90,7 @@ export interface SigningKeyRotation {
   /** SHA-256 of the old and the new public key (DER), to tell them apart in the report. */
   oldKeyFingerprint: string;
   newKeyFingerprint: string;
-  apiserver: { oldPid: number; newPid: number; stopMs: number; outageMs: number };
+  /** stoppedBy: whether the old process exited on SIGTERM or had to be killed after its grace. */
+  apiserver: { oldPid: number; newPid: number; stopMs: number; stoppedBy: string; outageMs: number };
   controllerManager: { oldPid: number; newPid: number; restartMs: number };
 }
