@@ -81,7 +81,7 @@ export async function revokeAllTokens(ctx: DrillContext, step: RevokeAllTokens):
       (step.serviceAccountTokens === 'all' ? `, service account(s) recreated: ${kubernetes.recreated.map((r) => r.serviceAccount).join(', ') || 'none'}` : ', legacy token Secrets and service accounts left as they were (bound-only)') +
       (kubernetes.signingKey
         ? `; service-account signing key rotated (key ${kubernetes.signingKey.generation}, ${kubernetes.signingKey.newKeyFingerprint}), kube-apiserver restarted (unreachable ${kubernetes.signingKey.apiserver.outageMs} ms) and ` +
-          `kube-controller-manager restarted: a token issued before is ${kubernetes.signingKey.tokenIssuedBefore.after}, a fresh one ${kubernetes.signingKey.freshToken}`
+          `kube-controller-manager restarted: a token issued before is ${kubernetes.signingKey.tokenIssuedBefore.after}, a fresh one ${kubernetes.signingKey.freshTokenUse}`
         : '')
     : '';
   ctx.recorder.event(

@@ -14,7 +14,7 @@ export interface SigningKeyRotationOutput extends SigningKeyRotation {
   /** A token issued just before the rotation (after the accounts were recreated): refused after it. */
   tokenIssuedBefore: { before: string; after: string; firstRefusalAfterReadyMs: number; allowedAfterReady: number };
   /** A token requested after the rotation: allowed, as its account. */
-  freshToken: string;
+  freshTokenUse: string;
 }
 
 const WHAT: Record<SigningKeyRotationPhase, string> = {
@@ -88,7 +88,7 @@ export async function rotateSigningKey(ctx: DrillContext): Promise<SigningKeyRot
   return {
     ...rotation,
     tokenIssuedBefore: { before: describe(initially), after: describe(after), firstRefusalAfterReadyMs, allowedAfterReady },
-    freshToken: describe(fresh),
+    freshTokenUse: describe(fresh),
   };
 }
 

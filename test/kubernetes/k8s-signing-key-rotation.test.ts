@@ -23,7 +23,7 @@ import { recordedProcessAlive } from '../../src/targets/kubernetes/recorded-proc
 import { issueLegacyToken, TOKEN_BINDING_LABEL } from '../../src/targets/kubernetes/service-account-tokens.js';
 import type { KubernetesCluster } from '../../src/targets/kubernetes/types.js';
 import { kubeApiTargetOf, KubeApiTokenUse } from '../../src/workload/attacks/kube-api-token-use.js';
-import { catalogueScenario, failedChecks, leftovers, readJournal, runCli, runDirFrom, verdictOf } from '../e2e/helpers.js';
+import { failedChecks, leftovers, readJournal, runCli, runDirFrom, verdictOf } from '../e2e/helpers.js';
 import { capturingRecorder } from '../support/capturing-recorder.js';
 import { waitUntil } from './helpers.js';
 
@@ -112,7 +112,7 @@ describe('revoke-all-tokens rotateSigningKey (a control plane of its own)', () =
         apiserver: { oldPid: apiserverBefore, newPid: cp.component('kube-apiserver')!.pid },
         controllerManager: { oldPid: kcmBefore, newPid: cp.component('kube-controller-manager')!.pid },
         tokenIssuedBefore: { before: 'allowed (HTTP 201)', after: 'rejected (HTTP 401)', allowedAfterReady: 0 },
-        freshToken: 'allowed (HTTP 201)',
+        freshTokenUse: 'allowed (HTTP 201)',
       });
       expect(key.apiserver.stoppedBy).toMatch(/^(SIGTERM|SIGKILL after 3 s of SIGTERM)$/);
       expect(key.apiserver.newPid).not.toBe(apiserverBefore);
@@ -233,7 +233,7 @@ describe('breach-signing-key-rotation through drill run', () => {
   const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-k8s-sa-key-runs-'));
   afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
   const run = async (env: Record<string, string>) => {
-    const result = await runCli(['run', catalogueScenario('breach-signing-key-rotation.yaml'), '--reports-dir', reportsDir], { env });
+    const result = await runCli(['run', path.resolve('test/fixtures/scenarios/breach-signing-key-rotation.yaml'), '--reports-dir', reportsDir], { env });
     const runDir = runDirFrom(result.stdout, reportsDir);
     return { code: result.code, output: result.stdout + result.stderr, journal: readJournal(runDir), runDir };
   };
@@ -244,8 +244,8 @@ describe('breach-signing-key-rotation through drill run', () => {
     expect(journal.components.kubernetesProvider).toBe('local');
     const step = journal.steps.find((s) => s.name === 'revoke-all-tokens')!;
     expect(step.status).toBe('passed');
-    const key = (step.output as { kubernetes: { signingKey: { generation: number; apiserver: { outageMs: number; stoppedBy: string }; tokenIssuedBefore: { after: string; firstRefusalAfterReadyMs: number }; freshToken: string } } }).kubernetes.signingKey;
-    expect(key).toMatchObject({ generation: 2, tokenIssuedBefore: { after: 'rejected (HTTP 401)' }, freshToken: 'allowed (HTTP 201)' });
+    const key = (step.output as { kubernetes: { signingKey: { generation: number; apiserver: { outageMs: number; stoppedBy: string }; tokenIssuedBefore: { after: string; firstRefusalAfterReadyMs: number }; freshTokenUse: string } } }).kubernetes.signingKey;
+    expect(key).toMatchObject({ generation: 2, tokenIssuedBefore: { after: 'rejected (HTTP 401)' }, freshTokenUse: 'allowed (HTTP 201)' });
     const kinds = journal.events.map((e) => e.kind);
     for (const k of ['signing-key-apiserver-stopping', 'signing-key-apiserver-stopped', 'signing-key-apiserver-ready', 'signing-key-controller-manager-ready']) expect(kinds).toContain(k);
     expect(verdictOf(journal, 'revocation')!.status).toBe('passed');
@@ -260,9 +260,10 @@ describe('breach-signing-key-rotation through drill run', () => {
   it('refuses at run time (exit 3, SIGNING_KEY_NOT_OURS) on the shared control plane DRILL_KUBECONFIG names, whose apiserver keeps running', async () => {
     const { code, output, journal } = await run({ DRILL_KUBECONFIG: shared.kubeconfigPath });
     expect(code, output).toBe(3);
-    expect(output).toMatch(/SIGNING_KEY_NOT_OURS/);
-    expect(output).toMatch(/was not started by this drill.*Nothing was touched\./);
-    expect(journal.steps.find((s) => s.name === 'revoke-all-tokens')?.output).toBeUndefined();
+    expect(output).toMatch(/ERROR: revoke-all-tokens rotateSigningKey: cluster "drill-local" \(kubeconfig, provider local\) was not started by this drill/);
+    const step = journal.steps.find((s) => s.name === 'revoke-all-tokens')!;
+    expect(step).toMatchObject({ status: 'error', error: { code: 'SIGNING_KEY_NOT_OURS', message: expect.stringMatching(/Nothing was touched\.$/) } });
+    expect(step.output).toBeUndefined();
     const apiserver = shared.components.find((c) => c.name === 'kube-apiserver')!;
     expect(recordedProcessAlive(apiserver.pid, shared.root)).toBe(true);
   });
