@@ -23,7 +23,7 @@ import { recordedProcessAlive } from '../../src/targets/kubernetes/recorded-proc
 import { issueLegacyToken, TOKEN_BINDING_LABEL } from '../../src/targets/kubernetes/service-account-tokens.js';
 import type { KubernetesCluster } from '../../src/targets/kubernetes/types.js';
 import { kubeApiTargetOf, KubeApiTokenUse } from '../../src/workload/attacks/kube-api-token-use.js';
-import { failedChecks, leftovers, readJournal, runCli, runDirFrom, verdictOf } from '../e2e/helpers.js';
+import { failedChecks, filesUnder, leftovers, readJournal, runCli, runDirFrom, verdictOf } from '../e2e/helpers.js';
 import { capturingRecorder } from '../support/capturing-recorder.js';
 import { waitUntil } from './helpers.js';
 
@@ -254,6 +254,10 @@ describe('breach-signing-key-rotation through drill run', () => {
     const ready = journal.events.find((e) => e.kind === 'signing-key-apiserver-ready')!.t;
     expect(journal.attacker!.attempts.filter((a) => a.t > ready && a.outcome === 'allowed')).toEqual([]);
     await annotate(`${verdictOf(journal, 'revocation')!.message}; apiserver out ${key.apiserver.outageMs} ms (${key.apiserver.stoppedBy}); old token refused ${key.tokenIssuedBefore.firstRefusalAfterReadyMs} ms after /readyz`);
+    // The leaked tokens and the step's own probe tokens are JWTs: none in any file of the run, nor in what the CLI printed.
+    const jwt = /eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}|ZXlK[A-Za-z0-9+/]{40,}/;
+    for (const file of filesUnder(runDir)) expect(readFileSync(file, 'latin1'), file).not.toMatch(jwt);
+    expect(output).not.toMatch(jwt);
     expect(leftovers(runDir)).toEqual([]);
   });
 
