@@ -1,7 +1,7 @@
 import { sleep } from '../engine/clock.js';
 import type { DrillContext } from '../engine/drill-context.js';
 import { EnvironmentError, StepFailedError } from '../engine/errors.js';
-import type { SigningKeyRotation, SigningKeyRotationPhase } from '../targets/kubernetes/types.js';
+import type { SigningKeyRotation, SigningKeyRotationOptions, SigningKeyRotationPhase } from '../targets/kubernetes/types.js';
 import { kubeApiTargetOf, KubeApiTokenUse } from '../workload/attacks/kube-api-token-use.js';
 import type { UseOutcome } from '../workload/attacks/credential-use.js';
 
@@ -30,14 +30,16 @@ const WHAT: Record<SigningKeyRotationPhase, string> = {
  * by DRILL_KUBECONFIG (e.g. the test suite's shared one, or `drill cluster up`) is someone's: other
  * drills use its apiserver, which a restart would cut off and whose tokens it would void.
  */
-export function requireOwnControlPlane(ctx: DrillContext): (options: Parameters<NonNullable<DrillContext['k8s']['cluster']['rotateServiceAccountSigningKey']>>[0]) => Promise<SigningKeyRotation> {
+export function requireOwnControlPlane(ctx: DrillContext): (options: SigningKeyRotationOptions) => Promise<SigningKeyRotation> {
   const cluster = ctx.has('k8s') ? ctx.k8s.cluster : undefined;
   const rotate = cluster?.rotateServiceAccountSigningKey?.bind(cluster);
   if (!cluster || !rotate || cluster.kind !== 'local' || ctx.k8s.provider !== 'local') {
-    const which = cluster ? `cluster "${cluster.name}" (${cluster.kind}, provider ${ctx.k8s.provider})` : 'the drill has no Kubernetes target, so';
+    const why = cluster
+      ? `cluster "${cluster.name}" (${cluster.kind}, provider ${ctx.k8s.provider}) was not started by this drill, and restarting its kube-apiserver with a new key would cut off everyone else using it`
+      : 'the drill has no Kubernetes target whose signing key it could rotate';
     throw new EnvironmentError(
       'SIGNING_KEY_NOT_OURS',
-      `revoke-all-tokens rotateSigningKey: ${which} was not started by this drill, and restarting its kube-apiserver with a new key would cut off everyone else using it. ` +
+      `revoke-all-tokens rotateSigningKey: ${why}. ` +
         'Run the scenario on a control plane of its own (targets.kubernetes.provider: local, without DRILL_KUBECONFIG). Nothing was touched.',
     );
   }
