@@ -232,16 +232,30 @@ describe('revoke-all-tokens rotateSigningKey (a control plane of its own)', () =
 describe('breach-signing-key-rotation through drill run', () => {
   const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-k8s-sa-key-runs-'));
   afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
-  const run = async (env: Record<string, string>) => {
-    const result = await runCli(['run', path.resolve('test/fixtures/scenarios/breach-signing-key-rotation.yaml'), '--reports-dir', reportsDir], { env });
+  const run = async (env: Record<string, string>, file = 'test/fixtures/scenarios/breach-signing-key-rotation.yaml') => {
+    const result = await runCli(['run', path.resolve(file), '--reports-dir', reportsDir], { env });
     const runDir = runDirFrom(result.stdout, reportsDir);
     return { code: result.code, output: result.stdout + result.stderr, journal: readJournal(runDir), runDir };
   };
+
+  it('negative control: breach-unbound-token-survives-revocation (no rotation) fails on revocation only, naming the unbound token (exit 1)', async () => {
+    const { code, output, journal, runDir } = await run({ DRILL_KUBECONFIG: shared.kubeconfigPath }, 'drills/scenarios/breach-unbound-token-survives-revocation.yaml');
+    expect(code, output).toBe(1);
+    expect(failedChecks(journal)).toEqual(['revocation']);
+    const [token] = journal.attacker!.credentials;
+    expect(token!.name).toMatch(/^drill-unbound-token-[0-9a-f]{8}$/);
+    // Nothing for the revocation to find: no token Secret, no account recreated.
+    expect(journal.steps.find((s) => s.name === 'revoke-all-tokens')!.output).toMatchObject({ kubernetes: { deletedSecrets: [], recreated: [] } });
+    expect(verdictOf(journal, 'revocation')!.message).toMatch(new RegExp(`^k8s-service-account-token ${token!.name} \\(${token!.fingerprint}\\) was never revoked`));
+    expect(leftovers(runDir)).toEqual([]);
+  });
 
   it('passes on its own control plane: the leaked tokens refused, the apiserver restart and outage journaled, the service unaffected', async ({ annotate }) => {
     const { code, output, journal, runDir } = await run({ DRILL_KUBECONFIG: '' });
     expect(code, output).toBe(0);
     expect(journal.components.kubernetesProvider).toBe('local');
+    // The same leak as the negative control: an unbound token, which only the rotation can void.
+    expect(journal.attacker!.credentials.map((c) => c.name)).toEqual([expect.stringMatching(/^drill-unbound-token-/)]);
     const step = journal.steps.find((s) => s.name === 'revoke-all-tokens')!;
     expect(step.status).toBe('passed');
     const key = (step.output as { kubernetes: { signingKey: { generation: number; apiserver: { outageMs: number; stoppedBy: string }; tokenIssuedBefore: { after: string; firstRefusalAfterReadyMs: number }; freshTokenUse: string } } }).kubernetes.signingKey;
