@@ -1,14 +1,13 @@
 import type { DrillContext } from '../engine/drill-context.js';
-import { EnvironmentError } from '../engine/errors.js';
 import { SERVICE_ACCOUNT_LEAK_DEFAULTS } from '../scenario/breach-schema.js';
 import type { Fault } from '../scenario/schema.js';
-import { deleteSecret, issueBoundToken, issueLegacyToken, type IssuedToken } from '../targets/kubernetes/service-account-tokens.js';
-import { KubeApiTokenUse } from '../workload/attacks/kube-api-token-use.js';
+import { deleteSecret, issueBoundToken, issueLegacyToken, issueUnboundToken, type IssuedToken } from '../targets/kubernetes/service-account-tokens.js';
+import { kubeApiTargetOf, KubeApiTokenUse } from '../workload/attacks/kube-api-token-use.js';
 import type { Leak } from './leak.js';
 
 type CredentialLeak = Extract<Fault, { type: 'credential-leak' }>;
 
-const WHAT = { bound: 'bound service-account token', legacy: 'legacy service-account token' } as const;
+const WHAT = { bound: 'bound service-account token', legacy: 'legacy service-account token', unbound: 'unbound service-account token' } as const;
 
 /**
  * kind k8s-service-account-token: tokens of the service's ServiceAccount in the drill's namespace
@@ -20,16 +19,7 @@ export async function leakServiceAccountTokens(ctx: DrillContext, fault: Credent
   const { api, namespace } = ctx.k8s;
   await ctx.k8s.requireDrillTarget('credential-leak k8s-service-account-token (creates token Secrets of a service account)');
   const account = fault.serviceAccount ?? SERVICE_ACCOUNT_LEAK_DEFAULTS.serviceAccount;
-  const cluster = api.kc.getCurrentCluster();
-  if (!cluster) throw new EnvironmentError('K8S_UNREACHABLE', `the drill's kubeconfig has no current cluster (context ${api.kc.getCurrentContext()})`);
-  const target = {
-    server: cluster.server,
-    ...(cluster.caData ? { caData: cluster.caData } : {}),
-    ...(cluster.caFile ? { caFile: cluster.caFile } : {}),
-    skipTLSVerify: cluster.skipTLSVerify,
-    namespace,
-    username: `system:serviceaccount:${namespace}:${account}`,
-  };
+  const target = kubeApiTargetOf(api.kc, namespace, account);
   const { kubeconfigPath: kubeconfig, context } = ctx.k8s.cluster;
   // In the ledger before it exists: after kill -9, `drill cleanup` or the next run deletes it (a legacy token never expires).
   const created: string[] = [];
@@ -42,14 +32,19 @@ export async function leakServiceAccountTokens(ctx: DrillContext, fault: Credent
   };
   const issued: IssuedToken[] = [];
   const removeSecret = (name: string) => deleteSecret(api, namespace, name).catch(() => undefined);
-  const remove = (token: IssuedToken) => () => removeSecret(token.secret);
+  // An unbound token has nothing to delete: it dies with the drill's namespace (its account) at teardown, or expires within the hour.
+  const remove = (token: IssuedToken) => async () => {
+    if (token.secret) await removeSecret(token.secret);
+  };
   try {
     for (const kind of fault.tokens ?? SERVICE_ACCOUNT_LEAK_DEFAULTS.tokens) {
       const register = (value: string) => ctx.recorder.secrets.register(value, `the leaked ${WHAT[kind]} of ${namespace}/${account}`);
       const token =
         kind === 'bound'
           ? await issueBoundToken(api, namespace, account, owner, register)
-          : await issueLegacyToken(api, namespace, account, owner, register, { timeoutMs: 30_000, signal: ctx.signal });
+          : kind === 'unbound'
+            ? await issueUnboundToken(api, namespace, account, register)
+            : await issueLegacyToken(api, namespace, account, owner, register, { timeoutMs: 30_000, signal: ctx.signal });
       issued.push(token);
     }
   } catch (error) {
@@ -58,9 +53,9 @@ export async function leakServiceAccountTokens(ctx: DrillContext, fault: Credent
     throw error;
   }
   return issued.map((token) => ({
-    name: token.secret,
+    name: token.name,
     ...credentialIdOf(token.value),
-    what: `the ${WHAT[token.kind]} of service account ${namespace}/${account} (Secret ${token.secret})`,
+    what: `the ${WHAT[token.kind]} of service account ${namespace}/${account} (${token.secret ? `Secret ${token.secret}` : 'bound to no object'})`,
     value: token.value,
     use: new KubeApiTokenUse(target, token.value, fault.attacker.timeout),
     remove: remove(token),

@@ -6,6 +6,7 @@ import { requireDrillTarget } from '../engine/require-drill-target.js';
 import type { RecoveryStep } from '../scenario/schema.js';
 import { changeRolePassword, roleSessions, serviceRoles, terminateRoleSessions } from '../targets/postgres/service-roles.js';
 import { withClient } from '../targets/postgres/with-client.js';
+import { requireOwnControlPlane } from './rotate-signing-key.js';
 import { revokeServiceAccountTokens, type ServiceAccountRevocation } from './revoke-service-account-tokens.js';
 
 type RevokeAllTokens = Extract<RecoveryStep, { step: 'revoke-all-tokens' }>;
@@ -26,6 +27,8 @@ type RevokeAllTokens = Extract<RecoveryStep, { step: 'revoke-all-tokens' }>;
 export async function revokeAllTokens(ctx: DrillContext, step: RevokeAllTokens): Promise<Record<string, unknown>> {
   // Every token of the database, not only the drill's: only where the drill may break things.
   requireDrillTarget(ctx, 'revoke-all-tokens (revokes every API token and changes role passwords)');
+  // Before any token is touched: a restart of kube-apiserver only on the drill's own control plane.
+  if (step.rotateSigningKey) requireOwnControlPlane(ctx);
   const database = () => ctx.router.connection;
   // Without the service there is no legitimate API client to give a token to.
   const service = ctx.has('service') ? ctx.service : undefined;
@@ -75,7 +78,11 @@ export async function revokeAllTokens(ctx: DrillContext, step: RevokeAllTokens):
   const rolesText = roles.length > 0 ? `; new password for database role(s) ${roles.map((r) => r.role).join(', ')}${step.terminateSessions ? ', their sessions ended' : ', their open sessions left running'}` : '';
   const k8sText = kubernetes
     ? `; Kubernetes: ${kubernetes.deletedSecrets.length} token Secret(s) deleted (${kubernetes.deletedSecrets.map((s) => `${s.kind} ${s.name}`).join(', ') || 'none'})` +
-      (step.serviceAccountTokens === 'all' ? `, service account(s) recreated: ${kubernetes.recreated.map((r) => r.serviceAccount).join(', ') || 'none'}` : ', legacy token Secrets and service accounts left as they were (bound-only)')
+      (step.serviceAccountTokens === 'all' ? `, service account(s) recreated: ${kubernetes.recreated.map((r) => r.serviceAccount).join(', ') || 'none'}` : ', legacy token Secrets and service accounts left as they were (bound-only)') +
+      (kubernetes.signingKey
+        ? `; service-account signing key rotated (key ${kubernetes.signingKey.generation}, ${kubernetes.signingKey.newKeyFingerprint}), kube-apiserver restarted (unreachable ${kubernetes.signingKey.apiserver.outageMs} ms) and ` +
+          `kube-controller-manager restarted: a token issued before is ${kubernetes.signingKey.tokenIssuedBefore.after}, a fresh one ${kubernetes.signingKey.freshTokenUse}`
+        : '')
     : '';
   ctx.recorder.event(
     'tokens-revoked',

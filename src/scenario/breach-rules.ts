@@ -6,7 +6,7 @@ import { isRecord } from './schema-walk.js';
  * plain-process service and not yet for the service on Kubernetes.
  */
 export function breachIssues(data: unknown): PathIssue[] {
-  const issues: PathIssue[] = [...serviceAccountKeyIssues(data)];
+  const issues: PathIssue[] = [...serviceAccountKeyIssues(data), ...signingKeyRotationIssues(data)];
   if (!isRecord(data)) return issues;
   if (!isRecord(data.targets) || !isRecord(data.targets.kubernetes)) {
     (Array.isArray(data.recovery) ? data.recovery : []).forEach((s, i) => {
@@ -57,5 +57,34 @@ function serviceAccountKeyIssues(data: unknown): PathIssue[] {
         anchor: 'key' as const,
         message: `${key} applies to kind: k8s-service-account-token only (this fault leaks a ${String(f.kind)}); remove it`,
       }));
+  });
+}
+
+/**
+ * rotateSigningKey restarts kube-apiserver with a new key: only on a control plane the drill
+ * starts itself (provider: local), never on kind, someone's cluster, or `auto` (which may pick
+ * either); and only with serviceAccountTokens: all (bound-only is the negative control of "all").
+ */
+function signingKeyRotationIssues(data: unknown): PathIssue[] {
+  if (!isRecord(data) || !Array.isArray(data.recovery)) return [];
+  const kubernetes = isRecord(data.targets) && isRecord(data.targets.kubernetes) ? data.targets.kubernetes : undefined;
+  const provider = kubernetes ? (typeof kubernetes.provider === 'string' ? kubernetes.provider : 'auto') : undefined;
+  return data.recovery.flatMap((s, i): PathIssue[] => {
+    if (!isRecord(s) || s.step !== 'revoke-all-tokens' || s.rotateSigningKey !== true) return [];
+    if (provider !== 'local') {
+      return [
+        {
+          path: ['recovery', i, 'rotateSigningKey'],
+          anchor: 'key',
+          message:
+            `rotateSigningKey restarts kube-apiserver with a new service-account key, which the drill does only on a control plane it starts itself, and targets.kubernetes.provider is ${provider ?? 'missing (no targets.kubernetes)'}; ` +
+            'set targets.kubernetes.provider: local (and run without DRILL_KUBECONFIG), or remove rotateSigningKey',
+        },
+      ];
+    }
+    if (s.serviceAccountTokens === 'bound-only') {
+      return [{ path: ['recovery', i, 'rotateSigningKey'], anchor: 'key', message: 'rotateSigningKey revokes every service-account token, and serviceAccountTokens is bound-only; use serviceAccountTokens: all, or remove rotateSigningKey' }];
+    }
+    return [];
   });
 }

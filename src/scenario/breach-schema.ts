@@ -56,14 +56,15 @@ export const credentialLeakFault = needsWhen(
           .optional()
           .meta({ description: 'k8s-service-account-token: the ServiceAccount whose tokens leak (default: default, the account the built-in service\'s pods run as)' }),
         tokens: z
-          .array(z.enum(['bound', 'legacy']))
+          .array(z.enum(['bound', 'legacy', 'unbound']))
           .min(1)
           .refine((list) => new Set(list).size === list.length, 'each token kind once')
           .optional()
           .meta({
             description:
               'k8s-service-account-token: which tokens leak (default: both), each used by an attacker of its own: bound (a TokenRequest bound to a Secret the drill creates; dies with that Secret or the account) ' +
-              'and legacy (a kubernetes.io/service-account-token Secret the token controller fills; no expiry, dies with its Secret or the account)',
+              'and legacy (a kubernetes.io/service-account-token Secret the token controller fills; no expiry, dies with its Secret or the account); ' +
+              'unbound (a TokenRequest bound to no object, one hour: no Secret to delete, so only the account\'s recreation, its expiry or revoke-all-tokens rotateSigningKey ends it)',
           }),
         attacker,
       })
@@ -115,6 +116,15 @@ export const revokeAllTokensStep = needs(
           description:
             'On Kubernetes: all deletes the bound-token Secrets and the legacy token Secrets of the namespace\'s service accounts and recreates those accounts (a new uid: every token issued for the old one is refused); ' +
             'bound-only deletes only the Secrets bound tokens are bound to (the negative control breach-revoke-misses-legacy-token)',
+        }),
+      rotateSigningKey: z
+        .boolean()
+        .default(false)
+        .meta({
+          description:
+            'On a control plane the drill started itself (targets.kubernetes.provider: local): also rotate the service-account signing key and restart kube-apiserver (verifying with the new key only) ' +
+            'and the controller manager, so every service-account token the apiserver issued before is refused, whatever it is bound to; ' +
+            'postcondition: a token issued before the rotation gets 401, a fresh one works. Refused on any other cluster (exit 2 at load, exit 3 at run time)',
         }),
       timeout: duration(WAIT).default(600_000),
       ...manualFields,

@@ -93,6 +93,7 @@ const revokeStep = (reissue: boolean, terminateSessions = true): Extract<Recover
   terminateSessions,
   reissue,
   serviceAccountTokens: 'all',
+  rotateSigningKey: false,
   apiTokens: true,
   timeout: 60_000,
 });

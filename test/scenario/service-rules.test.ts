@@ -118,6 +118,7 @@ describe('service scenario rules', () => {
       terminateSessions: true,
       reissue: true,
       serviceAccountTokens: 'all',
+      rotateSigningKey: false,
       timeout: 600_000,
     });
   });
@@ -152,5 +153,32 @@ describe('service scenario rules', () => {
     expect(loaded.faults[0]).toMatchObject({ kind: 'k8s-service-account-token' });
     expect(Object.keys(loaded.faults[0]!)).not.toContain('tokens');
     expect(loaded.recovery[0]).toMatchObject({ apiTokens: false, serviceAccountTokens: 'bound-only' });
+  });
+
+  it('rotateSigningKey: only with provider local (auto, kind, kubeconfig: exit 2 naming the line and key), and not with bound-only', async () => {
+    const withStep = (name: string, targets: string, step: string) => {
+      const file = scenario(name, `${targets}\nworkload:\n  probes:\n    - {type: http, name: h, target: service, path: /api/accounts/1}\n`);
+      writeFileSync(
+        file,
+        readFileSync(file, 'utf8')
+          .replace('  - {type: pg-primary-crash}\n', '  - {type: credential-leak, kind: k8s-service-account-token}\n')
+          .replace('  - step: stop-writes\n', `  - ${step}\n`),
+      );
+      return file;
+    };
+    const rotate = '{step: revoke-all-tokens, apiTokens: false, reissue: false, rotateSigningKey: true}';
+    for (const [provider, shown] of [['{}', 'auto'], ['{provider: kind}', 'kind'], ['{provider: kubeconfig, namespace: n}', 'kubeconfig'], ['{provider: auto}', 'auto']] as const) {
+      const error = await validationError(loadScenarioFile(withStep(`rotate-${shown}-${provider.length}`, `targets: {postgres: {}, kubernetes: ${provider}}`, rotate)));
+      // (kubeconfig also names its missing file: only the rotation's issue matters here)
+      expect(error.issues.map((i) => `${i.line} ${i.keyPath}: ${i.message}`)).toContainEqual(
+        expect.stringMatching(new RegExp(`^8 recovery\\[0\\]\\.rotateSigningKey: rotateSigningKey restarts kube-apiserver .* targets\\.kubernetes\\.provider is ${shown}; set targets\\.kubernetes\\.provider: local .*or remove rotateSigningKey$`)),
+      );
+    }
+    const boundOnly = await validationError(
+      loadScenarioFile(withStep('rotate-bound-only', 'targets: {postgres: {}, kubernetes: {provider: local}}', '{step: revoke-all-tokens, apiTokens: false, reissue: false, serviceAccountTokens: bound-only, rotateSigningKey: true}')),
+    );
+    expect(boundOnly.issues.map((i) => i.message)).toEqual([expect.stringMatching(/serviceAccountTokens is bound-only; use serviceAccountTokens: all/)]);
+    const loaded = (await loadScenarioFile(withStep('rotate-local', 'targets: {postgres: {}, kubernetes: {provider: local}}', rotate))).scenario;
+    expect(loaded.recovery[0]).toMatchObject({ rotateSigningKey: true, serviceAccountTokens: 'all' });
   });
 });

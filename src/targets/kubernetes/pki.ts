@@ -71,24 +71,36 @@ export async function createPki(dir: string, days = 365): Promise<Pki> {
     '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-days', String(days),
     '-extfile', p('apiserver.cnf'), '-extensions', 'v3_server', '-out', p('apiserver.crt'),
   ]);
-  // RSA like kubeadm's sa.key: every consumer of service-account tokens verifies RS256.
-  const sa = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-  });
-  await writeFile(p('sa.key'), sa.privateKey, { mode: 0o600 });
-  await writeFile(p('sa.pub'), sa.publicKey);
+  const sa = await createServiceAccountKeyPair(dir, 'sa');
   return {
     dir,
     caCert: p('ca.crt'),
     caKey: p('ca.key'),
     apiserverCert: p('apiserver.crt'),
     apiserverKey: p('apiserver.key'),
-    serviceAccountKey: p('sa.key'),
-    serviceAccountPub: p('sa.pub'),
+    serviceAccountKey: sa.key,
+    serviceAccountPub: sa.pub,
     caPem: () => readFileSync(p('ca.crt'), 'utf8'),
   };
+}
+
+/**
+ * A service-account signing key pair, `<base>.key` (private, 0600) and `<base>.pub`: the
+ * apiserver signs tokens with the private key and accepts only tokens its public key(s) verify.
+ * Also used to rotate it (a new pair under a new name, so the old files are never half-overwritten).
+ */
+export async function createServiceAccountKeyPair(dir: string, base: string): Promise<{ key: string; pub: string }> {
+  // RSA like kubeadm's sa.key: every consumer of service-account tokens verifies RS256.
+  const sa = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  const key = path.join(dir, `${base}.key`);
+  const pub = path.join(dir, `${base}.pub`);
+  await writeFile(key, sa.privateKey, { mode: 0o600 });
+  await writeFile(pub, sa.publicKey);
+  return { key, pub };
 }
 
 /**

@@ -16,7 +16,7 @@ export const TOKEN_BINDING_LABEL = 'drill.dev/token-binding';
 export const SERVICE_ACCOUNT_NAME_ANNOTATION = 'kubernetes.io/service-account.name';
 export const LEGACY_TOKEN_TYPE = 'kubernetes.io/service-account-token';
 
-export type ServiceAccountTokenKind = 'bound' | 'legacy';
+export type ServiceAccountTokenKind = 'bound' | 'legacy' | 'unbound';
 
 /** Which run creates the Secret (labelled drill.dev/run), told its name before it exists so a killed drill's Secret can be reaped. */
 export interface SecretOwner {
@@ -26,8 +26,10 @@ export interface SecretOwner {
 
 export interface IssuedToken {
   kind: ServiceAccountTokenKind;
-  /** The Secret that holds (legacy) or anchors (bound) the token. */
-  secret: string;
+  /** What the journal calls it: its Secret's name, or (unbound) a name of its own. */
+  name: string;
+  /** The Secret that holds (legacy) or anchors (bound) the token; none for an unbound one. */
+  secret?: string;
   value: string;
 }
 
@@ -47,7 +49,20 @@ export async function issueBoundToken(api: KubeApi, namespace: string, serviceAc
   const value = request.status?.token;
   if (!value) throw new EnvironmentError('TOKEN_NOT_ISSUED', `the TokenRequest for service account ${serviceAccount} in ${namespace} returned no token`);
   register(value);
-  return { kind: 'bound', secret: name, value };
+  return { kind: 'bound', name, secret: name, value };
+}
+
+/**
+ * An unbound token: a TokenRequest bound to no object (one hour). No Secret carries or anchors it,
+ * so deleting token Secrets cannot find it; it dies with its account (recreated only when the
+ * account had token Secrets), when it expires, or with the signing key that signed it.
+ */
+export async function issueUnboundToken(api: KubeApi, namespace: string, serviceAccount: string, register: (token: string) => void): Promise<IssuedToken> {
+  const request = await api.core.createNamespacedServiceAccountToken({ name: serviceAccount, namespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+  const value = request.status?.token;
+  if (!value) throw new EnvironmentError('TOKEN_NOT_ISSUED', `the TokenRequest for service account ${serviceAccount} in ${namespace} returned no token`);
+  register(value);
+  return { kind: 'unbound', name: `drill-unbound-token-${randomBytes(4).toString('hex')}`, value };
 }
 
 /**
@@ -77,7 +92,7 @@ export async function issueLegacyToken(
     if (encoded) {
       const value = Buffer.from(encoded, 'base64').toString('utf8');
       register(value);
-      return { kind: 'legacy', secret: name, value };
+      return { kind: 'legacy', name, secret: name, value };
     }
     if (Date.now() > deadline) {
       throw new EnvironmentError(
@@ -98,7 +113,7 @@ export async function deleteSecret(api: KubeApi, namespace: string, name: string
 
 export interface TokenSecret {
   name: string;
-  kind: ServiceAccountTokenKind;
+  kind: Exclude<ServiceAccountTokenKind, 'unbound'>;
   serviceAccount: string;
 }
 

@@ -62,6 +62,35 @@ export interface KubernetesCluster {
   addNode?(name?: string, zone?: string, options?: { waitReady?: boolean; kind?: 'real' | 'fake' }): Promise<string>;
   /** Optional capability, only where the harness runs the nodes (local): their agents. */
   readonly nodeAgents?: NodeAgents;
+  /**
+   * Optional capability, only on a control plane this drill started itself (local): a new
+   * service-account signing key, the apiserver restarted to verify with that key alone (every
+   * service-account token it issued before is refused) and the controller manager restarted to
+   * sign with it. Absent on a cluster the drill was given (kind, a kubeconfig, the shared local
+   * cluster DRILL_KUBECONFIG names): restarting someone's apiserver is never the drill's to do.
+   */
+  rotateServiceAccountSigningKey?(options?: SigningKeyRotationOptions): Promise<SigningKeyRotation>;
   /** Stops and removes what the harness created (nothing for a cluster it was only given). Idempotent. */
   dispose(): Promise<void>;
+}
+
+/** The moments of a signing-key rotation, told as they happen (the step journals them with its clock). */
+export type SigningKeyRotationPhase = 'apiserver-stopping' | 'apiserver-stopped' | 'apiserver-ready' | 'controller-manager-ready';
+
+export interface SigningKeyRotationOptions {
+  onPhase?: (phase: SigningKeyRotationPhase) => void;
+  signal?: AbortSignal;
+}
+
+export interface SigningKeyRotation {
+  /** 1 is the key the control plane started with; each rotation adds one. */
+  generation: number;
+  /** The public key the apiserver now verifies with, its only one (a file name, not key material). */
+  publicKeyFile: string;
+  /** SHA-256 of the old and the new public key (DER), to tell them apart in the report. */
+  oldKeyFingerprint: string;
+  newKeyFingerprint: string;
+  /** stoppedBy: whether the old process exited on SIGTERM or had to be killed after its grace. */
+  apiserver: { oldPid: number; newPid: number; stopMs: number; stoppedBy: string; outageMs: number };
+  controllerManager: { oldPid: number; newPid: number; restartMs: number };
 }

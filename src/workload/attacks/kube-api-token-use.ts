@@ -1,4 +1,5 @@
 import { AuthenticationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { EnvironmentError } from '../../engine/errors.js';
 import { apiStatus } from '../../targets/kubernetes/kube-api.js';
 import { isLoopbackHost, type CredentialUse, type UseOutcome } from './credential-use.js';
 
@@ -11,6 +12,23 @@ export interface KubeApiTarget {
   namespace: string;
   /** Who the token must authenticate as: system:serviceaccount:<namespace>:<name>. */
   username: string;
+}
+
+/**
+ * The apiserver the drill's own kubeconfig reaches (and how to trust it), for a token of
+ * `namespace`/`account`: the attacker's client and the revoke step's own token checks use it.
+ */
+export function kubeApiTargetOf(kc: KubeConfig, namespace: string, account: string): KubeApiTarget {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new EnvironmentError('K8S_UNREACHABLE', `the drill's kubeconfig has no current cluster (context ${kc.getCurrentContext()})`);
+  return {
+    server: cluster.server,
+    ...(cluster.caData ? { caData: cluster.caData } : {}),
+    ...(cluster.caFile ? { caFile: cluster.caFile } : {}),
+    skipTLSVerify: cluster.skipTLSVerify,
+    namespace,
+    username: `system:serviceaccount:${namespace}:${account}`,
+  };
 }
 
 function withTimeout<T>(call: Promise<T>, ms: number, signal: AbortSignal): Promise<T> {
