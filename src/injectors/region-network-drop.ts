@@ -1,3 +1,4 @@
+import net from 'node:net';
 import createDebug from 'debug';
 import type { DrillContext } from '../engine/drill-context.js';
 import { EnvironmentError } from '../engine/errors.js';
@@ -14,6 +15,8 @@ const debug = createDebug('drill:inject');
 
 /** How long a connect to a dropped listener is given before it counts as timed out (no SYN-ACK). */
 const PROOF_WAIT_MS = 1_000;
+/** How long a pair freed by a kill is retried before it is left unheld (a process of the region still exiting). */
+const HOLD_TRY_MS = 2_000;
 
 /**
  * region-outage's `network: drop`: a drill-owned nftables table (the packet faults' filter,
@@ -24,6 +27,7 @@ const PROOF_WAIT_MS = 1_000;
 export class RegionNetworkDrop {
   private readonly filter: NftPacketFilter;
   private applied: AppliedPacketFault | undefined;
+  private held: net.Server[] = [];
 
   private constructor(
     private readonly region: Region,
@@ -83,9 +87,47 @@ export class RegionNetworkDrop {
     return outcomes;
   }
 
-  /** Deletes the table, if it is there (teardown, or a failed injection). */
+  /**
+   * After `mode: kill` the region's pairs are free, and the ranges are shared: another drill (a
+   * `--parallel` run) could bind one and have its traffic dropped by this table, which stays until
+   * teardown. A listener of the drill holds each pair until the table is gone (its packets are
+   * dropped too, so nothing ever connects to it). A pair still held by a dying process is retried
+   * for HOLD_TRY_MS, then left: the pairs held are returned for the journal.
+   */
+  async hold(): Promise<string[]> {
+    const held = await Promise.all(this.listeners.map(async ({ address, port }) => ((await this.holdPair(address, port)) ? `${address}:${port}` : undefined)));
+    return held.filter((pair): pair is string => pair !== undefined);
+  }
+
+  private async holdPair(host: string, port: number): Promise<boolean> {
+    const until = Date.now() + HOLD_TRY_MS;
+    for (;;) {
+      const server = net.createServer((socket) => socket.destroy());
+      const bound = await new Promise<boolean>((resolve) => {
+        server.once('error', () => resolve(false));
+        server.listen({ host, port, exclusive: true }, () => resolve(true));
+      });
+      if (bound) {
+        this.held.push(server);
+        return true;
+      }
+      server.close();
+      if (Date.now() >= until) {
+        debug('region %s: %s:%d could not be held after the kill', this.region.name, host, port);
+        return false;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Deletes the table, if it is there (teardown, or a failed injection), then frees the pairs it held. */
   async remove(): Promise<void> {
-    await this.filter.removeAll();
+    try {
+      await this.filter.removeAll();
+    } finally {
+      const held = this.held.splice(0);
+      await Promise.all(held.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    }
   }
 }
 

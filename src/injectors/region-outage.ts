@@ -31,8 +31,8 @@ type RegionOutage = Extract<Fault, { type: 'region-outage' }>;
  * connect to each listener must time out before the fault counts as injected.
  *
  * Then the check that none of the region's API addresses answers an HTTP request within a second.
- * T_fault is the first action (the table, or the signal): the region stops answering the moment it
- * lands; the checks only confirm it (their instant is in the details).
+ * T_fault is the first action as observed: the table loaded (nft returned), or the signal sent;
+ * the region stops answering from then on, the checks only confirm it (their instant is in the details).
  */
 export async function injectRegionOutage(ctx: DrillContext, fault: RegionOutage): Promise<FaultHandle> {
   const regions = ctx.regions;
@@ -41,9 +41,12 @@ export async function injectRegionOutage(ctx: DrillContext, fault: RegionOutage)
   const service = region.processes.liveInstances().map(({ name, pid }) => recordProcess(name, pid, false));
   const database = databaseProcesses(region.database);
   const drop = fault.network === 'drop' ? RegionNetworkDrop.plan(ctx, region, [...service, ...database]) : undefined;
-  const at = ctx.clock.now();
   const table = await drop?.apply();
+  // The table is in effect once nft has loaded it, observed when apply returns (DESIGN 4): a write
+  // the region acknowledged while nft was still running was acknowledged before the fault.
+  const at = ctx.clock.now();
   let hit: RegionProcess[] = [];
+  let heldPairs: string[] = [];
   // Whatever fails from here undoes what was done: the frozen processes killed, the table deleted.
   const undo = async () => {
     try {
@@ -55,6 +58,8 @@ export async function injectRegionOutage(ctx: DrillContext, fault: RegionOutage)
   let proof: Awaited<ReturnType<RegionNetworkDrop['prove']>> | undefined;
   try {
     hit = fault.mode === 'kill' ? await killRegion(region, service, database) : freeze([...service, ...database], region.database);
+    // Killed, the region's pairs are free: held until the table goes, so no other drill binds one.
+    if (fault.mode === 'kill') heldPairs = (await drop?.hold()) ?? [];
     debug('region %s: %s of %d processes', region.name, fault.mode === 'kill' ? 'SIGKILL' : 'SIGSTOP', hit.length);
     const [answering, proven] = await Promise.all([
       Promise.all(region.apiAddresses.map(async (host) => ((await answersHttp(host, regions.port)) ? host : undefined))).then((hosts) => hosts.filter(Boolean)),
@@ -88,6 +93,7 @@ export async function injectRegionOutage(ctx: DrillContext, fault: RegionOutage)
               nftHandle: table.handle,
               listeners: drop.listeners,
               ...(drop.outside.length > 0 ? { notDropped: drop.outside } : {}),
+              ...(fault.mode === 'kill' ? { heldUntilTeardown: heldPairs } : {}),
               ruleset: table.ruleset,
               // Each listener's connect while the table was in: only `timed out` proves the drop.
               connects: proof,

@@ -205,6 +205,12 @@ describe.runIf(haveNft)('region-outage with network: drop on the real kernel', (
     try {
       expect(child.signalCode).toBe('SIGKILL');
       expect(await connectOutcome('127.0.77.2', port, 800)).toBe('timed out');
+      // The freed pair is held by the drill until the table goes: another drill cannot bind it and
+      // have its own traffic dropped by this table.
+      expect(handle.details.network).toMatchObject({ heldUntilTeardown: [`127.0.77.2:${port}`] });
+      const other = net.createServer();
+      await expect(new Promise((resolve, reject) => { other.once('error', reject); other.listen({ host: '127.0.77.2', port }, () => resolve('bound')); })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      other.close();
     } finally {
       await handle[Symbol.asyncDispose]();
     }
