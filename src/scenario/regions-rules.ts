@@ -60,8 +60,8 @@ export function regionsIssues(data: unknown): PathIssue[] {
       return r === 'primary' || r === nameOf('primary', 'us-west-2') ? 'primary' : r === 'dr' || r === nameOf('dr', 'us-east-1') ? 'dr' : r;
     };
     data.recovery.forEach((item, i) => {
-      if (isRecord(item) && item.step === 'activate-dr-site' && roleOf(item.primaryRegion, 'primary') === roleOf(item.drRegion, 'dr')) {
-        issues.push({ path: ['recovery', i, 'drRegion'], anchor: item.drRegion === undefined ? 'key' : 'value', message: 'activate-dr-site names one region as both the lost primary and the DR region: name the other region as drRegion' });
+      if (isRecord(item) && (item.step === 'activate-dr-site' || item.step === 'failback') && roleOf(item.primaryRegion, 'primary') === roleOf(item.drRegion, 'dr')) {
+        issues.push({ path: ['recovery', i, 'drRegion'], anchor: item.drRegion === undefined ? 'key' : 'value', message: `${String(item.step)} names one region as both the lost primary and the DR region: name the other region as drRegion` });
       }
     });
   }

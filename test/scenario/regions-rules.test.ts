@@ -126,6 +126,9 @@ describe('region scenario rules', () => {
     expect(frozen).toHaveLength(1);
     expect(frozen[0]).toMatchObject({ keyPath: 'faults[0].mode', line: 10 });
     expect(frozen[0]!.message).toMatch(/use mode: kill/);
+    const same = await issues(scenario('failback-same', '{postgres: {replicas: 1}, regions: {}}', undefined, '{step: failback, primaryRegion: dr}'));
+    expect(same.map((i) => `${i.keyPath}: ${i.message}`)).toEqual([expect.stringMatching(/^recovery\[0\]\.drRegion: failback names one region as both the lost primary and the DR region/)]);
+    expect(same[0]!.line).toBeGreaterThan(0);
     const dropped = await issues(scenario('failback-drop', '{postgres: {replicas: 1}, regions: {}}', '{type: region-outage, mode: kill, network: drop}', '{step: failback}'));
     expect(dropped.map((i) => i.keyPath)).toEqual(['faults[0].network']);
     expect(dropped[0]!.message).toMatch(/leave out network: drop, or leave out failback/);
