@@ -101,6 +101,8 @@ describe('the drop rule of a lost region names its exact address:port pairs (pur
 // A real region of one process: a child listening on the region's range, frozen or killed by the
 // fault, its listener dropped by a real nftables table.
 const haveNft = nftProgram() !== undefined && process.getuid?.() === 0;
+// Skipped with the reason in its title (the run's summary counts it), never silently.
+const NO_NFT = haveNft ? '' : ' (skipped: needs root and nft; npm run setup installs nftables as root)';
 const children: ChildProcess[] = [];
 const dir = mkdtempSync(path.join(os.tmpdir(), 'drill-region-drop-'));
 afterEach(() => {
@@ -151,7 +153,7 @@ function contextWith(child: ChildProcess, host: string, port: number, ledgerFile
   return { ctx, events };
 }
 
-describe.runIf(haveNft)('region-outage with network: drop on the real kernel', () => {
+describe.runIf(haveNft)(`region-outage with network: drop on the real kernel${NO_NFT}`, () => {
   it('blackhole + drop: the region\'s listener times out instead of accepting; the same port elsewhere is untouched; teardown deletes the table', async () => {
     const port = await freeLoopbackPort();
     const child = await httpChild('127.0.77.1', port);
@@ -219,7 +221,7 @@ describe.runIf(haveNft)('region-outage with network: drop on the real kernel', (
   });
 });
 
-describe.runIf(haveNft)('the proof that the drop is in effect', () => {
+describe.runIf(haveNft)(`the proof that the drop is in effect${NO_NFT}`, () => {
   it('negative control: an nft that creates the table without its drop rules: REGION_DROP_NOT_IN_EFFECT, the table deleted, the frozen process killed', async () => {
     const port = await freeLoopbackPort();
     const child = await httpChild('127.0.77.5', port);

@@ -75,6 +75,8 @@ describe('nftables ruleset of a packet fault (pure)', () => {
 
 // Real kernel drops: a TCP listener on loopback, the filter's tables in the real nf_tables.
 const haveNft = nftProgram() !== undefined && process.getuid?.() === 0;
+// Skipped with the reason in its title (the run's summary counts it), never silently.
+const NO_NFT = haveNft ? '' : ' (skipped: needs root and nft; npm run setup installs nftables as root)';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'drill-nft-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -110,7 +112,7 @@ function echoes(port: number, ms = 1500, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-describe.runIf(haveNft)('NftPacketFilter on the real kernel', () => {
+describe.runIf(haveNft)(`NftPacketFilter on the real kernel${NO_NFT}`, () => {
   it('a partition drops the port\'s loopback packets, and only those; removed by its handle, recorded first', async () => {
     const target = await listener();
     const bystander = await listener();
