@@ -2,6 +2,7 @@ import { sleep } from '../engine/clock.js';
 import type { DrillContext } from '../engine/drill-context.js';
 import { EnvironmentError, StepFailedError } from '../engine/errors.js';
 import type { SigningKeyRotation, SigningKeyRotationOptions, SigningKeyRotationPhase } from '../targets/kubernetes/types.js';
+import { issueUnboundToken } from '../targets/kubernetes/service-account-tokens.js';
 import { kubeApiTargetOf, KubeApiTokenUse } from '../workload/attacks/kube-api-token-use.js';
 import type { UseOutcome } from '../workload/attacks/credential-use.js';
 
@@ -65,18 +66,25 @@ export async function rotateSigningKey(ctx: DrillContext): Promise<SigningKeyRot
   const initially = await check(before);
   if (initially.outcome !== 'allowed') throw new StepFailedError('PROBE_TOKEN_REFUSED', `a token just issued for ${namespace}/${PROBE_ACCOUNT} was not accepted before the rotation (${describe(initially)}); see the kube-apiserver log`);
 
+  // Measured from the apiserver's readiness, on the drill's monotonic clock (the controller
+  // manager restarts after it, and that time is not the old token's).
+  let ready: number | undefined;
   const rotation = await rotate({
     signal: ctx.signal,
-    onPhase: (phase) => ctx.recorder.event(`signing-key-${phase}`, WHAT[phase]),
+    onPhase: (phase) => {
+      if (phase === 'apiserver-ready') ready = ctx.clock.now();
+      ctx.recorder.event(`signing-key-${phase}`, WHAT[phase]);
+    },
   });
-  const ready = Date.now();
+  ready ??= ctx.clock.now();
+  const since = (t: number) => ctx.clock.now() - t;
   let allowedAfterReady = 0;
   let after: UseOutcome;
   for (;;) {
     after = await check(before);
     if (after.outcome === 'rejected') break;
     if (after.outcome === 'allowed') allowedAfterReady++;
-    if (Date.now() - ready > OLD_TOKEN_REFUSAL_LIMIT_MS) {
+    if (since(ready) > OLD_TOKEN_REFUSAL_LIMIT_MS) {
       throw new StepFailedError(
         'OLD_TOKEN_STILL_VALID',
         `a service-account token issued before the signing-key rotation is still ${after.outcome === 'allowed' ? 'accepted' : `not refused (${describe(after)})`} ${OLD_TOKEN_REFUSAL_LIMIT_MS / 1000}s after kube-apiserver came back with the new key`,
@@ -84,7 +92,7 @@ export async function rotateSigningKey(ctx: DrillContext): Promise<SigningKeyRot
     }
     await sleep(200, ctx.signal);
   }
-  const firstRefusalAfterReadyMs = Date.now() - ready;
+  const firstRefusalAfterReadyMs = since(ready);
   const fresh = await check(await probeToken(ctx, 'requested after the signing-key rotation'));
   if (fresh.outcome !== 'allowed') throw new StepFailedError('NEW_TOKEN_REFUSED', `a service-account token requested after the signing-key rotation is not accepted (${describe(fresh)}): the apiserver signs with a key it does not verify with; see its log`);
   return {
@@ -97,11 +105,8 @@ export async function rotateSigningKey(ctx: DrillContext): Promise<SigningKeyRot
 /** A 10-minute token of the probe account (TokenRequest's shortest), registered as a secret of the run. */
 async function probeToken(ctx: DrillContext, what: string): Promise<string> {
   const { api, namespace } = ctx.k8s;
-  const request = await api.core.createNamespacedServiceAccountToken({ name: PROBE_ACCOUNT, namespace, body: { spec: { audiences: [], expirationSeconds: 600 } } });
-  const token = request.status?.token;
-  if (!token) throw new EnvironmentError('TOKEN_NOT_ISSUED', `the TokenRequest for ${namespace}/${PROBE_ACCOUNT} returned no token`);
-  ctx.recorder.secrets.register(token, `the revoke step's probe token of ${namespace}/${PROBE_ACCOUNT}, ${what}`);
-  return token;
+  const register = (token: string) => ctx.recorder.secrets.register(token, `the revoke step's probe token of ${namespace}/${PROBE_ACCOUNT}, ${what}`);
+  return (await issueUnboundToken(api, namespace, PROBE_ACCOUNT, register, 600)).value;
 }
 
 function describe(use: UseOutcome): string {

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -443,24 +444,25 @@ export class LocalControlPlane implements KubernetesCluster {
     debug('%s: service-account signing key %d written; restarting kube-apiserver', this.name, generation);
 
     options.onPhase?.('apiserver-stopping');
-    const t0 = Date.now();
+    // Durations on the monotonic clock: a wall-clock step must not shorten a measured outage.
+    const t0 = performance.now();
     // It closes its port at once, then waits (up to its 60 s shutdown timeout) for open watch
     // streams of the components and nodes to end, which they never do on their own (seen: still
     // running after 10 s): killed after a short grace, so the outage is not that wait.
     await apiserver.stop(APISERVER_STOP_GRACE_MS);
-    const stopMs = Date.now() - t0;
+    const stopMs = Math.round(performance.now() - t0);
     const killed = apiserver.exit?.signal === 'SIGKILL';
     options.onPhase?.('apiserver-stopped');
     const restarted = this.spawn('kube-apiserver', 'kube-apiserver', apiserverArgs(this.layout));
     await waitForHealthy(restarted, { url: `${this.server}/readyz`, ca: ctx.pki.caPem, token: ctx.adminToken }, timeout);
-    const outageMs = Date.now() - t0;
+    const outageMs = Math.ceil(performance.now() - t0);
     options.onPhase?.('apiserver-ready');
 
-    const t1 = Date.now();
+    const t1 = performance.now();
     await kcm.stop();
     const newKcm = this.spawn('kube-controller-manager', 'kube-controller-manager', controllerManagerArgs(this.layout, ctx.tuning));
     await waitForHealthy(newKcm, { url: `https://127.0.0.1:${this.layout.ports.controllerManager}/healthz`, insecure: true, token: ctx.adminToken }, timeout);
-    const restartMs = Date.now() - t1;
+    const restartMs = Math.ceil(performance.now() - t1);
     options.onPhase?.('controller-manager-ready');
     debug('%s: signing key %d in use; apiserver out for %d ms, controller manager restarted in %d ms', this.name, generation, outageMs, restartMs);
     return {

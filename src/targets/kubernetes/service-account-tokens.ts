@@ -57,8 +57,8 @@ export async function issueBoundToken(api: KubeApi, namespace: string, serviceAc
  * so deleting token Secrets cannot find it; it dies with its account (recreated only when the
  * account had token Secrets), when it expires, or with the signing key that signed it.
  */
-export async function issueUnboundToken(api: KubeApi, namespace: string, serviceAccount: string, register: (token: string) => void): Promise<IssuedToken> {
-  const request = await api.core.createNamespacedServiceAccountToken({ name: serviceAccount, namespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+export async function issueUnboundToken(api: KubeApi, namespace: string, serviceAccount: string, register: (token: string) => void, expirationSeconds = 3600): Promise<IssuedToken> {
+  const request = await api.core.createNamespacedServiceAccountToken({ name: serviceAccount, namespace, body: { spec: { audiences: [], expirationSeconds } } });
   const value = request.status?.token;
   if (!value) throw new EnvironmentError('TOKEN_NOT_ISSUED', `the TokenRequest for service account ${serviceAccount} in ${namespace} returned no token`);
   register(value);
