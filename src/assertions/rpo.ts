@@ -133,7 +133,7 @@ export function assessRpo(
   if (lostAfterFailback.length > 0) {
     const n = lostAfterFailback.length;
     parts.unshift(
-      `${plural(n, 'write')} (${describeEpochRanges(rangesByEpoch(lostAfterFailback))}) ${n === 1 ? 'was' : 'were'} acknowledged after failback had promoted the rebuilt primary and ${n === 1 ? 'is' : 'are'} missing from it: acknowledged by the DR primary, still taking writes (stop writes on the DR side and let the rebuilt primary catch up before the switchover)`,
+      `${plural(n, 'write')} (${describeEpochRanges(rangesByEpoch(lostAfterFailback))}) ${n === 1 ? 'was' : 'were'} acknowledged after failback's switchover began (the DR position the rebuilt primary had to reach, then its promotion) and ${n === 1 ? 'is' : 'are'} missing from it: acknowledged by the DR primary, still taking writes (stop writes on the DR side and let the rebuilt primary catch up before the switchover)`,
     );
   }
   if (figures.everythingLost) {
@@ -170,13 +170,19 @@ export function assessRpo(
 }
 
 /**
- * When a failback promoted the rebuilt primary (pg_promote called, the `failback-promoted` event's
- * `promoteSentAt`): from then on writes the DR primary still acknowledges are not in it.
+ * When a failback's switchover began: the DR position read for the rebuilt primary to reach (the
+ * `dr-writes-fenced` / `dr-writes-not-fenced` event), or its promotion (pg_promote called, the
+ * `failback-promoted` event's `promoteSentAt`), whichever is earlier: from then on writes the DR
+ * primary still acknowledges are not in the primary that serves at the end.
  */
 export function failbackPromotion(journal: Pick<Journal, 'events'>): number | undefined {
   const event = journal.events.find((e) => e.kind === 'failback-promoted');
-  if (!event) return undefined;
-  return typeof event.data?.promoteSentAt === 'number' ? event.data.promoteSentAt : event.t;
+  const promoted = event === undefined ? undefined : typeof event.data?.promoteSentAt === 'number' ? event.data.promoteSentAt : event.t;
+  // The switchover begins earlier, when failback reads the DR primary's position the rebuilt one
+  // must reach (fenced or not): what the DR acknowledges after that is not replayed either.
+  const switchover = journal.events.find((e) => e.kind === 'dr-writes-fenced' || e.kind === 'dr-writes-not-fenced')?.t;
+  const instants = [promoted, switchover].filter((t): t is number => t !== undefined);
+  return instants.length === 0 ? undefined : Math.min(...instants);
 }
 
 /**

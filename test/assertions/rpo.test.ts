@@ -158,12 +158,18 @@ describe('assessRpo', () => {
       const { verdict } = assessRpo(journal);
       expect(verdict.status).toBe('failed');
       expect(verdict.message).toMatch(
-        /^4 writes \(ids 106-109, epoch 1\) were acknowledged after failback had promoted the rebuilt primary and are missing from it: acknowledged by the DR primary, still taking writes \(stop writes on the DR side/,
+        /^4 writes \(ids 106-109, epoch 1\) were acknowledged after failback's switchover began \(the DR position the rebuilt primary had to reach, then its promotion\) and are missing from it: acknowledged by the DR primary, still taking writes \(stop writes on the DR side/,
       );
       expect(verdict.message).toContain('3 writes (ids 103-105, epoch 1) were acknowledged after activate-dr-site had promoted the replica');
       expect(verdict.details).toMatchObject({ failbackPromotedAt: 10_600, lostAfterFailback: [{ epoch: 1, ranges: [[106, 109]] }], lostAfterPromotion: [{ epoch: 1, ranges: [[103, 105]] }] });
       // 'report' does not excuse them either.
       expect(assessRpo(journal, { ...journal.scenario.definition.expect, writesLostAfterFault: 'report' }).verdict.status).toBe('failed');
+      // Unfenced, the switchover began when the DR position was read (10 450): the DR's write 105
+      // from then on is the failback's loss too, not the first promotion's split brain.
+      journal.events.push({ t: 10_450, wall: new Date(0).toISOString(), kind: 'dr-writes-not-fenced', message: 'dr still takes writes' });
+      const unfenced = assessRpo(journal).verdict;
+      expect(unfenced.message).toMatch(/^5 writes \(ids 105-109, epoch 1\) were acknowledged after failback's switchover began/);
+      expect(unfenced.details).toMatchObject({ failbackPromotedAt: 10_450, lostAfterFailback: [{ epoch: 1, ranges: [[105, 109]] }], lostAfterPromotion: [{ epoch: 1, ranges: [[103, 104]] }] });
     });
 
     it('an ack exactly at T_fault counts as after the fault', () => {

@@ -99,12 +99,14 @@ describe('failback: the lost primary region rebuilt as a replica of the DR prima
     expect(step.status).toBe('passed');
     expect((step.output as unknown as FailbackOutput).switchover.caughtUp).toEqual({ skipped: 'fenceDr: false' });
     const rpo = verdictOf(journal, 'rpo')!;
-    expect(rpo.message).toMatch(/^\d+ writes? \(ids .*\) (was|were) acknowledged after failback had promoted the rebuilt primary and (is|are) missing from it/);
-    // What the judge names is what the raw ledger shows: every missing write acknowledged after the failback's pg_promote.
+    expect(rpo.message).toMatch(/^\d+ writes? \(ids .*\) (was|were) acknowledged after failback's switchover began \(the DR position the rebuilt primary had to reach, then its promotion\) and (is|are) missing from it/);
+    // What the judge names is what the raw ledger shows: every missing write acknowledged after the
+    // switchover began (the DR position read for the rebuilt primary, before its pg_promote).
     const missing = missingWrites(journal);
     expect(missing.length).toBeGreaterThan(0);
-    const failbackPromoted = promotedAt(journal, 'failback-promoted').promoteSentAt;
-    for (const a of missing) expect(a.tAck, `epoch ${a.epoch} id ${a.id}`).toBeGreaterThanOrEqual(failbackPromoted);
+    const switchover = journal.events.find((e) => e.kind === 'dr-writes-not-fenced')!.t;
+    expect(switchover).toBeLessThanOrEqual(promotedAt(journal, 'failback-promoted').promoteSentAt);
+    for (const a of missing) expect(a.tAck, `epoch ${a.epoch} id ${a.id}`).toBeGreaterThanOrEqual(switchover);
     const named = (rpo.details as { lostAfterFailback: Array<{ epoch: number; ranges: Array<[number, number]> }> }).lostAfterFailback;
     const namedIds = named.flatMap((g) => g.ranges.flatMap(([from, to]) => Array.from({ length: to - from + 1 }, (_, i) => `${g.epoch}:${from + i}`))).sort();
     expect(namedIds).toEqual(missing.map((a) => `${a.epoch}:${a.id}`).sort());
