@@ -1,25 +1,15 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Journal } from '../../src/engine/journal-types.js';
-import { listRunLedgers } from '../../src/engine/run-ledger.js';
 import { readResources } from '../../src/engine/resource-ledger.js';
-import { catalogueScenario, failedChecks, leftovers, readJournal, runCli, runDirFrom, verdictOf } from './helpers.js';
+import { e2eWorkspace, catalogueScenario, failedChecks, leftovers, readJournal, runCli, runDirFrom, verdictOf } from './helpers.js';
 import { ownersGone, runAndKill } from './kill-helpers.js';
 
 // The clock-skew fault on the real service (plain processes with libfaketime preloaded, from the
 // faketime package npm run setup installs) and real PostgreSQL, through the real CLI.
-const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-clock-'));
-// A runs directory of this file's own: its reaper touches no other drill on the machine.
-const runs = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-clock-runs-'));
-const env = { DRILL_RUNS_DIR: runs };
-afterAll(async () => {
-  await runCli(['cleanup'], { env });
-  rmSync(reportsDir, { recursive: true, force: true });
-  rmSync(runs, { recursive: true, force: true });
-});
-afterEach(() => expect(listRunLedgers(runs), 'a run ledger was left in the runs directory').toEqual([]));
+const { reportsDir, env } = e2eWorkspace('drill-e2e-clock');
 
 async function run(file: string, more: Record<string, string> = {}): Promise<{ code: number | null; output: string; journal: Journal; runDir: string }> {
   const result = await runCli(['run', file, '--reports-dir', reportsDir], { env: { ...env, ...more } });

@@ -1,25 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readResources } from '../../src/engine/resource-ledger.js';
-import { listRunLedgers } from '../../src/engine/run-ledger.js';
-import { catalogueScenario, leftovers, readJournal, runCli, runDirFrom } from './helpers.js';
+import { e2eWorkspace, catalogueScenario, leftovers, readJournal, runCli, runDirFrom } from './helpers.js';
 
 // Negative control for clock-skew's proof that the fault took (CLOCK_SKEW_NOT_IN_EFFECT), through
 // the real CLI, the real service processes and real PostgreSQL: the processes are restarted with a
 // preload library that loads but does not fake the clock, so they answer with the true time.
-const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-clock-neg-'));
-// A runs directory of this file's own: its reaper touches no other drill on the machine.
-const runs = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-clock-neg-runs-'));
-const env = { DRILL_RUNS_DIR: runs };
-afterAll(async () => {
-  await runCli(['cleanup'], { env });
-  rmSync(reportsDir, { recursive: true, force: true });
-  rmSync(runs, { recursive: true, force: true });
-});
-afterEach(() => expect(listRunLedgers(runs), 'a run ledger was left in the runs directory').toEqual([]));
+const { reportsDir, env } = e2eWorkspace('drill-e2e-clock-neg');
 
 /** The C library node itself runs with: it exists on this machine and preloads into node harmlessly. */
 function harmlessPreload(): string {

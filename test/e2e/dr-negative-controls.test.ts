@@ -1,23 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { listRunLedgers } from '../../src/engine/run-ledger.js';
-import { failedChecks, leftovers, readJournal, ROOT, runCli, runDirFrom, verdictOf } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { e2eWorkspace, failedChecks, leftovers, readJournal, ROOT, runCli, runDirFrom, verdictOf } from './helpers.js';
 
 // Negative controls for the DR-site postconditions, through the real CLI: real moto (Route 53 API),
 // the drill's real DNS server and health checks, real service processes in two loopback ranges,
 // real PostgreSQL.
-const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-dr-neg-'));
-// This file's own runs directory: its reaper touches no other drill on the machine.
-const runs = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-dr-neg-runs-'));
-const env = { DRILL_RUNS_DIR: runs };
-afterAll(async () => {
-  await runCli(['cleanup'], { env });
-  rmSync(reportsDir, { recursive: true, force: true });
-  rmSync(runs, { recursive: true, force: true });
-});
-afterEach(() => expect(listRunLedgers(runs), 'a run ledger was left in the runs directory').toEqual([]));
+const { reportsDir, env } = e2eWorkspace('drill-e2e-dr-neg');
 
 const fixture = (name: string) => path.join(ROOT, 'test/fixtures/scenarios', name);
 

@@ -1,8 +1,11 @@
 import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { afterAll, afterEach, expect } from 'vitest';
+import { listRunLedgers } from '../../src/engine/run-ledger.js';
 import { currentMounts } from '../../src/targets/process/mounts.js';
 import { readResources } from '../../src/engine/resource-ledger.js';
 import { recordedProcessAlive } from '../../src/targets/kubernetes/recorded-process.js';
@@ -10,6 +13,25 @@ import type { Journal } from '../../src/engine/journal-types.js';
 import { negativeControlDisagreement } from '../support/catalogue-outcome.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
+
+/**
+ * A reports directory and a runs directory of the test file's own (`prefix` starts with
+ * drill-e2e-): the drills' reaper then touches no other drill on the machine. `env` points the CLI
+ * at that runs directory. After each test no run ledger may be left; after the file, `drill
+ * cleanup` runs over it and both directories go.
+ */
+export function e2eWorkspace(prefix: string): { reportsDir: string; runs: string; env: { DRILL_RUNS_DIR: string } } {
+  const reportsDir = mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+  const runs = mkdtempSync(path.join(os.tmpdir(), `${prefix}-runs-`));
+  const env = { DRILL_RUNS_DIR: runs };
+  afterAll(async () => {
+    await runCli(['cleanup'], { env });
+    rmSync(reportsDir, { recursive: true, force: true });
+    rmSync(runs, { recursive: true, force: true });
+  });
+  afterEach(() => expect(listRunLedgers(runs), 'a run ledger was left in the runs directory').toEqual([]));
+  return { reportsDir, runs, env };
+}
 
 export interface CliResult {
   code: number | null;

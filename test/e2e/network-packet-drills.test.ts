@@ -1,25 +1,15 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Journal } from '../../src/engine/journal-types.js';
-import { listRunLedgers } from '../../src/engine/run-ledger.js';
 import { readResources } from '../../src/engine/resource-ledger.js';
-import { leftovers, nftTables, readJournal, ROOT, runCli, runDirFrom } from './helpers.js';
+import { e2eWorkspace, leftovers, nftTables, readJournal, ROOT, runCli, runDirFrom } from './helpers.js';
 import { ownersGone, runAndKill } from './kill-helpers.js';
 
 // Packet faults (nftables, real kernel drops) on the database link, through the real CLI: real
 // Toxiproxy, real PostgreSQL with a streaming replica for the partition failovers.
-const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-packets-'));
-// A runs directory of this file's own: its reaper touches no other drill on the machine.
-const runs = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-packets-runs-'));
-const env = { DRILL_RUNS_DIR: runs };
-afterAll(async () => {
-  await runCli(['cleanup'], { env });
-  rmSync(reportsDir, { recursive: true, force: true });
-  rmSync(runs, { recursive: true, force: true });
-});
-afterEach(() => expect(listRunLedgers(runs), 'a run ledger was left in the runs directory').toEqual([]));
+const { reportsDir, env } = e2eWorkspace('drill-e2e-packets');
 
 const scenario = (name: string) => path.join(ROOT, 'drills/scenarios', name);
 const verdict = (journal: Journal, check: string) => journal.verdicts.find((v) => v.check === check);

@@ -1,26 +1,17 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Journal } from '../../src/engine/journal-types.js';
 import { readResources } from '../../src/engine/resource-ledger.js';
 import { listRunLedgers } from '../../src/engine/run-ledger.js';
 import { processesIn } from '../../src/targets/postgres/native-process.js';
-import { leftovers, readJournal, ROOT, runCli, runDirFrom } from './helpers.js';
+import { e2eWorkspace, leftovers, readJournal, ROOT, runCli, runDirFrom } from './helpers.js';
 import { ownersGone, runAndKill } from './kill-helpers.js';
 
 // Region drills through the CLI: real moto (Route 53 API), the drill's real DNS server (UDP),
 // real service processes in two loopback ranges, real PostgreSQL.
-const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-regions-'));
-// This file's own runs directory: its reaper touches no other drill on the machine.
-const runs = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-regions-runs-'));
-const env = { DRILL_RUNS_DIR: runs };
-afterAll(async () => {
-  await runCli(['cleanup'], { env });
-  rmSync(reportsDir, { recursive: true, force: true });
-  rmSync(runs, { recursive: true, force: true });
-});
-afterEach(() => expect(listRunLedgers(runs), 'a run ledger was left in the runs directory').toEqual([]));
+const { reportsDir, runs, env } = e2eWorkspace('drill-e2e-regions');
 
 const scenario = (name: string) => path.join(ROOT, 'drills/scenarios', name);
 const verdict = (journal: Journal, check: string) => journal.verdicts.find((v) => v.check === check);

@@ -1,25 +1,15 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Journal } from '../../src/engine/journal-types.js';
 import { readResources } from '../../src/engine/resource-ledger.js';
-import { listRunLedgers } from '../../src/engine/run-ledger.js';
 import { processesIn } from '../../src/targets/postgres/native-process.js';
-import { catalogueScenario, failedChecks, leftovers, readJournal, runCli, runDirFrom, verdictOf } from './helpers.js';
+import { e2eWorkspace, catalogueScenario, failedChecks, leftovers, readJournal, runCli, runDirFrom, verdictOf } from './helpers.js';
 import { ownersGone, runAndKill } from './kill-helpers.js';
 
 // Failback through the CLI (issue 9): the region drills' real moto, DNS server, two regions of
 // real processes and real PostgreSQL, then the lost primary region rebuilt and switched back to.
-const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-failback-'));
-const runs = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-failback-runs-'));
-const env = { DRILL_RUNS_DIR: runs };
-afterAll(async () => {
-  await runCli(['cleanup'], { env });
-  rmSync(reportsDir, { recursive: true, force: true });
-  rmSync(runs, { recursive: true, force: true });
-});
-afterEach(() => expect(listRunLedgers(runs), 'a run ledger was left in the runs directory').toEqual([]));
+const { reportsDir, env } = e2eWorkspace('drill-e2e-failback');
 
 async function run(file: string): Promise<{ code: number | null; output: string; journal: Journal; runDir: string }> {
   const result = await runCli(['run', file, '--reports-dir', reportsDir], { env });

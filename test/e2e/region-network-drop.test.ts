@@ -1,25 +1,15 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readResources } from '../../src/engine/resource-ledger.js';
 import { nftProgram } from '../../src/targets/network-nft/nft.js';
 import { listRunLedgers, RunLedger } from '../../src/engine/run-ledger.js';
-import { leftovers, nftTables, readJournal, ROOT, runCli, runDirFrom } from './helpers.js';
+import { e2eWorkspace, leftovers, nftTables, readJournal, ROOT, runCli, runDirFrom } from './helpers.js';
 import { ownersGone, runAndKill } from './kill-helpers.js';
 
 // region-outage with network: drop through the CLI: the blackholed primary region behind a real
 // nftables table on its exact listeners. One scenario run and one kill -9 (region drills are slow).
-const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-region-drop-'));
-// This file's own runs directory: its reaper touches no other drill on the machine.
-const runs = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-region-drop-runs-'));
-const env = { DRILL_RUNS_DIR: runs };
-afterAll(async () => {
-  await runCli(['cleanup'], { env });
-  rmSync(reportsDir, { recursive: true, force: true });
-  rmSync(runs, { recursive: true, force: true });
-});
-afterEach(() => expect(listRunLedgers(runs), 'a run ledger was left in the runs directory').toEqual([]));
+const { reportsDir, runs, env } = e2eWorkspace('drill-e2e-region-drop');
 
 const scenario = path.join(ROOT, 'drills/scenarios/region-outage-network-drop-dns-failover.yaml');
 

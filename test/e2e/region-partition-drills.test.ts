@@ -1,26 +1,16 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Journal } from '../../src/engine/journal-types.js';
 import { readResources } from '../../src/engine/resource-ledger.js';
-import { listRunLedgers } from '../../src/engine/run-ledger.js';
-import { failedChecks, leftovers, readJournal, ROOT, runCli, runDirFrom, verdictOf } from './helpers.js';
+import { e2eWorkspace, failedChecks, leftovers, readJournal, ROOT, runCli, runDirFrom, verdictOf } from './helpers.js';
 import { ownersGone, runAndKill } from './kill-helpers.js';
 
 // Region partitions through the CLI: real PostgreSQL in two loopback ranges, the DR replica
 // streaming through a real Toxiproxy on the DR range (the inter-region link), real service
 // processes in both regions, real moto and the drill's DNS server.
-const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-rpart-'));
-// This file's own runs directory: its reaper touches no other drill on the machine.
-const runs = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-rpart-runs-'));
-const env = { DRILL_RUNS_DIR: runs };
-afterAll(async () => {
-  await runCli(['cleanup'], { env });
-  rmSync(reportsDir, { recursive: true, force: true });
-  rmSync(runs, { recursive: true, force: true });
-});
-afterEach(() => expect(listRunLedgers(runs), 'a run ledger was left in the runs directory').toEqual([]));
+const { reportsDir, env } = e2eWorkspace('drill-e2e-rpart');
 
 const scenario = (name: string) => path.join(ROOT, 'drills/scenarios', name);
 

@@ -1,24 +1,15 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Journal } from '../../src/engine/journal-types.js';
-import { listRunLedgers } from '../../src/engine/run-ledger.js';
 import { readResources } from '../../src/engine/resource-ledger.js';
-import { failedChecks, leftovers, readJournal, ROOT, runCli, runDirFrom, verdictOf } from './helpers.js';
+import { e2eWorkspace, failedChecks, leftovers, readJournal, ROOT, runCli, runDirFrom, verdictOf } from './helpers.js';
 import { ownersGone, runAndKill } from './kill-helpers.js';
 
 // Network faults on the replication link (link: replication): real PostgreSQL (native), a real
 // streaming replica built streaming through a real Toxiproxy, run through the real CLI.
-const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-replink-'));
-const runs = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-replink-runs-'));
-const env = { DRILL_RUNS_DIR: runs };
-afterAll(async () => {
-  await runCli(['cleanup'], { env });
-  rmSync(reportsDir, { recursive: true, force: true });
-  rmSync(runs, { recursive: true, force: true });
-});
-afterEach(() => expect(listRunLedgers(runs), 'a run ledger was left in the runs directory').toEqual([]));
+const { reportsDir, env } = e2eWorkspace('drill-e2e-replink');
 
 const scenario = (name: string) => path.join(ROOT, 'drills/scenarios', name);
 
