@@ -10,7 +10,7 @@ import type { IoFaultControl } from '../process/drillfs-mount.js';
 import type { PostgresBinaries } from './binaries.js';
 import { LocalDataDirectory } from './local-data-directory.js';
 import { postmasterOf, serverProcessesIn } from './data-dir-processes.js';
-import { isPostgresPid, postgresProcessAlive, serving } from './native-process.js';
+import { isPostgresPid, serving, workingElsewhere } from './native-process.js';
 import type { ConnectionInfo, LocalServerProcesses, PgInstance, ServerCgroups } from './types.js';
 import { AttachedCgroups, joinCgroupsThen } from '../process/attached-cgroups.js';
 
@@ -84,15 +84,14 @@ export class NativeInstance implements PgInstance {
   }
 
   /**
-   * The pid file's pid is this data directory's postmaster (a PostgreSQL process working in it), or
-   * a PostgreSQL zombie not yet reaped: a zombie has no working directory left to check, and pg_ctl
-   * cannot start a server over a pid that still exists. A live PostgreSQL elsewhere (another
-   * server that got a stale pid file's number) is not this server.
+   * The pid file's pid is a PostgreSQL process that is not working in another directory: this data
+   * directory's postmaster, or one exiting or a zombie not yet reaped (neither has a working
+   * directory left to read, and pg_ctl cannot start a server over a pid that still exists). A live
+   * PostgreSQL elsewhere (another server that got a stale pid file's number) is not this server.
    */
   async isRunning(): Promise<boolean> {
     const pid = this.postmasterPid();
-    if (pid === undefined || !isPostgresPid(pid)) return false;
-    return postmasterOf(this.dataDir) === pid || !postgresProcessAlive(pid);
+    return pid !== undefined && isPostgresPid(pid) && !workingElsewhere(pid, this.dataDir);
   }
 
   async start(): Promise<void> {

@@ -86,6 +86,27 @@ export function processesIn(dataDir: string, except?: number): number[] {
   });
 }
 
+/**
+ * The process works in another directory than `dataDir`, as its readable working directory says: a
+ * live process of another server. A zombie, or a process already exiting (the kernel drops its
+ * working directory before it becomes a zombie), has none to read: not "elsewhere".
+ */
+export function workingElsewhere(pid: number, dataDir: string): boolean {
+  let cwd: string;
+  try {
+    cwd = readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    return false;
+  }
+  let target: string;
+  try {
+    target = realpathSync(dataDir);
+  } catch {
+    target = path.resolve(dataDir);
+  }
+  return cwd !== target;
+}
+
 /** Waits until none of `pids` is a live PostgreSQL process; returns those still alive at the deadline. */
 export async function awaitExit(pids: number[], timeoutMs: number): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
