@@ -76,7 +76,7 @@ describe('failback: the lost primary region rebuilt as a replica of the DR prima
     expect(leftovers(runDir)).toEqual([]);
   });
 
-  it('negative control region-failback-unfenced fails on RPO, naming the writes the DR acknowledged after failback's switchover began', async () => {
+  it('negative control region-failback-unfenced fails on RPO, naming the writes the DR acknowledged after failback\'s switchover began', async () => {
     const { code, output, journal, runDir } = await run(catalogueScenario('region-failback-unfenced.yaml'));
     expect(code, output).toBe(1);
     expect(failedChecks(journal)).toContain('rpo');
