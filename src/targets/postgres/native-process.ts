@@ -63,19 +63,12 @@ export function serving(instance: { postmasterPid(): number | undefined }): bool
  */
 export function processesIn(dataDir: string, except?: number): number[] {
   let entries: string[];
-  let target: string;
   try {
     entries = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
   } catch {
     return [];
   }
-  try {
-    target = realpathSync(dataDir);
-  } catch {
-    // A data directory on a faulted filesystem (drillfs returning EIO) may not resolve: its
-    // processes still have it as their working directory under the path it was started with.
-    target = path.resolve(dataDir);
-  }
+  const target = workingDirectoryOf(dataDir);
   return entries.map(Number).filter((pid) => {
     if (pid === except) return false;
     try {
@@ -98,13 +91,18 @@ export function workingElsewhere(pid: number, dataDir: string): boolean {
   } catch {
     return false;
   }
-  let target: string;
+  return cwd !== workingDirectoryOf(dataDir);
+}
+
+/** The data directory as /proc/<pid>/cwd shows it for a process working in it. */
+function workingDirectoryOf(dataDir: string): string {
   try {
-    target = realpathSync(dataDir);
+    return realpathSync(dataDir);
   } catch {
-    target = path.resolve(dataDir);
+    // A data directory on a faulted filesystem (drillfs returning EIO) may not resolve: its
+    // processes still have it as their working directory under the path it was started with.
+    return path.resolve(dataDir);
   }
-  return cwd !== target;
 }
 
 /** Waits until none of `pids` is a live PostgreSQL process; returns those still alive at the deadline. */
