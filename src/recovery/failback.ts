@@ -98,6 +98,10 @@ export async function failback(ctx: DrillContext, step: FailbackStep): Promise<R
   // 4. The record back to the primary region (Route 53 UPSERT, INSYNC, answer verified); dns-failover also makes the region's database the application's.
   const dns = await dnsFailover(ctx, { step: 'dns-failover', to: home.name, ...(step.ttl !== undefined ? { ttl: step.ttl } : {}), timeout: left() } as Extract<RecoveryStep, { step: 'dns-failover' }>);
   const dnsAt = ctx.clock.now();
+  // 5. Clients move when their cached answer expires: until then a client holding the DR answer
+  // reaches the fenced (read-only) DR region. The switchover ends once no cache can hold it.
+  const staleMs = Math.min(Number(dns.staleAnswersPossibleForMs ?? 0), left());
+  if (staleMs > 0) await sleep(staleMs, ctx.signal);
 
   const postcondition = await checkServing(ctx, home, step);
   const output: Record<string, unknown> = {
@@ -118,6 +122,7 @@ export async function failback(ctx: DrillContext, step: FailbackStep): Promise<R
     fenceMs: Math.round(fencedAt - serviceAt),
     promoteMs: Math.round(promotedAt - fencedAt),
     dnsMs: Math.round(dnsAt - promotedAt),
+    staleAnswersWaitedMs: Math.round(staleMs),
   };
   debug('failback to %s: %o', home.name, output);
   return output;
