@@ -50,6 +50,8 @@ export const EXPECTED: Record<string, Expected> = {
       expect(output(j, 'fence-old-primary')).toMatchObject({ restart: 'came up in recovery (read-only)', leftStopped: true });
     },
   },
+  'pg-primary-unreachable-promotion': { status: 'passed', failed: [] },
+  'pg-promotion-threshold-too-long': { status: 'failed', failed: ['rto'] },
   'pg-promotion-lagging-replica': {
     status: 'failed',
     failed: ['rpo'],
