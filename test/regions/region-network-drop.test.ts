@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { processState } from '../support/process-state.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startClock } from '../../src/engine/clock.js';
 import type { DrillContext } from '../../src/engine/drill-context.js';
@@ -121,14 +122,7 @@ async function httpChild(host: string, port: number): Promise<ChildProcess> {
   return child;
 }
 
-function state(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-  } catch {
-    return undefined;
-  }
-}
+const state = processState;
 
 function contextWith(child: ChildProcess, host: string, port: number, ledgerFile: string): { ctx: DrillContext; events: string[] } {
   const database = new NativeInstance({ name: 'primary', dataDir: path.join(dir, 'no-data'), socketDir: dir, logFile: path.join(dir, 'log'), port: 1, password: 'unused', binaries: findPostgresBinaries(), runAs: undefined });

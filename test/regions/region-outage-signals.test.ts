@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { processState } from '../support/process-state.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startClock } from '../../src/engine/clock.js';
 import { ABSENT } from '../../src/engine/reap-outcome.js';
@@ -19,15 +20,7 @@ import { findRegion, type Region, type RegionSet } from '../../src/targets/regio
 // /proc. The servers' side (a real frozen region, teardown) is in region-databases.test.ts and
 // the e2e region drills.
 
-/** The process's state letter from /proc (T: stopped), or undefined when it is gone. */
-function state(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-  } catch {
-    return undefined;
-  }
-}
+const state = processState;
 
 const alive = (pid: number) => {
   const s = state(pid);

@@ -2,11 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { judge } from '../../src/assertions/judge.js';
-import type { Journal } from '../../src/engine/journal-types.js';
 import { junitXml } from '../../src/report/junit.js';
 import { countByStatus, entryFromJournal, entryWithoutJournal, notRunEntry, type SuiteEntry } from '../../src/report/suite-summary.js';
-import { healthyDrill, type JournalBuilder } from '../assertions/journal-builder.js';
+import { healthyDrill } from '../assertions/journal-builder.js';
+import { judged, suiteFacts } from '../support/judged-journal.js';
 import { JUNIT_SCHEMA_SOURCE, junitSchemaPath, validateJunit } from '../support/junit-schema.js';
 
 /**
@@ -23,13 +22,7 @@ function validate(xml: string): ReturnType<typeof validateJunit> {
   return validateJunit(file);
 }
 
-function judged(builder: JournalBuilder, name: string): Journal {
-  const journal = builder.build();
-  journal.scenario.definition = { ...journal.scenario.definition, name };
-  const j = judge(journal);
-  return { ...journal, verdicts: j.verdicts, measurements: j.measurements, status: j.status };
-}
-const facts = (scenario: string, durationMs: number) => ({ scenario, file: `drills/scenarios/${scenario}.yaml`, runId: `20260101T000000Z-${scenario}`, runDir: `/r/20260101T000000Z-${scenario}`, durationMs });
+const facts = suiteFacts;
 const entries: SuiteEntry[] = [
   entryFromJournal(judged(healthyDrill().fault(10_000), 'restore-ok'), facts('restore-ok', 41_200), 0),
   entryFromJournal(judged(healthyDrill().fault(10_000).expect({ rto: '2s' }), 'rto-missed'), facts('rto-missed', 40_001), 1),

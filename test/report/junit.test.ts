@@ -1,24 +1,14 @@
 import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { judge } from '../../src/assertions/judge.js';
-import type { Journal } from '../../src/engine/journal-types.js';
 import { exitCodeFor } from '../../src/engine/status.js';
 import { junitXml } from '../../src/report/junit.js';
 import { summaryTable } from '../../src/report/summary-table.js';
 import { countByStatus, entryFromJournal, entryWithoutJournal, notRunEntry, type SuiteEntry, type SuiteSummary } from '../../src/report/suite-summary.js';
-import { healthyDrill, JournalBuilder } from '../assertions/journal-builder.js';
+import { healthyDrill } from '../assertions/journal-builder.js';
+import { judged, suiteFacts } from '../support/judged-journal.js';
 import { type JunitDrill, readJunit } from '../support/junit-read.js';
 
-/** A journal as the drill writes it: the builder's facts, judged by the real judge. */
-function judged(builder: JournalBuilder, name: string): Journal {
-  const journal = builder.build();
-  journal.scenario.definition = { ...journal.scenario.definition, name };
-  const j = judge(journal);
-  return { ...journal, verdicts: j.verdicts, measurements: j.measurements, status: j.status };
-}
-
-const facts = (scenario: string, durationMs: number) => ({ scenario, file: `drills/scenarios/${scenario}.yaml`, runId: `20260101T000000Z-${scenario}`, runDir: `/r/20260101T000000Z-${scenario}`, durationMs });
-
+const facts = suiteFacts;
 function suite(entries: SuiteEntry[]): SuiteSummary {
   return { summaryVersion: 1, startedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:01:00.000Z', exitCode: 3, selection: { tags: [], excludeTags: [], failFast: true }, counts: countByStatus(entries), drills: entries };
 }
