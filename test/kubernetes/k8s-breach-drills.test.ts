@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { Journal } from '../../src/engine/journal-types.js';
+import { openSealed } from '../../src/recovery/forensics/sealed-file.js';
 import { catalogueScenario, failedChecks, filesUnder, leftovers, readJournal, runCli, runDirFrom, verdictOf } from '../e2e/helpers.js';
 
 // The leaked service-account token scenarios through the real CLI on the shared control plane
@@ -57,10 +58,29 @@ describe('leaked service-account tokens (shared control plane, real nodes, real 
     const forensics = journal.forensics!;
     // A cluster the drill does not run (DRILL_KUBECONFIG): its audit log is not this drill's to read.
     expect(forensics.gaps).toEqual([]);
-    expect([...new Set(forensics.artifacts.map((a) => a.kind))]).toEqual(['attacker-activity', 'postgres-logs', 'database-sessions', 'database-snapshot', 'database-basebackup', 'kubernetes-objects', 'pod-logs']);
-    const pods = JSON.parse(readFileSync(path.join(runDir, 'forensics', 'kubernetes-pods.json'), 'utf8')) as Array<{ spec: { serviceAccountName?: string; nodeName?: string } }>;
+    expect([...new Set(forensics.artifacts.map((a) => a.kind))]).toEqual(['attacker-activity', 'postgres-logs', 'database-sessions', 'database-snapshot', 'database-basebackup', 'memory-dump', 'kubernetes-objects', 'pod-logs']);
+    const pods = JSON.parse(readFileSync(path.join(runDir, 'forensics', 'kubernetes-pods.json'), 'utf8')) as Array<{
+      metadata: { name: string; labels?: Record<string, string> };
+      spec: { serviceAccountName?: string; nodeName?: string };
+    }>;
     expect(pods.length).toBeGreaterThan(0);
     expect(pods.every((p) => (p.spec.serviceAccountName ?? 'default') === 'default' && p.spec.nodeName)).toBe(true);
+    // The API pods' memory, read from their containers' processes on the real nodes (found by
+    // container ID), sealed. Each holds its own pod's environment (HOSTNAME is the pod's name) and
+    // not the other pod's: the dump is of the right container.
+    const apiPods = pods.filter((p) => p.metadata.labels?.app === 'truststream-api').map((p) => p.metadata.name);
+    const dumps = forensics.artifacts.filter((a) => a.kind === 'memory-dump');
+    expect(apiPods.length).toBeGreaterThan(1);
+    expect(dumps.map((d) => (d.details as { process: string }).process).sort()).toEqual(apiPods.map((name) => `${name}.api`).sort());
+    for (const dump of dumps) {
+      const details = dump.details as { process: string; pid: number; regions: number; dumpedBytes: number };
+      expect(details.regions).toBeGreaterThan(0);
+      const plain = openSealed(path.join(runDir, dump.path), dump.sealed!.keyFile);
+      expect(plain.subarray(0, 40).toString('latin1')).toMatch(new RegExp(`^drill-memory-dump v1 pid=${details.pid} `));
+      const own = details.process.replace(/\.api$/, '');
+      expect(plain.includes(`HOSTNAME=${own}`), own).toBe(true);
+      for (const other of apiPods.filter((name) => name !== own)) expect(plain.includes(`HOSTNAME=${other}`), other).toBe(false);
+    }
     expect(forensics.artifacts.filter((a) => a.kind === 'pod-logs').length).toBeGreaterThanOrEqual(pods.length);
     // Break-glass access for the responder, after the revocation (the account it adds is not a leaked one).
     const emergency = journal.steps.find((s) => s.name === 'enable-emergency-access')!;

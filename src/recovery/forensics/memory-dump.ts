@@ -97,8 +97,10 @@ async function* dumpProcess(pid: number, startTime: string, summary: DumpSummary
 
 /**
  * Runbook "Capture memory dumps": the memory of every API process of the service (the front door
- * the leaked credentials were used against) that the drill started and still runs, identified by
- * pid and start time as recorded in the resource ledger. Never any other process. A memory image
+ * the leaked credentials were used against) that still runs on this machine: a process the drill
+ * started, identified by pid and start time as recorded in the resource ledger, or the process of
+ * an API pod's container on a node that runs here, found by its container ID. Never any other
+ * process. A memory image
  * holds the service's database password and tokens: it is sealed (sealed-file.ts), never in clear.
  */
 export const memoryDump: ForensicCollector = {
@@ -107,10 +109,10 @@ export const memoryDump: ForensicCollector = {
     !ctx.has('service')
       ? 'the scenario has no service (targets.service)'
       : !ctx.service.localProcesses
-        ? `${ctx.service.description} does not run as processes of the drill on this machine (a pod's memory is not read)`
+        ? `${ctx.service.description} does not run on this machine (neither processes of the drill nor pods on nodes that run here)`
         : undefined,
   async collect(ctx) {
-    const all = ctx.service.localProcesses!();
+    const all = await ctx.service.localProcesses!();
     const api = all.filter((p) => p.mode === 'api');
     const chosen = api.length > 0 ? api : all;
     if (chosen.length === 0) throw new Error('no process of the service is running');

@@ -1,7 +1,7 @@
 import type { TargetKind } from '../target-kind.js';
 import { createServiceCredentials } from '../service/service-credentials.js';
 import { applicationConnection, databaseUrl } from './database-url.js';
-import { KubernetesService, runningRelease } from './kubernetes-service.js';
+import { detectLocalContainers, KubernetesService, runningRelease } from './kubernetes-service.js';
 import { provisionKubernetes } from './provision-kubernetes.js';
 
 /**
@@ -37,7 +37,12 @@ export const kubernetesKind: TargetKind<'kubernetes'> = {
     });
     if (!credentials) return { k8s };
     const service = new KubernetesService(k8s.api, k8s.namespace, credentials.token, await runningRelease(k8s.api, k8s.namespace));
-    recorder.event('service', `${service.description}; API token ${credentials.tokenName} created, reader role ${reader?.role ?? '-'}`, { tokenName: credentials.tokenName });
+    const podsHere = await detectLocalContainers(service, k8s.api, k8s.namespace);
+    recorder.event(
+      'service',
+      `${service.description}; API token ${credentials.tokenName} created, reader role ${reader?.role ?? '-'}` + (podsHere ? '; its API containers run on this machine' : ''),
+      { tokenName: credentials.tokenName, apiContainersHere: podsHere },
+    );
     return { k8s, service };
   },
 };

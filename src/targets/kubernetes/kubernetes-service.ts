@@ -3,13 +3,15 @@ import createDebug from 'debug';
 import { EnvironmentError } from '../../engine/errors.js';
 import { GUARD_CIDR } from '../network/layout.js';
 import { prefixesOverlap } from '../network/guard-route.js';
-import type { ServiceComponent, ServiceEndpoint, ServiceTarget } from '../service/types.js';
+import type { LocalServiceProcess, ServiceComponent, ServiceEndpoint, ServiceTarget } from '../service/types.js';
+import { containerProcessesHere, runtimeContainerId } from './container-processes.js';
 import type { KubeApi } from './kube-api.js';
 
 const debug = createDebug('drill:k8s');
 
 /** The built-in system's names (manifests/truststream). */
 export const API_SERVICE = 'truststream-api';
+const API_SELECTOR = 'app=truststream-api';
 const READER_SELECTOR = 'app=truststream-reader';
 const PART_OF_SELECTOR = 'app.kubernetes.io/part-of=truststream';
 const SERVICE_PORT = 8080;
@@ -51,6 +53,8 @@ const isReady = (p: V1Pod) => !p.metadata?.deletionTimestamp && p.status?.condit
  * this target has no `restart`/`followDatabase`.
  */
 export class KubernetesService implements ServiceTarget {
+  /** Optional capability (ServiceTarget.localProcesses): set by `detectLocalContainers` where the pods run here. */
+  localProcesses?: () => Promise<LocalServiceProcess[]>;
   private readonly errorCounts = new Map<string, number>();
   private readonly restartCounts = new Map<string, number>();
 
@@ -122,6 +126,33 @@ export class KubernetesService implements ServiceTarget {
       return [...this.errorCounts.values()].reduce((a, b) => a + b, 0);
     },
   };
+}
+
+/**
+ * Gives `service` the `localProcesses` capability (what a memory dump may read) when its API pods'
+ * containers are processes of this machine: real nodes, kind's node containers. Found by the
+ * container IDs the pods' statuses name, looked up again at each use (a pod replaced meanwhile has
+ * a new one). Elsewhere (someone's cluster, fake nodes) the service has no such capability.
+ * Resolves with whether it has it now.
+ */
+export async function detectLocalContainers(service: KubernetesService, api: KubeApi, namespace: string): Promise<boolean> {
+  const apiContainers = async () => {
+    const pods = (await api.core.listNamespacedPod({ namespace, labelSelector: API_SELECTOR })).items;
+    return pods.flatMap((pod) =>
+      (pod.status?.containerStatuses ?? []).flatMap((c) => {
+        const id = c.state?.running ? runtimeContainerId(c.containerID) : undefined;
+        return id ? [{ name: `${pod.metadata!.name!}.${c.name}`, id }] : [];
+      }),
+    );
+  };
+  if (containerProcessesHere((await apiContainers()).map((c) => c.id)).length === 0) return false;
+  service.localProcesses = async (): Promise<LocalServiceProcess[]> => {
+    const containers = await apiContainers();
+    const names = new Map(containers.map((c) => [c.id, c.name]));
+    return containerProcessesHere([...names.keys()]).map((p) => ({ name: names.get(p.containerId)!, mode: 'api', pid: p.pid, startTime: p.startTime }));
+  };
+  debug('the API pods of %s run on this machine: their memory can be dumped', namespace);
+  return true;
 }
 
 /** The release the API Deployment runs now, from its image tag (`drill.local/truststream:<version>`). */

@@ -70,13 +70,22 @@ export interface ServiceTarget extends ServiceEndpoints {
    */
   readonly restarts?: { total(): Promise<number> };
   /**
-   * Optional capability, only where the service's processes run on this machine as children of the
-   * drill (plain processes): each running process by name and identity (pid + start time as
-   * recorded in the resource ledger), what a memory dump may read and nothing else.
+   * Optional capability, only where the service's processes run on this machine: plain processes
+   * the drill started (identity as recorded in the resource ledger), or the containers of the
+   * service's pods on nodes that run here (found by their container IDs). Each running process by
+   * name and identity (pid + start time): what a memory dump may read and nothing else.
    */
-  localProcesses?(): Array<{ name: string; mode: string; pid: number; startTime: string | undefined }>;
+  localProcesses?(): LocalServiceProcess[] | Promise<LocalServiceProcess[]>;
   /** Re-points the service at another database (what `switch-workload` does to DATABASE_URL) and waits until it is healthy there. */
   followDatabase?(connection: ConnectionInfo, signal?: AbortSignal): Promise<Record<string, unknown>>;
   /** Restarts the service (optionally deploying another release) and waits until it is healthy. */
   restart?(options: RestartOptions): Promise<Record<string, unknown>>;
+}
+
+/** A process of the service on this machine, named and identified for a memory dump. */
+export interface LocalServiceProcess {
+  name: string;
+  mode: string;
+  pid: number;
+  startTime: string | undefined;
 }
