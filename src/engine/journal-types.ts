@@ -225,6 +225,8 @@ export interface LeakedCredential {
    * token: `JTI=<its jti claim>`, the kube-apiserver's audit `credential-id`). An identifier, not a secret.
    */
   credentialId?: string;
+  /** The pod a pod-bound service-account token is bound to (the compromised workload isolation acts on). */
+  boundPod?: string;
   leakedAt: Stamp;
 }
 

@@ -40,7 +40,7 @@ export async function injectCredentialLeak(ctx: DrillContext, fault: CredentialL
   const { attacker: settings } = fault;
   const attackers = leaks.map((leak) => {
     const fingerprint = credentialFingerprint(leak.value);
-    recorder.leakedCredential({ kind: fault.kind, name: leak.name, fingerprint, ...(leak.credentialId ? { credentialId: leak.credentialId } : {}), leakedAt: clock.stamp() });
+    recorder.leakedCredential({ kind: fault.kind, name: leak.name, fingerprint, ...(leak.credentialId ? { credentialId: leak.credentialId } : {}), ...(leak.boundPod ? { boundPod: leak.boundPod } : {}), leakedAt: clock.stamp() });
     const attacker = new Attacker({
       use: leak.use,
       fingerprint,

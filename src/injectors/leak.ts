@@ -8,6 +8,8 @@ export interface Leak {
   what: string;
   /** How the system names it in its logs, where it does (a bound token's `JTI=...`): for the forensics. */
   credentialId?: string;
+  /** The pod the credential is bound to (a pod-bound service-account token): the compromised workload. */
+  boundPod?: string;
   /** The secret itself (already registered with the run's Redactor); memory only. */
   value: string;
   /** How the attacker uses it. */

@@ -1,13 +1,13 @@
 import type { DrillContext } from '../engine/drill-context.js';
 import { SERVICE_ACCOUNT_LEAK_DEFAULTS } from '../scenario/breach-schema.js';
 import type { Fault } from '../scenario/schema.js';
-import { deleteSecret, issueBoundToken, issueLegacyToken, issueUnboundToken, type IssuedToken } from '../targets/kubernetes/service-account-tokens.js';
+import { deleteSecret, issueBoundToken, issueLegacyToken, issuePodBoundToken, issueUnboundToken, type IssuedToken } from '../targets/kubernetes/service-account-tokens.js';
 import { kubeApiTargetOf, KubeApiTokenUse } from '../workload/attacks/kube-api-token-use.js';
 import type { Leak } from './leak.js';
 
 type CredentialLeak = Extract<Fault, { type: 'credential-leak' }>;
 
-const WHAT = { bound: 'bound service-account token', legacy: 'legacy service-account token', unbound: 'unbound service-account token' } as const;
+const WHAT = { bound: 'bound service-account token', legacy: 'legacy service-account token', unbound: 'unbound service-account token', pod: 'pod-bound service-account token' } as const;
 
 /**
  * kind k8s-service-account-token: tokens of the service's ServiceAccount in the drill's namespace
@@ -32,7 +32,7 @@ export async function leakServiceAccountTokens(ctx: DrillContext, fault: Credent
   };
   const issued: IssuedToken[] = [];
   const removeSecret = (name: string) => deleteSecret(api, namespace, name).catch(() => undefined);
-  // An unbound token has nothing to delete: it dies with the drill's namespace (its account) at teardown, or expires within the hour.
+  // An unbound or pod-bound token has nothing to delete: it dies with the drill's namespace (its account, its pod) at teardown, or expires within the hour.
   const remove = (token: IssuedToken) => async () => {
     if (token.secret) await removeSecret(token.secret);
   };
@@ -44,7 +44,9 @@ export async function leakServiceAccountTokens(ctx: DrillContext, fault: Credent
           ? await issueBoundToken(api, namespace, account, owner, register)
           : kind === 'unbound'
             ? await issueUnboundToken(api, namespace, account, register)
-            : await issueLegacyToken(api, namespace, account, owner, register, { timeoutMs: 30_000, signal: ctx.signal });
+            : kind === 'pod'
+              ? await issuePodBoundToken(api, namespace, account, register)
+              : await issueLegacyToken(api, namespace, account, owner, register, { timeoutMs: 30_000, signal: ctx.signal });
       issued.push(token);
     }
   } catch (error) {
@@ -55,7 +57,8 @@ export async function leakServiceAccountTokens(ctx: DrillContext, fault: Credent
   return issued.map((token) => ({
     name: token.name,
     ...credentialIdOf(token.value),
-    what: `the ${WHAT[token.kind]} of service account ${namespace}/${account} (${token.secret ? `Secret ${token.secret}` : 'bound to no object'})`,
+    what: `the ${WHAT[token.kind]} of service account ${namespace}/${account} (${token.secret ? `Secret ${token.secret}` : token.pod ? `bound to pod ${token.pod}` : 'bound to no object'})`,
+    ...(token.pod ? { boundPod: token.pod } : {}),
     value: token.value,
     use: new KubeApiTokenUse(target, token.value, fault.attacker.timeout),
     remove: remove(token),

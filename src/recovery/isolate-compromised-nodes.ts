@@ -1,3 +1,4 @@
+import type { V1Pod } from '@kubernetes/client-node';
 import type { DrillContext } from '../engine/drill-context.js';
 import { StepFailedError } from '../engine/errors.js';
 import type { RecoveryStep } from '../scenario/schema.js';
@@ -14,7 +15,8 @@ export const POLICY_ENFORCEMENT = {
 
 /**
  * Runbook "Isolate affected systems" (isolate-compromised-nodes.sh): the compromised workload is the
- * pods of the drill's namespace that run as `serviceAccount` (the account whose credentials leaked).
+ * pods of the drill's namespace that run as `serviceAccount` (the account whose credentials leaked),
+ * or with `compromised: leaked-pods` only the pods the leaked pod-bound tokens are bound to.
  * The nodes they ran on are cordoned and tainted NoExecute (every pod without a toleration leaves
  * them, whichever namespace: hence a cluster of the drill's own), a deny-all NetworkPolicy goes on
  * the namespace, and the compromised pods are evicted (their controllers recreate them elsewhere,
@@ -25,9 +27,18 @@ export const POLICY_ENFORCEMENT = {
 export async function isolateCompromisedNodes(ctx: DrillContext, step: IsolateCompromisedNodes): Promise<Record<string, unknown>> {
   const { api, namespace } = ctx.k8s;
   await ctx.k8s.requireDrillTarget('isolate-compromised-nodes (cordons and taints nodes NoExecute)', 'cluster');
-  const pods = (await api.core.listNamespacedPod({ namespace })).items.filter((p) => (p.spec?.serviceAccountName ?? 'default') === step.serviceAccount && !p.metadata?.deletionTimestamp);
+  const leakedPods = new Set((ctx.recorder.journal.attacker?.credentials ?? []).flatMap((c) => (c.boundPod ? [c.boundPod] : [])));
+  const compromised = (p: V1Pod) => (step.compromised === 'leaked-pods' ? leakedPods.has(p.metadata?.name ?? '') : (p.spec?.serviceAccountName ?? 'default') === step.serviceAccount);
+  const pods = (await api.core.listNamespacedPod({ namespace })).items.filter((p) => compromised(p) && !p.metadata?.deletionTimestamp);
   const nodes = [...new Set(pods.map((p) => p.spec?.nodeName).filter((n): n is string => typeof n === 'string'))].sort();
-  if (nodes.length === 0) throw new StepFailedError('NOTHING_TO_ISOLATE', `no running pod of ${namespace} runs as service account ${step.serviceAccount}: no node to isolate`);
+  if (nodes.length === 0) {
+    throw new StepFailedError(
+      'NOTHING_TO_ISOLATE',
+      step.compromised === 'leaked-pods'
+        ? `none of the pods the leaked tokens are bound to (${[...leakedPods].join(', ') || 'none leaked'}) still runs in ${namespace}: no node to isolate`
+        : `no running pod of ${namespace} runs as service account ${step.serviceAccount}: no node to isolate`,
+    );
+  }
   for (const node of nodes) {
     ctx.teardown.push(`release node ${node} (taint ${COMPROMISED_TAINT_KEY}, cordon)`, () => releaseNode(api, node));
     await cordonNode(api, node);
@@ -58,5 +69,5 @@ export async function isolateCompromisedNodes(ctx: DrillContext, step: IsolateCo
     'nodes-isolated',
     `node(s) ${nodes.join(', ')} cordoned and tainted ${COMPROMISED_TAINT_KEY}:NoExecute, ${pods.length} compromised pod(s) evicted, deny-all NetworkPolicy on ${namespace} (${enforced})`,
   );
-  return { nodes, evicted: evictions, networkPolicy: { name: DENY_ALL_POLICY, enforced }, serviceAccount: step.serviceAccount };
+  return { nodes, evicted: evictions, networkPolicy: { name: DENY_ALL_POLICY, enforced }, ...(step.compromised === 'leaked-pods' ? { leakedPods: [...leakedPods] } : { serviceAccount: step.serviceAccount }) };
 }

@@ -6,7 +6,7 @@ import { isRecord } from './schema-walk.js';
  * plain-process service and not yet for the service on Kubernetes.
  */
 export function breachIssues(data: unknown): PathIssue[] {
-  const issues: PathIssue[] = [...serviceAccountKeyIssues(data), ...signingKeyRotationIssues(data)];
+  const issues: PathIssue[] = [...serviceAccountKeyIssues(data), ...signingKeyRotationIssues(data), ...leakedPodIsolationIssues(data)];
   if (!isRecord(data)) return issues;
   if (!isRecord(data.targets) || !isRecord(data.targets.kubernetes)) {
     (Array.isArray(data.recovery) ? data.recovery : []).forEach((s, i) => {
@@ -87,4 +87,23 @@ function signingKeyRotationIssues(data: unknown): PathIssue[] {
     }
     return [];
   });
+}
+
+/** `compromised: leaked-pods` isolates the pods leaked tokens are bound to: without a pod-bound token leaking, there is none. */
+function leakedPodIsolationIssues(data: unknown): PathIssue[] {
+  if (!isRecord(data) || !Array.isArray(data.recovery)) return [];
+  const faults = Array.isArray(data.faults) ? data.faults : [];
+  const podTokenLeaks = faults.some((f) => isRecord(f) && f.type === 'credential-leak' && f.kind === 'k8s-service-account-token' && Array.isArray(f.tokens) && f.tokens.includes('pod'));
+  if (podTokenLeaks) return [];
+  return data.recovery.flatMap((s, i): PathIssue[] =>
+    isRecord(s) && s.step === 'isolate-compromised-nodes' && s.compromised === 'leaked-pods'
+      ? [
+          {
+            path: ['recovery', i, 'compromised'],
+            anchor: 'value',
+            message: 'compromised: leaked-pods isolates the pods leaked tokens are bound to, and no fault leaks one; add tokens: [pod] to a credential-leak of kind k8s-service-account-token, or use compromised: service-account',
+          },
+        ]
+      : [],
+  );
 }

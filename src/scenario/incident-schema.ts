@@ -137,6 +137,14 @@ export const isolateCompromisedNodesStep = needs(
         .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a ServiceAccount name (lower-case letters, digits, dashes)')
         .default('default')
         .meta({ description: 'The compromised workload: the pods of the drill\'s namespace that run as this ServiceAccount (the one whose tokens leaked; the built-in service runs as default)' }),
+      compromised: z
+        .enum(['service-account', 'leaked-pods'])
+        .default('service-account')
+        .meta({
+          description:
+            'Which pods are the compromised workload: service-account (every pod running as serviceAccount: with the built-in service, every node it runs on) ' +
+            'or leaked-pods (only the pods the leaked pod-bound tokens are bound to: credential-leak tokens: [pod]; the rest of the service keeps its nodes)',
+        }),
       timeout: duration(WAIT).default(120_000),
       ...manualFields,
       title: z.string().optional(),

@@ -20,8 +20,10 @@ afterAll(() => {
   rmSync(keysDir, { recursive: true, force: true });
 });
 
-async function run(name: string): Promise<{ code: number | null; output: string; journal: Journal; runDir: string }> {
-  const result = await runCli(['run', catalogueScenario(name), '--reports-dir', reportsDir], { env: { DRILL_KUBECONFIG: shared.kubeconfigPath, DEBUG: 'drill:*', DRILL_FORENSIC_SEAL_DIR: keysDir } });
+/** A catalogue drill through the CLI; on the shared control plane unless `ownCluster` (then it starts one of its own). */
+async function run(name: string, options: { ownCluster?: boolean } = {}): Promise<{ code: number | null; output: string; journal: Journal; runDir: string }> {
+  const cluster = options.ownCluster ? '' : shared.kubeconfigPath;
+  const result = await runCli(['run', catalogueScenario(name), '--reports-dir', reportsDir], { env: { DRILL_KUBECONFIG: cluster, DEBUG: 'drill:*', DRILL_FORENSIC_SEAL_DIR: keysDir } });
   const runDir = runDirFrom(result.stdout, reportsDir);
   return { code: result.code, output: result.stdout + result.stderr, journal: readJournal(runDir), runDir };
 }
@@ -85,6 +87,39 @@ describe('leaked service-account tokens (shared control plane, real nodes, real 
     // Break-glass access for the responder, after the revocation (the account it adds is not a leaked one).
     const emergency = journal.steps.find((s) => s.name === 'enable-emergency-access')!;
     expect(emergency.output).toMatchObject({ clusterRole: 'admin', verified: expect.stringMatching(/^the responder's token listed \d+ secret\(s\)/) });
+    expectNoTokenAnywhere(runDir, output);
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
+  it('breach-isolate-compromised-pod passes on a cluster of its own: only the node of the pod the leaked token is bound to is isolated, the token dies, the service keeps serving', async () => {
+    const { code, output, journal, runDir } = await run('breach-isolate-compromised-pod.yaml', { ownCluster: true });
+    expect(code, output).toBe(0);
+    const [credential] = journal.attacker!.credentials;
+    expect(credential!.boundPod).toMatch(/^truststream-api-/);
+    const isolation = journal.steps.find((s) => s.name === 'isolate-compromised-nodes')!.output as { nodes: string[]; evicted: Array<{ pod: string; outcome: string }>; leakedPods: string[] };
+    expect(isolation.leakedPods).toEqual([credential!.boundPod]);
+    // One node of the two: the one that ran the compromised pod, and only that pod evicted by the step.
+    expect(isolation.nodes).toHaveLength(1);
+    expect(isolation.evicted.map((e) => [e.pod.split('/')[1], e.outcome])).toEqual([[credential!.boundPod, 'evicted']]);
+    const pods = JSON.parse(readFileSync(path.join(runDir, 'forensics', 'kubernetes-pods.json'), 'utf8')) as Array<{ metadata: { name: string }; spec: { nodeName?: string } }>;
+    expect(pods.find((p) => p.metadata.name === credential!.boundPod)?.spec.nodeName).toBe(isolation.nodes[0]);
+    // Preserved before the isolation ended the compromised pod: its memory among the dumps.
+    expect(journal.forensics!.artifacts.filter((a) => a.kind === 'memory-dump').map((a) => (a.details as { process: string }).process)).toContain(`${credential!.boundPod}.api`);
+    expect(failedChecks(journal)).toEqual([]);
+    expect(verdictOf(journal, 'blast-radius')!.status).toBe('passed');
+    expectNoTokenAnywhere(runDir, output);
+    expect(leftovers(runDir)).toEqual([]);
+  });
+
+  it('breach-isolate-whole-account (negative control) fails on blast-radius and RTO: isolating by service account takes every node of the service (exit 1)', async () => {
+    const { code, output, journal, runDir } = await run('breach-isolate-whole-account.yaml', { ownCluster: true });
+    expect(code, output).toBe(1);
+    expect(failedChecks(journal).sort()).toEqual(['blast-radius', 'rto']);
+    const isolation = journal.steps.find((s) => s.name === 'isolate-compromised-nodes')!.output as { nodes: string[]; serviceAccount: string };
+    expect(isolation).toMatchObject({ serviceAccount: 'default' });
+    expect(isolation.nodes).toHaveLength(2);
+    expect(verdictOf(journal, 'blast-radius')!.message).toMatch(/^legitimate users were locked out: probe 'account-readable' failed/);
+    expect(verdictOf(journal, 'revocation')!.status).toBe('passed');
     expectNoTokenAnywhere(runDir, output);
     expect(leftovers(runDir)).toEqual([]);
   });

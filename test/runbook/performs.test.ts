@@ -36,7 +36,7 @@ describe('the step kind → runbook procedure table, reviewed against the runboo
     expect([...performed.keys()]).toEqual([`${IDS.scenario2}/immediate-response#restart-read-only-instances`]);
   });
 
-  it('the shipped catalogue, every drill passing, covers these; Scenario 1\'s DR alert and Scenario 3\'s isolation stay never drilled', async () => {
+  it('the shipped catalogue, every drill passing, covers these; Scenario 1\'s DR alert stays never drilled', async () => {
     const runbook = shippedRunbook();
     const files = readdirSync(path.join(ROOT, 'drills/scenarios')).map((f) => path.join(ROOT, 'drills/scenarios', f));
     const loaded = await loadScenarioFiles(files, { requireEnv: false, runbook });
@@ -55,8 +55,8 @@ describe('the step kind → runbook procedure table, reviewed against the runboo
     expect(sectionsCovered(IDS.option3)).toEqual([true, true]);
     // breach-leaked-api-token: "Revoke all API tokens"; breach-leaked-service-account-token: emergency
     // access; security-breach-full-runbook: incident response, log evidence, memory dumps, forensic
-    // snapshots (isolation: not yet).
-    expect(sectionsCovered(IDS.scenario3)).toEqual([false, true, true, true, true, true, true]);
+    // snapshots; breach-isolate-compromised-pod: isolation.
+    expect(sectionsCovered(IDS.scenario3)).toEqual([true, true, true, true, true, true, true]);
     // region-outage-dns-failover: update-dns-for-dr.sh; region-automatic-failover: activate-dr-site.sh
     // and the three verification steps (verify-dr); the DR activation alert: not yet.
     expect(sectionsCovered('disaster-recovery-scenarios/scenario-1')).toEqual([true, true, false, true, true, true]);
@@ -70,7 +70,7 @@ describe('the step kind → runbook procedure table, reviewed against the runboo
     // response times against the baseline; no step benchmarks the database.
     expect(sectionsCovered(`${IDS.postRecovery}/smoke-tests`)).toEqual([true, true, true]);
     expect(sectionsCovered(`${IDS.postRecovery}/performance-validation`)).toEqual([true, true, false]);
-    expect(covered.size).toBe(47);
+    expect(covered.size).toBe(48);
   });
 
   it('the service steps perform the runbook\'s restart and validation only when they did so', () => {

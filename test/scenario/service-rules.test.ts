@@ -155,6 +155,25 @@ describe('service scenario rules', () => {
     expect(loaded.recovery[0]).toMatchObject({ apiTokens: false, serviceAccountTokens: 'bound-only' });
   });
 
+  it('isolate-compromised-nodes compromised: leaked-pods needs a pod-bound token to leak (exit 2 naming the line and key); with one it loads', async () => {
+    const withLeak = (name: string, tokens: string) => {
+      const file = scenario(name, 'targets: {postgres: {}, kubernetes: {}}\nworkload:\n  probes:\n    - {type: http, name: h, target: service, path: /api/accounts/1}\n');
+      writeFileSync(
+        file,
+        readFileSync(file, 'utf8')
+          .replace('  - {type: pg-primary-crash}\n', `  - {type: credential-leak, kind: k8s-service-account-token, tokens: ${tokens}}\n`)
+          .replace('  - step: stop-writes\n', '  - {step: isolate-compromised-nodes, compromised: leaked-pods}\n'),
+      );
+      return file;
+    };
+    const error = await validationError(loadScenarioFile(withLeak('isolate-no-pod-token', '[bound, legacy]')));
+    expect(error.issues.map((i) => `${i.line} ${i.keyPath}: ${i.message}`)).toEqual([
+      expect.stringMatching(/^8 recovery\[0\]\.compromised: compromised: leaked-pods isolates the pods leaked tokens are bound to, and no fault leaks one; add tokens: \[pod\]/),
+    ]);
+    const loaded = (await loadScenarioFile(withLeak('isolate-pod-token', '[pod]'))).scenario;
+    expect(loaded.recovery[0]).toMatchObject({ step: 'isolate-compromised-nodes', compromised: 'leaked-pods', serviceAccount: 'default' });
+  });
+
   it('rotateSigningKey: only with provider local (auto, kind, kubeconfig: exit 2 naming the line and key), and not with bound-only', async () => {
     const withStep = (name: string, targets: string, step: string) => {
       const file = scenario(name, `${targets}\nworkload:\n  probes:\n    - {type: http, name: h, target: service, path: /api/accounts/1}\n`);

@@ -16,7 +16,7 @@ export const TOKEN_BINDING_LABEL = 'drill.dev/token-binding';
 export const SERVICE_ACCOUNT_NAME_ANNOTATION = 'kubernetes.io/service-account.name';
 export const LEGACY_TOKEN_TYPE = 'kubernetes.io/service-account-token';
 
-export type ServiceAccountTokenKind = 'bound' | 'legacy' | 'unbound';
+export type ServiceAccountTokenKind = 'bound' | 'legacy' | 'unbound' | 'pod';
 
 /** Which run creates the Secret (labelled drill.dev/run), told its name before it exists so a killed drill's Secret can be reaped. */
 export interface SecretOwner {
@@ -28,8 +28,10 @@ export interface IssuedToken {
   kind: ServiceAccountTokenKind;
   /** What the journal calls it: its Secret's name, or (unbound) a name of its own. */
   name: string;
-  /** The Secret that holds (legacy) or anchors (bound) the token; none for an unbound one. */
+  /** The Secret that holds (legacy) or anchors (bound) the token; none for an unbound or pod-bound one. */
   secret?: string;
+  /** The pod a pod-bound token is bound to (it dies with that pod). */
+  pod?: string;
   value: string;
 }
 
@@ -63,6 +65,30 @@ export async function issueUnboundToken(api: KubeApi, namespace: string, service
   if (!value) throw new EnvironmentError('TOKEN_NOT_ISSUED', `the TokenRequest for service account ${serviceAccount} in ${namespace} returned no token`);
   register(value);
   return { kind: 'unbound', name: `drill-unbound-token-${randomBytes(4).toString('hex')}`, value };
+}
+
+/**
+ * A pod-bound token: a TokenRequest bound to one running pod of the account (what the kubelet
+ * mounts into a pod: the token of a compromised pod). The pod is an API pod where the account runs
+ * one (the front door an attacker gets into), else the first by name. The token dies when that pod
+ * is gone (after the apiserver's authentication cache), or with the account.
+ */
+export async function issuePodBoundToken(api: KubeApi, namespace: string, serviceAccount: string, register: (token: string) => void): Promise<IssuedToken> {
+  const running = (await api.core.listNamespacedPod({ namespace })).items
+    .filter((p) => (p.spec?.serviceAccountName ?? 'default') === serviceAccount && p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp)
+    .sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!));
+  const pod = running.find((p) => p.metadata?.labels?.app === 'truststream-api') ?? running[0];
+  if (!pod) throw new EnvironmentError('NO_POD_TO_BIND', `no running pod of ${namespace} runs as service account ${serviceAccount}: a pod-bound token needs one (is the service deployed?)`);
+  const name = pod.metadata!.name!;
+  const request = await api.core.createNamespacedServiceAccountToken({
+    name: serviceAccount,
+    namespace,
+    body: { spec: { audiences: [], expirationSeconds: 3600, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name, uid: pod.metadata!.uid } } },
+  });
+  const value = request.status?.token;
+  if (!value) throw new EnvironmentError('TOKEN_NOT_ISSUED', `the TokenRequest for service account ${serviceAccount} in ${namespace} returned no token`);
+  register(value);
+  return { kind: 'pod', name: `drill-pod-token-${randomBytes(4).toString('hex')}`, pod: name, value };
 }
 
 /**
@@ -113,7 +139,7 @@ export async function deleteSecret(api: KubeApi, namespace: string, name: string
 
 export interface TokenSecret {
   name: string;
-  kind: Exclude<ServiceAccountTokenKind, 'unbound'>;
+  kind: Exclude<ServiceAccountTokenKind, 'unbound' | 'pod'>;
   serviceAccount: string;
 }
 
