@@ -1,10 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildDrillImage } from '../../src/targets/images/drill-image.js';
 import { hostTreeEntries } from '../../src/targets/images/host-tree.js';
+import { postgresLayer } from '../../src/targets/images/postgres-layer.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'drill-image-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -67,7 +68,7 @@ describe('the drill image (the Dockerfile without an engine)', () => {
     expect(run('/usr/lib/postgresql/15/bin/postgres', '--version')).toMatch(/PostgreSQL\) 15\./);
     expect(run('/bin/sh', '-c', 'id -u && ps -o pid= -p $$ >/dev/null && echo ok')).toBe('10001\nok\n');
     // initdb's input, the time zone data it was built to use, the writable vite directories.
-    expect(run('/bin/sh', '-c', 'test -f /usr/share/postgresql/15/postgres.bki && test -f /usr/share/zoneinfo/UTC && test -w /opt/drill/node_modules/.vite-temp && test ! -w /opt/drill/src && echo ok')).toBe('ok\n');
+    expect(run('/bin/sh', '-c', 'test ! -e /usr/lib/postgresql/15/lib/llvmjit.so && test -f /usr/share/postgresql/15/postgres.bki && test -f /usr/share/zoneinfo/UTC && test -w /opt/drill/node_modules/.vite-temp && test ! -w /opt/drill/src && echo ok')).toBe('ok\n');
     expect(run('/usr/bin/node', '/opt/drill/bin/drill.mjs', '--version').trim()).toMatch(/^\d+\.\d+\.\d+/);
     const initdb = run('/usr/lib/postgresql/15/bin/initdb', '-D', '/tmp/data', '--locale=C', '-E', 'UTF8', '-U', 'postgres', '--no-sync', '--auth=trust');
     expect(initdb).toContain('Success');
@@ -82,4 +83,18 @@ describe('the drill image (the Dockerfile without an engine)', () => {
     expect(second.path).toBe(first.path);
     expect(Date.now() - t0).toBeLessThan(30_000);
   }, 300_000);
+
+  it('refuses a bad tag before building anything (exit 2 from npm run image:build), and names the package of a missing program (exit 3)', async () => {
+    const cacheDir = path.join(tmp, 'never-used');
+    await expect(buildDrillImage({ tag: 'Drill:latest', cacheDir })).rejects.toMatchObject({ code: 'BAD_IMAGE_TAG', kind: 'input' });
+    expect(existsSync(cacheDir)).toBe(false);
+    await expect(postgresLayer(['/usr/bin/cp', '/nonexistent/tini'])).rejects.toMatchObject({
+      code: 'IMAGE_PROGRAM_MISSING',
+      kind: 'environment',
+      message: expect.stringContaining('apt-get install tini'),
+    });
+    const tool = spawnSync(process.execPath, ['--import', 'tsx', path.resolve(import.meta.dirname, '../../tools/build-drill-image.ts'), '--tag', 'Drill:latest'], { encoding: 'utf8' });
+    expect(tool.status, tool.stderr).toBe(2);
+    expect(tool.stderr).toContain('BAD_IMAGE_TAG');
+  });
 });

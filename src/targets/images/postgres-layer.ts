@@ -16,6 +16,8 @@ import { layerSpec, type LayerSpec } from './layer-spec.js';
  * servers pg_ctl leaves to it, so a killed postmaster does not stay a zombie that looks alive).
  */
 export const DRILL_IMAGE_PROGRAMS = ['/bin/sh', '/usr/bin/cp', '/usr/bin/rm', '/usr/bin/ps', '/usr/bin/id', '/usr/bin/tar', '/usr/bin/env', '/usr/bin/locale', '/usr/bin/tini'];
+/** The Debian package of each program above, for the message when this machine lacks one. */
+const PACKAGE_OF: Record<string, string> = { sh: 'dash', ps: 'procps', tar: 'tar', locale: 'libc-bin', tini: 'tini' };
 /** glibc's C.UTF-8, the one locale a Debian slim image has besides C and POSIX. */
 const LOCALES = '/usr/lib/locale/C.utf8';
 
@@ -27,6 +29,11 @@ const LOCALES = '/usr/lib/locale/C.utf8';
  * and the programs above. The same server the Dockerfile installs (postgresql-15), taken from here.
  */
 export async function postgresLayer(programs: string[] = DRILL_IMAGE_PROGRAMS): Promise<LayerSpec> {
+  const missing = programs.filter((p) => !existsSync(p));
+  if (missing.length > 0) {
+    const packages = [...new Set(missing.map((p) => PACKAGE_OF[path.basename(p)] ?? 'coreutils'))];
+    throw new EnvironmentError('IMAGE_PROGRAM_MISSING', `${missing.join(', ')} not found on this machine, and the drill image copies them from here; install ${packages.join(' ')} (apt-get install ${packages.join(' ')})`);
+  }
   const binaries = findPostgresBinaries();
   const pgConfig = async (flag: string) => (await runCommand(binaries.path('pg_config'), [flag], { timeoutMs: 30_000 })).stdout.trim();
   if (!binaries.has('pg_config')) {
