@@ -27,14 +27,8 @@ export interface BuiltLayer {
 export async function buildLayer(spec: LayerSpec, cacheDir: string): Promise<BuiltLayer> {
   const tarPath = path.join(cacheDir, 'layers', `${spec.key}.tar`);
   const metaPath = path.join(cacheDir, 'layers', `${spec.key}.json`);
-  if (existsSync(tarPath) && existsSync(metaPath)) {
-    const meta = JSON.parse(await readFile(metaPath, 'utf8')) as { diffId: string; size: number };
-    // Marks it used, for pruning by age.
-    const now = new Date();
-    await utimes(tarPath, now, now).catch(() => undefined);
-    debug('layer %s (%s) from cache', spec.description, meta.diffId);
-    return { ...meta, path: tarPath, description: spec.description, cached: true };
-  }
+  const cached = await cachedLayer(spec.key, spec.description, cacheDir);
+  if (cached) return cached;
   const t0 = Date.now();
   const written = await writeAtomically(tarPath, async (temp) => {
     const tar = await TarWriter.create(temp);
@@ -58,4 +52,20 @@ export async function buildLayer(spec: LayerSpec, cacheDir: string): Promise<Bui
   await writeAtomically(metaPath, (temp) => writeFile(temp, JSON.stringify(meta)));
   debug('layer %s written in %d ms: %s, %d bytes', spec.description, Date.now() - t0, meta.diffId, meta.size);
   return { ...meta, path: tarPath, description: spec.description, cached: false };
+}
+
+/**
+ * The layer of cache key `key` when it is in the cache, without its spec: for a builder that knows
+ * the key from an earlier build of the same inputs and would otherwise hash every file again.
+ */
+export async function cachedLayer(key: string, description: string, cacheDir: string): Promise<BuiltLayer | undefined> {
+  const tarPath = path.join(cacheDir, 'layers', `${key}.tar`);
+  const metaPath = path.join(cacheDir, 'layers', `${key}.json`);
+  if (!existsSync(tarPath) || !existsSync(metaPath)) return undefined;
+  const meta = JSON.parse(await readFile(metaPath, 'utf8')) as { diffId: string; size: number };
+  // Marks it used, for pruning by age.
+  const now = new Date();
+  await utimes(tarPath, now, now).catch(() => undefined);
+  debug('layer %s (%s) from cache', description, meta.diffId);
+  return { ...meta, path: tarPath, description, cached: true };
 }

@@ -1,9 +1,8 @@
 import { realpath } from 'node:fs/promises';
 import { runCommand } from '../process/run-command.js';
 import { hostFile } from './host-file.js';
-import { mirrorHostPath } from './host-path.js';
 import { layerSpec, type LayerEntry, type LayerSpec } from './layer-spec.js';
-import { sharedLibraries } from './shared-libraries.js';
+import { sharedLibraryEntries } from './host-program.js';
 
 /** The unprivileged user service containers run as (numeric in the image config, see service-images.ts). */
 export const APP_USER = { name: 'app', uid: 10001, gid: 10001 } as const;
@@ -32,7 +31,7 @@ export async function nodeRuntimeLayer(node: string = process.execPath): Promise
   const binary = await realpath(node);
   const { source, mode } = await hostFile(binary);
   const entries: LayerEntry[] = [{ type: 'file', path: '/usr/bin/node', mode, source }];
-  for (const library of await sharedLibraries(binary)) entries.push(...(await mirrorHostPath(library)));
+  entries.push(...(await sharedLibraryEntries([binary])));
   const text = (data: string) => ({ kind: 'bytes' as const, data: Buffer.from(data) });
   entries.push(
     { type: 'file', path: '/etc/passwd', mode: 0o644, source: text(PASSWD) },
