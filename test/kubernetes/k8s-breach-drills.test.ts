@@ -94,6 +94,14 @@ describe('leaked service-account tokens (shared control plane, real nodes, real 
   it('breach-isolate-compromised-pod passes on a cluster of its own: only the node of the pod the leaked token is bound to is isolated, the token dies, the service keeps serving', async () => {
     const { code, output, journal, runDir } = await run('breach-isolate-compromised-pod.yaml', { ownCluster: true });
     expect(code, output).toBe(0);
+    // Scenario 3 on Kubernetes, in the catalogue's order (evidence before containment).
+    expect(journal.steps.map((s) => `${s.name}:${s.status}`)).toEqual([
+      'activate-incident-response:passed',
+      'preserve-forensics:passed',
+      'isolate-compromised-nodes:passed',
+      'revoke-all-tokens:passed',
+      'enable-emergency-access:passed',
+    ]);
     const [credential] = journal.attacker!.credentials;
     expect(credential!.boundPod).toMatch(/^truststream-api-/);
     const isolation = journal.steps.find((s) => s.name === 'isolate-compromised-nodes')!.output as { nodes: string[]; evicted: Array<{ pod: string; outcome: string }>; leakedPods: string[] };
