@@ -119,19 +119,6 @@ export async function deleteMarkedTable(program: string, name: string, comment: 
   return { state: 'deleted', handle: listed.handle };
 }
 
-/**
- * Deletes the `inet` table `name` by its handle, looked up by name just before (a table the drill
- * just failed to track; everything else goes through deleteMarkedTable). A name that is gone is
- * not an error. Returns false when there was no such table.
- */
-export async function deleteTable(program: string, name: string): Promise<boolean> {
-  const handle = await tableHandle(program, name);
-  if (handle === undefined) return false;
-  await runNft(program, ['delete', 'table', TABLE_FAMILY, 'handle', String(handle)]);
-  debug('deleted table %s %s (handle %d)', TABLE_FAMILY, name, handle);
-  return true;
-}
-
 /** The packets the table's counters counted (its rules count what they drop), or undefined when it is gone. */
 export async function droppedPackets(program: string, name: string): Promise<number | undefined> {
   if ((await tableHandle(program, name)) === undefined) return undefined;

@@ -1,7 +1,7 @@
 import createDebug from 'debug';
 import { EnvironmentError } from '../../engine/errors.js';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
-import { deleteMarkedTable, deleteTable, droppedPackets, requireNft, runNft, tableHandle } from './nft.js';
+import { deleteMarkedTable, droppedPackets, requireNft, runNft, tableHandle } from './nft.js';
 import { rulesetText, TABLE_FAMILY, tableComment, tableName, type ListenerPorts, type PacketFault } from './nft-ruleset.js';
 
 const debug = createDebug('drill:nft');
@@ -66,7 +66,7 @@ export class NftPacketFilter {
     const handle = await tableHandle(program, table).catch(() => undefined);
     if (handle === undefined) {
       // Created but not tracked: delete it now rather than leave it to the end-of-run reaper.
-      await deleteTable(program, table).catch(() => false);
+      await deleteMarkedTable(program, table, comment).catch(() => undefined);
       throw new EnvironmentError('NFT_TABLE_NOT_LISTED', `nft took table ${TABLE_FAMILY} ${table} but does not list it; check what else edits nftables on this machine`);
     }
     const applied = { id, kind: fault.kind, table, comment, handle, ports, listeners, ruleset };
