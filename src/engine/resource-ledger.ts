@@ -49,8 +49,9 @@ export type Resource =
   | { kind: 'guard-route'; cidr: string; metric: number }
   // An nftables table of a packet fault (network-loss, network-partition, region-outage's network: drop: src/targets/network-nft),
   // recorded before nft creates it; reaped by deleting it (by its handle) only while its name is a
-  // drill table name (inet drill_<run>_<n>).
-  | { kind: 'nft-table'; family: 'inet'; name: string }
+  // drill table name (inet drill_<run>_<n>) and the table itself carries `comment`, the run's marker
+  // (`drill run <run id>`). Absent in older ledgers: such a table is left, never deleted on its name alone.
+  | { kind: 'nft-table'; family: 'inet'; name: string; comment?: string }
   // A record name the drill writes in a Route 53 hosted zone it did not create (targets.regions.dns.route53),
   // recorded before its owner marker exists; reaped by deleting its A records and the marker only while
   // the marker is the run's. `endpoint` absent: AWS itself. Never credentials (the reaper uses the AWS chain).

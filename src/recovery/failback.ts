@@ -14,6 +14,7 @@ import { describeStatus, httpStatus } from '../targets/regions/http-status.js';
 import type { Region } from '../targets/regions/types.js';
 import { dnsFailover } from './dns-failover.js';
 import { fenceWrites, type FenceResult } from './fence-dr-writes.js';
+import { verifyWritesRefused, type FenceVerification } from './verify-fence.js';
 import { waitBudgetMs } from '../engine/step-wait-budget.js';
 import { waitForPromotion } from './wait-for-promotion.js';
 
@@ -35,7 +36,9 @@ export function replayReached(replayLsn: string | null, target: string): boolean
  * 2. its service processes start again on the region's own addresses against it (a warm standby
  *    region, as the DR region was at the start: reads answer, writes wait for the promotion);
  * 3. the controlled switchover: writes stopped on the DR side (fence-dr-writes.ts: read-only, the
- *    transactions begun before drained), the rebuilt primary replays up to the DR primary's final
+ *    transactions begun before drained, every other client session ended so it reconnects under
+ *    the fence; verify-fence.ts: a new session's write must be refused with 25006, else the step
+ *    fails with DR_FENCE_NOT_HOLDING before anything is promoted), the rebuilt primary replays up to the DR primary's final
  *    position, is promoted, becomes the application database and the record is UPSERTed back to
  *    the primary region through dns-failover's Route 53 path (propagation verified);
  * 4. postcondition: the primary region's database commits a write, every primary API process
@@ -81,11 +84,20 @@ export async function failback(ctx: DrillContext, step: FailbackStep): Promise<R
 
   // 3. Controlled switchover.
   let fence: FenceResult | undefined;
+  let fenceVerified: FenceVerification | undefined;
   let switchTarget: string;
   if (step.fenceDr) {
     fence = await fenceWrites(dr.database, Math.min(5_000, left()), ctx.signal);
     switchTarget = fence.lsn;
-    ctx.recorder.event('dr-writes-fenced', `${dr.database.name} read-only for new transactions at ${fence.lsn} (${fence.drained} open transactions drained, ${fence.terminated.length} terminated)`, { ...fence });
+    ctx.recorder.event(
+      'dr-writes-fenced',
+      `${dr.database.name} read-only for new transactions at ${fence.lsn} (${fence.drained} open transactions drained, ${fence.terminated.length} terminated, ${fence.disconnected.length} other client sessions ended to reconnect under the fence)`,
+      { ...fence },
+    );
+    // The fence is a default a session can override: held only if a new session's write is refused.
+    // Not refused: the step fails here (DR_FENCE_NOT_HOLDING), before anything is promoted.
+    fenceVerified = await verifyWritesRefused(dr.database);
+    ctx.recorder.event('dr-fence-verified', `a new session's write on ${dr.database.name} was refused (${fenceVerified.sqlstate} read_only_sql_transaction: ${fenceVerified.refusal})`, { ...fenceVerified });
   } else {
     switchTarget = await withClient(adminConnection(dr.database), currentWalLsn);
     ctx.recorder.event('dr-writes-not-fenced', `${dr.database.name} still takes writes while ${home.database.name} is promoted (fenceDr: false): anything it acknowledges from now on is not in the promoted primary`, { lsn: switchTarget });
@@ -111,6 +123,7 @@ export async function failback(ctx: DrillContext, step: FailbackStep): Promise<R
     service,
     switchover: {
       fence: fence ?? 'none (fenceDr: false): the DR primary kept taking writes',
+      ...(fenceVerified ? { fenceVerified } : {}),
       target: switchTarget,
       caughtUp: finalCatchUp,
       promotion,

@@ -33,6 +33,12 @@ export interface FenceResult {
   drained: number;
   /** Those still open when the wait ran out: their sessions were terminated (the write is not acknowledged). */
   terminated: number[];
+  /**
+   * Every other client session open at the fence, terminated once the drain ended: a session keeps
+   * a `SET default_transaction_read_only = off` (or an ALTER ROLE/DATABASE value) over the reload,
+   * so only a new session is sure to be under the fence. Clients reconnect, read-only.
+   */
+  disconnected: number[];
   waitedMs: number;
 }
 
@@ -46,12 +52,30 @@ async function openTransactions(c: pg.Client): Promise<OpenTransaction[]> {
 }
 
 /**
+ * Client sessions other than this one (`client backend` only: walsenders, the replication that
+ * carries the fence's last writes to the rebuilt primary, and background workers are not clients).
+ */
+async function otherClientSessions(c: pg.Client): Promise<number[]> {
+  const { rows } = await c.query<{ pid: number }>(`select pid from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()`);
+  return rows.map((r) => r.pid);
+}
+
+async function terminate(c: pg.Client, pids: readonly number[]): Promise<number[]> {
+  const done: number[] = [];
+  for (const pid of pids) if ((await c.query<{ ok: boolean }>('select pg_terminate_backend($1, 5000) as ok', [pid])).rows[0]!.ok) done.push(pid);
+  return done;
+}
+
+/**
  * The switchover's "stop writes on the DR side": the DR primary is made read-only for every new
- * transaction (default_transaction_read_only, ALTER SYSTEM + reload: every session reads it before
- * its next command, so the DR service keeps serving reads and its writes are refused), then the
- * transactions begun before that are waited for (bounded by `drainMs`; what is still open then is
- * terminated, so it cannot commit behind the fence). Its WAL position after that is final for
- * committed writes. The server keeps running: the DR region answers reads until clients move.
+ * transaction (default_transaction_read_only, ALTER SYSTEM + reload, so the DR service keeps
+ * serving reads and its writes are refused), then the transactions begun before that are waited
+ * for (bounded by `drainMs`; what is still open then is terminated, so it cannot commit behind the
+ * fence), then every other client session is terminated: one that had set the parameter off for
+ * itself would keep writing, and only a session started after the reload surely has the fence's
+ * value. Its WAL position after that is final for committed writes. The server keeps running: the
+ * DR region answers reads (its clients reconnect) until clients move. Whether a new session's
+ * write is refused is checked apart (verify-fence.ts).
  */
 export async function fenceWrites(database: PgInstance, drainMs: number, signal: AbortSignal): Promise<FenceResult> {
   return withClient(adminConnection(database), async (c) => {
@@ -66,12 +90,9 @@ export async function fenceWrites(database: PgInstance, drainMs: number, signal:
       await sleep(50, signal);
       pending = writableAfterFence(await openTransactions(c), fencedAt);
     }
-    const terminated: number[] = [];
-    for (const t of pending) {
-      const ok = (await c.query<{ ok: boolean }>('select pg_terminate_backend($1, 5000) as ok', [t.pid])).rows[0]!.ok;
-      if (ok) terminated.push(t.pid);
-    }
+    const terminated = await terminate(c, pending.map((t) => t.pid));
+    const disconnected = await terminate(c, (await otherClientSessions(c)).filter((pid) => !terminated.includes(pid)));
     const lsn = (await c.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn')).rows[0]!.lsn;
-    return { lsn, drained: initially - pending.length, terminated, waitedMs: Date.now() - started };
+    return { lsn, drained: initially - pending.length, terminated, disconnected, waitedMs: Date.now() - started };
   }, drainMs + 20_000);
 }

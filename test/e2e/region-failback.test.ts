@@ -27,7 +27,7 @@ interface FailbackOutput {
   primaryRegion: string;
   rebuild: { instance: string; upstream: string; slot: string; caughtUp: { target: string; replayedTo: string } };
   service: { restarted: string[]; instances: Array<{ url: string }> };
-  switchover: { fence: { lsn: string } | string; target: string; caughtUp: { replayedTo: string } | { skipped: string }; promotion: { instance: string; timeline: number } };
+  switchover: { fence: { lsn: string } | string; fenceVerified?: { sqlstate: string }; target: string; caughtUp: { replayedTo: string } | { skipped: string }; promotion: { instance: string; timeline: number } };
   dns: { region: string; database: { instance: string }; record: { from: string[]; to: string[] } };
   postcondition: { database: { inRecovery: boolean; writeCommitted: boolean }; dns: string[] };
 }
@@ -54,6 +54,11 @@ describe('failback: the lost primary region rebuilt as a replica of the DR prima
     expect(typeof out.switchover.fence).toBe('object');
     expect(out.switchover.target).toBe((out.switchover.fence as { lsn: string }).lsn);
     expect('replayedTo' in out.switchover.caughtUp).toBe(true);
+    // The fence checked to hold: a new session's write refused (25006), journalled before the promotion.
+    const verified = journal.events.find((e) => e.kind === 'dr-fence-verified');
+    expect(verified?.data).toMatchObject({ sqlstate: '25006' });
+    expect(verified!.t).toBeLessThan(journal.events.find((e) => e.kind === 'failback-promoted')!.t);
+    expect(out.switchover.fenceVerified).toMatchObject({ sqlstate: '25006' });
     const drTimeline = promotedAt(journal, 'promoted').timeline!;
     expect(out.switchover.promotion.instance).toBe('primary');
     expect(out.switchover.promotion.timeline).toBeGreaterThan(drTimeline);
@@ -88,8 +93,9 @@ describe('failback: the lost primary region rebuilt as a replica of the DR prima
     const step = failbackOf(journal);
     expect(step.status).toBe('passed');
     expect((step.output as unknown as FailbackOutput).switchover.caughtUp).toEqual({ skipped: 'fenceDr: false' });
+    expect(journal.events.some((e) => e.kind === 'dr-fence-verified')).toBe(false);
     const rpo = verdictOf(journal, 'rpo')!;
-    expect(rpo.message).toMatch(/^\d+ writes? \(ids .*\) (was|were) acknowledged after failback's switchover began \(the DR position the rebuilt primary had to reach, then its promotion\) and (is|are) missing from it/);
+    expect(rpo.message).toMatch(/^\d+ writes? \(ids? .*\) (was|were) acknowledged after failback's switchover began \(the DR position the rebuilt primary had to reach, then its promotion\) and (is|are) missing from it/);
     // What the judge names is what the raw ledger shows: every missing write acknowledged after the
     // switchover began (the DR position read for the rebuilt primary, before its pg_promote).
     const missing = missingWrites(journal);

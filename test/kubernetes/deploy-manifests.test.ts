@@ -1,6 +1,5 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   AuthorizationV1Api,
@@ -22,6 +21,7 @@ import { kubeApi, MERGE_PATCH } from '../../src/targets/kubernetes/kube-api.js';
 import { DEPLOY_DIR, RUNNER_NAMESPACE, TARGET_NAMESPACE, deployObjects, readManifestFile } from '../support/deploy-manifests.js';
 import { readJournal, runCli, runDirFrom } from '../e2e/helpers.js';
 import { statusOf, waitUntil } from './helpers.js';
+import { recordedTestDir, removeRecordedTestDir } from '../support/recorded-test-dir.js';
 
 // deploy/ applied to the shared control plane (a real kube-apiserver with RBAC and admission, the
 // real Job and CronJob controllers), in two namespaces this file owns instead of drill and
@@ -275,7 +275,7 @@ describe('deploy/ on a real apiserver', () => {
     // cluster: the target namespace is this file's, and the example's image is one the real nodes
     // have (they pull nothing). The kubeconfig is drill-kubeconfig's, with the ServiceAccount's
     // token as a file and this apiserver's address and CA (kubernetes.default.svc is not served here).
-    const work = mkdtempSync(path.join(os.tmpdir(), 'drill-deploy-k8s-'));
+    const work = recordedTestDir('drill-deploy-k8s-');
     try {
       const configMap = (name: string) => objects.find((o) => o.kind === 'ConfigMap' && o.metadata!.name === name) as V1ConfigMap;
       mkdirSync(path.join(work, 'scenarios'));
@@ -312,7 +312,7 @@ describe('deploy/ on a real apiserver', () => {
       expect(assessment.status).toBe('error');
       expect(assessment.error?.message).toMatch(/cannot list nodes[\s\S]*403[\s\S]*nodes is forbidden/);
     } finally {
-      rmSync(work, { recursive: true, force: true });
+      removeRecordedTestDir(work);
     }
   }, 400_000);
 

@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -7,6 +5,7 @@ import { readResources } from '../../src/engine/resource-ledger.js';
 import { loadKubeConfig } from '../../src/targets/kubernetes/cluster-client.js';
 import { HOST_IP } from '../../src/targets/network/layout.js';
 import { leftovers, readJournal, ROOT, runCli, runDirFrom } from '../e2e/helpers.js';
+import { recordedTestDir, removeRecordedTestDir } from '../support/recorded-test-dir.js';
 
 // The runbook's automation scripts and the whole of Scenario 2, as users run them (bin/drill.mjs),
 // on the shared control plane: DRILL_KUBECONFIG makes `provider: auto` use that running cluster,
@@ -14,8 +13,8 @@ import { leftovers, readJournal, ROOT, runCli, runDirFrom } from '../e2e/helpers
 const shared = inject('k8s');
 const core = loadKubeConfig(shared.kubeconfigPath, shared.context).makeApiClient(CoreV1Api);
 const env = { DRILL_KUBECONFIG: shared.kubeconfigPath };
-const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-k8s-auto-'));
-afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
+const reportsDir = recordedTestDir('drill-e2e-k8s-auto-');
+afterAll(() => removeRecordedTestDir(reportsDir));
 
 const scenario = (name: string) => path.join(ROOT, 'drills/scenarios', name);
 const fixture = (name: string) => path.join(ROOT, 'test/fixtures/scenarios', name);

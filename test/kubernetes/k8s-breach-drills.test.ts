@@ -1,23 +1,23 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { Journal } from '../../src/engine/journal-types.js';
 import { openSealed } from '../../src/recovery/forensics/sealed-file.js';
 import { catalogueScenario, failedChecks, filesUnder, leftovers, readJournal, runCli, runDirFrom, verdictOf } from '../e2e/helpers.js';
+import { recordedTestDir, removeRecordedTestDir } from '../support/recorded-test-dir.js';
 
 // The leaked service-account token scenarios through the real CLI on the shared control plane
 // (DRILL_KUBECONFIG: `provider: auto` uses it, with a fresh labelled drill-<run> namespace per
 // drill): the built-in service on real nodes, its database, the attackers against the real
 // kube-apiserver, the revocation, the judge.
 const shared = inject('k8s');
-const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-k8s-breach-'));
+const reportsDir = recordedTestDir('drill-k8s-breach-');
 // The base backup preserve-forensics takes is sealed with a run key kept outside the run dir: here,
 // not in the user's ~/.cache/drill/forensic-keys (where each suite run left two keys).
-const keysDir = mkdtempSync(path.join(os.tmpdir(), 'drill-k8s-breach-keys-'));
+const keysDir = recordedTestDir('drill-k8s-breach-keys-');
 afterAll(() => {
-  rmSync(reportsDir, { recursive: true, force: true });
-  rmSync(keysDir, { recursive: true, force: true });
+  removeRecordedTestDir(reportsDir);
+  removeRecordedTestDir(keysDir);
 });
 
 /** A catalogue drill through the CLI; on the shared control plane unless `ownCluster` (then it starts one of its own). */

@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -8,14 +7,15 @@ import { loadKubeConfig } from '../../src/targets/kubernetes/cluster-client.js';
 import { FAKE_NODE_ZONES } from '../../src/targets/kubernetes/fake-nodes.js';
 import { recordedProcessAlive } from '../../src/targets/kubernetes/recorded-process.js';
 import { readJournal, ROOT, runCli, runDirFrom } from '../e2e/helpers.js';
+import { recordedTestDir, removeRecordedTestDir } from '../support/recorded-test-dir.js';
 
 // The drills as users run them (bin/drill.mjs), on the shared control plane: DRILL_KUBECONFIG makes
 // `provider: auto` use that running cluster, with a fresh drill-<run> namespace per drill.
 const shared = inject('k8s');
 const core = loadKubeConfig(shared.kubeconfigPath, shared.context).makeApiClient(CoreV1Api);
 const env = { DRILL_KUBECONFIG: shared.kubeconfigPath };
-const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-k8s-'));
-afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
+const reportsDir = recordedTestDir('drill-e2e-k8s-');
+afterAll(() => removeRecordedTestDir(reportsDir));
 
 const scenario = (name: string) => path.join(ROOT, 'drills/scenarios', name);
 

@@ -1,6 +1,4 @@
 import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { DrillContext } from '../../src/engine/drill-context.js';
@@ -17,6 +15,7 @@ import { KubernetesTarget } from '../../src/targets/kubernetes/kubernetes-target
 import type { KubernetesCluster } from '../../src/targets/kubernetes/types.js';
 import { capturingRecorder } from '../support/capturing-recorder.js';
 import { statusOf, waitUntil } from './helpers.js';
+import { recordedTestDir, removeRecordedTestDir } from '../support/recorded-test-dir.js';
 
 // enable-emergency-access on the shared control plane (a real kube-apiserver with RBAC): the grant
 // is really created, really authorizes the responder's real token, leaves everyone else's access as
@@ -36,12 +35,12 @@ const cluster = {
   nodes: async () => [],
   dispose: async () => undefined,
 } as KubernetesCluster;
-const work = mkdtempSync(path.join(os.tmpdir(), 'drill-k8s-emergency-'));
+const work = recordedTestDir('drill-k8s-emergency-');
 const namespaces: string[] = [];
 
 afterAll(async () => {
   for (const name of namespaces) await core.deleteNamespace({ name }).catch(() => undefined);
-  rmSync(work, { recursive: true, force: true });
+  removeRecordedTestDir(work);
 });
 
 async function drill(runId: string) {

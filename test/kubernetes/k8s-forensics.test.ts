@@ -1,6 +1,5 @@
 import { CoreV1Api } from '@kubernetes/client-node';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { DrillContext } from '../../src/engine/drill-context.js';
@@ -16,6 +15,7 @@ import { KubernetesTarget } from '../../src/targets/kubernetes/kubernetes-target
 import type { KubernetesCluster } from '../../src/targets/kubernetes/types.js';
 import { capturingRecorder } from '../support/capturing-recorder.js';
 import { waitUntil } from './helpers.js';
+import { recordedTestDir, removeRecordedTestDir } from '../support/recorded-test-dir.js';
 
 // preserve-forensics' Kubernetes artifacts on the shared control plane, whose apiserver writes an
 // audit log this test may read (as a drill that runs its own control plane does): the namespace's
@@ -34,11 +34,11 @@ const cluster = {
   nodes: async () => [],
   dispose: async () => undefined,
 } as KubernetesCluster;
-const work = mkdtempSync(path.join(os.tmpdir(), 'drill-k8s-forensics-'));
+const work = recordedTestDir('drill-k8s-forensics-');
 const namespaces: string[] = [];
 afterAll(async () => {
   for (const name of namespaces) await core.deleteNamespace({ name }).catch(() => undefined);
-  rmSync(work, { recursive: true, force: true });
+  removeRecordedTestDir(work);
 });
 
 const step = (artifacts: string[]) => recoveryStep.parse({ step: 'preserve-forensics', artifacts }) as Extract<ReturnType<typeof recoveryStep.parse>, { step: 'preserve-forensics' }>;

@@ -1,6 +1,5 @@
 import { AppsV1Api, CoreV1Api, NetworkingV1Api } from '@kubernetes/client-node';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DrillContext } from '../../src/engine/drill-context.js';
@@ -15,12 +14,13 @@ import { LocalControlPlane } from '../../src/targets/kubernetes/local-control-pl
 import { recordedProcessAlive } from '../../src/targets/kubernetes/recorded-process.js';
 import { capturingRecorder } from '../support/capturing-recorder.js';
 import { waitUntil } from './helpers.js';
+import { recordedTestDir, removeRecordedTestDir } from '../support/recorded-test-dir.js';
 
 // isolate-compromised-nodes on a control plane of its own (a NoExecute taint moves every pod off a
 // node: never on the shared one), with two kwok nodes: the compromised workload (pods running as
 // `default`) pinned to one, a bystander (another account) on the other.
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'drill-k8s-isolation-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = recordedTestDir('drill-k8s-isolation-');
+afterAll(() => removeRecordedTestDir(tmp));
 
 const step = recoveryStep.parse({ step: 'isolate-compromised-nodes', timeout: '60s' }) as Extract<ReturnType<typeof recoveryStep.parse>, { step: 'isolate-compromised-nodes' }>;
 

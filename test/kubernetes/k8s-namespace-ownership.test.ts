@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -13,12 +12,13 @@ import { loadScenarioFile } from '../../src/scenario/loader.js';
 import { readResources, ResourceLedger } from '../../src/engine/resource-ledger.js';
 import { loadKubeConfig } from '../../src/targets/kubernetes/cluster-client.js';
 import { readJournal, ROOT, runCli, runDirFrom } from '../e2e/helpers.js';
+import { recordedTestDir, removeRecordedTestDir } from '../support/recorded-test-dir.js';
 
 // A namespace the drill did not create is never deleted: not by teardown, not by the reaper.
 const shared = inject('k8s');
 const core = loadKubeConfig(shared.kubeconfigPath, shared.context).makeApiClient(CoreV1Api);
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'drill-ns-ownership-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = recordedTestDir('drill-ns-ownership-');
+afterAll(() => removeRecordedTestDir(tmp));
 
 const exists = (name: string) =>
   core.readNamespace({ name }).then(

@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,12 +19,13 @@ import { schedulableNodeNames } from '../../src/targets/kubernetes/node-capacity
 import { recordedProcessAlive } from '../../src/targets/kubernetes/recorded-process.js';
 import type { KubernetesCluster } from '../../src/targets/kubernetes/types.js';
 import { waitUntil } from './helpers.js';
+import { recordedTestDir, removeRecordedTestDir } from '../support/recorded-test-dir.js';
 
 // A control plane of its own (not the shared one): these tests add, kill and delete nodes, which
 // every namespace of a cluster shares, and check what dispose() leaves.
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'drill-replace-node-'));
+const tmp = recordedTestDir('drill-replace-node-');
 const ledgerFile = path.join(tmp, 'resources.jsonl');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+afterAll(() => removeRecordedTestDir(tmp));
 
 const loaded = await loadScenarioFile('drills/scenarios/k8s-node-failure-drain.yaml');
 const clock = startClock();

@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { loadKubeConfig } from '../../src/targets/kubernetes/cluster-client.js';
 import { readJournal, runCli, runDirFrom } from '../e2e/helpers.js';
 import { label, scanFiles } from '../e2e/secret-scan.js';
+import { recordedTestDir, removeRecordedTestDir } from '../support/recorded-test-dir.js';
 
 // Issue 7 part 2 on Kubernetes: a Secret value given through ${VAR} to k8s-secret-patch, and the
 // shared control plane's admin token the drill uses, appear in no file of the run (in any form:
 // as is, base64 as in the PATCH body, percent-encoded). The drill runs through the real CLI.
 const shared = inject('k8s');
-const work = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-k8s-secrets-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const work = recordedTestDir('drill-e2e-k8s-secrets-');
+afterAll(() => removeRecordedTestDir(work));
 
 const secret = `k8s-e2e-secret-${randomBytes(12).toString('hex')}`;
 

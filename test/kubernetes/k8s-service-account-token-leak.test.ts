@@ -1,6 +1,5 @@
 import { CoreV1Api } from '@kubernetes/client-node';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { assessRevocation } from '../../src/assertions/index.js';
@@ -21,6 +20,7 @@ import type { KubernetesCluster } from '../../src/targets/kubernetes/types.js';
 import { scanFiles } from '../e2e/secret-scan.js';
 import { capturingRecorder } from '../support/capturing-recorder.js';
 import { waitUntil } from './helpers.js';
+import { recordedTestDir, removeRecordedTestDir } from '../support/recorded-test-dir.js';
 
 // credential-leak k8s-service-account-token and the Kubernetes part of revoke-all-tokens on the
 // shared control plane (a real kube-apiserver, controller manager and token controller): the
@@ -41,12 +41,12 @@ const cluster = {
   nodes: async () => [],
   dispose: async () => undefined,
 } as KubernetesCluster;
-const work = mkdtempSync(path.join(os.tmpdir(), 'drill-k8s-sa-token-'));
+const work = recordedTestDir('drill-k8s-sa-token-');
 const namespaces: string[] = [];
 
 afterAll(async () => {
   for (const name of namespaces) await core.deleteNamespace({ name }).catch(() => undefined);
-  rmSync(work, { recursive: true, force: true });
+  removeRecordedTestDir(work);
 });
 
 interface Drill {

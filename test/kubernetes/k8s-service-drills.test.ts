@@ -1,16 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { readJournal, ROOT, runCli, runDirFrom } from '../e2e/helpers.js';
+import { recordedTestDir, removeRecordedTestDir } from '../support/recorded-test-dir.js';
 
 // The drills that judge the real service on real nodes by what its clients see (issue 8): the
 // health check and the API through the Service's endpoints, the error rate from the service's own
 // metrics, a load test. On the shared cluster (DRILL_KUBECONFIG), each with its own PostgreSQL.
 const shared = inject('k8s');
 const env = { DRILL_KUBECONFIG: shared.kubeconfigPath };
-const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-k8s-service-'));
-afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
+const reportsDir = recordedTestDir('drill-e2e-k8s-service-');
+afterAll(() => removeRecordedTestDir(reportsDir));
 
 async function run(name: string) {
   const result = await runCli(['run', path.join(ROOT, 'drills/scenarios', name), '--reports-dir', reportsDir], { env });

@@ -1,6 +1,5 @@
 import { CoreV1Api } from '@kubernetes/client-node';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { DrillContext, FaultHandle } from '../../src/engine/drill-context.js';
@@ -26,13 +25,14 @@ import { kubeApiTargetOf, KubeApiTokenUse } from '../../src/workload/attacks/kub
 import { failedChecks, filesUnder, leftovers, readJournal, runCli, runDirFrom, verdictOf } from '../e2e/helpers.js';
 import { capturingRecorder } from '../support/capturing-recorder.js';
 import { waitUntil } from './helpers.js';
+import { recordedTestDir, removeRecordedTestDir } from '../support/recorded-test-dir.js';
 
 // revoke-all-tokens rotateSigningKey restarts kube-apiserver: on a control plane of its own (one
 // fake node), never the shared one, whose apiserver every other file of this project uses. The
 // shared one is only used to prove the step refuses there and touches nothing.
 const shared = inject('k8s');
-const work = mkdtempSync(path.join(os.tmpdir(), 'drill-k8s-sa-key-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const work = recordedTestDir('drill-k8s-sa-key-');
+afterAll(() => removeRecordedTestDir(work));
 
 const leak = faultSchema.parse({ type: 'credential-leak', kind: 'k8s-service-account-token', tokens: ['bound', 'legacy'], attacker: { interval: '200ms', maxDuration: '3m', proveWithin: '30s' } }) as Extract<
   ReturnType<typeof faultSchema.parse>,
@@ -230,8 +230,8 @@ describe('revoke-all-tokens rotateSigningKey (a control plane of its own)', () =
 });
 
 describe('breach-signing-key-rotation through drill run', () => {
-  const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-k8s-sa-key-runs-'));
-  afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
+  const reportsDir = recordedTestDir('drill-k8s-sa-key-runs-');
+  afterAll(() => removeRecordedTestDir(reportsDir));
   const run = async (env: Record<string, string>, file = 'test/fixtures/scenarios/breach-signing-key-rotation.yaml') => {
     const result = await runCli(['run', path.resolve(file), '--reports-dir', reportsDir], { env });
     const runDir = runDirFrom(result.stdout, reportsDir);

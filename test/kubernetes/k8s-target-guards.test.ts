@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -14,6 +13,7 @@ import { loadScenarioFile } from '../../src/scenario/loader.js';
 import { loadKubeConfig } from '../../src/targets/kubernetes/cluster-client.js';
 import { KindScopes } from '../../src/targets/kubernetes/cluster-scope.js';
 import { readAuditLog, waitUntil } from './helpers.js';
+import { recordedTestDir, removeRecordedTestDir } from '../support/recorded-test-dir.js';
 
 // The shared control plane as someone else's cluster: the guards that keep a drill out of what is
 // not its own, asked of the real apiserver (its audit log says what the harness requested).
@@ -22,7 +22,7 @@ const kc = loadKubeConfig(shared.kubeconfigPath, shared.context);
 const core = kc.makeApiClient(CoreV1Api);
 const crds = kc.makeApiClient(ApiextensionsV1Api);
 const custom = kc.makeApiClient(CustomObjectsApi);
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'drill-k8s-guards-'));
+const tmp = recordedTestDir('drill-k8s-guards-');
 const LABELLED = 'drill-guards-target';
 const UNLABELLED = 'drill-guards-unlabelled';
 const GROUP = 'guards.drill-test.example.com';
@@ -82,7 +82,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const k of [CLUSTER_KIND, NAMESPACED_KIND]) await crds.deleteCustomResourceDefinition({ name: `${k.plural}.${GROUP}` }).catch(() => undefined);
   for (const name of [LABELLED, UNLABELLED]) await core.deleteNamespace({ name }).catch(() => undefined);
-  rmSync(tmp, { recursive: true, force: true });
+  removeRecordedTestDir(tmp);
 });
 
 const namespaceReads = (name: string, since: string) =>

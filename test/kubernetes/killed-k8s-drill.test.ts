@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
@@ -11,6 +10,7 @@ import { recordedProcessAlive } from '../../src/targets/kubernetes/recorded-proc
 import { leftovers as serversLeft, readJournal, ROOT, runCli } from '../e2e/helpers.js';
 import { ownersGone, runAndKill } from '../e2e/kill-helpers.js';
 import { waitUntil } from './helpers.js';
+import { recordedTestDir, removeRecordedTestDir } from '../support/recorded-test-dir.js';
 
 // kill -9 of Kubernetes drills (real control planes, real CLI): the drill's own control plane
 // (etcd, kube-apiserver, controllers, kwok) and a namespace in a cluster that outlives the drill.
@@ -19,15 +19,15 @@ import { waitUntil } from './helpers.js';
 const REACH_BASELINE_MS = 360_000;
 const shared = inject('k8s');
 const core = loadKubeConfig(shared.kubeconfigPath, shared.context).makeApiClient(CoreV1Api);
-const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-k8s-killed-'));
-const runs = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-k8s-runs-'));
+const reportsDir = recordedTestDir('drill-e2e-k8s-killed-');
+const runs = recordedTestDir('drill-e2e-k8s-runs-');
 const scenario = path.join(ROOT, 'test/fixtures/scenarios/k8s-killed-drill.yaml');
 const baseline = (s: { started: string[] }) => s.started.includes('Baseline (steady state)');
 
 afterAll(async () => {
   await runCli(['cleanup'], { env: { DRILL_RUNS_DIR: runs } });
-  rmSync(reportsDir, { recursive: true, force: true });
-  rmSync(runs, { recursive: true, force: true });
+  removeRecordedTestDir(reportsDir);
+  removeRecordedTestDir(runs);
 });
 afterEach(() => expect(listRunLedgers(runs), 'a run ledger was left in the runs directory').toEqual([]));
 

@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -10,6 +8,7 @@ import { writeKubeconfig } from '../../src/targets/kubernetes/kubeconfig-file.js
 import { KubeconfigCluster } from '../../src/targets/kubernetes/kubeconfig-cluster.js';
 import { requireDrillTargetNamespace } from '../../src/targets/kubernetes/require-drill-target-namespace.js';
 import { readAuditLog, waitUntil } from './helpers.js';
+import { recordedTestDir, removeRecordedTestDir } from '../support/recorded-test-dir.js';
 
 // The shared local control plane stands in for "someone else's cluster": it is reached only
 // through its kubeconfig, as a KubeconfigCluster.
@@ -17,7 +16,7 @@ const shared = inject('k8s');
 const admin = loadKubeConfig(shared.kubeconfigPath, shared.context).makeApiClient(CoreV1Api);
 const unlabelled = 'kc-unlabelled';
 const target = 'kc-target';
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'drill-kubeconfig-test-'));
+const tmp = recordedTestDir('drill-kubeconfig-test-');
 
 const refusal = async (p: Promise<unknown>): Promise<DrillError> => {
   const error = await p.then(() => undefined, (e: unknown) => e);
@@ -50,7 +49,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const name of [unlabelled, target]) await admin.deleteNamespace({ name }).catch(() => undefined);
-  rmSync(tmp, { recursive: true, force: true });
+  removeRecordedTestDir(tmp);
 });
 
 describe('an existing cluster through a kubeconfig', () => {

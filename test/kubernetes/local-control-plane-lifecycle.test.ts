@@ -1,5 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,10 +9,11 @@ import { resolveControlPlaneBinaries } from '../../src/targets/kubernetes/contro
 import { LocalControlPlane } from '../../src/targets/kubernetes/local-control-plane.js';
 import { recordedProcessAlive } from '../../src/targets/kubernetes/recorded-process.js';
 import { waitUntil } from './helpers.js';
+import { recordedTestDir, removeRecordedTestDir } from '../support/recorded-test-dir.js';
 
 // Control planes of their own (not the shared one): these tests stop, break and dispose them.
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'drill-lcp-lifecycle-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = recordedTestDir('drill-lcp-lifecycle-');
+afterAll(() => removeRecordedTestDir(tmp));
 
 /** What a ledger's control plane left: live processes and existing temp dirs. */
 const leftovers = (ledgerFile: string) =>

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,10 +12,11 @@ import { recordedProcessAlive } from '../../src/targets/kubernetes/recorded-proc
 import { ip } from '../../src/targets/network/ip-command.js';
 import { runCommand } from '../../src/targets/process/run-command.js';
 import { waitUntil } from './helpers.js';
+import { recordedTestDir, removeRecordedTestDir } from '../support/recorded-test-dir.js';
 
 // Real nodes of their own (not the shared cluster's): these tests kill and dispose them.
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'drill-real-node-test-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = recordedTestDir('drill-real-node-test-');
+afterAll(() => removeRecordedTestDir(tmp));
 
 /** The host settings kubelet rewrites on a machine it runs on (pkg/kubelet/cm setupKernelTunables). */
 const KUBELET_TUNABLES = ['vm/overcommit_memory', 'vm/panic_on_oom', 'kernel/panic', 'kernel/panic_on_oops', 'kernel/keys/root_maxkeys', 'kernel/keys/root_maxbytes'];

@@ -24,6 +24,7 @@ describe('the drop rule of a lost region names its exact address:port pairs (pur
   it('one rule pair per address, each with only its own ports: no range, no other listener\'s port', () => {
     const text = rulesetText({
       table: 'drill_r_4',
+      comment: 'drill run r',
       listeners: [
         { address: '127.0.1.1', ports: [40001] },
         { address: '127.0.1.2', ports: [40001] },
@@ -165,7 +166,7 @@ describe.runIf(haveNft)(`region-outage with network: drop on the real kernel${NO
       expect(state(child.pid!)).toBe('T');
       expect(network.listeners).toEqual([{ address: '127.0.77.1', port, what: 'truststream-api-1' }]);
       expect(network.connects).toEqual({ [`127.0.77.1:${port}`]: 'timed out' });
-      expect(readResources(ledgerFile)).toEqual([{ kind: 'nft-table', family: 'inet', name: table }]);
+      expect(readResources(ledgerFile)).toEqual([{ kind: 'nft-table', family: 'inet', name: table, comment: expect.stringMatching(/^drill run /) }]);
       expect(await tableHandle(nftProgram()!, table)).toBe(network.nftHandle);
       expect(await connectOutcome('127.0.77.1', port, 800)).toBe('timed out');
       // Another drill's listener on the same port in another range: still answered.

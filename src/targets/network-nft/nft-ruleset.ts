@@ -29,6 +29,8 @@ export interface ListenerPorts {
 export interface PacketRuleset {
   /** The table's name: drill_<run>_<n> (tableName). */
   table: string;
+  /** The table's marker (tableComment): what the reaper checks on the table itself before deleting it. */
+  comment: string;
   /** The listeners whose loopback TCP the fault hits: a database link's, or every one of a lost region. */
   listeners: readonly ListenerPorts[];
   fault: PacketFault;
@@ -43,6 +45,24 @@ export function tableName(runId: string, n: number): string {
   return `${TABLE_PREFIX}${runId.replace(/[^A-Za-z0-9_]/g, '_')}_${n}`;
 }
 
+/** nftables keeps at most 128 bytes of a comment (NFTNL_UDATA_COMMENT_MAXLEN, with its NUL). */
+const COMMENT_MAX = 127;
+
+/**
+ * The marker every drill table carries (`comment "drill run <run id>"`): a table another tool
+ * happened to name drill_<x>_<n> has no such comment, so the reaper, which deletes only a table
+ * whose comment is the one its ledger recorded, leaves it alone. Characters outside
+ * [A-Za-z0-9._:-] become _ (nothing to quote), cut to what nftables keeps.
+ */
+export function tableComment(runId: string): string {
+  return `drill run ${runId.replace(/[^A-Za-z0-9._:-]/g, '_')}`.slice(0, COMMENT_MAX);
+}
+
+/** True for a comment tableComment can produce (nothing in it to escape in nft's text). */
+export function isDrillTableComment(comment: string): boolean {
+  return /^drill run [A-Za-z0-9._:-]+$/.test(comment) && comment.length <= COMMENT_MAX;
+}
+
 /** True for a name tableName can produce (the reaper's and the teardown's ownership check). */
 export function isDrillTableName(name: string): boolean {
   return /^drill_[A-Za-z0-9_]+_\d+$/.test(name) && name.length <= 200;
@@ -50,6 +70,7 @@ export function isDrillTableName(name: string): boolean {
 
 export function rulesetText(r: PacketRuleset): string {
   if (!isDrillTableName(r.table)) throw new InputError('NFT_TABLE_NAME', `nftables table name ${JSON.stringify(r.table)} is not a drill table name (drill_<run>_<n>)`);
+  if (!isDrillTableComment(r.comment)) throw new InputError('NFT_TABLE_COMMENT', `nftables table comment ${JSON.stringify(r.comment)} is not a drill table marker (drill run <run id>)`);
   if (r.listeners.length === 0 || r.listeners.some((l) => l.ports.length === 0)) throw new InputError('NFT_NO_PORT', 'a packet fault needs the TCP port(s) of the listener(s) it hits');
   for (const { address, ports } of r.listeners) {
     for (const port of ports) {
@@ -65,7 +86,7 @@ export function rulesetText(r: PacketRuleset): string {
     const set = ports.length === 1 ? String(ports[0]) : `{ ${ports.join(', ')} }`;
     return [`\t\t${loopback} ip daddr ${address} tcp dport ${set} ${verdict}`, `\t\t${loopback} ip saddr ${address} tcp sport ${set} ${verdict}`];
   });
-  return [`table ${TABLE_FAMILY} ${r.table} {`, '\tchain output {', '\t\ttype filter hook output priority filter; policy accept;', ...rules, '\t}', '}', ''].join('\n');
+  return [`table ${TABLE_FAMILY} ${r.table} {`, `\tcomment "${r.comment}";`, '\tchain output {', '\t\ttype filter hook output priority filter; policy accept;', ...rules, '\t}', '}', ''].join('\n');
 }
 
 /** The listeners with one entry per address, its ports without repeats, in the order given. */

@@ -68,17 +68,55 @@ export async function tableHandle(program: string, name: string): Promise<number
   return parsed.nftables?.find((e) => e.table?.family === TABLE_FAMILY && e.table.name === name)?.table?.handle;
 }
 
+/** What one listing of a table says of it: its handle and its comment (absent: none). */
+export interface ListedTable {
+  handle: number;
+  comment: string | undefined;
+}
+
 /**
- * Deletes the `inet` table `name` by its handle, looked up by name just before: a table the drill
- * did not create is never named (names are drill_<run>_<n>), and a name that is gone is not an error.
- * Returns false when there was no such table.
+ * The handle and the comment of `nft -a list table` output for the table `name`. Its text, since
+ * nft 1.0.6's JSON leaves table comments out. The comment is the line right after the header
+ * (one tab in: a chain's would be two).
  */
-export async function deleteTable(program: string, name: string): Promise<boolean> {
-  const handle = await tableHandle(program, name);
-  if (handle === undefined) return false;
-  await runNft(program, ['delete', 'table', TABLE_FAMILY, 'handle', String(handle)]);
-  debug('deleted table %s %s (handle %d)', TABLE_FAMILY, name, handle);
-  return true;
+export function parseTableListing(text: string, name: string): ListedTable | undefined {
+  const lines = text.split('\n');
+  const header = lines.findIndex((l) => l.startsWith(`table ${TABLE_FAMILY} ${name} {`));
+  if (header < 0) return undefined;
+  const handle = /# handle (\d+)\s*$/.exec(lines[header] ?? '')?.[1];
+  if (handle === undefined) return undefined;
+  const comment = /^\tcomment "(.*)"$/.exec(lines[header + 1] ?? '')?.[1];
+  return { handle: Number(handle), comment };
+}
+
+/** The handle and comment of the `inet` table `name`, from one listing; undefined when there is none. */
+export async function listedTable(program: string, name: string): Promise<ListedTable | undefined> {
+  if ((await tableHandle(program, name)) === undefined) return undefined;
+  try {
+    return parseTableListing(await runNft(program, ['-a', 'list', 'table', TABLE_FAMILY, name]), name);
+  } catch (error) {
+    // Gone between the two listings: no table, not an error.
+    if ((await tableHandle(program, name)) === undefined) return undefined;
+    throw error;
+  }
+}
+
+/** What deleteMarkedTable did: deleted, nothing there, or a table of that name without the marker (left). */
+export type MarkedDelete = { state: 'deleted'; handle: number } | { state: 'absent' } | { state: 'unmarked'; comment: string | undefined };
+
+/**
+ * Deletes the `inet` table `name` only while it carries `comment` (the marker the drill gave it,
+ * tableComment), by the handle the same listing gave: a table of that name the drill did not
+ * create (another tool's, or one made by hand) is left. Handles are never reused, so the handle
+ * cannot have come to mean another table in between.
+ */
+export async function deleteMarkedTable(program: string, name: string, comment: string): Promise<MarkedDelete> {
+  const listed = await listedTable(program, name);
+  if (!listed) return { state: 'absent' };
+  if (listed.comment !== comment) return { state: 'unmarked', comment: listed.comment };
+  await runNft(program, ['delete', 'table', TABLE_FAMILY, 'handle', String(listed.handle)]);
+  debug('deleted table %s %s (handle %d, %s)', TABLE_FAMILY, name, listed.handle, comment);
+  return { state: 'deleted', handle: listed.handle };
 }
 
 /** The packets the table's counters counted (its rules count what they drop), or undefined when it is gone. */

@@ -1,8 +1,8 @@
 import createDebug from 'debug';
 import { EnvironmentError } from '../../engine/errors.js';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
-import { deleteTable, droppedPackets, requireNft, runNft, tableHandle } from './nft.js';
-import { rulesetText, TABLE_FAMILY, tableName, type ListenerPorts, type PacketFault } from './nft-ruleset.js';
+import { deleteMarkedTable, droppedPackets, requireNft, runNft, tableHandle } from './nft.js';
+import { rulesetText, TABLE_FAMILY, tableComment, tableName, type ListenerPorts, type PacketFault } from './nft-ruleset.js';
 
 const debug = createDebug('drill:nft');
 
@@ -10,6 +10,8 @@ export interface AppliedPacketFault {
   id: string;
   kind: PacketFault['kind'];
   table: string;
+  /** The marker the table carries (`drill run <run id>`), recorded in the ledger with its name. */
+  comment: string;
   handle: number;
   /** Every port the table names (on whichever listener address). */
   ports: number[];
@@ -57,16 +59,17 @@ export class NftPacketFilter {
     const table = tableName(this.options.runId, nextTableNumber(this.options.runId));
     const listeners = this.options.listeners().map((l) => ({ address: l.address, ports: [...l.ports] }));
     const ports = [...new Set(listeners.flatMap((l) => l.ports))];
-    const ruleset = rulesetText({ table, listeners, fault });
-    this.options.ledger.record({ kind: 'nft-table', family: TABLE_FAMILY, name: table });
+    const comment = tableComment(this.options.runId);
+    const ruleset = rulesetText({ table, comment, listeners, fault });
+    this.options.ledger.record({ kind: 'nft-table', family: TABLE_FAMILY, name: table, comment });
     await runNft(program, ['-f', '-'], ruleset);
     const handle = await tableHandle(program, table).catch(() => undefined);
     if (handle === undefined) {
       // Created but not tracked: delete it now rather than leave it to the end-of-run reaper.
-      await deleteTable(program, table).catch(() => false);
+      await deleteMarkedTable(program, table, comment).catch(() => undefined);
       throw new EnvironmentError('NFT_TABLE_NOT_LISTED', `nft took table ${TABLE_FAMILY} ${table} but does not list it; check what else edits nftables on this machine`);
     }
-    const applied = { id, kind: fault.kind, table, handle, ports, listeners, ruleset };
+    const applied = { id, kind: fault.kind, table, comment, handle, ports, listeners, ruleset };
     this.live.set(id, applied);
     debug('%s: table %s (handle %d) on %o', id, table, handle, listeners);
     return applied;
@@ -79,7 +82,8 @@ export class NftPacketFilter {
     const program = requireNft('removing a packet fault');
     const dropped = await droppedPackets(program, applied.table).catch(() => undefined);
     // Tracked until the delete succeeded: a failed delete is retried at teardown.
-    const deleted = await deleteTable(program, applied.table);
+    // Only while the table still carries this run's marker: one of that name without it is not ours.
+    const deleted = (await deleteMarkedTable(program, applied.table, applied.comment)).state === 'deleted';
     this.live.delete(id);
     if (deleted) this.options.onRemoved?.(applied, dropped);
     return deleted;
