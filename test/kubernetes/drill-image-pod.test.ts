@@ -1,6 +1,5 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BatchV1Api, CoreV1Api, type KubernetesObject, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -12,6 +11,7 @@ import { DEPLOY_DIR, readManifestFile } from '../support/deploy-manifests.js';
 import { importIntoRealNodes, removeFromRealNodes } from '../support/real-node-images.js';
 import { readJournal, runCli, runDirFrom } from '../e2e/helpers.js';
 import { statusOf, waitUntil } from './helpers.js';
+import { recordedTestDir, removeRecordedTestDir } from '../support/recorded-test-dir.js';
 
 // The drill image (src/targets/images/drill-image.ts: built from this machine's files, no
 // container engine, no registry) imported into the shared control plane's real nodes, and
@@ -79,7 +79,7 @@ beforeAll(async () => {
   const imported = await importIntoRealNodes(shared.root, shared.realNodes, image.path);
   expect(imported.map((images) => images.map((i) => i.ref))).toEqual(shared.realNodes.map(() => [image.tag]));
 
-  keyDir = mkdtempSync(path.join(os.tmpdir(), 'drill-pod-key-'));
+  keyDir = recordedTestDir('drill-pod-key-');
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   writeFileSync(path.join(keyDir, 'drill-evidence.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
   await core.createNamespace({ body: { metadata: { name: namespace } } });
@@ -92,7 +92,7 @@ beforeAll(async () => {
   });
   for (const scenario of [PASSING, FAILING]) {
     // The container's user writes the results; a hostPath keeps the host's owner and mode.
-    const dir = mkdtempSync(path.join(os.tmpdir(), `drill-pod-results-`));
+    const dir = recordedTestDir('drill-pod-results-');
     chownSync(dir, APP_USER.uid, APP_USER.gid);
     resultsDirs.set(scenario, dir);
     await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: `scenario-${scenario}` }, data: { [`${scenario}.yaml`]: readFileSync(scenarioFile(scenario), 'utf8') } } });
@@ -104,7 +104,7 @@ afterAll(async () => {
   await core.deleteNamespace({ name: namespace }).catch(() => undefined);
   await waitUntil(`namespace ${namespace} gone`, async () => ((await statusOf(core.readNamespace({ name: namespace }))).code === 404 ? true : undefined), 120_000);
   if (image) await removeFromRealNodes(shared.root, shared.realNodes, image.tag);
-  for (const dir of [...resultsDirs.values(), keyDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+  for (const dir of [...resultsDirs.values(), keyDir]) if (dir) removeRecordedTestDir(dir);
 }, 180_000);
 
 describe('the drill image as a pod on real nodes', () => {
