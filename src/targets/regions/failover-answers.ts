@@ -75,8 +75,13 @@ export class FailoverZone implements ZoneSource {
     return { name: chosen.name, values: chosen.values, ttl: chosen.ttl };
   }
 
-  /** The checker of health check `id` (started on first use). */
+  /**
+   * The checker of health check `id` (started on first use). After stop() none is created, and one
+   * whose configuration arrives after stop() is never started: a query answered during teardown
+   * must not leave a checker probing after it.
+   */
   checker(id: string): Promise<HealthChecker> {
+    if (this.stopped) return Promise.reject(new Error(`the failover zone ${this.zone.name} is stopped: no health checker for ${id}`));
     let checker = this.checkers.get(id);
     if (!checker) {
       checker = this.api.healthCheck(id).then((config) => {
@@ -85,7 +90,7 @@ export class FailoverZone implements ZoneSource {
           this.transitions.push(timed);
           this.onTransition(timed);
         });
-        started.start();
+        if (!this.stopped) started.start();
         return started;
       });
       // A failed start (API error, non-loopback endpoint) is asked again by the next query.
