@@ -1,7 +1,8 @@
 /**
  * Revocation (leaked credentials): the attacker's own uses prove when a leaked credential stopped
  * working. Time-to-revoke (judged against expect.revocation) runs from the start of the runbook's
- * revoke step (`revoke-all-tokens`; without one, the start of the recovery) to the answer of the
+ * first step that can revoke (`revoke-all-tokens`, or `isolate-compromised-nodes`, whose evictions
+ * end pod-bound tokens; without one, the start of the recovery) to the answer of the
  * first use refused after which none was allowed again: an upper bound, since the credential may
  * have died earlier. The last allowed use (its sending instant) is the lower bound; the gap between
  * them is reported. Beside it, the exposure: T_fault to that same refusal, how long the attacker
@@ -61,13 +62,17 @@ function judgeCredential(credential: LeakedCredential, all: readonly AttackAttem
   return { credential, lastAllowed, revokedBy };
 }
 
-/** The step that revokes credentials, as the runbook names it. */
-const REVOKE_STEP = 'revoke-all-tokens';
+/**
+ * The steps that can end a leaked credential: the runbook's revocation, and the isolation, whose
+ * evictions end the pods a pod-bound token dies with. Time-to-revoke runs from the first of them
+ * that ran: never from a later step than the one that may have revoked it.
+ */
+const REVOKING_STEPS: readonly string[] = ['revoke-all-tokens', 'isolate-compromised-nodes'];
 
-/** Where time-to-revoke starts: the revoke step's start, else the recovery's, else T_fault. */
+/** Where time-to-revoke starts: the first revoking step's start, else the recovery's, else T_fault. */
 export function revocationStart(journal: Journal): { t: number; wall: string; from: string } | undefined {
-  const step = journal.steps.find((s) => s.name === REVOKE_STEP);
-  if (step) return { ...step.start, from: `the start of ${REVOKE_STEP}` };
+  const step = journal.steps.filter((s) => REVOKING_STEPS.includes(s.name)).sort((a, b) => a.start.t - b.start.t)[0];
+  if (step) return { ...step.start, from: `the start of ${step.name}` };
   if (journal.marks.tRecoveryStart) return { ...journal.marks.tRecoveryStart, from: 'the start of the recovery (no revoke step ran)' };
   if (journal.marks.tFault) return { ...journal.marks.tFault, from: 'T_fault (no recovery step ran)' };
   return undefined;

@@ -89,21 +89,27 @@ function signingKeyRotationIssues(data: unknown): PathIssue[] {
   });
 }
 
-/** `compromised: leaked-pods` isolates the pods leaked tokens are bound to: without a pod-bound token leaking, there is none. */
+/**
+ * `compromised: leaked-pods` isolates the pods leaked tokens are bound to: without a pod-bound token
+ * leaking there is none; and `serviceAccount` (which picks the pods otherwise) would be ignored.
+ */
 function leakedPodIsolationIssues(data: unknown): PathIssue[] {
   if (!isRecord(data) || !Array.isArray(data.recovery)) return [];
   const faults = Array.isArray(data.faults) ? data.faults : [];
   const podTokenLeaks = faults.some((f) => isRecord(f) && f.type === 'credential-leak' && f.kind === 'k8s-service-account-token' && Array.isArray(f.tokens) && f.tokens.includes('pod'));
-  if (podTokenLeaks) return [];
-  return data.recovery.flatMap((s, i): PathIssue[] =>
-    isRecord(s) && s.step === 'isolate-compromised-nodes' && s.compromised === 'leaked-pods'
-      ? [
-          {
-            path: ['recovery', i, 'compromised'],
-            anchor: 'value',
-            message: 'compromised: leaked-pods isolates the pods leaked tokens are bound to, and no fault leaks one; add tokens: [pod] to a credential-leak of kind k8s-service-account-token, or use compromised: service-account',
-          },
-        ]
-      : [],
-  );
+  return data.recovery.flatMap((s, i): PathIssue[] => {
+    if (!isRecord(s) || s.step !== 'isolate-compromised-nodes' || s.compromised !== 'leaked-pods') return [];
+    const issues: PathIssue[] = [];
+    if ('serviceAccount' in s) {
+      issues.push({ path: ['recovery', i, 'serviceAccount'], anchor: 'key', message: 'serviceAccount picks the compromised pods with compromised: service-account; with leaked-pods the leaked tokens name them: remove it' });
+    }
+    if (!podTokenLeaks) {
+      issues.push({
+        path: ['recovery', i, 'compromised'],
+        anchor: 'value',
+        message: 'compromised: leaked-pods isolates the pods leaked tokens are bound to, and no fault leaks one; add tokens: [pod] to a credential-leak of kind k8s-service-account-token, or use compromised: service-account',
+      });
+    }
+    return issues;
+  });
 }

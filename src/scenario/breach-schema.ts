@@ -65,7 +65,7 @@ export const credentialLeakFault = needsWhen(
               'k8s-service-account-token: which tokens leak (default: both), each used by an attacker of its own: bound (a TokenRequest bound to a Secret the drill creates; dies with that Secret or the account) ' +
               'and legacy (a kubernetes.io/service-account-token Secret the token controller fills; no expiry, dies with its Secret or the account); ' +
               'unbound (a TokenRequest bound to no object, one hour: no Secret to delete, so only the account\'s recreation, its expiry or revoke-all-tokens rotateSigningKey ends it); ' +
-              'pod (a TokenRequest bound to one running pod of the account, an API pod where there is one: the token a compromised pod had mounted; dies when that pod is gone, or with the account; ' +
+              'pod (a TokenRequest bound to one ready pod of the account that the API Service selects: the token a compromised pod had mounted; dies when that pod is gone, or with the account; ' +
               'isolate-compromised-nodes compromised: leaked-pods isolates that pod\'s node)',
           }),
         attacker,

@@ -83,6 +83,18 @@ describe('revocation (pure: the attacker\'s attempts against expect.revocation)'
     expect(verdict.message).toMatch(/^time-to-revoke ≤ 1\.01s from the start of the recovery \(no revoke step ran\)/);
   });
 
+  it('an isolation before the revoke step starts the clock (its evictions end pod-bound tokens): never measured from the later step', () => {
+    // Isolation 5000 ms before the revoke step; refused from 25000 on: 18105 ms after the isolation's start.
+    const journal = structuredClone(breachJournal({ attempts: attempts(T_FAULT, 30_000, revokedAt(25_000)), tRecoveryEnd: 25_100 })) as Journal;
+    journal.steps = [{ name: 'isolate-compromised-nodes', title: 'Isolate affected systems', start: stamp(6_900), end: stamp(11_800), status: 'passed' }, ...journal.steps];
+    const { verdict, measurements } = assessRevocation(journal, 15_000);
+    expect(measurements.timeToRevokeMs).toBe(18_105);
+    expect(verdict).toMatchObject({ status: 'failed', measured: 18_105, limit: 15_000 });
+    expect(verdict.message).toMatch(/^time-to-revoke ≤ 18\.11s from the start of isolate-compromised-nodes /);
+    // Negative control: from the revoke step it would read 13.1 s and pass the same limit.
+    expect(assessRevocation(breachJournal({ attempts: attempts(T_FAULT, 30_000, revokedAt(25_000)), tRecoveryEnd: 25_100 }), 15_000).verdict.status).toBe('passed');
+  });
+
   it('negative control: a credential never revoked fails, with the requests allowed after the last step', () => {
     const { verdict, measurements } = assessRevocation(breachJournal({ attempts: attempts(T_FAULT, 30_000, () => 'allowed') }));
     expect(verdict.status).toBe('failed');

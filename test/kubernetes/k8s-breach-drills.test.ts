@@ -109,15 +109,29 @@ describe('leaked service-account tokens (shared control plane, real nodes, real 
     // One node of the two: the one that ran the compromised pod, and only that pod evicted by the step.
     expect(isolation.nodes).toHaveLength(1);
     expect(isolation.evicted.map((e) => [e.pod.split('/')[1], e.outcome])).toEqual([[credential!.boundPod, 'evicted']]);
-    const pods = JSON.parse(readFileSync(path.join(runDir, 'forensics', 'kubernetes-pods.json'), 'utf8')) as Array<{ metadata: { name: string }; spec: { nodeName?: string } }>;
+    const pods = JSON.parse(readFileSync(path.join(runDir, 'forensics', 'kubernetes-pods.json'), 'utf8')) as Array<{ metadata: { name: string; labels?: Record<string, string> }; spec: { nodeName?: string } }>;
     expect(pods.find((p) => p.metadata.name === credential!.boundPod)?.spec.nodeName).toBe(isolation.nodes[0]);
+    // The serving (blue) API pods ran on both nodes before the isolation (a soft spread): were they
+    // all on the isolated node, the service would have gone down with it, and this drill with it.
+    const blueNodes = new Set(pods.filter((p) => p.metadata.labels?.app === 'truststream-api' && p.metadata.labels.version === 'blue').map((p) => p.spec.nodeName));
+    expect(blueNodes.size, `blue API pods ran on ${[...blueNodes].join(', ')} only: the scheduler did not spread them`).toBe(2);
+    expect(pods.find((p) => p.metadata.name === credential!.boundPod)?.metadata.labels?.version, 'the leaked token is bound to a serving pod').toBe('blue');
     // Preserved before the isolation ended the compromised pod: its memory among the dumps.
     expect(journal.forensics!.artifacts.filter((a) => a.kind === 'memory-dump').map((a) => (a.details as { process: string }).process)).toContain(`${credential!.boundPod}.api`);
+    // The eviction ended the token: the revoke step found no token Secret to delete or account to
+    // recreate, and time-to-revoke runs from the isolation's start.
+    expect(journal.steps.find((s) => s.name === 'revoke-all-tokens')!.output).toMatchObject({ kubernetes: { deletedSecrets: [], recreated: [] } });
+    const revocation = verdictOf(journal, 'revocation')!;
+    expect(revocation.message).toMatch(/^time-to-revoke ≤ \S+ from the start of isolate-compromised-nodes /);
+    expect(journal.measurements.timeToRevokeMs).toBe(
+      journal.attacker!.attempts.find((a) => a.outcome === 'rejected')!.tEnd - journal.steps.find((s) => s.name === 'isolate-compromised-nodes')!.start.t,
+    );
     expect(failedChecks(journal)).toEqual([]);
     expect(verdictOf(journal, 'blast-radius')!.status).toBe('passed');
     expectNoTokenAnywhere(runDir, output);
     expect(leftovers(runDir)).toEqual([]);
-  });
+    // Above the scenario's own timeout (8m) plus a control plane's start: a vitest timeout would leave the drill running.
+  }, 720_000);
 
   it('breach-isolate-whole-account (negative control) fails on blast-radius and RTO: isolating by service account takes every node of the service (exit 1)', async () => {
     const { code, output, journal, runDir } = await run('breach-isolate-whole-account.yaml', { ownCluster: true });
@@ -130,7 +144,7 @@ describe('leaked service-account tokens (shared control plane, real nodes, real 
     expect(verdictOf(journal, 'revocation')!.status).toBe('passed');
     expectNoTokenAnywhere(runDir, output);
     expect(leftovers(runDir)).toEqual([]);
-  });
+  }, 720_000);
 
   it('breach-revoke-misses-legacy-token fails on revocation only, naming the legacy token (exit 1)', async () => {
     const { code, output, journal, runDir } = await run('breach-revoke-misses-legacy-token.yaml');

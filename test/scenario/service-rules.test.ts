@@ -170,6 +170,11 @@ describe('service scenario rules', () => {
     expect(error.issues.map((i) => `${i.line} ${i.keyPath}: ${i.message}`)).toEqual([
       expect.stringMatching(/^8 recovery\[0\]\.compromised: compromised: leaked-pods isolates the pods leaked tokens are bound to, and no fault leaks one; add tokens: \[pod\]/),
     ]);
+    const ignored = withLeak('isolate-pod-token-account', '[pod]');
+    writeFileSync(ignored, readFileSync(ignored, 'utf8').replace('compromised: leaked-pods}', 'compromised: leaked-pods, serviceAccount: web}'));
+    expect((await validationError(loadScenarioFile(ignored))).issues.map((i) => `${i.line} ${i.keyPath}: ${i.message}`)).toEqual([
+      expect.stringMatching(/^8 recovery\[0\]\.serviceAccount: serviceAccount picks the compromised pods with compromised: service-account; .*remove it$/),
+    ]);
     const loaded = (await loadScenarioFile(withLeak('isolate-pod-token', '[pod]'))).scenario;
     expect(loaded.recovery[0]).toMatchObject({ step: 'isolate-compromised-nodes', compromised: 'leaked-pods', serviceAccount: 'default' });
   });

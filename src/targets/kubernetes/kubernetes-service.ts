@@ -141,15 +141,15 @@ export async function detectLocalContainers(service: KubernetesService, api: Kub
     return pods.flatMap((pod) =>
       (pod.status?.containerStatuses ?? []).flatMap((c) => {
         const id = c.state?.running ? runtimeContainerId(c.containerID) : undefined;
-        return id ? [{ name: `${pod.metadata!.name!}.${c.name}`, id }] : [];
+        return id ? [{ name: `${pod.metadata!.name!}.${c.name}`, id, podUid: pod.metadata!.uid! }] : [];
       }),
     );
   };
-  if (containerProcessesHere((await apiContainers()).map((c) => c.id)).length === 0) return false;
+  if (containerProcessesHere(await apiContainers()).length === 0) return false;
   service.localProcesses = async (): Promise<LocalServiceProcess[]> => {
     const containers = await apiContainers();
     const names = new Map(containers.map((c) => [c.id, c.name]));
-    return containerProcessesHere([...names.keys()]).map((p) => ({ name: names.get(p.containerId)!, mode: 'api', pid: p.pid, startTime: p.startTime }));
+    return containerProcessesHere(containers).map((p) => ({ name: names.get(p.containerId)!, mode: 'api', pid: p.pid, startTime: p.startTime }));
   };
   debug('the API pods of %s run on this machine: their memory can be dumped', namespace);
   return true;

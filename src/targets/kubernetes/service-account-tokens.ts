@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import type { V1BoundObjectReference } from '@kubernetes/client-node';
 import { sleep } from '../../engine/clock.js';
 import { EnvironmentError } from '../../engine/errors.js';
 import { isNotFound, type KubeApi } from './kube-api.js';
+import { podToBind } from './pod-to-bind.js';
 import { RUN_LABEL, runLabelValue } from './manifest-set.js';
 
 /**
@@ -35,6 +37,25 @@ export interface IssuedToken {
   value: string;
 }
 
+/** A TokenRequest for the account (bound to `boundObjectRef` when given), registered as a secret of the run the moment it is read. */
+async function requestToken(
+  api: KubeApi,
+  namespace: string,
+  serviceAccount: string,
+  register: (token: string) => void,
+  options: { boundObjectRef?: V1BoundObjectReference; expirationSeconds?: number } = {},
+): Promise<string> {
+  const request = await api.core.createNamespacedServiceAccountToken({
+    name: serviceAccount,
+    namespace,
+    body: { spec: { audiences: [], expirationSeconds: options.expirationSeconds ?? 3600, ...(options.boundObjectRef ? { boundObjectRef: options.boundObjectRef } : {}) } },
+  });
+  const value = request.status?.token;
+  if (!value) throw new EnvironmentError('TOKEN_NOT_ISSUED', `the TokenRequest for service account ${serviceAccount} in ${namespace} returned no token`);
+  register(value);
+  return value;
+}
+
 /** A bound token: an Opaque Secret to bind to, then a TokenRequest for the account bound to it (dies with the Secret). */
 export async function issueBoundToken(api: KubeApi, namespace: string, serviceAccount: string, owner: SecretOwner, register: (token: string) => void): Promise<IssuedToken> {
   const name = `drill-token-binding-${randomBytes(4).toString('hex')}`;
@@ -43,14 +64,7 @@ export async function issueBoundToken(api: KubeApi, namespace: string, serviceAc
     namespace,
     body: { metadata: { name, labels: { [TOKEN_BINDING_LABEL]: serviceAccount, [RUN_LABEL]: runLabelValue(owner.runId) } }, type: 'Opaque', data: {} },
   });
-  const request = await api.core.createNamespacedServiceAccountToken({
-    name: serviceAccount,
-    namespace,
-    body: { spec: { audiences: [], expirationSeconds: 3600, boundObjectRef: { apiVersion: 'v1', kind: 'Secret', name, uid: secret.metadata!.uid } } },
-  });
-  const value = request.status?.token;
-  if (!value) throw new EnvironmentError('TOKEN_NOT_ISSUED', `the TokenRequest for service account ${serviceAccount} in ${namespace} returned no token`);
-  register(value);
+  const value = await requestToken(api, namespace, serviceAccount, register, { boundObjectRef: { apiVersion: 'v1', kind: 'Secret', name, uid: secret.metadata!.uid } });
   return { kind: 'bound', name, secret: name, value };
 }
 
@@ -60,34 +74,19 @@ export async function issueBoundToken(api: KubeApi, namespace: string, serviceAc
  * account had token Secrets), when it expires, or with the signing key that signed it.
  */
 export async function issueUnboundToken(api: KubeApi, namespace: string, serviceAccount: string, register: (token: string) => void, expirationSeconds = 3600): Promise<IssuedToken> {
-  const request = await api.core.createNamespacedServiceAccountToken({ name: serviceAccount, namespace, body: { spec: { audiences: [], expirationSeconds } } });
-  const value = request.status?.token;
-  if (!value) throw new EnvironmentError('TOKEN_NOT_ISSUED', `the TokenRequest for service account ${serviceAccount} in ${namespace} returned no token`);
-  register(value);
+  const value = await requestToken(api, namespace, serviceAccount, register, { expirationSeconds });
   return { kind: 'unbound', name: `drill-unbound-token-${randomBytes(4).toString('hex')}`, value };
 }
 
 /**
  * A pod-bound token: a TokenRequest bound to one running pod of the account (what the kubelet
- * mounts into a pod: the token of a compromised pod). The pod is an API pod where the account runs
- * one (the front door an attacker gets into), else the first by name. The token dies when that pod
- * is gone (after the apiserver's authentication cache), or with the account.
+ * mounts into a pod: the token of a compromised pod), chosen by `podToBind`. The token dies when
+ * that pod is gone (after the apiserver's authentication cache), or with the account.
  */
 export async function issuePodBoundToken(api: KubeApi, namespace: string, serviceAccount: string, register: (token: string) => void): Promise<IssuedToken> {
-  const running = (await api.core.listNamespacedPod({ namespace })).items
-    .filter((p) => (p.spec?.serviceAccountName ?? 'default') === serviceAccount && p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp)
-    .sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!));
-  const pod = running.find((p) => p.metadata?.labels?.app === 'truststream-api') ?? running[0];
-  if (!pod) throw new EnvironmentError('NO_POD_TO_BIND', `no running pod of ${namespace} runs as service account ${serviceAccount}: a pod-bound token needs one (is the service deployed?)`);
+  const pod = await podToBind(api, namespace, serviceAccount);
   const name = pod.metadata!.name!;
-  const request = await api.core.createNamespacedServiceAccountToken({
-    name: serviceAccount,
-    namespace,
-    body: { spec: { audiences: [], expirationSeconds: 3600, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name, uid: pod.metadata!.uid } } },
-  });
-  const value = request.status?.token;
-  if (!value) throw new EnvironmentError('TOKEN_NOT_ISSUED', `the TokenRequest for service account ${serviceAccount} in ${namespace} returned no token`);
-  register(value);
+  const value = await requestToken(api, namespace, serviceAccount, register, { boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name, uid: pod.metadata!.uid } });
   return { kind: 'pod', name: `drill-pod-token-${randomBytes(4).toString('hex')}`, pod: name, value };
 }
 
