@@ -31,10 +31,11 @@ RUN ln -s /opt/drill/bin/drill.mjs /usr/local/bin/drill
 # Not root: the native provider then runs PostgreSQL as this user (as root it would switch to the
 # postgres user). Numeric, so a pod's runAsNonRoot can be checked without reading the image.
 # `drill run` starts vitest in /opt/drill for each drill; vite bundles vitest.drill.config.ts into
-# node_modules/.vite-temp and vitest keeps its cache in node_modules/.vite, so those two are the
+# node_modules/.vite-temp and vitest keeps its caches in node_modules/.vite and (the transformed
+# harness, vitest.drill.config.ts) node_modules/.experimental-vitest-cache, so those three are the
 # user's (the rest of /opt/drill stays root's, read-only to the drill).
 RUN useradd --uid 10001 --user-group --create-home --home-dir /home/drill drill \
- && install -d -o 10001 -g 10001 /opt/drill/node_modules/.vite /opt/drill/node_modules/.vite-temp
+ && install -d -o 10001 -g 10001 /opt/drill/node_modules/.vite /opt/drill/node_modules/.vite-temp /opt/drill/node_modules/.experimental-vitest-cache
 USER 10001:10001
 ENV HOME=/home/drill \
     NODE_ENV=production

@@ -11,6 +11,10 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 1,
     fileParallelism: false,
+    // Each drill is a vitest process of its own: without a cache on disk, each transforms the
+    // harness again (seconds per drill). Keyed by file content; under node_modules, so a new
+    // install starts it afresh.
+    experimental: { fsModuleCache: true },
     reporters: [
       'default',
       ['allure-vitest/reporter', { resultsDir: plan ? path.join(plan.runDir, 'allure-results') : 'allure-results' }],

@@ -18,8 +18,11 @@ export const DRILL_IMAGE_ROOT = '/opt/drill';
 /** The package's directories and files the CLI needs at run time (the Dockerfile's COPY lines). */
 export const DRILL_PACKAGE_DIRS = ['bin', 'src', 'sut', 'drills', 'schema'];
 export const DRILL_PACKAGE_FILES = ['package.json', 'package-lock.json', 'tsconfig.json', 'vitest.drill.config.ts'];
-/** vite bundles vitest.drill.config.ts into .vite-temp and vitest caches in .vite: the drill writes there. */
-const WRITABLE_MODULE_DIRS = ['.vite', '.vite-temp'];
+/**
+ * vite bundles vitest.drill.config.ts into .vite-temp, vitest caches in .vite and keeps the
+ * transformed harness in .experimental-vitest-cache (vitest.drill.config.ts): the drill writes there.
+ */
+const WRITABLE_MODULE_DIRS = ['.vite', '.vite-temp', '.experimental-vitest-cache'];
 
 export interface DrillImageOptions {
   /** Default `drill.local/drill:<package version>`. */
