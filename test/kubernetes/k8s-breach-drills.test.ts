@@ -108,7 +108,9 @@ describe('leaked service-account tokens (shared control plane, real nodes, real 
     expect(isolation.leakedPods).toEqual([credential!.boundPod]);
     // One node of the two: the one that ran the compromised pod, and only that pod evicted by the step.
     expect(isolation.nodes).toHaveLength(1);
-    expect(isolation.evicted.map((e) => [e.pod.split('/')[1], e.outcome])).toEqual([[credential!.boundPod, 'evicted']]);
+    // Evicted by the step, or already deleted by the taint manager (NoExecute) before its call.
+    expect(isolation.evicted.map((e) => e.pod.split('/')[1])).toEqual([credential!.boundPod]);
+    expect(['evicted', 'already-gone']).toContain(isolation.evicted[0]!.outcome);
     const pods = JSON.parse(readFileSync(path.join(runDir, 'forensics', 'kubernetes-pods.json'), 'utf8')) as Array<{ metadata: { name: string; labels?: Record<string, string> }; spec: { nodeName?: string } }>;
     expect(pods.find((p) => p.metadata.name === credential!.boundPod)?.spec.nodeName).toBe(isolation.nodes[0]);
     // The serving (blue) API pods ran on both nodes before the isolation (a soft spread): were they
@@ -133,10 +135,14 @@ describe('leaked service-account tokens (shared control plane, real nodes, real 
     // Above the scenario's own timeout (8m) plus a control plane's start: a vitest timeout would leave the drill running.
   }, 720_000);
 
-  it('breach-isolate-whole-account (negative control) fails on blast-radius and RTO: isolating by service account takes every node of the service (exit 1)', async () => {
+  it('breach-isolate-whole-account (negative control) fails on blast-radius: isolating by service account takes every node of the service (exit 1)', async () => {
     const { code, output, journal, runDir } = await run('breach-isolate-whole-account.yaml', { ownCluster: true });
     expect(code, output).toBe(1);
-    expect(failedChecks(journal).sort()).toEqual(['blast-radius', 'rto']);
+    // RTO fails too when the service went down before it had passed its stability window after
+    // T_fault (the leak itself harms no probe): how long the steps before the isolation took decides.
+    const failed = failedChecks(journal);
+    expect(failed).toContain('blast-radius');
+    expect(failed.filter((c) => c !== 'blast-radius' && c !== 'rto')).toEqual([]);
     const isolation = journal.steps.find((s) => s.name === 'isolate-compromised-nodes')!.output as { nodes: string[]; serviceAccount: string };
     expect(isolation).toMatchObject({ serviceAccount: 'default' });
     expect(isolation.nodes).toHaveLength(2);
