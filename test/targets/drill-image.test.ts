@@ -1,10 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildDrillImage } from '../../src/targets/images/drill-image.js';
 import { hostTreeEntries } from '../../src/targets/images/host-tree.js';
+import { ignoreMatcher } from '../../src/targets/images/ignore-file.js';
 import { postgresLayer } from '../../src/targets/images/postgres-layer.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'drill-image-test-'));
@@ -35,6 +36,16 @@ describe('host trees as layer entries', () => {
       ['symlink', '/opt/x/tool', 'bin/tool'],
     ]);
     expect(entries.every((e) => e.type === 'symlink' || (e.uid === 0 && e.gid === 0))).toBe(true);
+  });
+});
+
+describe('the package ignore file', () => {
+  it('reads .dockerignore/.gitignore patterns: a bare name at any depth, a slashed pattern from the root, `*` within a segment, `!` takes back', () => {
+    const ignored = ignoreMatcher(['# comment', 'node_modules', '*.key', 'reports/*', '!reports/README.md', 'scratch/', 'sut/*/dist', '']);
+    for (const p of ['node_modules', 'sut/a/node_modules', 'drill-evidence.key', 'src/deep/x.key', 'reports/run-1', 'scratch', 'scratch/a', 'sut/truststream/dist', 'sut/truststream/dist/x.js']) {
+      expect(ignored(p), p).toBe(true);
+    }
+    for (const p of ['reports', 'reports/README.md', 'src/key.ts', 'src/x.keys', 'sut/dist', 'sut/truststream/src/dist.ts', 'drills/scratchpad.yaml']) expect(ignored(p), p).toBe(false);
   });
 });
 
@@ -82,6 +93,28 @@ describe('the drill image (the Dockerfile without an engine)', () => {
     expect(second.cached).toBe(true);
     expect(second.path).toBe(first.path);
     expect(Date.now() - t0).toBeLessThan(30_000);
+  }, 300_000);
+
+  it("leaves out of the package layer what the package's .dockerignore keeps out (a key, a log, built output), and keeps the rest", async () => {
+    const repo = path.resolve(import.meta.dirname, '../..');
+    const root = path.join(tmp, 'package');
+    for (const dir of ['bin', 'src', 'sut', 'drills', 'schema']) {
+      cpSync(path.join(repo, dir), path.join(root, dir), { recursive: true, filter: (p) => !p.split(path.sep).includes('node_modules') && !p.split(path.sep).includes('dist') });
+    }
+    // The same manifests as this checkout: the node_modules layer comes from the cache.
+    for (const file of ['package.json', 'package-lock.json', 'tsconfig.json', 'vitest.drill.config.ts', '.dockerignore']) copyFileSync(path.join(repo, file), path.join(root, file));
+    writeFileSync(path.join(root, 'src', 'x.key'), '-----BEGIN PRIVATE KEY-----\n');
+    writeFileSync(path.join(root, 'drills', 'a.log'), 'a log\n');
+    mkdirSync(path.join(root, 'sut', 'truststream', 'dist'), { recursive: true });
+    writeFileSync(path.join(root, 'sut', 'truststream', 'dist', 'built.js'), '');
+    writeFileSync(path.join(root, 'drills', 'kept.yaml'), 'kept: true\n');
+    const image = await buildDrillImage({ packageRoot: root });
+    const appLayer = image.layers.at(-1)!;
+    expect(appLayer.description).toContain('/opt/drill');
+    const names = execFileSync('tar', ['-tf', appLayer.path], { encoding: 'utf8', maxBuffer: 64 << 20 }).split('\n');
+    expect(names).toContain('opt/drill/drills/kept.yaml');
+    expect(names).toContain('opt/drill/src/cli/package-root.ts');
+    expect(names.filter((n) => /\.key$|\.log$|\/dist(\/|$)/.test(n))).toEqual([]);
   }, 300_000);
 
   it('refuses a bad tag before building anything (exit 2 from npm run image:build), and names the package of a missing program (exit 3)', async () => {

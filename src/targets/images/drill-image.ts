@@ -4,6 +4,7 @@ import { PACKAGE_ROOT } from '../../cli/package-root.js';
 import { hostFile } from './host-file.js';
 import { hostTreeEntries } from './host-tree.js';
 import { imageCacheDir } from './image-cache.js';
+import { packageIgnore } from './ignore-file.js';
 import { checkImageTag } from './image-config.js';
 import { writeDockerArchive, type ImageArchive } from './docker-archive.js';
 import { layerSpec, type LayerEntry } from './layer-spec.js';
@@ -80,8 +81,10 @@ export async function buildDrillImage(options: DrillImageOptions = {}): Promise<
 
 async function packageEntries(packageRoot: string): Promise<LayerEntry[]> {
   const entries: LayerEntry[] = [];
+  // What the package's .dockerignore keeps out of a `docker build` stays out of this image too.
+  const ignored = await packageIgnore(packageRoot);
   for (const dir of DRILL_PACKAGE_DIRS) {
-    entries.push(...(await hostTreeEntries(path.join(packageRoot, dir), { at: `${DRILL_IMAGE_ROOT}/${dir}`, exclude: (p) => p.split('/').includes('node_modules') })));
+    entries.push(...(await hostTreeEntries(path.join(packageRoot, dir), { at: `${DRILL_IMAGE_ROOT}/${dir}`, exclude: (p) => ignored(`${dir}/${p}`) })));
   }
   for (const file of DRILL_PACKAGE_FILES) {
     const { source, mode } = await hostFile(path.join(packageRoot, file));
