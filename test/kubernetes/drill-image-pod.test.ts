@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BatchV1Api, CoreV1Api, type KubernetesObject, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -34,6 +34,8 @@ const scenarioFile = (name: string) => path.resolve(import.meta.dirname, '../../
 
 let image: DrillImage;
 let keyDir: string;
+/** The signing key the Secret holds, PEM (PKCS#8). */
+let privateKeyPem: string;
 const resultsDirs = new Map<string, string>();
 
 function inNamespace(objects: KubernetesObject[]): KubernetesObject[] {
@@ -81,6 +83,7 @@ beforeAll(async () => {
 
   keyDir = recordedTestDir('drill-pod-key-');
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   writeFileSync(path.join(keyDir, 'drill-evidence.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   for (const file of ['serviceaccount.yaml', 'kubeconfig.yaml', 'system.yaml']) {
@@ -88,7 +91,7 @@ beforeAll(async () => {
   }
   await core.createNamespacedSecret({
     namespace,
-    body: { metadata: { name: 'drill-evidence-signing-key' }, stringData: { 'drill-evidence.key': privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() } },
+    body: { metadata: { name: 'drill-evidence-signing-key' }, stringData: { 'drill-evidence.key': privateKeyPem } },
   });
   for (const scenario of [PASSING, FAILING]) {
     // The container's user writes the results; a hostPath keeps the host's owner and mode.
@@ -145,5 +148,26 @@ describe('the drill image as a pod on real nodes', () => {
     expect(output).toContain('1 drill, 0 passed, 1 failed; exit 1');
     // readJournal holds a catalogue drill's outcome to its negative-control tag.
     expect(readJournal(runDirFrom(output, path.join(resultsDirs.get(FAILING)!, 'reports'))).status).toBe('failed');
+  });
+
+  it('the signing key stays out of every output: no pod log and no file under the results directories (reports, junit.xml, cache) holds it in any form', async () => {
+    const body = privateKeyPem.split('\n').filter((l) => l !== '' && !l.startsWith('-----'));
+    const der = Buffer.from(body.join(''), 'base64');
+    // The PEM's body (each line and joined), the whole PEM base64-encoded (a Secret's data), the key's DER in hex.
+    const forms = [...body, body.join(''), Buffer.from(privateKeyPem).toString('base64'), der.toString('hex')];
+    const outputs: { where: string; text: string }[] = [];
+    for (const scenario of [PASSING, FAILING]) {
+      const { pod } = await finished(scenario);
+      outputs.push({ where: `log of ${pod.metadata!.name}`, text: await log(pod) });
+      const files = readdirSync(resultsDirs.get(scenario)!, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+      for (const f of files) outputs.push({ where: path.join(f.parentPath, f.name), text: readFileSync(path.join(f.parentPath, f.name)).toString('latin1') });
+    }
+    // The check reads what it should: the passing run's journal and junit.xml are among the files.
+    expect(outputs.some((o) => o.where.endsWith('junit.xml'))).toBe(true);
+    expect(outputs.some((o) => o.where.endsWith('journal.json'))).toBe(true);
+    // The detector finds the key where it is (the PEM itself, a Secret's base64 of it).
+    expect(forms.some((form) => privateKeyPem.includes(form)) && forms.some((form) => Buffer.from(privateKeyPem).toString('base64').includes(form))).toBe(true);
+    const leaks = outputs.flatMap((o) => forms.filter((form) => o.text.includes(form)).map(() => o.where));
+    expect(leaks).toEqual([]);
   });
 });
