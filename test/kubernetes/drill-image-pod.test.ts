@@ -76,6 +76,7 @@ const exitCode = (pod: V1Pod) => pod.status?.containerStatuses?.[0]?.state?.term
 const log = (pod: V1Pod) => core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace, container: 'drill' });
 
 beforeAll(async () => {
+  // 600 s: on a cold cache (CI) this is an npm ci, hashing 20 000 files, a ~430 MB archive and an import into each node.
   // Cached by content: after the first build on a machine, only the package is hashed again.
   image = await buildDrillImage();
   const imported = await importIntoRealNodes(shared.root, shared.realNodes, image.path);
@@ -101,7 +102,7 @@ beforeAll(async () => {
     await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: `scenario-${scenario}` }, data: { [`${scenario}.yaml`]: readFileSync(scenarioFile(scenario), 'utf8') } } });
     await batch.createNamespacedJob({ namespace, body: drillJob(scenario, dir) });
   }
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
   await core.deleteNamespace({ name: namespace }).catch(() => undefined);
