@@ -21,6 +21,8 @@ export const DRILL_PACKAGE_DIRS = ['bin', 'src', 'sut', 'drills', 'schema'];
 export const DRILL_PACKAGE_FILES = ['package.json', 'package-lock.json', 'tsconfig.json', 'vitest.drill.config.ts'];
 /** vite bundles vitest.drill.config.ts into .vite-temp and vitest caches in .vite: the drill writes there. */
 const WRITABLE_MODULE_DIRS = ['.vite', '.vite-temp'];
+/** The drill image's archive is ~430 MB and a new one comes with every source change: only the newest stays cached. */
+const KEEP_DRILL_ARCHIVES = 1;
 
 export interface DrillImageOptions {
   /** Default `drill.local/drill:<package version>`. */
@@ -75,6 +77,7 @@ export async function buildDrillImage(options: DrillImageOptions = {}): Promise<
       },
     ],
     cacheDir,
+    KEEP_DRILL_ARCHIVES,
   );
   return { ...archive, tag, layers };
 }

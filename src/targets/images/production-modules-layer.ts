@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import createDebug from 'debug';
 import { EnvironmentError } from '../../engine/errors.js';
@@ -10,6 +10,7 @@ import { hostTreeEntries } from './host-tree.js';
 import { writeAtomically } from './image-cache.js';
 import { layerSpec, type LayerEntry } from './layer-spec.js';
 import { buildLayer, cachedLayer, type BuiltLayer } from './layer-store.js';
+import { pruneModuleInstalls } from './prune-module-installs.js';
 
 const debug = createDebug('drill:images');
 
@@ -45,7 +46,13 @@ export async function productionModulesLayer(options: ProductionModulesOptions):
   if (existsSync(keyFile)) {
     const { key } = JSON.parse(await readFile(keyFile, 'utf8')) as { key: string };
     const layer = await cachedLayer(key, description, options.cacheDir);
-    if (layer) return layer;
+    if (layer) {
+      // Marks the install used, for pruning by age.
+      const now = new Date();
+      await utimes(keyFile, now, now).catch(() => undefined);
+      await pruneModuleInstalls(options.cacheDir);
+      return layer;
+    }
   }
   if (!existsSync(path.join(installDir, 'node_modules', '.package-lock.json'))) await installProductionModules(options.packageRoot, installDir);
   const entries: LayerEntry[] = await hostTreeEntries(path.join(installDir, 'node_modules'), { at: options.at, exclude: (p) => options.writable.names.includes(p) });
@@ -58,6 +65,7 @@ export async function productionModulesLayer(options: ProductionModulesOptions):
   const spec = layerSpec(description, entries);
   const layer = await buildLayer(spec, options.cacheDir);
   await writeAtomically(keyFile, (temp) => writeFile(temp, JSON.stringify({ key: spec.key })));
+  await pruneModuleInstalls(options.cacheDir);
   return layer;
 }
 
