@@ -87,12 +87,11 @@ describe('the drill image (the Dockerfile without an engine)', () => {
 
   it('a second build with nothing changed reads every layer and the archive from the cache', async () => {
     const first = await buildDrillImage();
-    const t0 = Date.now();
+    // What makes it fast is asserted, not how fast it was (a time limit flakes on a loaded CI machine).
     const second = await buildDrillImage();
     expect(second.layers.map((l) => l.cached)).toEqual([true, true, true, true]);
     expect(second.cached).toBe(true);
     expect(second.path).toBe(first.path);
-    expect(Date.now() - t0).toBeLessThan(30_000);
   }, 300_000);
 
   it("leaves out of the package layer what the package's .dockerignore keeps out (a key, a log, built output), and keeps the rest", async () => {
