@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadKubeConfig } from '../../src/targets/kubernetes/cluster-client.js';
 import { kubeApi } from '../../src/targets/kubernetes/kube-api.js';
 import { buildDrillImage, type DrillImage } from '../../src/targets/images/drill-image.js';
+import { DEJAVU_DIR } from '../../src/targets/images/fonts-layer.js';
 import { APP_USER } from '../../src/targets/images/node-runtime-layer.js';
+import { TIMELINE_PNG_FILE } from '../../src/report/timeline-png.js';
 import { DEPLOY_DIR, readManifestFile } from '../support/deploy-manifests.js';
 import { importIntoRealNodes, removeFromRealNodes } from '../support/real-node-images.js';
 import { readJournal, runCli, runDirFrom } from '../e2e/helpers.js';
@@ -138,6 +140,8 @@ describe('the drill image as a pod on real nodes', () => {
     writeFileSync(otherKey, generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
     expect((await runCli(['verify-evidence', runDir, '--public-key', otherKey])).code).toBe(1);
     expect(existsSync(path.join(resultsDirs.get(PASSING)!, 'reports', 'junit.xml'))).toBe(true);
+    // The image holds DejaVu Sans when this machine has it (fonts-layer.ts): the report's picture is drawn in the pod.
+    if (existsSync(path.join(DEJAVU_DIR, 'DejaVuSans.ttf'))) expect(existsSync(path.join(runDir, TIMELINE_PNG_FILE)), readdirSync(runDir).join(' ')).toBe(true);
   });
 
   it(`negative control: ${FAILING} fails inside the pod: the Job Failed, the container exited 1`, async () => {

@@ -80,6 +80,8 @@ describe('the drill image (the Dockerfile without an engine)', () => {
     expect(run('/bin/sh', '-c', 'id -u && ps -o pid= -p $$ >/dev/null && echo ok')).toBe('10001\nok\n');
     // initdb's input, the time zone data it was built to use, the writable vite directories.
     expect(run('/bin/sh', '-c', 'test ! -e /usr/lib/postgresql/15/lib/llvmjit.so && test -f /usr/share/postgresql/15/postgres.bki && test -f /usr/share/zoneinfo/UTC && test -w /opt/drill/node_modules/.vite-temp && test ! -w /opt/drill/src && echo ok')).toBe('ok\n');
+    // timeline.png's font, as fonts-dejavu-core installs it, when this machine has it.
+    if (existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf')) expect(run('/bin/sh', '-c', 'test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf && echo ok')).toBe('ok\n');
     expect(run('/usr/bin/node', '/opt/drill/bin/drill.mjs', '--version').trim()).toMatch(/^\d+\.\d+\.\d+/);
     const initdb = run('/usr/lib/postgresql/15/bin/initdb', '-D', '/tmp/data', '--locale=C', '-E', 'UTF8', '-U', 'postgres', '--no-sync', '--auth=trust');
     expect(initdb).toContain('Success');
@@ -89,7 +91,7 @@ describe('the drill image (the Dockerfile without an engine)', () => {
     const first = await buildDrillImage();
     // What makes it fast is asserted, not how fast it was (a time limit flakes on a loaded CI machine).
     const second = await buildDrillImage();
-    expect(second.layers.map((l) => l.cached)).toEqual([true, true, true, true]);
+    expect(second.layers.map((l) => l.cached)).toEqual(second.layers.map(() => true));
     expect(second.cached).toBe(true);
     expect(second.path).toBe(first.path);
   }, 300_000);
