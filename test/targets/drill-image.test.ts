@@ -130,5 +130,11 @@ describe('the drill image (the Dockerfile without an engine)', () => {
     const tool = spawnSync(process.execPath, ['--import', 'tsx', path.resolve(import.meta.dirname, '../../tools/build-drill-image.ts'), '--tag', 'Drill:latest'], { encoding: 'utf8' });
     expect(tool.status, tool.stderr).toBe(2);
     expect(tool.stderr).toContain('BAD_IMAGE_TAG');
+    // --out into a directory that does not exist: exit 2 naming the option, before building.
+    const missing = path.join(tmp, 'no-such-dir', 'drill-image.tar');
+    const out = spawnSync(process.execPath, ['--import', 'tsx', path.resolve(import.meta.dirname, '../../tools/build-drill-image.ts'), '--out', missing], { encoding: 'utf8' });
+    expect(out.status, out.stderr).toBe(2);
+    expect(out.stderr).toMatch(/^--out .*no-such-dir.* does not exist; create it/);
+    expect(out.stderr).not.toContain('    at ');
   });
 });
