@@ -81,7 +81,10 @@ describe('the drill image (the Dockerfile without an engine)', () => {
     // initdb's input, the time zone data it was built to use, the writable vite directories.
     expect(run('/bin/sh', '-c', 'test ! -e /usr/lib/postgresql/15/lib/llvmjit.so && test -f /usr/share/postgresql/15/postgres.bki && test -f /usr/share/zoneinfo/UTC && test -w /opt/drill/node_modules/.vite-temp && test ! -w /opt/drill/src && echo ok')).toBe('ok\n');
     // timeline.png's font, as fonts-dejavu-core installs it, when this machine has it.
-    if (existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf')) expect(run('/bin/sh', '-c', 'test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf && echo ok')).toBe('ok\n');
+    if (existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf')) {
+      const draw = `const { rasterizeSvg } = await import('/opt/drill/src/report/timeline-png.ts'); const r = await rasterizeSvg('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>'); console.log('png' in r ? 'drawn' : r.reason);`;
+      expect(run('/bin/sh', '-c', 'cd /opt/drill && exec /usr/bin/node --import tsx --input-type=module -e "$0"', draw)).toBe('drawn\n');
+    }
     expect(run('/usr/bin/node', '/opt/drill/bin/drill.mjs', '--version').trim()).toMatch(/^\d+\.\d+\.\d+/);
     const initdb = run('/usr/lib/postgresql/15/bin/initdb', '-D', '/tmp/data', '--locale=C', '-E', 'UTF8', '-U', 'postgres', '--no-sync', '--auth=trust');
     expect(initdb).toContain('Success');
