@@ -3,7 +3,9 @@
 // `ctr images import`, `docker load` and `kind load image-archive` read.
 //   npm run image:build -- [--out drill-image.tar] [--tag drill.local/drill:0.1.0]
 // Exit 2 for bad input (an option, a tag), 3 when this machine lacks what goes into the image.
+import { statSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { asDrillError } from '../src/engine/errors.js';
 import { buildDrillImage } from '../src/targets/images/drill-image.js';
@@ -15,6 +17,18 @@ async function main(): Promise<number> {
   } catch (error) {
     console.error(`${(error as Error).message}; usage: npm run image:build -- [--out FILE] [--tag REGISTRY/NAME:TAG]`);
     return 2;
+  }
+  // Checked before the build (a minute on a cold cache), not found out by copyFile's stack trace after it.
+  if (values.out !== undefined) {
+    const dir = path.dirname(path.resolve(values.out));
+    if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+      console.error(`--out ${values.out}: the directory ${dir} does not exist; create it (mkdir -p ${dir}) or give --out a file in an existing directory`);
+      return 2;
+    }
+    if (statSync(values.out, { throwIfNoEntry: false })?.isDirectory()) {
+      console.error(`--out ${values.out} is a directory; give the archive's file name (e.g. --out ${path.join(values.out, 'drill-image.tar')})`);
+      return 2;
+    }
   }
   const t0 = Date.now();
   try {

@@ -1,12 +1,14 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BatchV1Api, CoreV1Api, type KubernetesObject, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadKubeConfig } from '../../src/targets/kubernetes/cluster-client.js';
 import { kubeApi } from '../../src/targets/kubernetes/kube-api.js';
 import { buildDrillImage, type DrillImage } from '../../src/targets/images/drill-image.js';
+import { DEJAVU_DIR } from '../../src/targets/images/fonts-layer.js';
 import { APP_USER } from '../../src/targets/images/node-runtime-layer.js';
+import { TIMELINE_PNG_FILE } from '../../src/report/timeline-png.js';
 import { DEPLOY_DIR, readManifestFile } from '../support/deploy-manifests.js';
 import { importIntoRealNodes, removeFromRealNodes } from '../support/real-node-images.js';
 import { readJournal, runCli, runDirFrom } from '../e2e/helpers.js';
@@ -34,6 +36,8 @@ const scenarioFile = (name: string) => path.resolve(import.meta.dirname, '../../
 
 let image: DrillImage;
 let keyDir: string;
+/** The signing key the Secret holds, PEM (PKCS#8). */
+let privateKeyPem: string;
 const resultsDirs = new Map<string, string>();
 
 function inNamespace(objects: KubernetesObject[]): KubernetesObject[] {
@@ -74,6 +78,7 @@ const exitCode = (pod: V1Pod) => pod.status?.containerStatuses?.[0]?.state?.term
 const log = (pod: V1Pod) => core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace, container: 'drill' });
 
 beforeAll(async () => {
+  // 600 s: on a cold cache (CI) this is an npm ci, hashing 20 000 files, a ~430 MB archive and an import into each node.
   // Cached by content: after the first build on a machine, only the package is hashed again.
   image = await buildDrillImage();
   const imported = await importIntoRealNodes(shared.root, shared.realNodes, image.path);
@@ -81,6 +86,7 @@ beforeAll(async () => {
 
   keyDir = recordedTestDir('drill-pod-key-');
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   writeFileSync(path.join(keyDir, 'drill-evidence.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   for (const file of ['serviceaccount.yaml', 'kubeconfig.yaml', 'system.yaml']) {
@@ -88,7 +94,7 @@ beforeAll(async () => {
   }
   await core.createNamespacedSecret({
     namespace,
-    body: { metadata: { name: 'drill-evidence-signing-key' }, stringData: { 'drill-evidence.key': privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() } },
+    body: { metadata: { name: 'drill-evidence-signing-key' }, stringData: { 'drill-evidence.key': privateKeyPem } },
   });
   for (const scenario of [PASSING, FAILING]) {
     // The container's user writes the results; a hostPath keeps the host's owner and mode.
@@ -98,7 +104,7 @@ beforeAll(async () => {
     await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: `scenario-${scenario}` }, data: { [`${scenario}.yaml`]: readFileSync(scenarioFile(scenario), 'utf8') } } });
     await batch.createNamespacedJob({ namespace, body: drillJob(scenario, dir) });
   }
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
   await core.deleteNamespace({ name: namespace }).catch(() => undefined);
@@ -134,6 +140,8 @@ describe('the drill image as a pod on real nodes', () => {
     writeFileSync(otherKey, generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
     expect((await runCli(['verify-evidence', runDir, '--public-key', otherKey])).code).toBe(1);
     expect(existsSync(path.join(resultsDirs.get(PASSING)!, 'reports', 'junit.xml'))).toBe(true);
+    // The image holds DejaVu Sans when this machine has it (fonts-layer.ts): the report's picture is drawn in the pod.
+    if (existsSync(path.join(DEJAVU_DIR, 'DejaVuSans.ttf'))) expect(existsSync(path.join(runDir, TIMELINE_PNG_FILE)), readdirSync(runDir).join(' ')).toBe(true);
   });
 
   it(`negative control: ${FAILING} fails inside the pod: the Job Failed, the container exited 1`, async () => {
@@ -145,5 +153,26 @@ describe('the drill image as a pod on real nodes', () => {
     expect(output).toContain('1 drill, 0 passed, 1 failed; exit 1');
     // readJournal holds a catalogue drill's outcome to its negative-control tag.
     expect(readJournal(runDirFrom(output, path.join(resultsDirs.get(FAILING)!, 'reports'))).status).toBe('failed');
+  });
+
+  it('the signing key stays out of every output: no pod log and no file under the results directories (reports, junit.xml, cache) holds it in any form', async () => {
+    const body = privateKeyPem.split('\n').filter((l) => l !== '' && !l.startsWith('-----'));
+    const der = Buffer.from(body.join(''), 'base64');
+    // The PEM's body (each line and joined), the whole PEM base64-encoded (a Secret's data), the key's DER in hex.
+    const forms = [...body, body.join(''), Buffer.from(privateKeyPem).toString('base64'), der.toString('hex')];
+    const outputs: { where: string; text: string }[] = [];
+    for (const scenario of [PASSING, FAILING]) {
+      const { pod } = await finished(scenario);
+      outputs.push({ where: `log of ${pod.metadata!.name}`, text: await log(pod) });
+      const files = readdirSync(resultsDirs.get(scenario)!, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+      for (const f of files) outputs.push({ where: path.join(f.parentPath, f.name), text: readFileSync(path.join(f.parentPath, f.name)).toString('latin1') });
+    }
+    // The check reads what it should: the passing run's journal and junit.xml are among the files.
+    expect(outputs.some((o) => o.where.endsWith('junit.xml'))).toBe(true);
+    expect(outputs.some((o) => o.where.endsWith('journal.json'))).toBe(true);
+    // The detector finds the key where it is (the PEM itself, a Secret's base64 of it).
+    expect(forms.some((form) => privateKeyPem.includes(form)) && forms.some((form) => Buffer.from(privateKeyPem).toString('base64').includes(form))).toBe(true);
+    const leaks = outputs.flatMap((o) => forms.filter((form) => o.text.includes(form)).map(() => o.where));
+    expect(leaks).toEqual([]);
   });
 });

@@ -1,10 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildDrillImage } from '../../src/targets/images/drill-image.js';
 import { hostTreeEntries } from '../../src/targets/images/host-tree.js';
+import { ignoreMatcher } from '../../src/targets/images/ignore-file.js';
 import { postgresLayer } from '../../src/targets/images/postgres-layer.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'drill-image-test-'));
@@ -35,6 +36,16 @@ describe('host trees as layer entries', () => {
       ['symlink', '/opt/x/tool', 'bin/tool'],
     ]);
     expect(entries.every((e) => e.type === 'symlink' || (e.uid === 0 && e.gid === 0))).toBe(true);
+  });
+});
+
+describe('the package ignore file', () => {
+  it('reads .dockerignore/.gitignore patterns: a bare name at any depth, a slashed pattern from the root, `*` within a segment, `!` takes back', () => {
+    const ignored = ignoreMatcher(['# comment', 'node_modules', '*.key', 'reports/*', '!reports/README.md', 'scratch/', 'sut/*/dist', '']);
+    for (const p of ['node_modules', 'sut/a/node_modules', 'drill-evidence.key', 'src/deep/x.key', 'reports/run-1', 'scratch', 'scratch/a', 'sut/truststream/dist', 'sut/truststream/dist/x.js']) {
+      expect(ignored(p), p).toBe(true);
+    }
+    for (const p of ['reports', 'reports/README.md', 'src/key.ts', 'src/x.keys', 'sut/dist', 'sut/truststream/src/dist.ts', 'drills/scratchpad.yaml']) expect(ignored(p), p).toBe(false);
   });
 });
 
@@ -69,6 +80,11 @@ describe('the drill image (the Dockerfile without an engine)', () => {
     expect(run('/bin/sh', '-c', 'id -u && ps -o pid= -p $$ >/dev/null && echo ok')).toBe('10001\nok\n');
     // initdb's input, the time zone data it was built to use, the writable vite directories.
     expect(run('/bin/sh', '-c', 'test ! -e /usr/lib/postgresql/15/lib/llvmjit.so && test -f /usr/share/postgresql/15/postgres.bki && test -f /usr/share/zoneinfo/UTC && test -w /opt/drill/node_modules/.vite-temp && test ! -w /opt/drill/src && echo ok')).toBe('ok\n');
+    // timeline.png's font, as fonts-dejavu-core installs it, when this machine has it.
+    if (existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf')) {
+      const draw = `const { rasterizeSvg } = await import('/opt/drill/src/report/timeline-png.ts'); const r = await rasterizeSvg('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>'); console.log('png' in r ? 'drawn' : r.reason);`;
+      expect(run('/bin/sh', '-c', 'cd /opt/drill && exec /usr/bin/node --import tsx --input-type=module -e "$0"', draw)).toBe('drawn\n');
+    }
     expect(run('/usr/bin/node', '/opt/drill/bin/drill.mjs', '--version').trim()).toMatch(/^\d+\.\d+\.\d+/);
     const initdb = run('/usr/lib/postgresql/15/bin/initdb', '-D', '/tmp/data', '--locale=C', '-E', 'UTF8', '-U', 'postgres', '--no-sync', '--auth=trust');
     expect(initdb).toContain('Success');
@@ -76,12 +92,33 @@ describe('the drill image (the Dockerfile without an engine)', () => {
 
   it('a second build with nothing changed reads every layer and the archive from the cache', async () => {
     const first = await buildDrillImage();
-    const t0 = Date.now();
+    // What makes it fast is asserted, not how fast it was (a time limit flakes on a loaded CI machine).
     const second = await buildDrillImage();
-    expect(second.layers.map((l) => l.cached)).toEqual([true, true, true, true]);
+    expect(second.layers.map((l) => l.cached)).toEqual(second.layers.map(() => true));
     expect(second.cached).toBe(true);
     expect(second.path).toBe(first.path);
-    expect(Date.now() - t0).toBeLessThan(30_000);
+  }, 300_000);
+
+  it("leaves out of the package layer what the package's .dockerignore keeps out (a key, a log, built output), and keeps the rest", async () => {
+    const repo = path.resolve(import.meta.dirname, '../..');
+    const root = path.join(tmp, 'package');
+    for (const dir of ['bin', 'src', 'sut', 'drills', 'schema']) {
+      cpSync(path.join(repo, dir), path.join(root, dir), { recursive: true, filter: (p) => !p.split(path.sep).includes('node_modules') && !p.split(path.sep).includes('dist') });
+    }
+    // The same manifests as this checkout: the node_modules layer comes from the cache.
+    for (const file of ['package.json', 'package-lock.json', 'tsconfig.json', 'vitest.drill.config.ts', '.dockerignore']) copyFileSync(path.join(repo, file), path.join(root, file));
+    writeFileSync(path.join(root, 'src', 'x.key'), '-----BEGIN PRIVATE KEY-----\n');
+    writeFileSync(path.join(root, 'drills', 'a.log'), 'a log\n');
+    mkdirSync(path.join(root, 'sut', 'truststream', 'dist'), { recursive: true });
+    writeFileSync(path.join(root, 'sut', 'truststream', 'dist', 'built.js'), '');
+    writeFileSync(path.join(root, 'drills', 'kept.yaml'), 'kept: true\n');
+    const image = await buildDrillImage({ packageRoot: root });
+    const appLayer = image.layers.at(-1)!;
+    expect(appLayer.description).toContain('/opt/drill');
+    const names = execFileSync('tar', ['-tf', appLayer.path], { encoding: 'utf8', maxBuffer: 64 << 20 }).split('\n');
+    expect(names).toContain('opt/drill/drills/kept.yaml');
+    expect(names).toContain('opt/drill/src/cli/package-root.ts');
+    expect(names.filter((n) => /\.key$|\.log$|\/dist(\/|$)/.test(n))).toEqual([]);
   }, 300_000);
 
   it('refuses a bad tag before building anything (exit 2 from npm run image:build), and names the package of a missing program (exit 3)', async () => {
@@ -96,5 +133,11 @@ describe('the drill image (the Dockerfile without an engine)', () => {
     const tool = spawnSync(process.execPath, ['--import', 'tsx', path.resolve(import.meta.dirname, '../../tools/build-drill-image.ts'), '--tag', 'Drill:latest'], { encoding: 'utf8' });
     expect(tool.status, tool.stderr).toBe(2);
     expect(tool.stderr).toContain('BAD_IMAGE_TAG');
+    // --out into a directory that does not exist: exit 2 naming the option, before building.
+    const missing = path.join(tmp, 'no-such-dir', 'drill-image.tar');
+    const out = spawnSync(process.execPath, ['--import', 'tsx', path.resolve(import.meta.dirname, '../../tools/build-drill-image.ts'), '--out', missing], { encoding: 'utf8' });
+    expect(out.status, out.stderr).toBe(2);
+    expect(out.stderr).toMatch(/^--out .*no-such-dir.* does not exist; create it/);
+    expect(out.stderr).not.toContain('    at ');
   });
 });

@@ -6,7 +6,7 @@ import { EnvironmentError, InputError } from '../../engine/errors.js';
 import { imageConfigJson, sha256Hex, checkImageTag, type ContainerSettings } from './image-config.js';
 import { writeAtomically } from './image-cache.js';
 import { LAYER_MTIME } from './layer-spec.js';
-import { pruneArchives } from './prune-archives.js';
+import { KEEP_ARCHIVES, pruneArchives } from './prune-archives.js';
 import type { BuiltLayer } from './layer-store.js';
 import { TarWriter } from './tar-writer.js';
 
@@ -49,9 +49,10 @@ interface ManifestEntry {
  * importer (`ctr images import`, `kind load image-archive`) and `docker load` read this layout.
  *
  * The archive's bytes are a function of manifest.json alone (every other member is named by its
- * digest), so it is cached as `<cacheDir>/archives/<name>-<manifest digest>.tar`.
+ * digest), so it is cached as `<cacheDir>/archives/<name>-<manifest digest>.tar`; the `keep` most
+ * recently used archives of `name` stay (pruneArchives).
  */
-export async function writeDockerArchive(name: string, images: ImageDefinition[], cacheDir: string): Promise<ImageArchive> {
+export async function writeDockerArchive(name: string, images: ImageDefinition[], cacheDir: string, keep = KEEP_ARCHIVES): Promise<ImageArchive> {
   if (images.length === 0) throw new InputError('NO_IMAGES', `archive "${name}": no image to write; give at least one`);
   const seenTags = new Set<string>();
   const layers = new Map<string, BuiltLayer>();
@@ -106,7 +107,7 @@ export async function writeDockerArchive(name: string, images: ImageDefinition[]
     }
   });
   debug('archive %s written in %d ms (%d bytes)', archivePath, Date.now() - t0, written.size);
-  await pruneArchives(cacheDir, name);
+  await pruneArchives(cacheDir, name, keep);
   return { path: archivePath, size: written.size, images: archived, cached: false };
 }
 

@@ -26,7 +26,9 @@ const LOCALES = '/usr/lib/locale/C.utf8';
  * without the JIT (llvmjit.so would bring LLVM's 100 MB; without it PostgreSQL runs without JIT),
  * its share directory (initdb reads postgres.bki and the samples there) without man pages, the
  * time zone database it was built to use (/usr/share/zoneinfo), C.UTF-8, the libraries all of them load,
- * and the programs above. The same server the Dockerfile installs (postgresql-15), taken from here.
+ * and the programs above. The server is this machine's, whatever its major (findPostgresBinaries):
+ * the Dockerfile installs postgresql-15, so the two images hold the same major only on a machine
+ * with PostgreSQL 15.
  */
 export async function postgresLayer(programs: string[] = DRILL_IMAGE_PROGRAMS): Promise<LayerSpec> {
   const missing = programs.filter((p) => !existsSync(p));

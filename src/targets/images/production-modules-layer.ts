@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import createDebug from 'debug';
 import { EnvironmentError } from '../../engine/errors.js';
@@ -10,6 +10,7 @@ import { hostTreeEntries } from './host-tree.js';
 import { writeAtomically } from './image-cache.js';
 import { layerSpec, type LayerEntry } from './layer-spec.js';
 import { buildLayer, cachedLayer, type BuiltLayer } from './layer-store.js';
+import { pruneModuleInstalls } from './prune-module-installs.js';
 
 const debug = createDebug('drill:images');
 
@@ -45,9 +46,15 @@ export async function productionModulesLayer(options: ProductionModulesOptions):
   if (existsSync(keyFile)) {
     const { key } = JSON.parse(await readFile(keyFile, 'utf8')) as { key: string };
     const layer = await cachedLayer(key, description, options.cacheDir);
-    if (layer) return layer;
+    if (layer) {
+      // Marks the install used, for pruning by age.
+      const now = new Date();
+      await utimes(keyFile, now, now).catch(() => undefined);
+      await pruneModuleInstalls(options.cacheDir);
+      return layer;
+    }
   }
-  if (!existsSync(path.join(installDir, 'node_modules', '.package-lock.json'))) await install(options.packageRoot, installDir);
+  if (!existsSync(path.join(installDir, 'node_modules', '.package-lock.json'))) await installProductionModules(options.packageRoot, installDir);
   const entries: LayerEntry[] = await hostTreeEntries(path.join(installDir, 'node_modules'), { at: options.at, exclude: (p) => options.writable.names.includes(p) });
   // Native addons (rolldown's, resvg's) load libraries node itself does not (librt).
   const addons = (await readdir(path.join(installDir, 'node_modules'), { recursive: true })).filter((f) => f.endsWith('.node')).sort();
@@ -58,21 +65,39 @@ export async function productionModulesLayer(options: ProductionModulesOptions):
   const spec = layerSpec(description, entries);
   const layer = await buildLayer(spec, options.cacheDir);
   await writeAtomically(keyFile, (temp) => writeFile(temp, JSON.stringify({ key: spec.key })));
+  await pruneModuleInstalls(options.cacheDir);
   return layer;
 }
 
-async function install(packageRoot: string, installDir: string): Promise<void> {
+/**
+ * `npm ci --omit=dev` of `packageRoot`'s manifests into `installDir`, which appears complete or not
+ * at all: the install runs in a sibling temp directory renamed into place, because the cache is
+ * shared and two builds at once (two drills, a test and `npm run image:build`) must not install
+ * over each other or hash a half-installed tree. When another build renamed its install first,
+ * that one is used and this one removed (same lock file, same contents).
+ */
+export async function installProductionModules(packageRoot: string, installDir: string): Promise<void> {
   const t0 = Date.now();
-  await rm(installDir, { recursive: true, force: true });
-  await mkdir(installDir, { recursive: true });
-  for (const f of ['package.json', 'package-lock.json']) await copyFile(path.join(packageRoot, f), path.join(installDir, f));
-  // No install scripts: nothing of drill's runtime dependencies needs one (esbuild's binary comes
-  // as its own optional package), and a build must not run code from the registry as root.
-  await runCommand('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: installDir, timeoutMs: 600_000 }).catch(
-    async (error: unknown) => {
-      await rm(installDir, { recursive: true, force: true });
+  // An install left incomplete by a build before this scheme (it ran npm ci in place).
+  if (existsSync(installDir) && !existsSync(path.join(installDir, 'node_modules', '.package-lock.json'))) await rm(installDir, { recursive: true, force: true });
+  const temp = `${installDir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await mkdir(temp, { recursive: true });
+    for (const f of ['package.json', 'package-lock.json']) await copyFile(path.join(packageRoot, f), path.join(temp, f));
+    // No install scripts: nothing of drill's runtime dependencies needs one (esbuild's binary comes
+    // as its own optional package), and a build must not run code from the registry as root.
+    await runCommand('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: temp, timeoutMs: 600_000 }).catch((error: unknown) => {
       throw new EnvironmentError('NPM_CI_FAILED', `npm ci --omit=dev for the drill image failed (${String(error)}); check that npm can reach its registry or cache, then build again`, { cause: error });
-    },
-  );
-  debug('production node_modules installed in %s in %d ms', installDir, Date.now() - t0);
+    });
+    try {
+      await rename(temp, installDir);
+      debug('production node_modules installed in %s in %d ms', installDir, Date.now() - t0);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw error;
+      debug('another build installed %s first; using it', installDir);
+    }
+  } finally {
+    await rm(temp, { recursive: true, force: true });
+  }
 }
