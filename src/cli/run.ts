@@ -242,9 +242,13 @@ async function runOne(
   // Whatever the drill could not stop itself (killed, crashed) is stopped here; but not under a
   // drill worker that outlived its vitest, which may still be tearing down.
   const running = await ownersStillRunning(ledger, OUTLIVING_WORKER_GRACE_MS);
+  // Objects in the shared control plane (the drill's namespace) go with it when it stops; this
+  // process, outside its drill network, could not reach its API anyway.
+  const recorded = ledger.read().resources;
+  const inSharedCluster = recorded.filter((r) => cluster !== undefined && 'kubeconfig' in r && r.kubeconfig === cluster.kubeconfig);
   const reaped = running.length > 0
     ? { removed: [], left: running.map((o) => ({ what: `${o.role} pid ${o.pid}`, reason: 'still running after vitest exited' })) }
-    : await reapRecorded(ledger.read().resources);
+    : await reapRecorded(recorded.filter((r) => !inSharedCluster.includes(r)));
   // The drill network (netns, guard route) is this command's, in the ledger too: the reaper removes
   // it after the drill's processes, and it is not something the drill left.
   const leftByDrill = reaped.removed.filter((what) => !network || !ownNetworkEntry(what, network.name));
@@ -252,7 +256,9 @@ async function runOne(
   for (const l of reaped.left) complain(`drill ${name}: could not remove ${l.what}: ${l.reason} (kept in ${ledger.file}; \`npx drill cleanup\` retries)`);
   // Kept until then: a kill before this point leaves the journal to the next reaper, which writes the evidence.
   const finished = () => {
-    if (reaped.left.length === 0) ledger.remove();
+    if (reaped.left.length > 0) return;
+    if (cluster && inSharedCluster.length > 0) cluster.removeWithIt(ledger);
+    else ledger.remove();
   };
 
   if (!existsSync(files.journal)) {

@@ -18,6 +18,9 @@ export class SharedCluster {
     private readonly ledger: RunLedger,
   ) {}
 
+  /** Ledgers of drills that ran on it, whose only leftovers are objects in it: removed once it is gone. */
+  private readonly ledgersGoingWithIt: RunLedger[] = [];
+
   static async start(say: (line: string) => void, drills: number): Promise<SharedCluster> {
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
     const name = `run-${stamp.toLowerCase()}-${process.pid}`;
@@ -40,6 +43,15 @@ export class SharedCluster {
     this.ledger.addOwner('vitest', pid);
   }
 
+  /**
+   * A drill's run ledger that holds nothing but objects in this cluster (its namespace): removed
+   * when the cluster is. Kept until then, so that after a kill -9 the reaper still sees them; it
+   * reaps this cluster's ledger first (its run id is older), after which those are gone with it.
+   */
+  removeWithIt(ledger: RunLedger): void {
+    this.ledgersGoingWithIt.push(ledger);
+  }
+
   /** Stops it (idempotent); the ledger goes once nothing of it is left, otherwise `drill cleanup` retries. */
   async stop(say: (line: string) => void): Promise<void> {
     const files = clusterFiles(this.name);
@@ -49,6 +61,7 @@ export class SharedCluster {
       say(`drill: shared control plane ${this.name}: could not remove ${files.dir} (kept in ${this.ledger.file}; \`npx drill cleanup\` retries)`);
       return;
     }
+    for (const l of this.ledgersGoingWithIt) l.remove();
     this.ledger.remove();
     say(`drill: shared control plane ${this.name}: stopped`);
   }
