@@ -40,9 +40,7 @@ function processesWith(text: string): number[] {
 
 describe('--parallel: Kubernetes drills on one shared control plane', () => {
   it('two shareable drills with --parallel 2 run side by side on one control plane started for them; it is stopped and removed at the end', { timeout: 900_000 }, async () => {
-    const started = performance.now();
     const result = await runCli(['run', scenario('k8s-pod-kill-self-heal.yaml'), scenario('k8s-blue-green-switch.yaml'), '--parallel', '2', '--reports-dir', reportsDir], { env });
-    const wallMs = performance.now() - started;
     const output = result.stdout + result.stderr;
     expect(result.code, output).toBe(0);
     const name = /shared control plane (run-[a-z0-9-]+) for 2 drills: ready/.exec(result.stdout)?.[1];
@@ -61,7 +59,6 @@ describe('--parallel: Kubernetes drills on one shared control plane', () => {
     const [a, b] = journals.map((j) => ({ start: Date.parse(j.startedAt), end: Date.parse(j.endedAt!) }));
     expect(a!.start).toBeLessThan(b!.end);
     expect(b!.start).toBeLessThan(a!.end);
-    console.log(`two drills on a shared control plane, --parallel 2: ${Math.round(wallMs / 1000)} s wall`);
 
     // Gone: its keeper, its directory (state, kubeconfig, ledger), its drill network, its run ledger.
     expect(result.stdout).toContain(`shared control plane ${name} for 2 drills: starting`);
