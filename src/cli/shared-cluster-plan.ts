@@ -13,7 +13,9 @@ import type { KubernetesProviderChoice } from '../targets/kubernetes/choose-kube
  *   drills keep running one at a time on it; kind and kubeconfig providers are untouched);
  * - none of its faults, steps or probes needs a cluster of its own (`own-cluster`: nodes killed,
  *   cordoned, drained, deleted, replaced, tainted, which every namespace would feel), and no
- *   revoke-all-tokens rotateSigningKey (it restarts kube-apiserver);
+ *   revoke-all-tokens rotateSigningKey (it restarts kube-apiserver), and no preserve-forensics (it
+ *   collects the apiserver's audit log only where the drill runs the apiserver: on a shared one
+ *   its evidence would lack that artifact);
  * - it asks for exactly the nodes the shared cluster has (`nodes: {real: 2}`, the default): a
  *   drill sized otherwise would run on a cluster other than the one it describes.
  */
@@ -28,6 +30,9 @@ export function mayShareCluster(scenario: Scenario, how: KubernetesProviderChoic
   if (declaredNeeds(scenario).has('own-cluster')) return { share: false, why: 'it acts on nodes, which every namespace of a shared cluster would feel' };
   if (scenario.recovery.some((s) => s.step === 'revoke-all-tokens' && 'rotateSigningKey' in s && s.rotateSigningKey === true)) {
     return { share: false, why: 'revoke-all-tokens rotateSigningKey restarts kube-apiserver' };
+  }
+  if (scenario.recovery.some((s) => s.step === 'preserve-forensics')) {
+    return { share: false, why: 'preserve-forensics collects the audit log of an apiserver the drill runs itself' };
   }
   if (k8s.nodes.real !== SHARED_CLUSTER_NODES.real || k8s.nodes.fake !== SHARED_CLUSTER_NODES.fake) {
     return { share: false, why: `it asks for nodes {real: ${k8s.nodes.real}, fake: ${k8s.nodes.fake}}, the shared cluster has {real: ${SHARED_CLUSTER_NODES.real}, fake: ${SHARED_CLUSTER_NODES.fake}}` };

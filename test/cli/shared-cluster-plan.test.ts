@@ -11,6 +11,8 @@ const readinessLies = await load('drills/scenarios/k8s-readiness-lies.yaml');
 const nodeFailure = await load('drills/scenarios/k8s-node-failure-drain.yaml');
 const isolatePod = await load('drills/scenarios/breach-isolate-compromised-pod.yaml');
 const signingKey = await load('test/fixtures/scenarios/breach-signing-key-rotation.yaml');
+const forensics = await load('drills/scenarios/breach-leaked-service-account-token.yaml');
+const legacyToken = await load('drills/scenarios/breach-revoke-misses-legacy-token.yaml');
 const pg = { ...podKill, targets: { postgres: podKill.targets.postgres! } } as Scenario;
 const sized = (s: Scenario, nodes: { real: number; fake: number }): Scenario => ({ ...s, targets: { ...s.targets, kubernetes: { ...s.targets.kubernetes!, nodes } } });
 
@@ -27,6 +29,13 @@ describe('mayShareCluster', () => {
   });
   it('revoke-all-tokens rotateSigningKey (restarts kube-apiserver) keeps a cluster of its own', () => {
     expect(mayShareCluster(signingKey, 'start-local')).toMatchObject({ share: false, why: expect.stringMatching(/rotateSigningKey/) });
+  });
+  it('preserve-forensics (the audit log of an apiserver the drill runs) keeps a cluster of its own', () => {
+    expect(mayShareCluster(forensics, 'start-local')).toMatchObject({ share: false, why: expect.stringMatching(/preserve-forensics/) });
+  });
+  it('a breach drill without those (credential-leak, revoke-all-tokens in its namespace) shares', () => {
+    expect(legacyToken.targets.kubernetes).toBeDefined();
+    expect(mayShareCluster(legacyToken, 'start-local')).toEqual({ share: true });
   });
   it('a drill asking for other nodes than the shared cluster has ({real: 2}) keeps its own', () => {
     expect(mayShareCluster(sized(podKill, { real: 1, fake: 0 }), 'start-local')).toMatchObject({ share: false, why: expect.stringMatching(/real: 1/) });
