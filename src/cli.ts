@@ -67,7 +67,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--tag <tag>', 'run only scenarios carrying this tag (repeatable: any of them)', collect, [])
     .option('--exclude-tag <tag>', 'skip scenarios carrying this tag (repeatable); a CI gate excludes negative-control', collect, [])
     .option('--fail-fast', 'stop after the first drill that fails or errors; the rest are reported as not run', false)
-    .option('--parallel <n>', 'run up to n drills at once (Kubernetes drills still run alone)', drillCount, 1)
+    .option('--parallel <n>', 'run up to n drills at once (Kubernetes drills that may share one run on a control plane started for them; the others alone)', drillCount, 1)
     .option('--junit <file>', 'also write JUnit XML: one testcase per drill (failed checks as failures, environment errors as errors)')
     .option('--confirm-data-loss', 'allow runbook steps that discard data (restore-base-backup)', false)
     .option('--runbook <file.md>', 'the runbook the scenarios follow: their `runbook:` and `covers:` are checked against it, and each journal records the text of its procedures (for `drill coverage`)', process.env[RUNBOOK_ENV] || undefined)

@@ -164,7 +164,27 @@ async function clusterUp(opts: UpOptions): Promise<number> {
   const running = alreadyRunning(files, name);
   if (running !== undefined) return running;
   if (existsSync(files.dir)) await cleanUpStale(files);
+  const state = await startCluster(files, name, nodes, opts);
+  // --foreground: the keeper's exit code, once it ended.
+  if (typeof state === 'number') return state;
+  printReady(state);
+  console.log(`stop it with: ${downCommand(name)}`);
+  return 0;
+}
 
+/**
+ * `drill run`'s shared control plane (src/cli/shared-cluster-plan.ts): what `cluster up --local
+ * --name <name>` starts, detached, kept by the same keeper; stopped by `stopLocalCluster`. Throws
+ * (exit 3, or interrupted on Ctrl-C) when it does not become ready; nothing of it is left then.
+ */
+export async function startLocalCluster(name: string, nodes: { fake: number; real: number }): Promise<ClusterState> {
+  const files = clusterFiles(checkClusterName(name));
+  if (existsSync(files.dir)) await cleanUpStale(files);
+  return (await startCluster(files, name, nodes, { build: false, foreground: false })) as ClusterState;
+}
+
+/** Starts the keeper and waits until the cluster is ready; with --foreground, keeps it attached and returns its exit code once it ended. */
+async function startCluster(files: ClusterFiles, name: string, nodes: { fake: number; real: number }, opts: Pick<UpOptions, 'build' | 'foreground'>): Promise<ClusterState | number> {
   const { requireKubelet, resolveControlPlaneBinaries } = await import('../targets/kubernetes/control-plane-binaries.js');
   const binaries = await resolveControlPlaneBinaries({ allowBuild: opts.build, onProgress: (line) => console.error(line) });
   if (nodes.real > 0) requireKubelet(binaries);
@@ -206,11 +226,7 @@ async function clusterUp(opts: UpOptions): Promise<number> {
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
       const state = readClusterState(files);
-      if (state?.pid === keeperPid && state.status === 'ready') {
-        printReady(state);
-        console.log(`stop it with: ${downCommand(name)}`);
-        return 0;
-      }
+      if (state?.pid === keeperPid && state.status === 'ready') return state;
       if (exit || state?.status === 'failed') {
         const failed = state?.pid === keeperPid ? state.error : undefined;
         await stopKeeper(files, keeperPid);
@@ -373,15 +389,26 @@ async function clusterDown(nameOption: string): Promise<number> {
   }
   const state = readClusterState(files);
   if (state && keeperAlive(state)) console.error(`stopping cluster "${name}" (pid ${state.pid})...`);
+  const { left, network } = await stopLocalCluster(files);
+  if (left.length > 0) console.log(`cleaned up what was left running: ${left.join(', ')}`);
+  if (network.length > 0) console.log(`removed its drill network: ${network.join(', ')}`);
+  console.log(`cluster "${name}" is down`);
+  return 0;
+}
+
+/**
+ * Stops a cluster `cluster up` (or `drill run`'s shared control plane) started: its keeper, then
+ * what is left of it (also after the keeper was killed), then its directory. Idempotent. Returns
+ * what had to be removed besides the keeper: leftovers, and the cluster's own drill network.
+ */
+export async function stopLocalCluster(files: ClusterFiles): Promise<{ left: string[]; network: string[] }> {
+  if (!existsSync(files.dir)) return { left: [], network: [] };
+  const state = readClusterState(files);
   const reaped = state ? await stopKeeper(files, state.pid) : await reapResources(files.resources);
   // The drill network is the cluster's own, removed here by design: the keeper, inside it, cannot.
   const network = reaped.filter((what) => what.startsWith('netns ') || what.startsWith('guard route '));
-  const left = reaped.filter((what) => !network.includes(what));
-  if (left.length > 0) console.log(`cleaned up what was left running: ${left.join(', ')}`);
-  if (network.length > 0) console.log(`removed its drill network: ${network.join(', ')}`);
   rmSync(files.dir, { recursive: true, force: true });
-  console.log(`cluster "${name}" is down`);
-  return 0;
+  return { left: reaped.filter((what) => !network.includes(what)), network };
 }
 
 /** `cluster exec`: a command inside the cluster's drill network (or here, for a fake-node cluster) with its KUBECONFIG. */

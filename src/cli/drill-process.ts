@@ -19,12 +19,18 @@ export interface DrillProcess {
  * uses an existing Route 53 zone (`aws`) — not the rest of the user's environment
  * (DRILL_EVIDENCE_SIGNING_KEY stays with the CLI, which signs the evidence).
  */
-export function drillProcessEnvironment(plan: RunPlan, scenarioVariables: Readonly<Record<string, string>>, from?: NodeJS.ProcessEnv, options: { aws?: boolean } = {}): Record<string, string> {
+export function drillProcessEnvironment(
+  plan: RunPlan,
+  scenarioVariables: Readonly<Record<string, string>>,
+  from?: NodeJS.ProcessEnv,
+  options: { aws?: boolean; set?: Readonly<Record<string, string>> } = {},
+): Record<string, string> {
   return childEnvironment({
     from,
     // testcontainers runs in the drill process and may pull from a private registry.
     pass: [...NODE_VARIABLES, ...HARNESS_SETTINGS, ...DOCKER_VARIABLES, 'DOCKER_AUTH_CONFIG', 'KUBECONFIG', ...(options.aws ? AWS_VARIABLES : [])],
-    set: { ...scenarioVariables, [PLAN_ENV]: JSON.stringify(plan), FORCE_COLOR: '0' },
+    // `set`: the harness's own settings for this drill (DRILL_KUBECONFIG of a shared control plane).
+    set: { ...scenarioVariables, ...options.set, [PLAN_ENV]: JSON.stringify(plan), FORCE_COLOR: '0' },
   });
 }
 
@@ -33,7 +39,11 @@ export function drillProcessEnvironment(plan: RunPlan, scenarioVariables: Readon
  * at the terminal reaches only the CLI, which then asks the drill to stop and waits for its
  * teardown instead of having every process die at once. Output goes to the run's runner.log.
  */
-export function startDrillProcess(plan: RunPlan, scenarioVariables: Readonly<Record<string, string>>, options: { enter?: string[]; aws?: boolean } = {}): DrillProcess {
+export function startDrillProcess(
+  plan: RunPlan,
+  scenarioVariables: Readonly<Record<string, string>>,
+  options: { enter?: string[]; aws?: boolean; set?: Readonly<Record<string, string>> } = {},
+): DrillProcess {
   const files = runFiles(plan.runDir);
   const log = openSync(files.runnerLog, 'a');
   // In a drill network, `nsenter --net=...` execs node in place: the pid stays the drill's.
@@ -50,7 +60,7 @@ export function startDrillProcess(plan: RunPlan, scenarioVariables: Readonly<Rec
     args,
     {
       cwd: PACKAGE_ROOT,
-      env: drillProcessEnvironment(plan, scenarioVariables, undefined, { aws: options.aws ?? false }),
+      env: drillProcessEnvironment(plan, scenarioVariables, undefined, { aws: options.aws ?? false, ...(options.set ? { set: options.set } : {}) }),
       stdio: ['ignore', log, log],
       detached: true,
     },

@@ -19,7 +19,10 @@ import { summaryTable } from '../report/summary-table.js';
 import { describeSelection, selectedByTags, type TagSelection } from '../scenario/select-by-tags.js';
 import { expandScenarioArgs } from './scenario-args.js';
 import { prepareJunitFile, writeSuiteOutputs } from './suite-output.js';
-import { drillBatches, inPool } from './drill-pool.js';
+import { drillBatches, inPool, type Batch } from './drill-pool.js';
+import { SharedCluster } from './shared-cluster.js';
+import { sharedClusterIndexes } from './shared-cluster-plan.js';
+import { chooseKubernetesProvider } from '../targets/kubernetes/choose-kubernetes-provider.js';
 import { runbookRecord } from '../runbook/runbook-record.js';
 import { manualInstructions } from '../runbook/manual-instructions.js';
 import { identify } from '../targets/process/process-identity.js';
@@ -48,7 +51,7 @@ export interface RunOptions {
   failFast?: boolean;
   /** `--junit FILE`: JUnit XML of the drills, written at the end. */
   junit?: string;
-  /** `--parallel N`: at most this many drills at once (Kubernetes drills still one at a time). */
+  /** `--parallel N`: at most this many drills at once (Kubernetes drills one at a time, unless they share a control plane: shared-cluster-plan.ts). */
   parallel?: number;
   /** `--game-day`: manual steps wait for a person (`drill continue`); without it a `manual` step is bad input. */
   gameDay?: boolean;
@@ -77,7 +80,7 @@ export async function runCommand(args: string[], options: RunOptions): Promise<n
   const parallel = options.parallel ?? 1;
   const slots: Array<SuiteEntry | undefined> = new Array(loaded.length);
   const interrupts = new InterruptHandler();
-  const runAt = async (i: number): Promise<void> => {
+  const runAt = async (i: number, cluster?: SharedCluster): Promise<void> => {
     const scenario = loaded[i]!;
     // A Ctrl-C that came after the last drill ended still stops the run.
     const stopBecause = interrupts.requested ? 'interrupted (Ctrl-C/SIGTERM) before it started' : options.failFast ? failFastReason(slots) : undefined;
@@ -88,13 +91,39 @@ export async function runCommand(args: string[], options: RunOptions): Promise<n
     const record = runbook ? runbookRecord(runbook, scenario.scenario) : undefined;
     const started = performance.now();
     const manual = options.gameDay && runbook ? manualInstructions(runbook, scenario.scenario) : undefined;
-    slots[i] = await runOne(scenario, { ...options, reportsDir }, signingKey, interrupts, record, { inPlaceProgress: parallel === 1 }, manual).catch((error: unknown) =>
+    slots[i] = await runOne(scenario, { ...options, reportsDir }, signingKey, interrupts, record, { inPlaceProgress: parallel === 1 }, manual, cluster).catch((error: unknown) =>
       // One drill the CLI could not run (its run dir, its evidence) does not hide the others' verdicts.
       unrunDrillEntry(error, { scenario: scenario.scenario.name, file: shownPath(scenario.file), durationMs: Math.ceil(performance.now() - started) }, scenarioRedactor(scenario.environment)),
     );
   };
+  // Which Kubernetes drills share one control plane started for them (only with --parallel 2 or more).
+  const shared = parallel < 2 ? [] : sharedClusterIndexes(loaded.map((l) => l.scenario), await providerChoices(loaded), parallel);
+  const runShared = async (batch: Batch): Promise<void> => {
+    if (interrupts.requested) return inPool(batch.indexes, batch.width, (i) => runAt(i));
+    const started = performance.now();
+    let cluster: SharedCluster;
+    try {
+      cluster = await SharedCluster.start((line) => console.log(line), batch.indexes.length);
+    } catch (error) {
+      // Ctrl-C while it started: the drills are not run (runAt says so); otherwise each reports why it could not run.
+      if (interrupts.requested) return inPool(batch.indexes, batch.width, (i) => runAt(i));
+      for (const i of batch.indexes) {
+        const l = loaded[i]!;
+        slots[i] = unrunDrillEntry(error, { scenario: l.scenario.name, file: shownPath(l.file), durationMs: Math.ceil(performance.now() - started) }, scenarioRedactor(l.environment));
+      }
+      return;
+    }
+    try {
+      await inPool(batch.indexes, batch.width, (i) => runAt(i, cluster));
+    } finally {
+      await cluster.stop((line) => console.log(line));
+    }
+  };
   try {
-    for (const batch of drillBatches(loaded.map((l) => l.scenario), parallel)) await inPool(batch.indexes, batch.width, runAt);
+    for (const batch of drillBatches(loaded.map((l) => l.scenario), parallel, shared)) {
+      if (batch.sharedCluster) await runShared(batch);
+      else await inPool(batch.indexes, batch.width, (i) => runAt(i));
+    }
   } finally {
     interrupts.dispose();
   }
@@ -123,6 +152,11 @@ export async function runCommand(args: string[], options: RunOptions): Promise<n
   return exitCode;
 }
 
+/** How each Kubernetes drill would get its cluster on its own (undefined: not a Kubernetes drill). */
+function providerChoices(loaded: readonly LoadedScenario[]): Promise<Array<'start-local' | 'reuse-local' | 'kind' | 'kubeconfig' | undefined>> {
+  return Promise.all(loaded.map(async (l) => (l.scenario.targets.kubernetes ? (await chooseKubernetesProvider(l.scenario.targets.kubernetes.provider)).how : undefined)));
+}
+
 function failFastReason(entries: ReadonlyArray<SuiteEntry | undefined>): string | undefined {
   const first = entries.find((e) => e !== undefined && e.status !== 'passed' && e.status !== 'not-run');
   return first ? `--fail-fast: ${first.scenario} ended ${first.status}` : undefined;
@@ -142,6 +176,7 @@ async function runOne(
   runbook: RunbookRecord | undefined,
   display: { inPlaceProgress: boolean },
   manual: Record<number, string> | undefined,
+  cluster?: SharedCluster,
 ): Promise<SuiteEntry> {
   const started = performance.now();
   const name = loaded.scenario.name;
@@ -164,7 +199,10 @@ async function runOne(
   say(`drill ${name}: run ${runId}`);
   // A drill that starts real nodes runs inside a network namespace of its own (the networking rule).
   let network: DrillNetwork | undefined;
-  const networkPlan = await drillNetworkPlan(loaded.scenario);
+  // On the shared control plane: the drill reuses it as it would a `drill cluster up` one (DRILL_KUBECONFIG).
+  const clusterEnv: Record<string, string> = cluster ? { DRILL_KUBECONFIG: cluster.kubeconfig } : {};
+  if (cluster) say(`drill ${name}: on shared control plane ${cluster.name} (DRILL_KUBECONFIG ${cluster.kubeconfig})`);
+  const networkPlan = await drillNetworkPlan(loaded.scenario, { ...process.env, ...clusterEnv });
   if (networkPlan.how === 'create') {
     const resources = new ResourceLedger(files.resources, ledger);
     try {
@@ -191,8 +229,9 @@ async function runOne(
   printer.start();
   // The AWS credential chain reaches the drill process only for an existing Route 53 zone.
   const aws = loaded.scenario.targets.regions?.dns.route53 !== undefined;
-  const child = startDrillProcess(plan, loaded.environment ?? {}, { ...(networkName_ ? { enter: enterNetwork(networkName_) } : {}), aws });
+  const child = startDrillProcess(plan, loaded.environment ?? {}, { ...(networkName_ ? { enter: enterNetwork(networkName_) } : {}), aws, set: clusterEnv });
   ledger.addOwner('vitest', child.pid);
+  cluster?.addDrill(child.pid);
   interrupts.watch(child, files.interrupt);
   const exit = await child.exited;
   interrupts.unwatch(child);
@@ -203,9 +242,13 @@ async function runOne(
   // Whatever the drill could not stop itself (killed, crashed) is stopped here; but not under a
   // drill worker that outlived its vitest, which may still be tearing down.
   const running = await ownersStillRunning(ledger, OUTLIVING_WORKER_GRACE_MS);
+  // Objects in the shared control plane (the drill's namespace) go with it when it stops; this
+  // process, outside its drill network, could not reach its API anyway.
+  const recorded = ledger.read().resources;
+  const inSharedCluster = recorded.filter((r) => cluster !== undefined && 'kubeconfig' in r && r.kubeconfig === cluster.kubeconfig);
   const reaped = running.length > 0
     ? { removed: [], left: running.map((o) => ({ what: `${o.role} pid ${o.pid}`, reason: 'still running after vitest exited' })) }
-    : await reapRecorded(ledger.read().resources);
+    : await reapRecorded(recorded.filter((r) => !inSharedCluster.includes(r)));
   // The drill network (netns, guard route) is this command's, in the ledger too: the reaper removes
   // it after the drill's processes, and it is not something the drill left.
   const leftByDrill = reaped.removed.filter((what) => !network || !ownNetworkEntry(what, network.name));
@@ -213,7 +256,9 @@ async function runOne(
   for (const l of reaped.left) complain(`drill ${name}: could not remove ${l.what}: ${l.reason} (kept in ${ledger.file}; \`npx drill cleanup\` retries)`);
   // Kept until then: a kill before this point leaves the journal to the next reaper, which writes the evidence.
   const finished = () => {
-    if (reaped.left.length === 0) ledger.remove();
+    if (reaped.left.length > 0) return;
+    if (cluster && inSharedCluster.length > 0) cluster.removeWithIt(ledger);
+    else ledger.remove();
   };
 
   if (!existsSync(files.journal)) {

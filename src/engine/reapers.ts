@@ -4,6 +4,7 @@ import { reapCgroup } from '../targets/kubernetes/real-nodes/reap-cgroup.js';
 import { reapNetwork } from '../targets/network/reap-network.js';
 import { reapRecordedProcess } from '../targets/kubernetes/recorded-process.js';
 import { reapKindCluster } from '../targets/kubernetes/reap-kind-cluster.js';
+import { reapLocalCluster } from '../targets/kubernetes/reap-local-cluster.js';
 import { reapNamespaceEntry } from '../targets/kubernetes/reap-namespace.js';
 import { reapTokenSecret } from '../targets/kubernetes/reap-token-secret.js';
 import { reapEmergencyAccess } from '../targets/kubernetes/reap-emergency-access.js';
@@ -66,6 +67,7 @@ const REAPERS: { [K in ResourceKind]: ResourceReaper<Extract<Resource, { kind: K
   // A container holds a deployment's servers: removing it stops them all.
   'docker-container': { stage: 'processes', reap: reapDockerContainers },
   'kind-cluster': { stage: 'clusters', reap: reapKindCluster },
+  'local-cluster': { stage: 'clusters', reap: reapLocalCluster },
   // After its process: containers, shims and mounts it leaves, then its directory.
   containerd: { stage: 'mounts', reap: reapContainerd },
   // A disk fault's volume, once the PostgreSQL writing to it is stopped; before its temp dir.

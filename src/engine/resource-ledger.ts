@@ -17,6 +17,10 @@ export type Resource =
   // its leftover containers (runc state in runcRoot), shims (`-address <socket>` on their command
   // line), mounts under dir and dir itself are removed.
   | { kind: 'containerd'; dir: string; socket: string; runcRoot: string }
+  // The control plane `drill run --parallel N` starts for the Kubernetes drills that share it
+  // (src/cli/shared-cluster-plan.ts): a `drill cluster up` cluster named `name` under the clusters
+  // directory `root`, recorded before its keeper starts; reaped like `drill cluster down --name`.
+  | { kind: 'local-cluster'; name: string; root: string }
   // A kind cluster; reaped with `kind delete cluster --name`.
   | { kind: 'kind-cluster'; name: string }
   // Containers on a Docker engine (`engine`: a DOCKER_HOST value), recorded before they start by the

@@ -36,6 +36,25 @@ export function needsIssues(data: unknown): PathIssue[] {
   return issues;
 }
 
+/**
+ * Every need the scenario's faults, steps and probes declare (their settings' conditional needs
+ * included), e.g. to tell whether a drill may run on a cluster it shares with others.
+ */
+export function declaredNeeds(data: unknown): Set<TargetNeed> {
+  const found = new Set<TargetNeed>();
+  for (const [listPath, discriminator] of LISTS) {
+    const list = dig(data, listPath);
+    if (!Array.isArray(list)) continue;
+    list.forEach((item, i) => {
+      if (!isRecord(item) || typeof item[discriminator] !== 'string') return;
+      const variant = schemaAt(scenarioSchema, data, [...listPath, i]);
+      for (const need of needsOf(variant) ?? []) found.add(need);
+      for (const { key, value, needs } of conditionalNeedsOf(variant)) if (item[key] === value) for (const need of needs) found.add(need);
+    });
+  }
+  return found;
+}
+
 const LISTS: Array<[string[], string]> = [
   [['workload', 'probes'], 'type'],
   [['faults'], 'type'],
