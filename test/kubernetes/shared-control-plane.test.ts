@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listRunLedgers } from '../../src/engine/run-ledger.js';
@@ -7,18 +6,19 @@ import { networkName } from '../../src/targets/network/layout.js';
 import { runCommand } from '../../src/targets/process/run-command.js';
 import { readJournal, ROOT, runCli } from '../e2e/helpers.js';
 import { ownersGone, runAndKill } from '../e2e/kill-helpers.js';
+import { recordedTestDir, removeRecordedTestDir } from '../support/recorded-test-dir.js';
 
 // `drill run --parallel 2` with two Kubernetes drills that may share a cluster (no own-cluster
 // need, the default nodes) and no DRILL_KUBECONFIG: one control plane is started for both (not the
 // test project's shared one), both run on it at once, and it is gone afterwards.
-const work = mkdtempSync(path.join(os.tmpdir(), 'drill-shcp-'));
+const work = recordedTestDir('drill-shcp-');
 const reportsDir = path.join(work, 'reports');
 const runs = path.join(work, 'runs');
 const clusters = path.join(work, 'clusters');
 const env = { DRILL_KUBECONFIG: '', DRILL_RUNS_DIR: runs, DRILL_CLUSTERS_DIR: clusters };
 afterAll(async () => {
   await runCli(['cleanup'], { env });
-  rmSync(work, { recursive: true, force: true });
+  removeRecordedTestDir(work);
 });
 
 const scenario = (name: string) => path.join(ROOT, 'drills/scenarios', name);
