@@ -91,10 +91,18 @@ export function readJournal(runDir: string): Journal {
     // Every catalogue drill the suite runs holds its outcome to its tag: what a gate excludes is what must fail.
     const definition = journal.scenario.definition;
     const disagreement = negativeControlDisagreement(definition.name, definition.tags, journal.status);
-    if (disagreement) throw new Error(`${disagreement} (run ${runDir})`);
+    // Kept either way: a run that disagrees is what a red CI log must let someone read afterwards.
     keepCatalogueRun(runDir);
+    if (disagreement) throw new Error(`${disagreement} (run ${runDir}, kept in ${path.join(REPORTS, path.basename(runDir))}): ${verdictSummary(journal)}`);
   }
   return journal;
+}
+
+/** The checks that did not pass, with their messages (what a disagreement is about). */
+function verdictSummary(journal: Journal): string {
+  const lines = journal.verdicts.filter((v) => v.status !== 'passed').map((v) => `${v.check} ${v.status}: ${v.message}`);
+  if (journal.error) lines.push(`${journal.error.code}: ${journal.error.message}`);
+  return lines.join('; ') || 'every check passed';
 }
 
 const CATALOGUE = path.join(ROOT, 'drills/scenarios');

@@ -24,21 +24,21 @@ async function run(file: string, extraEnv: Record<string, string> = {}): Promise
 }
 
 describe('packet faults on the database link (nftables, real kernel drops)', () => {
-  it('net-db-packet-loss passes: 30 % of the link\'s loopback packets dropped, probes time out, the fix ends it; the table is gone', { timeout: 300_000 }, async () => {
+  it('net-db-packet-loss passes: half of the link\'s loopback packets dropped, probes time out, the fix ends it; the table is gone', { timeout: 300_000 }, async () => {
     const { code, output, journal, runDir } = await run(scenario('net-db-packet-loss.yaml'));
     expect(code, output).toBe(0);
     const [fault] = eventsOf(journal, 'fault');
     const data = fault!.data as { nftTable: string; ports: number[]; ruleset: string; degradation: unknown };
-    expect(data.degradation).toEqual({ kind: 'loss', percent: 30 });
+    expect(data.degradation).toEqual({ kind: 'loss', percent: 50 });
     // Only the link's listener, only loopback, in a table named for this run.
     const listen = Number((eventsOf(journal, 'network')[0]!.data as { listen: string }).listen.split(':')[1]);
     expect(data.ports).toEqual([listen]);
     expect(data.nftTable).toMatch(new RegExp(`^inet drill_${journal.runId.replace(/[^A-Za-z0-9_]/g, '_')}_1$`));
-    expect(data.ruleset).toContain(`oif "lo" ip saddr 127.0.0.0/8 ip daddr 127.0.0.0/8 meta l4proto tcp ip daddr 127.0.0.1 tcp dport ${listen} numgen random mod 100 < 30 counter drop`);
+    expect(data.ruleset).toContain(`oif "lo" ip saddr 127.0.0.0/8 ip daddr 127.0.0.0/8 meta l4proto tcp ip daddr 127.0.0.1 tcp dport ${listen} numgen random mod 100 < 50 counter drop`);
     // The kernel dropped packets (its counters, read before the table was deleted).
     const [dropped] = eventsOf(journal, 'packets-dropped');
     expect((dropped!.data as { droppedPackets: number }).droppedPackets).toBeGreaterThan(0);
-    // The application saw it: probes (300 ms timeout) failed while the loss lasted, then passed.
+    // The application saw it: probes (1 s timeout) failed while the loss lasted, then passed.
     const removed = journal.steps.find((s) => s.name === 'remove-network-fault')!;
     expect(removed.output).toMatchObject({ removed: ['loss-1'] });
     const failed = journal.probes.filter((p) => p.t >= journal.marks.tFault!.t && !p.ok);
