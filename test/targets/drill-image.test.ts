@@ -7,6 +7,7 @@ import { buildDrillImage } from '../../src/targets/images/drill-image.js';
 import { hostTreeEntries } from '../../src/targets/images/host-tree.js';
 import { ignoreMatcher } from '../../src/targets/images/ignore-file.js';
 import { postgresLayer } from '../../src/targets/images/postgres-layer.js';
+import { findPostgresBinaries } from '../../src/targets/postgres/binaries.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'drill-image-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -76,17 +77,21 @@ describe('the drill image (the Dockerfile without an engine)', () => {
     const enter = 'mount -t proc proc "$0/proc" && mount --rbind /dev "$0/dev" && exec chroot --userspec=10001:10001 "$0" "$@"';
     const run = (...args: string[]) =>
       execFileSync('unshare', ['--mount', '--pid', '--fork', '--propagation', 'private', 'sh', '-c', enter, rootfs, ...args], { encoding: 'utf8', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/home/app' } });
-    expect(run('/usr/lib/postgresql/15/bin/postgres', '--version')).toMatch(/PostgreSQL\) 15\./);
+    // This machine's PostgreSQL, whatever its major (the layer copies it from here).
+    const pg = findPostgresBinaries();
+    const pgConfig = (flag: string) => execFileSync(pg.path('pg_config'), [flag], { encoding: 'utf8' }).trim();
+    const [pkglibdir, sharedir] = [pgConfig('--pkglibdir'), pgConfig('--sharedir')];
+    expect(run(pg.path('postgres'), '--version')).toMatch(new RegExp(`PostgreSQL\\) ${pg.major}\\.`));
     expect(run('/bin/sh', '-c', 'id -u && ps -o pid= -p $$ >/dev/null && echo ok')).toBe('10001\nok\n');
     // initdb's input, the time zone data it was built to use, the writable vite directories.
-    expect(run('/bin/sh', '-c', 'test ! -e /usr/lib/postgresql/15/lib/llvmjit.so && test -f /usr/share/postgresql/15/postgres.bki && test -f /usr/share/zoneinfo/UTC && test -w /opt/drill/node_modules/.vite-temp && test ! -w /opt/drill/src && echo ok')).toBe('ok\n');
+    expect(run('/bin/sh', '-c', `test ! -e ${pkglibdir}/llvmjit.so && test -f ${sharedir}/postgres.bki && test -f /usr/share/zoneinfo/UTC && test -w /opt/drill/node_modules/.vite-temp && test ! -w /opt/drill/src && echo ok`)).toBe('ok\n');
     // timeline.png's font, as fonts-dejavu-core installs it, when this machine has it.
     if (existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf')) {
       const draw = `const { rasterizeSvg } = await import('/opt/drill/src/report/timeline-png.ts'); const r = await rasterizeSvg('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>'); console.log('png' in r ? 'drawn' : r.reason);`;
       expect(run('/bin/sh', '-c', 'cd /opt/drill && exec /usr/bin/node --import tsx --input-type=module -e "$0"', draw)).toBe('drawn\n');
     }
     expect(run('/usr/bin/node', '/opt/drill/bin/drill.mjs', '--version').trim()).toMatch(/^\d+\.\d+\.\d+/);
-    const initdb = run('/usr/lib/postgresql/15/bin/initdb', '-D', '/tmp/data', '--locale=C', '-E', 'UTF8', '-U', 'postgres', '--no-sync', '--auth=trust');
+    const initdb = run(pg.path('initdb'), '-D', '/tmp/data', '--locale=C', '-E', 'UTF8', '-U', 'postgres', '--no-sync', '--auth=trust');
     expect(initdb).toContain('Success');
   }, 300_000);
 
