@@ -122,6 +122,13 @@ function pass(work: string, width: number) {
   const drills = summary.drills.map(result);
   const measured = drills.filter((d) => d.split !== undefined).map((d) => d.split!);
   const overheads = measured.map((s) => s.overheadMs.total);
+  // The pass's wall time less every drill's waits and system time, per drill: the harness's whole
+  // cost (the CLI's start and summary, and a drill process's boot where it overlapped another
+  // drill, which no drill's own overhead shows). Only when every drill was measured.
+  const wallOverheadPerDrillMs =
+    measured.length === drills.length && measured.length > 0
+      ? Math.round((wallMs - measured.reduce((sum, s) => sum + s.waitsMs.total + s.systemMs, 0)) / measured.length)
+      : undefined;
   return {
     parallel: width,
     exitCode: run.status,
@@ -131,6 +138,7 @@ function pass(work: string, width: number) {
     medianDrillMs: median(measured.map((s) => s.totalMs)),
     medianOverheadMs: median(overheads),
     maxOverheadMs: overheads.length ? Math.max(...overheads) : undefined,
+    wallOverheadPerDrillMs,
     drills,
   };
 }
@@ -160,10 +168,11 @@ try {
     loadAverage: { start: loadAverageStart.map((l) => Math.round(l * 100) / 100), end: loadAverageEnd.map((l) => Math.round(l * 100) / 100) },
     selection,
     definitions: {
+      wallOverheadPerDrillMs: "a pass's wall time less the sum of its drills' waitsMs and systemMs, divided by the number of drills: everything else the gate spent, the CLI's own start and end and boots that overlapped another drill included",
       totalMs: 'the drill as `drill run` timed it (summary.json durationMs: its run dir, process, network, reports and evidence included)',
       waitsMs: "the scenario's fixed waits from its definition in the journal: baseline.steadyState, expect.stability (held once the service is back and the runbook done), and each recovery `wait` step as long as it lasted",
       systemMs: 'T_fault to the later of the restored instant (verify stableFrom) and the end of recovery, less the wait steps (detection, runbook steps, the service coming back); a drill never seen back: T_fault to the end of verify',
-      overheadMs: 'totalMs - waitsMs - systemMs, split as: beforeJournal (CLI run ledger and network, drill process start before its clock), provision, baseline beyond the steady-state wait, inject until T_fault, verify after the stability window, judge, teardown, betweenPhases, afterJournal (incident report, Allure, timeline, evidence manifest/signature: journal end to the newest run-dir file)',
+      overheadMs: 'totalMs - waitsMs - systemMs, split as: beforeJournal (CLI run ledger and network, drill process start before its clock; with --parallel 1 the next drill process is launched ahead, so its boot overlaps the previous drill and is not here), provision, baseline beyond the steady-state wait, inject until T_fault, verify after the stability window, judge, teardown, betweenPhases, afterJournal (incident report, Allure, timeline, evidence manifest/signature: journal end to the newest run-dir file)',
     },
     goals: {
       overheadPerDrill: {
@@ -172,6 +181,8 @@ try {
         holds: worst !== undefined && worst.overheadMs < OVERHEAD_GOAL_MS && unmeasured.length === 0,
         worstDrill: worst,
         medianSequentialMs: sequential.medianOverheadMs,
+        // The same goal read from the sequential pass's wall time (see wallOverheadPerDrillMs).
+        wallPerDrillSequentialMs: sequential.wallOverheadPerDrillMs,
         medianParallelMs: parallelPass.medianOverheadMs,
         maxParallelMs: parallelPass.maxOverheadMs,
         drillsOverGoal: overheadOf(sequential).filter((d) => d.overheadMs >= OVERHEAD_GOAL_MS).length,

@@ -21,6 +21,8 @@ export class ProgressPrinter {
     private readonly redact: (text: string) => string = (text) => text,
     /** False when several drills print at once (--parallel): one line rewritten by each would garble. */
     inPlace = true,
+    /** Called once, when the drill's first phase (provision) has ended: its targets are up. */
+    private onProvisioned?: () => void,
   ) {
     this.tty = inPlace && Boolean(process.stdout.isTTY);
   }
@@ -45,6 +47,11 @@ export class ProgressPrinter {
   }
 
   private print(e: ProgressEvent): void {
+    if (e.kind === 'end' && e.activity === 'phase' && this.onProvisioned) {
+      const call = this.onProvisioned;
+      this.onProvisioned = undefined;
+      call();
+    }
     const at = `+${formatDuration(e.t).padEnd(7)}`;
     const indent = e.activity === 'phase' || e.activity === undefined ? '  ' : '    ';
     if (e.kind === 'event') return;

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { sleep } from '../engine/clock.js';
 import { reapRecorded } from '../engine/reaper.js';
@@ -80,18 +80,47 @@ export async function runCommand(args: string[], options: RunOptions): Promise<n
   const parallel = options.parallel ?? 1;
   const slots: Array<SuiteEntry | undefined> = new Array(loaded.length);
   const interrupts = new InterruptHandler();
+  const inputsOf = (i: number) => {
+    const scenario = loaded[i]!.scenario;
+    return {
+      record: runbook ? runbookRecord(runbook, scenario) : undefined,
+      manual: options.gameDay && runbook ? manualInstructions(runbook, scenario) : undefined,
+    };
+  };
+  // One drill at a time: the next drill's process is launched once this one's targets are up, so
+  // its boot (node, vitest, the harness's imports: about a second) overlaps this drill's waits.
+  let ahead: { index: number; launched: Promise<LaunchedDrill | undefined> } | undefined;
+  const launchAhead = (i: number) => {
+    const next = i + 1;
+    if (parallel !== 1 || next >= loaded.length || interrupts.requested || ahead) return;
+    const { record, manual } = inputsOf(next);
+    const launched = (async () => {
+      if (!(await launchableAhead(loaded[next]!))) return undefined;
+      const launch = await launchDrill(loaded[next]!, { ...options, reportsDir }, record, manual, undefined, true);
+      return 'failed' in launch ? undefined : launch;
+    })().catch(() => undefined); // then launched at its turn, which reports what failed
+    ahead = { index: next, launched };
+  };
+  const takeAhead = async (i: number): Promise<LaunchedDrill | undefined> => {
+    if (ahead?.index !== i) return undefined;
+    const launched = await ahead.launched;
+    ahead = undefined;
+    return launched;
+  };
   const runAt = async (i: number, cluster?: SharedCluster): Promise<void> => {
     const scenario = loaded[i]!;
+    const launched = await takeAhead(i);
     // A Ctrl-C that came after the last drill ended still stops the run.
     const stopBecause = interrupts.requested ? 'interrupted (Ctrl-C/SIGTERM) before it started' : options.failFast ? failFastReason(slots) : undefined;
     if (stopBecause) {
+      if (launched) await cancelLaunched(launched);
       slots[i] = notRunEntry(scenario.scenario.name, shownPath(scenario.file), stopBecause);
       return;
     }
-    const record = runbook ? runbookRecord(runbook, scenario.scenario) : undefined;
+    const { record, manual } = inputsOf(i);
     const started = performance.now();
-    const manual = options.gameDay && runbook ? manualInstructions(runbook, scenario.scenario) : undefined;
-    slots[i] = await runOne(scenario, { ...options, reportsDir }, signingKey, interrupts, record, { inPlaceProgress: parallel === 1 }, manual, cluster).catch((error: unknown) =>
+    const display = { inPlaceProgress: parallel === 1, onProvisioned: () => launchAhead(i) };
+    slots[i] = await runOne(scenario, { ...options, reportsDir }, signingKey, interrupts, record, display, manual, cluster, launched).catch((error: unknown) =>
       // One drill the CLI could not run (its run dir, its evidence) does not hide the others' verdicts.
       unrunDrillEntry(error, { scenario: scenario.scenario.name, file: shownPath(scenario.file), durationMs: Math.ceil(performance.now() - started) }, scenarioRedactor(scenario.environment)),
     );
@@ -125,6 +154,9 @@ export async function runCommand(args: string[], options: RunOptions): Promise<n
       else await inPool(batch.indexes, batch.width, (i) => runAt(i));
     }
   } finally {
+    // Launched ahead for a drill the loop never reached (it threw): not left waiting.
+    const left = ahead ? await ahead.launched : undefined;
+    if (left) await cancelLaunched(left);
     interrupts.dispose();
   }
   const entries = slots.filter((e): e is SuiteEntry => e !== undefined);
@@ -168,21 +200,30 @@ function shownPath(file: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
 }
 
-async function runOne(
+/** A drill's process, started; for a drill started ahead of its turn, waiting for its start file. */
+interface LaunchedDrill {
+  runId: string;
+  runDir: string;
+  files: ReturnType<typeof runFiles>;
+  ledger: RunLedger;
+  network?: DrillNetwork;
+  child: DrillProcess;
+}
+
+/**
+ * Everything before the drill's own clock: its run dir, its machine-wide ledger, its drill network
+ * and its process. `awaitStart`: the process loads the harness and waits for startLaunched().
+ */
+async function launchDrill(
   loaded: LoadedScenario,
   options: RunOptions,
-  signingKey: SigningKey | undefined,
-  interrupts: InterruptHandler,
   runbook: RunbookRecord | undefined,
-  display: { inPlaceProgress: boolean },
   manual: Record<number, string> | undefined,
-  cluster?: SharedCluster,
-): Promise<SuiteEntry> {
-  const started = performance.now();
-  const name = loaded.scenario.name;
-  const runId = newRunId(options.reportsDir, name);
+  cluster: SharedCluster | undefined,
+  awaitStart: boolean,
+): Promise<LaunchedDrill | { failed: unknown; runId: string; runDir: string }> {
+  const runId = newRunId(options.reportsDir, loaded.scenario.name);
   const runDir = path.resolve(options.reportsDir, runId);
-  const facts = () => ({ scenario: name, file: shownPath(loaded.file), runId, runDir, durationMs: Math.ceil(performance.now() - started) });
   // The reports directory was checked before the suite started; failing now is the machine's (exit 3, unrunDrillEntry).
   await mkdir(runDir, { recursive: true }).catch((error: unknown) => {
     throw reportsDirError(error, path.join(options.reportsDir, runId));
@@ -191,24 +232,17 @@ async function runOne(
   // or `drill cleanup` finds what the run left even without knowing --reports-dir.
   const ledger = RunLedger.create(runsDir(), { runId, runDir });
   const files = runFiles(runDir);
-  // What this process prints and writes goes through the Redactor of the scenario's ${VAR} values;
-  // the drill process has its own, which also knows the secrets created while it runs.
-  const redactor = scenarioRedactor(loaded.environment);
-  const say = (line: string) => console.log(redactor.redact(line));
-  const complain = (line: string) => console.error(redactor.redact(line));
-  say(`drill ${name}: run ${runId}`);
   // A drill that starts real nodes runs inside a network namespace of its own (the networking rule).
   let network: DrillNetwork | undefined;
   // On the shared control plane: the drill reuses it as it would a `drill cluster up` one (DRILL_KUBECONFIG).
   const clusterEnv: Record<string, string> = cluster ? { DRILL_KUBECONFIG: cluster.kubeconfig } : {};
-  if (cluster) say(`drill ${name}: on shared control plane ${cluster.name} (DRILL_KUBECONFIG ${cluster.kubeconfig})`);
   const networkPlan = await drillNetworkPlan(loaded.scenario, { ...process.env, ...clusterEnv });
   if (networkPlan.how === 'create') {
     const resources = new ResourceLedger(files.resources, ledger);
     try {
       network = await DrillNetwork.create(networkName('run', runId), (r) => resources.record(r));
     } catch (error) {
-      return unrunDrillEntry(error, facts(), redactor);
+      return { failed: error, runId, runDir };
     }
   }
   const networkName_ = network?.name ?? (networkPlan.how === 'join' ? networkPlan.name : undefined);
@@ -223,15 +257,67 @@ async function runOne(
     ...(networkName_ ? { network: networkName_ } : {}),
     ...(options.gameDay ? { gameDay: true } : {}),
     ...(manual ? { manualInstructions: manual } : {}),
+    ...(awaitStart ? { awaitStart: true } : {}),
   };
-
-  const printer = new ProgressPrinter(files.progress, redactor.redact(`[${name}]`), (text) => redactor.redact(text), display.inPlaceProgress);
-  printer.start();
   // The AWS credential chain reaches the drill process only for an existing Route 53 zone.
   const aws = loaded.scenario.targets.regions?.dns.route53 !== undefined;
   const child = startDrillProcess(plan, loaded.environment ?? {}, { ...(networkName_ ? { enter: enterNetwork(networkName_) } : {}), aws, set: clusterEnv });
   ledger.addOwner('vitest', child.pid);
   cluster?.addDrill(child.pid);
+  return { runId, runDir, files, ledger, ...(network ? { network } : {}), child };
+}
+
+/**
+ * Whether the drill may be launched ahead of its turn: not in a drill network (a network of its
+ * own would exist for nothing while another drill runs; a cluster's is entered at spawn).
+ */
+async function launchableAhead(loaded: LoadedScenario): Promise<boolean> {
+  return (await drillNetworkPlan(loaded.scenario)).how === 'here';
+}
+
+/** A drill launched ahead of its turn that will not run (Ctrl-C, --fail-fast): its process stopped, its run dir and ledger removed. */
+async function cancelLaunched(launched: LaunchedDrill): Promise<void> {
+  writeFileSync(launched.files.interrupt, 'not run');
+  const timer = setTimeout(() => launched.child.kill('SIGKILL'), 10_000);
+  await launched.child.exited;
+  clearTimeout(timer);
+  // Before its start file the drill created nothing; anything recorded is reaped as after any drill.
+  const reaped = await reapRecorded(launched.ledger.read().resources);
+  if (reaped.left.length > 0) return;
+  launched.ledger.remove();
+  await rm(launched.runDir, { recursive: true, force: true });
+}
+
+async function runOne(
+  loaded: LoadedScenario,
+  options: RunOptions,
+  signingKey: SigningKey | undefined,
+  interrupts: InterruptHandler,
+  runbook: RunbookRecord | undefined,
+  display: { inPlaceProgress: boolean; onProvisioned?: () => void },
+  manual: Record<number, string> | undefined,
+  cluster?: SharedCluster,
+  ahead?: LaunchedDrill,
+): Promise<SuiteEntry> {
+  // A drill launched ahead of its turn starts now: its process's boot was not its time.
+  const started = performance.now();
+  const name = loaded.scenario.name;
+  const launch = ahead ?? (await launchDrill(loaded, options, runbook, manual, cluster, false));
+  const { runId, runDir } = launch;
+  const facts = () => ({ scenario: name, file: shownPath(loaded.file), runId, runDir, durationMs: Math.ceil(performance.now() - started) });
+  // What this process prints and writes goes through the Redactor of the scenario's ${VAR} values;
+  // the drill process has its own, which also knows the secrets created while it runs.
+  const redactor = scenarioRedactor(loaded.environment);
+  const say = (line: string) => console.log(redactor.redact(line));
+  const complain = (line: string) => console.error(redactor.redact(line));
+  say(`drill ${name}: run ${runId}`);
+  if (cluster) say(`drill ${name}: on shared control plane ${cluster.name} (DRILL_KUBECONFIG ${cluster.kubeconfig})`);
+  if ('failed' in launch) return unrunDrillEntry(launch.failed, facts(), redactor);
+  const { files, ledger, network, child } = launch;
+  if (ahead) writeFileSync(files.start, '');
+
+  const printer = new ProgressPrinter(files.progress, redactor.redact(`[${name}]`), (text) => redactor.redact(text), display.inPlaceProgress, display.onProvisioned);
+  printer.start();
   interrupts.watch(child, files.interrupt);
   const exit = await child.exited;
   interrupts.unwatch(child);

@@ -1,7 +1,7 @@
-import { inject, machineNeeds } from '../injectors/index.js';
-import { runProcedure } from '../recovery/index.js';
+import { inject, loadInjectors, machineNeeds } from '../injectors/index.js';
+import { loadProcedures, runProcedure } from '../recovery/index.js';
 import { runVerifyStep } from '../recovery/verify-steps.js';
-import type { Fault, RecoveryStep, VerifyStep } from '../scenario/schema.js';
+import type { Fault, RecoveryStep, Scenario, VerifyStep } from '../scenario/schema.js';
 import { TARGET_KINDS } from '../targets/target-kinds.js';
 import type { TargetKinds } from '../targets/target-kind.js';
 import type { DrillContext, FaultHandle } from './drill-context.js';
@@ -16,6 +16,8 @@ export interface DrillRegistries {
   inject(ctx: DrillContext, fault: Fault): Promise<FaultHandle>;
   /** Throws an EnvironmentError (exit 3) when this machine cannot host the fault; called before anything is provisioned. */
   machineNeeds?(fault: Fault): void;
+  /** Imports what the scenario's faults and recovery steps run, during provisioning: no timed step includes a module load. */
+  load?(scenario: Scenario): Promise<void>;
   recover(ctx: DrillContext, step: RecoveryStep): Promise<Record<string, unknown>>;
   verify(ctx: DrillContext, step: VerifyStep): Promise<Record<string, unknown>>;
 }
@@ -24,6 +26,9 @@ export const DRILL_REGISTRIES: DrillRegistries = {
   targets: TARGET_KINDS,
   inject,
   machineNeeds,
+  load: async (scenario) => {
+    await Promise.all([loadInjectors(scenario.faults), loadProcedures(scenario.recovery)]);
+  },
   recover: runProcedure,
   verify: runVerifyStep,
 };

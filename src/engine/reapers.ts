@@ -5,15 +5,11 @@ import { reapNetwork } from '../targets/network/reap-network.js';
 import { reapRecordedProcess } from '../targets/kubernetes/recorded-process.js';
 import { reapKindCluster } from '../targets/kubernetes/reap-kind-cluster.js';
 import { reapLocalCluster } from '../targets/kubernetes/reap-local-cluster.js';
-import { reapNamespaceEntry } from '../targets/kubernetes/reap-namespace.js';
-import { reapTokenSecret } from '../targets/kubernetes/reap-token-secret.js';
-import { reapEmergencyAccess } from '../targets/kubernetes/reap-emergency-access.js';
 import { reapPostgresDataDir } from '../targets/postgres/reap-data-dir.js';
 import { reapMount } from '../targets/process/reap-mount.js';
 import { reapNftTable } from '../targets/network-nft/reap-nft-table.js';
 import { reapLimitCgroup } from '../targets/process/reap-limit-cgroup.js';
 import { reapFuseMount } from '../targets/process/reap-fuse-mount.js';
-import { reapRoute53Record } from '../targets/regions/reap-route53-record.js';
 import type { ReapOutcome } from './reap-outcome.js';
 import { reapTempDir } from './reap-temp-dir.js';
 import type { Resource, ResourceKind } from './resource-ledger.js';
@@ -54,14 +50,18 @@ export interface ResourceReaper<R extends Resource> {
   reap(resource: R): Promise<ReapOutcome>;
 }
 
-/** One reaper per kind of the Resource union; the compiler checks none is missing. */
+/**
+ * One reaper per kind of the Resource union; the compiler checks none is missing. Those of objects
+ * in a cluster or a hosted zone import their client when there is one to reap: every `drill` command
+ * loads this table, and the Kubernetes client and AWS SDK take half a second to load.
+ */
 const REAPERS: { [K in ResourceKind]: ResourceReaper<Extract<Resource, { kind: K }>> } = {
   // Before its namespace (which, when the drill's, takes the Secret with it anyway).
-  'k8s-token-secret': { stage: 'cluster-objects', reap: reapTokenSecret },
-  'k8s-emergency-access': { stage: 'cluster-objects', reap: reapEmergencyAccess },
-  'k8s-namespace': { stage: 'cluster-objects', reap: reapNamespaceEntry },
+  'k8s-token-secret': { stage: 'cluster-objects', reap: async (r) => (await import('../targets/kubernetes/reap-token-secret.js')).reapTokenSecret(r) },
+  'k8s-emergency-access': { stage: 'cluster-objects', reap: async (r) => (await import('../targets/kubernetes/reap-emergency-access.js')).reapEmergencyAccess(r) },
+  'k8s-namespace': { stage: 'cluster-objects', reap: async (r) => (await import('../targets/kubernetes/reap-namespace.js')).reapNamespaceEntry(r) },
   // A record in someone else's hosted zone: like an object in someone else's cluster, first.
-  'route53-record': { stage: 'cluster-objects', reap: reapRoute53Record },
+  'route53-record': { stage: 'cluster-objects', reap: async (r) => (await import('../targets/regions/reap-route53-record.js')).reapRoute53Record(r) },
   'pg-data-dir': { stage: 'processes', reap: reapPostgresDataDir },
   process: { stage: 'processes', reap: reapRecordedProcess },
   // A container holds a deployment's servers: removing it stops them all.

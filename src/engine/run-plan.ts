@@ -23,6 +23,8 @@ export interface RunPlan {
   gameDay?: boolean;
   /** The runbook text printed for a manual step's `procedure:`, by step index (the drill process has no runbook). */
   manualInstructions?: Record<number, string>;
+  /** Started ahead of its turn: the drill waits for the start file (src/engine/start-gate.ts). */
+  awaitStart?: true;
 }
 
 export const PLAN_ENV = 'DRILL_PLAN';
@@ -33,6 +35,8 @@ export const runFiles = (runDir: string) => ({
   allureResults: path.join(runDir, 'allure-results'),
   progress: path.join(runDir, 'progress.jsonl'),
   interrupt: path.join(runDir, 'interrupt-requested'),
+  /** Written by `drill run` when a drill started ahead of its turn is to begin (removed by the drill). */
+  start: path.join(runDir, 'start-requested'),
   resources: path.join(runDir, 'resources.jsonl'),
   runnerLog: path.join(runDir, 'runner.log'),
   /** Written by `drill cleanup` / the next `drill run` for a run killed before it wrote a journal. */

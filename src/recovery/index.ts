@@ -1,115 +1,81 @@
 import type { DrillContext } from '../engine/drill-context.js';
 import type { RecoveryStep } from '../scenario/schema.js';
-import { assessCorruption } from './assess-corruption.js';
-import { pitrRestore } from './pitr-restore.js';
-import { restoreBaseBackup } from './restore-base-backup.js';
-import { resumeWrites } from './resume-writes.js';
-import { stopWrites } from './stop-writes.js';
-import { switchWorkload } from './switch-workload.js';
-import { promoteReplica } from './promote-replica.js';
-import { fenceOldPrimary } from './fence-old-primary.js';
-import { migrationStatus } from './migration-status.js';
-import { migrationRollback } from './migration-rollback.js';
-import { migrationCurrent } from './migration-current.js';
-import { takeBaseBackup } from './take-base-backup.js';
-import { reindex } from './reindex.js';
-import { k8sIncidentAssessment } from './k8s-incident-assessment.js';
-import { k8sRolloutUndo } from './k8s-rollout-undo.js';
-import { k8sRolloutStatus } from './k8s-rollout-status.js';
-import { k8sBlueGreenSwitch } from './k8s-blue-green-switch.js';
-import { k8sRolloutRestart } from './k8s-rollout-restart.js';
-import { k8sConfigMapPatch } from './k8s-configmap-patch.js';
-import { k8sSecretPatch } from './k8s-secret-patch.js';
-import { k8sScale } from './k8s-scale.js';
-import { k8sAutoRollback } from './k8s-auto-rollback.js';
-import { k8sCircuitBreaker } from './k8s-circuit-breaker.js';
-import { k8sCordon } from './k8s-cordon.js';
-import { k8sDrain } from './k8s-drain.js';
-import { k8sDeleteNode } from './k8s-delete-node.js';
-import { k8sReplaceNode } from './k8s-replace-node.js';
-import { smokeStep } from './smoke.js';
-import { serviceRestart } from './service-restart.js';
-import { clockSync } from './clock-sync.js';
-import { clockRestamp } from './clock-restamp.js';
-import { revokeAllTokens } from './revoke-all-tokens.js';
-import { dnsFailover } from './dns-failover.js';
-import { activateDrSite } from './activate-dr-site.js';
-import { verifyDr } from './verify-dr.js';
-import { failback } from './failback.js';
-import { healRegionPartition } from './heal-region-partition.js';
-import { notify } from './notify.js';
-import { removeNetworkFault } from './remove-network-fault.js';
-import { waitStep } from './wait.js';
-import { freeSpace } from './free-space.js';
-import { pgRestart } from './pg-restart.js';
-import { removeResourceLimit } from './remove-resource-limit.js';
-import { fixArchiving } from './fix-archiving.js';
-import { preserveForensics } from './preserve-forensics.js';
-import { activateIncidentResponse } from './activate-incident-response.js';
-import { enableEmergencyAccess } from './enable-emergency-access.js';
-import { isolateCompromisedNodes } from './isolate-compromised-nodes.js';
 
 type Procedure<S extends RecoveryStep['step']> = (ctx: DrillContext, step: Extract<RecoveryStep, { step: S }>) => Promise<Record<string, unknown>>;
+type ProcedureModule<S extends RecoveryStep['step']> = () => Promise<Procedure<S>>;
 
 /**
  * One entry per runbook procedure of the scenario schema; the compiler checks none is missing. A new
  * step kind also says which runbook procedures it performs, in runbook-performs.ts (`drill coverage`).
+ * Each procedure's module is imported when a drill first needs it (loadProcedures, before the
+ * fault): a PostgreSQL drill does not load the Kubernetes client (half a second per drill process).
  */
-const procedures: { [S in RecoveryStep['step']]: Procedure<S> } = {
-  'assess-corruption': assessCorruption,
-  'stop-writes': stopWrites,
-  'resume-writes': resumeWrites,
-  'pitr-restore': pitrRestore,
-  'restore-base-backup': restoreBaseBackup,
-  'switch-workload': switchWorkload,
-  'promote-replica': promoteReplica,
-  'fence-old-primary': fenceOldPrimary,
-  'migration-status': migrationStatus,
-  'migration-rollback': migrationRollback,
-  'migration-current': migrationCurrent,
-  'take-base-backup': takeBaseBackup,
-  reindex,
-  'k8s-incident-assessment': k8sIncidentAssessment,
-  'k8s-rollout-undo': k8sRolloutUndo,
-  'k8s-rollout-status': k8sRolloutStatus,
-  'k8s-blue-green-switch': k8sBlueGreenSwitch,
-  'k8s-rollout-restart': k8sRolloutRestart,
-  'k8s-configmap-patch': k8sConfigMapPatch,
-  'k8s-secret-patch': k8sSecretPatch,
-  'k8s-scale': k8sScale,
-  'k8s-auto-rollback': k8sAutoRollback,
-  'k8s-circuit-breaker': k8sCircuitBreaker,
-  'k8s-cordon': k8sCordon,
-  'k8s-drain': k8sDrain,
-  'k8s-delete-node': k8sDeleteNode,
-  'k8s-replace-node': k8sReplaceNode,
-  smoke: (ctx, step) => smokeStep(ctx, step, 'recover'),
-  'service-restart': serviceRestart,
-  'clock-sync': clockSync,
-  'clock-restamp': clockRestamp,
-  'revoke-all-tokens': revokeAllTokens,
-  'preserve-forensics': preserveForensics,
-  'activate-incident-response': activateIncidentResponse,
-  'enable-emergency-access': enableEmergencyAccess,
-  'isolate-compromised-nodes': isolateCompromisedNodes,
-  'dns-failover': dnsFailover,
-  'activate-dr-site': activateDrSite,
-  'verify-dr': verifyDr,
-  failback,
-  'heal-region-partition': healRegionPartition,
-  notify,
-  'remove-network-fault': removeNetworkFault,
-  wait: waitStep,
-  'free-space': freeSpace,
-  'pg-restart': pgRestart,
-  'fix-archiving': fixArchiving,
-  'remove-resource-limit': removeResourceLimit,
+const procedures: { [S in RecoveryStep['step']]: ProcedureModule<S> } = {
+  'assess-corruption': async () => (await import('./assess-corruption.js')).assessCorruption,
+  'stop-writes': async () => (await import('./stop-writes.js')).stopWrites,
+  'resume-writes': async () => (await import('./resume-writes.js')).resumeWrites,
+  'pitr-restore': async () => (await import('./pitr-restore.js')).pitrRestore,
+  'restore-base-backup': async () => (await import('./restore-base-backup.js')).restoreBaseBackup,
+  'switch-workload': async () => (await import('./switch-workload.js')).switchWorkload,
+  'promote-replica': async () => (await import('./promote-replica.js')).promoteReplica,
+  'fence-old-primary': async () => (await import('./fence-old-primary.js')).fenceOldPrimary,
+  'migration-status': async () => (await import('./migration-status.js')).migrationStatus,
+  'migration-rollback': async () => (await import('./migration-rollback.js')).migrationRollback,
+  'migration-current': async () => (await import('./migration-current.js')).migrationCurrent,
+  'take-base-backup': async () => (await import('./take-base-backup.js')).takeBaseBackup,
+  reindex: async () => (await import('./reindex.js')).reindex,
+  'k8s-incident-assessment': async () => (await import('./k8s-incident-assessment.js')).k8sIncidentAssessment,
+  'k8s-rollout-undo': async () => (await import('./k8s-rollout-undo.js')).k8sRolloutUndo,
+  'k8s-rollout-status': async () => (await import('./k8s-rollout-status.js')).k8sRolloutStatus,
+  'k8s-blue-green-switch': async () => (await import('./k8s-blue-green-switch.js')).k8sBlueGreenSwitch,
+  'k8s-rollout-restart': async () => (await import('./k8s-rollout-restart.js')).k8sRolloutRestart,
+  'k8s-configmap-patch': async () => (await import('./k8s-configmap-patch.js')).k8sConfigMapPatch,
+  'k8s-secret-patch': async () => (await import('./k8s-secret-patch.js')).k8sSecretPatch,
+  'k8s-scale': async () => (await import('./k8s-scale.js')).k8sScale,
+  'k8s-auto-rollback': async () => (await import('./k8s-auto-rollback.js')).k8sAutoRollback,
+  'k8s-circuit-breaker': async () => (await import('./k8s-circuit-breaker.js')).k8sCircuitBreaker,
+  'k8s-cordon': async () => (await import('./k8s-cordon.js')).k8sCordon,
+  'k8s-drain': async () => (await import('./k8s-drain.js')).k8sDrain,
+  'k8s-delete-node': async () => (await import('./k8s-delete-node.js')).k8sDeleteNode,
+  'k8s-replace-node': async () => (await import('./k8s-replace-node.js')).k8sReplaceNode,
+  smoke: async () => {
+    const { smokeStep } = await import('./smoke.js');
+    return (ctx, step) => smokeStep(ctx, step, 'recover');
+  },
+  'service-restart': async () => (await import('./service-restart.js')).serviceRestart,
+  'clock-sync': async () => (await import('./clock-sync.js')).clockSync,
+  'clock-restamp': async () => (await import('./clock-restamp.js')).clockRestamp,
+  'revoke-all-tokens': async () => (await import('./revoke-all-tokens.js')).revokeAllTokens,
+  'preserve-forensics': async () => (await import('./preserve-forensics.js')).preserveForensics,
+  'activate-incident-response': async () => (await import('./activate-incident-response.js')).activateIncidentResponse,
+  'enable-emergency-access': async () => (await import('./enable-emergency-access.js')).enableEmergencyAccess,
+  'isolate-compromised-nodes': async () => (await import('./isolate-compromised-nodes.js')).isolateCompromisedNodes,
+  'dns-failover': async () => (await import('./dns-failover.js')).dnsFailover,
+  'activate-dr-site': async () => (await import('./activate-dr-site.js')).activateDrSite,
+  'verify-dr': async () => (await import('./verify-dr.js')).verifyDr,
+  failback: async () => (await import('./failback.js')).failback,
+  'heal-region-partition': async () => (await import('./heal-region-partition.js')).healRegionPartition,
+  notify: async () => (await import('./notify.js')).notify,
+  'remove-network-fault': async () => (await import('./remove-network-fault.js')).removeNetworkFault,
+  wait: async () => (await import('./wait.js')).waitStep,
+  'free-space': async () => (await import('./free-space.js')).freeSpace,
+  'pg-restart': async () => (await import('./pg-restart.js')).pgRestart,
+  'fix-archiving': async () => (await import('./fix-archiving.js')).fixArchiving,
+  'remove-resource-limit': async () => (await import('./remove-resource-limit.js')).removeResourceLimit,
   // The person did the work (src/engine/manual-gate.ts waited for them); drill has nothing to do.
-  manual: async () => ({}),
+  manual: async () => async () => ({}),
 };
 
-export function runProcedure(ctx: DrillContext, step: RecoveryStep): Promise<Record<string, unknown>> {
-  const procedure = procedures[step.step] as Procedure<RecoveryStep['step']>;
+/**
+ * Imports the modules of these steps' procedures. The drill calls it before the fault, so no
+ * module load is timed as part of a recovery step.
+ */
+export async function loadProcedures(steps: readonly Pick<RecoveryStep, 'step'>[]): Promise<void> {
+  await Promise.all([...new Set(steps.map((s) => s.step))].map((name) => procedures[name]()));
+}
+
+export async function runProcedure(ctx: DrillContext, step: RecoveryStep): Promise<Record<string, unknown>> {
+  const procedure = (await procedures[step.step]()) as Procedure<RecoveryStep['step']>;
   return procedure(ctx, step);
 }
 

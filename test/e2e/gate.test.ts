@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newRunId } from '../../src/cli/run-id.js';
+import { runsDir } from '../../src/engine/run-ledger.js';
 import { verifyEvidence } from '../../src/report/evidence.js';
 import type { SuiteSummary } from '../../src/report/suite-summary.js';
 import { type JunitDrill, readJunit } from '../support/junit-read.js';
@@ -26,6 +27,31 @@ function dirs(): { reportsDir: string; junit: string } {
 
 const readSummary = (reportsDir: string) => JSON.parse(readFileSync(path.join(reportsDir, 'summary.json'), 'utf8')) as SuiteSummary;
 const runDirsIn = (reportsDir: string) => readdirSync(reportsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+
+/** When `drill run` launched a drill's process: the time in its run id (whole seconds, rounded down). */
+function launchedAt(runId: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-/.exec(runId)!;
+  return Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`);
+}
+
+/** A drill launched ahead that never ran: no run dir, no run ledger, no process of it left. */
+function expectNoTraceOfSecond(reportsDir: string, scenario: string): void {
+  expect(runDirsIn(reportsDir).filter((d) => d.endsWith(`-${scenario}`))).toEqual([]);
+  const ledgers = existsSync(runsDir()) ? readdirSync(runsDir()).filter((f) => f.includes(`-${scenario}`)) : [];
+  const mine = ledgers.filter((f) => readFileSync(path.join(runsDir(), f), 'utf8').includes(reportsDir));
+  expect(mine).toEqual([]);
+  // A drill process carries its run plan (with its run dir) in its environment.
+  const withPlan = readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && environOf(pid).includes(reportsDir));
+  expect(withPlan).toEqual([]);
+}
+
+function environOf(pid: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'utf8');
+  } catch {
+    return '';
+  }
+}
 
 /** The drills in the JUnit file, after checking it against the Jenkins xUnit junit-10.xsd (xmllint). */
 function junitCases(file: string): JunitDrill[] {
@@ -91,6 +117,11 @@ describe('drill run as a CI gate (real PostgreSQL, real CLI)', () => {
     expect(readSummary(reportsDir).drills.map((d) => d.status)).toEqual(['failed', 'passed']);
     // Without --parallel, one after another: the second starts after the first's verdict.
     expect(result.stdout.indexOf('drill gate-rto-met: run ')).toBeGreaterThan(result.stdout.indexOf('drill gate-rto-missed: FAILED'));
+    // Its process was launched ahead, once the first's targets were up (the run id is its launch
+    // time): its boot overlapped the first drill; its own clock started after the first ended.
+    const [first, second] = readSummary(reportsDir).drills.map((d) => JSON.parse(readFileSync(path.join(d.runDir!, 'journal.json'), 'utf8')) as { runId: string; startedAt: string; endedAt: string });
+    expect(launchedAt(second!.runId)).toBeLessThan(Date.parse(first!.endedAt) - 2000);
+    expect(Date.parse(second!.startedAt)).toBeGreaterThan(Date.parse(first!.endedAt));
     const cases = junitCases(junit);
     expect(cases.map((c) => [c.name, c.failure?.length ?? 0, c.error?.length ?? 0])).toEqual([
       ['gate-rto-missed', 1, 0],
@@ -145,6 +176,14 @@ describe('drill run as a CI gate (real PostgreSQL, real CLI)', () => {
     expect(junitCases(junit).map((c) => c.skipped?.length ?? 0)).toEqual([0, 1, 1]);
   });
 
+  it('--fail-fast after a drill that failed once provisioned: the next drill, launched ahead, is stopped and leaves nothing', async () => {
+    const { reportsDir } = dirs();
+    const result = await runCli(['run', `${GATE}/b-rto-missed.yaml`, `${GATE}/c-rto-met.yaml`, '--fail-fast', '--reports-dir', reportsDir]);
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    expect(readSummary(reportsDir).drills.map((d) => d.status)).toEqual(['failed', 'not-run']);
+    expectNoTraceOfSecond(reportsDir, 'gate-rto-met');
+  });
+
   it('Ctrl-C in the first of two drills: it tears down, the second never starts, the summary says so; exit 130', async () => {
     const { reportsDir, junit } = dirs();
     let sent = false;
@@ -162,6 +201,7 @@ describe('drill run as a CI gate (real PostgreSQL, real CLI)', () => {
     expect(summary.exitCode).toBe(130);
     expect(summary.drills.map((d) => d.status)).toEqual(['interrupted', 'not-run']);
     expect(leftovers(summary.drills[0]!.runDir!)).toEqual([]);
+    expectNoTraceOfSecond(reportsDir, 'gate-rto-met');
     expect(junitCases(junit).map((c) => [c.error?.[0]?.type, c.skipped?.length ?? 0])).toEqual([
       ['INTERRUPTED', 0],
       [undefined, 1],

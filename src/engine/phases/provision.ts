@@ -10,6 +10,9 @@ export const provisionPhase: PhaseTask = {
   async run(run) {
     // What the machine must offer a fault that no target provides (a writable cgroup v1 controller): exit 3 before anything starts.
     for (const fault of run.scenario.faults) run.registries.machineNeeds?.(fault);
+    // Beside provisioning; awaited after it (a provisioning error is the one reported).
+    const loaded = run.registries.load?.(run.scenario);
+    loaded?.catch(() => undefined);
     const ctx = await buildDrillContext(run.scenario, {
       runId: run.options.runId,
       scenarioFile: run.loaded.file,
@@ -23,6 +26,7 @@ export const provisionPhase: PhaseTask = {
       ...(run.options.runDir ? { runDir: run.options.runDir } : {}),
     });
     run.context = ctx;
+    await loaded;
     // The context stays out of the phase's output: it is not journal material (and holds the journal).
     return provisionedParts(ctx);
   },

@@ -1,8 +1,6 @@
 import type { TargetKind } from '../target-kind.js';
 import { createServiceCredentials } from '../service/service-credentials.js';
 import { applicationConnection, databaseUrl } from './database-url.js';
-import { detectLocalContainers, KubernetesService, runningRelease } from './kubernetes-service.js';
-import { provisionKubernetes } from './provision-kubernetes.js';
 
 /**
  * `targets.kubernetes`: a cluster (started, or given), the drill's namespace and the system under
@@ -17,6 +15,9 @@ export const kubernetesKind: TargetKind<'kubernetes'> = {
   // cluster and directory; someone else's cluster: the namespace the drill created there.
   records: ['temp-dir', 'process', 'containerd', 'cgroup', 'kind-cluster', 'k8s-namespace'],
   async provision(spec, env, provided) {
+    // Imported here: only a Kubernetes drill loads the Kubernetes client (half a second per drill process).
+    const { provisionKubernetes } = await import('./provision-kubernetes.js');
+    const { detectLocalContainers, KubernetesService, runningRelease } = await import('./kubernetes-service.js');
     const { runId, recorder, teardown, appHost } = env;
     const router = provided.router;
     const builtIn = spec.manifests === undefined;

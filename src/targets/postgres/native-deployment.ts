@@ -14,6 +14,7 @@ import { DrillfsMount } from '../process/drillfs-mount.js';
 import { awaitRecoveryEnd } from './await-recovery-end.js';
 import { findPostgresBinaries, type PostgresBinaries } from './binaries.js';
 import { freeLoopbackPort } from './free-port.js';
+import { initDataDirectory } from './data-dir-template.js';
 import { NativeInstance } from './native-instance.js';
 import { NativeReplicas } from './native-replica.js';
 import { PgPassFile } from './pgpass-file.js';
@@ -384,10 +385,6 @@ export class NativeDeployment implements PostgresDeployment {
     const { workspace, primary } = this;
     await workspace.ownedDir(path.join(workspace.root, 'archive'));
     await workspace.ownedDir(this.archiveDir);
-    // The superuser's password comes from a file (never argv), removed once initdb has read it.
-    const pwfile = path.join(workspace.root, 'initdb-password');
-    await writeFile(pwfile, `${workspace.password}\n`, { mode: 0o600 });
-    if (workspace.runAs) chownSync(pwfile, workspace.runAs.uid, workspace.runAs.gid);
     const walSize = workspace.walVolumeSize;
     const walArgs: string[] = [];
     if (walSize !== undefined) {
@@ -410,20 +407,29 @@ export class NativeDeployment implements PostgresDeployment {
       primary.ioFaults = await workspace.newPassthrough('data', primary.dataDir, passthrough.binary);
       if (walSize === undefined) walArgs.push(`--waldir=${path.join(path.dirname(primary.dataDir), 'pg_wal')}`);
     }
-    try {
-      await runCommand(
-        workspace.binaries.path('initdb'),
-        [
-          '-D', primary.dataDir, '--data-checksums', '-U', 'postgres', `--pwfile=${pwfile}`,
-          // pg_hba.conf: password (SCRAM) for local and host rules, replication included; no trust.
-          `--auth-local=${AUTH_METHOD}`, `--auth-host=${AUTH_METHOD}`,
-          '--locale=C', '-E', 'UTF8', '--no-sync',
-          ...walArgs,
-        ],
-        { runAs: workspace.runAs, env: { LC_ALL: 'C' } },
-      );
-    } finally {
-      await rm(pwfile, { force: true });
+    const initdbArgs = [
+      '--data-checksums',
+      // pg_hba.conf: password (SCRAM) for local and host rules, replication included; no trust.
+      `--auth-local=${AUTH_METHOD}`, `--auth-host=${AUTH_METHOD}`,
+      '--locale=C', '-E', 'UTF8', '--no-sync',
+    ];
+    if (walArgs.length === 0) {
+      // The common case: a copy of a cached initdb output with this run's password (data-dir-template.ts).
+      await initDataDirectory({ binaries: workspace.binaries, runAs: workspace.runAs, dataDir: primary.dataDir, initdbArgs, password: workspace.password, scratchDir: workspace.root });
+    } else {
+      // WAL or data on volumes of their own: initdb lays them out (a mounted data directory, --waldir).
+      // The superuser's password comes from a file (never argv), removed once initdb has read it.
+      const pwfile = path.join(workspace.root, 'initdb-password');
+      await writeFile(pwfile, `${workspace.password}\n`, { mode: 0o600 });
+      if (workspace.runAs) chownSync(pwfile, workspace.runAs.uid, workspace.runAs.gid);
+      try {
+        await runCommand(workspace.binaries.path('initdb'), ['-D', primary.dataDir, '-U', 'postgres', `--pwfile=${pwfile}`, ...initdbArgs, ...walArgs], {
+          runAs: workspace.runAs,
+          env: { LC_ALL: 'C' },
+        });
+      } finally {
+        await rm(pwfile, { force: true });
+      }
     }
     const pods = workspace.hostAddress;
     if (pods) {

@@ -1,5 +1,5 @@
-import net from 'node:net';
 import { EnvironmentError } from '../../engine/errors.js';
+import { bindable, freeLoopbackPort } from '../postgres/free-port.js';
 import type { ServiceMode } from '../service/service-processes.js';
 
 /**
@@ -25,28 +25,10 @@ export function regionAddresses(range: string, replicas: Readonly<Partial<Record
   return (Object.keys(FIRST_HOST) as ServiceMode[]).flatMap((mode) => Array.from({ length: replicas[mode] ?? 0 }, (_, i) => regionAddress(range, mode, i + 1)));
 }
 
-/** Whether `port` can be bound on `host` now. */
-function bindable(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen(port, host, () => server.close(() => resolve(true)));
-  });
-}
-
-/** A port free on every one of `hosts` (the kernel's pick for the first, checked on the others). */
+/** A port free on every one of `hosts` (freeLoopbackPort's pick for the first, checked on the others). */
 export async function commonFreePort(hosts: readonly string[], attempts = 20): Promise<number> {
   for (let i = 0; i < attempts; i++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = net.createServer();
-      server.unref();
-      server.once('error', reject);
-      server.listen(0, hosts[0], () => {
-        const { port: p } = server.address() as net.AddressInfo;
-        server.close(() => resolve(p));
-      });
-    });
+    const port = await freeLoopbackPort(hosts[0]);
     const free = await Promise.all(hosts.map((h) => bindable(h, port)));
     if (free.every(Boolean)) return port;
   }

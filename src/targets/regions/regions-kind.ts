@@ -1,7 +1,6 @@
 import { InputError } from '../../engine/errors.js';
 import type { TargetKind } from '../target-kind.js';
 import { targetMissing } from '../target-parts.js';
-import { provisionRegions } from './provision-regions.js';
 
 /** `targets.regions`: two regions on this machine, the service in each, reached by name through Route 53 and the drill's DNS server. */
 export const regionsKind: TargetKind<'regions'> = {
@@ -19,6 +18,8 @@ export const regionsKind: TargetKind<'regions'> = {
     if (!replica) throw new InputError('REGIONS_NEED_REPLICA', 'targets.regions puts a streaming replica in the DR region: set targets.postgres.replicas: 1');
     const router = provided.router;
     if (!router) throw targetMissing('router', "targets.regions, whose regions each run PostgreSQL");
+    // Imported here: only a region drill loads the AWS SDK.
+    const { provisionRegions } = await import('./provision-regions.js');
     return provisionRegions(spec, env, { primary: pg.primary, dr: replica, application: () => router.connection });
   },
 };
