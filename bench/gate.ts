@@ -124,9 +124,10 @@ function pass(work: string, width: number) {
   const overheads = measured.map((s) => s.overheadMs.total);
   // The pass's wall time less every drill's waits and system time, per drill: the harness's whole
   // cost (the CLI's start and summary, and a drill process's boot where it overlapped another
-  // drill, which no drill's own overhead shows). Only when every drill was measured.
+  // drill, which no drill's own overhead shows). Only when every drill was measured, and one at a
+  // time (drills side by side overlap their waits: the difference means nothing there).
   const wallOverheadPerDrillMs =
-    measured.length === drills.length && measured.length > 0
+    width === 1 && measured.length === drills.length && measured.length > 0
       ? Math.round((wallMs - measured.reduce((sum, s) => sum + s.waitsMs.total + s.systemMs, 0)) / measured.length)
       : undefined;
   return {
@@ -168,7 +169,7 @@ try {
     loadAverage: { start: loadAverageStart.map((l) => Math.round(l * 100) / 100), end: loadAverageEnd.map((l) => Math.round(l * 100) / 100) },
     selection,
     definitions: {
-      wallOverheadPerDrillMs: "a pass's wall time less the sum of its drills' waitsMs and systemMs, divided by the number of drills: everything else the gate spent, the CLI's own start and end and boots that overlapped another drill included",
+      wallOverheadPerDrillMs: "the sequential pass's wall time less the sum of its drills' waitsMs and systemMs, divided by the number of drills: everything else the gate spent, the CLI's own start and end and boots that overlapped another drill included",
       totalMs: 'the drill as `drill run` timed it (summary.json durationMs: its run dir, process, network, reports and evidence included)',
       waitsMs: "the scenario's fixed waits from its definition in the journal: baseline.steadyState, expect.stability (held once the service is back and the runbook done), and each recovery `wait` step as long as it lasted",
       systemMs: 'T_fault to the later of the restored instant (verify stableFrom) and the end of recovery, less the wait steps (detection, runbook steps, the service coming back); a drill never seen back: T_fault to the end of verify',

@@ -87,12 +87,19 @@ export async function runCommand(args: string[], options: RunOptions): Promise<n
       manual: options.gameDay && runbook ? manualInstructions(runbook, scenario) : undefined,
     };
   };
-  // One drill at a time: the next drill's process is launched once this one's targets are up, so
-  // its boot (node, vitest, the harness's imports: about a second) overlaps this drill's waits.
+  // Which Kubernetes drills share one control plane started for them (only with --parallel 2 or more).
+  const shared = parallel < 2 ? [] : sharedClusterIndexes(loaded.map((l) => l.scenario), await providerChoices(loaded), parallel);
+  const batches = drillBatches(loaded.map((l) => l.scenario), parallel, shared);
+  // The order in which drills start: batch after batch, each pool in order.
+  const startOrder = batches.flatMap((b) => b.indexes);
+  const begun = new Set<number>();
+  // The next drill to start is launched once a running drill's targets are up, so its boot (node,
+  // vitest, the harness's imports: about a second) overlaps that drill's waits. One at a time; not
+  // a drill of a shared control plane (its cluster is known at its turn).
   let ahead: { index: number; launched: Promise<LaunchedDrill | undefined> } | undefined;
-  const launchAhead = (i: number) => {
-    const next = i + 1;
-    if (parallel !== 1 || next >= loaded.length || interrupts.requested || ahead) return;
+  const launchAhead = () => {
+    const next = startOrder.find((i) => !begun.has(i));
+    if (next === undefined || shared.includes(next) || interrupts.requested || ahead) return;
     const { record, manual } = inputsOf(next);
     const launched = (async () => {
       if (!(await launchableAhead(loaded[next]!))) return undefined;
@@ -109,6 +116,7 @@ export async function runCommand(args: string[], options: RunOptions): Promise<n
   };
   const runAt = async (i: number, cluster?: SharedCluster): Promise<void> => {
     const scenario = loaded[i]!;
+    begun.add(i);
     const launched = await takeAhead(i);
     // A Ctrl-C that came after the last drill ended still stops the run.
     const stopBecause = interrupts.requested ? 'interrupted (Ctrl-C/SIGTERM) before it started' : options.failFast ? failFastReason(slots) : undefined;
@@ -119,14 +127,12 @@ export async function runCommand(args: string[], options: RunOptions): Promise<n
     }
     const { record, manual } = inputsOf(i);
     const started = performance.now();
-    const display = { inPlaceProgress: parallel === 1, onProvisioned: () => launchAhead(i) };
+    const display = { inPlaceProgress: parallel === 1, onProvisioned: launchAhead };
     slots[i] = await runOne(scenario, { ...options, reportsDir }, signingKey, interrupts, record, display, manual, cluster, launched).catch((error: unknown) =>
       // One drill the CLI could not run (its run dir, its evidence) does not hide the others' verdicts.
       unrunDrillEntry(error, { scenario: scenario.scenario.name, file: shownPath(scenario.file), durationMs: Math.ceil(performance.now() - started) }, scenarioRedactor(scenario.environment)),
     );
   };
-  // Which Kubernetes drills share one control plane started for them (only with --parallel 2 or more).
-  const shared = parallel < 2 ? [] : sharedClusterIndexes(loaded.map((l) => l.scenario), await providerChoices(loaded), parallel);
   const runShared = async (batch: Batch): Promise<void> => {
     if (interrupts.requested) return inPool(batch.indexes, batch.width, (i) => runAt(i));
     const started = performance.now();
@@ -149,7 +155,7 @@ export async function runCommand(args: string[], options: RunOptions): Promise<n
     }
   };
   try {
-    for (const batch of drillBatches(loaded.map((l) => l.scenario), parallel, shared)) {
+    for (const batch of batches) {
       if (batch.sharedCluster) await runShared(batch);
       else await inPool(batch.indexes, batch.width, (i) => runAt(i));
     }
@@ -212,7 +218,8 @@ interface LaunchedDrill {
 
 /**
  * Everything before the drill's own clock: its run dir, its machine-wide ledger, its drill network
- * and its process. `awaitStart`: the process loads the harness and waits for startLaunched().
+ * and its process. `awaitStart`: the process loads the harness and waits until runOne writes its
+ * start file (src/engine/start-gate.ts).
  */
 async function launchDrill(
   loaded: LoadedScenario,

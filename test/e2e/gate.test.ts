@@ -9,6 +9,7 @@ import type { SuiteSummary } from '../../src/report/suite-summary.js';
 import { type JunitDrill, readJunit } from '../support/junit-read.js';
 import { validateJunit } from '../support/junit-schema.js';
 import { leftovers, runCli } from './helpers.js';
+import { runAndKill, waitFor } from './kill-helpers.js';
 
 /**
  * `drill run` as a CI gate, through the real CLI on native PostgreSQL: test/fixtures/gate/ holds
@@ -182,6 +183,32 @@ describe('drill run as a CI gate (real PostgreSQL, real CLI)', () => {
     expect(result.code, result.stdout + result.stderr).toBe(1);
     expect(readSummary(reportsDir).drills.map((d) => d.status)).toEqual(['failed', 'not-run']);
     expectNoTraceOfSecond(reportsDir, 'gate-rto-met');
+  });
+
+  it('kill -9 of `drill run` while the next drill waits, launched ahead: it ends by itself; `drill cleanup` completes its run dir and leaves no ledger', async () => {
+    const { reportsDir } = dirs();
+    const env = { DRILL_RUNS_DIR: path.join(tmp, `runs-${n}`) };
+    const secondDir = () => runDirsIn(reportsDir).find((d) => d.endsWith('-gate-rto-met'));
+    await runAndKill({
+      scenario: `${GATE}/b-rto-missed.yaml`,
+      args: [`${GATE}/c-rto-met.yaml`],
+      reportsDir,
+      env,
+      groups: 'cli',
+      what: 'the next drill launched ahead',
+      when: () => secondDir() !== undefined && existsSync(path.join(reportsDir, secondDir()!, 'runner.log')),
+    });
+    const second = path.join(reportsDir, secondDir()!);
+    // Its process notices the CLI is gone (every 500 ms) and ends without beginning the drill.
+    await waitFor('the drill launched ahead to end', () => !readdirSync('/proc').some((pid) => /^\d+$/.test(pid) && environOf(pid).includes(second)), 30_000);
+    expect(existsSync(path.join(second, 'journal.json'))).toBe(false);
+    expect(existsSync(path.join(second, 'progress.jsonl'))).toBe(false);
+    // The first drill tore down by itself (its CLI is gone); then the reaper's turn.
+    await waitFor('every drill process to end', () => !readdirSync('/proc').some((pid) => /^\d+$/.test(pid) && environOf(pid).includes(reportsDir)), 120_000);
+    const cleanup = await runCli(['cleanup'], { env });
+    expect(cleanup.code, cleanup.stdout + cleanup.stderr).toBe(0);
+    expect(existsSync(path.join(second, 'killed.json'))).toBe(true);
+    expect(readdirSync(env.DRILL_RUNS_DIR).filter((f) => f.endsWith('.jsonl'))).toEqual([]);
   });
 
   it('Ctrl-C in the first of two drills: it tears down, the second never starts, the summary says so; exit 130', async () => {
