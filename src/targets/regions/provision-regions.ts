@@ -127,6 +127,10 @@ export async function provisionRegions(spec: RegionsSpec, env: TargetEnvironment
       started.push({ name, role, range, service });
     }),
   );
+  // Again, so that it runs before the services stop (teardown is last-in, first-out): checks running
+  // on would see the harness's own stop and journal the DR region as unhealthy (seen under CI load,
+  // when the teardown between the services' stop and the checkers' took seconds). stop() is idempotent.
+  teardown.push("stop the drill's health checkers before the services", async () => answers.stop());
   const region = (role: 'primary' | 'dr'): Region => {
     const r = started.find((s) => s.role === role)!;
     return { name: r.name, role, range: r.range, apiAddresses: Array.from({ length: replicas.api }, (_, i) => regionAddress(r.range, 'api', i + 1)), processes: r.service, database: databases[role] };
