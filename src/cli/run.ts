@@ -28,7 +28,7 @@ import { manualInstructions } from '../runbook/manual-instructions.js';
 import { identify } from '../targets/process/process-identity.js';
 import { reapBeforeRun } from './cleanup.js';
 import { startDrillProcess, type DrillProcess } from './drill-process.js';
-import { drillNetworkPlan } from '../engine/drill-network-plan.js';
+import { drillNetworkPlan, type DrillNetworkPlan } from '../engine/drill-network-plan.js';
 import { InputError } from '../engine/errors.js';
 import { ResourceLedger } from '../engine/resource-ledger.js';
 import { DrillNetwork, enterNetwork } from '../targets/network/drill-network.js';
@@ -102,8 +102,11 @@ export async function runCommand(args: string[], options: RunOptions): Promise<n
     if (next === undefined || shared.includes(next) || interrupts.requested || ahead) return;
     const { record, manual } = inputsOf(next);
     const launched = (async () => {
-      if (!(await launchableAhead(loaded[next]!))) return undefined;
-      const launch = await launchDrill(loaded[next]!, { ...options, reportsDir }, record, manual, undefined, true);
+      // Not a drill in a drill network: a network of its own would exist for nothing while another
+      // drill runs, and a cluster's is entered at spawn.
+      const networkPlan = await drillNetworkPlan(loaded[next]!.scenario);
+      if (networkPlan.how !== 'here') return undefined;
+      const launch = await launchDrill(loaded[next]!, { ...options, reportsDir }, record, manual, undefined, networkPlan, true);
       return 'failed' in launch ? undefined : launch;
     })().catch(() => undefined); // then launched at its turn, which reports what failed
     ahead = { index: next, launched };
@@ -206,6 +209,11 @@ function shownPath(file: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
 }
 
+/** On the shared control plane: the drill reuses it as it would a `drill cluster up` one (DRILL_KUBECONFIG). */
+function clusterEnvOf(cluster: SharedCluster | undefined): Record<string, string> {
+  return cluster ? { DRILL_KUBECONFIG: cluster.kubeconfig } : {};
+}
+
 /** A drill's process, started; for a drill started ahead of its turn, waiting for its start file. */
 interface LaunchedDrill {
   runId: string;
@@ -227,6 +235,7 @@ async function launchDrill(
   runbook: RunbookRecord | undefined,
   manual: Record<number, string> | undefined,
   cluster: SharedCluster | undefined,
+  networkPlan: DrillNetworkPlan,
   awaitStart: boolean,
 ): Promise<LaunchedDrill | { failed: unknown; runId: string; runDir: string }> {
   const runId = newRunId(options.reportsDir, loaded.scenario.name);
@@ -241,9 +250,7 @@ async function launchDrill(
   const files = runFiles(runDir);
   // A drill that starts real nodes runs inside a network namespace of its own (the networking rule).
   let network: DrillNetwork | undefined;
-  // On the shared control plane: the drill reuses it as it would a `drill cluster up` one (DRILL_KUBECONFIG).
-  const clusterEnv: Record<string, string> = cluster ? { DRILL_KUBECONFIG: cluster.kubeconfig } : {};
-  const networkPlan = await drillNetworkPlan(loaded.scenario, { ...process.env, ...clusterEnv });
+  const clusterEnv = clusterEnvOf(cluster);
   if (networkPlan.how === 'create') {
     const resources = new ResourceLedger(files.resources, ledger);
     try {
@@ -274,14 +281,6 @@ async function launchDrill(
   return { runId, runDir, files, ledger, ...(network ? { network } : {}), child };
 }
 
-/**
- * Whether the drill may be launched ahead of its turn: not in a drill network (a network of its
- * own would exist for nothing while another drill runs; a cluster's is entered at spawn).
- */
-async function launchableAhead(loaded: LoadedScenario): Promise<boolean> {
-  return (await drillNetworkPlan(loaded.scenario)).how === 'here';
-}
-
 /** A drill launched ahead of its turn that will not run (Ctrl-C, --fail-fast): its process stopped, its run dir and ledger removed. */
 async function cancelLaunched(launched: LaunchedDrill): Promise<void> {
   writeFileSync(launched.files.interrupt, 'not run');
@@ -309,7 +308,7 @@ async function runOne(
   // A drill launched ahead of its turn starts now: its process's boot was not its time.
   const started = performance.now();
   const name = loaded.scenario.name;
-  const launch = ahead ?? (await launchDrill(loaded, options, runbook, manual, cluster, false));
+  const launch = ahead ?? (await launchDrill(loaded, options, runbook, manual, cluster, await drillNetworkPlan(loaded.scenario, { ...process.env, ...clusterEnvOf(cluster) }), false));
   const { runId, runDir } = launch;
   const facts = () => ({ scenario: name, file: shownPath(loaded.file), runId, runDir, durationMs: Math.ceil(performance.now() - started) });
   // What this process prints and writes goes through the Redactor of the scenario's ${VAR} values;

@@ -87,12 +87,13 @@ function templateKey(options: InitDataDirectory): string {
   return createHash('sha256').update(JSON.stringify(identity)).digest('hex').slice(0, 32);
 }
 
-async function initdb(options: InitDataDirectory, password: string): Promise<void> {
+/** initdb with `password` for `postgres` from a 0600 file (never argv), removed once read; `extraArgs` after the options. */
+export async function initdb(options: Omit<InitDataDirectory, 'password'>, password: string, extraArgs: readonly string[] = []): Promise<void> {
   const pwfile = path.join(options.scratchDir, `initdb-password-${randomBytes(4).toString('hex')}`);
   await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
   if (options.runAs) chownSync(pwfile, options.runAs.uid, options.runAs.gid);
   try {
-    await runCommand(options.binaries.path('initdb'), ['-D', options.dataDir, '-U', 'postgres', `--pwfile=${pwfile}`, ...options.initdbArgs], {
+    await runCommand(options.binaries.path('initdb'), ['-D', options.dataDir, '-U', 'postgres', `--pwfile=${pwfile}`, ...options.initdbArgs, ...extraArgs], {
       runAs: options.runAs,
       env: { LC_ALL: 'C' },
     });

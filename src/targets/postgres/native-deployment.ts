@@ -14,7 +14,7 @@ import { DrillfsMount } from '../process/drillfs-mount.js';
 import { awaitRecoveryEnd } from './await-recovery-end.js';
 import { findPostgresBinaries, type PostgresBinaries } from './binaries.js';
 import { freeLoopbackPort } from './free-port.js';
-import { initDataDirectory } from './data-dir-template.js';
+import { initDataDirectory, initdb } from './data-dir-template.js';
 import { NativeInstance } from './native-instance.js';
 import { NativeReplicas } from './native-replica.js';
 import { PgPassFile } from './pgpass-file.js';
@@ -418,18 +418,7 @@ export class NativeDeployment implements PostgresDeployment {
       await initDataDirectory({ binaries: workspace.binaries, runAs: workspace.runAs, dataDir: primary.dataDir, initdbArgs, password: workspace.password, scratchDir: workspace.root });
     } else {
       // WAL or data on volumes of their own: initdb lays them out (a mounted data directory, --waldir).
-      // The superuser's password comes from a file (never argv), removed once initdb has read it.
-      const pwfile = path.join(workspace.root, 'initdb-password');
-      await writeFile(pwfile, `${workspace.password}\n`, { mode: 0o600 });
-      if (workspace.runAs) chownSync(pwfile, workspace.runAs.uid, workspace.runAs.gid);
-      try {
-        await runCommand(workspace.binaries.path('initdb'), ['-D', primary.dataDir, '-U', 'postgres', `--pwfile=${pwfile}`, ...initdbArgs, ...walArgs], {
-          runAs: workspace.runAs,
-          env: { LC_ALL: 'C' },
-        });
-      } finally {
-        await rm(pwfile, { force: true });
-      }
+      await initdb({ binaries: workspace.binaries, runAs: workspace.runAs, dataDir: primary.dataDir, initdbArgs, scratchDir: workspace.root }, workspace.password, walArgs);
     }
     const pods = workspace.hostAddress;
     if (pods) {
