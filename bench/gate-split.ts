@@ -12,12 +12,18 @@ import type { ActivityRecord, Journal } from '../src/engine/journal-types.js';
  *   done (the later of the restored instant and the end of recovery), less the `wait` steps in it.
  *   Detection, the runbook's steps and the service coming back all count here. A drill whose
  *   service never came back has no stability window: the verify phase's wait for it counts here.
+ * - **scenario steps**: the work the scenario asks for besides the fault and the runbook's recovery:
+ *   the baseline load test (`workload.load`, as long as its run in journal.load lasted) and the
+ *   runbook's "Recovery Validation" steps (`verify:` smoke and load, as long as each lasted). They
+ *   run against the system (300 requests take what the service takes), as recovery steps do; a
+ *   harness could only skip them, not do them faster.
  * - **overhead**: everything else, the harness's own cost (`overheadMs.total` = total - waits -
- *   system): the drill process starting before its clock (and the CLI's run ledger, network),
- *   provisioning the targets, baseline work beyond the steady-state wait (workload, base backup,
- *   snapshot), injecting until T_fault, verify work after the stability window (integrity, ledger
- *   read-back, validation steps), judging, teardown, gaps between phases, and after the journal
- *   ends the incident report, Allure results, timeline and the evidence manifest (and signature).
+ *   system - scenario steps): the drill process starting before its clock (and the CLI's run
+ *   ledger, network), provisioning the targets, baseline work beyond the steady-state wait and the
+ *   load test (base backup, snapshot), injecting until T_fault, verify work after the stability
+ *   window beyond the validation steps (integrity, ledger read-back), judging, teardown, gaps
+ *   between phases, and after the journal ends the incident report, Allure results, timeline and
+ *   the evidence manifest (and signature).
  */
 export interface GateDrillSplit {
   runId: string;
@@ -25,6 +31,7 @@ export interface GateDrillSplit {
   totalMs: number;
   waitsMs: { steadyState: number; stability: number; waitSteps: number; total: number };
   systemMs: number;
+  scenarioStepsMs: { baselineLoad: number; verifySteps: number; total: number };
   overheadMs: {
     total: number;
     /** drill process start to the journal's start, plus the artefacts written after it ended (see below). */
@@ -74,6 +81,9 @@ export function splitOfGateDrill(journal: Journal, totalMs: number, lastWrittenM
   const windowPhases = ['inject', 'detect', 'recover', 'verify'].map(phase).filter((p): p is ActivityRecord => p !== undefined);
   const windowStart = windowPhases[0]?.start.t;
   const windowEnd = Math.max(...windowPhases.map((p) => p.end?.t ?? p.start.t), windowStart ?? 0);
+  // The scenario's own steps: the baseline load runs, and verify's validation steps (which hold its verify-phase load runs).
+  const baselineLoad = (journal.load ?? []).filter((run) => run.phase === 'baseline').reduce((sum, run) => sum + (run.end.t - run.start.t), 0);
+  const verifySteps = (journal.verifications ?? []).reduce((sum, step) => sum + duration(step), 0);
   let system = 0;
   let stability = 0;
   let verifyBeyondStability = 0;
@@ -83,14 +93,14 @@ export function splitOfGateDrill(journal: Journal, totalMs: number, lastWrittenM
       const backAndDone = Math.max(restoredAt, recoveryEnd);
       system = backAndDone - tFault - waitSteps;
       stability = def.expect.stability;
-      verifyBeyondStability = Math.max(0, verify.end.t - (backAndDone + stability));
+      verifyBeyondStability = Math.max(0, verify.end.t - (backAndDone + stability) - verifySteps);
     } else {
       // Never seen back (or stopped early): the harness waited for the system until its patience ran out.
-      system = windowEnd - tFault - waitSteps;
+      system = windowEnd - tFault - waitSteps - verifySteps;
     }
   } else if (windowStart !== undefined) {
     // No fault was injected: whatever ran of the window is the harness's.
-    verifyBeyondStability = windowEnd - windowStart;
+    verifyBeyondStability = windowEnd - windowStart - verifySteps;
   }
 
   const phasesMs = Object.fromEntries(PHASE_NAMES.filter((n) => phase(n)?.end).map((n) => [n, round(duration(phase(n)))]));
@@ -98,9 +108,10 @@ export function splitOfGateDrill(journal: Journal, totalMs: number, lastWrittenM
   const journalWallMs = journal.endedAt ? Date.parse(journal.endedAt) - Date.parse(journal.startedAt) : outsideWindow + (windowEnd - (windowStart ?? windowEnd));
   const afterJournal = lastWrittenMs !== undefined && journal.endedAt ? Math.max(0, lastWrittenMs - Date.parse(journal.endedAt)) : undefined;
 
+
   const parts = {
     provision: duration(phase('provision')),
-    baselineBeyondSteadyState: Math.max(0, duration(phase('baseline')) - steadyState),
+    baselineBeyondSteadyState: Math.max(0, duration(phase('baseline')) - steadyState - baselineLoad),
     injectBeforeFault: tFault !== undefined && windowStart !== undefined ? tFault - windowStart : 0,
     verifyBeyondStability,
     judge: duration(phase('judge')),
@@ -112,7 +123,8 @@ export function splitOfGateDrill(journal: Journal, totalMs: number, lastWrittenM
   // Rounded first, so the published parts add up exactly: total = waits + system + overhead.
   const waitsMs = { steadyState: round(steadyState), stability: round(stability), waitSteps: round(waitSteps) };
   const waitsTotal = waitsMs.steadyState + waitsMs.stability + waitsMs.waitSteps;
-  const overhead = round(totalMs) - waitsTotal - round(system);
+  const scenarioStepsMs = { baselineLoad: round(baselineLoad), verifySteps: round(verifySteps), total: round(baselineLoad) + round(verifySteps) };
+  const overhead = round(totalMs) - waitsTotal - round(system) - scenarioStepsMs.total;
   const rounded = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, round(v)]));
   // What is left is outside the journal: the CLI's share and the drill process starting before its clock.
   const beforeJournal = overhead - Object.values(rounded).reduce((a, b) => a + b, 0);
@@ -122,6 +134,7 @@ export function splitOfGateDrill(journal: Journal, totalMs: number, lastWrittenM
     totalMs: round(totalMs),
     waitsMs: { ...waitsMs, total: waitsTotal },
     systemMs: round(system),
+    scenarioStepsMs,
     overheadMs: { total: overhead, beforeJournal, ...rounded } as GateDrillSplit['overheadMs'],
     phasesMs,
   };

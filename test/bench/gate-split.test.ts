@@ -35,6 +35,7 @@ describe('bench:gate, where a drill of the gate spent its time (a real journal)'
     // Every millisecond is in exactly one part.
     expect(sumOf(split.overheadMs)).toBe(split.overheadMs.total);
     expect(split.waitsMs.total + split.systemMs + split.overheadMs.total).toBe(TOTAL_MS);
+    expect(split.scenarioStepsMs).toEqual({ baselineLoad: 0, verifySteps: 0, total: 0 });
     // The drill process started ~8 s before its journal's clock (run id 16:29:07Z, journal 16:29:15.250Z).
     expect(split.overheadMs.beforeJournal).toBeGreaterThan(5000);
     expect(split.phasesMs).toEqual({ provision: 7929, baseline: 4060, inject: 10, detect: 0, recover: 9488, verify: 2296, judge: 3, teardown: 738 });
@@ -49,6 +50,24 @@ describe('bench:gate, where a drill of the gate spent its time (a real journal)'
     // The baseline phase lasted 4060 ms: none of it is overhead when the scenario asks for more.
     expect(split.overheadMs.baselineBeyondSteadyState).toBe(0);
     expect(split.overheadMs.afterJournal).toBeUndefined();
+  });
+
+  it("the scenario's own load test and validation steps are neither overhead nor counted twice", () => {
+    const journal = real();
+    const stamp = (t: number) => ({ t, wall: new Date(Date.parse(journal.startedAt) + t).toISOString() });
+    const run = (phase: 'baseline' | 'verify', from: number, to: number) => ({ phase, start: stamp(from), end: stamp(to) }) as NonNullable<Journal['load']>[number];
+    // A 600 ms baseline load inside the baseline (7929.964..11990.245), and a verify-phase load run
+    // inside the 250 ms `load` validation step after the stability window (23488.62..23784.73).
+    journal.load = [run('baseline', 10000, 10600), run('verify', 23510, 23700)];
+    journal.verifications = [{ name: 'load', title: 'Load', start: stamp(23500), end: stamp(23750), status: 'passed' }] as Journal['verifications'];
+    const plain = splitOfGateDrill(real(), TOTAL_MS, lastWritten(real()));
+    const split = splitOfGateDrill(journal, TOTAL_MS, lastWritten(journal));
+    expect(split.scenarioStepsMs).toEqual({ baselineLoad: 600, verifySteps: 250, total: 850 });
+    expect(split.overheadMs.baselineBeyondSteadyState).toBe(plain.overheadMs.baselineBeyondSteadyState - 600);
+    expect(split.overheadMs.verifyBeyondStability).toBe(plain.overheadMs.verifyBeyondStability - 250);
+    expect(split.overheadMs.total).toBe(plain.overheadMs.total - 850);
+    expect(sumOf(split.overheadMs)).toBe(split.overheadMs.total);
+    expect(split.waitsMs.total + split.systemMs + split.scenarioStepsMs.total + split.overheadMs.total).toBe(TOTAL_MS);
   });
 
   it('restored after the runbook ended: the system time runs to the restored instant', () => {

@@ -55,6 +55,11 @@ describe('drill run (real PostgreSQL, real CLI)', () => {
     expect(m.rpoMs).toBeGreaterThanOrEqual(0);
     expect(m.rpoMs).toBeLessThanOrEqual(lastAckBefore(tFault!.t) - lastAckBefore(injectStart));
     expect(journal.canary.acks.length).toBeGreaterThan(20);
+    // The base backup is taken inside the steady state, which is never cut short by it.
+    const baseline = journal.phases.find((p) => p.name === 'baseline')!;
+    const backupAt = journal.events.find((e) => e.kind === 'base-backup')!.t;
+    expect(backupAt).toBeGreaterThan(baseline.start.t);
+    expect(injectStart - baseline.start.t).toBeGreaterThanOrEqual(journal.scenario.definition.baseline.steadyState);
     expect(journal.integrity?.amcheck).toEqual([]);
     const assess = journal.steps.find((s) => s.name === 'assess-corruption');
     expect(JSON.stringify(assess?.output)).toMatch(/invalid page in block 0/);

@@ -19,11 +19,14 @@ export const baselinePhase: PhaseTask = {
       return { ...(await baselineLoad(ctx)) };
     }
     ctx.writer.start();
+    // The steady state runs from the writer's start; the base backup is taken inside it (the
+    // workload goes on while it copies, as in production), not added after it.
+    const steadyFrom = clock.now();
     const backupAt = scenario.baseline.backupAfter ?? 0;
     await sleep(backupAt, signal);
     const backup = await ctx.pg.takeBaseBackup(ctx.pg.primary);
     recorder.event('base-backup', `base backup ${backup.id} (${backup.startLsn}..${backup.endLsn})`, { ...backup });
-    await sleep(Math.max(0, scenario.baseline.steadyState - backupAt), signal);
+    await sleep(Math.max(0, steadyFrom + scenario.baseline.steadyState - clock.now()), signal);
     const load = await baselineLoad(ctx);
     journal.snapshot = {
       takenAt: clock.stamp(),

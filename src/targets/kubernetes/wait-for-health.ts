@@ -50,7 +50,8 @@ function probe(check: HealthCheck, timeoutMs: number): Promise<{ ok: boolean; de
 export async function waitForHealthy(
   component: SupervisedProcess,
   check: HealthCheck,
-  options: { timeoutMs: number; signal?: AbortSignal },
+  /** `pollMs`: the pause between two checks (default 250 ms). */
+  options: { timeoutMs: number; signal?: AbortSignal; pollMs?: number },
 ): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   let last = 'not asked yet';
@@ -73,6 +74,6 @@ export async function waitForHealthy(
           `its log (${component.logFile}) ends:\n${component.logTail()}`,
       );
     }
-    await sleep(250, options.signal);
+    await sleep(options.pollMs ?? 250, options.signal);
   }
 }

@@ -339,7 +339,7 @@ export class NativeWorkspace {
 
   async dispose(): Promise<void> {
     // All at once: an immediate stop needs no order (nothing is flushed or archived), and each
-    // pg_ctl waits at least 100 ms for its server to go.
+    // waits for its server to go.
     await Promise.all(this.instances.map((instance) => instance.stopImmediately().catch((e: unknown) => debug('stop %s: %s', instance.name, String(e)))));
     // Before the recursive delete, which would otherwise go into the mount.
     for (const volume of this.volumes) await volume.unmount();

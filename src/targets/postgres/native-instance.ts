@@ -11,6 +11,8 @@ import type { PostgresBinaries } from './binaries.js';
 import { LocalDataDirectory } from './local-data-directory.js';
 import { postmasterOf, serverProcessesIn } from './data-dir-processes.js';
 import { isPostgresPid, serving, workingElsewhere } from './native-process.js';
+import { readLockFile, startedAndReady, stopped } from './lock-file.js';
+import { soonerThanPgCtl } from './sooner-than-pg-ctl.js';
 import type { ConnectionInfo, LocalServerProcesses, PgInstance, ServerCgroups } from './types.js';
 import { AttachedCgroups, joinCgroupsThen } from '../process/attached-cgroups.js';
 
@@ -96,8 +98,10 @@ export class NativeInstance implements PgInstance {
 
   async start(): Promise<void> {
     debug('starting %s on port %d', this.name, this.options.port);
+    const since = Date.now();
+    const stale = readLockFile(this.dataDir)?.pid;
     try {
-      await this.pgCtl(['start', '-w', '-t', '120', '-l', this.options.logFile]);
+      await soonerThanPgCtl((signal) => this.pgCtl(['start', '-w', '-t', '120', '-l', this.options.logFile], signal), () => startedAndReady(this.dataDir, since, stale), `start ${this.name}`);
     } catch (error) {
       throw new EnvironmentError(
         'PG_START_FAILED',
@@ -110,13 +114,13 @@ export class NativeInstance implements PgInstance {
   async stop(): Promise<void> {
     if (!(await this.isRunning())) return;
     debug('stopping %s', this.name);
-    await this.pgCtl(['stop', '-w', '-t', '60', '-m', 'fast']);
+    await soonerThanPgCtl((signal) => this.pgCtl(['stop', '-w', '-t', '60', '-m', 'fast'], signal), () => stopped(this.dataDir), `stop ${this.name}`);
   }
 
   /** Immediate stop for teardown: no checkpoint, nothing to wait for. */
   async stopImmediately(): Promise<void> {
     if (!(await this.isRunning())) return;
-    await this.pgCtl(['stop', '-w', '-t', '30', '-m', 'immediate']).catch(() => this.kill());
+    await soonerThanPgCtl((signal) => this.pgCtl(['stop', '-w', '-t', '30', '-m', 'immediate'], signal), () => stopped(this.dataDir), `stop ${this.name}`).catch(() => this.kill());
   }
 
   async kill(): Promise<void> {
@@ -158,7 +162,7 @@ export class NativeInstance implements PgInstance {
     }
   }
 
-  private pgCtl(args: string[]) {
+  private pgCtl(args: string[], signal?: AbortSignal) {
     const pgCtl = this.options.binaries.path('pg_ctl');
     // A start under a resource limit: pg_ctl joins the drill's cgroups before it runs, so the
     // postmaster and everything it forks are inside from their first instruction.
@@ -169,6 +173,7 @@ export class NativeInstance implements PgInstance {
     return runCommand(file, argv, {
       runAs: this.options.runAs,
       env: { LC_ALL: 'C' },
+      ...(signal ? { signal } : {}),
     });
   }
 }

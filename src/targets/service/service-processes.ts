@@ -110,7 +110,8 @@ export class ServiceProcesses {
     const pathOf = readiness === 'health' ? '/health' : '/livez';
     await Promise.all(
       this.instances.map((i) =>
-        waitForHealthy(i.process, { url: `${i.url}${pathOf}` }, { timeoutMs, ...(signal ? { signal } : {}) }).catch((error: unknown) => {
+        // Asked every 20 ms: the processes are ready in about 0.3 s, which a 250 ms poll made 0.5 s in every drill.
+        waitForHealthy(i.process, { url: `${i.url}${pathOf}` }, { timeoutMs, pollMs: 20, ...(signal ? { signal } : {}) }).catch((error: unknown) => {
           if (signal?.aborted) throw error;
           throw new EnvironmentError(
             'SERVICE_NOT_READY',
