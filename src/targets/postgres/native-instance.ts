@@ -101,7 +101,7 @@ export class NativeInstance implements PgInstance {
     const since = Date.now();
     const stale = readLockFile(this.dataDir)?.pid;
     try {
-      await soonerThanPgCtl((signal) => this.pgCtl(['start', '-w', '-t', '120', '-l', this.options.logFile], signal), () => startedAndReady(this.dataDir, since, stale), `start ${this.name}`);
+      await this.pgCtlUntil(['start', '-w', '-t', '120', '-l', this.options.logFile], () => startedAndReady(this.dataDir, since, stale));
     } catch (error) {
       throw new EnvironmentError(
         'PG_START_FAILED',
@@ -114,13 +114,13 @@ export class NativeInstance implements PgInstance {
   async stop(): Promise<void> {
     if (!(await this.isRunning())) return;
     debug('stopping %s', this.name);
-    await soonerThanPgCtl((signal) => this.pgCtl(['stop', '-w', '-t', '60', '-m', 'fast'], signal), () => stopped(this.dataDir), `stop ${this.name}`);
+    await this.pgCtlUntil(['stop', '-w', '-t', '60', '-m', 'fast'], () => stopped(this.dataDir));
   }
 
   /** Immediate stop for teardown: no checkpoint, nothing to wait for. */
   async stopImmediately(): Promise<void> {
     if (!(await this.isRunning())) return;
-    await soonerThanPgCtl((signal) => this.pgCtl(['stop', '-w', '-t', '30', '-m', 'immediate'], signal), () => stopped(this.dataDir), `stop ${this.name}`).catch(() => this.kill());
+    await this.pgCtlUntil(['stop', '-w', '-t', '30', '-m', 'immediate'], () => stopped(this.dataDir)).catch(() => this.kill());
   }
 
   async kill(): Promise<void> {
@@ -160,6 +160,11 @@ export class NativeInstance implements PgInstance {
     } catch {
       return '(no server log)';
     }
+  }
+
+  /** pg_ctl waiting for `reached`, settled as soon as the lock file shows it (sooner-than-pg-ctl.ts). */
+  private pgCtlUntil(args: string[], reached: () => boolean): Promise<void> {
+    return soonerThanPgCtl((signal) => this.pgCtl(args, signal), reached, `${args[0]} ${this.name}`);
   }
 
   private pgCtl(args: string[], signal?: AbortSignal) {

@@ -1,4 +1,5 @@
 import createDebug from 'debug';
+import { sleep } from '../../engine/clock.js';
 
 const debug = createDebug('drill:pg');
 
@@ -22,7 +23,7 @@ export async function soonerThanPgCtl(pgCtl: (signal: AbortSignal) => Promise<un
   const polled = (async (): Promise<'reached' | 'ended'> => {
     while (!settled) {
       if (reached()) return 'reached';
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      await sleep(POLL_MS);
     }
     return 'ended';
   })();
