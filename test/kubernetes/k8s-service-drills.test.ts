@@ -26,7 +26,8 @@ describe('the service under drill on real nodes, judged as its clients see it', 
     expect(journal.verdicts.find((v) => v.check === 'detection')?.message).toMatch(/api-error-rate.*5xx rate/);
     const health = journal.probes.filter((p) => p.probe === 'api-health' && p.t >= journal.marks.tFault!.t);
     expect(health.length).toBeGreaterThan(0);
-    expect(health.every((p) => p.ok)).toBe(true);
+    // The failed samples themselves, not a bare false: what failed (status, timeout, refused) is the diagnosis.
+    expect(health.filter((p) => !p.ok)).toEqual([]);
     const breaker = journal.steps.find((s) => s.name === 'k8s-circuit-breaker')?.output as { tripped?: boolean; rollbackNeeded?: boolean } | undefined;
     expect(breaker).toMatchObject({ tripped: true, rollbackNeeded: true });
     // The canary wrote through the API and lost nothing it was told was committed.
