@@ -1,15 +1,13 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type { ForensicRecheck, ForensicsRecord } from '../../engine/journal-types.js';
+import { hashFile } from '../../report/evidence-manifest.js';
 
 export const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 
 /** A file's sha256, streamed (a memory dump is up to 256 MiB: never read whole into memory). */
 export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+  return (await hashFile(file)).sha256;
 }
 
 /** Every preserved file hashed again as it is now (absent `sha256`: the file is gone or unreadable). */
