@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { InputError } from '../engine/errors.js';
 import { recordedProcessAlive } from '../targets/kubernetes/recorded-process.js';
+import { drillCacheDir } from '../engine/cache-dir.js';
 
 /**
  * What `drill cluster up` leaves for `drill cluster down` (and for people): one directory per
@@ -32,7 +32,7 @@ export interface ClusterState {
 
 export function clustersRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (env.DRILL_CLUSTERS_DIR) return env.DRILL_CLUSTERS_DIR;
-  return path.join(env.DRILL_CACHE_DIR || path.join(os.homedir(), '.cache', 'drill'), 'clusters');
+  return path.join(drillCacheDir(env), 'clusters');
 }
 
 export function checkClusterName(name: string): string {

@@ -1,9 +1,9 @@
 import { appendFileSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { identify, stillRunning, type ProcessIdentity } from '../targets/process/process-identity.js';
 import { EnvironmentError } from './errors.js';
 import type { Resource } from './resource-ledger.js';
+import { drillCacheDir } from './cache-dir.js';
 
 /**
  * The machine-wide ledger of a drill run: `<runs dir>/<run-id>.jsonl`, outside the run directory,
@@ -35,7 +35,7 @@ export interface RunIdentity {
 
 /** `$DRILL_RUNS_DIR`, else `$DRILL_CACHE_DIR/runs`, else `~/.cache/drill/runs`. */
 export function runsDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.DRILL_RUNS_DIR || path.join(env.DRILL_CACHE_DIR || path.join(os.homedir(), '.cache', 'drill'), 'runs');
+  return env.DRILL_RUNS_DIR || path.join(drillCacheDir(env), 'runs');
 }
 
 export interface RunLedgerContents {

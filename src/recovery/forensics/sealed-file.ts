@@ -1,8 +1,8 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
+import { drillCacheDir } from '../../engine/cache-dir.js';
 
 /**
  * Evidence that is secret by nature (a process's memory holds the service's database password and
@@ -27,7 +27,7 @@ export const SEAL_CIPHER = 'aes-256-gcm';
  * processes, child-environment.ts.)
  */
 export function forensicKeysDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.DRILL_FORENSIC_SEAL_DIR || path.join(env.DRILL_CACHE_DIR || path.join(os.homedir(), '.cache', 'drill'), 'forensic-keys');
+  return env.DRILL_FORENSIC_SEAL_DIR || path.join(drillCacheDir(env), 'forensic-keys');
 }
 
 /** The run's sealing key file, created on first use (0600 in a 0700 directory). */

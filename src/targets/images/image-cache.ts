@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
+import { drillCacheDir } from '../../engine/cache-dir.js';
 
 /**
  * `${DRILL_CACHE_DIR:-~/.cache/drill}/images`: built layers, the pause binary and image archives,
@@ -9,7 +9,7 @@ import path from 'node:path';
  * directory is always safe (the next build makes it again).
  */
 export function imageCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(env.DRILL_CACHE_DIR || path.join(os.homedir(), '.cache', 'drill'), 'images');
+  return path.join(drillCacheDir(env), 'images');
 }
 
 /**

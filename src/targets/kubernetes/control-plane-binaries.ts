@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import createDebug from 'debug';
 import { EnvironmentError } from '../../engine/errors.js';
 import { childEnvironment, HARNESS_SETTINGS } from '../process/child-environment.js';
+import { drillCacheDir } from '../../engine/cache-dir.js';
 
 const debug = createDebug('drill:k8s');
 
@@ -71,7 +71,7 @@ function missingIn(dir: string): string[] {
 export function controlPlaneCache(env: NodeJS.ProcessEnv = process.env): { binDir: string; complete: boolean } {
   const kube = env.DRILL_KUBE_VERSION || 'v1.37.2';
   const header = `kubernetes=${kube}\netcd=${env.DRILL_ETCD_VERSION || 'v3.6.16'}\nkwok=${env.DRILL_KWOK_VERSION || 'v0.8.0'}`;
-  const root = env.DRILL_CACHE_DIR || path.join(os.homedir(), '.cache', 'drill');
+  const root = drillCacheDir(env);
   const dest = path.join(root, 'control-plane', kube);
   const binDir = path.join(dest, 'bin');
   const stampFile = path.join(dest, 'build.stamp');

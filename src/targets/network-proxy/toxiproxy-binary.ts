@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { EnvironmentError } from '../../engine/errors.js';
+import { drillCacheDir } from '../../engine/cache-dir.js';
 
 /** The Toxiproxy release tools/build-toxiproxy.sh builds (the newest on the Go module proxy; MIT). */
 export const TOXIPROXY_VERSION = 'v2.12.0';
@@ -20,7 +20,7 @@ export function toxiproxyVersion(env: NodeJS.ProcessEnv = process.env): string {
 
 /** `${DRILL_CACHE_DIR:-~/.cache/drill}/toxiproxy/<version>/bin/toxiproxy-server`, where tools/build-toxiproxy.sh puts it. */
 export function toxiproxyBinary(env: NodeJS.ProcessEnv = process.env): string {
-  const cache = env.DRILL_CACHE_DIR || path.join(os.homedir(), '.cache', 'drill');
+  const cache = drillCacheDir(env);
   return path.join(cache, 'toxiproxy', toxiproxyVersion(env), 'bin', 'toxiproxy-server');
 }
 

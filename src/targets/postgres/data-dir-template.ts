@@ -2,13 +2,13 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chownSync, existsSync, statSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import createDebug from 'debug';
 import { EnvironmentError } from '../../engine/errors.js';
 import { childEnvironment } from '../process/child-environment.js';
 import { runCommand, type RunAs } from '../process/run-command.js';
 import type { PostgresBinaries } from './binaries.js';
+import { drillCacheDir } from '../../engine/cache-dir.js';
 
 const debug = createDebug('drill:pg');
 
@@ -18,7 +18,7 @@ const PRUNE_AFTER_MS = 7 * 24 * 3600_000;
 
 /** `${DRILL_CACHE_DIR:-~/.cache/drill}/pg-templates`: one initialised data directory per binaries and initdb options. */
 export function templatesDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(env.DRILL_CACHE_DIR || path.join(os.homedir(), '.cache', 'drill'), 'pg-templates');
+  return path.join(drillCacheDir(env), 'pg-templates');
 }
 
 export interface InitDataDirectory {

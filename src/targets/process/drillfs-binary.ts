@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { EnvironmentError } from '../../engine/errors.js';
+import { drillCacheDir } from '../../engine/cache-dir.js';
 
 /** The drillfs tools/build-drillfs.sh builds (tools/drillfs: a FUSE passthrough that fails or delays I/O on request). */
 export const DRILLFS_VERSION = 'v0.1.0';
@@ -13,7 +13,7 @@ export function drillfsVersion(env: NodeJS.ProcessEnv = process.env): string {
 
 /** `${DRILL_CACHE_DIR:-~/.cache/drill}/drillfs/<version>/bin/drillfs`, where tools/build-drillfs.sh puts it. */
 export function drillfsBinary(env: NodeJS.ProcessEnv = process.env): string {
-  const cache = env.DRILL_CACHE_DIR || path.join(os.homedir(), '.cache', 'drill');
+  const cache = drillCacheDir(env);
   return path.join(cache, 'drillfs', drillfsVersion(env), 'bin', 'drillfs');
 }
 

@@ -1,5 +1,4 @@
 import { existsSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import createDebug from 'debug';
 import { EnvironmentError } from '../../engine/errors.js';
@@ -8,6 +7,7 @@ import type { ResourceLedger } from '../../engine/resource-ledger.js';
 import { SupervisedProcess } from '../kubernetes/supervised-process.js';
 import { waitForHealthy } from '../kubernetes/wait-for-health.js';
 import { freeLoopbackPort } from '../postgres/free-port.js';
+import { drillCacheDir } from '../../engine/cache-dir.js';
 
 const debug = createDebug('drill:regions');
 
@@ -16,7 +16,7 @@ export const MOTO_VERSION = '5.2.1';
 
 /** `$DRILL_MOTO_VENV`, else `${DRILL_CACHE_DIR:-~/.cache/drill}/moto-venv` (where tools/setup.sh installs it). */
 export function motoVenv(env: NodeJS.ProcessEnv = process.env): string {
-  return env.DRILL_MOTO_VENV || path.join(env.DRILL_CACHE_DIR || path.join(os.homedir(), '.cache', 'drill'), 'moto-venv');
+  return env.DRILL_MOTO_VENV || path.join(drillCacheDir(env), 'moto-venv');
 }
 
 /**
