@@ -4,11 +4,11 @@ import { chownSync, existsSync, statSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import createDebug from 'debug';
+import { drillCacheDir } from '../../engine/cache-dir.js';
 import { EnvironmentError } from '../../engine/errors.js';
 import { childEnvironment } from '../process/child-environment.js';
 import { runCommand, type RunAs } from '../process/run-command.js';
 import type { PostgresBinaries } from './binaries.js';
-import { drillCacheDir } from '../../engine/cache-dir.js';
 
 const debug = createDebug('drill:pg');
 
