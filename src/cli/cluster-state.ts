@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { drillCacheDir } from '../engine/cache-dir.js';
 import { InputError } from '../engine/errors.js';
 import { recordedProcessAlive } from '../targets/kubernetes/recorded-process.js';
-import { drillCacheDir } from '../engine/cache-dir.js';
 
 /**
  * What `drill cluster up` leaves for `drill cluster down` (and for people): one directory per

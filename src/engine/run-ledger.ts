@@ -1,9 +1,9 @@
 import { appendFileSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { identify, stillRunning, type ProcessIdentity } from '../targets/process/process-identity.js';
+import { drillCacheDir } from './cache-dir.js';
 import { EnvironmentError } from './errors.js';
 import type { Resource } from './resource-ledger.js';
-import { drillCacheDir } from './cache-dir.js';
 
 /**
  * The machine-wide ledger of a drill run: `<runs dir>/<run-id>.jsonl`, outside the run directory,

@@ -3,9 +3,9 @@ import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import createDebug from 'debug';
+import { drillCacheDir } from '../../engine/cache-dir.js';
 import { EnvironmentError } from '../../engine/errors.js';
 import { childEnvironment, HARNESS_SETTINGS } from '../process/child-environment.js';
-import { drillCacheDir } from '../../engine/cache-dir.js';
 
 const debug = createDebug('drill:k8s');
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { EnvironmentError } from '../../engine/errors.js';
 import { drillCacheDir } from '../../engine/cache-dir.js';
+import { EnvironmentError } from '../../engine/errors.js';
 
 /** The Toxiproxy release tools/build-toxiproxy.sh builds (the newest on the Go module proxy; MIT). */
 export const TOXIPROXY_VERSION = 'v2.12.0';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { EnvironmentError } from '../../engine/errors.js';
 import { drillCacheDir } from '../../engine/cache-dir.js';
+import { EnvironmentError } from '../../engine/errors.js';
 
 /** The drillfs tools/build-drillfs.sh builds (tools/drillfs: a FUSE passthrough that fails or delays I/O on request). */
 export const DRILLFS_VERSION = 'v0.1.0';

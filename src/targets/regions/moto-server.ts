@@ -1,13 +1,13 @@
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import createDebug from 'debug';
+import { drillCacheDir } from '../../engine/cache-dir.js';
 import { EnvironmentError } from '../../engine/errors.js';
 import { createRecordedTempDir } from '../../engine/recorded-temp-dir.js';
 import type { ResourceLedger } from '../../engine/resource-ledger.js';
 import { SupervisedProcess } from '../kubernetes/supervised-process.js';
 import { waitForHealthy } from '../kubernetes/wait-for-health.js';
 import { freeLoopbackPort } from '../postgres/free-port.js';
-import { drillCacheDir } from '../../engine/cache-dir.js';
 
 const debug = createDebug('drill:regions');
 
