@@ -87,6 +87,19 @@ if ! command -v xmllint >/dev/null 2>&1; then
   fi
 fi
 
+# tini for the drill image built without a container engine (src/targets/images/drill-image.ts
+# copies the host's /usr/bin/tini in as PID 1, as the Dockerfile installs it). Needed by the image
+# tests and `npm run image:build`, not by drills: without it they stop naming the package.
+if [ ! -x /usr/bin/tini ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing tini (apt-get install) for the drill image" >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tini >/dev/null; } ||
+      echo "setup: tini could not be installed; building the drill image will stop until it is" >&2
+  else
+    echo "setup: no /usr/bin/tini: building the drill image needs it (Debian: sudo apt-get install tini)" >&2
+  fi
+fi
+
 # Toxiproxy for the network faults (targets.network): built from Go modules into
 # ~/.cache/drill/toxiproxy/<version>/ (tools/build-toxiproxy.sh: pinned, stamped, seconds when it
 # is there already). Without Go, only drills with targets.network cannot run: say so, go on.
