@@ -16,6 +16,19 @@ for arg in "$@"; do
   esac
 done
 
+# An optional Debian package: installed with apt when run as root, else named with what goes without
+# it. Never fatal: only the drills or tests that need the package stop without it.
+optional_package() {
+  local package=$1 needed_for=$2 without=$3
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing $package (apt-get install) for $needed_for" >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null; } ||
+      echo "setup: $package could not be installed; $without" >&2
+  else
+    echo "setup: no $package: $without (Debian: sudo apt-get install $package)" >&2
+  fi
+}
+
 have_pg() {
   [ -n "${DRILL_PG_BINDIR:-}" ] && [ -x "$DRILL_PG_BINDIR/initdb" ] && return 0
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && return 0
@@ -78,26 +91,14 @@ fi
 tools/fetch-junit-schema.sh >/dev/null ||
   echo "setup: the JUnit schema could not be fetched (see above); the JUnit schema tests will fail until it is" >&2
 if ! command -v xmllint >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing libxml2-utils (apt-get install) for xmllint, which validates the JUnit output in the tests" >&2
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libxml2-utils >/dev/null; } ||
-      echo "setup: libxml2-utils could not be installed; the JUnit schema tests will fail until it is" >&2
-  else
-    echo "setup: no xmllint: the JUnit schema tests need it (Debian: sudo apt-get install libxml2-utils)" >&2
-  fi
+  optional_package libxml2-utils "xmllint, which validates the JUnit output in the tests" "the JUnit schema tests will fail until it is"
 fi
 
 # tini for the drill image built without a container engine (src/targets/images/drill-image.ts
 # copies the host's /usr/bin/tini in as PID 1, as the Dockerfile installs it). Needed by the image
 # tests and `npm run image:build`, not by drills: without it they stop naming the package.
 if [ ! -x /usr/bin/tini ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing tini (apt-get install) for the drill image" >&2
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tini >/dev/null; } ||
-      echo "setup: tini could not be installed; building the drill image will stop until it is" >&2
-  else
-    echo "setup: no /usr/bin/tini: building the drill image needs it (Debian: sudo apt-get install tini)" >&2
-  fi
+  optional_package tini "the drill image" "building the drill image will stop until it is"
 fi
 
 # Toxiproxy for the network faults (targets.network): built from Go modules into
@@ -116,13 +117,7 @@ fi
 # nftables for the packet faults (network-loss, network-partition: a drill-owned table dropping
 # loopback packets of the database link). Optional: only those faults need it (exit 3 without).
 if ! command -v nft >/dev/null 2>&1 && [ ! -x /usr/sbin/nft ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing nftables (apt-get install) for network-loss and network-partition" >&2
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nftables >/dev/null; } ||
-      echo "setup: nftables could not be installed; network-loss and network-partition will stop with exit 3" >&2
-  else
-    echo "setup: no nft: network-loss and network-partition need nftables (Debian: sudo apt-get install nftables), as root" >&2
-  fi
+  optional_package nftables "network-loss and network-partition" "network-loss and network-partition will stop with exit 3"
 fi
 
 # libfaketime for the clock-skew fault (the service's processes preload it). Optional: without it
@@ -133,13 +128,7 @@ for lib in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib64/faketime/libfaketime.
   [ -e "$lib" ] && have_libfaketime=1
 done
 if [ -z "$have_libfaketime" ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing faketime (apt-get install) for the clock-skew fault" >&2
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null; } ||
-      echo "setup: faketime could not be installed; clock-skew drills will stop with exit 3" >&2
-  else
-    echo "setup: no libfaketime: clock-skew drills cannot run (Debian: sudo apt-get install faketime)" >&2
-  fi
+  optional_package faketime "the clock-skew fault" "clock-skew drills will stop with exit 3"
 fi
 
 [ "$with_kubernetes" = 1 ] || exit 0
@@ -169,13 +158,7 @@ fi
 # A headless browser for the test that opens the Allure report from disk (test/e2e/history.test.ts;
 # it is skipped without one). Optional: a machine without it still runs every drill.
 if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing chromium (apt-get install) for the report's browser test" >&2
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } ||
-      echo "setup: chromium could not be installed; the report's browser test will be skipped" >&2
-  else
-    echo "setup: no chromium: the report's browser test will be skipped (Debian: sudo apt-get install chromium)" >&2
-  fi
+  optional_package chromium "the report's browser test" "the report's browser test will be skipped"
 fi
 
 # The local Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
