@@ -6,7 +6,7 @@
  */
 import { type ChildProcess } from 'node:child_process';
 import { createHash, createPrivateKey } from 'node:crypto';
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -158,6 +158,11 @@ function descendantsOf(pid: number): number[] {
   return found;
 }
 
+/** Processes whose command line names `dir` (daemons of the run, reparented away from the CLI). */
+function processesNaming(dir: string): number[] {
+  return [...parentPids().keys()].filter((pid) => (readProc(pid, 'cmdline') ?? '').split('\0').some((arg) => arg.startsWith(dir)));
+}
+
 function readProc(pid: number, file: 'environ' | 'cmdline'): string | undefined {
   try {
     return readFileSync(`/proc/${pid}/${file}`, 'utf8');
@@ -174,31 +179,74 @@ describe('drill run with DRILL_EVIDENCE_SIGNING_KEY (real PostgreSQL)', () => {
     const leaks = new Set<string>();
     let cliEnvironHasKey = false;
     let timer: NodeJS.Timeout | undefined;
+    // The drill's work directory is under this TMPDIR, so the PostgreSQL server it starts names it
+    // in its `-D`: pg_ctl daemonizes the server (its parent becomes init), and pg_ctl itself may
+    // live less than one sampling period, so descent from the CLI alone can miss every PostgreSQL.
+    // Short: PostgreSQL's socket path under it must fit 107 bytes.
+    const runTmp = mkdtempSync(path.join(os.tmpdir(), 's-'));
+    chmodSync(runTmp, 0o711); // mkdtemp's 0700 would keep the postgres user out of its data directory
     const sample = (cli: ChildProcess) => {
-      for (const pid of descendantsOf(cli.pid!)) {
+      for (const pid of new Set([...descendantsOf(cli.pid!), ...processesNaming(runTmp)])) {
         const environ = readProc(pid, 'environ');
         if (environ === undefined) continue;
         seen.set(pid, (readProc(pid, 'cmdline') ?? '').split('\0').join(' '));
         if (environ.includes('DRILL_EVIDENCE_SIGNING_KEY') || environ.includes(privateBody)) leaks.add(`${pid} ${seen.get(pid)}`);
       }
     };
-    const result = await runCli(['run', path.join(ROOT, 'test/fixtures/scenarios/drill-timeout.yaml'), '--reports-dir', reportsDir], {
-      env: { DRILL_EVIDENCE_SIGNING_KEY: pem },
+    // A drill that stays in its steady state until the test has sampled its PostgreSQL server, then
+    // is interrupted: a drill left to its own timeout may end before its server starts (as on a
+    // loaded machine), and the positive control below would fail for want of something to sample.
+    const scenarioFile = path.join(tmp, 'signed-run.yaml');
+    writeFileSync(
+      scenarioFile,
+      [
+        'name: signed-run',
+        'title: A drill interrupted once its PostgreSQL server has been sampled',
+        'runbook: "Scenario 2: Database Corruption"',
+        'severity: P3',
+        'targets:',
+        '  postgres: { provider: native, dataset: { accounts: 10, transfers: 100 } }',
+        'workload:',
+        '  probes:',
+        '    - { type: sql, name: alive, query: "select 1" }',
+        'baseline: { steadyState: 5m }',
+        'faults:',
+        '  - { type: pg-page-corruption, table: transfers }',
+        'recovery:',
+        '  - step: stop-writes',
+        'timeout: 10m',
+        '',
+      ].join('\n'),
+    );
+    let interrupted = false;
+    const serverSampled = () => [...seen.values()].some((c) => /\/postgres -D /.test(c) && c.includes(runTmp));
+    const result = await runCli(['run', scenarioFile, '--reports-dir', reportsDir], {
+      env: { DRILL_EVIDENCE_SIGNING_KEY: pem, TMPDIR: runTmp },
       onOutput: (_all, cli) => {
         if (timer) return;
         // Negative control for the sampler: the CLI itself was started with the key.
         cliEnvironHasKey = (readProc(cli.pid!, 'environ') ?? '').includes(privateBody);
         sample(cli);
-        timer = setInterval(() => sample(cli), 100);
+        timer = setInterval(() => {
+          sample(cli);
+          if (!interrupted && serverSampled()) {
+            interrupted = true;
+            cli.kill('SIGINT');
+          }
+        }, 100);
       },
     });
     clearInterval(timer);
-    expect(result.code, result.stdout + result.stderr).toBe(3); // the fixture overruns its timeout
+    // tsx (which loads the CLI's TypeScript) keeps its compile cache in TMPDIR on purpose.
+    const leftInTmp = readdirSync(runTmp).filter((name) => !name.startsWith('tsx-'));
+    rmSync(runTmp, { recursive: true, force: true });
+    expect(leftInTmp, 'the interrupted drill left its work directory').toEqual([]);
+    expect(result.code, result.stdout + result.stderr).toBe(130);
     expect(cliEnvironHasKey).toBe(true);
     const commands = [...seen.values()];
-    // Positive controls: the drill's vitest and the PostgreSQL it started were sampled.
+    // Positive controls: the drill's vitest and the PostgreSQL server it started were sampled.
     expect(commands.some((c) => c.includes('vitest.drill.config.ts')), commands.join('\n')).toBe(true);
-    expect(commands.some((c) => /\/(postgres|initdb|pg_ctl)\b/.test(c)), commands.join('\n')).toBe(true);
+    expect(serverSampled(), commands.join('\n')).toBe(true);
     expect([...leaks]).toEqual([]);
 
     expect(result.stdout).toMatch(/evidence: signed \(Ed25519, sha256:[0-9a-f]{64}\)/);

@@ -20,8 +20,6 @@ export interface ContainerdLayout {
   log: string;
 }
 
-/** Unix socket paths must fit `sun_path` (108 bytes with the terminating NUL). */
-export const MAX_SOCKET_PATH = 107;
 
 export function containerdLayout(dir: string): ContainerdLayout {
   const p = (name: string) => path.join(dir, name);

@@ -9,7 +9,8 @@ import type { ResourceLedger } from '../../engine/resource-ledger.js';
 import { PAUSE_IMAGE } from '../images/pause-image.js';
 import { SupervisedProcess } from '../kubernetes/supervised-process.js';
 import { runCommand, type CommandResult } from '../process/run-command.js';
-import { containerdConfigToml, containerdLayout, MAX_SOCKET_PATH, type ContainerdLayout } from './containerd-config.js';
+import { requireSocketPathFits } from '../process/unix-socket-path.js';
+import { containerdConfigToml, containerdLayout, type ContainerdLayout } from './containerd-config.js';
 import { requireContainerRuntime, type ContainerRuntimeVersions } from './container-runtime.js';
 import { sweepContainerd } from './containerd-sweep.js';
 import { parseImageList, parseImportedImages, type ContainerdImage } from './ctr-output.js';
@@ -64,12 +65,7 @@ export class PrivateContainerd {
     const dir = unusedTempDirName('drill-ctd-', { parent: options.parentDir, randomBytes: 3 });
     const layout = containerdLayout(dir);
     // containerd also listens on <socket>.ttrpc.
-    if (Buffer.byteLength(`${layout.socket}.ttrpc`) > MAX_SOCKET_PATH) {
-      throw new EnvironmentError(
-        'SOCKET_PATH_TOO_LONG',
-        `containerd's socket ${layout.socket}.ttrpc is longer than ${MAX_SOCKET_PATH} bytes, the limit of a unix socket path; set TMPDIR (or parentDir) to a shorter directory such as /tmp`,
-      );
-    }
+    requireSocketPathFits(`${layout.socket}.ttrpc`, "containerd's socket");
     options.ledger.record({ kind: 'containerd', dir, socket: layout.socket, runcRoot: layout.runcRoot });
     mkdirSync(dir, { mode: 0o700 });
     const cniConfDir = options.cniConfDir ?? path.join(dir, 'cni');

@@ -10,6 +10,7 @@ import type { ResourceLedger } from '../../engine/resource-ledger.js';
 import type { SecretSink } from '../../report/redactor.js';
 import { runCommand, type RunAs } from '../process/run-command.js';
 import { TmpfsVolume } from '../process/tmpfs-volume.js';
+import { requireSocketPathFits } from '../process/unix-socket-path.js';
 import { DrillfsMount } from '../process/drillfs-mount.js';
 import { awaitRecoveryEnd } from './await-recovery-end.js';
 import { findPostgresBinaries, type PostgresBinaries } from './binaries.js';
@@ -150,6 +151,8 @@ export class NativeWorkspace {
     const dataDir = path.join(home, 'data');
     const { runAs, binaries } = this;
     const host = this.options.placement?.(name) ?? '127.0.0.1';
+    const port = await freeLoopbackPort(host);
+    requireSocketPathFits(path.join(home, 'sock', `.s.PGSQL.${port}`), `PostgreSQL's socket for ${name}`);
     this.options.ledger.record({ kind: 'pg-data-dir', path: dataDir, bindir: binaries.bindir, uid: runAs?.uid, gid: runAs?.gid });
     const instance = new NativeInstance({
       name,
@@ -157,7 +160,7 @@ export class NativeWorkspace {
       socketDir: path.join(home, 'sock'),
       logFile: path.join(home, 'server.log'),
       host,
-      port: await freeLoopbackPort(host),
+      port,
       password: this.password,
       binaries,
       runAs,
@@ -374,7 +377,11 @@ export class NativeDeployment implements PostgresDeployment {
   /** Creates the temp root and an initialised, running primary. Call dispose() whatever happens. */
   static async create(options: NativeDeploymentOptions, register: (d: NativeDeployment) => void): Promise<NativeDeployment> {
     const workspace = NativeWorkspace.create(options);
-    const primary = await workspace.newInstance('primary');
+    // Refused here (a socket path too long), the workspace has no owner yet to remove it.
+    const primary = await workspace.newInstance('primary').catch(async (e: unknown) => {
+      await workspace.dispose();
+      throw e;
+    });
     const deployment = new NativeDeployment(workspace, primary);
     register(deployment);
     await deployment.initPrimary();

@@ -48,10 +48,15 @@ export function runCommand(file: string, args: string[], options: CommandOptions
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (error) =>
-      reject(new EnvironmentError('COMMAND_FAILED', `could not run ${file}: ${error.message}`, { cause: error })),
-    );
+    let aborted: Error | undefined;
+    child.on('error', (error) => {
+      // An abort is reported the moment the signal is sent, while the child still runs: settling
+      // then would let the caller go on (and a test see it) with the process alive. 'close' follows.
+      if (error.name === 'AbortError') aborted = error;
+      else reject(new EnvironmentError('COMMAND_FAILED', `could not run ${file}: ${error.message}`, { cause: error }));
+    });
     child.on('close', (code, signal) => {
+      if (aborted) return reject(new EnvironmentError('COMMAND_FAILED', `${file.split('/').pop()} ${args.join(' ')} was aborted (${signal ?? `exit code ${code}`})`, { cause: aborted }));
       const result = { code: code ?? -1, stdout, stderr };
       if (okCodes.includes(result.code)) return resolve(result);
       const why = signal ? `killed by ${signal}` : `exit code ${code}`;
