@@ -104,19 +104,19 @@ describe.skipIf(!usable)(`resource pressure (real PostgreSQL, real cgroups, real
     expect(leftovers(runDir)).toEqual([]);
   });
 
-  it('pg-cpu-starved-degraded fails on performance only (exit 1): RTO and RPO hold under a 0.02 CPU quota, p99 does not', { timeout: 300_000 }, async () => {
+  it('pg-cpu-starved-degraded fails on performance only (exit 1): RTO and RPO hold under a 0.05 CPU quota, p99 does not', { timeout: 300_000 }, async () => {
     const result = await runCli(['run', scenario('pg-cpu-starved-degraded.yaml'), '--reports-dir', reportsDir], { env });
     expect(result.code, result.stdout + result.stderr).toBe(1);
     const runDir = runDirFrom(result.stdout, reportsDir);
     const journal = readJournal(runDir);
-    // Performance is what this control is about. On a loaded machine a server held to 2 % of a CPU
+    // Performance is what this control is about. On a loaded machine a server held to 5 % of a CPU
     // may also miss its probes' stability window (RTO); nothing else may fail: no write lost.
     const failed = journal.verdicts.filter((v) => v.status === 'failed').map((v) => v.check);
     expect(failed).toContain('performance');
     expect(failed.filter((c) => c !== 'performance' && c !== 'rto')).toEqual([]);
     expect(result.stdout).toMatch(/PASS rpo: RPO 0ms/);
     expect(result.stdout).toMatch(/FAIL performance: performance failed: (.*; )?p99 \d+ ms after recovery is [\d.]+× the baseline's/);
-    expect(faultEvent(journal, 'cpu').data).toMatchObject({ cpus: 0.02, cfsQuotaUs: 2000, cfsPeriodUs: 100000 });
+    expect(faultEvent(journal, 'cpu').data).toMatchObject({ cpus: 0.05, cfsQuotaUs: 5000, cfsPeriodUs: 100000 });
     // The restarted server ran inside the quota: it was still attached when pg-restart started it.
     expect(step(journal, 'pg-restart')?.output).toMatchObject({ acceptsWrites: true });
     expect(leftovers(runDir)).toEqual([]);
@@ -130,7 +130,7 @@ describe.skipIf(!usable)(`resource pressure (real PostgreSQL, real cgroups, real
     expect(journal.verdicts.find((v) => v.check === 'performance')?.status).toBe('passed');
     const lift = step(journal, 'remove-resource-limit')!.output as { lifted: Array<{ controller: string; removed: boolean; counters: Record<string, number> }> };
     // The quota was in force until lifted: the kernel throttled the server.
-    expect(lift.lifted).toEqual([expect.objectContaining({ controller: 'cpu', removed: true, counters: expect.objectContaining({ cfsQuotaUs: 2000 }) })]);
+    expect(lift.lifted).toEqual([expect.objectContaining({ controller: 'cpu', removed: true, counters: expect.objectContaining({ cfsQuotaUs: 5000 }) })]);
     expect(lift.lifted[0]!.counters.nrThrottled).toBeGreaterThan(0);
     expect(leftovers(runDir)).toEqual([]);
   });
