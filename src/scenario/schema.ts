@@ -145,7 +145,7 @@ const probe = z.discriminatedUnion('type', [
 const workload = z.strictObject({
   canary: z
     .strictObject({
-      interval: duration(INTERVAL).default(100).meta({ description: 'Time between canary commits' }),
+      interval: duration(INTERVAL).default(100).meta({ description: 'Time between canary commits; while SQL writes fail, the wait doubles per failed write up to 1 s (never below this)' }),
       via: z
         .enum(['sql', 'api', 'direct'])
         .default('sql')

@@ -35,6 +35,7 @@ export function canaryChecksum(t: { reference: string; fromAccount: number | str
  * checked against what (epoch, seq) says it must be.
  */
 export class ApiCanaryChannel implements CanaryChannel {
+  readonly backsOffWhileFailing = false;
   private readonly client: ServiceClient;
 
   constructor(

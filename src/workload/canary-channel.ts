@@ -15,6 +15,13 @@ export interface CanaryReceipt {
  * pause/retarget) is the same for both; a channel only knows its own path and ledger format.
  */
 export interface CanaryChannel {
+  /**
+   * Whether the writer backs off while this channel's writes fail (canaryDelayMs). Yes for SQL: each
+   * attempt on a database that refuses connections costs it a process. No for the API: its writes
+   * are the service's client traffic, whose errors an error-rate probe and the runbook's circuit
+   * breaker measure; slowing them down while the service answers 500 would hide the bad release.
+   */
+  readonly backsOffWhileFailing: boolean;
   /** Writes one row; resolves only when the write was acknowledged (a commit, a 201/200), throws otherwise. */
   write(id: number, epoch: number): Promise<CanaryReceipt>;
   /** The highest id that exists on the database the application now uses (ids continue after it). */

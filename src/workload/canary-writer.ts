@@ -34,8 +34,9 @@ export interface CanaryWriterOptions {
 }
 
 /**
- * The RPO ledger's source of truth: writes sequence-numbered rows at a fixed rate, one at a time,
- * and records each acknowledged write; while writes fail, it backs off (canaryDelayMs). A write whose outcome is unknown (connection lost
+ * The RPO ledger's source of truth: writes sequence-numbered rows at its interval, one at a time,
+ * and records each acknowledged write; while writes fail, it backs off (canaryDelayMs) where its
+ * channel says so (SQL, not the API). A write whose outcome is unknown (connection lost
  * mid-commit, no answer) is never recorded as acknowledged, and its id is not reused, so the
  * ledger only claims what the client saw.
  */
@@ -68,6 +69,9 @@ export class CanaryWriter {
 
   resume(): void {
     this.paused = false;
+    // Writes stopped on purpose start again from the interval, not from the backoff before the
+    // pause (the tick already scheduled still comes first, at most CANARY_MAX_BACKOFF_MS away).
+    this.consecutiveFailures = 0;
   }
 
   /**
@@ -80,7 +84,6 @@ export class CanaryWriter {
     const max = await this.channel.highestId();
     this.epoch += 1;
     this.nextId = max + 1;
-    this.consecutiveFailures = 0;
     debug('retargeted: epoch %d continues at id %d', this.epoch, this.nextId);
     this.resume();
   }
@@ -104,7 +107,8 @@ export class CanaryWriter {
       this.inFlight = this.paused ? Promise.resolve() : this.writeOne();
       void this.inFlight.finally(() => {
         this.inFlight = undefined;
-        this.schedule(Math.max(0, canaryDelayMs(this.options.intervalMs, this.consecutiveFailures) - (this.options.clock.now() - started)));
+        const delay = canaryDelayMs(this.options.intervalMs, this.channel.backsOffWhileFailing ? this.consecutiveFailures : 0);
+        this.schedule(Math.max(0, delay - (this.options.clock.now() - started)));
       });
     }, delay);
   }

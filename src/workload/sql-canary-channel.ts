@@ -14,6 +14,7 @@ import { readLedger } from './ledger-reader.js';
  * or (`path: 'direct'`) straight to the instance: a client on the database's side of a partition.
  */
 export class SqlCanaryChannel implements CanaryChannel {
+  readonly backsOffWhileFailing = true;
   private client: pg.Client | undefined;
 
   constructor(

@@ -182,8 +182,8 @@ describe('drill run with DRILL_EVIDENCE_SIGNING_KEY (real PostgreSQL)', () => {
     // The drill's work directory is under this TMPDIR, so the PostgreSQL server it starts names it
     // in its `-D`: pg_ctl daemonizes the server (its parent becomes init), and pg_ctl itself may
     // live less than one sampling period, so descent from the CLI alone can miss every PostgreSQL.
-    // Short: PostgreSQL's socket path under it must fit 107 bytes.
-    const runTmp = mkdtempSync(path.join(os.tmpdir(), 's-'));
+    // Short, in /tmp itself: PostgreSQL's socket path under it must fit 107 bytes. Removed below.
+    const runTmp = mkdtempSync('/tmp/drill-sig-');
     chmodSync(runTmp, 0o711); // mkdtemp's 0700 would keep the postgres user out of its data directory
     const sample = (cli: ChildProcess) => {
       for (const pid of new Set([...descendantsOf(cli.pid!), ...processesNaming(runTmp)])) {
@@ -220,28 +220,33 @@ describe('drill run with DRILL_EVIDENCE_SIGNING_KEY (real PostgreSQL)', () => {
     );
     let interrupted = false;
     const serverSampled = () => [...seen.values()].some((c) => /\/postgres -D /.test(c) && c.includes(runTmp));
-    const result = await runCli(['run', scenarioFile, '--reports-dir', reportsDir], {
-      env: { DRILL_EVIDENCE_SIGNING_KEY: pem, TMPDIR: runTmp },
-      onOutput: (_all, cli) => {
-        if (timer) return;
-        // Negative control for the sampler: the CLI itself was started with the key.
-        cliEnvironHasKey = (readProc(cli.pid!, 'environ') ?? '').includes(privateBody);
-        sample(cli);
-        timer = setInterval(() => {
+    let leftInTmp: string[];
+    let result: Awaited<ReturnType<typeof runCli>>;
+    try {
+      result = await runCli(['run', scenarioFile, '--reports-dir', reportsDir], {
+        env: { DRILL_EVIDENCE_SIGNING_KEY: pem, TMPDIR: runTmp },
+        onOutput: (_all, cli) => {
+          if (timer) return;
+          // Negative control for the sampler: the CLI itself was started with the key.
+          cliEnvironHasKey = (readProc(cli.pid!, 'environ') ?? '').includes(privateBody);
           sample(cli);
-          if (!interrupted && serverSampled()) {
-            interrupted = true;
-            cli.kill('SIGINT');
-          }
-        }, 100);
-      },
-    });
-    clearInterval(timer);
-    // tsx (which loads the CLI's TypeScript) keeps its compile cache in TMPDIR on purpose.
-    const leftInTmp = readdirSync(runTmp).filter((name) => !name.startsWith('tsx-'));
-    rmSync(runTmp, { recursive: true, force: true });
-    expect(leftInTmp, 'the interrupted drill left its work directory').toEqual([]);
+          timer = setInterval(() => {
+            sample(cli);
+            if (!interrupted && serverSampled()) {
+              interrupted = true;
+              cli.kill('SIGINT');
+            }
+          }, 100);
+        },
+      });
+      // tsx (which loads the CLI's TypeScript) keeps its compile cache in TMPDIR on purpose.
+      leftInTmp = readdirSync(runTmp).filter((name) => !name.startsWith('tsx-'));
+    } finally {
+      clearInterval(timer);
+      rmSync(runTmp, { recursive: true, force: true });
+    }
     expect(result.code, result.stdout + result.stderr).toBe(130);
+    expect(leftInTmp, 'the interrupted drill left its work directory').toEqual([]);
     expect(cliEnvironHasKey).toBe(true);
     const commands = [...seen.values()];
     // Positive controls: the drill's vitest and the PostgreSQL server it started were sampled.

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -34,6 +35,13 @@ function leftovers(ledgerFile: string, root: string, cgroupParent: string): stri
   for (const mount of cgroupV1Mounts()) if (existsSync(path.join(mount, cgroupParent))) left.push(`cgroup ${path.join(mount, cgroupParent)}`);
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) if (line.includes(root)) left.push(`mount ${line.split(' ')[4]}`);
   return left;
+}
+
+/** The pids in every cgroup below `dir` (a cgroup v1 directory). */
+function tasksBelow(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? [...readFileSync(path.join(dir, entry.name, 'tasks'), 'utf8').split('\n').filter(Boolean), ...tasksBelow(path.join(dir, entry.name))] : [],
+  );
 }
 
 describe('real nodes', () => {
@@ -81,6 +89,11 @@ describe('real nodes', () => {
       expect(podIp).toMatch(/^198\.19\.\d+\.\d+$/);
       const livez = await waitUntil('/livez', async () => fetch(`http://${podIp}:8080/livez`).then((r) => (r.ok ? r.status : undefined), () => undefined));
       expect(livez).toBe(200);
+      // The cluster's pods weigh as much as the machine's CPUs against its other processes, and
+      // the pod runs below that weight.
+      const cpuMount = cgroupV1Mounts().find((m) => existsSync(path.join(m, cgroupParent, 'cpu.shares')))!;
+      expect(readFileSync(path.join(cpuMount, cgroupParent, 'cpu.shares'), 'utf8').trim()).toBe(String(1024 * availableParallelism()));
+      expect(tasksBelow(path.join(cpuMount, cgroupParent)).length).toBeGreaterThan(0);
       // Its log reaches the apiserver through the kubelet (the runbook's `kubectl logs`).
       expect(await core.readNamespacedPodLog({ name: 'livez', namespace: 'default' })).toContain('listening');
 

@@ -20,7 +20,6 @@ export interface ContainerdLayout {
   log: string;
 }
 
-
 export function containerdLayout(dir: string): ContainerdLayout {
   const p = (name: string) => path.join(dir, name);
   return {

@@ -65,7 +65,7 @@ export class PrivateContainerd {
     const dir = unusedTempDirName('drill-ctd-', { parent: options.parentDir, randomBytes: 3 });
     const layout = containerdLayout(dir);
     // containerd also listens on <socket>.ttrpc.
-    requireSocketPathFits(`${layout.socket}.ttrpc`, "containerd's socket");
+    requireSocketPathFits(`${layout.socket}.ttrpc`, "containerd's socket", 'set TMPDIR (or parentDir) to a shorter directory such as /tmp');
     options.ledger.record({ kind: 'containerd', dir, socket: layout.socket, runcRoot: layout.runcRoot });
     mkdirSync(dir, { mode: 0o700 });
     const cniConfDir = options.cniConfDir ?? path.join(dir, 'cni');

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -34,7 +35,7 @@ import { RealNode } from './real-nodes/real-node.js';
 import { requireDrillNetwork } from './real-nodes/require-drill-network.js';
 import { realNodeName, type NodeImages } from './real-nodes/node-images.js';
 import { SupervisedProcess } from './supervised-process.js';
-import { removeCgroupTree } from './real-nodes/cgroup-root.js';
+import { createCgroupRoot, removeCgroupTree, setCpuShares } from './real-nodes/cgroup-root.js';
 import type { ClusterNode, KubernetesCluster, NodeAgents, SigningKeyRotation, SigningKeyRotationOptions, TargetPolicy } from './types.js';
 import { waitForHealthy, type HealthCheck } from './wait-for-health.js';
 import type { SecretSink } from '../../report/redactor.js';
@@ -45,6 +46,9 @@ export const LOCAL_CONTEXT = 'drill-local';
 
 /** How long a stopped kube-apiserver may take to exit on SIGTERM before it is killed (signing-key rotation). */
 const APISERVER_STOP_GRACE_MS = 3_000;
+
+/** The cluster's pods' CPU weight per CPU of the machine (1024: one busy process's weight). */
+const CLUSTER_CPU_SHARES_PER_CPU = 1024;
 
 /** kwok's node and pod lifecycle simulation (see the file's header). */
 const KWOK_STAGES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'kwok-stages.yaml');
@@ -240,6 +244,12 @@ export class LocalControlPlane implements KubernetesCluster {
       progress(`starting ${realCount} real node(s) (containerd + kubelet)`);
       // Each node's cgroups go below the cluster's; recorded first, so the reaper removes it last.
       ctx.ledger.record({ kind: 'cgroup', path: this.cgroupParent });
+      createCgroupRoot(this.cgroupParent);
+      // At the default weight (1024), every pod of every node together weighs one busy process of
+      // the machine, so a loaded machine (a CI job's other tests) leaves them a sliver of it. A real
+      // node has CPUs of its own; here the cluster weighs as much as the machine's CPUs. (Two
+      // drills on one shared control plane beside 8 busy processes: 62 s with it, 95 s without.)
+      setCpuShares(this.cgroupParent, CLUSTER_CPU_SHARES_PER_CPU * availableParallelism());
       const started: string[] = [];
       for (let i = 0; i < realCount; i++) started.push(await this.startRealNode(undefined, FAKE_NODE_ZONES[i % FAKE_NODE_ZONES.length]!));
       await waitForNodesReady(kc, started, ctx.timeout);

@@ -151,8 +151,9 @@ export class NativeWorkspace {
     const dataDir = path.join(home, 'data');
     const { runAs, binaries } = this;
     const host = this.options.placement?.(name) ?? '127.0.0.1';
+    // With the longest port, so that a TMPDIR near the limit fails every time, not by the port drawn.
+    requireSocketPathFits(path.join(home, 'sock', '.s.PGSQL.65535'), `PostgreSQL's socket for ${name}`);
     const port = await freeLoopbackPort(host);
-    requireSocketPathFits(path.join(home, 'sock', `.s.PGSQL.${port}`), `PostgreSQL's socket for ${name}`);
     this.options.ledger.record({ kind: 'pg-data-dir', path: dataDir, bindir: binaries.bindir, uid: runAs?.uid, gid: runAs?.gid });
     const instance = new NativeInstance({
       name,
@@ -379,7 +380,7 @@ export class NativeDeployment implements PostgresDeployment {
     const workspace = NativeWorkspace.create(options);
     // Refused here (a socket path too long), the workspace has no owner yet to remove it.
     const primary = await workspace.newInstance('primary').catch(async (e: unknown) => {
-      await workspace.dispose();
+      await workspace.dispose().catch((disposeError: unknown) => debug('workspace of a refused primary: %s', String(disposeError)));
       throw e;
     });
     const deployment = new NativeDeployment(workspace, primary);

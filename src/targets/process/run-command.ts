@@ -5,6 +5,9 @@ import { childEnvironment } from './child-environment.js';
 
 const debug = createDebug('drill:proc');
 
+/** How long an aborted command has to end after SIGTERM before it is killed (SIGKILL). */
+export const ABORT_KILL_GRACE_MS = 5000;
+
 export interface RunAs {
   uid: number;
   gid: number;
@@ -49,14 +52,31 @@ export function runCommand(file: string, args: string[], options: CommandOptions
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     let aborted: Error | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
     child.on('error', (error) => {
-      // An abort is reported the moment the signal is sent, while the child still runs: settling
-      // then would let the caller go on (and a test see it) with the process alive. 'close' follows.
-      if (error.name === 'AbortError') aborted = error;
-      else reject(new EnvironmentError('COMMAND_FAILED', `could not run ${file}: ${error.message}`, { cause: error }));
+      if (error.name !== 'AbortError') {
+        reject(new EnvironmentError('COMMAND_FAILED', `could not run ${file}: ${error.message}`, { cause: error }));
+        return;
+      }
+      // An abort is reported the moment SIGTERM is sent, while the child still runs: settling then
+      // would let the caller go on (and a test see it) with the process alive, so this waits for
+      // the child, and kills one that ignores SIGTERM.
+      aborted = error;
+      killTimer = setTimeout(() => child.kill('SIGKILL'), ABORT_KILL_GRACE_MS).unref();
+    });
+    child.on('exit', () => {
+      clearTimeout(killTimer);
+      // A grandchild holding the pipes must not keep an aborted call waiting for 'close'.
+      if (aborted) {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }
     });
     child.on('close', (code, signal) => {
-      if (aborted) return reject(new EnvironmentError('COMMAND_FAILED', `${file.split('/').pop()} ${args.join(' ')} was aborted (${signal ?? `exit code ${code}`})`, { cause: aborted }));
+      if (aborted) {
+        const how = signal ? `ended by ${signal}` : `exit code ${code}`;
+        return reject(new EnvironmentError('COMMAND_ABORTED', `${file.split('/').pop()} ${args.join(' ')} was stopped because the drill no longer waits for it (${how})`, { cause: aborted }));
+      }
       const result = { code: code ?? -1, stdout, stderr };
       if (okCodes.includes(result.code)) return resolve(result);
       const why = signal ? `killed by ${signal}` : `exit code ${code}`;

@@ -45,6 +45,18 @@ export function createCgroupRoot(cgroupPath: string, mounts = cgroupV1Mounts()):
   debug('cgroup root %s created in %d hierarchies', cgroupPath, mounts.length);
 }
 
+/**
+ * Sets the CPU weight (cgroup v1 `cpu.shares`, default 1024) of cgroupfs path `cgroupPath`, which
+ * must exist, in the hierarchy that has the cpu controller. Goes with the cgroup when it is removed.
+ */
+export function setCpuShares(cgroupPath: string, shares: number, mounts = cgroupV1Mounts()): void {
+  for (const mount of mounts) {
+    const file = path.join(mount, cgroupPath, 'cpu.shares');
+    if (existsSync(file)) writeFileSync(file, String(shares));
+  }
+  debug('cgroup %s: cpu.shares %d', cgroupPath, shares);
+}
+
 /** Directories below `dir`, deepest first, then `dir` itself. */
 function depthFirst(dir: string): string[] {
   const out: string[] = [];
