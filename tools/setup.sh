@@ -17,12 +17,15 @@ for arg in "$@"; do
 done
 
 # An optional Debian package: installed with apt when run as root, else named with what goes without
-# it. Never fatal: only the drills or tests that need the package stop without it.
+# it. Never fatal: only the drills or tests that need the package stop without it. The package lists
+# are fetched once per setup, not once per missing package.
+apt_lists_fresh=
 optional_package() {
   local package=$1 needed_for=$2 without=$3
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing $package (apt-get install) for $needed_for" >&2
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null; } ||
+    { { [ -n "$apt_lists_fresh" ] || { apt-get update -qq && apt_lists_fresh=1; }; } &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null; } ||
       echo "setup: $package could not be installed; $without" >&2
   else
     echo "setup: no $package: $without (Debian: sudo apt-get install $package)" >&2

@@ -142,8 +142,7 @@ function parentPids(): Map<number, number> {
   return parents;
 }
 
-function descendantsOf(pid: number): number[] {
-  const parents = parentPids();
+function descendantsOf(pid: number, parents: Map<number, number>): number[] {
   const found: number[] = [];
   const queue = [pid];
   while (queue.length) {
@@ -159,8 +158,8 @@ function descendantsOf(pid: number): number[] {
 }
 
 /** Processes whose command line names `dir` (daemons of the run, reparented away from the CLI). */
-function processesNaming(dir: string): number[] {
-  return [...parentPids().keys()].filter((pid) => (readProc(pid, 'cmdline') ?? '').split('\0').some((arg) => arg.startsWith(dir)));
+function processesNaming(dir: string, pids: Iterable<number>): number[] {
+  return [...pids].filter((pid) => (readProc(pid, 'cmdline') ?? '').split('\0').some((arg) => arg.startsWith(dir)));
 }
 
 function readProc(pid: number, file: 'environ' | 'cmdline'): string | undefined {
@@ -186,7 +185,8 @@ describe('drill run with DRILL_EVIDENCE_SIGNING_KEY (real PostgreSQL)', () => {
     const runTmp = mkdtempSync('/tmp/drill-sig-');
     chmodSync(runTmp, 0o711); // mkdtemp's 0700 would keep the postgres user out of its data directory
     const sample = (cli: ChildProcess) => {
-      for (const pid of new Set([...descendantsOf(cli.pid!), ...processesNaming(runTmp)])) {
+      const parents = parentPids(); // one read of /proc per sample
+      for (const pid of new Set([...descendantsOf(cli.pid!, parents), ...processesNaming(runTmp, parents.keys())])) {
         const environ = readProc(pid, 'environ');
         if (environ === undefined) continue;
         seen.set(pid, (readProc(pid, 'cmdline') ?? '').split('\0').join(' '));
