@@ -11,6 +11,7 @@ import { readResources } from '../../src/engine/resource-ledger.js';
 import { recordedProcessAlive } from '../../src/targets/kubernetes/recorded-process.js';
 import type { Journal } from '../../src/engine/journal-types.js';
 import { negativeControlDisagreement } from '../support/catalogue-outcome.js';
+import { journalTimeline } from '../support/journal-timeline.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -93,7 +94,9 @@ export function readJournal(runDir: string): Journal {
     const disagreement = negativeControlDisagreement(definition.name, definition.tags, journal.status);
     // Kept either way: a run that disagrees is what a red CI log must let someone read afterwards.
     keepCatalogueRun(runDir);
-    if (disagreement) throw new Error(`${disagreement} (run ${runDir}, kept in ${path.join(REPORTS, path.basename(runDir))}): ${verdictSummary(journal)}`);
+    if (disagreement) {
+      throw new Error(`${disagreement} (run ${runDir}, kept in ${path.join(REPORTS, path.basename(runDir))}): ${verdictSummary(journal)}\n${journalTimeline(journal)}`);
+    }
   }
   return journal;
 }

@@ -60,4 +60,20 @@ describe('error-rate probe', () => {
     counters = { ok: 10, errors: 10 };
     expect(await outcome(p.check(signal))).toBe('5xx rate 50% above 10%: 10 of 20 requests since the last check');
   });
+
+  it('fails when it saw nothing: no instance, or no instance whose /metrics answered (unknown is not healthy)', async () => {
+    const none = new ErrorRateProbe('errors', { metricsEndpoints: async () => [] } as unknown as ServiceTarget, 0.1, 5, 50, 2000, true);
+    expect(await outcome(none.check(signal))).toBe('no instance to scrape: the service has no ready instance');
+    // A port nothing listens on: the scrape is refused.
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const dead = new ErrorRateProbe('errors', { metricsEndpoints: async () => [{ name: 'gone', url: deadUrl }] } as unknown as ServiceTarget, 0.1, 5, 50, 2000, true);
+    expect(await outcome(dead.check(signal))).toBe("no instance's /metrics answered (1 tried): the error rate is unknown");
+    // One of two answering is enough to judge (by what that one answered).
+    const half = new ErrorRateProbe('errors', { metricsEndpoints: async () => [{ name: 'gone', url: deadUrl }, { name: 'one', url }] } as unknown as ServiceTarget, 0.1, 5, 50, 2000, true);
+    counters = { ok: 0, errors: 0 };
+    expect(await outcome(half.check(signal))).toBe('pass');
+  });
 });

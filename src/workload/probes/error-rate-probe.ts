@@ -8,8 +8,10 @@ import type { ProbeCheck } from './probe.js';
  * 5xx. A probe's first check has no previous one: it scrapes twice, `intervalMs` apart (within its
  * timeout), so even a probe built for one check (an automation's health check) judges a real
  * interval instead of passing on no data. Too few requests to judge (under `minRequests`) passes:
- * silence is not an outage here; the health probes say whether the service answers at all. An
- * instance first seen in a later check (a new pod) is counted from 0, like a counter reset.
+ * silence is not an outage here; the health probes say whether the service answers at all. Not
+ * knowing is not silence, though: a check where no instance's /metrics answered (or there was no
+ * instance) fails, so a breaker counting these checks is never reset by a scrape that saw nothing.
+ * An instance first seen in a later check (a new pod) is counted from 0, like a counter reset.
  */
 export class ErrorRateProbe implements ProbeCheck {
   private readonly previous = new Map<string, HttpCounters>();
@@ -30,7 +32,10 @@ export class ErrorRateProbe implements ProbeCheck {
       await this.scrape(signal);
       await new Promise((r) => setTimeout(r, Math.min(this.intervalMs, this.timeoutMs / 2)));
     }
-    const sum = await this.scrape(signal);
+    const { sum, tried, answered } = await this.scrape(signal);
+    if (answered === 0) {
+      throw new Error(tried === 0 ? 'no instance to scrape: the service has no ready instance' : `no instance's /metrics answered (${tried} tried): the error rate is unknown`);
+    }
     if (sum.requests < this.minRequests) return;
     const rate = sum.serverErrors / sum.requests;
     if (rate > this.max) {
@@ -39,7 +44,7 @@ export class ErrorRateProbe implements ProbeCheck {
   }
 
   /** What every instance answered since the previous scrape (nothing on the very first). */
-  private async scrape(signal: AbortSignal): Promise<HttpCounters> {
+  private async scrape(signal: AbortSignal): Promise<{ sum: HttpCounters; tried: number; answered: number }> {
     const endpoints = await this.target.metricsEndpoints();
     const scraped = await Promise.all(
       endpoints.map(async (e) => {
@@ -55,7 +60,7 @@ export class ErrorRateProbe implements ProbeCheck {
       this.previous.set(url, counters);
     }
     this.primed = true;
-    return sumCounters(deltas);
+    return { sum: sumCounters(deltas), tried: scraped.length, answered: scraped.filter((s) => s.counters).length };
   }
 
   async close(): Promise<void> {
