@@ -1,3 +1,4 @@
+import { formatTime } from '../../src/assertions/probes.js';
 import type { Journal } from '../../src/engine/journal-types.js';
 
 /**
@@ -9,7 +10,8 @@ import type { Journal } from '../../src/engine/journal-types.js';
 export function journalTimeline(journal: Journal): string {
   const tFault = journal.marks.tFault?.t;
   const zero = tFault ?? 0;
-  const at = (t: number) => `${tFault === undefined ? 't=' : 'T'}${t - zero >= 0 ? '+' : ''}${((t - zero) / 1000).toFixed(1)}s`;
+  // The judge's own notation (T_fault+2.1s), so the timeline reads like the verdicts beside it.
+  const at = (t: number) => formatTime(t, tFault);
   const lines: string[] = [];
   lines.push(`marks: ${Object.entries(journal.marks).map(([name, stamp]) => `${name} ${at(stamp.t)}`).join(', ')}`);
   for (const step of journal.steps) {
