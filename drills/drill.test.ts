@@ -8,25 +8,40 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as allure from 'allure-js-commons';
 import { describe, expect, it } from 'vitest';
-import { InterruptedError } from '../src/engine/errors.js';
-import { FileManualGate, gateDirFor } from '../src/engine/manual-gate.js';
-import { ResourceLedger } from '../src/engine/resource-ledger.js';
-import { runDrill } from '../src/engine/run-drill.js';
-import { RunLedger, runsDir } from '../src/engine/run-ledger.js';
-import { awaitStartRequest } from '../src/engine/start-gate.js';
-import { readPlan, runFiles } from '../src/engine/run-plan.js';
-import { stillRunning } from '../src/targets/process/process-identity.js';
-import { labelDrill } from '../src/report/allure-labels.js';
-import { environmentProperties, FAILURE_LABEL, failureLabels, measuredParameters } from '../src/report/allure-evidence.js';
-import { redactDebugOutput } from '../src/report/redact-debug-output.js';
-import { scenarioRedactor } from '../src/report/redactor.js';
-import { rtoStatement } from '../src/report/journal-facts.js';
-import { TIMELINE_PNG_FILE } from '../src/report/timeline-png.js';
-import { TIMELINE_FILE } from '../src/report/timeline-svg.js';
-import { summariseVerdicts } from '../src/report/verdict-summary.js';
-import { writeRunArtifacts } from '../src/report/write-run-artifacts.js';
-import { loadScenarioFile } from '../src/scenario/loader.js';
-import { maskEnvironmentValues } from '../src/scenario/mask-environment.js';
+import { PLAN_ENV, type RunPlan } from '../src/engine/run-plan.js';
+
+type Harness = typeof import('../src/engine/drill-entry.js');
+// The harness as one prebuilt module when `drill run` made one (src/cli/harness-bundle.ts: about
+// half a second less to start than ~500 modules through vitest's transform), else from source.
+const bundle = process.env[PLAN_ENV] ? (JSON.parse(process.env[PLAN_ENV]) as RunPlan).harnessBundle : undefined;
+const harness: Harness = bundle ? ((await import(/* @vite-ignore */ bundle)) as Harness) : await import('../src/engine/drill-entry.js');
+const {
+  InterruptedError,
+  FileManualGate,
+  gateDirFor,
+  ResourceLedger,
+  runDrill,
+  RunLedger,
+  runsDir,
+  awaitStartRequest,
+  readPlan,
+  runFiles,
+  stillRunning,
+  labelDrill,
+  environmentProperties,
+  FAILURE_LABEL,
+  failureLabels,
+  measuredParameters,
+  redactDebugOutput,
+  scenarioRedactor,
+  rtoStatement,
+  TIMELINE_PNG_FILE,
+  TIMELINE_FILE,
+  summariseVerdicts,
+  writeRunArtifacts,
+  loadScenarioFile,
+  maskEnvironmentValues,
+} = harness;
 
 const plan = readPlan();
 if (!plan) throw new Error('drills/drill.test.ts is run by `npx drill run <scenario.yaml>`, which passes it a run plan');

@@ -3,8 +3,8 @@
  * step that destroys it ran (a revocation ends the attacker's sessions, a restart the compromised
  * processes), every artifact asked for was collected and is not empty, the extract of the journal
  * reaches back to the leak, and every preserved file still has the sha256 recorded when it was
- * written (hashed again at the end of the verify phase; the signed evidence manifest covers the
- * files from then on). Pure over the journal.
+ * written (hashed again in the verify phase, once the runbook's steps are done; the signed
+ * evidence manifest covers the files from then on). Pure over the journal.
  */
 import type { ActivityRecord, ForensicsRecord, Journal } from '../engine/journal-types.js';
 import { destroysEvidence } from '../scenario/destructive-steps.js';

@@ -37,6 +37,8 @@ import { unrunDrillEntry } from './unrun-drill.js';
 import { ProgressPrinter } from './progress-printer.js';
 import { prepareReportsDir, reportsDirError } from './reports-dir.js';
 import { newRunId } from './run-id.js';
+import { prepareHarnessBundle } from './harness-bundle.js';
+import { PACKAGE_ROOT } from './package-root.js';
 
 export interface RunOptions {
   reportsDir: string;
@@ -55,6 +57,8 @@ export interface RunOptions {
   parallel?: number;
   /** `--game-day`: manual steps wait for a person (`drill continue`); without it a `manual` step is bad input. */
   gameDay?: boolean;
+  /** The prebuilt harness the drill processes import (set by runCommand: src/cli/harness-bundle.ts). */
+  harnessBundle?: string;
 }
 
 /** `drill run`: validate everything first (exit 2, nothing started), then the drills (one at a time, or `--parallel N`), then the summary. */
@@ -75,6 +79,9 @@ export async function runCommand(args: string[], options: RunOptions): Promise<n
   const writeRunEvidence = (dir: string) => writeEvidence(dir, signingKey ? { signingKey } : {});
   // What killed drills left (on this machine, any run) goes before a new drill starts beside it.
   await reapBeforeRun(writeRunEvidence);
+  // Once per command, before the first drill process starts (a build only after a source change).
+  const harnessBundle = options.harnessBundle ?? (await prepareHarnessBundle(PACKAGE_ROOT));
+  options = { ...options, ...(harnessBundle ? { harnessBundle } : {}) };
   // CLI-side debug lines of every drill pass every scenario's ${VAR} values (drills may run side by side).
   redactDebugOutput(scenarioRedactor(Object.assign({}, ...loaded.map((l) => l.environment ?? {})) as Record<string, string>));
   const parallel = options.parallel ?? 1;
@@ -272,6 +279,7 @@ async function launchDrill(
     ...(options.gameDay ? { gameDay: true } : {}),
     ...(manual ? { manualInstructions: manual } : {}),
     ...(awaitStart ? { awaitStart: true } : {}),
+    ...(options.harnessBundle ? { harnessBundle: options.harnessBundle } : {}),
   };
   // The AWS credential chain reaches the drill process only for an existing Route 53 zone.
   const aws = loaded.scenario.targets.regions?.dns.route53 !== undefined;

@@ -4,6 +4,7 @@
  * on the run's monotonic clock (0 = drill start); `wall` fields are ISO-8601 wall-clock times.
  */
 import type { Scenario } from '../scenario/schema.js';
+import type { FileIdentity } from '../report/file-identity.js';
 
 export type RunStatus = 'passed' | 'failed' | 'invalid-input' | 'environment-error' | 'interrupted';
 /** `running`: started and never finished (the drill was stopped under it): never a pass. */
@@ -337,6 +338,13 @@ export interface ForensicGap {
 export interface ForensicRecheck {
   path: string;
   sha256?: string;
+  size?: number;
+  /**
+   * The file's identity when it was hashed (src/report/file-identity.ts), when it held still: the
+   * evidence manifest reuses this digest while the file keeps that identity instead of reading
+   * hundreds of MB a third time.
+   */
+  identity?: FileIdentity;
 }
 
 /** What preserve-forensics preserved (runbook "Forensic Preservation") and the later re-check of it. */
@@ -352,7 +360,7 @@ export interface ForensicsRecord {
   requested: string[];
   artifacts: ForensicArtifact[];
   gaps: ForensicGap[];
-  /** Every artifact hashed again at the end of the verify phase. */
+  /** Every artifact hashed again in the verify phase, once the runbook's steps are done (beside the stability window). */
   recheck?: { at: Stamp; files: ForensicRecheck[] };
 }
 

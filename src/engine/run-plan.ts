@@ -25,6 +25,8 @@ export interface RunPlan {
   manualInstructions?: Record<number, string>;
   /** Started ahead of its turn: the drill waits for the start file (src/engine/start-gate.ts). */
   awaitStart?: true;
+  /** The prebuilt harness to import instead of the sources (src/cli/harness-bundle.ts); absent: from source. */
+  harnessBundle?: string;
 }
 
 export const PLAN_ENV = 'DRILL_PLAN';

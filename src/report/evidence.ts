@@ -16,7 +16,6 @@ import {
   COVERS_DESCRIPTION,
   EVIDENCE_DIR,
   type EvidenceManifest,
-  hashFile,
   headerLine,
   listRunDir,
   MANIFEST_FILE,
@@ -25,6 +24,7 @@ import {
   SIGNATURE_FILE,
 } from './evidence-manifest.js';
 import { signManifest } from './evidence-signature.js';
+import { hashFileReusing, type KnownDigest } from './file-identity.js';
 import { Redactor } from './redactor.js';
 import { TIMELINE_PNG_FILE } from './timeline-png.js';
 import { TIMELINE_FILE } from './timeline-svg.js';
@@ -74,9 +74,14 @@ export async function writeEvidence(runDir: string, options: WriteEvidenceOption
     // A symlink's target can change without its link changing: nothing a manifest could pin.
     throw new EnvironmentError('EVIDENCE_IRREGULAR_FILE', `cannot seal ${runDir}: ${irregular.join(', ')} is not a regular file (symlink, socket, FIFO or device); remove it and run \`drill run\` again`);
   }
+  // Preserved forensics (hundreds of MB) were hashed again in the verify phase: while a file keeps
+  // the identity it had then, that digest is its digest (file-identity.ts).
+  const known = knownDigests(journal);
   const files = [];
+  let reused = 0;
   for (const path of paths) {
-    const { size, sha256 } = await hashFile(join(runDir, path));
+    const { size, sha256, reused: wasKnown } = await hashFileReusing(join(runDir, path), known.get(path));
+    if (wasKnown) reused += 1;
     files.push({ path, size, sha256 });
   }
 
@@ -100,8 +105,17 @@ export async function writeEvidence(runDir: string, options: WriteEvidenceOption
   const bytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
   await writeFile(join(evidenceDir, MANIFEST_FILE), bytes);
   if (key) await writeFile(join(evidenceDir, SIGNATURE_FILE), signManifest(bytes, key));
-  log('evidence for %s: %d files, root %s, signer %s', journal.runId, entries.length, root, key?.fingerprint ?? 'none');
+  log('evidence for %s: %d files (%d digests from the forensics recheck), root %s, signer %s', journal.runId, entries.length, reused, root, key?.fingerprint ?? 'none');
   return manifest;
+}
+
+/** The forensics recheck's digests of files that held still, by path relative to the run directory. */
+function knownDigests(journal: Journal): Map<string, KnownDigest> {
+  const known = new Map<string, KnownDigest>();
+  for (const f of journal.forensics?.recheck?.files ?? []) {
+    if (f.sha256 !== undefined && f.size !== undefined && f.identity !== undefined) known.set(f.path, { sha256: f.sha256, size: f.size, identity: f.identity });
+  }
+  return known;
 }
 
 async function readJournal(runDir: string): Promise<Journal> {

@@ -72,7 +72,7 @@ export const preserveForensicsStep = needs(
       description:
         'Runbook "Forensic Preservation" (preserve-audit-logs.sh, create-forensic-snapshots.sh): evidence copied into forensics/ of the run directory before any destructive step, ' +
         'each file through the run\'s Redactor (no secret in clear; a memory dump and the base backup\'s tars, secret by nature, sealed with AES-256-GCM under a per-run key kept outside the run directory) and hashed (sha256, in the journal with who/when/how, and in the signed evidence manifest); ' +
-        'every file is hashed again at the end of the verify phase. Judged by the forensics check',
+        'every file is hashed again in the verify phase, once the runbook\'s steps are done. Judged by the forensics check',
     }),
 );
 

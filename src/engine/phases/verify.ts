@@ -27,12 +27,20 @@ export const verifyPhase: PhaseTask = {
     // After a failed runbook step the service is not expected back: look once more for a stable
     // window (it may have healed by itself) instead of waiting out the whole RTO.
     const patience = run.recovered ? scenario.expect.rto : Math.max(0, clock.now() - (journal.marks.tFault?.t ?? 0));
+    // The preserved evidence, hashed again now that the runbook's steps are done (what the
+    // forensics check compares), while the stability window is waited out rather than after it:
+    // hundreds of MB of memory dumps take most of a second. Done before the validation steps, so
+    // their load test never shares the machine with it.
+    const forensics = journal.forensics;
+    const runDir = ctx.runDir;
+    const recheck = forensics && runDir !== undefined ? rehashForensics(runDir, forensics).then((files) => ({ at: clock.stamp(), files })) : undefined;
     const stableAt = await waitForRestored(journal, patience, scenario.expect.stability, clock.now, signal);
     // The restored instant can lie inside the recovery phase (a step that only checks comes
     // after the one that restores), its window even complete by its end. The workload still
     // runs for one window after the last step, so the writer's acknowledged writes show the
     // write path working after recovery, not only the probes' reads.
     await sleepUntil(journal.marks.tRecoveryEnd!.t + scenario.expect.stability, clock.now, signal);
+    if (forensics && recheck) forensics.recheck = await recheck;
     // The runbook's "Recovery Validation" runs once the service is back (or, if it never came
     // back, anyway: the report then says what a user would have met).
     for (const step of scenario.verify) {
@@ -46,9 +54,6 @@ export const verifyPhase: PhaseTask = {
         });
     }
     const checked = ctx.has('pg') ? await verifyDatabase(ctx) : {};
-    // The preserved evidence, hashed again after the runbook and the verification: what the forensics check compares.
-    const forensics = journal.forensics;
-    if (forensics && ctx.runDir !== undefined) forensics.recheck = { at: clock.stamp(), files: await rehashForensics(ctx.runDir, forensics) };
     recorder.mark('tVerified');
     return { stableFrom: stableAt, ...checked };
   },

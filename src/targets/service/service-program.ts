@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 import { buildTruststreamBundle } from '../../../sut/truststream/bundle.js';
+import { withCompilerEnvironment } from '../process/compiler-environment.js';
 
 const SUT_DIR = fileURLToPath(new URL('../../../sut/truststream/', import.meta.url));
 
@@ -31,6 +32,7 @@ export async function serviceProgram(source: ServiceSource, dir: string): Promis
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
     return { file: process.execPath, args: ['--import', tsx, path.join(SUT_DIR, 'src', 'main.ts')], describe: 'source (tsx)' };
   }
-  const file = source.file ?? (await buildTruststreamBundle(path.join(dir, 'truststream.mjs'))).file;
+  // The drill process's environment holds the scenario's ${VAR} values: not for esbuild's service.
+  const file = source.file ?? (await withCompilerEnvironment(() => buildTruststreamBundle(path.join(dir, 'truststream.mjs')))).file;
   return { file: process.execPath, args: [file], describe: file };
 }
