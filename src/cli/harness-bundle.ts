@@ -78,11 +78,29 @@ async function inputFact(packageRoot: string, relative: string): Promise<{ path:
   return { path: relative, size: Number(s.size), mtimeNs: String(s.mtimeNs) };
 }
 
+/** Size and mtime of every TypeScript file under src/ and sut/ (what a build can read), by package-relative path. */
+async function sourceFacts(packageRoot: string): Promise<Map<string, { path: string; size: number; mtimeNs: string }>> {
+  const facts = new Map<string, { path: string; size: number; mtimeNs: string }>();
+  const walk = async (relative: string): Promise<void> => {
+    const entries = await readdir(path.join(packageRoot, relative), { withFileTypes: true }).catch(() => []);
+    await Promise.all(
+      entries.map(async (entry) => {
+        const child = path.join(relative, entry.name);
+        if (entry.isDirectory() && entry.name !== 'node_modules' && entry.name !== 'dist') await walk(child);
+        else if (entry.isFile() && entry.name.endsWith('.ts')) facts.set(child, await inputFact(packageRoot, child));
+      }),
+    );
+  };
+  await Promise.all(['src', 'sut'].map(walk));
+  return facts;
+}
+
 async function buildHarness(packageRoot: string, cache: string): Promise<string> {
   const started = performance.now();
   await mkdir(cache, { recursive: true });
   const scratch = path.join(cache, `building-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
+    const before = await sourceFacts(packageRoot);
     const result = await withCompilerEnvironment(() => build({
       entryPoints: [path.join(packageRoot, 'src', 'engine', 'drill-entry.ts')],
       outdir: scratch,
@@ -96,8 +114,14 @@ async function buildHarness(packageRoot: string, cache: string): Promise<string>
       logLevel: 'silent',
       plugins: [keepModuleUrls(packageRoot)],
     }));
-    // Facts taken after the build read the files: a file edited while it built shows as changed next time.
-    const inputs = await Promise.all(Object.keys(result.metafile.inputs).map((input) => inputFact(packageRoot, path.relative(packageRoot, path.resolve(packageRoot, input)))));
+    // Facts as they were before the build read the files: a file edited while it built shows as
+    // changed next time (taken after, the build would carry the old text under the new mtime).
+    const inputs = await Promise.all(
+      Object.keys(result.metafile.inputs).map((input) => {
+        const relative = path.relative(packageRoot, path.resolve(packageRoot, input));
+        return before.get(relative) ?? inputFact(packageRoot, relative);
+      }),
+    );
     const key = createHash('sha256')
       .update(JSON.stringify({ format: FORMAT, esbuild: esbuildVersion, node: process.version, inputs }))
       .digest('hex')
