@@ -13,6 +13,8 @@ const debug = createDebug('drill:bundle');
 const FORMAT = 1;
 /** Builds older than this, other than the current one, are removed when a new one is made. */
 const PRUNE_AFTER_MS = 24 * 3600_000;
+/** At most this many builds besides the current one are kept. */
+const KEEP_BUILDS = 8;
 
 interface BuildRecord {
   format: number;
@@ -174,12 +176,17 @@ function keepModuleUrls(packageRoot: string) {
 }
 
 async function pruneOldBuilds(cache: string, keep: string): Promise<void> {
+  const builds = [];
   for (const entry of await readdir(cache, { withFileTypes: true })) {
     if (!entry.isDirectory() || entry.name === keep) continue;
     const dir = path.join(cache, entry.name);
-    const age = Date.now() - (await stat(dir).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
-    // Not a build another drill run may still be starting drills from.
-    if (age > PRUNE_AFTER_MS) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    builds.push({ dir, mtimeMs: (await stat(dir).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs });
+  }
+  builds.sort((a, b) => b.mtimeMs - a.mtimeMs);
+  // A drill run started from an older build may still start drills from it (a game day lasts
+  // hours): a build goes after a day, or once KEEP_BUILDS newer ones exist (the cache stays small).
+  for (const [i, build] of builds.entries()) {
+    if (i >= KEEP_BUILDS || Date.now() - build.mtimeMs > PRUNE_AFTER_MS) await rm(build.dir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 

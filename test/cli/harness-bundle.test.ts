@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -119,5 +119,22 @@ describe('the prebuilt harness of a drill process', () => {
       expect(environ).not.toContain(SECRET);
     }
     expect(process.env.DRILL_TEST_API_TOKEN).toBe(SECRET);
+  });
+
+  it('keeps its cache bounded: a new build removes builds older than a day and all but the 8 newest others', async () => {
+    const cache = path.join(root, 'node_modules/.cache/drill/harness');
+    const hourAgo = (h: number) => new Date(Date.now() - h * 3600_000);
+    for (let i = 0; i < 12; i += 1) {
+      mkdirSync(path.join(cache, `old${i}`), { recursive: true });
+      // old0..old9 within the day (old0 the newest), old10 and old11 two days old.
+      utimesSync(path.join(cache, `old${i}`), hourAgo(i < 10 ? i + 1 : 48), hourAgo(i < 10 ? i + 1 : 48));
+    }
+    write('src/engine/drill-entry.ts', `${readFileSync(path.join(root, 'src/engine/drill-entry.ts'), 'utf8')}\nexport const pruned = true;\n`);
+    const entry = await prepareHarnessBundle(root, {});
+    const current = path.basename(path.dirname(entry!));
+    const left = readdirSync(cache).filter((name) => name !== 'current.json' && name !== current);
+    expect(left.length).toBe(8);
+    expect(left).not.toContain('old10');
+    expect(left).not.toContain('old11');
   });
 });
