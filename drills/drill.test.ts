@@ -8,12 +8,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as allure from 'allure-js-commons';
 import { describe, expect, it } from 'vitest';
-import { PLAN_ENV, type RunPlan } from '../src/engine/run-plan.js';
+// Read before the harness is loaded, to know where from (a module of no dependencies: a second copy is harmless).
+import { readPlan } from '../src/engine/run-plan.js';
 
 type Harness = typeof import('../src/engine/drill-entry.js');
 // The harness as one prebuilt module when `drill run` made one (src/cli/harness-bundle.ts: about
 // half a second less to start than ~500 modules through vitest's transform), else from source.
-const bundle = process.env[PLAN_ENV] ? (JSON.parse(process.env[PLAN_ENV]) as RunPlan).harnessBundle : undefined;
+const bundle = readPlan()?.harnessBundle;
 const harness: Harness = bundle ? ((await import(/* @vite-ignore */ bundle)) as Harness) : await import('../src/engine/drill-entry.js');
 const {
   InterruptedError,
@@ -24,7 +25,6 @@ const {
   RunLedger,
   runsDir,
   awaitStartRequest,
-  readPlan,
   runFiles,
   stillRunning,
   labelDrill,
