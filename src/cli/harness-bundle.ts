@@ -104,6 +104,8 @@ async function buildHarness(packageRoot: string, cache: string): Promise<string>
   try {
     const before = await sourceFacts(packageRoot);
     const result = await withCompilerEnvironment(() => build({
+      // Metafile paths are relative to this, whatever directory `drill run` was started in.
+      absWorkingDir: packageRoot,
       entryPoints: [path.join(packageRoot, 'src', 'engine', 'drill-entry.ts')],
       outdir: scratch,
       bundle: true,
