@@ -8,6 +8,7 @@ import { serverLogLines } from '../targets/postgres/server-log.js';
 import type { PgInstance } from '../targets/postgres/types.js';
 import { withClient } from '../targets/postgres/with-client.js';
 import { recordProcess, stillRecorded, type RegionProcess } from './region-processes.js';
+import { endClient } from '../targets/postgres/end-client.js';
 
 const debug = createDebug('drill:inject');
 
@@ -79,7 +80,7 @@ export async function driveOomKill(ctx: DrillContext, instance: PgInstance, cgro
     }
   } finally {
     await Promise.race([query.catch(() => undefined), sleep(2000)]);
-    await client.end().catch(() => undefined);
+    await endClient(client);
   }
   const backend = session?.pid;
   const observedAt = ctx.clock.now();

@@ -2,6 +2,7 @@ import createDebug from 'debug';
 import pg from 'pg';
 import { sleep, type Clock } from '../engine/clock.js';
 import type { PgInstance } from '../targets/postgres/types.js';
+import { endClient } from '../targets/postgres/end-client.js';
 
 const debug = createDebug('drill:inject');
 
@@ -56,6 +57,6 @@ async function acceptsSession(instance: PgInstance): Promise<boolean> {
   } catch {
     return false;
   } finally {
-    await client.end().catch(() => undefined);
+    await endClient(client);
   }
 }

@@ -4,6 +4,7 @@ import { StepFailedError } from '../engine/errors.js';
 import { formatDuration } from '../scenario/duration.js';
 import pg from 'pg';
 import type { ConnectionInfo } from '../targets/postgres/types.js';
+import { endClient } from '../targets/postgres/end-client.js';
 
 /** How often the primary is tried, and how long one try may take (a hung link counts as down). */
 const EVERY_MS = 500;
@@ -78,6 +79,6 @@ async function tryOnce(connection: ConnectionInfo): Promise<void> {
     await client.connect();
     await client.query('select 1');
   } finally {
-    await client.end().catch(() => undefined);
+    await endClient(client);
   }
 }

@@ -3,6 +3,7 @@ import { adminConnection } from '../targets/postgres/sql-names.js';
 import type { ConnectionInfo } from '../targets/postgres/types.js';
 import { httpStatus } from '../targets/regions/http-status.js';
 import type { Region } from '../targets/regions/types.js';
+import { endClient } from '../targets/postgres/end-client.js';
 
 /** How long a probe of the lost region may take before it counts as unreachable. */
 const REACH_MS = 1_000;
@@ -40,7 +41,7 @@ async function answersSql(connection: ConnectionInfo, timeoutMs: number): Promis
   } catch {
     return false;
   } finally {
-    // Never wait on a goodbye to a server that does not answer.
-    await Promise.race([client.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 200).unref())]);
+    // Never wait long on a goodbye to a server that does not answer.
+    await endClient(client, 200);
   }
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { StepFailedError } from '../engine/errors.js';
 import type { PgInstance } from '../targets/postgres/types.js';
+import { endClient } from '../targets/postgres/end-client.js';
 
 /** SQLSTATE of a write in a read-only transaction: the one answer that says the fence holds. */
 export const READ_ONLY_SQL_TRANSACTION = '25006';
@@ -54,6 +55,6 @@ export async function verifyWritesRefused(database: PgInstance, timeoutMs = 10_0
     );
   } finally {
     await client.query('rollback').catch(() => undefined);
-    await client.end().catch(() => undefined);
+    await endClient(client);
   }
 }

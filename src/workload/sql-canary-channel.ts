@@ -7,6 +7,7 @@ import type { CanaryChannel, CanaryReceipt } from './canary-channel.js';
 import type { DatabaseRouter } from './database-router.js';
 import { CANARY_TABLE } from './dataset.js';
 import { readLedger } from './ledger-reader.js';
+import { endClient } from '../targets/postgres/end-client.js';
 
 /**
  * The database-only canary: an INSERT into drill_canary on the router's current instance, acknowledged by its commit.
@@ -43,7 +44,7 @@ export class SqlCanaryChannel implements CanaryChannel {
   async reset(): Promise<void> {
     const client = this.client;
     this.client = undefined;
-    await client?.end().catch(() => undefined);
+    if (client) await endClient(client);
   }
 
   readBack(connection: ConnectionInfo, instance: string, at: () => Stamp): Promise<RecoveredLedger> {

@@ -15,6 +15,7 @@ import { readLockFile, startedAndReady, stopped } from './lock-file.js';
 import { soonerThanPgCtl } from './sooner-than-pg-ctl.js';
 import type { ConnectionInfo, LocalServerProcesses, PgInstance, ServerCgroups } from './types.js';
 import { AttachedCgroups, joinCgroupsThen } from '../process/attached-cgroups.js';
+import { endClient } from './end-client.js';
 
 const debug = createDebug('drill:pg');
 
@@ -146,7 +147,7 @@ export class NativeInstance implements PgInstance {
     try {
       return (await client.query<{ server_version: string }>('show server_version')).rows[0]!.server_version;
     } finally {
-      await client.end();
+      await endClient(client);
     }
   }
 

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { ConnectionInfo } from './types.js';
+import { endClient } from './end-client.js';
 
 /** One short-lived connection for harness bookkeeping (not the workload's own connections). */
 export async function withClient<T>(
@@ -13,6 +14,6 @@ export async function withClient<T>(
   try {
     return await fn(client);
   } finally {
-    await client.end().catch(() => undefined);
+    await endClient(client);
   }
 }

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { ConnectionInfo } from '../../targets/postgres/types.js';
 import { isLoopbackHost, type CredentialUse, type UseOutcome } from './credential-use.js';
+import { endClient } from '../../targets/postgres/end-client.js';
 
 /** The query the attacker runs: a read of the service's data, as a thief would take it. */
 const QUERY = 'select count(*) from accounts';
@@ -51,7 +52,7 @@ export class PostgresLoginUse implements CredentialUse {
     try {
       await client.connect();
     } catch (error) {
-      await client.end().catch(() => undefined);
+      await endClient(client);
       const refused = LOGIN_REFUSED.has(codeOf(error) ?? '');
       return { outcome: refused ? 'rejected' : 'error', endpoint, error: `login: ${messageOf(error)}` };
     }
@@ -76,7 +77,7 @@ export class PostgresLoginUse implements CredentialUse {
   private async drop(): Promise<void> {
     const session = this.session;
     this.session = undefined;
-    await session?.end().catch(() => undefined);
+    if (session) await endClient(session);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { DatabaseRouter } from '../database-router.js';
 import type { ProbeCheck } from './probe.js';
+import { endClient } from '../../targets/postgres/end-client.js';
 
 /** Runs a query against the application's current database, the way the application reaches it (through the network link when there is one); any error is a failing sample. */
 export class SqlProbe implements ProbeCheck {
@@ -37,6 +38,6 @@ export class SqlProbe implements ProbeCheck {
   async close(): Promise<void> {
     const client = this.client;
     this.client = undefined;
-    await client?.end().catch(() => undefined);
+    if (client) await endClient(client);
   }
 }
