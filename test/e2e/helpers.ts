@@ -11,6 +11,7 @@ import { readResources } from '../../src/engine/resource-ledger.js';
 import { recordedProcessAlive } from '../../src/targets/kubernetes/recorded-process.js';
 import type { Journal } from '../../src/engine/journal-types.js';
 import { negativeControlDisagreement } from '../support/catalogue-outcome.js';
+import { interruptBeforeTestTimeout } from './cli-deadline.js';
 import { journalTimeline } from '../support/journal-timeline.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -60,6 +61,7 @@ export function runCli(
     });
     let stdout = '';
     let stderr = '';
+    const disarm = interruptBeforeTestTimeout(child, (text) => (stderr += text));
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
       options.onOutput?.(stdout + stderr, child);
@@ -68,7 +70,10 @@ export function runCli(
       stderr += d.toString();
       options.onOutput?.(stdout + stderr, child);
     });
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('exit', (code, signal) => {
+      disarm();
+      resolve({ code, signal, stdout, stderr });
+    });
   });
 }
 

@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { KilledRunRecord } from '../../src/cli/finish-run.js';
 import { listRunLedgers } from '../../src/engine/run-ledger.js';
-import { leftovers, readJournal, ROOT, runCli } from './helpers.js';
+import { leftovers, readJournal, ROOT, runCli, runDirFrom } from './helpers.js';
 import { ownersGone, readIfExists, runAndKill, type KillPlan, type RunState } from './kill-helpers.js';
 
 // kill -9 of `drill run` (and of the drill too) at each phase of a real drill on real PostgreSQL;
@@ -95,6 +95,23 @@ describe('kill -9 of `drill run` and of the drill: `drill cleanup` or the next `
     expect(marker).toMatchObject({ runId: killed.runId, status: 'killed', left: [] });
     expect(marker.removed).toEqual(expect.arrayContaining([expect.stringMatching(/^postgres \//), expect.stringMatching(/^dir \//)]));
     expect(existsSync(killed.ledgerFile)).toBe(false);
+  });
+
+  // The tests' own guard (cli-deadline.ts): a drill that outlives its test is interrupted before
+  // vitest's timeout, says what it was doing, and leaves no run ledger for the next test to trip on.
+  it('a drill still running 30 s before its test times out is interrupted (Ctrl-C), its processes listed, nothing left', { timeout: 50_000 }, async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'drill-e2e-deadline-'));
+    const longBaseline = path.join(dir, 'long-baseline.yaml');
+    writeFileSync(longBaseline, readFileSync(scenario, 'utf8').replace('steadyState: 2s', 'steadyState: 3m'));
+    try {
+      const result = await runCli(['run', longBaseline, '--reports-dir', reportsDir], { env });
+      expect(result.code, result.stdout + result.stderr).toBe(130);
+      expect(result.stderr).toMatch(/\[test\] drill has not exited \d+ s into the test \(timeout 50 s\): Ctrl-C/);
+      expect(result.stderr).toMatch(/bin\/drill\.mjs run/);
+      expect(leftovers(runDirFrom(result.stdout, reportsDir))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('`drill cleanup` with nothing to do says so and exits 0', async () => {
