@@ -7,6 +7,7 @@ import { appendFileSync, existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as allure from 'allure-js-commons';
+import createDebug from 'debug';
 import { describe, expect, it } from 'vitest';
 // Read before the harness is loaded, to know where from (a module of no dependencies: a second copy is harmless).
 import { readPlan } from '../src/engine/run-plan.js';
@@ -55,6 +56,7 @@ runLedger?.addOwner('drill');
 // everything this file hands to Allure, progress.jsonl and runner.log goes through it.
 const redactor = scenarioRedactor(loaded.environment);
 redactDebugOutput(redactor);
+createDebug('drill:bundle')('the harness: %s', bundle ?? 'from source');
 // What Allure and vitest show of the scenario: ${VAR} values masked.
 const shown = redactor.redactData(maskEnvironmentValues(loaded.scenario, loaded.fromEnvironment));
 // Started ahead of its turn: loaded, it waits for the CLI's word (no clock, no target before it).

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import createDebug from 'debug';
@@ -15,6 +15,8 @@ const FORMAT = 1;
 const PRUNE_AFTER_MS = 24 * 3600_000;
 /** At most this many builds besides the current one are kept. */
 const KEEP_BUILDS = 8;
+/** A build is written here first (then renamed to its key), so a half-written one is never imported. */
+const SCRATCH_PREFIX = 'building-';
 
 interface BuildRecord {
   format: number;
@@ -72,6 +74,7 @@ async function currentBuild(packageRoot: string, cache: string): Promise<string 
     debug('harness bundle %s is stale: %s changed', record.key, changed.path);
     return undefined;
   }
+  await touch(path.join(cache, record.key));
   return entry;
 }
 
@@ -100,7 +103,7 @@ async function sourceFacts(packageRoot: string): Promise<Map<string, { path: str
 async function buildHarness(packageRoot: string, cache: string): Promise<string> {
   const started = performance.now();
   await mkdir(cache, { recursive: true });
-  const scratch = path.join(cache, `building-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const scratch = path.join(cache, `${SCRATCH_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     const before = await sourceFacts(packageRoot);
     const result = await withCompilerEnvironment(() => build({
@@ -131,8 +134,10 @@ async function buildHarness(packageRoot: string, cache: string): Promise<string>
       .digest('hex')
       .slice(0, 16);
     const target = path.join(cache, key);
-    if (existsSync(target)) await rm(scratch, { recursive: true, force: true });
-    else await rename(scratch, target).catch(async (error: unknown) => {
+    if (existsSync(target)) {
+      await rm(scratch, { recursive: true, force: true });
+      await touch(target);
+    } else await rename(scratch, target).catch(async (error: unknown) => {
       // Another drill run built the same inputs at the same moment: theirs is as good.
       if (!existsSync(target)) throw error;
       await rm(scratch, { recursive: true, force: true });
@@ -177,12 +182,24 @@ function keepModuleUrls(packageRoot: string) {
   };
 }
 
+/** A build in use again: its age, what pruning goes by, starts now (best effort: a read-only cache is still usable). */
+async function touch(dir: string): Promise<void> {
+  const now = new Date();
+  await utimes(dir, now, now).catch(() => undefined);
+}
+
 async function pruneOldBuilds(cache: string, keep: string): Promise<void> {
   const builds = [];
   for (const entry of await readdir(cache, { withFileTypes: true })) {
     if (!entry.isDirectory() || entry.name === keep) continue;
     const dir = path.join(cache, entry.name);
-    builds.push({ dir, mtimeMs: (await stat(dir).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs });
+    const mtimeMs = (await stat(dir).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+    // Another drill run's build in progress: not a build to count, gone only when long abandoned (kill -9).
+    if (entry.name.startsWith(SCRATCH_PREFIX)) {
+      if (Date.now() - mtimeMs > PRUNE_AFTER_MS) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      continue;
+    }
+    builds.push({ dir, mtimeMs });
   }
   builds.sort((a, b) => b.mtimeMs - a.mtimeMs);
   // A drill run started from an older build may still start drills from it (a game day lasts

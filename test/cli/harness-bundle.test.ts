@@ -129,12 +129,24 @@ describe('the prebuilt harness of a drill process', () => {
       // old0..old9 within the day (old0 the newest), old10 and old11 two days old.
       utimesSync(path.join(cache, `old${i}`), hourAgo(i < 10 ? i + 1 : 48), hourAgo(i < 10 ? i + 1 : 48));
     }
+    // Another drill run's build in progress is not a build to count or remove; one abandoned two days ago (kill -9) goes.
+    mkdirSync(path.join(cache, 'building-1-inprogress'));
+    mkdirSync(path.join(cache, 'building-2-abandoned'));
+    utimesSync(path.join(cache, 'building-2-abandoned'), hourAgo(48), hourAgo(48));
     write('src/engine/drill-entry.ts', `${readFileSync(path.join(root, 'src/engine/drill-entry.ts'), 'utf8')}\nexport const pruned = true;\n`);
     const entry = await prepareHarnessBundle(root, {});
     const current = path.basename(path.dirname(entry!));
     const left = readdirSync(cache).filter((name) => name !== 'current.json' && name !== current);
-    expect(left.length).toBe(8);
+    // The earlier tests' builds count among the newest.
+    expect(left.filter((name) => !name.startsWith('building-')).length).toBe(8);
+    expect(left).toContain('building-1-inprogress');
+    expect(left).not.toContain('building-2-abandoned');
     expect(left).not.toContain('old10');
     expect(left).not.toContain('old11');
+
+    // Reused, a build's age starts again: a long game day's build is never the oldest while in use.
+    utimesSync(path.dirname(entry!), hourAgo(30), hourAgo(30));
+    expect(await prepareHarnessBundle(root, {})).toBe(entry);
+    expect(Date.now() - statSync(path.dirname(entry!)).mtimeMs).toBeLessThan(60_000);
   });
 });
