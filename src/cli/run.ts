@@ -283,7 +283,12 @@ async function launchDrill(
   };
   // The AWS credential chain reaches the drill process only for an existing Route 53 zone.
   const aws = loaded.scenario.targets.regions?.dns.route53 !== undefined;
-  const child = startDrillProcess(plan, loaded.environment ?? {}, { ...(networkName_ ? { enter: enterNetwork(networkName_) } : {}), aws, set: clusterEnv });
+  const child = startDrillProcess(plan, loaded.environment ?? {}, {
+    ledger: new ResourceLedger(files.resources, ledger),
+    ...(networkName_ ? { enter: enterNetwork(networkName_) } : {}),
+    aws,
+    set: clusterEnv,
+  });
   ledger.addOwner('vitest', child.pid);
   cluster?.addDrill(child.pid);
   return { runId, runDir, files, ledger, ...(network ? { network } : {}), child };

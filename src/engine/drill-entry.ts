@@ -10,6 +10,7 @@ export { runDrill } from './run-drill.js';
 export { RunLedger, runsDir } from './run-ledger.js';
 export { awaitStartRequest } from './start-gate.js';
 export { readPlan, runFiles } from './run-plan.js';
+export { receiveVariables } from './variables-handoff.js';
 export { stillRunning } from '../targets/process/process-identity.js';
 export { labelDrill } from '../report/allure-labels.js';
 export { environmentProperties, FAILURE_LABEL, failureLabels, measuredParameters } from '../report/allure-evidence.js';

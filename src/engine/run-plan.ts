@@ -27,6 +27,8 @@ export interface RunPlan {
   awaitStart?: true;
   /** The prebuilt harness to import instead of the sources (src/cli/harness-bundle.ts); absent: from source. */
   harnessBundle?: string;
+  /** The scenario's `${VAR}` values are in the parent's pipe (src/engine/variables-handoff.ts), not in the environment. */
+  variablesFromParent?: true;
 }
 
 export const PLAN_ENV = 'DRILL_PLAN';

@@ -12,10 +12,11 @@ import { layerSpec, type LayerSpec } from './layer-spec.js';
  * Host programs the native PostgreSQL provider runs besides PostgreSQL's own: pg_ctl starts the
  * server through /bin/sh, a restore copies with cp (and restore_command is `cp ...`), process
  * identity is read with ps, forensics unpack base backups with tar, initdb lists the locales it can
- * import as collations with `locale -a`; tini is PID 1 (it reaps the
+ * import as collations with `locale -a`; `drill run` hands a scenario's ${VAR} values to the drill
+ * process through a pipe it makes with mkfifo (src/engine/variables-handoff.ts); tini is PID 1 (it reaps the
  * servers pg_ctl leaves to it, so a killed postmaster does not stay a zombie that looks alive).
  */
-export const DRILL_IMAGE_PROGRAMS = ['/bin/sh', '/usr/bin/cp', '/usr/bin/rm', '/usr/bin/ps', '/usr/bin/id', '/usr/bin/tar', '/usr/bin/env', '/usr/bin/locale', '/usr/bin/tini'];
+export const DRILL_IMAGE_PROGRAMS = ['/bin/sh', '/usr/bin/cp', '/usr/bin/rm', '/usr/bin/ps', '/usr/bin/id', '/usr/bin/tar', '/usr/bin/env', '/usr/bin/locale', '/usr/bin/mkfifo', '/usr/bin/tini'];
 /** The Debian package of each program above, for the message when this machine lacks one. */
 const PACKAGE_OF: Record<string, string> = { sh: 'dash', ps: 'procps', tar: 'tar', locale: 'libc-bin', tini: 'tini' };
 /** glibc's C.UTF-8, the one locale a Debian slim image has besides C and POSIX. */
