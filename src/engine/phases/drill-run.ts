@@ -35,7 +35,16 @@ export interface RunDrillOptions {
   manualInstructions?: Record<number, string>;
   /** Target kinds, injectors and procedures by the scenario's names; default: the real ones (tests of the engine pass fakes). */
   registries?: DrillRegistries;
+  /** How long work that is not raced against the abort may still run once the drill is aborted (default FINISH_GRACE_MS). */
+  finishGraceMs?: number;
 }
+
+/**
+ * Work that runs to its end (starting and stopping the observers, judging) still stops holding
+ * the drill this long after Ctrl-C or the timeout: a hang there (a monitor's goodbye to a frozen
+ * server once did) must not keep the teardown from running.
+ */
+export const FINISH_GRACE_MS = 10_000;
 
 /**
  * One drill as it runs: what every phase task shares (scenario, clock, journal, teardown, the
@@ -124,6 +133,18 @@ export class DrillRun {
     this.inFlight.add(settled);
     void settled.then(() => this.inFlight.delete(settled));
     return Promise.race([p, this.aborted]);
+  }
+
+  /**
+   * Work that is not raced against the abort, because it touches no target and ends on its own:
+   * it runs to its end, but once the drill is aborted it has `finishGraceMs` more, then the abort's
+   * reason is thrown and the teardown runs (the work is left to itself).
+   */
+  finishing<T>(p: Promise<T>): Promise<T> {
+    const grace = this.options.finishGraceMs ?? FINISH_GRACE_MS;
+    const late = this.aborted.catch((reason: unknown) => new Promise<never>((_, reject) => setTimeout(() => reject(reason), grace).unref()));
+    late.catch(() => undefined);
+    return Promise.race([p, late]);
   }
 
   /** Stops the clock on the abort (timeout, outer signal) and waits, up to `ms`, for guarded work still running. */

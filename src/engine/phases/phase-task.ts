@@ -16,7 +16,8 @@ export interface PhaseTask {
   readonly title: string;
   /**
    * Raced against the abort, so Ctrl-C or the timeout never waits for it. Only what touches no
-   * target (judging the journal, starting and stopping the observers) runs to its end.
+   * target (judging the journal, starting and stopping the observers) runs to its end, and even
+   * that no longer than a grace after the abort (DrillRun.finishing).
    */
   readonly abortable: boolean;
   /** Marks set just before the phase starts and once it has ended (recover: tRecoveryStart, tRecoveryEnd). */
@@ -31,6 +32,6 @@ export async function runTask(run: DrillRun, task: PhaseTask): Promise<void> {
   for (const undo of task.teardown ?? []) run.teardown.push(undo.title, () => undo.run(run));
   if (task.marks?.before) run.recorder.mark(task.marks.before);
   const work = task.name === undefined ? task.run(run) : run.recorder.activity('phase', task.name, task.title, () => task.run(run));
-  await (task.abortable ? run.guard(work) : work);
+  await (task.abortable ? run.guard(work) : run.finishing(work));
   if (task.marks?.after) run.recorder.mark(task.marks.after);
 }
