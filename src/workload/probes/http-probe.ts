@@ -13,6 +13,10 @@ export class HttpProbe implements ProbeCheck {
     private readonly maxClockSkewMs?: number,
   ) {}
 
+  inFlightTarget(): string {
+    return this.url;
+  }
+
   async check(signal: AbortSignal): Promise<void> {
     const sentWallMs = Date.now();
     const response = await fetch(this.url, { signal: AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) });

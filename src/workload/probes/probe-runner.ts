@@ -1,6 +1,6 @@
 import type { Clock } from '../../engine/clock.js';
 import type { ProbeSample } from '../../engine/journal-types.js';
-import type { ProbeCheck } from './probe.js';
+import { probeTimeoutMessage, type ProbeCheck } from './probe.js';
 import { ProbeGate } from './probe-gate.js';
 
 /** Samples every probe on its own interval into the journal until stopped. */
@@ -50,12 +50,12 @@ export class ProbeRunner {
   private async sample(probe: ProbeCheck, t: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        probe.check(this.abort.signal),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`timed out after ${probe.timeoutMs}ms`)), probe.timeoutMs);
-        }),
-      ]);
+      // The deadline first: a probe's own timeout of the same length (fetch's) then fires after it,
+      // and the sample's error is the one that names where it was sent.
+      const deadline = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(probeTimeoutMessage(probe))), probe.timeoutMs);
+      });
+      await Promise.race([probe.check(this.abort.signal), deadline]);
       if (!this.stopped) this.record({ probe: probe.name, service: probe.service, t, ok: true, latencyMs: this.clock.now() - t });
     } catch (error) {
       if (this.stopped) return;

@@ -32,9 +32,19 @@ export class ServiceHttpProbe implements ProbeCheck {
 
   private readonly authenticated: boolean;
 
+  /** The endpoint the sample in flight went to (undefined while the endpoints are still being asked for). */
+  private sentTo: string | undefined;
+
+  inFlightTarget(): string | undefined {
+    return this.sentTo;
+  }
+
   async check(signal: AbortSignal): Promise<void> {
+    this.sentTo = undefined;
+    const endpoint = await this.client.next();
+    this.sentTo = `${endpoint.name} ${this.path}`;
     const sentWallMs = Date.now();
-    const reply = await this.client.request('GET', this.path, { timeoutMs: this.timeoutMs, signal, authenticated: this.authenticated });
+    const reply = await this.client.request('GET', this.path, { endpoint, timeoutMs: this.timeoutMs, signal, authenticated: this.authenticated });
     if (this.maxClockSkewMs !== undefined) checkClock(reply.date, sentWallMs, Date.now(), this.maxClockSkewMs, `${reply.endpoint.name} ${this.path}`);
     if (reply.status !== this.expectStatus) {
       const body = reply.body as { reason?: string; error?: string } | string;

@@ -17,6 +17,11 @@ export class SqlProbe implements ProbeCheck {
     readonly service: boolean,
   ) {}
 
+  inFlightTarget(): string {
+    const target = this.router.applicationConnection;
+    return `${target.host}:${target.port}`;
+  }
+
   async check(): Promise<void> {
     const target = this.router.applicationConnection;
     if (this.client && this.clientPort !== target.port) await this.close();
