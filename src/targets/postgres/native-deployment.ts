@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, readFileSync } from 'node:fs';
 import { appendFile, chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import createDebug from 'debug';
 import type { Clock } from '../../engine/clock.js';
@@ -11,6 +12,7 @@ import type { SecretSink } from '../../report/redactor.js';
 import { runCommand, type RunAs } from '../process/run-command.js';
 import { TmpfsVolume } from '../process/tmpfs-volume.js';
 import { requireSocketPathFits } from '../process/unix-socket-path.js';
+import { requireTraversable } from '../process/traversable.js';
 import { DrillfsMount } from '../process/drillfs-mount.js';
 import { awaitRecoveryEnd } from './await-recovery-end.js';
 import { findPostgresBinaries, type PostgresBinaries } from './binaries.js';
@@ -132,6 +134,8 @@ export class NativeWorkspace {
   static create(options: NativeDeploymentOptions): NativeWorkspace {
     const binaries = findPostgresBinaries();
     const runAs = postgresRunAs();
+    // The servers run as that user under TMPDIR: a TMPDIR it cannot enter fails here, named, not in initdb.
+    if (runAs) requireTraversable(os.tmpdir(), runAs, `PostgreSQL's user (${process.env.DRILL_PG_USER ?? 'postgres'})`, 'set TMPDIR to a directory every user can enter, such as /tmp (or chmod o+x the directory named)');
     const root = createRecordedTempDir(options.ledger, `drill-${options.runId.slice(-24)}-`);
     if (runAs) chownSync(root, runAs.uid, runAs.gid);
     // Registered before it is used anywhere, so that nothing written from now on can show it.
