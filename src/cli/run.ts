@@ -38,6 +38,7 @@ import { ProgressPrinter } from './progress-printer.js';
 import { prepareReportsDir, reportsDirError } from './reports-dir.js';
 import { newRunId } from './run-id.js';
 import { prepareHarnessBundle } from './harness-bundle.js';
+import { requireVariablesFit } from '../engine/variables-handoff.js';
 import { PACKAGE_ROOT } from './package-root.js';
 
 export interface RunOptions {
@@ -72,6 +73,7 @@ export async function runCommand(args: string[], options: RunOptions): Promise<n
   if (loaded.length === 0) {
     throw new InputError('NO_SCENARIOS_SELECTED', `no scenario of ${args.join(' ')} is selected by ${describeSelection(selection)}; check the tags (npx drill list shows them). Nothing was started.`);
   }
+  for (const l of loaded) requireVariablesFit(l.environment ?? {}, shownPath(l.file));
   // All are input (exit 2): the key is checked first, so a refused key creates nothing, not even the reports directory.
   const signingKey = await signingKeyFromEnv(options.evidenceKeys);
   const junitFile = options.junit === undefined ? undefined : await prepareJunitFile(options.junit);

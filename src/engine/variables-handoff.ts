@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, constants, fstatSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { childEnvironment } from '../targets/process/child-environment.js';
-import { EnvironmentError } from './errors.js';
+import { EnvironmentError, InputError } from './errors.js';
 import { createRecordedTempDir } from './recorded-temp-dir.js';
 import type { ResourceLedger } from './resource-ledger.js';
 
@@ -20,6 +20,17 @@ export const VARIABLES_FD = 3;
 
 /** A pipe holds this much without a reader (Linux: 16 pages); the values must fit, as they are written before the drill starts. */
 const PIPE_CAPACITY = 65_536;
+
+/** Refuses (bad input, before anything starts) `${VAR}` values that would not fit the pipe. */
+export function requireVariablesFit(variables: Readonly<Record<string, string>>, file: string): void {
+  const size = Buffer.byteLength(JSON.stringify(variables), 'utf8');
+  if (size < PIPE_CAPACITY) return;
+  const largest = Object.entries(variables).sort((a, b) => b[1].length - a[1].length).slice(0, 3).map(([name]) => name);
+  throw new InputError(
+    'SCENARIO_VARIABLES_TOO_LARGE',
+    `${file}: the \${VAR} values the scenario uses take ${size} bytes (largest: ${largest.join(', ')}), more than the ${PIPE_CAPACITY - 1} drill can hand to a drill process; pass large values as files instead. Nothing was started.`,
+  );
+}
 
 /**
  * CLI side: the pipe's reading end holding `variables` (pass it as the child's descriptor 3, then

@@ -42,6 +42,19 @@ describe('drill validate on hostile files', () => {
 });
 
 describe('drill run refuses before anything starts', () => {
+  it('${VAR} values too large to hand to the drill process (64 KiB in all): exit 2 naming the file and the variable, nothing started', async () => {
+    const file = write('huge-variable.yaml', shipped.replace(/^description: >\n(?: {2}.*\n)+/m, 'description: "${DRILL_E2E_HUGE}"\n'));
+    const reports = path.join(tmp, 'huge-reports');
+    const result = await runCli(['run', file, '--reports-dir', reports], { env: { DRILL_E2E_HUGE: 'x'.repeat(70_000) } });
+    expect(result.code, result.stderr).toBe(2);
+    noStack(result.stderr);
+    expect(result.stderr).toMatch(/huge-variable\.yaml: the \$\{VAR\} values the scenario uses take \d+ bytes \(largest: DRILL_E2E_HUGE\).*Nothing was started\.\n\(SCENARIO_VARIABLES_TOO_LARGE\)/s);
+    expect(existsSync(reports)).toBe(false);
+    // The positive control: a value that fits is taken (validate only: nothing to start).
+    const fits = await runCli(['validate', file], { env: { DRILL_E2E_HUGE: 'x'.repeat(1000) } });
+    expect(fits.code, fits.stderr).toBe(0);
+  });
+
   it('--reports-dir that cannot be a directory: exit 2 REPORTS_DIR_INVALID, no stack trace', async () => {
     const aFile = write('not-a-dir', 'x');
     // In parallel: each CLI start costs seconds of CPU on a loaded machine.
