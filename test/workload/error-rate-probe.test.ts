@@ -6,7 +6,17 @@ import { ErrorRateProbe } from '../../src/workload/probes/error-rate-probe.js';
 
 // A real HTTP server that serves the service's metric names with counters the test sets.
 let counters = { ok: 0, errors: 0 };
+// Called once a scrape has been answered: what the counters become for the next one. A timer
+// would race the scrape (on a loaded machine the first scrape can come after it).
+let afterScrape: (() => void) | undefined;
+const nextScrapeSees = (next: typeof counters) => {
+  afterScrape = () => {
+    afterScrape = undefined;
+    counters = next;
+  };
+};
 const server = http.createServer((_req, res) => {
+  res.on('finish', () => afterScrape?.());
   res.end(
     [
       '# TYPE truststream_http_requests_total counter',
@@ -34,7 +44,7 @@ describe('error-rate probe', () => {
   it('passes while the share of 5xx since the last check is at most max, fails above it, naming the counts', async () => {
     const p = probe();
     counters = { ok: 100, errors: 0 };
-    setTimeout(() => (counters = { ok: 120, errors: 1 }), 10);
+    nextScrapeSees({ ok: 120, errors: 1 });
     expect(await outcome(p.check(signal))).toBe('pass');
     counters = { ok: 130, errors: 6 };
     expect(await outcome(p.check(signal))).toBe('5xx rate 33.3% above 10%: 5 of 15 requests since the last check');
@@ -44,12 +54,12 @@ describe('error-rate probe', () => {
 
   it('judges a real interval on its very first check (a probe built for one health check), and passes with too few requests', async () => {
     counters = { ok: 0, errors: 0 };
-    // The errors arrive during the first check's own interval.
-    setTimeout(() => (counters = { ok: 5, errors: 5 }), 10);
+    // The errors arrive during the first check's own interval (after its first scrape).
+    nextScrapeSees({ ok: 5, errors: 5 });
     expect(await outcome(probe().check(signal))).toMatch(/^5xx rate 50% above 10%: 5 of 10 requests/);
     const quiet = probe();
     counters = { ok: 0, errors: 0 };
-    setTimeout(() => (counters = { ok: 1, errors: 2 }), 10);
+    nextScrapeSees({ ok: 1, errors: 2 });
     expect(await outcome(quiet.check(signal))).toBe('pass');
   });
 
