@@ -48,8 +48,9 @@ const {
 const plan = readPlan();
 if (!plan) throw new Error('drills/drill.test.ts is run by `npx drill run <scenario.yaml>`, which passes it a run plan');
 const files = runFiles(plan.runDir);
-// The scenario's ${VAR} values come through the parent's pipe, never this process's environment.
-const loaded = await loadScenarioFile(plan.scenarioFile, plan.variablesFromParent ? { env: receiveVariables() } : {});
+// The scenario's ${VAR} values come through the parent's pipe, never this process's environment;
+// the loader still reads the environment too (KUBECONFIG, the default kubeconfig it checks).
+const loaded = await loadScenarioFile(plan.scenarioFile, plan.variablesFromParent ? { env: { ...process.env, ...receiveVariables() } } : {});
 // This process creates the drill's resources: it owns the run while it lives, so no reaper takes
 // them from under its teardown after its `drill run` was killed.
 const runLedger = plan.ledgerFile ? RunLedger.open(plan.ledgerFile) : undefined;
