@@ -50,7 +50,7 @@ if (!plan) throw new Error('drills/drill.test.ts is run by `npx drill run <scena
 const files = runFiles(plan.runDir);
 // The scenario's ${VAR} values come through the parent's pipe, never this process's environment;
 // the loader still reads the environment too (KUBECONFIG, the default kubeconfig it checks).
-const loaded = await loadScenarioFile(plan.scenarioFile, plan.variablesFromParent ? { env: { ...process.env, ...receiveVariables() } } : {});
+const loaded = await loadScenarioFile(plan.scenarioFile, plan.variablesFromParent ? { variables: receiveVariables() } : {});
 // This process creates the drill's resources: it owns the run while it lives, so no reaper takes
 // them from under its teardown after its `drill run` was killed.
 const runLedger = plan.ledgerFile ? RunLedger.open(plan.ledgerFile) : undefined;

@@ -28,7 +28,7 @@ export function requireVariablesFit(variables: Readonly<Record<string, string>>,
   const largest = Object.entries(variables).sort((a, b) => b[1].length - a[1].length).slice(0, 3).map(([name]) => name);
   throw new InputError(
     'SCENARIO_VARIABLES_TOO_LARGE',
-    `${file}: the \${VAR} values the scenario uses take ${size} bytes (largest: ${largest.join(', ')}), more than the ${PIPE_CAPACITY - 1} drill can hand to a drill process; pass large values as files instead. Nothing was started.`,
+    `${file}: the \${VAR} values the scenario uses take ${size} bytes (largest: ${largest.join(', ')}), more than drill can hand to a drill process (${PIPE_CAPACITY - 1} bytes); pass large values as files instead. Nothing was started.`,
   );
 }
 

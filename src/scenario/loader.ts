@@ -40,6 +40,8 @@ export interface LoadedScenario {
 export interface LoadOptions {
   /** Where `${VAR}` values come from; defaults to process.env. */
   env?: Env;
+  /** Values on top of process.env (when `env` is not given): the drill process's piped `${VAR}`s (src/engine/variables-handoff.ts). */
+  variables?: Readonly<Record<string, string>>;
   /**
    * false leaves unset `${VAR}` as written instead of reporting it, for callers that only show
    * the scenario (`drill list`) and should not need the secrets it runs with.
@@ -116,7 +118,7 @@ async function checkScenarioFile(file: string, options: LoadOptions): Promise<Ch
     return { issues: [place({ path: [], anchor: 'value', message: `cannot read the YAML: ${(error as Error).message}` })] };
   }
 
-  const environment = options.env ?? process.env;
+  const environment = options.env ?? (options.variables ? { ...process.env, ...options.variables } : process.env);
   const env = interpolateEnv(raw, environment, { requireEnv: options.requireEnv ?? true });
   const secret = new Set(env.filled.map(formatKeyPath));
   const isSecret = (path: KeyPath) => secret.has(formatKeyPath(path));
