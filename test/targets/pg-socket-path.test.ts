@@ -2,7 +2,7 @@
  * A TMPDIR so long that PostgreSQL's unix socket path would not fit `sun_path`: refused before any
  * server starts, with the variable to change, and the workspace removed (real NativeDeployment).
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -20,6 +20,8 @@ afterEach(() => {
 describe('PostgreSQL socket path', () => {
   it('a TMPDIR too long for the socket is refused before initdb, naming TMPDIR, and leaves nothing', async () => {
     const long = mkdtempSync(path.join(outer, `pg-socket-${'x'.repeat(50)}-`));
+    // Enterable by PostgreSQL's user (mkdtemp makes it 0700), or the TMPDIR check refuses it first.
+    chmodSync(long, 0o711);
     try {
       process.env.TMPDIR = long;
       let created: NativeDeployment | undefined;
