@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -58,8 +58,11 @@ describe.skipIf(!engine)(`drill run on the testcontainers provider${SKIP}`, () =
     expect(result.code, result.stdout + result.stderr).toBe(3);
     expect(result.stdout).toMatch(/cleaned up what the drill left: container \S+/);
     const runDir = runDirFrom(result.stdout, reportsDir);
-    // The scenario says provider: auto; the container in the ledger is testcontainers' choice.
-    expect(readResources(path.join(runDir, 'resources.jsonl')).map((r) => r.kind)).toEqual(['docker-container']);
+    // The scenario says provider: auto; the container in the ledger is testcontainers' choice. The
+    // temp dir is the one `drill run` made its \${VAR} pipe in (src/engine/variables-handoff.ts), gone.
+    const recorded = readResources(path.join(runDir, 'resources.jsonl'));
+    expect(recorded.map((r) => (r.kind === 'temp-dir' ? `temp-dir ${path.basename(r.path).replace(/[0-9a-f]{16}$/, '')}` : r.kind))).toEqual(['temp-dir drill-vars-', 'docker-container']);
+    for (const r of recorded) if (r.kind === 'temp-dir') expect(existsSync(r.path)).toBe(false);
     expect(await containersLeft(runDir)).toEqual([]);
   });
 });
