@@ -2,7 +2,7 @@ import { sleep } from '../engine/clock.js';
 import { buildProbes } from '../engine/build-probes.js';
 import type { DrillContext } from '../engine/drill-context.js';
 import { InputError } from '../engine/errors.js';
-import { probeTimeoutMessage, type ProbeCheck } from '../workload/probes/probe.js';
+import { checkWithinTimeout, type ProbeCheck } from '../workload/probes/probe.js';
 
 export interface HealthResult {
   healthy: boolean;
@@ -57,19 +57,11 @@ export class ServiceHealth implements AsyncDisposable {
   }
 
   private async one(probe: ProbeCheck): Promise<HealthResult['failing'][number] | undefined> {
-    let timer: NodeJS.Timeout | undefined;
     try {
-      // The deadline first: a probe's own timeout of the same length (fetch's) then fires after it,
-      // and the sample's error is the one that names where it was sent.
-      const deadline = new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(probeTimeoutMessage(probe))), probe.timeoutMs);
-      });
-      await Promise.race([probe.check(this.ctx.signal), deadline]);
+      await checkWithinTimeout(probe, this.ctx.signal);
       return undefined;
     } catch (error) {
       return { probe: probe.name, error: error instanceof Error ? error.message : String(error) };
-    } finally {
-      clearTimeout(timer);
     }
   }
 

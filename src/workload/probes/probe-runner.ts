@@ -1,6 +1,6 @@
 import type { Clock } from '../../engine/clock.js';
 import type { ProbeSample } from '../../engine/journal-types.js';
-import { probeTimeoutMessage, type ProbeCheck } from './probe.js';
+import { checkWithinTimeout, type ProbeCheck } from './probe.js';
 import { ProbeGate } from './probe-gate.js';
 
 /** Samples every probe on its own interval into the journal until stopped. */
@@ -48,21 +48,13 @@ export class ProbeRunner {
   }
 
   private async sample(probe: ProbeCheck, t: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
     try {
-      // The deadline first: a probe's own timeout of the same length (fetch's) then fires after it,
-      // and the sample's error is the one that names where it was sent.
-      const deadline = new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(probeTimeoutMessage(probe))), probe.timeoutMs);
-      });
-      await Promise.race([probe.check(this.abort.signal), deadline]);
+      await checkWithinTimeout(probe, this.abort.signal);
       if (!this.stopped) this.record({ probe: probe.name, service: probe.service, t, ok: true, latencyMs: this.clock.now() - t });
     } catch (error) {
       if (this.stopped) return;
       const message = error instanceof Error ? error.message : String(error);
       this.record({ probe: probe.name, service: probe.service, t, ok: false, latencyMs: this.clock.now() - t, error: message });
-    } finally {
-      clearTimeout(timer);
     }
   }
 
