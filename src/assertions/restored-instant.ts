@@ -30,6 +30,11 @@ export interface RestoredSearch {
   restored?: RestoredInstant;
   /** The last failing sample seen (for messages when there is no restored instant). */
   lastFailure?: ProbeSample;
+  /**
+   * With no restored instant yet: the window every service probe has passed since, which becomes
+   * the restored one once every probe has sampled at or past its end without a failure in it.
+   */
+  pending?: { start: number; end: number };
 }
 
 /** The end of the step that restores the service, when the scenario names one. */
@@ -105,7 +110,9 @@ export function findRestoredInstant(
       since = { t, probe, ...(lastFailure ? { lastFailureBefore: lastFailure } : {}) };
     }
   }
-  return { lastFailure };
+  if (!since) return { lastFailure };
+  const start = Math.max(since.t, notBefore);
+  return { lastFailure, pending: { start, end: start + stability } };
 }
 
 /**

@@ -204,6 +204,20 @@ describe('findRestoredInstant', () => {
     expect(findRestoredInstant(samples.slice(0, 6), ['a', 'b'], 1000).restored).toBeUndefined();
   });
 
+  it('names the window still being observed, so the probes can be asked to sample at its end', () => {
+    const samples = [s('a', 0, false), s('b', 0), s('a', 400), s('b', 900), s('a', 1300)];
+    expect(findRestoredInstant(samples, ['a', 'b'], 1000)).toMatchObject({ pending: { start: 400, end: 1400 } });
+    // Not before the restoring step ended.
+    expect(findRestoredInstant(samples, ['a', 'b'], 1000, { step: 'rollout-undo', end: 600 }).pending).toEqual({ start: 600, end: 1600 });
+    // Once observed to its end it is the restored window, not a pending one.
+    const seen = findRestoredInstant([...samples, s('b', 1400), s('a', 1400)], ['a', 'b'], 1000);
+    expect(seen.restored?.window).toEqual({ start: 400, end: 1400 });
+    expect(seen.pending).toBeUndefined();
+    // A probe failing (or not passing yet) leaves no window to observe.
+    expect(findRestoredInstant([...samples, s('b', 1350, false)], ['a', 'b'], 1000).pending).toBeUndefined();
+    expect(findRestoredInstant([s('a', 0), s('a', 500)], ['a', 'b'], 1000).pending).toBeUndefined();
+  });
+
   it('finds nothing without samples or probes', () => {
     expect(findRestoredInstant([], ['a'], 1000)).toEqual({});
     expect(findRestoredInstant([s('a', 0), s('a', 5000)], [], 1000).restored).toBeUndefined();

@@ -34,7 +34,8 @@ export const verifyPhase: PhaseTask = {
     const forensics = journal.forensics;
     const runDir = ctx.runDir;
     const recheck = forensics && runDir !== undefined ? rehashForensics(runDir, forensics).then((files) => ({ at: clock.stamp(), files })) : undefined;
-    const stableAt = await waitForRestored(journal, patience, scenario.expect.stability, clock.now, signal);
+    const probes = run.observers?.probes;
+    const stableAt = await waitForRestored(journal, patience, scenario.expect.stability, clock.now, signal, (t) => probes?.sampleServiceBy(t));
     // The restored instant can lie inside the recovery phase (a step that only checks comes
     // after the one that restores), its window even complete by its end. The workload still
     // runs for one window after the last step, so the writer's acknowledged writes show the
@@ -88,9 +89,17 @@ async function verifyDatabase(ctx: DrillContext): Promise<Record<string, unknown
 
 /**
  * Polls until the restored instant of DESIGN.md section 4 is established, by the function the RTO
- * judge uses, or until RTO has run out; returns it.
+ * judge uses, or until RTO has run out; returns it. The probes are asked to sample at the end of
+ * the window they are in (`sampleBy`), so it is observed to its end then, not a probe interval later.
  */
-async function waitForRestored(journal: Journal, rto: number, stability: number, now: () => number, signal: AbortSignal): Promise<number | undefined> {
+async function waitForRestored(
+  journal: Journal,
+  rto: number,
+  stability: number,
+  now: () => number,
+  signal: AbortSignal,
+  sampleBy: (t: number) => void,
+): Promise<number | undefined> {
   const tFault = journal.marks.tFault?.t ?? 0;
   const names = serviceProbeNames(journal);
   const step = restoringStep(journal);
@@ -99,8 +108,9 @@ async function waitForRestored(journal: Journal, rto: number, stability: number,
   // Past this the RTO has failed whatever happens; waiting longer only delays the report.
   const giveUpAt = tFault + rto + stability + slowestRound + 1000;
   while (now() < giveUpAt) {
-    const { restored } = findRestoredInstant(serviceSamples(journal, tFault), names, stability, step);
+    const { restored, pending } = findRestoredInstant(serviceSamples(journal, tFault), names, stability, step);
     if (restored) return restored.at;
+    if (pending) sampleBy(pending.end);
     // Looked at often: the probes' samples are already in memory, and every drill waits here.
     await sleep(20, signal);
   }

@@ -83,7 +83,8 @@ export async function awaitReplicaState(primary: PgInstance, replica: PgInstance
     if (row) seen = `state ${row.state}, sync_state ${row.syncState}`;
     if (row?.state === 'streaming' && (!synchronous || row.syncState === 'sync' || row.syncState === 'quorum')) return;
     if (!(await replica.isRunning())) break;
-    await new Promise((r) => setTimeout(r, 100));
+    // A replica streams within tens of milliseconds of its start: a drill's provision waits on this.
+    await new Promise((r) => setTimeout(r, 25));
   }
   const log = replica.logTail ? await replica.logTail(12) : '(log out of reach)';
   throw new EnvironmentError(
