@@ -54,19 +54,24 @@ export class ProbeRunner {
     if (this.stopped) return;
     const at = this.clock.now() + Math.max(0, delay);
     const dueBy = probe.service && (this.lastStarted.get(probe) ?? -Infinity) < this.serviceDueBy ? this.serviceDueBy : Infinity;
-    const startAt = Math.min(at, dueBy);
-    // A timer may fire up to a millisecond before the clock reads its target (libuv's cached loop
-    // time); the extra millisecond keeps a sample due at `t` from starting just before it.
-    const wait = startAt < at ? Math.ceil(startAt - this.clock.now()) + 1 : delay;
+    this.startAt(probe, Math.min(at, dueBy));
+  }
+
+  /** The probe's next sample, started no earlier than `at` on the run clock. */
+  private startAt(probe: ProbeCheck, at: number): void {
     const timer = setTimeout(() => {
       this.scheduled.delete(probe);
+      if (this.stopped) return;
+      // A timer can fire before the clock reads its target (libuv counts from a cached loop
+      // time): a sample due at a window's end must not start inside the window.
+      if (this.clock.now() < at) return this.startAt(probe, at);
       const run = this.gatedSample(probe).then((started) => {
         this.running.delete(run);
         this.loop(probe, Math.max(0, probe.intervalMs - (this.clock.now() - started)));
       });
       this.running.add(run);
-    }, Math.max(0, wait));
-    this.scheduled.set(probe, { timer, at: startAt });
+    }, Math.max(0, Math.ceil(at - this.clock.now())));
+    this.scheduled.set(probe, { timer, at });
   }
 
   /** One sample once the gate lets it start; its time is taken then, so a held sample is a later one. Returns that time. */
