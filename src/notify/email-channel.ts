@@ -1,4 +1,3 @@
-import nodemailer from 'nodemailer';
 import type { DeliveryResult, NotificationChannel } from './channel.js';
 import type { NotificationMessage } from './message.js';
 
@@ -33,6 +32,8 @@ export class EmailChannel implements NotificationChannel {
 
   async deliver(message: NotificationMessage, signal: AbortSignal): Promise<DeliveryResult> {
     const s = this.settings;
+    // Loaded by the first email, not by every drill process's start (a few tens of milliseconds).
+    const { default: nodemailer } = await import('nodemailer');
     const transport = nodemailer.createTransport({
       host: s.host,
       port: s.port,
